@@ -1,0 +1,87 @@
+# SmartlyQ edge: `make run` and `make test` do all the set-up.
+
+SHELL     := /bin/bash
+BUILD     := $(CURDIR)/build
+NGX_SRC   ?= /usr/share/nginx/src
+NGX_TREE  := $(BUILD)/nginx-src
+MODULE    := $(BUILD)/ngx_http_smartlyq_module.so
+MOD_FILES := config $(wildcard ngx_smartlyq_module/*.c ngx_smartlyq_module/*.h)
+
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARN      := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes \
+             -Wwrite-strings
+SQ_SRCS   := ngx_smartlyq_module/sq_bearer.c \
+             ngx_smartlyq_module/sq_workspace.c \
+             ngx_smartlyq_module/sq_identity.c
+UNIT_SRCS := $(wildcard tests/*.c)
+
+# Debian 12 packages the build, the servers and the tests need
+DEBS := nginx nginx-dev redis-server libhiredis-dev libjansson-dev \
+        libsodium-dev libevent-dev check pkg-config curl \
+        libtest-base-perl libipc-run-perl libtext-diff-perl \
+        libtest-longstring-perl liblist-moreutils-perl \
+        libhttp-message-perl liburi-perl
+
+# Test::Nginx is on CPAN, which this machine cannot reach: the shared copy
+VENDOR_TN := $(abspath $(CURDIR)/../shared/vendor/test-nginx/lib)
+
+.PHONY: all deps module backend unit test run clean
+
+all: module backend
+
+deps:
+	@missing=""; \
+	for p in $(DEBS); do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then \
+	    echo "deps: all Debian packages present"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	    echo "deps: installing$$missing"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else \
+	    echo "deps: missing:$$missing"; \
+	    echo "run:  sudo apt-get install -y$$missing"; \
+	    exit 1; \
+	fi
+
+# nginx's build tree: Debian's nginx-dev sources, configured once
+$(NGX_TREE)/objs/Makefile: config
+	@mkdir -p $(BUILD)
+	rm -rf $(NGX_TREE)
+	cp -r $(NGX_SRC) $(NGX_TREE)
+	cd $(NGX_TREE) && ./configure --with-compat \
+	    --add-dynamic-module=$(CURDIR) > $(BUILD)/nginx-configure.log
+
+$(MODULE): $(NGX_TREE)/objs/Makefile $(MOD_FILES)
+	cd $(NGX_TREE) && $(MAKE) -f objs/Makefile modules
+	cp $(NGX_TREE)/objs/ngx_http_smartlyq_module.so $@
+
+module: $(MODULE)
+
+backend:
+	$(MAKE) -C backend BUILD=$(BUILD)
+
+$(BUILD)/unit-tests: $(UNIT_SRCS) $(SQ_SRCS) \
+                     $(wildcard ngx_smartlyq_module/sq_*.h)
+	@mkdir -p $(BUILD)
+	$(CC) $(WARN) $(CFLAGS) -Ingx_smartlyq_module -o $@ \
+	    $(UNIT_SRCS) $(SQ_SRCS) $$(pkg-config --cflags --libs check libsodium)
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+test: deps all unit
+	$(MAKE) -C backend BUILD=$(BUILD) test
+	@if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then \
+	    export PERL5LIB="$(VENDOR_TN)$${PERL5LIB:+:$$PERL5LIB}"; \
+	fi; \
+	SQ_BUILD=$(BUILD) prove -r t/
+
+run: deps all
+	SQ_BUILD=$(BUILD) scripts/run.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,271 @@
+/*
+ * ngx_smartlyq_handler: the access-phase check.
+ *
+ * First pass: key shape and workspace_id syntax are checked locally, then
+ * one Redis lookup is sent and the request waits (NGX_AGAIN).  When the
+ * reply, a timeout or a link failure has decided, the phases run again
+ * and the second pass allows (NGX_OK, identity set for the upstream) or
+ * answers the refusal itself.
+ */
+
+#include "ngx_smartlyq_module.h"
+
+
+static ngx_int_t ngx_smartlyq_start(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx);
+static ngx_int_t ngx_smartlyq_decide(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx);
+static ngx_int_t ngx_smartlyq_bearer(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, const char **key, size_t *key_len);
+static ngx_int_t ngx_smartlyq_workspace(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx);
+
+
+#define NGX_SMARTLYQ_FORBIDDEN_MSG                                            \
+    "You do not have access to this workspace."
+#define NGX_SMARTLYQ_UNAVAILABLE_MSG                                          \
+    "Authorization is temporarily unavailable. Retry shortly."
+
+
+ngx_int_t
+ngx_smartlyq_access_handler(ngx_http_request_t *r)
+{
+    ngx_smartlyq_ctx_t       *ctx;
+    ngx_smartlyq_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smartlyq_module);
+
+    if (!slcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smartlyq_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_smartlyq_ctx_t));
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_smartlyq_module);
+
+        return ngx_smartlyq_start(r, ctx);
+    }
+
+    switch (ctx->state) {
+
+    case NGX_SMARTLYQ_STATE_WAITING:
+        return NGX_AGAIN;
+
+    case NGX_SMARTLYQ_STATE_DONE:
+        return ngx_smartlyq_decide(r, ctx);
+
+    default:
+        /* an internal redirect back into a smartlyq location: decided */
+        return ngx_smartlyq_decide(r, ctx);
+    }
+}
+
+
+static ngx_int_t
+ngx_smartlyq_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
+{
+    size_t                     key_len;
+    ngx_int_t                  rc;
+    const char                *key;
+    char                       digest[SQ_DIGEST_HEX_LEN + 1];
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    rc = ngx_smartlyq_bearer(r, ctx, &key, &key_len);
+    if (rc != NGX_OK) {
+        ctx->state = NGX_SMARTLYQ_STATE_DONE;
+        return rc;
+    }
+
+    rc = ngx_smartlyq_workspace(r, ctx);
+    if (rc != NGX_OK) {
+        ctx->state = NGX_SMARTLYQ_STATE_DONE;
+        return rc;
+    }
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
+
+    sq_key_digest_hex(smcf->pepper, key, key_len, digest);
+
+    rc = ngx_smartlyq_lookup_start(r, ctx, digest);
+
+    if (rc == NGX_OK) {
+        return NGX_AGAIN;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* no usable link: fail closed at once rather than wait */
+    ctx->state = NGX_SMARTLYQ_STATE_DONE;
+    ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
+
+    return ngx_smartlyq_decide(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_smartlyq_decide(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
+{
+    switch (ctx->result) {
+
+    case NGX_SMARTLYQ_ALLOW:
+        if (ngx_smartlyq_identity_set(r, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "smartlyq: allow user %V key %V",
+                       &ctx->user_id, &ctx->key_id);
+        return NGX_OK;
+
+    case NGX_SMARTLYQ_UNKNOWN_KEY:
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                   "UNAUTHORIZED", "Invalid API key.");
+
+    case NGX_SMARTLYQ_DISABLED_KEY:
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                   "UNAUTHORIZED",
+                                   "This API key has been disabled.");
+
+    case NGX_SMARTLYQ_EXPIRED_KEY:
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                   "UNAUTHORIZED",
+                                   "This API key has expired.");
+
+    case NGX_SMARTLYQ_FORBIDDEN:
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_FORBIDDEN, "FORBIDDEN",
+                                   NGX_SMARTLYQ_FORBIDDEN_MSG);
+
+    default: /* NGX_SMARTLYQ_UNAVAILABLE, or nothing decided: fail closed */
+        ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "SERVICE_UNAVAILABLE",
+                                   NGX_SMARTLYQ_UNAVAILABLE_MSG);
+    }
+}
+
+
+/*
+ * Exactly one Authorization header carrying "Bearer <key>" with a key of
+ * the right shape; NGX_OK, or the refusal already sent.
+ */
+static ngx_int_t
+ngx_smartlyq_bearer(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    const char **key, size_t *key_len)
+{
+    ngx_uint_t        i, n;
+    sq_bearer_rc_t    rc;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *auth;
+
+    n = 0;
+    auth = NULL;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Authorization") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
+                               h[i].key.len) == 0)
+        {
+            auth = &h[i];
+            n++;
+        }
+    }
+
+    if (n == 0 || auth->value.len == 0) {
+        ctx->result = NGX_SMARTLYQ_NO_KEY;
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                   "UNAUTHORIZED",
+                                   "Missing API key. Send it as "
+                                   "Authorization: Bearer <key>.");
+    }
+
+    if (n > 1) {
+        ctx->presented = 1;
+        ctx->result = NGX_SMARTLYQ_MALFORMED_KEY;
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                   "UNAUTHORIZED",
+                                   "Send exactly one Authorization header.");
+    }
+
+    rc = sq_bearer_parse((const char *) auth->value.data, auth->value.len,
+                         key, key_len, &ctx->mode);
+
+    if (rc == SQ_BEARER_NOT_BEARER) {
+        ctx->result = NGX_SMARTLYQ_NO_KEY;
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                   "UNAUTHORIZED",
+                                   "Missing API key. Send it as "
+                                   "Authorization: Bearer <key>.");
+    }
+
+    ctx->presented = 1;
+
+    if (rc != SQ_BEARER_OK) {
+        ctx->result = NGX_SMARTLYQ_MALFORMED_KEY;
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                   "UNAUTHORIZED", "Malformed API key.");
+    }
+
+    return NGX_OK;
+}
+
+
+/* workspace_id from the query string; NGX_OK, or the refusal sent */
+static ngx_int_t
+ngx_smartlyq_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
+{
+    u_char      *p;
+    uint64_t     id;
+    sq_ws_rc_t   rc;
+
+    rc = sq_workspace_from_query((const char *) r->args.data, r->args.len,
+                                 &id);
+
+    switch (rc) {
+
+    case SQ_WS_NONE:
+        return NGX_OK;
+
+    case SQ_WS_OK:
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->workspace_id.data = p;
+        ctx->workspace_id.len = ngx_sprintf(p, "%uL", id) - p;
+        return NGX_OK;
+
+    case SQ_WS_DUPLICATE:
+        ctx->result = NGX_SMARTLYQ_BAD_WORKSPACE;
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "VALIDATION_ERROR",
+                                   "workspace_id must be given only once.");
+
+    default: /* SQ_WS_INVALID */
+        ctx->result = NGX_SMARTLYQ_BAD_WORKSPACE;
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "VALIDATION_ERROR",
+                                   "workspace_id must be a positive integer.");
+    }
+}

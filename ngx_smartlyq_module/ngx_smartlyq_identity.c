@@ -1,0 +1,172 @@
+/*
+ * ngx_smartlyq_identity: what the upstream learns about an allowed
+ * request.
+ *
+ * Every client-sent X-SmartlyQ-* header (any case) and the Authorization
+ * header are taken out of the request; the verified user, key, workspace
+ * and key mode go in, with a timestamp and an HMAC over them and the
+ * method and request-target (sq_identity.h).  The backend trusts nothing
+ * else, so forging these headers or calling it directly gets nothing.
+ */
+
+#include "ngx_smartlyq_module.h"
+
+
+#define NGX_SMARTLYQ_PREFIX      "x-smartlyq-"
+#define NGX_SMARTLYQ_PREFIX_LEN  (sizeof(NGX_SMARTLYQ_PREFIX) - 1)
+
+
+static ngx_int_t ngx_smartlyq_identity_push(ngx_http_request_t *r,
+    ngx_list_t *list, const char *name, ngx_str_t *value);
+
+
+static ngx_uint_t
+ngx_smartlyq_header_dropped(ngx_table_elt_t *h)
+{
+    if (h->key.len >= NGX_SMARTLYQ_PREFIX_LEN
+        && ngx_strncasecmp(h->key.data, (u_char *) NGX_SMARTLYQ_PREFIX,
+                           NGX_SMARTLYQ_PREFIX_LEN) == 0)
+    {
+        return 1;
+    }
+
+    if (h->key.len == sizeof("Authorization") - 1
+        && ngx_strncasecmp(h->key.data, (u_char *) "Authorization",
+                           h->key.len) == 0)
+    {
+        return 1;
+    }
+
+    return 0;
+}
+
+
+ngx_int_t
+ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
+{
+    u_char                    *p;
+    ngx_str_t                  ts, sig, mode;
+    ngx_uint_t                 i, n;
+    ngx_list_t                 list;
+    sq_identity_t              id;
+    ngx_list_part_t           *part;
+    ngx_table_elt_t           *h, *nh;
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
+
+    n = 8;
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        n += part->nelts;
+    }
+
+    if (ngx_list_init(&list, r->pool, n, sizeof(ngx_table_elt_t)) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (ngx_smartlyq_header_dropped(&h[i])) {
+            continue;
+        }
+
+        nh = ngx_list_push(&list);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = h[i];
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + SQ_MAC_HEX_LEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ts.data = p;
+    ts.len = ngx_sprintf(p, "%T", ngx_time()) - p;
+
+    mode.data = (u_char *) sq_key_mode_name(ctx->mode);
+    mode.len = ngx_strlen(mode.data);
+
+    id.method.data = (const char *) r->method_name.data;
+    id.method.len = r->method_name.len;
+    id.uri.data = (const char *) r->unparsed_uri.data;
+    id.uri.len = r->unparsed_uri.len;
+    id.user_id.data = (const char *) ctx->user_id.data;
+    id.user_id.len = ctx->user_id.len;
+    id.key_id.data = (const char *) ctx->key_id.data;
+    id.key_id.len = ctx->key_id.len;
+    id.workspace_id.data = (const char *) ctx->workspace_id.data;
+    id.workspace_id.len = ctx->workspace_id.len;
+    id.mode.data = (const char *) mode.data;
+    id.mode.len = mode.len;
+    id.timestamp.data = (const char *) ts.data;
+    id.timestamp.len = ts.len;
+
+    sig.data = ts.data + ts.len;
+    sq_identity_sign_hex(smcf->signing_key, &id, (char *) sig.data);
+    sig.len = SQ_MAC_HEX_LEN;
+
+    if (ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-User-Id",
+                                   &ctx->user_id) != NGX_OK
+        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Key-Id",
+                                      &ctx->key_id) != NGX_OK
+        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Workspace-Id",
+                                      &ctx->workspace_id) != NGX_OK
+        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Key-Mode",
+                                      &mode) != NGX_OK
+        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Timestamp",
+                                      &ts) != NGX_OK
+        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Signature",
+                                      &sig) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    r->headers_in.headers = list;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_smartlyq_identity_push(ngx_http_request_t *r, ngx_list_t *list,
+    const char *name, ngx_str_t *value)
+{
+    size_t            len;
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(list);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(name);
+
+    h->key.data = (u_char *) name;
+    h->key.len = len;
+    h->value = *value;
+
+    h->lowcase_key = ngx_pnalloc(r->pool, len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, len);
+
+    return NGX_OK;
+}

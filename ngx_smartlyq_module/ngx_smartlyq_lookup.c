@@ -1,0 +1,319 @@
+/*
+ * ngx_smartlyq_lookup: the one Redis round trip that decides a request.
+ *
+ * FCALL_RO sq_authz (redis/smartlyq.lua) checks the key record and the
+ * membership together.  The request waits (NGX_AGAIN) until the reply,
+ * the timeout or the link's death, whichever is first; the others then
+ * find the pending record detached and do nothing to the request.
+ */
+
+#include <hiredis/hiredis.h>
+
+#include "ngx_smartlyq_module.h"
+
+
+static void ngx_smartlyq_lookup_timeout(ngx_event_t *ev);
+static void ngx_smartlyq_lookup_detach(void *data);
+static void ngx_smartlyq_wake(ngx_http_request_t *r);
+static void ngx_smartlyq_parse_reply(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, redisReply *reply);
+
+
+ngx_int_t
+ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    const char *digest)
+{
+    u_char                    *key, *members, *now;
+    size_t                     lens[6];
+    const char                *argv[6];
+    ngx_pool_cleanup_t        *cln;
+    ngx_smartlyq_pending_t    *p;
+    ngx_smartlyq_loc_conf_t   *slcf;
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smartlyq_module);
+
+    if (ngx_smartlyq_link_ready(smcf->link) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    /* taken before the command is queued: nothing can fail after it */
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    key = ngx_pnalloc(r->pool, sizeof("sq:key:") - 1 + SQ_DIGEST_HEX_LEN);
+    members = ngx_pnalloc(r->pool, sizeof("sq:ws::members") - 1
+                                   + ctx->workspace_id.len);
+    now = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+
+    if (key == NULL || members == NULL || now == NULL) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "FCALL_RO";
+    lens[0] = sizeof("FCALL_RO") - 1;
+    argv[1] = "sq_authz";
+    lens[1] = sizeof("sq_authz") - 1;
+    argv[2] = "2";
+    lens[2] = 1;
+
+    argv[3] = (const char *) key;
+    lens[3] = ngx_sprintf(key, "sq:key:%*s", (size_t) SQ_DIGEST_HEX_LEN,
+                          digest) - key;
+
+    argv[4] = (const char *) members;
+    lens[4] = 0;
+
+    if (ctx->workspace_id.len) {
+        lens[4] = ngx_sprintf(members, "sq:ws:%V:members",
+                              &ctx->workspace_id) - members;
+    }
+
+    argv[5] = (const char *) now;
+    lens[5] = ngx_sprintf(now, "%T", ngx_time()) - now;
+
+    p = ngx_smartlyq_link_pending(smcf->link, r->connection->log);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    p->r = r;
+
+    if (ngx_smartlyq_link_send(smcf->link, p, 6, argv, lens) != NGX_OK) {
+        ngx_smartlyq_link_recycle(smcf->link, p);
+        return NGX_DECLINED;
+    }
+
+    p->timer.handler = ngx_smartlyq_lookup_timeout;
+    p->timer.data = p;
+    p->timer.log = r->connection->log;
+    ngx_add_timer(&p->timer, slcf->timeout);
+
+    cln->handler = ngx_smartlyq_lookup_detach;
+    cln->data = ctx;
+
+    ctx->pending = p;
+    ctx->state = NGX_SMARTLYQ_STATE_WAITING;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smartlyq: redis lookup sent, timeout %M", slcf->timeout);
+
+    return NGX_OK;
+}
+
+
+/* called from the link for every command: reply, or NULL (link gone) */
+void
+ngx_smartlyq_pending_reply(ngx_smartlyq_pending_t *p, void *reply)
+{
+    ngx_http_request_t  *r;
+    ngx_smartlyq_ctx_t  *ctx;
+
+    if (p->timer.timer_set) {
+        ngx_del_timer(&p->timer);
+    }
+
+    r = p->r;
+    if (r == NULL) {
+        return;     /* timed out, or the request is gone: nothing to do */
+    }
+
+    p->r = NULL;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smartlyq_module);
+    ctx->pending = NULL;
+
+    if (reply == NULL) {
+        ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
+
+    } else {
+        ngx_smartlyq_parse_reply(r, ctx, reply);
+    }
+
+    ctx->state = NGX_SMARTLYQ_STATE_DONE;
+
+    ngx_smartlyq_wake(r);
+}
+
+
+static void
+ngx_smartlyq_lookup_timeout(ngx_event_t *ev)
+{
+    ngx_http_request_t      *r;
+    ngx_smartlyq_ctx_t      *ctx;
+    ngx_smartlyq_link_t     *link;
+    ngx_smartlyq_pending_t  *p = ev->data;
+
+    r = p->r;
+    link = p->link;
+
+    if (r == NULL) {
+        return;
+    }
+
+    p->r = NULL;
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "smartlyq: redis reply timed out");
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smartlyq_module);
+    ctx->pending = NULL;
+    ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
+    ctx->state = NGX_SMARTLYQ_STATE_DONE;
+
+    ngx_smartlyq_wake(r);
+
+    /* may drop the link, which calls back and recycles p: last */
+    ngx_smartlyq_link_timed_out(link);
+}
+
+
+/* the request pool is going away while a command is still out */
+static void
+ngx_smartlyq_lookup_detach(void *data)
+{
+    ngx_smartlyq_ctx_t      *ctx = data;
+    ngx_smartlyq_pending_t  *p;
+
+    p = ctx->pending;
+    if (p == NULL) {
+        return;
+    }
+
+    ctx->pending = NULL;
+    p->r = NULL;
+
+    if (p->timer.timer_set) {
+        ngx_del_timer(&p->timer);
+    }
+}
+
+
+/* resume the phases on the request's own connection, outside hiredis */
+static void
+ngx_smartlyq_wake(ngx_http_request_t *r)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    r->write_event_handler = ngx_http_core_run_phases;
+
+    ngx_post_event(c->write, &ngx_posted_events);
+}
+
+
+static ngx_int_t
+ngx_smartlyq_copy_id(ngx_http_request_t *r, redisReply *e, ngx_str_t *dst)
+{
+    size_t  i;
+
+    if (e->type != REDIS_REPLY_STRING || e->len == 0
+        || e->len > NGX_SMARTLYQ_ID_MAX_LEN)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < e->len; i++) {
+        if (e->str[i] < '0' || e->str[i] > '9') {
+            return NGX_ERROR;
+        }
+    }
+
+    dst->data = ngx_pnalloc(r->pool, e->len);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, e->str, e->len);
+    dst->len = e->len;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_smartlyq_parse_reply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    redisReply *reply)
+{
+    size_t                  len;
+    redisReply             *code, *mode;
+    const char             *expect;
+    ngx_smartlyq_result_e   result;
+
+    ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        len = ngx_min(reply->len, 200);
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "smartlyq: redis error: \"%*s\"", len, reply->str);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+        goto invalid;
+    }
+
+    code = reply->element[0];
+    if (code->type != REDIS_REPLY_STRING) {
+        goto invalid;
+    }
+
+#define ngx_smartlyq_is(s)                                                    \
+    (code->len == sizeof(s) - 1 && ngx_strncmp(code->str, s, code->len) == 0)
+
+    if (ngx_smartlyq_is("UNKNOWN")) {
+        ctx->result = NGX_SMARTLYQ_UNKNOWN_KEY;
+        return;
+    }
+
+    if (ngx_smartlyq_is("OK")) {
+        result = NGX_SMARTLYQ_ALLOW;
+
+    } else if (ngx_smartlyq_is("FORBIDDEN")) {
+        result = NGX_SMARTLYQ_FORBIDDEN;
+
+    } else if (ngx_smartlyq_is("DISABLED")) {
+        result = NGX_SMARTLYQ_DISABLED_KEY;
+
+    } else if (ngx_smartlyq_is("EXPIRED")) {
+        result = NGX_SMARTLYQ_EXPIRED_KEY;
+
+    } else {
+        goto invalid;
+    }
+
+#undef ngx_smartlyq_is
+
+    if (reply->elements != 4
+        || ngx_smartlyq_copy_id(r, reply->element[1], &ctx->user_id)
+           != NGX_OK
+        || ngx_smartlyq_copy_id(r, reply->element[2], &ctx->key_id)
+           != NGX_OK)
+    {
+        goto invalid;
+    }
+
+    /* a record whose mode differs from the key's prefix is no match */
+    mode = reply->element[3];
+    expect = sq_key_mode_name(ctx->mode);
+
+    if (mode->type != REDIS_REPLY_STRING || mode->len != ngx_strlen(expect)
+        || ngx_strncmp(mode->str, expect, mode->len) != 0)
+    {
+        ctx->result = NGX_SMARTLYQ_UNKNOWN_KEY;
+        return;
+    }
+
+    ctx->result = result;
+    return;
+
+invalid:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "smartlyq: unexpected reply from sq_authz, "
+                  "is redis/smartlyq.lua loaded?");
+}

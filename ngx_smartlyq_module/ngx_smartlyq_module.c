@@ -1,0 +1,375 @@
+/*
+ * ngx_http_smartlyq_module: directives, configuration, phase handler
+ * registration and the per-worker Redis link's life.
+ */
+
+#include "ngx_smartlyq_module.h"
+
+
+static ngx_int_t ngx_smartlyq_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_smartlyq_postconfiguration(ngx_conf_t *cf);
+static void *ngx_smartlyq_create_main_conf(ngx_conf_t *cf);
+static char *ngx_smartlyq_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_smartlyq_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_smartlyq_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_smartlyq_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_smartlyq_init_process(ngx_cycle_t *cycle);
+static void ngx_smartlyq_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_command_t  ngx_smartlyq_commands[] = {
+
+    /* smartlyq on|off; */
+    { ngx_string("smartlyq"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_smartlyq_loc_conf_t, enable),
+      NULL },
+
+    /* smartlyq_redis host:port | unix:/path; */
+    { ngx_string("smartlyq_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_smartlyq_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    /* smartlyq_redis_timeout 100ms; per command */
+    { ngx_string("smartlyq_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_smartlyq_loc_conf_t, timeout),
+      NULL },
+
+    /* smartlyq_redis_connect_timeout 1s; */
+    { ngx_string("smartlyq_redis_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_smartlyq_main_conf_t, connect_timeout),
+      NULL },
+
+    /* smartlyq_key_pepper_file path; 64 hex digits */
+    { ngx_string("smartlyq_key_pepper_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_smartlyq_secret_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_smartlyq_main_conf_t, pepper_file),
+      NULL },
+
+    /* smartlyq_signing_key_file path; 64 hex digits, shared w/ backend */
+    { ngx_string("smartlyq_signing_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_smartlyq_secret_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_smartlyq_main_conf_t, signing_key_file),
+      NULL },
+
+    /* smartlyq_retry_after 1s; Retry-After of 503 refusals */
+    { ngx_string("smartlyq_retry_after"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_smartlyq_loc_conf_t, retry_after),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_smartlyq_module_ctx = {
+    ngx_smartlyq_preconfiguration,         /* preconfiguration */
+    ngx_smartlyq_postconfiguration,        /* postconfiguration */
+
+    ngx_smartlyq_create_main_conf,         /* create main configuration */
+    ngx_smartlyq_init_main_conf,           /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_smartlyq_create_loc_conf,          /* create location configuration */
+    ngx_smartlyq_merge_loc_conf            /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_smartlyq_module = {
+    NGX_MODULE_V1,
+    &ngx_smartlyq_module_ctx,              /* module context */
+    ngx_smartlyq_commands,                 /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_smartlyq_init_process,             /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_smartlyq_exit_process,             /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_smartlyq_preconfiguration(ngx_conf_t *cf)
+{
+    if (sq_crypto_init() != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "smartlyq: libsodium initialisation failed");
+        return NGX_ERROR;
+    }
+
+    return ngx_smartlyq_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_smartlyq_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_smartlyq_access_handler;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_smartlyq_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    smcf = ngx_pcalloc(cf->pool, sizeof(ngx_smartlyq_main_conf_t));
+    if (smcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     smcf->host = { 0, NULL };
+     *     smcf->unix_path = { 0, NULL };
+     *     smcf->pepper_file = { 0, NULL };
+     *     smcf->signing_key_file = { 0, NULL };
+     *     smcf->used = 0;
+     *     smcf->link = NULL;
+     */
+
+    smcf->port = NGX_CONF_UNSET;
+    smcf->connect_timeout = NGX_CONF_UNSET_MSEC;
+
+    return smcf;
+}
+
+
+static char *
+ngx_smartlyq_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_smartlyq_main_conf_t  *smcf = conf;
+
+    ngx_conf_init_msec_value(smcf->connect_timeout, 1000);
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_smartlyq_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_smartlyq_loc_conf_t  *slcf;
+
+    slcf = ngx_pcalloc(cf->pool, sizeof(ngx_smartlyq_loc_conf_t));
+    if (slcf == NULL) {
+        return NULL;
+    }
+
+    slcf->enable = NGX_CONF_UNSET;
+    slcf->timeout = NGX_CONF_UNSET_MSEC;
+    slcf->retry_after = NGX_CONF_UNSET;
+
+    return slcf;
+}
+
+
+static char *
+ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_smartlyq_loc_conf_t  *prev = parent;
+    ngx_smartlyq_loc_conf_t  *conf = child;
+
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 100);
+    ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 1);
+
+    if (conf->timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"smartlyq_redis_timeout\" must be positive");
+        return NGX_CONF_ERROR;
+    }
+
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_smartlyq_module);
+
+    if (smcf->port == NGX_CONF_UNSET && smcf->unix_path.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"smartlyq\" is on but \"smartlyq_redis\" "
+                           "is not set in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    if (smcf->pepper_file.len == 0 || smcf->signing_key_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"smartlyq\" is on but \"smartlyq_key_pepper_"
+                           "file\" and \"smartlyq_signing_key_file\" are "
+                           "not both set in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_smartlyq_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_smartlyq_main_conf_t  *smcf = conf;
+
+    u_char     *colon;
+    ngx_str_t  *value;
+
+    if (smcf->port != NGX_CONF_UNSET || smcf->unix_path.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+        smcf->unix_path.data = value[1].data + 5;
+        smcf->unix_path.len = value[1].len - 5;
+
+        if (smcf->unix_path.len >= NGX_MAX_PATH) {
+            return "has a socket path that is too long";
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    colon = ngx_strlchr(value[1].data, value[1].data + value[1].len, ':');
+
+    if (colon == NULL || colon == value[1].data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis address \"%V\", "
+                           "expected host:port or unix:/path", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->port = ngx_atoi(colon + 1, value[1].data + value[1].len - colon - 1);
+
+    if (smcf->port < 1 || smcf->port > 65535) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid port in redis address \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->host.data = value[1].data;
+    smcf->host.len = colon - value[1].data;
+
+    if (smcf->host.len >= NGX_MAX_PATH) {
+        return "has a host name that is too long";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* reads a 64-hex-digit secret at configuration time */
+static char *
+ngx_smartlyq_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_smartlyq_main_conf_t  *smcf = conf;
+
+    char        err[NGX_MAX_PATH + 128];
+    u_char     *dst;
+    ngx_str_t  *value, *field;
+
+    field = (ngx_str_t *) ((char *) conf + cmd->offset);
+
+    if (field->len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    *field = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, field, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    dst = (field == &smcf->pepper_file) ? smcf->pepper : smcf->signing_key;
+
+    /* field->data is NUL-terminated by ngx_conf_full_name() */
+    if (sq_secret_load((const char *) field->data, dst, err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_smartlyq_init_process(ngx_cycle_t *cycle)
+{
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_smartlyq_module);
+
+    if (smcf == NULL || !smcf->used) {
+        return NGX_OK;
+    }
+
+    return ngx_smartlyq_link_init(cycle, smcf);
+}
+
+
+static void
+ngx_smartlyq_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_smartlyq_module);
+
+    if (smcf) {
+        ngx_smartlyq_link_exit(smcf);
+    }
+}

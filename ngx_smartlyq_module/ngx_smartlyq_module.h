@@ -1,0 +1,137 @@
+/*
+ * ngx_http_smartlyq_module: bearer-key and workspace enforcement at the
+ * edge.  Types shared by the module's files.
+ */
+
+#ifndef NGX_SMARTLYQ_MODULE_H
+#define NGX_SMARTLYQ_MODULE_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "sq_bearer.h"
+#include "sq_identity.h"
+#include "sq_workspace.h"
+
+
+#define NGX_SMARTLYQ_ID_MAX_LEN      20
+#define NGX_SMARTLYQ_MAX_INFLIGHT    8192   /* commands on one link */
+
+
+typedef struct ngx_smartlyq_link_s     ngx_smartlyq_link_t;
+typedef struct ngx_smartlyq_pending_s  ngx_smartlyq_pending_t;
+
+
+/* what Redis (or its absence) said about a request */
+typedef enum {
+    NGX_SMARTLYQ_NONE = 0,
+    NGX_SMARTLYQ_ALLOW,
+    NGX_SMARTLYQ_UNKNOWN_KEY,
+    NGX_SMARTLYQ_DISABLED_KEY,
+    NGX_SMARTLYQ_EXPIRED_KEY,
+    NGX_SMARTLYQ_FORBIDDEN,
+    NGX_SMARTLYQ_UNAVAILABLE,    /* down, timeout, error: fail closed */
+    NGX_SMARTLYQ_NO_KEY,
+    NGX_SMARTLYQ_MALFORMED_KEY,
+    NGX_SMARTLYQ_BAD_WORKSPACE
+} ngx_smartlyq_result_e;
+
+
+typedef enum {
+    NGX_SMARTLYQ_STATE_NEW = 0,
+    NGX_SMARTLYQ_STATE_WAITING,
+    NGX_SMARTLYQ_STATE_DONE
+} ngx_smartlyq_state_e;
+
+
+/*
+ * One Redis command in flight.  It lives on the heap, not in the request
+ * pool: hiredis calls back for every command (with NULL when the link
+ * dies), possibly after the request is gone, so the request only ever
+ * holds a reference that its pool cleanup or the timeout clears.
+ */
+struct ngx_smartlyq_pending_s {
+    ngx_http_request_t        *r;           /* NULL once detached */
+    ngx_event_t                timer;       /* the per-command timeout */
+    ngx_smartlyq_link_t       *link;
+    ngx_smartlyq_pending_t    *next;        /* free list */
+};
+
+
+typedef struct {
+    ngx_str_t                  host;        /* empty for a unix socket */
+    ngx_int_t                  port;
+    ngx_str_t                  unix_path;
+    ngx_msec_t                 connect_timeout;
+
+    u_char                     pepper[SQ_SECRET_BYTES];
+    u_char                     signing_key[SQ_SECRET_BYTES];
+    ngx_str_t                  pepper_file;
+    ngx_str_t                  signing_key_file;
+
+    ngx_flag_t                 used;        /* some location enables us */
+    ngx_smartlyq_link_t       *link;        /* this worker's Redis link */
+} ngx_smartlyq_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                 enable;
+    ngx_msec_t                 timeout;
+    time_t                     retry_after;
+} ngx_smartlyq_loc_conf_t;
+
+
+typedef struct {
+    ngx_smartlyq_state_e       state;
+    ngx_smartlyq_result_e      result;
+    sq_key_mode_t              mode;
+    ngx_uint_t                 presented;      /* a Bearer token was sent */
+
+    ngx_str_t                  user_id;
+    ngx_str_t                  key_id;
+    ngx_str_t                  workspace_id;   /* empty: none given */
+
+    ngx_smartlyq_pending_t    *pending;
+} ngx_smartlyq_ctx_t;
+
+
+extern ngx_module_t  ngx_http_smartlyq_module;
+
+
+/* ngx_smartlyq_redis.c: this worker's link to Redis */
+ngx_int_t ngx_smartlyq_link_init(ngx_cycle_t *cycle,
+    ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_link_exit(ngx_smartlyq_main_conf_t *smcf);
+ngx_int_t ngx_smartlyq_link_ready(ngx_smartlyq_link_t *link);
+ngx_int_t ngx_smartlyq_link_send(ngx_smartlyq_link_t *link,
+    ngx_smartlyq_pending_t *p, int argc, const char **argv,
+    const size_t *argvlen);
+void ngx_smartlyq_link_timed_out(ngx_smartlyq_link_t *link);
+ngx_smartlyq_pending_t *ngx_smartlyq_link_pending(ngx_smartlyq_link_t *link,
+    ngx_log_t *log);
+void ngx_smartlyq_link_recycle(ngx_smartlyq_link_t *link,
+    ngx_smartlyq_pending_t *p);
+
+/* ngx_smartlyq_lookup.c: one authz round trip for a request */
+ngx_int_t ngx_smartlyq_lookup_start(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, const char *digest);
+void ngx_smartlyq_pending_reply(ngx_smartlyq_pending_t *p, void *reply);
+
+/* ngx_smartlyq_envelope.c: JSON refusals */
+ngx_int_t ngx_smartlyq_refuse(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, ngx_uint_t status, const char *code,
+    const char *message);
+
+/* ngx_smartlyq_identity.c: the signed identity for the upstream */
+ngx_int_t ngx_smartlyq_identity_set(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx);
+
+/* ngx_smartlyq_variables.c */
+ngx_int_t ngx_smartlyq_add_variables(ngx_conf_t *cf);
+
+/* ngx_smartlyq_handler.c */
+ngx_int_t ngx_smartlyq_access_handler(ngx_http_request_t *r);
+
+
+#endif /* NGX_SMARTLYQ_MODULE_H */

@@ -1,0 +1,583 @@
+/*
+ * ngx_smartlyq_redis: one asynchronous Redis link per worker, driven by
+ * nginx's own event loop.
+ *
+ * hiredis's async API asks its host event library to watch the socket
+ * (addRead/delRead/addWrite/delWrite/cleanup); here those hooks map onto
+ * an ngx_connection_t wrapped around hiredis's fd, level-triggered, so a
+ * reply longer than hiredis's 16 KiB read chunk is still read in full.
+ * hiredis 0.14 has no timeouts of its own: connecting and stalls are
+ * watched by nginx timers, and each command has its own timer
+ * (ngx_smartlyq_lookup.c).
+ */
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+#include "ngx_smartlyq_module.h"
+
+
+#define NGX_SMARTLYQ_BACKOFF_MIN   25       /* ms */
+#define NGX_SMARTLYQ_BACKOFF_MAX   500      /* ms */
+#define NGX_SMARTLYQ_STALL_MIN     1000     /* ms without any reply */
+
+
+typedef enum {
+    NGX_SMARTLYQ_LINK_DOWN = 0,
+    NGX_SMARTLYQ_LINK_CONNECTING,
+    NGX_SMARTLYQ_LINK_UP
+} ngx_smartlyq_link_state_e;
+
+
+struct ngx_smartlyq_link_s {
+    redisAsyncContext          *ac;
+    ngx_connection_t           *conn;
+    ngx_smartlyq_main_conf_t   *smcf;
+    ngx_log_t                  *log;
+
+    ngx_event_t                 reconnect;      /* cancelable */
+    ngx_event_t                 connect_timer;  /* cancelable */
+
+    ngx_smartlyq_link_state_e   state;
+    ngx_msec_t                  backoff;
+    ngx_msec_t                  progress;   /* last reply, or first send
+                                               after an idle spell */
+    ngx_uint_t                  inflight;
+    ngx_uint_t                  reported;   /* a failure was logged */
+    ngx_uint_t                  exiting;
+
+    ngx_smartlyq_pending_t     *free;
+};
+
+
+static void ngx_smartlyq_link_connect(ngx_smartlyq_link_t *link);
+static void ngx_smartlyq_link_schedule(ngx_smartlyq_link_t *link);
+static void ngx_smartlyq_link_drop(ngx_smartlyq_link_t *link,
+    const char *why);
+
+
+/* event hooks hiredis calls */
+
+static void
+ngx_smartlyq_ev_add_read(void *data)
+{
+    ngx_smartlyq_link_t  *link = data;
+
+    if (link->conn && !link->conn->read->active) {
+        if (ngx_add_event(link->conn->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, link->log, 0,
+                          "smartlyq: redis read event add failed");
+        }
+    }
+}
+
+
+static void
+ngx_smartlyq_ev_del_read(void *data)
+{
+    ngx_smartlyq_link_t  *link = data;
+
+    if (link->conn && link->conn->read->active) {
+        (void) ngx_del_event(link->conn->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_smartlyq_ev_add_write(void *data)
+{
+    ngx_smartlyq_link_t  *link = data;
+
+    if (link->conn && !link->conn->write->active) {
+        if (ngx_add_event(link->conn->write, NGX_WRITE_EVENT,
+                          NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, link->log, 0,
+                          "smartlyq: redis write event add failed");
+        }
+    }
+}
+
+
+static void
+ngx_smartlyq_ev_del_write(void *data)
+{
+    ngx_smartlyq_link_t  *link = data;
+
+    if (link->conn && link->conn->write->active) {
+        (void) ngx_del_event(link->conn->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/* hiredis frees the context: give the connection back, hiredis closes fd */
+static void
+ngx_smartlyq_ev_cleanup(void *data)
+{
+    ngx_connection_t     *c;
+    ngx_smartlyq_link_t  *link = data;
+
+    c = link->conn;
+    if (c == NULL) {
+        return;
+    }
+
+    link->conn = NULL;
+
+    if (c->read->active) {
+        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+
+    if (c->write->active) {
+        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    ngx_free_connection(c);
+    c->fd = (ngx_socket_t) -1;
+}
+
+
+static void
+ngx_smartlyq_read_handler(ngx_event_t *ev)
+{
+    ngx_connection_t     *c = ev->data;
+    ngx_smartlyq_link_t  *link = c->data;
+
+    /* hiredis may free the context (and this connection) in here */
+    if (link->ac) {
+        redisAsyncHandleRead(link->ac);
+    }
+}
+
+
+static void
+ngx_smartlyq_write_handler(ngx_event_t *ev)
+{
+    ngx_connection_t     *c = ev->data;
+    ngx_smartlyq_link_t  *link = c->data;
+
+    if (link->ac) {
+        redisAsyncHandleWrite(link->ac);
+    }
+}
+
+
+/* hiredis callbacks */
+
+static void
+ngx_smartlyq_connect_cb(const redisAsyncContext *ac, int status)
+{
+    ngx_smartlyq_link_t  *link = ac->data;
+
+    if (link->ac != ac) {
+        return;
+    }
+
+    if (link->connect_timer.timer_set) {
+        ngx_del_timer(&link->connect_timer);
+    }
+
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this returns */
+        if (!link->reported) {
+            ngx_log_error(NGX_LOG_ERR, link->log, 0,
+                          "smartlyq: redis connect failed: %s", ac->errstr);
+            link->reported = 1;
+        }
+
+        link->ac = NULL;
+        link->state = NGX_SMARTLYQ_LINK_DOWN;
+        ngx_smartlyq_link_schedule(link);
+        return;
+    }
+
+    if (link->reported) {
+        ngx_log_error(NGX_LOG_NOTICE, link->log, 0,
+                      "smartlyq: redis link up again");
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, link->log, 0, "smartlyq: redis link up");
+    }
+
+    link->state = NGX_SMARTLYQ_LINK_UP;
+    link->backoff = NGX_SMARTLYQ_BACKOFF_MIN;
+    link->reported = 0;
+    link->progress = ngx_current_msec;
+}
+
+
+static void
+ngx_smartlyq_disconnect_cb(const redisAsyncContext *ac, int status)
+{
+    ngx_smartlyq_link_t  *link = ac->data;
+
+    if (link->ac != ac) {
+        return;     /* we dropped it ourselves and already rescheduled */
+    }
+
+    if (!link->reported) {
+        ngx_log_error(NGX_LOG_ERR, link->log, 0,
+                      "smartlyq: redis link lost: %s",
+                      status == REDIS_OK ? "closed" : ac->errstr);
+        link->reported = 1;
+    }
+
+    link->ac = NULL;
+    link->state = NGX_SMARTLYQ_LINK_DOWN;
+    ngx_smartlyq_link_schedule(link);
+}
+
+
+static void
+ngx_smartlyq_command_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    ngx_smartlyq_pending_t  *p = privdata;
+    ngx_smartlyq_link_t     *link = p->link;
+
+    link->inflight--;
+
+    if (reply) {
+        link->progress = ngx_current_msec;
+    }
+
+    ngx_smartlyq_pending_reply(p, link->exiting ? NULL : reply);
+
+    p->next = link->free;
+    link->free = p;
+}
+
+
+/* timers */
+
+static void
+ngx_smartlyq_reconnect_handler(ngx_event_t *ev)
+{
+    ngx_smartlyq_link_t  *link = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate || link->exiting) {
+        return;
+    }
+
+    ngx_smartlyq_link_connect(link);
+}
+
+
+static void
+ngx_smartlyq_connect_timeout_handler(ngx_event_t *ev)
+{
+    ngx_smartlyq_link_t  *link = ev->data;
+
+    if (link->state == NGX_SMARTLYQ_LINK_CONNECTING) {
+        ngx_smartlyq_link_drop(link, "connect timed out");
+    }
+}
+
+
+static void
+ngx_smartlyq_link_schedule(ngx_smartlyq_link_t *link)
+{
+    if (link->exiting || ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    if (!link->reconnect.timer_set) {
+        ngx_add_timer(&link->reconnect, link->backoff);
+    }
+
+    link->backoff *= 2;
+    if (link->backoff > NGX_SMARTLYQ_BACKOFF_MAX) {
+        link->backoff = NGX_SMARTLYQ_BACKOFF_MAX;
+    }
+}
+
+
+/*
+ * Frees the context now: every pending command is called back with NULL
+ * and fails closed; a new link is scheduled.
+ */
+static void
+ngx_smartlyq_link_drop(ngx_smartlyq_link_t *link, const char *why)
+{
+    redisAsyncContext  *ac;
+
+    ac = link->ac;
+    if (ac == NULL) {
+        return;
+    }
+
+    if (!link->reported) {
+        ngx_log_error(NGX_LOG_ERR, link->log, 0,
+                      "smartlyq: dropping redis link: %s", why);
+        link->reported = 1;
+    }
+
+    link->ac = NULL;
+    link->state = NGX_SMARTLYQ_LINK_DOWN;
+
+    if (link->connect_timer.timer_set) {
+        ngx_del_timer(&link->connect_timer);
+    }
+
+    redisAsyncFree(ac);
+
+    ngx_smartlyq_link_schedule(link);
+}
+
+
+static void
+ngx_smartlyq_link_connect(ngx_smartlyq_link_t *link)
+{
+    u_char                    *p, addr[NGX_MAX_PATH + 1];
+    ngx_connection_t          *c;
+    redisAsyncContext         *ac;
+    ngx_smartlyq_main_conf_t  *smcf = link->smcf;
+
+    if (smcf->unix_path.len) {
+        p = ngx_cpymem(addr, smcf->unix_path.data,
+                       ngx_min(smcf->unix_path.len, NGX_MAX_PATH));
+        *p = '\0';
+        ac = redisAsyncConnectUnix((char *) addr);
+
+    } else {
+        p = ngx_cpymem(addr, smcf->host.data,
+                       ngx_min(smcf->host.len, NGX_MAX_PATH));
+        *p = '\0';
+        ac = redisAsyncConnect((char *) addr, (int) smcf->port);
+    }
+
+    if (ac == NULL) {
+        ngx_log_error(NGX_LOG_ERR, link->log, 0,
+                      "smartlyq: redis context allocation failed");
+        ngx_smartlyq_link_schedule(link);
+        return;
+    }
+
+    if (ac->err) {
+        if (!link->reported) {
+            ngx_log_error(NGX_LOG_ERR, link->log, 0,
+                          "smartlyq: redis connect to \"%s\" failed: %s",
+                          addr, ac->errstr);
+            link->reported = 1;
+        }
+
+        redisAsyncFree(ac);
+        ngx_smartlyq_link_schedule(link);
+        return;
+    }
+
+    c = ngx_get_connection(ac->c.fd, link->log);
+    if (c == NULL) {
+        redisAsyncFree(ac);
+        ngx_smartlyq_link_schedule(link);
+        return;
+    }
+
+    c->data = link;
+    c->read->handler = ngx_smartlyq_read_handler;
+    c->write->handler = ngx_smartlyq_write_handler;
+    c->read->log = link->log;
+    c->write->log = link->log;
+
+    link->conn = c;
+    link->ac = ac;
+    link->state = NGX_SMARTLYQ_LINK_CONNECTING;
+
+    ac->data = link;
+    ac->ev.data = link;
+    ac->ev.addRead = ngx_smartlyq_ev_add_read;
+    ac->ev.delRead = ngx_smartlyq_ev_del_read;
+    ac->ev.addWrite = ngx_smartlyq_ev_add_write;
+    ac->ev.delWrite = ngx_smartlyq_ev_del_write;
+    ac->ev.cleanup = ngx_smartlyq_ev_cleanup;
+
+    /* the connect callback arms the first write event: hooks go first */
+    redisAsyncSetConnectCallback(ac, ngx_smartlyq_connect_cb);
+    redisAsyncSetDisconnectCallback(ac, ngx_smartlyq_disconnect_cb);
+
+    ngx_add_timer(&link->connect_timer, smcf->connect_timeout);
+}
+
+
+/* exported */
+
+ngx_int_t
+ngx_smartlyq_link_init(ngx_cycle_t *cycle, ngx_smartlyq_main_conf_t *smcf)
+{
+    ngx_smartlyq_link_t  *link;
+
+    link = ngx_pcalloc(cycle->pool, sizeof(ngx_smartlyq_link_t));
+    if (link == NULL) {
+        return NGX_ERROR;
+    }
+
+    link->smcf = smcf;
+    link->log = cycle->log;
+    link->backoff = NGX_SMARTLYQ_BACKOFF_MIN;
+
+    link->reconnect.handler = ngx_smartlyq_reconnect_handler;
+    link->reconnect.data = link;
+    link->reconnect.log = cycle->log;
+    link->reconnect.cancelable = 1;
+
+    link->connect_timer.handler = ngx_smartlyq_connect_timeout_handler;
+    link->connect_timer.data = link;
+    link->connect_timer.log = cycle->log;
+    link->connect_timer.cancelable = 1;
+
+    smcf->link = link;
+
+    ngx_smartlyq_link_connect(link);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_smartlyq_link_exit(ngx_smartlyq_main_conf_t *smcf)
+{
+    redisAsyncContext       *ac;
+    ngx_smartlyq_link_t     *link;
+    ngx_smartlyq_pending_t  *p;
+
+    link = smcf->link;
+    if (link == NULL) {
+        return;
+    }
+
+    link->exiting = 1;
+
+    if (link->reconnect.timer_set) {
+        ngx_del_timer(&link->reconnect);
+    }
+
+    if (link->connect_timer.timer_set) {
+        ngx_del_timer(&link->connect_timer);
+    }
+
+    ac = link->ac;
+    if (ac) {
+        link->ac = NULL;
+        redisAsyncFree(ac);
+    }
+
+    while (link->free) {
+        p = link->free;
+        link->free = p->next;
+        ngx_free(p);
+    }
+
+    smcf->link = NULL;
+}
+
+
+/* NGX_OK when a command may be queued now (connected or connecting) */
+ngx_int_t
+ngx_smartlyq_link_ready(ngx_smartlyq_link_t *link)
+{
+    if (link == NULL || link->ac == NULL
+        || link->state == NGX_SMARTLYQ_LINK_DOWN
+        || link->inflight >= NGX_SMARTLYQ_MAX_INFLIGHT)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Queues a command; on NGX_OK the link owns p until its callback, which
+ * always comes (with NULL when the link dies).  p may be NULL: one is
+ * taken from the free list and returned through the callback's p.
+ */
+ngx_int_t
+ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, ngx_smartlyq_pending_t *p,
+    int argc, const char **argv, const size_t *argvlen)
+{
+    if (ngx_smartlyq_link_ready(link) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    p->link = link;
+
+    if (redisAsyncCommandArgv(link->ac, ngx_smartlyq_command_cb, p, argc,
+                              argv, argvlen)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (link->inflight++ == 0) {
+        link->progress = ngx_current_msec;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a pending record from the free list, or a new one */
+ngx_smartlyq_pending_t *
+ngx_smartlyq_link_pending(ngx_smartlyq_link_t *link, ngx_log_t *log)
+{
+    ngx_smartlyq_pending_t  *p;
+
+    if (link && link->free) {
+        p = link->free;
+        link->free = p->next;
+        ngx_memzero(p, sizeof(ngx_smartlyq_pending_t));
+        return p;
+    }
+
+    return ngx_calloc(sizeof(ngx_smartlyq_pending_t), log);
+}
+
+
+void
+ngx_smartlyq_link_recycle(ngx_smartlyq_link_t *link,
+    ngx_smartlyq_pending_t *p)
+{
+    if (link && !link->exiting) {
+        p->next = link->free;
+        link->free = p;
+        return;
+    }
+
+    ngx_free(p);
+}
+
+
+/*
+ * A command timed out.  One slow reply is no reason to drop the link and
+ * everything queued on it; a link with commands in flight and no reply at
+ * all for NGX_SMARTLYQ_STALL_MIN ms (Redis stopped, packets dropped) is.
+ */
+void
+ngx_smartlyq_link_timed_out(ngx_smartlyq_link_t *link)
+{
+    if (link == NULL || link->ac == NULL || link->inflight == 0) {
+        return;
+    }
+
+    if (ngx_current_msec - link->progress >= NGX_SMARTLYQ_STALL_MIN) {
+        ngx_smartlyq_link_drop(link, "no reply within 1s");
+    }
+}

@@ -1,0 +1,125 @@
+/*
+ * sq_bearer: parse "Authorization: Bearer <key>" and check key shape
+ * before anything is spent on a Redis round trip.
+ */
+
+#include <string.h>
+
+#include "sq_bearer.h"
+
+
+static int
+sq_is_base62(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z')
+           || (ch >= 'A' && ch <= 'Z');
+}
+
+
+static int
+sq_ascii_casecmp(const char *a, const char *b, size_t n)
+{
+    size_t         i;
+    unsigned char  ca, cb;
+
+    for (i = 0; i < n; i++) {
+        ca = (unsigned char) a[i];
+        cb = (unsigned char) b[i];
+
+        if (ca >= 'A' && ca <= 'Z') {
+            ca |= 0x20;
+        }
+
+        if (cb >= 'A' && cb <= 'Z') {
+            cb |= 0x20;
+        }
+
+        if (ca != cb) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+sq_key_mode_t
+sq_key_shape(const char *key, size_t len)
+{
+    size_t         i;
+    sq_key_mode_t  mode;
+
+    if (len < SQ_KEY_PREFIX_LEN + SQ_KEY_BODY_MIN || len > SQ_KEY_MAX_LEN) {
+        return SQ_KEY_BAD;
+    }
+
+    if (memcmp(key, "sqk_live_", SQ_KEY_PREFIX_LEN) == 0) {
+        mode = SQ_KEY_LIVE;
+
+    } else if (memcmp(key, "sqk_test_", SQ_KEY_PREFIX_LEN) == 0) {
+        mode = SQ_KEY_TEST;
+
+    } else {
+        return SQ_KEY_BAD;
+    }
+
+    for (i = SQ_KEY_PREFIX_LEN; i < len; i++) {
+        if (!sq_is_base62((unsigned char) key[i])) {
+            return SQ_KEY_BAD;
+        }
+    }
+
+    return mode;
+}
+
+
+sq_bearer_rc_t
+sq_bearer_parse(const char *value, size_t len, const char **key,
+    size_t *key_len, sq_key_mode_t *mode)
+{
+    size_t  i, start;
+
+    /* leading and trailing optional white space */
+    while (len > 0 && (value[0] == ' ' || value[0] == '\t')) {
+        value++;
+        len--;
+    }
+
+    while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t')) {
+        len--;
+    }
+
+    if (len < 7 || sq_ascii_casecmp(value, "bearer", 6) != 0
+        || (value[6] != ' ' && value[6] != '\t'))
+    {
+        return SQ_BEARER_NOT_BEARER;
+    }
+
+    i = 6;
+    while (i < len && (value[i] == ' ' || value[i] == '\t')) {
+        i++;
+    }
+
+    start = i;
+
+    if (start == len) {
+        return SQ_BEARER_MALFORMED;
+    }
+
+    *mode = sq_key_shape(value + start, len - start);
+    if (*mode == SQ_KEY_BAD) {
+        return SQ_BEARER_MALFORMED;
+    }
+
+    *key = value + start;
+    *key_len = len - start;
+
+    return SQ_BEARER_OK;
+}
+
+
+const char *
+sq_key_mode_name(sq_key_mode_t mode)
+{
+    return mode == SQ_KEY_TEST ? "test" : "live";
+}

@@ -1,0 +1,46 @@
+/*
+ * sq_bearer: the Authorization header and the shape of a SmartlyQ key.
+ *
+ * Plain C, no nginx types: the module, the backend and the admin CLI
+ * share it, so the edge and the tools agree on what a key looks like.
+ */
+
+#ifndef SQ_BEARER_H
+#define SQ_BEARER_H
+
+#include <stddef.h>
+
+/* "sqk_live_" + body; the body is base62, SQ_KEY_BODY_MIN..MAX chars */
+#define SQ_KEY_PREFIX_LEN   9
+#define SQ_KEY_BODY_MIN     32
+#define SQ_KEY_BODY_MAX     64
+#define SQ_KEY_BODY_GEN     40   /* what sqctl generates */
+#define SQ_KEY_MAX_LEN      (SQ_KEY_PREFIX_LEN + SQ_KEY_BODY_MAX)
+
+typedef enum {
+    SQ_BEARER_OK = 0,
+    SQ_BEARER_NOT_BEARER,   /* another scheme, or no credentials at all */
+    SQ_BEARER_MALFORMED     /* Bearer, but the key has not the key shape */
+} sq_bearer_rc_t;
+
+typedef enum {
+    SQ_KEY_BAD = 0,
+    SQ_KEY_LIVE,
+    SQ_KEY_TEST
+} sq_key_mode_t;
+
+/*
+ * Parses an Authorization header value ("Bearer <key>", scheme matched
+ * case-insensitively, one or more spaces before the key, nothing after
+ * it).  On SQ_BEARER_OK, key and key_len point into value; mode is set.
+ */
+sq_bearer_rc_t sq_bearer_parse(const char *value, size_t len,
+    const char **key, size_t *key_len, sq_key_mode_t *mode);
+
+/* Checks prefix, charset and length; returns the mode or SQ_KEY_BAD. */
+sq_key_mode_t sq_key_shape(const char *key, size_t len);
+
+/* "live" / "test" */
+const char *sq_key_mode_name(sq_key_mode_t mode);
+
+#endif /* SQ_BEARER_H */

@@ -1,0 +1,163 @@
+/*
+ * sq_identity: keyed key digests and identity signatures (libsodium).
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "sq_identity.h"
+
+
+int
+sq_crypto_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+
+int
+sq_secret_load(const char *path, uint8_t out[SQ_SECRET_BYTES], char *err,
+    size_t errlen)
+{
+    FILE    *f;
+    char     buf[256];
+    size_t   n, start, end, bin_len;
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot open \"%s\": %s", path,
+                 strerror(errno));
+        return -1;
+    }
+
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+
+    start = 0;
+    while (start < n && (buf[start] == ' ' || buf[start] == '\n'
+                         || buf[start] == '\r' || buf[start] == '\t'))
+    {
+        start++;
+    }
+
+    end = n;
+    while (end > start && (buf[end - 1] == ' ' || buf[end - 1] == '\n'
+                           || buf[end - 1] == '\r' || buf[end - 1] == '\t'))
+    {
+        end--;
+    }
+
+    if (end - start != SQ_SECRET_BYTES * 2
+        || sodium_hex2bin(out, SQ_SECRET_BYTES, buf + start, end - start,
+                          NULL, &bin_len, NULL) != 0
+        || bin_len != SQ_SECRET_BYTES)
+    {
+        sodium_memzero(buf, sizeof(buf));
+        snprintf(err, errlen, "\"%s\" must hold exactly %d hex digits",
+                 path, SQ_SECRET_BYTES * 2);
+        return -1;
+    }
+
+    sodium_memzero(buf, sizeof(buf));
+
+    return 0;
+}
+
+
+void
+sq_key_digest_hex(const uint8_t pepper[SQ_SECRET_BYTES], const char *key,
+    size_t len, char out[SQ_DIGEST_HEX_LEN + 1])
+{
+    uint8_t  digest[SQ_DIGEST_BYTES];
+
+    crypto_generichash(digest, sizeof(digest), (const uint8_t *) key, len,
+                       pepper, SQ_SECRET_BYTES);
+    sodium_bin2hex(out, SQ_DIGEST_HEX_LEN + 1, digest, sizeof(digest));
+}
+
+
+static void
+sq_identity_mac(const uint8_t secret[SQ_SECRET_BYTES],
+    const sq_identity_t *id, uint8_t mac[SQ_MAC_BYTES])
+{
+    size_t                               i;
+    const sq_str_t                      *parts[7];
+    crypto_auth_hmacsha512256_state      st;
+
+    parts[0] = &id->method;
+    parts[1] = &id->uri;
+    parts[2] = &id->user_id;
+    parts[3] = &id->key_id;
+    parts[4] = &id->workspace_id;
+    parts[5] = &id->mode;
+    parts[6] = &id->timestamp;
+
+    crypto_auth_hmacsha512256_init(&st, secret, SQ_SECRET_BYTES);
+    crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "smartlyq-v1",
+                                     sizeof("smartlyq-v1") - 1);
+
+    for (i = 0; i < 7; i++) {
+        crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "\n", 1);
+        crypto_auth_hmacsha512256_update(&st,
+                                         (const uint8_t *) parts[i]->data,
+                                         parts[i]->len);
+    }
+
+    crypto_auth_hmacsha512256_final(&st, mac);
+}
+
+
+void
+sq_identity_sign_hex(const uint8_t secret[SQ_SECRET_BYTES],
+    const sq_identity_t *id, char out[SQ_MAC_HEX_LEN + 1])
+{
+    uint8_t  mac[SQ_MAC_BYTES];
+
+    sq_identity_mac(secret, id, mac);
+    sodium_bin2hex(out, SQ_MAC_HEX_LEN + 1, mac, sizeof(mac));
+}
+
+
+int
+sq_identity_verify_hex(const uint8_t secret[SQ_SECRET_BYTES],
+    const sq_identity_t *id, const char *sig_hex, size_t sig_len)
+{
+    size_t   bin_len;
+    uint8_t  mac[SQ_MAC_BYTES], given[SQ_MAC_BYTES];
+
+    if (sig_len != SQ_MAC_HEX_LEN
+        || sodium_hex2bin(given, sizeof(given), sig_hex, sig_len, NULL,
+                          &bin_len, NULL) != 0
+        || bin_len != SQ_MAC_BYTES)
+    {
+        return -1;
+    }
+
+    sq_identity_mac(secret, id, mac);
+
+    return sodium_memcmp(mac, given, SQ_MAC_BYTES) == 0 ? 0 : -1;
+}
+
+
+void
+sq_random_hex(char *buf, size_t n)
+{
+    uint8_t  bytes[64];
+    size_t   chunk, done;
+
+    done = 0;
+
+    while (done < n) {
+        chunk = n - done > sizeof(bytes) ? sizeof(bytes) : n - done;
+        randombytes_buf(bytes, chunk);
+        sodium_bin2hex(buf + done * 2, chunk * 2 + 1, bytes, chunk);
+        done += chunk;
+    }
+
+    buf[n * 2] = '\0';
+    sodium_memzero(bytes, sizeof(bytes));
+}

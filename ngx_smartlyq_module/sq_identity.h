@@ -1,0 +1,71 @@
+/*
+ * sq_identity: key digests and the signed identity the edge hands to
+ * the backend.
+ *
+ * Plain C over libsodium, shared by the module, the backend and sqctl so
+ * that all three hash keys and sign identities byte for byte alike.
+ *
+ * The identity travels as request headers:
+ *   X-SmartlyQ-User-Id, X-SmartlyQ-Key-Id, X-SmartlyQ-Workspace-Id
+ *   (empty when the request named no workspace), X-SmartlyQ-Key-Mode,
+ *   X-SmartlyQ-Timestamp (unix seconds) and X-SmartlyQ-Signature,
+ * the signature being hex(HMAC-SHA-512-256(secret, message)) with
+ *   message = "smartlyq-v1\n" method "\n" uri "\n" user_id "\n" key_id
+ *             "\n" workspace_id "\n" mode "\n" timestamp
+ * where uri is the request-target as the client sent it.
+ */
+
+#ifndef SQ_IDENTITY_H
+#define SQ_IDENTITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SQ_SECRET_BYTES     32
+#define SQ_DIGEST_BYTES     32
+#define SQ_DIGEST_HEX_LEN   (SQ_DIGEST_BYTES * 2)
+#define SQ_MAC_BYTES        32
+#define SQ_MAC_HEX_LEN      (SQ_MAC_BYTES * 2)
+#define SQ_IDENTITY_SKEW    300     /* seconds a signature stays valid */
+
+typedef struct {
+    const char  *data;
+    size_t       len;
+} sq_str_t;
+
+typedef struct {
+    sq_str_t     method;
+    sq_str_t     uri;
+    sq_str_t     user_id;
+    sq_str_t     key_id;
+    sq_str_t     workspace_id;
+    sq_str_t     mode;
+    sq_str_t     timestamp;
+} sq_identity_t;
+
+/* sodium_init(); returns 0 or -1 */
+int sq_crypto_init(void);
+
+/*
+ * Reads a secret file: 64 hex digits (32 bytes), surrounding white
+ * space allowed.  Returns 0, or -1 with a message in err.
+ */
+int sq_secret_load(const char *path, uint8_t out[SQ_SECRET_BYTES],
+    char *err, size_t errlen);
+
+/* hex(BLAKE2b-256 keyed with pepper, over key); out gets a NUL too */
+void sq_key_digest_hex(const uint8_t pepper[SQ_SECRET_BYTES],
+    const char *key, size_t len, char out[SQ_DIGEST_HEX_LEN + 1]);
+
+/* hex of the identity MAC; out gets a NUL too */
+void sq_identity_sign_hex(const uint8_t secret[SQ_SECRET_BYTES],
+    const sq_identity_t *id, char out[SQ_MAC_HEX_LEN + 1]);
+
+/* constant-time check of a hex signature; returns 0 when it matches */
+int sq_identity_verify_hex(const uint8_t secret[SQ_SECRET_BYTES],
+    const sq_identity_t *id, const char *sig_hex, size_t sig_len);
+
+/* fills buf with n random bytes written as 2n hex digits plus NUL */
+void sq_random_hex(char *buf, size_t n);
+
+#endif /* SQ_IDENTITY_H */

@@ -1,0 +1,175 @@
+/* Authorization header parsing and key shape */
+
+#include <string.h>
+
+#include "sq_bearer.h"
+#include "unit.h"
+
+
+static sq_bearer_rc_t
+parse(const char *value, const char **key, size_t *len, sq_key_mode_t *mode)
+{
+    return sq_bearer_parse(value, strlen(value), key, len, mode);
+}
+
+
+START_TEST(accepts_bearer_any_case)
+{
+    char           hdr[128], key[80];
+    size_t         len;
+    const char    *k, *schemes[] = { "Bearer ", "bearer ", "BEARER   ",
+                                     "BeArEr\t" };
+    sq_key_mode_t  mode;
+
+    sq_test_key(key, "sqk_live_", 40, 'a');
+
+    for (size_t i = 0; i < 4; i++) {
+        strcpy(hdr, schemes[i]);
+        strcat(hdr, key);
+        ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_OK);
+        ck_assert_uint_eq(len, strlen(key));
+        ck_assert_int_eq(memcmp(k, key, len), 0);
+        ck_assert_int_eq(mode, SQ_KEY_LIVE);
+    }
+}
+END_TEST
+
+
+START_TEST(test_mode_and_trailing_space)
+{
+    char           hdr[128], key[80];
+    size_t         len;
+    const char    *k;
+    sq_key_mode_t  mode;
+
+    sq_test_key(key, "sqk_test_", 32, '9');
+    strcpy(hdr, "  Bearer ");
+    strcat(hdr, key);
+    strcat(hdr, "  ");
+
+    ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_OK);
+    ck_assert_uint_eq(len, strlen(key));
+    ck_assert_int_eq(mode, SQ_KEY_TEST);
+}
+END_TEST
+
+
+START_TEST(other_schemes_are_not_bearer)
+{
+    size_t         len;
+    const char    *k;
+    sq_key_mode_t  mode;
+
+    ck_assert_int_eq(parse("", &k, &len, &mode), SQ_BEARER_NOT_BEARER);
+    ck_assert_int_eq(parse("Basic dXNlcjpwYXNz", &k, &len, &mode),
+                     SQ_BEARER_NOT_BEARER);
+    ck_assert_int_eq(parse("Bearer", &k, &len, &mode), SQ_BEARER_NOT_BEARER);
+    ck_assert_int_eq(parse("Bearerx abc", &k, &len, &mode),
+                     SQ_BEARER_NOT_BEARER);
+    ck_assert_int_eq(parse("Token abc", &k, &len, &mode),
+                     SQ_BEARER_NOT_BEARER);
+}
+END_TEST
+
+
+START_TEST(malformed_keys)
+{
+    char           hdr[256], key[200];
+    size_t         len;
+    const char    *k;
+    sq_key_mode_t  mode;
+
+    ck_assert_int_eq(parse("Bearer ", &k, &len, &mode), SQ_BEARER_NOT_BEARER);
+    ck_assert_int_eq(parse("Bearer  \t", &k, &len, &mode),
+                     SQ_BEARER_NOT_BEARER);
+
+    /* too short, too long */
+    sq_test_key(key, "sqk_live_", 31, 'a');
+    strcpy(hdr, "Bearer ");
+    strcat(hdr, key);
+    ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_MALFORMED);
+
+    sq_test_key(key, "sqk_live_", 65, 'a');
+    strcpy(hdr, "Bearer ");
+    strcat(hdr, key);
+    ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_MALFORMED);
+
+    /* wrong prefixes */
+    sq_test_key(key, "sqk_prod_", 40, 'a');
+    strcpy(hdr, "Bearer ");
+    strcat(hdr, key);
+    ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_MALFORMED);
+
+    sq_test_key(key, "SQK_LIVE_", 40, 'a');
+    strcpy(hdr, "Bearer ");
+    strcat(hdr, key);
+    ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_MALFORMED);
+
+    /* bad characters: '-', '_', space inside, non-ASCII */
+    sq_test_key(key, "sqk_live_", 40, 'a');
+    key[20] = '-';
+    strcpy(hdr, "Bearer ");
+    strcat(hdr, key);
+    ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_MALFORMED);
+
+    key[20] = ' ';
+    strcpy(hdr, "Bearer ");
+    strcat(hdr, key);
+    ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_MALFORMED);
+
+    key[20] = (char) 0xc3;
+    strcpy(hdr, "Bearer ");
+    strcat(hdr, key);
+    ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_MALFORMED);
+}
+END_TEST
+
+
+START_TEST(nul_inside_key_is_malformed)
+{
+    char           hdr[128];
+    size_t         n, len;
+    const char    *k;
+    sq_key_mode_t  mode;
+
+    sq_test_key(hdr, "Bearer sqk_live_", 40, 'b');
+    n = strlen(hdr);
+    hdr[30] = '\0';
+
+    ck_assert_int_eq(sq_bearer_parse(hdr, n, &k, &len, &mode),
+                     SQ_BEARER_MALFORMED);
+}
+END_TEST
+
+
+START_TEST(shape_bounds)
+{
+    char  key[80];
+
+    sq_test_key(key, "sqk_live_", 32, 'Z');
+    ck_assert_int_eq(sq_key_shape(key, strlen(key)), SQ_KEY_LIVE);
+    sq_test_key(key, "sqk_test_", 64, '0');
+    ck_assert_int_eq(sq_key_shape(key, strlen(key)), SQ_KEY_TEST);
+    ck_assert_int_eq(sq_key_shape("sqk_live_", 9), SQ_KEY_BAD);
+    ck_assert_str_eq(sq_key_mode_name(SQ_KEY_TEST), "test");
+    ck_assert_str_eq(sq_key_mode_name(SQ_KEY_LIVE), "live");
+}
+END_TEST
+
+
+Suite *
+sq_bearer_suite(void)
+{
+    Suite  *s = suite_create("bearer");
+    TCase  *tc = tcase_create("parse");
+
+    tcase_add_test(tc, accepts_bearer_any_case);
+    tcase_add_test(tc, test_mode_and_trailing_space);
+    tcase_add_test(tc, other_schemes_are_not_bearer);
+    tcase_add_test(tc, malformed_keys);
+    tcase_add_test(tc, nul_inside_key_is_malformed);
+    tcase_add_test(tc, shape_bounds);
+    suite_add_tcase(s, tc);
+
+    return s;
+}

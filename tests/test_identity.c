@@ -1,0 +1,177 @@
+/* key digests, secret files, identity signatures */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sq_identity.h"
+#include "unit.h"
+
+
+#define S(x)  { x, sizeof(x) - 1 }
+
+
+static uint8_t  secret[SQ_SECRET_BYTES];
+
+
+static void
+setup(void)
+{
+    ck_assert_int_eq(sq_crypto_init(), 0);
+    memset(secret, 0x5a, sizeof(secret));
+}
+
+
+static sq_identity_t
+sample(void)
+{
+    sq_identity_t  id = {
+        S("GET"), S("/v1/me?workspace_id=4"), S("3"), S("7"), S("4"),
+        S("live"), S("1790000000")
+    };
+
+    return id;
+}
+
+
+START_TEST(sign_verify_roundtrip)
+{
+    char           sig[SQ_MAC_HEX_LEN + 1];
+    sq_identity_t  id = sample();
+
+    sq_identity_sign_hex(secret, &id, sig);
+    ck_assert_uint_eq(strlen(sig), SQ_MAC_HEX_LEN);
+    ck_assert_int_eq(sq_identity_verify_hex(secret, &id, sig, strlen(sig)),
+                     0);
+}
+END_TEST
+
+
+START_TEST(every_field_is_covered)
+{
+    int             i;
+    char            sig[SQ_MAC_HEX_LEN + 1];
+    sq_str_t       *f;
+    sq_identity_t   id, changed;
+
+    id = sample();
+    sq_identity_sign_hex(secret, &id, sig);
+
+    for (i = 0; i < 7; i++) {
+        changed = id;
+        f = &((sq_str_t *) &changed)[i];
+        f->data = "9";
+        f->len = 1;
+        ck_assert_msg(sq_identity_verify_hex(secret, &changed, sig,
+                                             SQ_MAC_HEX_LEN) != 0,
+                      "field %d not covered", i);
+    }
+
+    /* moving a byte across the separator changes the MAC */
+    changed = id;
+    changed.user_id.data = "37";
+    changed.user_id.len = 2;
+    changed.key_id.data = "";
+    changed.key_id.len = 0;
+    ck_assert_int_ne(sq_identity_verify_hex(secret, &changed, sig,
+                                            SQ_MAC_HEX_LEN), 0);
+}
+END_TEST
+
+
+START_TEST(wrong_secret_or_garbage)
+{
+    char           sig[SQ_MAC_HEX_LEN + 1];
+    uint8_t        other[SQ_SECRET_BYTES];
+    sq_identity_t  id = sample();
+
+    sq_identity_sign_hex(secret, &id, sig);
+    memset(other, 0x11, sizeof(other));
+
+    ck_assert_int_ne(sq_identity_verify_hex(other, &id, sig, SQ_MAC_HEX_LEN),
+                     0);
+    ck_assert_int_ne(sq_identity_verify_hex(secret, &id, sig, 10), 0);
+    ck_assert_int_ne(sq_identity_verify_hex(secret, &id, "zz", 2), 0);
+
+    sig[0] = sig[0] == 'a' ? 'b' : 'a';
+    ck_assert_int_ne(sq_identity_verify_hex(secret, &id, sig,
+                                            SQ_MAC_HEX_LEN), 0);
+}
+END_TEST
+
+
+START_TEST(digest_is_keyed_and_stable)
+{
+    char     a[SQ_DIGEST_HEX_LEN + 1], b[SQ_DIGEST_HEX_LEN + 1];
+    char     key[80];
+    uint8_t  pepper2[SQ_SECRET_BYTES];
+
+    sq_test_key(key, "sqk_live_", 40, 'q');
+    sq_key_digest_hex(secret, key, strlen(key), a);
+    sq_key_digest_hex(secret, key, strlen(key), b);
+    ck_assert_str_eq(a, b);
+    ck_assert_uint_eq(strlen(a), SQ_DIGEST_HEX_LEN);
+    ck_assert_ptr_null(strstr(a, "sqk_"));
+
+    memset(pepper2, 0x01, sizeof(pepper2));
+    sq_key_digest_hex(pepper2, key, strlen(key), b);
+    ck_assert_str_ne(a, b);
+}
+END_TEST
+
+
+START_TEST(secret_files)
+{
+    int      fd;
+    char     path[] = "/tmp/sq-unit-secretXXXXXX", err[256];
+    char     hex[SQ_SECRET_BYTES * 2 + 1];
+    FILE    *f;
+    uint8_t  out[SQ_SECRET_BYTES];
+
+    fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+
+    sq_random_hex(hex, SQ_SECRET_BYTES);
+    f = fopen(path, "w");
+    fprintf(f, "  %s\n", hex);
+    fclose(f);
+    ck_assert_int_eq(sq_secret_load(path, out, err, sizeof(err)), 0);
+
+    f = fopen(path, "w");
+    fprintf(f, "%.*s\n", SQ_SECRET_BYTES * 2 - 2, hex);
+    fclose(f);
+    ck_assert_int_eq(sq_secret_load(path, out, err, sizeof(err)), -1);
+
+    hex[5] = 'g';
+    f = fopen(path, "w");
+    fprintf(f, "%s\n", hex);
+    fclose(f);
+    ck_assert_int_eq(sq_secret_load(path, out, err, sizeof(err)), -1);
+
+    unlink(path);
+    ck_assert_int_eq(sq_secret_load(path, out, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "cannot open"));
+}
+END_TEST
+
+
+Suite *
+sq_identity_suite(void)
+{
+    Suite  *s = suite_create("identity");
+    TCase  *tc = tcase_create("sign");
+
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, sign_verify_roundtrip);
+    tcase_add_test(tc, every_field_is_covered);
+    tcase_add_test(tc, wrong_secret_or_garbage);
+    tcase_add_test(tc, digest_is_keyed_and_stable);
+    tcase_add_test(tc, secret_files);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
