@@ -48,11 +48,11 @@ deps:
 	fi
 
 # nginx's build tree: Debian's nginx-dev sources, configured once
-$(NGX_TREE)/objs/Makefile: config
+$(NGX_TREE)/objs/Makefile: config Makefile
 	@mkdir -p $(BUILD)
 	rm -rf $(NGX_TREE)
 	cp -r $(NGX_SRC) $(NGX_TREE)
-	cd $(NGX_TREE) && ./configure --with-compat \
+	cd $(NGX_TREE) && ./configure --with-compat --with-debug \
 	    --add-dynamic-module=$(CURDIR) > $(BUILD)/nginx-configure.log
 
 $(MODULE): $(NGX_TREE)/objs/Makefile $(MOD_FILES)

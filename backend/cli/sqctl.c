@@ -1,0 +1,177 @@
+/*
+ * sqctl: SmartlyQ admin CLI: global flags and command dispatch.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sq_identity.h"
+#include "sqctl.h"
+
+
+typedef struct {
+    const char   *noun;
+    const char   *verb;         /* NULL: a one-word command */
+    sqctl_cmd_t   run;
+} sqctl_entry_t;
+
+static const sqctl_entry_t  sqctl_commands[] = {
+    { "secret", NULL, sqctl_secret },
+    { "init", NULL, sqctl_init },
+    { "user", "create", sqctl_user_create },
+    { "workspace", "create", sqctl_workspace_create },
+    { "member", "add", sqctl_member_add },
+    { "member", "remove", sqctl_member_remove },
+    { "key", "create", sqctl_key_create },
+    { "key", "disable", sqctl_key_disable },
+    { "key", "enable", sqctl_key_enable },
+    { "key", "list", sqctl_key_list },
+    { "account", "create", sqctl_account_create }
+};
+
+
+static int
+sqctl_usage(void)
+{
+    fputs("usage: sqctl [--redis HOST:PORT|unix:/path] "
+          "[--pepper-file FILE] COMMAND\n"
+          "  secret\n"
+          "  init --functions FILE\n"
+          "  user create --email E --name N\n"
+          "  workspace create --owner UID --name N\n"
+          "  member add|remove --workspace W --user U\n"
+          "  key create --user U [--mode live|test] [--name N] "
+          "[--expires-at UNIX]\n"
+          "  key disable|enable --id K\n"
+          "  key list --user U\n"
+          "  account create --workspace W --platform P --handle H\n"
+          "env: " SQ_REDIS_ENV " (default " SQ_REDIS_DEFAULT "), "
+          SQCTL_PEPPER_ENV "\n", stderr);
+
+    return SQCTL_USAGE;
+}
+
+
+int
+sqctl_connect(sqctl_t *s)
+{
+    char  err[256];
+
+    s->c = sq_redis_connect(&s->addr, SQCTL_TIMEOUT_MS, err, sizeof(err));
+    if (s->c == NULL) {
+        fprintf(stderr, "sqctl: redis: %s\n", err);
+        return SQCTL_FAIL;
+    }
+
+    return SQCTL_OK;
+}
+
+
+int
+sqctl_fail(const char *what, sq_rc_t rc)
+{
+    fprintf(stderr, "sqctl: %s: %s\n", what, sq_rc_text(rc));
+
+    return SQCTL_FAIL;
+}
+
+
+/* Global flags; returns the index of the command word or -1. */
+static int
+sqctl_globals(int argc, char **argv, sqctl_t *s)
+{
+    int          i;
+    const char  *redis;
+
+    redis = getenv(SQ_REDIS_ENV);
+    s->pepper_file = getenv(SQCTL_PEPPER_ENV);
+
+    for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+        if (i + 1 >= argc || strlen(argv[i + 1]) > 4096) {
+            return -1;
+        }
+
+        if (strcmp(argv[i], "--redis") == 0) {
+            redis = argv[i + 1];
+        } else if (strcmp(argv[i], "--pepper-file") == 0) {
+            s->pepper_file = argv[i + 1];
+        } else {
+            return -1;
+        }
+    }
+
+    if (redis == NULL || redis[0] == '\0') {
+        redis = SQ_REDIS_DEFAULT;
+    }
+
+    if (sq_redis_addr_parse(redis, &s->addr) != 0) {
+        fprintf(stderr, "sqctl: bad redis address\n");
+        return -1;
+    }
+
+    return i < argc ? i : -1;
+}
+
+
+static const sqctl_entry_t *
+sqctl_lookup(int argc, char **argv, int *used)
+{
+    size_t  i;
+
+    for (i = 0; i < sizeof(sqctl_commands) / sizeof(sqctl_commands[0]);
+         i++)
+    {
+        const sqctl_entry_t  *e = &sqctl_commands[i];
+
+        if (strcmp(e->noun, argv[0]) != 0) {
+            continue;
+        }
+
+        if (e->verb == NULL) {
+            *used = 1;
+            return e;
+        }
+
+        if (argc > 1 && strcmp(e->verb, argv[1]) == 0) {
+            *used = 2;
+            return e;
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int                   first, used, rc;
+    sqctl_t               s;
+    const sqctl_entry_t  *e;
+
+    memset(&s, 0, sizeof(s));
+
+    if (sq_crypto_init() != 0) {
+        fprintf(stderr, "sqctl: libsodium initialisation failed\n");
+        return SQCTL_FAIL;
+    }
+
+    first = sqctl_globals(argc, argv, &s);
+    if (first < 0) {
+        return sqctl_usage();
+    }
+
+    e = sqctl_lookup(argc - first, argv + first, &used);
+    if (e == NULL) {
+        return sqctl_usage();
+    }
+
+    rc = e->run(&s, argc - first - used, argv + first + used);
+
+    if (s.c != NULL) {
+        redisFree(s.c);
+    }
+
+    return rc;
+}

@@ -1,0 +1,295 @@
+/*
+ * smartlyq-backend: options, event base, signals, pid file.
+ */
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "sq_ctx.h"
+#include "sq_log.h"
+#include "sq_server.h"
+
+
+#define SQ_OPT_PATH_MAX  4096
+
+typedef struct {
+    const char  *listen;
+    const char  *redis;
+    const char  *signing_key_file;
+    const char  *functions;
+    const char  *pid_file;
+} sq_opts_t;
+
+
+static void
+sq_usage(FILE *f)
+{
+    fprintf(f, "usage: smartlyq-backend --listen HOST:PORT "
+            "--signing-key-file FILE\n"
+            "         [--redis HOST:PORT|unix:/path] [--functions FILE]"
+            " [--pid-file FILE]\n"
+            "  --redis defaults to $%s, else %s\n",
+            SQ_REDIS_ENV, SQ_REDIS_DEFAULT);
+}
+
+
+static int
+sq_parse_options(int argc, char **argv, sq_opts_t *o)
+{
+    int                         ch;
+    static const struct option  longopts[] = {
+        { "listen", required_argument, NULL, 'l' },
+        { "redis", required_argument, NULL, 'r' },
+        { "signing-key-file", required_argument, NULL, 's' },
+        { "functions", required_argument, NULL, 'f' },
+        { "pid-file", required_argument, NULL, 'p' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    memset(o, 0, sizeof(*o));
+
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (optarg != NULL && strlen(optarg) > SQ_OPT_PATH_MAX) {
+            return -1;
+        }
+
+        switch (ch) {
+        case 'l': o->listen = optarg; break;
+        case 'r': o->redis = optarg; break;
+        case 's': o->signing_key_file = optarg; break;
+        case 'f': o->functions = optarg; break;
+        case 'p': o->pid_file = optarg; break;
+        default: return -1;
+        }
+    }
+
+    if (optind != argc || o->listen == NULL || o->signing_key_file == NULL)
+    {
+        return -1;
+    }
+
+    if (o->redis == NULL) {
+        o->redis = getenv(SQ_REDIS_ENV);
+    }
+
+    if (o->redis == NULL || o->redis[0] == '\0') {
+        o->redis = SQ_REDIS_DEFAULT;
+    }
+
+    return 0;
+}
+
+
+static int
+sq_setup_redis(sq_ctx_t *ctx, const sq_opts_t *o)
+{
+    char              err[512], *src;
+    size_t            len;
+    sq_redis_addr_t   addr;
+
+    if (sq_redis_addr_parse(o->redis, &addr) != 0) {
+        sq_log(SQ_LOG_ERR, "bad --redis address");
+        return -1;
+    }
+
+    src = NULL;
+    len = 0;
+
+    if (o->functions != NULL
+        && sq_file_read(o->functions, SQ_FUNCTIONS_MAX, &src, &len, err,
+                        sizeof(err)) != 0)
+    {
+        sq_log(SQ_LOG_ERR, "--functions: %s", err);
+        return -1;
+    }
+
+    if (o->functions == NULL) {
+        sq_log(SQ_LOG_WARN, "no --functions: the Redis function library "
+               "is not loaded by this process");
+    }
+
+    sq_redis_init(&ctx->redis, &addr, src, len);
+
+    return 0;
+}
+
+
+static void
+sq_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    sq_ctx_t  *ctx = arg;
+
+    (void) what;
+    sq_log(SQ_LOG_INFO, "signal %d, shutting down", (int) sig);
+    event_base_loopexit(ctx->base, NULL);
+}
+
+
+/* While Redis is down, keep trying so the functions get loaded. */
+static void
+sq_on_redis_timer(evutil_socket_t fd, short what, void *arg)
+{
+    sq_ctx_t  *ctx = arg;
+
+    (void) fd;
+    (void) what;
+
+    if (ctx->redis.c == NULL) {
+        sq_redis_get(&ctx->redis);
+    }
+}
+
+
+static int
+sq_setup_events(sq_ctx_t *ctx)
+{
+    struct timeval  tv = { 1, 0 };
+
+    ctx->sig_term = evsignal_new(ctx->base, SIGTERM, sq_on_signal, ctx);
+    ctx->sig_int = evsignal_new(ctx->base, SIGINT, sq_on_signal, ctx);
+    ctx->redis_timer = event_new(ctx->base, -1, EV_PERSIST,
+                                 sq_on_redis_timer, ctx);
+
+    if (ctx->sig_term == NULL || ctx->sig_int == NULL
+        || ctx->redis_timer == NULL
+        || evsignal_add(ctx->sig_term, NULL) != 0
+        || evsignal_add(ctx->sig_int, NULL) != 0
+        || evtimer_add(ctx->redis_timer, &tv) != 0)
+    {
+        sq_log(SQ_LOG_ERR, "cannot set up signal and timer events");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+sq_write_pid(const char *path)
+{
+    int   fd, len;
+    char  buf[32];
+
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        sq_log(SQ_LOG_ERR, "cannot write the pid file");
+        return -1;
+    }
+
+    len = snprintf(buf, sizeof(buf), "%ld\n", (long) getpid());
+    if (write(fd, buf, (size_t) len) != len) {
+        close(fd);
+        sq_log(SQ_LOG_ERR, "cannot write the pid file");
+        return -1;
+    }
+
+    return close(fd);
+}
+
+
+static int
+sq_setup(sq_ctx_t *ctx, const sq_opts_t *o)
+{
+    char      err[512], host[256];
+    uint16_t  port;
+
+    if (sq_secret_load(o->signing_key_file, ctx->signing_key, err,
+                       sizeof(err)) != 0)
+    {
+        sq_log(SQ_LOG_ERR, "--signing-key-file: %s", err);
+        return -1;
+    }
+
+    if (sq_server_parse_listen(o->listen, host, sizeof(host), &port) != 0) {
+        sq_log(SQ_LOG_ERR, "bad --listen address");
+        return -1;
+    }
+
+    if (sq_setup_redis(ctx, o) != 0) {
+        return -1;
+    }
+
+    ctx->base = event_base_new();
+    if (ctx->base == NULL || sq_setup_events(ctx) != 0
+        || sq_server_start(ctx, host, port) != 0)
+    {
+        return -1;
+    }
+
+    if (o->pid_file != NULL) {
+        if (sq_write_pid(o->pid_file) != 0) {
+            return -1;
+        }
+        ctx->pid_file = o->pid_file;
+    }
+
+    sq_redis_get(&ctx->redis);
+
+    return 0;
+}
+
+
+static void
+sq_cleanup(sq_ctx_t *ctx)
+{
+    sq_server_stop(ctx);
+
+    if (ctx->sig_term != NULL) {
+        event_free(ctx->sig_term);
+    }
+    if (ctx->sig_int != NULL) {
+        event_free(ctx->sig_int);
+    }
+    if (ctx->redis_timer != NULL) {
+        event_free(ctx->redis_timer);
+    }
+    if (ctx->base != NULL) {
+        event_base_free(ctx->base);
+    }
+
+    sq_redis_free(&ctx->redis);
+    sodium_memzero(ctx->signing_key, sizeof(ctx->signing_key));
+
+    if (ctx->pid_file != NULL) {
+        unlink(ctx->pid_file);
+    }
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int        rc;
+    sq_ctx_t   ctx;
+    sq_opts_t  o;
+
+    if (sq_parse_options(argc, argv, &o) != 0) {
+        sq_usage(stderr);
+        return 2;
+    }
+
+    if (sq_crypto_init() != 0) {
+        sq_log(SQ_LOG_ERR, "libsodium initialisation failed");
+        return 1;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    memset(&ctx, 0, sizeof(ctx));
+
+    rc = 1;
+    if (sq_setup(&ctx, &o) == 0 && event_base_dispatch(ctx.base) >= 0) {
+        rc = 0;
+    }
+
+    sq_cleanup(&ctx);
+
+    return rc;
+}

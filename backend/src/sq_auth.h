@@ -1,0 +1,41 @@
+/*
+ * sq_auth: the signed identity the edge puts on every request
+ * (X-SmartlyQ-* headers, see sq_identity.h), checked strictly.
+ */
+
+#ifndef SQ_AUTH_H
+#define SQ_AUTH_H
+
+#include <stdint.h>
+
+#include <event2/keyvalq_struct.h>
+
+#include "sq_identity.h"
+
+typedef struct {
+    uint64_t    user_id;
+    uint64_t    key_id;
+    uint64_t    workspace_id;       /* 0: the request named none */
+    int         test_mode;
+} sq_ident_t;
+
+typedef enum {
+    SQ_AUTH_OK = 0,
+    SQ_AUTH_MISSING,        /* a required header is absent */
+    SQ_AUTH_DUPLICATE,      /* an identity header appears twice */
+    SQ_AUTH_MALFORMED,      /* a value has not the expected shape */
+    SQ_AUTH_SIGNATURE,      /* the signature does not match */
+    SQ_AUTH_EXPIRED         /* timestamp outside +-SQ_IDENTITY_SKEW */
+} sq_auth_rc_t;
+
+/*
+ * Verifies the identity of a request: method and uri as received, the
+ * request headers, the shared secret and the current unix time.
+ */
+sq_auth_rc_t sq_auth_verify(const uint8_t secret[SQ_SECRET_BYTES],
+    const struct evkeyvalq *headers, const char *method, const char *uri,
+    int64_t now, sq_ident_t *out);
+
+const char *sq_auth_rc_text(sq_auth_rc_t rc);
+
+#endif /* SQ_AUTH_H */

@@ -1,0 +1,27 @@
+/*
+ * sq_ctx: the backend's one context; all mutable state hangs off it.
+ */
+
+#ifndef SQ_CTX_H
+#define SQ_CTX_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "sq_identity.h"
+#include "sq_redis.h"
+
+typedef struct {
+    struct event_base  *base;
+    struct evhttp      *http;
+    struct event       *sig_term;
+    struct event       *sig_int;
+    struct event       *redis_timer;
+    sq_redis_t          redis;
+    const char         *pid_file;       /* set once written */
+    uint8_t             signing_key[SQ_SECRET_BYTES];
+} sq_ctx_t;
+
+#endif /* SQ_CTX_H */

@@ -1,0 +1,149 @@
+/*
+ * sq_json: envelopes rendered by jansson with flags 0, which gives
+ * "key": value with ", " separators and keeps insertion order.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sq_json.h"
+
+
+typedef struct {
+    int          status;
+    const char  *reason;
+    const char  *code;
+    const char  *message;
+} sq_err_info_t;
+
+
+static const sq_err_info_t  sq_err_table[] = {
+    { 401, "Unauthorized", "UNAUTHORIZED",
+      "Request did not come through the SmartlyQ edge." },
+    { 403, "Forbidden", "FORBIDDEN",
+      "You do not have access to this workspace." },
+    { 404, "Not Found", "NOT_FOUND",
+      "The requested resource does not exist." },
+    { 405, "Method Not Allowed", "METHOD_NOT_ALLOWED",
+      "This method is not allowed on this resource." },
+    { 400, "Bad Request", "VALIDATION_ERROR",
+      "The request is invalid." },
+    { 413, "Payload Too Large", "PAYLOAD_TOO_LARGE",
+      "The request body is too large." },
+    { 503, "Service Unavailable", "SERVICE_UNAVAILABLE",
+      "The service is temporarily unavailable, please retry." },
+    { 500, "Internal Server Error", "INTERNAL_ERROR",
+      "An internal error occurred." }
+};
+
+
+static const sq_err_info_t *
+sq_err_info(sq_err_t e)
+{
+    if ((size_t) e >= sizeof(sq_err_table) / sizeof(sq_err_table[0])) {
+        e = SQ_E_INTERNAL;
+    }
+
+    return &sq_err_table[e];
+}
+
+
+int
+sq_err_status(sq_err_t e)
+{
+    return sq_err_info(e)->status;
+}
+
+
+const char *
+sq_err_reason(sq_err_t e)
+{
+    return sq_err_info(e)->reason;
+}
+
+
+const char *
+sq_err_code(sq_err_t e)
+{
+    return sq_err_info(e)->code;
+}
+
+
+const char *
+sq_err_message(sq_err_t e)
+{
+    return sq_err_info(e)->message;
+}
+
+
+const char *
+sq_json_internal_fallback(void)
+{
+    return "{\"success\": false, \"error\": {\"code\": \"INTERNAL_ERROR\", "
+           "\"message\": \"An internal error occurred.\"}}";
+}
+
+
+char *
+sq_json_error(sq_err_t e, const char *message)
+{
+    char    *out;
+    json_t  *root;
+
+    if (message == NULL) {
+        message = sq_err_message(e);
+    }
+
+    root = json_pack("{s:b, s:{s:s, s:s}}", "success", 0, "error",
+                     "code", sq_err_code(e), "message", message);
+    if (root == NULL) {
+        return NULL;
+    }
+
+    out = json_dumps(root, 0);
+    json_decref(root);
+
+    return out;
+}
+
+
+char *
+sq_json_success(json_t *data)
+{
+    char    *out;
+    json_t  *root;
+
+    if (data == NULL) {
+        return NULL;
+    }
+
+    root = json_pack("{s:b, s:o}", "success", 1, "data", data);
+    if (root == NULL) {
+        return NULL;
+    }
+
+    out = json_dumps(root, JSON_ENCODE_ANY);
+    json_decref(root);
+
+    return out;
+}
+
+
+int
+sq_json_content_type_ok(const char *value)
+{
+    size_t  n;
+
+    n = sizeof("application/json") - 1;
+
+    if (value == NULL || strncasecmp(value, "application/json", n) != 0) {
+        return 0;
+    }
+
+    while (value[n] == ' ' || value[n] == '\t') {
+        n++;
+    }
+
+    return value[n] == '\0' || value[n] == ';';
+}

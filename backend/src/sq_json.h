@@ -1,0 +1,47 @@
+/*
+ * sq_json: the response envelopes, error codes and request limits.
+ *
+ *   {"success": true, "data": ...}
+ *   {"success": false, "error": {"code": "...", "message": "..."}}
+ */
+
+#ifndef SQ_JSON_H
+#define SQ_JSON_H
+
+#include <jansson.h>
+
+#define SQ_BODY_MAX         (64 * 1024)
+#define SQ_HEADERS_MAX      (16 * 1024)
+#define SQ_HTTP_TIMEOUT     30          /* seconds */
+#define SQ_LIST_LIMIT       100         /* items per list page */
+#define SQ_WORKSPACES_MAX   1000        /* workspaces read per user */
+
+typedef enum {
+    SQ_E_UNAUTHORIZED = 0,
+    SQ_E_FORBIDDEN,
+    SQ_E_NOT_FOUND,
+    SQ_E_METHOD_NOT_ALLOWED,
+    SQ_E_VALIDATION,
+    SQ_E_PAYLOAD_TOO_LARGE,
+    SQ_E_UNAVAILABLE,
+    SQ_E_INTERNAL
+} sq_err_t;
+
+int sq_err_status(sq_err_t e);
+const char *sq_err_reason(sq_err_t e);
+const char *sq_err_code(sq_err_t e);
+const char *sq_err_message(sq_err_t e);
+
+/* Envelopes as malloc'ed strings (free()), NULL when out of memory. */
+char *sq_json_error(sq_err_t e, const char *message);
+
+/* Steals the reference to data, which may be NULL only on OOM. */
+char *sq_json_success(json_t *data);
+
+/* A body that needs no allocation, for when rendering failed. */
+const char *sq_json_internal_fallback(void);
+
+/* "application/json", optionally with parameters; 1 when acceptable */
+int sq_json_content_type_ok(const char *value);
+
+#endif /* SQ_JSON_H */

@@ -1,0 +1,22 @@
+/*
+ * sq_keygen: new API keys and their masked form.
+ */
+
+#ifndef SQ_KEYGEN_H
+#define SQ_KEYGEN_H
+
+#include <stddef.h>
+
+#include "sq_bearer.h"
+
+#define SQ_KEY_GEN_LEN   (SQ_KEY_PREFIX_LEN + SQ_KEY_BODY_GEN)
+#define SQ_KEY_MASK_MAX  32
+
+/* "sqk_<mode>_" + SQ_KEY_BODY_GEN unbiased base62 chars; out >= 50 */
+int sq_key_generate(sq_key_mode_t mode, char *out, size_t outlen);
+
+/* "sqk_live_…a1b2" (UTF-8 ellipsis) */
+void sq_key_mask(const char *mode, const char *last4, char *out,
+    size_t outlen);
+
+#endif /* SQ_KEYGEN_H */

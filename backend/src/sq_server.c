@@ -1,0 +1,231 @@
+/*
+ * sq_server: request pipeline
+ *   identity -> route -> Redis -> membership -> handler.
+ * Every failure answers with a JSON error envelope; nothing fails open.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "sq_log.h"
+#include "sq_reply.h"
+#include "sq_route.h"
+#include "sq_server.h"
+
+
+static int
+sq_server_identity(sq_req_t *r)
+{
+    int                         cmd;
+    char                       *peer;
+    ev_uint16_t                 peer_port;
+    const char                 *method;
+    sq_auth_rc_t                rc;
+    struct evhttp_connection   *conn;
+
+    cmd = (int) evhttp_request_get_command(r->req);
+    method = sq_route_method_name(cmd);
+
+    rc = sq_auth_verify(r->ctx->signing_key,
+                        evhttp_request_get_input_headers(r->req), method,
+                        evhttp_request_get_uri(r->req),
+                        (int64_t) time(NULL), &r->ident);
+    if (rc == SQ_AUTH_OK) {
+        return 0;
+    }
+
+    peer = NULL;
+    peer_port = 0;
+    conn = evhttp_request_get_connection(r->req);
+    if (conn != NULL) {
+        evhttp_connection_get_peer(conn, &peer, &peer_port);
+    }
+
+    sq_log(SQ_LOG_WARN, "rejected %s request from %.64s:%u: %s",
+           method != NULL ? method : "other",
+           peer != NULL ? peer : "-", (unsigned) peer_port,
+           sq_auth_rc_text(rc));
+    sq_reply_error(r->req, SQ_E_UNAUTHORIZED, NULL);
+
+    return -1;
+}
+
+
+static const sq_route_t *
+sq_server_route(sq_req_t *r)
+{
+    const char                *path, *allow;
+    const sq_route_t          *route;
+    const struct evhttp_uri   *uri;
+
+    uri = evhttp_request_get_evhttp_uri(r->req);
+    path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+    switch (sq_route_match(path, (int) evhttp_request_get_command(r->req),
+                           &route, &allow))
+    {
+    case SQ_ROUTE_FOUND:
+        return route;
+    case SQ_ROUTE_BAD_METHOD:
+        sq_reply_bad_method(r->req, allow);
+        return NULL;
+    default:
+        sq_reply_error(r->req, SQ_E_NOT_FOUND, NULL);
+        return NULL;
+    }
+}
+
+
+/* Defense in depth: the edge checked membership already. */
+static int
+sq_server_membership(sq_req_t *r)
+{
+    int      member;
+    sq_rc_t  rc;
+
+    if (r->ident.workspace_id == 0) {
+        return 0;
+    }
+
+    rc = sq_store_is_member(r->redis, r->ident.workspace_id,
+                            r->ident.user_id, &member);
+    if (rc != SQ_OK) {
+        sq_reply_store_error(r->req, rc);
+        return -1;
+    }
+
+    if (!member) {
+        sq_log(SQ_LOG_WARN, "user %llu is not a member of workspace %llu",
+               (unsigned long long) r->ident.user_id,
+               (unsigned long long) r->ident.workspace_id);
+        sq_reply_error(r->req, SQ_E_FORBIDDEN, NULL);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+sq_server_handle(struct evhttp_request *req, void *arg)
+{
+    sq_req_t           r;
+    const sq_route_t  *route;
+
+    memset(&r, 0, sizeof(r));
+    r.ctx = arg;
+    r.req = req;
+
+    if (sq_server_identity(&r) != 0) {
+        return;
+    }
+
+    route = sq_server_route(&r);
+    if (route == NULL) {
+        return;
+    }
+
+    r.redis = sq_redis_get(&r.ctx->redis);
+    if (r.redis == NULL) {
+        sq_reply_error(req, SQ_E_UNAVAILABLE, NULL);
+        return;
+    }
+
+    if (sq_server_membership(&r) == 0) {
+        route->handler(&r);
+    }
+
+    sq_redis_release(&r.ctx->redis);
+}
+
+
+int
+sq_server_parse_listen(const char *s, char *host, size_t cap,
+    uint16_t *port)
+{
+    size_t       hlen, i, plen;
+    unsigned     v;
+    const char  *colon;
+
+    colon = strrchr(s, ':');
+    if (colon == NULL) {
+        return -1;
+    }
+
+    plen = strlen(colon + 1);
+    v = 0;
+    for (i = 0; i < plen; i++) {
+        if (colon[1 + i] < '0' || colon[1 + i] > '9') {
+            return -1;
+        }
+        v = v * 10 + (unsigned) (colon[1 + i] - '0');
+        if (v > 65535) {
+            return -1;
+        }
+    }
+
+    hlen = (size_t) (colon - s);
+    if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
+        s++;
+        hlen -= 2;
+    }
+
+    if (plen == 0 || v == 0 || hlen == 0 || hlen >= cap) {
+        return -1;
+    }
+
+    memcpy(host, s, hlen);
+    host[hlen] = '\0';
+    *port = (uint16_t) v;
+
+    return 0;
+}
+
+
+int
+sq_server_start(sq_ctx_t *ctx, const char *host, uint16_t port)
+{
+    ctx->http = evhttp_new(ctx->base);
+    if (ctx->http == NULL) {
+        sq_log(SQ_LOG_ERR, "evhttp_new failed");
+        return -1;
+    }
+
+    evhttp_set_max_body_size(ctx->http, SQ_BODY_MAX);
+    evhttp_set_max_headers_size(ctx->http, SQ_HEADERS_MAX);
+    evhttp_set_timeout(ctx->http, SQ_HTTP_TIMEOUT);
+    /* every method evhttp knows reaches the router: JSON 405, not HTML */
+    evhttp_set_allowed_methods(ctx->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST
+                               | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE
+                               | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT
+                               | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE
+                               | EVHTTP_REQ_CONNECT);
+    evhttp_set_default_content_type(ctx->http, "application/json");
+    evhttp_set_gencb(ctx->http, sq_server_handle, ctx);
+
+    if (evhttp_bind_socket(ctx->http, host, port) != 0) {
+        sq_log(SQ_LOG_ERR, "cannot listen on %s:%u", host, (unsigned) port);
+        evhttp_free(ctx->http);
+        ctx->http = NULL;
+        return -1;
+    }
+
+    sq_log(SQ_LOG_INFO, "listening on %s:%u", host, (unsigned) port);
+
+    return 0;
+}
+
+
+void
+sq_server_stop(sq_ctx_t *ctx)
+{
+    if (ctx->http != NULL) {
+        evhttp_free(ctx->http);
+        ctx->http = NULL;
+    }
+}

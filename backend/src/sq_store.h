@@ -1,0 +1,122 @@
+/*
+ * sq_store: the Redis data layout of redis/smartlyq.lua, read and
+ * written by the backend and by sqctl alike.
+ *
+ * Beyond the layout in smartlyq.lua:
+ *   sq:social_account:<id>          hash id workspace_id platform handle
+ *                                        created_at updated_at (unix s)
+ *   sq:ws:<id>:social_accounts      zset account ids, score = id
+ *   sq:seq:social_account           counter
+ */
+
+#ifndef SQ_STORE_H
+#define SQ_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "sq_bearer.h"
+#include "sq_social.h"
+#include "sq_text.h"
+
+typedef enum {
+    SQ_OK = 0,
+    SQ_ERR_IO,          /* connection problem: retry later */
+    SQ_ERR_REDIS,       /* error reply or unexpected data */
+    SQ_ERR_NOMEM,
+    SQ_ERR_NOTFOUND,
+    SQ_ERR_INVALID,
+    SQ_ERR_CONFLICT     /* a WATCHed key changed; retried internally */
+} sq_rc_t;
+
+typedef struct {
+    uint64_t    id;
+    uint64_t    primary_workspace_id;   /* 0: none */
+    char        email[SQ_TEXT_MAX + 1];
+    char        name[SQ_TEXT_MAX + 1];
+} sq_user_t;
+
+typedef struct {
+    uint64_t    id;
+    char        name[SQ_TEXT_MAX + 1];
+} sq_ws_t;
+
+typedef struct {
+    uint64_t    id;
+    char        mode[8];
+    char        status[16];
+    char        last4[8];
+    char        name[SQ_TEXT_MAX + 1];
+} sq_key_info_t;
+
+typedef struct {
+    uint64_t    id;
+    uint64_t    workspace_id;
+    int64_t     created_at;
+    int64_t     updated_at;
+    char        platform[16];
+    char        handle[SQ_HANDLE_MAX_BYTES + 1];
+} sq_social_t;
+
+const char *sq_rc_text(sq_rc_t rc);
+
+/* users, workspaces, members (sq_store_user.c) */
+sq_rc_t sq_store_user_create(redisContext *c, const char *email,
+    const char *name, int64_t now, uint64_t *id);
+sq_rc_t sq_store_user_get(redisContext *c, uint64_t uid, sq_user_t *u);
+sq_rc_t sq_store_user_workspace_ids(redisContext *c, uint64_t uid,
+    uint64_t **ids, size_t *n);
+sq_rc_t sq_store_user_workspaces(redisContext *c, uint64_t uid,
+    sq_ws_t **ws, size_t *n);
+sq_rc_t sq_store_is_member(redisContext *c, uint64_t wid, uint64_t uid,
+    int *member);
+sq_rc_t sq_store_ws_exists(redisContext *c, uint64_t wid, int *exists);
+sq_rc_t sq_store_ws_create(redisContext *c, uint64_t owner,
+    const char *name, int64_t now, uint64_t *id);
+sq_rc_t sq_store_member_add(redisContext *c, uint64_t wid, uint64_t uid);
+sq_rc_t sq_store_member_remove(redisContext *c, uint64_t wid, uint64_t uid);
+
+/* API keys (sq_store_key.c); key gets the generated key */
+sq_rc_t sq_store_key_create(redisContext *c,
+    const uint8_t pepper[32], uint64_t uid, sq_key_mode_t mode,
+    const char *name, int64_t expires_at, int64_t now,
+    char *key, size_t keylen, uint64_t *id);
+sq_rc_t sq_store_key_set_status(redisContext *c, uint64_t kid,
+    const char *status);
+sq_rc_t sq_store_key_list(redisContext *c, uint64_t uid,
+    sq_key_info_t **keys, size_t *n);
+
+/* social accounts (sq_store_social.c) */
+sq_rc_t sq_store_social_create(redisContext *c, uint64_t wid,
+    const char *platform, const char *handle, int64_t now, sq_social_t *out);
+
+/*
+ * Accounts of the given workspaces with id > after, ascending, at most
+ * limit of them (cursor pagination: pass the last id seen as after).
+ */
+sq_rc_t sq_store_social_list(redisContext *c, const uint64_t *wids,
+    size_t nws, uint64_t after, size_t limit, sq_social_t **out, size_t *n);
+
+/* helpers shared by the sq_store_*.c files (sq_store.c) */
+sq_rc_t sq_cmd(redisContext *c, redisReply **out, const char *fmt, ...);
+sq_rc_t sq_cmd_int(redisContext *c, long long *v, const char *fmt, ...);
+sq_rc_t sq_reply_id(const redisReply *r, uint64_t *id);
+sq_rc_t sq_reply_copy(const redisReply *r, char *dst, size_t cap);
+sq_rc_t sq_next_id(redisContext *c, const char *seq, uint64_t *id);
+sq_rc_t sq_unwatch(redisContext *c, sq_rc_t rc);
+
+typedef struct {
+    redisContext   *c;
+    int             queued;
+    int             multi;
+    int             failed;
+} sq_tx_t;
+
+void sq_tx_begin(sq_tx_t *tx, redisContext *c);
+void sq_tx_add(sq_tx_t *tx, const char *fmt, ...);
+/* SQ_OK, SQ_ERR_CONFLICT when a WATCH aborted it, or an error */
+sq_rc_t sq_tx_exec(sq_tx_t *tx);
+
+#endif /* SQ_STORE_H */

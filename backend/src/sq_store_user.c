@@ -1,0 +1,462 @@
+/*
+ * sq_store_user: users, workspaces and memberships.  Membership lives
+ * twice (sq:ws:<w>:members and sq:user:<u>:workspaces); both are always
+ * changed in one MULTI/EXEC.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sq_json.h"
+#include "sq_store.h"
+
+#define SQ_TX_RETRIES  5
+
+
+sq_rc_t
+sq_store_user_create(redisContext *c, const char *email, const char *name,
+    int64_t now, uint64_t *id)
+{
+    sq_rc_t      rc;
+    redisReply  *r;
+
+    rc = sq_next_id(c, "sq:seq:user", id);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    rc = sq_cmd(c, &r, "HSET sq:user:%llu id %llu email %s name %s "
+                "created_at %lld", (unsigned long long) *id,
+                (unsigned long long) *id, email, name, (long long) now);
+    if (rc == SQ_OK) {
+        freeReplyObject(r);
+    }
+
+    return rc;
+}
+
+
+/* An id field that may be absent, empty or "0" (meaning none). */
+static sq_rc_t
+sq_reply_opt_id(const redisReply *r, uint64_t *id)
+{
+    *id = 0;
+
+    if (r->type == REDIS_REPLY_NIL
+        || (r->type == REDIS_REPLY_STRING
+            && (r->len == 0 || (r->len == 1 && r->str[0] == '0'))))
+    {
+        return SQ_OK;
+    }
+
+    return sq_reply_id(r, id);
+}
+
+
+sq_rc_t
+sq_store_user_get(redisContext *c, uint64_t uid, sq_user_t *u)
+{
+    sq_rc_t      rc;
+    redisReply  *r;
+
+    rc = sq_cmd(c, &r, "HMGET sq:user:%llu id email name "
+                "primary_workspace_id", (unsigned long long) uid);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    memset(u, 0, sizeof(*u));
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+        rc = SQ_ERR_REDIS;
+    } else if (r->element[0]->type == REDIS_REPLY_NIL) {
+        rc = SQ_ERR_NOTFOUND;
+    } else if (sq_reply_id(r->element[0], &u->id) != SQ_OK
+               || u->id != uid
+               || sq_reply_copy(r->element[1], u->email,
+                                sizeof(u->email)) != SQ_OK
+               || sq_reply_copy(r->element[2], u->name,
+                                sizeof(u->name)) != SQ_OK
+               || sq_reply_opt_id(r->element[3],
+                                  &u->primary_workspace_id) != SQ_OK)
+    {
+        rc = SQ_ERR_REDIS;
+    }
+
+    freeReplyObject(r);
+
+    return rc;
+}
+
+
+sq_rc_t
+sq_store_user_workspace_ids(redisContext *c, uint64_t uid, uint64_t **ids,
+    size_t *n)
+{
+    size_t       i;
+    sq_rc_t      rc;
+    uint64_t    *v;
+    redisReply  *r;
+
+    *ids = NULL;
+    *n = 0;
+
+    rc = sq_cmd(c, &r, "ZRANGE sq:user:%llu:workspaces 0 %d",
+                (unsigned long long) uid, SQ_WORKSPACES_MAX - 1);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(r);
+        return SQ_ERR_REDIS;
+    }
+
+    v = calloc(r->elements + 1, sizeof(uint64_t));
+    if (v == NULL) {
+        freeReplyObject(r);
+        return SQ_ERR_NOMEM;
+    }
+
+    for (i = 0; i < r->elements && rc == SQ_OK; i++) {
+        rc = sq_reply_id(r->element[i], &v[i]);
+    }
+
+    if (rc != SQ_OK) {
+        free(v);
+        freeReplyObject(r);
+        return rc;
+    }
+
+    *ids = v;
+    *n = r->elements;
+    freeReplyObject(r);
+
+    return SQ_OK;
+}
+
+
+/* Pipelined HGET sq:ws:<id> name for every id. */
+static sq_rc_t
+sq_store_ws_names(redisContext *c, sq_ws_t *ws, size_t n)
+{
+    size_t       i;
+    sq_rc_t      rc, r1;
+    redisReply  *r;
+
+    for (i = 0; i < n; i++) {
+        if (redisAppendCommand(c, "HGET sq:ws:%llu name",
+                               (unsigned long long) ws[i].id) != REDIS_OK)
+        {
+            c->err = REDIS_ERR_OOM;     /* replies are out of step now */
+            return SQ_ERR_NOMEM;
+        }
+    }
+
+    rc = SQ_OK;
+
+    for (i = 0; i < n; i++) {
+        if (redisGetReply(c, (void **) &r) != REDIS_OK || r == NULL) {
+            return SQ_ERR_IO;
+        }
+
+        r1 = sq_reply_copy(r, ws[i].name, sizeof(ws[i].name));
+        if (rc == SQ_OK) {
+            rc = r1;
+        }
+
+        freeReplyObject(r);
+    }
+
+    return rc;
+}
+
+
+sq_rc_t
+sq_store_user_workspaces(redisContext *c, uint64_t uid, sq_ws_t **ws,
+    size_t *n)
+{
+    size_t     i, count;
+    sq_rc_t    rc;
+    sq_ws_t   *out;
+    uint64_t  *ids;
+
+    *ws = NULL;
+    *n = 0;
+
+    rc = sq_store_user_workspace_ids(c, uid, &ids, &count);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    out = calloc(count + 1, sizeof(sq_ws_t));
+    if (out == NULL) {
+        free(ids);
+        return SQ_ERR_NOMEM;
+    }
+
+    for (i = 0; i < count; i++) {
+        out[i].id = ids[i];
+    }
+    free(ids);
+
+    rc = sq_store_ws_names(c, out, count);
+    if (rc != SQ_OK) {
+        free(out);
+        return rc;
+    }
+
+    *ws = out;
+    *n = count;
+
+    return SQ_OK;
+}
+
+
+sq_rc_t
+sq_store_is_member(redisContext *c, uint64_t wid, uint64_t uid,
+    int *member)
+{
+    sq_rc_t    rc;
+    long long  v;
+
+    rc = sq_cmd_int(c, &v, "SISMEMBER sq:ws:%llu:members %llu",
+                    (unsigned long long) wid, (unsigned long long) uid);
+    *member = rc == SQ_OK && v == 1;
+
+    return rc;
+}
+
+
+static sq_rc_t
+sq_store_exists(redisContext *c, const char *fmt, uint64_t id, int *exists)
+{
+    sq_rc_t    rc;
+    long long  v;
+
+    rc = sq_cmd_int(c, &v, fmt, (unsigned long long) id);
+    *exists = rc == SQ_OK && v == 1;
+
+    return rc;
+}
+
+
+sq_rc_t
+sq_store_ws_exists(redisContext *c, uint64_t wid, int *exists)
+{
+    return sq_store_exists(c, "EXISTS sq:ws:%llu", wid, exists);
+}
+
+
+/* WATCHes the user and reads whether a primary workspace is set. */
+static sq_rc_t
+sq_store_watch_primary(redisContext *c, uint64_t uid, uint64_t *primary)
+{
+    sq_rc_t      rc;
+    sq_user_t    u;
+    redisReply  *r;
+
+    rc = sq_cmd(c, &r, "WATCH sq:user:%llu sq:user:%llu:workspaces",
+                (unsigned long long) uid, (unsigned long long) uid);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+    freeReplyObject(r);
+
+    rc = sq_store_user_get(c, uid, &u);
+    if (rc != SQ_OK) {
+        return sq_unwatch(c, rc);
+    }
+
+    *primary = u.primary_workspace_id;
+
+    return SQ_OK;
+}
+
+
+/* Adds the membership (both sides) and the primary if there is none. */
+static sq_rc_t
+sq_store_join(redisContext *c, uint64_t wid, uint64_t uid,
+    const char *ws_name, uint64_t owner, int64_t now)
+{
+    int       attempt;
+    sq_rc_t   rc;
+    sq_tx_t   tx;
+    uint64_t  primary;
+
+    rc = SQ_ERR_CONFLICT;
+
+    for (attempt = 0; attempt < SQ_TX_RETRIES && rc == SQ_ERR_CONFLICT;
+         attempt++)
+    {
+        rc = sq_store_watch_primary(c, uid, &primary);
+        if (rc != SQ_OK) {
+            return rc;
+        }
+
+        sq_tx_begin(&tx, c);
+        if (ws_name != NULL) {
+            sq_tx_add(&tx, "HSET sq:ws:%llu id %llu name %s owner_id %llu "
+                      "created_at %lld", (unsigned long long) wid,
+                      (unsigned long long) wid, ws_name,
+                      (unsigned long long) owner, (long long) now);
+        }
+        sq_tx_add(&tx, "SADD sq:ws:%llu:members %llu",
+                  (unsigned long long) wid, (unsigned long long) uid);
+        sq_tx_add(&tx, "ZADD sq:user:%llu:workspaces %llu %llu",
+                  (unsigned long long) uid, (unsigned long long) wid,
+                  (unsigned long long) wid);
+        if (primary == 0) {
+            sq_tx_add(&tx, "HSET sq:user:%llu primary_workspace_id %llu",
+                      (unsigned long long) uid, (unsigned long long) wid);
+        }
+        rc = sq_tx_exec(&tx);
+    }
+
+    return rc;
+}
+
+
+sq_rc_t
+sq_store_ws_create(redisContext *c, uint64_t owner, const char *name,
+    int64_t now, uint64_t *id)
+{
+    sq_rc_t    rc;
+    sq_user_t  u;
+
+    rc = sq_store_user_get(c, owner, &u);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    rc = sq_next_id(c, "sq:seq:ws", id);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    return sq_store_join(c, *id, owner, name, owner, now);
+}
+
+
+sq_rc_t
+sq_store_member_add(redisContext *c, uint64_t wid, uint64_t uid)
+{
+    int        exists;
+    sq_rc_t    rc;
+    sq_user_t  u;
+
+    rc = sq_store_ws_exists(c, wid, &exists);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    if (!exists) {
+        return SQ_ERR_NOTFOUND;
+    }
+
+    rc = sq_store_user_get(c, uid, &u);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    return sq_store_join(c, wid, uid, NULL, 0, 0);
+}
+
+
+/* The lowest workspace of uid other than wid, 0 when there is none. */
+static sq_rc_t
+sq_store_next_primary(redisContext *c, uint64_t uid, uint64_t wid,
+    uint64_t *next)
+{
+    size_t       i;
+    sq_rc_t      rc;
+    uint64_t     id;
+    redisReply  *r;
+
+    *next = 0;
+
+    rc = sq_cmd(c, &r, "ZRANGE sq:user:%llu:workspaces 0 1",
+                (unsigned long long) uid);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY) {
+        rc = SQ_ERR_REDIS;
+    }
+
+    for (i = 0; rc == SQ_OK && i < r->elements && *next == 0; i++) {
+        rc = sq_reply_id(r->element[i], &id);
+        if (rc == SQ_OK && id != wid) {
+            *next = id;
+        }
+    }
+
+    freeReplyObject(r);
+
+    return rc;
+}
+
+
+static sq_rc_t
+sq_store_leave(redisContext *c, uint64_t wid, uint64_t uid)
+{
+    sq_rc_t   rc;
+    sq_tx_t   tx;
+    uint64_t  primary, next;
+
+    rc = sq_store_watch_primary(c, uid, &primary);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    next = 0;
+    if (primary == wid) {
+        rc = sq_store_next_primary(c, uid, wid, &next);
+        if (rc != SQ_OK) {
+            return sq_unwatch(c, rc);
+        }
+    }
+
+    sq_tx_begin(&tx, c);
+    sq_tx_add(&tx, "SREM sq:ws:%llu:members %llu",
+              (unsigned long long) wid, (unsigned long long) uid);
+    sq_tx_add(&tx, "ZREM sq:user:%llu:workspaces %llu",
+              (unsigned long long) uid, (unsigned long long) wid);
+    if (primary == wid && next != 0) {
+        sq_tx_add(&tx, "HSET sq:user:%llu primary_workspace_id %llu",
+                  (unsigned long long) uid, (unsigned long long) next);
+    } else if (primary == wid) {
+        sq_tx_add(&tx, "HDEL sq:user:%llu primary_workspace_id",
+                  (unsigned long long) uid);
+    }
+
+    return sq_tx_exec(&tx);
+}
+
+
+sq_rc_t
+sq_store_member_remove(redisContext *c, uint64_t wid, uint64_t uid)
+{
+    int      attempt, member;
+    sq_rc_t  rc;
+
+    rc = sq_store_is_member(c, wid, uid, &member);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    if (!member) {
+        return SQ_ERR_NOTFOUND;
+    }
+
+    rc = SQ_ERR_CONFLICT;
+
+    for (attempt = 0; attempt < SQ_TX_RETRIES && rc == SQ_ERR_CONFLICT;
+         attempt++)
+    {
+        rc = sq_store_leave(c, wid, uid);
+    }
+
+    return rc;
+}

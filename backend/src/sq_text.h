@@ -1,0 +1,30 @@
+/*
+ * sq_text: bounded checks for user-supplied text (names, e-mail
+ * addresses, handles) and small number helpers.
+ */
+
+#ifndef SQ_TEXT_H
+#define SQ_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SQ_TEXT_MAX  200    /* bytes of a name or e-mail address */
+
+/*
+ * Strict UTF-8 (no overlongs, no surrogates), no control characters,
+ * 1..max_chars code points and at most max_bytes bytes.  Returns 0 or -1.
+ */
+int sq_text_check(const char *s, size_t len, size_t max_chars,
+    size_t max_bytes);
+
+/* A plausible e-mail address: one '@', no white space, <= SQ_TEXT_MAX */
+int sq_text_check_email(const char *s, size_t len);
+
+/* Decimal 0..INT64_MAX, digits only, no leading zero; 0 or -1 */
+int sq_text_parse_u63(const char *s, size_t len, int64_t *out);
+
+/* "2026-11-24T02:00:00Z" into out (at least 21 bytes); 0 or -1 */
+int sq_text_iso8601(int64_t unix_seconds, char *out, size_t outlen);
+
+#endif /* SQ_TEXT_H */

@@ -1,0 +1,32 @@
+/*
+ * Runs every backend suite; exit status 0 only when all pass.
+ */
+
+#include <stdlib.h>
+
+#include "sq_identity.h"
+#include "tests.h"
+
+
+int
+main(void)
+{
+    int       failed;
+    SRunner  *sr;
+
+    if (sq_crypto_init() != 0) {
+        return EXIT_FAILURE;
+    }
+
+    sr = srunner_create(sq_suite_json());
+    srunner_add_suite(sr, sq_suite_auth());
+    srunner_add_suite(sr, sq_suite_social());
+    srunner_add_suite(sr, sq_suite_route());
+    srunner_add_suite(sr, sq_suite_store());
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,121 @@
+/*
+ * Route matching and address parsing.
+ */
+
+#include <string.h>
+
+#include "sq_redis.h"
+#include "sq_route.h"
+#include "sq_server.h"
+#include "tests.h"
+
+
+static sq_route_rc_t
+t_match(const char *path, int method, const sq_route_t **r)
+{
+    const char  *allow = NULL;
+
+    *r = NULL;
+
+    return sq_route_match(path, method, r, &allow);
+}
+
+
+START_TEST(test_routes)
+{
+    const sq_route_t  *r;
+
+    ck_assert_int_eq(t_match("/v1/me", EVHTTP_REQ_GET, &r), SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq((void *) r->handler, (void *) sq_res_me_get);
+    ck_assert_int_eq(t_match("/v1/me", EVHTTP_REQ_HEAD, &r), SQ_ROUTE_FOUND);
+    ck_assert_int_eq(t_match("/v1/social/accounts", EVHTTP_REQ_GET, &r),
+                     SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq((void *) r->handler, (void *) sq_res_social_list);
+    ck_assert_int_eq(t_match("/v1/social/accounts", EVHTTP_REQ_POST, &r),
+                     SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq((void *) r->handler, (void *) sq_res_social_create);
+}
+END_TEST
+
+
+START_TEST(test_not_found_and_method)
+{
+    const char        *allow = NULL;
+    const sq_route_t  *r;
+
+    ck_assert_int_eq(sq_route_match("/v1/me", EVHTTP_REQ_DELETE, &r,
+                                    &allow), SQ_ROUTE_BAD_METHOD);
+    ck_assert_str_eq(allow, "GET, HEAD");
+    ck_assert_int_eq(t_match("/v1/me", EVHTTP_REQ_POST, &r),
+                     SQ_ROUTE_BAD_METHOD);
+    ck_assert_int_eq(t_match("/v1/social/accounts", EVHTTP_REQ_PATCH, &r),
+                     SQ_ROUTE_BAD_METHOD);
+    ck_assert_int_eq(t_match("/v1/me/", EVHTTP_REQ_GET, &r),
+                     SQ_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(t_match("/v1/ME", EVHTTP_REQ_GET, &r),
+                     SQ_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(t_match("/v1/%6de", EVHTTP_REQ_GET, &r),
+                     SQ_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(t_match("/", EVHTTP_REQ_GET, &r), SQ_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(t_match("", EVHTTP_REQ_GET, &r), SQ_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(t_match(NULL, EVHTTP_REQ_GET, &r), SQ_ROUTE_NOT_FOUND);
+}
+END_TEST
+
+
+START_TEST(test_method_names)
+{
+    ck_assert_str_eq(sq_route_method_name(EVHTTP_REQ_PATCH), "PATCH");
+    ck_assert_str_eq(sq_route_method_name(EVHTTP_REQ_HEAD), "HEAD");
+    ck_assert_ptr_null(sq_route_method_name(EVHTTP_REQ_TRACE));
+}
+END_TEST
+
+
+START_TEST(test_addresses)
+{
+    char             host[64];
+    uint16_t         port;
+    sq_redis_addr_t  a;
+
+    ck_assert_int_eq(sq_server_parse_listen("127.0.0.1:8080", host,
+                                            sizeof(host), &port), 0);
+    ck_assert_str_eq(host, "127.0.0.1");
+    ck_assert_uint_eq(port, 8080);
+    ck_assert_int_eq(sq_server_parse_listen("[::1]:81", host, sizeof(host),
+                                            &port), 0);
+    ck_assert_str_eq(host, "::1");
+    ck_assert_int_eq(sq_server_parse_listen("127.0.0.1", host, sizeof(host),
+                                            &port), -1);
+    ck_assert_int_eq(sq_server_parse_listen("h:0", host, sizeof(host),
+                                            &port), -1);
+    ck_assert_int_eq(sq_server_parse_listen("h:65536", host, sizeof(host),
+                                            &port), -1);
+
+    ck_assert_int_eq(sq_redis_addr_parse("127.0.0.1:6379", &a), 0);
+    ck_assert_int_eq(a.port, 6379);
+    ck_assert_int_eq(a.is_unix, 0);
+    ck_assert_int_eq(sq_redis_addr_parse("unix:/run/redis.sock", &a), 0);
+    ck_assert_int_eq(a.is_unix, 1);
+    ck_assert_str_eq(a.host, "/run/redis.sock");
+    ck_assert_int_eq(sq_redis_addr_parse("localhost", &a), -1);
+    ck_assert_int_eq(sq_redis_addr_parse(":6379", &a), -1);
+    ck_assert_int_eq(sq_redis_addr_parse("h:6379x", &a), -1);
+}
+END_TEST
+
+
+Suite *
+sq_suite_route(void)
+{
+    Suite  *s = suite_create("route");
+    TCase  *tc = tcase_create("match");
+
+    tcase_add_test(tc, test_routes);
+    tcase_add_test(tc, test_not_found_and_method);
+    tcase_add_test(tc, test_method_names);
+    tcase_add_test(tc, test_addresses);
+    suite_add_tcase(s, tc);
+
+    return s;
+}

@@ -1,0 +1,382 @@
+/*
+ * Store round trips against a private redis-server: keys (shape, only
+ * the digest stored, sq_authz agrees), memberships, social accounts.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sq_identity.h"
+#include "sq_keygen.h"
+#include "sq_redis.h"
+#include "sq_store.h"
+#include "tests.h"
+
+#define T_FUNCTIONS  "../redis/smartlyq.lua"
+#define T_NOW        1795000000
+
+typedef struct {
+    sq_test_redis_t  redis;
+} t_store_env_t;
+
+static t_store_env_t  t_env;        /* set by the unchecked fixture */
+
+static const uint8_t  t_pepper[SQ_SECRET_BYTES] = { 7, 7, 7 };
+
+
+static void
+t_setup(void)
+{
+    ck_assert_msg(sq_test_redis_start(&t_env.redis) == 0,
+                  "cannot start redis-server");
+}
+
+
+static void
+t_teardown(void)
+{
+    sq_test_redis_stop(&t_env.redis);
+}
+
+
+static redisContext *
+t_connect(void)
+{
+    char             err[128], addr[32];
+    redisReply      *r;
+    redisContext    *c;
+    sq_redis_addr_t  a;
+
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", t_env.redis.port);
+    ck_assert_int_eq(sq_redis_addr_parse(addr, &a), 0);
+    c = sq_redis_connect(&a, 1000, err, sizeof(err));
+    ck_assert_msg(c != NULL, "connect: %s", err);
+    r = redisCommand(c, "FLUSHALL");
+    ck_assert_ptr_nonnull(r);
+    freeReplyObject(r);
+
+    return c;
+}
+
+
+static uint64_t
+t_user(redisContext *c, const char *email)
+{
+    uint64_t  id;
+
+    ck_assert_int_eq(sq_store_user_create(c, email, "Test User", T_NOW,
+                                          &id), SQ_OK);
+    return id;
+}
+
+
+static redisReply *
+t_cmd(redisContext *c, const char *fmt, const char *arg)
+{
+    redisReply  *r = redisCommand(c, fmt, arg);
+
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_ne(r->type, REDIS_REPLY_ERROR);
+
+    return r;
+}
+
+
+/* No key or string/hash value in the whole database contains needle. */
+static void
+t_assert_absent(redisContext *c, const char *needle)
+{
+    size_t       i, j;
+    redisReply  *keys, *v;
+
+    keys = t_cmd(c, "KEYS %s", "*");
+
+    for (i = 0; i < keys->elements; i++) {
+        const char  *k = keys->element[i]->str;
+
+        ck_assert_ptr_null(strstr(k, needle));
+        v = redisCommand(c, "TYPE %s", k);
+        ck_assert_ptr_nonnull(v);
+
+        if (strcmp(v->str, "string") == 0) {
+            freeReplyObject(v);
+            v = t_cmd(c, "GET %s", k);
+            ck_assert_ptr_null(strstr(v->str, needle));
+        } else if (strcmp(v->str, "hash") == 0) {
+            freeReplyObject(v);
+            v = t_cmd(c, "HGETALL %s", k);
+            for (j = 0; j < v->elements; j++) {
+                ck_assert_ptr_null(strstr(v->element[j]->str, needle));
+            }
+        }
+
+        freeReplyObject(v);
+    }
+
+    freeReplyObject(keys);
+}
+
+
+START_TEST(test_key_shape)
+{
+    int       seen[256] = { 0 }, i, j, distinct;
+    char      key[SQ_KEY_GEN_LEN + 1], prev[SQ_KEY_GEN_LEN + 1] = "";
+
+    distinct = 0;
+
+    for (i = 0; i < 300; i++) {
+        ck_assert_int_eq(sq_key_generate(i & 1 ? SQ_KEY_TEST : SQ_KEY_LIVE,
+                                          key, sizeof(key)), 0);
+        ck_assert_uint_eq(strlen(key), SQ_KEY_PREFIX_LEN + SQ_KEY_BODY_GEN);
+        ck_assert_int_eq(sq_key_shape(key, strlen(key)),
+                         i & 1 ? SQ_KEY_TEST : SQ_KEY_LIVE);
+        ck_assert_str_ne(key, prev);
+        memcpy(prev, key, sizeof(key));
+
+        for (j = SQ_KEY_PREFIX_LEN; j < SQ_KEY_GEN_LEN; j++) {
+            seen[(unsigned char) key[j]]++;
+        }
+    }
+
+    for (i = 0; i < 256; i++) {
+        distinct += seen[i] > 0;
+    }
+    ck_assert_int_eq(distinct, 62);
+    ck_assert_int_eq(sq_key_generate(SQ_KEY_LIVE, key, 10), -1);
+
+    sq_key_mask("live", "a1b2", key, sizeof(key));
+    ck_assert_str_eq(key, "sqk_live_\xe2\x80\xa6" "a1b2");
+}
+END_TEST
+
+
+static void
+t_check_key_record(redisContext *c, const char *key, uint64_t id,
+    uint64_t uid)
+{
+    char         digest[SQ_DIGEST_HEX_LEN + 1], num[32];
+    redisReply  *r;
+
+    sq_key_digest_hex(t_pepper, key, strlen(key), digest);
+
+    r = redisCommand(c, "HMGET sq:key:%s id user_id mode status "
+                     "expires_at name created_at last4", digest);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_uint_eq(r->elements, 8);
+    snprintf(num, sizeof(num), "%llu", (unsigned long long) id);
+    ck_assert_str_eq(r->element[0]->str, num);
+    snprintf(num, sizeof(num), "%llu", (unsigned long long) uid);
+    ck_assert_str_eq(r->element[1]->str, num);
+    ck_assert_str_eq(r->element[2]->str, "test");
+    ck_assert_str_eq(r->element[3]->str, "active");
+    ck_assert_str_eq(r->element[4]->str, "0");
+    ck_assert_str_eq(r->element[5]->str, "ci");
+    ck_assert_str_eq(r->element[6]->str, "1795000000");
+    ck_assert_str_eq(r->element[7]->str, key + strlen(key) - 4);
+    freeReplyObject(r);
+
+    r = redisCommand(c, "GET sq:keyid:%llu", (unsigned long long) id);
+    ck_assert_str_eq(r->str, digest);
+    freeReplyObject(r);
+
+    r = redisCommand(c, "SISMEMBER sq:user:%llu:keys %llu",
+                     (unsigned long long) uid, (unsigned long long) id);
+    ck_assert_int_eq(r->integer, 1);
+    freeReplyObject(r);
+}
+
+
+/* FCALL sq_authz with the key's digest; returns the code in out. */
+static void
+t_authz(redisContext *c, const char *key, const char *ws, char *out,
+    size_t outlen)
+{
+    char         digest[SQ_DIGEST_HEX_LEN + 1];
+    redisReply  *r;
+
+    sq_key_digest_hex(t_pepper, key, strlen(key), digest);
+    r = redisCommand(c, "FCALL sq_authz 2 sq:key:%s %s %d", digest, ws,
+                     T_NOW);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+    snprintf(out, outlen, "%s", r->element[0]->str);
+    freeReplyObject(r);
+}
+
+
+START_TEST(test_key_create_stores_digest_only)
+{
+    char             key[SQ_KEY_GEN_LEN + 1], code[32], err[256], *src;
+    size_t           len, n;
+    uint64_t         uid, id, wid;
+    redisContext    *c = t_connect();
+    sq_key_info_t   *keys;
+
+    uid = t_user(c, "k@example.com");
+    ck_assert_int_eq(sq_store_ws_create(c, uid, "W", T_NOW, &wid), SQ_OK);
+    ck_assert_int_eq(sq_store_key_create(c, t_pepper, uid, SQ_KEY_TEST,
+                                         "ci", 0, T_NOW, key, sizeof(key),
+                                         &id), SQ_OK);
+    ck_assert_int_eq(sq_key_shape(key, strlen(key)), SQ_KEY_TEST);
+    t_check_key_record(c, key, id, uid);
+    t_assert_absent(c, key + SQ_KEY_PREFIX_LEN);
+    t_assert_absent(c, key + SQ_KEY_PREFIX_LEN + 8);
+
+    ck_assert_int_eq(sq_file_read(T_FUNCTIONS, SQ_FUNCTIONS_MAX, &src, &len,
+                                  err, sizeof(err)), 0);
+    ck_assert_int_eq(sq_redis_function_load(c, src, len, err, sizeof(err)),
+                     0);
+    free(src);
+
+    t_authz(c, key, "sq:ws:1:members", code, sizeof(code));
+    ck_assert_str_eq(code, "OK");
+    t_authz(c, key, "sq:ws:2:members", code, sizeof(code));
+    ck_assert_str_eq(code, "FORBIDDEN");
+    ck_assert_int_eq(sq_store_key_set_status(c, id, "disabled"), SQ_OK);
+    t_authz(c, key, "", code, sizeof(code));
+    ck_assert_str_eq(code, "DISABLED");
+    ck_assert_int_eq(sq_store_key_set_status(c, id + 1, "active"),
+                     SQ_ERR_NOTFOUND);
+
+    ck_assert_int_eq(sq_store_key_list(c, uid, &keys, &n), SQ_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(keys[0].status, "disabled");
+    ck_assert_str_eq(keys[0].last4, key + SQ_KEY_GEN_LEN - 4);
+    free(keys);
+
+    ck_assert_int_eq(sq_store_key_create(c, t_pepper, uid + 10, SQ_KEY_LIVE,
+                                         "", 0, T_NOW, key, sizeof(key),
+                                         &id), SQ_ERR_NOTFOUND);
+    redisFree(c);
+}
+END_TEST
+
+
+static uint64_t
+t_primary(redisContext *c, uint64_t uid)
+{
+    sq_user_t  u;
+
+    ck_assert_int_eq(sq_store_user_get(c, uid, &u), SQ_OK);
+
+    return u.primary_workspace_id;
+}
+
+
+static int
+t_member(redisContext *c, uint64_t wid, uint64_t uid)
+{
+    int          m;
+    redisReply  *r;
+
+    ck_assert_int_eq(sq_store_is_member(c, wid, uid, &m), SQ_OK);
+    r = redisCommand(c, "ZSCORE sq:user:%llu:workspaces %llu",
+                     (unsigned long long) uid, (unsigned long long) wid);
+    ck_assert_int_eq(r->type == REDIS_REPLY_STRING, m);   /* in step */
+    freeReplyObject(r);
+
+    return m;
+}
+
+
+START_TEST(test_membership)
+{
+    size_t         n;
+    sq_ws_t       *ws;
+    uint64_t       a, b, w1, w2;
+    redisContext  *c = t_connect();
+
+    a = t_user(c, "a@example.com");
+    b = t_user(c, "b@example.com");
+    ck_assert_int_eq(sq_store_ws_create(c, 99, "X", T_NOW, &w1),
+                     SQ_ERR_NOTFOUND);
+    ck_assert_int_eq(sq_store_ws_create(c, a, "One", T_NOW, &w1), SQ_OK);
+    ck_assert_int_eq(sq_store_ws_create(c, a, "Two", T_NOW, &w2), SQ_OK);
+    ck_assert_uint_eq(t_primary(c, a), w1);
+    ck_assert_uint_eq(t_primary(c, b), 0);
+
+    ck_assert_int_eq(sq_store_member_add(c, w2, b), SQ_OK);
+    ck_assert_int_eq(t_member(c, w2, b), 1);
+    ck_assert_uint_eq(t_primary(c, b), w2);
+    ck_assert_int_eq(sq_store_member_add(c, w2 + 5, b), SQ_ERR_NOTFOUND);
+    ck_assert_int_eq(sq_store_member_add(c, w2, b + 5), SQ_ERR_NOTFOUND);
+
+    ck_assert_int_eq(sq_store_user_workspaces(c, a, &ws, &n), SQ_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(ws[0].id, w1);
+    ck_assert_str_eq(ws[0].name, "One");
+    ck_assert_str_eq(ws[1].name, "Two");
+    free(ws);
+
+    ck_assert_int_eq(sq_store_member_remove(c, w1, a), SQ_OK);
+    ck_assert_int_eq(t_member(c, w1, a), 0);
+    ck_assert_uint_eq(t_primary(c, a), w2);
+    ck_assert_int_eq(sq_store_member_remove(c, w1, a), SQ_ERR_NOTFOUND);
+    ck_assert_int_eq(sq_store_member_remove(c, w2, a), SQ_OK);
+    ck_assert_uint_eq(t_primary(c, a), 0);
+    ck_assert_int_eq(t_member(c, w2, b), 1);
+    redisFree(c);
+}
+END_TEST
+
+
+START_TEST(test_social_accounts)
+{
+    int            i;
+    size_t         n;
+    uint64_t       u, w[2];
+    sq_social_t    s, *items;
+    redisContext  *c = t_connect();
+
+    u = t_user(c, "s@example.com");
+    ck_assert_int_eq(sq_store_ws_create(c, u, "A", T_NOW, &w[0]), SQ_OK);
+    ck_assert_int_eq(sq_store_ws_create(c, u, "B", T_NOW, &w[1]), SQ_OK);
+
+    for (i = 0; i < 120; i++) {
+        ck_assert_int_eq(sq_store_social_create(c, w[i % 2], "twitter",
+                                                "@h", T_NOW, &s), SQ_OK);
+        ck_assert_uint_eq(s.id, (uint64_t) i + 1);
+    }
+
+    ck_assert_int_eq(sq_store_social_create(c, w[0], "myspace", "@h",
+                                            T_NOW, &s), SQ_ERR_INVALID);
+    ck_assert_int_eq(sq_store_social_create(c, w[0], "twitter", "",
+                                            T_NOW, &s), SQ_ERR_INVALID);
+
+    ck_assert_int_eq(sq_store_social_list(c, w, 2, 0, 100, &items, &n),
+                     SQ_OK);
+    ck_assert_uint_eq(n, 100);
+    for (i = 0; i < 100; i++) {
+        ck_assert_uint_eq(items[i].id, (uint64_t) i + 1);
+    }
+    ck_assert_uint_eq(items[1].workspace_id, w[1]);
+    ck_assert_str_eq(items[0].platform, "twitter");
+    ck_assert_int_eq(items[0].created_at, T_NOW);
+    free(items);
+
+    ck_assert_int_eq(sq_store_social_list(c, &w[1], 1, 100, 100, &items,
+                                          &n), SQ_OK);
+    ck_assert_uint_eq(n, 10);
+    ck_assert_uint_eq(items[0].id, 102);
+    free(items);
+    redisFree(c);
+}
+END_TEST
+
+
+Suite *
+sq_suite_store(void)
+{
+    Suite  *s = suite_create("store");
+    TCase  *tc = tcase_create("redis");
+
+    tcase_add_unchecked_fixture(tc, t_setup, t_teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_key_shape);
+    tcase_add_test(tc, test_key_create_stores_digest_only);
+    tcase_add_test(tc, test_membership);
+    tcase_add_test(tc, test_social_accounts);
+    suite_add_tcase(s, tc);
+
+    return s;
+}

@@ -1,0 +1,164 @@
+# The module loads, its directives parse, and a bad configuration is
+# refused at start-up rather than failing open at run time.
+
+use lib 't/lib';
+use SQTest;
+use Test::Nginx::Socket 'no_plan';
+
+repeat_each(1);
+no_shuffle();
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value('http_config', SQTest::http_config())
+        unless defined $block->http_config;
+});
+
+our $dir = $SQTest::DIR;
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: module loaded, smartlyq off by default
+--- config
+    location /x/ {
+        proxy_pass http://echo;
+    }
+--- request
+GET /x/
+--- error_code: 200
+--- response_body_like: ^user= key= ws=
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: all directives in their contexts
+--- http_config eval
+SQTest::http_config() . <<'CONF';
+    smartlyq_redis_connect_timeout 500ms;
+    smartlyq_redis_timeout 50ms;
+    smartlyq_retry_after 2s;
+    smartlyq off;
+CONF
+--- config
+    smartlyq_redis_timeout 80ms;
+    location /v1/ {
+        smartlyq on;
+        smartlyq_redis_timeout 200ms;
+        smartlyq_retry_after 5s;
+        proxy_pass http://echo;
+    }
+--- request
+GET /v1/me
+--- error_code: 401
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: smartlyq on without smartlyq_redis is refused
+--- http_config eval
+"smartlyq_key_pepper_file $::dir/pepper;\nsmartlyq_signing_key_file $::dir/signing;"
+--- config
+    location /v1/ {
+        smartlyq on;
+    }
+--- must_die
+--- error_log
+"smartlyq" is on but "smartlyq_redis" is not set
+
+
+
+=== TEST 4: smartlyq on without the secrets is refused
+--- http_config
+    smartlyq_redis 127.0.0.1:6379;
+--- config
+    location /v1/ {
+        smartlyq on;
+    }
+--- must_die
+--- error_log
+are not both set
+
+
+
+=== TEST 5: a bad Redis address
+--- http_config
+    smartlyq_redis localhost;
+--- config
+--- must_die
+--- error_log
+invalid redis address "localhost"
+
+
+
+=== TEST 6: a bad Redis port
+--- http_config
+    smartlyq_redis 127.0.0.1:99999;
+--- config
+--- must_die
+--- error_log
+invalid port in redis address
+
+
+
+=== TEST 7: a secret file that is not 64 hex digits
+--- http_config eval
+"smartlyq_key_pepper_file $::dir/redis.log;"
+--- config
+--- must_die
+--- error_log
+must hold exactly 64 hex digits
+
+
+
+=== TEST 8: a missing secret file
+--- http_config
+    smartlyq_signing_key_file /nonexistent/smartlyq/signing;
+--- config
+--- must_die
+--- error_log
+cannot open "/nonexistent/smartlyq/signing"
+
+
+
+=== TEST 9: smartlyq_redis given twice
+--- http_config
+    smartlyq_redis 127.0.0.1:6379;
+    smartlyq_redis 127.0.0.1:6380;
+--- config
+--- must_die
+--- error_log
+"smartlyq_redis" directive is duplicate
+
+
+
+=== TEST 10: smartlyq_redis is http-level only
+--- http_config eval
+"smartlyq_key_pepper_file $::dir/pepper;"
+--- config
+    location /v1/ {
+        smartlyq_redis 127.0.0.1:6379;
+    }
+--- must_die
+--- error_log
+"smartlyq_redis" directive is not allowed here
+
+
+
+=== TEST 11: a unix socket address is accepted
+--- http_config eval
+"smartlyq_redis unix:$::dir/none.sock;\nsmartlyq_key_pepper_file $::dir/pepper;\nsmartlyq_signing_key_file $::dir/signing;"
+--- config
+    location /v1/ {
+        smartlyq on;
+        proxy_pass http://127.0.0.1:1/;
+    }
+--- request
+GET /v1/me
+--- more_headers eval
+"Authorization: Bearer $SQTest::T->{alice_key}"
+--- error_code: 503
+--- response_body_like: SERVICE_UNAVAILABLE

@@ -1,0 +1,280 @@
+package SQTest;
+
+# Test harness for SmartlyQ edge: every .t file that uses it gets its own
+# Redis (redis/redis.conf, AOF on, free port, throw-away dir), the backend
+# on a free port, fresh secrets and a seeded pair of tenants; all of it is
+# stopped when the file ends.  Test::Nginx picks the values up from the
+# TEST_NGINX_* variables set here.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use Exporter 'import';
+use File::Basename qw(dirname);
+use File::Path qw(make_path);
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use POSIX ();
+use Time::HiRes qw(sleep time);
+
+our @EXPORT = qw(sqctl redis_cli $T);
+
+our $ROOT  = abs_path(dirname(__FILE__) . '/../..');
+our $BUILD = $ENV{SQ_BUILD} || "$ROOT/build";
+our $DIR   = tempdir('sqtest-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+our %PORT;
+our $T;         # the seeded tenants
+
+my $parent = $$;
+my %pid;
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, ReuseAddr => 1)
+        or die "no free port: $!";
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
+
+sub port_open {
+    my ($port) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $port, Timeout => 0.2);
+    return 0 unless $s;
+    close $s;
+    return 1;
+}
+
+sub wait_until {
+    my ($what, $cond, $secs) = @_;
+    $secs ||= 5;
+    my $end = time + $secs;
+    while (time < $end) {
+        return 1 if $cond->();
+        sleep 0.02;
+    }
+    die "$what did not happen within ${secs}s\n";
+}
+
+sub spawn {
+    my ($name, $log, @cmd) = @_;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $log;
+        open STDERR, '>>', $log;
+        exec @cmd or POSIX::_exit(127);
+    }
+    $pid{$name} = $pid;
+    return $pid;
+}
+
+sub reap {
+    my ($name, $sig) = @_;
+    my $pid = delete $pid{$name} or return;
+    kill $sig || 'TERM', $pid;
+    waitpid $pid, 0;
+}
+
+sub pid_of { return $pid{$_[0]} }
+
+sub run_capture {
+    my @cmd = @_;
+    open my $fh, '-|', @cmd or die "$cmd[0]: $!";
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    my $rc = $?;
+    $out =~ s/\s+\z//;
+    return ($out, $rc);
+}
+
+sub sqctl {
+    my @args = @_;
+    local $ENV{SMARTLYQ_REDIS} = "127.0.0.1:$PORT{redis}";
+    local $ENV{SMARTLYQ_PEPPER_FILE} = "$DIR/pepper";
+    my ($out, $rc) = run_capture("$BUILD/sqctl", @args);
+    die "sqctl @args failed ($rc)\n" if $rc;
+    return $out;
+}
+
+sub redis_cli {
+    my ($out) = run_capture('sh', '-c', 'exec redis-cli -p "$0" "$@" 2>/dev/null',
+                            $PORT{redis}, @_);
+    return $out;
+}
+
+# Redis: started, killed, restarted (same dir: AOF brings the data and the
+# function library back), frozen and thawed, for fault tests.
+sub redis_start {
+    make_path("$DIR/redis");
+    spawn('redis', "$DIR/redis.log", 'redis-server',
+          "$ROOT/redis/redis.conf", '--port', $PORT{redis},
+          '--dir', "$DIR/redis", '--appendfsync', 'everysec');
+    wait_until("redis start", sub { my $o = redis_cli("ping"); warn "ping: [$o]\n" if $ENV{SQ_DEBUG}; $o eq "PONG" });
+}
+
+sub redis_kill   { reap('redis', 'KILL') }
+sub redis_freeze { kill 'STOP', $pid{redis} }
+sub redis_thaw   { kill 'CONT', $pid{redis} if $pid{redis} }
+
+sub backend_start {
+    spawn('backend', "$DIR/backend.log", "$BUILD/smartlyq-backend",
+          '--listen', "127.0.0.1:$PORT{backend}",
+          '--redis', "127.0.0.1:$PORT{redis}",
+          '--signing-key-file', "$DIR/signing",
+          '--functions', "$ROOT/redis/smartlyq.lua");
+    wait_until('backend start', sub { port_open($PORT{backend}) });
+}
+
+# Two tenants: Alice (workspaces ws1 primary, ws2) and Bob (wsb), a social
+# account in each workspace, live keys, a test-mode key, a disabled key.
+sub seed {
+    my %t;
+    $t{alice} = sqctl(qw(user create --email alice@example.com
+                         --name Alice));
+    $t{bob} = sqctl(qw(user create --email bob@example.com --name Bob));
+    $t{ws1} = sqctl('workspace', 'create', '--owner', $t{alice},
+                    '--name', 'Alice One');
+    $t{ws2} = sqctl('workspace', 'create', '--owner', $t{alice},
+                    '--name', 'Alice Two');
+    $t{wsb} = sqctl('workspace', 'create', '--owner', $t{bob},
+                    '--name', 'Bob Studio');
+    $t{acc1} = sqctl('account', 'create', '--workspace', $t{ws1},
+                     '--platform', 'twitter', '--handle', '@alice_one');
+    $t{acc2} = sqctl('account', 'create', '--workspace', $t{ws2},
+                     '--platform', 'linkedin', '--handle', 'alice-two');
+    $t{accb} = sqctl('account', 'create', '--workspace', $t{wsb},
+                     '--platform', 'instagram', '--handle', '@bob');
+    $t{alice_key} = sqctl('key', 'create', '--user', $t{alice},
+                          '--name', 'alice');
+    $t{alice_test_key} = sqctl('key', 'create', '--user', $t{alice},
+                               '--mode', 'test', '--name', 'alicetest');
+    $t{bob_key} = sqctl('key', 'create', '--user', $t{bob}, '--name', 'bob');
+    $t{disabled_key} = sqctl('key', 'create', '--user', $t{alice},
+                             '--name', 'retired');
+    my ($line) = grep { /retired/ } split /\n/,
+                 sqctl('key', 'list', '--user', $t{alice});
+    ($t{disabled_key_id}) = $line =~ /^\s*(\d+)/;
+    sqctl('key', 'disable', '--id', $t{disabled_key_id});
+    return \%t;
+}
+
+sub http_config {
+    return <<"CONF";
+    smartlyq_redis 127.0.0.1:$PORT{redis};
+    smartlyq_key_pepper_file $DIR/pepper;
+    smartlyq_signing_key_file $DIR/signing;
+
+    upstream backend {
+        server 127.0.0.1:$PORT{backend};
+    }
+
+    # reflects what an upstream receives from the edge
+    upstream echo {
+        server 127.0.0.1:$PORT{echo};
+    }
+
+    server {
+        listen 127.0.0.1:$PORT{echo};
+        default_type text/plain;
+        location / {
+            return 200 "user=\$http_x_smartlyq_user_id key=\$http_x_smartlyq_key_id ws=\$http_x_smartlyq_workspace_id mode=\$http_x_smartlyq_key_mode auth=\$http_authorization sig=\$http_x_smartlyq_signature\\n";
+        }
+    }
+CONF
+}
+
+# a standalone nginx, for tests that must act between requests without
+# restarting it (Test::Nginx restarts nginx for every block)
+sub nginx_start {
+    my ($http) = @_;
+    my $prefix = "$DIR/nginx";
+    make_path("$prefix/logs", "$prefix/tmp");
+    $PORT{nginx} ||= free_port();
+    my $common = http_config();
+    my $module = "$BUILD/ngx_http_smartlyq_module.so";
+    $http =~ s/\$PORT/$PORT{nginx}/g;
+    open my $fh, '>', "$prefix/nginx.conf" or die $!;
+    print $fh <<"CONF";
+load_module $module;
+daemon off;
+master_process on;
+worker_processes 1;
+error_log $prefix/logs/error.log info;
+pid $prefix/logs/nginx.pid;
+events { worker_connections 512; }
+http {
+    client_body_temp_path $prefix/tmp;
+    proxy_temp_path $prefix/tmp;
+    fastcgi_temp_path $prefix/tmp;
+    uwsgi_temp_path $prefix/tmp;
+    scgi_temp_path $prefix/tmp;
+    access_log $prefix/logs/access.log;
+$common
+$http
+}
+CONF
+    close $fh;
+    spawn('nginx', "$prefix/logs/stderr.log", 'nginx', '-p', $prefix,
+          '-c', "$prefix/nginx.conf");
+    wait_until('nginx start', sub { port_open($PORT{nginx}) });
+    return "http://127.0.0.1:$PORT{nginx}";
+}
+
+sub nginx_error_log {
+    open my $fh, '<', "$DIR/nginx/logs/error.log" or return '';
+    local $/;
+    return scalar <$fh>;
+}
+
+sub http { return HTTP::Tiny->new(timeout => 10, keep_alive => 0) }
+
+sub bearer { return { Authorization => "Bearer $_[0]" } }
+
+sub setup {
+    for my $bin ("$BUILD/sqctl", "$BUILD/smartlyq-backend",
+                 "$BUILD/ngx_http_smartlyq_module.so") {
+        die "missing $bin: run make first\n" unless -e $bin;
+    }
+
+    $PORT{$_} = free_port() for qw(redis backend echo);
+    $ENV{TEST_NGINX_SERVER_PORT} ||= free_port();
+
+    for my $s (qw(pepper signing)) {
+        my ($hex, $rc) = run_capture("$BUILD/sqctl", 'secret');
+        die "sqctl secret failed\n" if $rc || $hex !~ /^[0-9a-f]{64}$/;
+        open my $fh, '>', "$DIR/$s" or die $!;
+        print $fh "$hex\n";
+        close $fh;
+        chmod 0600, "$DIR/$s";
+    }
+
+    redis_start();
+    sqctl('init', '--functions', "$ROOT/redis/smartlyq.lua");
+    backend_start();
+    $T = seed();
+
+    $ENV{TEST_NGINX_LOAD_MODULES} = "$BUILD/ngx_http_smartlyq_module.so";
+    $ENV{TEST_NGINX_REDIS_PORT} = $PORT{redis};
+    $ENV{TEST_NGINX_BACKEND_PORT} = $PORT{backend};
+    $ENV{TEST_NGINX_SQ_DIR} = $DIR;
+}
+
+setup();
+
+END {
+    if ($$ == $parent) {
+        my $rc = $?;
+        reap('nginx', 'QUIT');
+        reap('backend', 'TERM');
+        redis_thaw();
+        reap('redis', 'TERM');
+        $? = $rc;
+    }
+}
+
+1;
