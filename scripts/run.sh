@@ -22,7 +22,7 @@ stop_all() {
     echo
     echo "stopping..."
     if [ -f "$RUN/logs/nginx.pid" ]; then
-        kill -QUIT "$(cat "$RUN/logs/nginx.pid")" 2>/dev/null || true
+        kill -QUIT "$(cat "$RUN/logs/nginx.pid" 2>/dev/null)" 2>/dev/null || true
     fi
     for pid in "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
@@ -172,6 +172,12 @@ http {
     server {
         listen 127.0.0.1:$EDGE_PORT;
 
+        # nginx's own errors as envelopes too (the module's refusals
+        # are answered by the module and never reach error_page)
+        error_page 400 = @bad_request;
+        error_page 413 = @too_large;
+        error_page 502 504 = @backend_down;
+
         location /v1/ {
             smartlyq on;
             proxy_pass http://smartlyq_backend;
@@ -185,6 +191,18 @@ http {
 
         location / {
             return 404 '{"success": false, "error": {"code": "NOT_FOUND", "message": "No such route."}}';
+        }
+
+        location @bad_request {
+            return 400 '{"success": false, "error": {"code": "BAD_REQUEST", "message": "The request is malformed."}}';
+        }
+
+        location @too_large {
+            return 413 '{"success": false, "error": {"code": "PAYLOAD_TOO_LARGE", "message": "The request body is too large."}}';
+        }
+
+        location @backend_down {
+            return 502 '{"success": false, "error": {"code": "BAD_GATEWAY", "message": "The API is unavailable. Retry shortly."}}';
         }
     }
 }

@@ -272,3 +272,14 @@ GET /v1/nothing-here
 --- response_headers_like eval
 ["X-Log: allow u=$::T->{alice} k=\\d+ w=$::T->{ws1}",
  "X-Log: forbidden u=$::T->{alice} k=\\d+ w=$::T->{wsb}"]
+
+
+
+=== TEST 19: a body over the backend's 64 KiB limit: JSON 413, not HTML
+--- request eval
+"POST /v1/social/accounts\n" . '{"platform": "twitter", "handle": "' . ('x' x 70000) . '"}'
+--- more_headers eval
+"Authorization: Bearer $::T->{alice_key}
+Content-Type: application/json"
+--- error_code: 413
+--- response_body_like: ^\{"success": false, "error": \{"code": "PAYLOAD_TOO_LARGE", 

@@ -10,7 +10,10 @@
 
 #include <jansson.h>
 
-#define SQ_BODY_MAX         (64 * 1024)
+#define SQ_BODY_MAX         (64 * 1024)    /* larger: JSON 413 */
+/* evhttp's own hard cap, past which it answers in HTML; nginx's default
+ * client_max_body_size, so through the edge the JSON 413 always wins */
+#define SQ_TRANSPORT_BODY_MAX  (1024 * 1024)
 #define SQ_HEADERS_MAX      (16 * 1024)
 #define SQ_HTTP_TIMEOUT     30          /* seconds */
 #define SQ_LIST_LIMIT       100         /* items per list page */

@@ -196,7 +196,7 @@ sq_server_start(sq_ctx_t *ctx, const char *host, uint16_t port)
         return -1;
     }
 
-    evhttp_set_max_body_size(ctx->http, SQ_BODY_MAX);
+    evhttp_set_max_body_size(ctx->http, SQ_TRANSPORT_BODY_MAX);
     evhttp_set_max_headers_size(ctx->http, SQ_HEADERS_MAX);
     evhttp_set_timeout(ctx->http, SQ_HTTP_TIMEOUT);
     /* every method evhttp knows reaches the router: JSON 405, not HTML */
