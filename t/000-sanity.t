@@ -8,11 +8,7 @@ use Test::Nginx::Socket 'no_plan';
 repeat_each(1);
 no_shuffle();
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', SQTest::http_config())
-        unless defined $block->http_config;
-});
+&add_block_preprocessor(SQTest::block_defaults());
 
 our $dir = $SQTest::DIR;
 

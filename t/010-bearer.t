@@ -8,16 +8,12 @@ use Test::Nginx::Socket 'no_plan';
 repeat_each(1);
 no_shuffle();
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', SQTest::http_config());
-    $block->set_value('config', <<'CONF') unless defined $block->config;
+&add_block_preprocessor(SQTest::block_defaults(config => <<'CONF'));
     location /v1/ {
         smartlyq on;
         proxy_pass http://echo;
     }
 CONF
-});
 
 our $key = $SQTest::T->{alice_key};
 our $off = 'sqk_live_' . ('0' x 40);

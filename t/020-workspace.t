@@ -10,18 +10,13 @@ no_shuffle();
 
 our $T = $SQTest::T;
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', SQTest::http_config());
-    $block->set_value('config', <<'CONF') unless defined $block->config;
+&add_block_preprocessor(SQTest::block_defaults(
+    key => $T->{alice_key}, config => <<'CONF'));
     location /v1/ {
         smartlyq on;
         proxy_pass http://echo;
     }
 CONF
-    $block->set_value('more_headers', "Authorization: Bearer $T->{alice_key}")
-        unless defined $block->more_headers;
-});
 
 our $forbidden = '{"success": false, "error": {"code": "FORBIDDEN", '
                . '"message": "You do not have access to this workspace."}}';

@@ -12,6 +12,7 @@
 
 #include "sq_log.h"
 #include "sq_redis.h"
+#include "sq_text.h"
 
 
 static int64_t
@@ -30,23 +31,9 @@ sq_monotonic_ms(void)
 static int
 sq_redis_parse_port(const char *s, int *port)
 {
-    size_t  i, len;
-    long    v;
+    int64_t  v;
 
-    len = strlen(s);
-    if (len == 0 || len > 5) {
-        return -1;
-    }
-
-    v = 0;
-    for (i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-
-    if (v < 1 || v > 65535) {
+    if (sq_text_parse_u63(s, strlen(s), &v) != 0 || v < 1 || v > 65535) {
         return -1;
     }
 

@@ -67,7 +67,9 @@ START_TEST(test_method_names)
 {
     ck_assert_str_eq(sq_route_method_name(EVHTTP_REQ_PATCH), "PATCH");
     ck_assert_str_eq(sq_route_method_name(EVHTTP_REQ_HEAD), "HEAD");
-    ck_assert_ptr_null(sq_route_method_name(EVHTTP_REQ_TRACE));
+    ck_assert_str_eq(sq_route_method_name(EVHTTP_REQ_PUT), "PUT");
+    ck_assert_str_eq(sq_route_method_name(EVHTTP_REQ_TRACE), "TRACE");
+    ck_assert_ptr_null(sq_route_method_name(0));
 }
 END_TEST
 

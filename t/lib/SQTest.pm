@@ -188,6 +188,22 @@ sub http_config {
 CONF
 }
 
+# Test::Nginx block defaults: our http_config, a default location config
+# and, when key is given, a default Authorization header.  Use as
+# &add_block_preprocessor(SQTest::block_defaults(config => ..., key => ...))
+sub block_defaults {
+    my (%o) = @_;
+    return sub {
+        my $block = shift;
+        $block->set_value('http_config', http_config())
+            unless defined $block->http_config;
+        $block->set_value('config', $o{config})
+            if defined $o{config} && !defined $block->config;
+        $block->set_value('more_headers', "Authorization: Bearer $o{key}")
+            if defined $o{key} && !defined $block->more_headers;
+    };
+}
+
 # a standalone nginx, for tests that must act between requests without
 # restarting it (Test::Nginx restarts nginx for every block)
 sub nginx_start {
