@@ -68,7 +68,8 @@ $(BUILD)/unit-tests: $(UNIT_SRCS) $(SQ_SRCS) \
                      $(wildcard ngx_smartlyq_module/sq_*.h)
 	@mkdir -p $(BUILD)
 	$(CC) $(WARN) $(CFLAGS) -Ingx_smartlyq_module -o $@ \
-	    $(UNIT_SRCS) $(SQ_SRCS) $$(pkg-config --cflags --libs check libsodium)
+	    $(UNIT_SRCS) $(SQ_SRCS) \
+	    $$(pkg-config --cflags --libs check libsodium jansson)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

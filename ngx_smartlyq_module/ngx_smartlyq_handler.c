@@ -13,12 +13,16 @@
 
 static ngx_int_t ngx_smartlyq_start(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx);
+static ngx_int_t ngx_smartlyq_continue(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx);
+static ngx_int_t ngx_smartlyq_lookup(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx);
 static ngx_int_t ngx_smartlyq_decide(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx);
 static ngx_int_t ngx_smartlyq_bearer(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, const char **key, size_t *key_len);
 static ngx_int_t ngx_smartlyq_workspace(ngx_http_request_t *r,
-    ngx_smartlyq_ctx_t *ctx);
+    ngx_smartlyq_ctx_t *ctx, sq_ws_rc_t rc, uint64_t id);
 
 
 #define NGX_SMARTLYQ_FORBIDDEN_MSG                                            \
@@ -54,8 +58,12 @@ ngx_smartlyq_access_handler(ngx_http_request_t *r)
 
     switch (ctx->state) {
 
+    case NGX_SMARTLYQ_STATE_READING_BODY:
     case NGX_SMARTLYQ_STATE_WAITING:
         return NGX_AGAIN;
+
+    case NGX_SMARTLYQ_STATE_BODY_READ:
+        return ngx_smartlyq_continue(r, ctx);
 
     case NGX_SMARTLYQ_STATE_DONE:
         return ngx_smartlyq_decide(r, ctx);
@@ -67,30 +75,77 @@ ngx_smartlyq_access_handler(ngx_http_request_t *r)
 }
 
 
+/* first pass: what can be decided without I/O, then the body */
 static ngx_int_t
 ngx_smartlyq_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
-    size_t                     key_len;
+    ngx_int_t  rc;
+
+    rc = ngx_smartlyq_bearer(r, ctx, &ctx->key, &ctx->key_len);
+    if (rc != NGX_OK) {
+        ctx->state = NGX_SMARTLYQ_STATE_DONE;
+        return rc;
+    }
+
+    ctx->query_rc = sq_workspace_from_query((const char *) r->args.data,
+                                            r->args.len, &ctx->query_id);
+
+    if (ctx->query_rc != SQ_WS_NONE && ctx->query_rc != SQ_WS_OK) {
+        ctx->state = NGX_SMARTLYQ_STATE_DONE;
+        return ngx_smartlyq_workspace(r, ctx, ctx->query_rc, 0);
+    }
+
+    rc = ngx_smartlyq_body_read(r, ctx);
+
+    if (rc == NGX_DECLINED || rc == NGX_OK) {
+        return ngx_smartlyq_continue(r, ctx);
+    }
+
+    if (rc != NGX_AGAIN) {
+        ctx->state = NGX_SMARTLYQ_STATE_DONE;
+    }
+
+    return rc;
+}
+
+
+/* the body (if any) is in: settle the workspace, then ask Redis */
+static ngx_int_t
+ngx_smartlyq_continue(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
+{
+    uint64_t    bid, id;
+    ngx_int_t   rc;
+    sq_ws_rc_t  brc, wrc;
+
+    ctx->state = NGX_SMARTLYQ_STATE_DONE;
+
+    rc = ngx_smartlyq_body_workspace(r, ctx, &brc, &bid);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    id = 0;
+    wrc = sq_workspace_merge(ctx->query_rc, ctx->query_id, brc, bid, &id);
+
+    rc = ngx_smartlyq_workspace(r, ctx, wrc, id);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_smartlyq_lookup(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
+{
     ngx_int_t                  rc;
-    const char                *key;
     char                       digest[SQ_DIGEST_HEX_LEN + 1];
     ngx_smartlyq_main_conf_t  *smcf;
 
-    rc = ngx_smartlyq_bearer(r, ctx, &key, &key_len);
-    if (rc != NGX_OK) {
-        ctx->state = NGX_SMARTLYQ_STATE_DONE;
-        return rc;
-    }
-
-    rc = ngx_smartlyq_workspace(r, ctx);
-    if (rc != NGX_OK) {
-        ctx->state = NGX_SMARTLYQ_STATE_DONE;
-        return rc;
-    }
-
     smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
 
-    sq_key_digest_hex(smcf->pepper, key, key_len, digest);
+    sq_key_digest_hex(smcf->pepper, ctx->key, ctx->key_len, digest);
 
     rc = ngx_smartlyq_lookup_start(r, ctx, digest);
 
@@ -230,16 +285,12 @@ ngx_smartlyq_bearer(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 }
 
 
-/* workspace_id from the query string; NGX_OK, or the refusal sent */
+/* the settled workspace_id; NGX_OK, or the refusal sent */
 static ngx_int_t
-ngx_smartlyq_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
+ngx_smartlyq_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    sq_ws_rc_t rc, uint64_t id)
 {
-    u_char      *p;
-    uint64_t     id;
-    sq_ws_rc_t   rc;
-
-    rc = sq_workspace_from_query((const char *) r->args.data, r->args.len,
-                                 &id);
+    u_char  *p;
 
     switch (rc) {
 
@@ -261,6 +312,13 @@ ngx_smartlyq_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
                                    "VALIDATION_ERROR",
                                    "workspace_id must be given only once.");
+
+    case SQ_WS_CONFLICT:
+        ctx->result = NGX_SMARTLYQ_BAD_WORKSPACE;
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "VALIDATION_ERROR",
+                                   "workspace_id differs between the query "
+                                   "string and the body.");
 
     default: /* SQ_WS_INVALID */
         ctx->result = NGX_SMARTLYQ_BAD_WORKSPACE;

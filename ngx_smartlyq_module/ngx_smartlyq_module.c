@@ -71,6 +71,14 @@ static ngx_command_t  ngx_smartlyq_commands[] = {
       offsetof(ngx_smartlyq_main_conf_t, signing_key_file),
       NULL },
 
+    /* smartlyq_body_limit 64k; bodies read for workspace_id */
+    { ngx_string("smartlyq_body_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_smartlyq_loc_conf_t, body_limit),
+      NULL },
+
     /* smartlyq_retry_after 1s; Retry-After of 503 refusals */
     { ngx_string("smartlyq_retry_after"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -198,6 +206,7 @@ ngx_smartlyq_create_loc_conf(ngx_conf_t *cf)
     slcf->enable = NGX_CONF_UNSET;
     slcf->timeout = NGX_CONF_UNSET_MSEC;
     slcf->retry_after = NGX_CONF_UNSET;
+    slcf->body_limit = NGX_CONF_UNSET_SIZE;
 
     return slcf;
 }
@@ -214,6 +223,8 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 100);
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 1);
+    ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
+                              64 * 1024);
 
     if (conf->timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

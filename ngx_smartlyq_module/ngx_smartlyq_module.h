@@ -34,12 +34,15 @@ typedef enum {
     NGX_SMARTLYQ_UNAVAILABLE,    /* down, timeout, error: fail closed */
     NGX_SMARTLYQ_NO_KEY,
     NGX_SMARTLYQ_MALFORMED_KEY,
-    NGX_SMARTLYQ_BAD_WORKSPACE
+    NGX_SMARTLYQ_BAD_WORKSPACE,
+    NGX_SMARTLYQ_BAD_BODY
 } ngx_smartlyq_result_e;
 
 
 typedef enum {
     NGX_SMARTLYQ_STATE_NEW = 0,
+    NGX_SMARTLYQ_STATE_READING_BODY,  /* suspended in body reading */
+    NGX_SMARTLYQ_STATE_BODY_READ,     /* body in, lookup not sent yet */
     NGX_SMARTLYQ_STATE_WAITING,
     NGX_SMARTLYQ_STATE_DONE
 } ngx_smartlyq_state_e;
@@ -78,6 +81,7 @@ typedef struct {
 typedef struct {
     ngx_flag_t                 enable;
     ngx_msec_t                 timeout;
+    size_t                     body_limit;
     time_t                     retry_after;
 } ngx_smartlyq_loc_conf_t;
 
@@ -91,6 +95,11 @@ typedef struct {
     ngx_str_t                  user_id;
     ngx_str_t                  key_id;
     ngx_str_t                  workspace_id;   /* empty: none given */
+
+    sq_ws_rc_t                 query_rc;       /* workspace_id in the */
+    uint64_t                   query_id;       /* query string */
+    const char                *key;            /* in r->headers_in */
+    size_t                     key_len;
 
     ngx_smartlyq_pending_t    *pending;
 } ngx_smartlyq_ctx_t;
@@ -117,6 +126,12 @@ void ngx_smartlyq_link_recycle(ngx_smartlyq_link_t *link,
 ngx_int_t ngx_smartlyq_lookup_start(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, const char *digest);
 void ngx_smartlyq_pending_reply(ngx_smartlyq_pending_t *p, void *reply);
+
+/* ngx_smartlyq_body.c: workspace_id from a bounded request body */
+ngx_int_t ngx_smartlyq_body_read(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx);
+ngx_int_t ngx_smartlyq_body_workspace(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, sq_ws_rc_t *rc, uint64_t *id);
 
 /* ngx_smartlyq_envelope.c: JSON refusals */
 ngx_int_t ngx_smartlyq_refuse(ngx_http_request_t *r,

@@ -47,7 +47,8 @@ static ngx_str_t  ngx_smartlyq_decisions[] = {
     ngx_string("unavailable"),
     ngx_string("no_key"),
     ngx_string("malformed_key"),
-    ngx_string("bad_workspace")
+    ngx_string("bad_workspace"),
+    ngx_string("bad_body")
 };
 
 

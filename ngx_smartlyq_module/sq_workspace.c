@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include <jansson.h>
+
 #include "sq_workspace.h"
 
 
@@ -155,4 +157,135 @@ sq_workspace_from_query(const char *args, size_t len, uint64_t *id)
     }
 
     return rc;
+}
+
+
+sq_ws_rc_t
+sq_workspace_from_json(const char *body, size_t len, uint64_t *id)
+{
+    json_t        *root, *v;
+    uint64_t       n;
+    sq_ws_rc_t     rc;
+    json_int_t     i;
+    json_error_t   err;
+
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+    if (root == NULL) {
+        return SQ_WS_BAD_JSON;
+    }
+
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return SQ_WS_NOT_OBJECT;
+    }
+
+    v = json_object_get(root, "workspace_id");
+    rc = SQ_WS_INVALID;
+
+    if (v == NULL) {
+        rc = SQ_WS_NONE;
+
+    } else if (json_is_integer(v)) {
+        i = json_integer_value(v);
+
+        if (i >= 1 && (uint64_t) i <= SQ_WORKSPACE_ID_MAX) {
+            *id = (uint64_t) i;
+            rc = SQ_WS_OK;
+        }
+
+    } else if (json_is_string(v)) {
+        if (sq_workspace_parse_id(json_string_value(v), json_string_length(v),
+                                  &n) == 0)
+        {
+            *id = n;
+            rc = SQ_WS_OK;
+        }
+    }
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+static int
+sq_media_type_is(const char *ct, size_t len, const char *type)
+{
+    size_t  i, n;
+
+    n = strlen(type);
+
+    if (len < n) {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        char  c = ct[i];
+
+        if (c >= 'A' && c <= 'Z') {
+            c |= 0x20;
+        }
+
+        if (c != type[i]) {
+            return 0;
+        }
+    }
+
+    /* the media type ends here: end, parameters, or white space */
+    return len == n || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
+}
+
+
+sq_body_type_t
+sq_body_type(const char *ct, size_t len)
+{
+    while (len > 0 && (*ct == ' ' || *ct == '\t')) {
+        ct++;
+        len--;
+    }
+
+    if (sq_media_type_is(ct, len, "application/json")) {
+        return SQ_BODY_JSON;
+    }
+
+    if (sq_media_type_is(ct, len, "application/x-www-form-urlencoded")) {
+        return SQ_BODY_FORM;
+    }
+
+    return SQ_BODY_OTHER;
+}
+
+
+sq_ws_rc_t
+sq_workspace_merge(sq_ws_rc_t q, uint64_t qid, sq_ws_rc_t b, uint64_t bid,
+    uint64_t *id)
+{
+    if (q == SQ_WS_OK && b == SQ_WS_OK) {
+        if (qid != bid) {
+            return SQ_WS_CONFLICT;
+        }
+
+        *id = qid;
+        return SQ_WS_OK;
+    }
+
+    if (q != SQ_WS_NONE && q != SQ_WS_OK) {
+        return q;
+    }
+
+    if (b != SQ_WS_NONE && b != SQ_WS_OK) {
+        return b;
+    }
+
+    if (q == SQ_WS_OK) {
+        *id = qid;
+        return SQ_WS_OK;
+    }
+
+    if (b == SQ_WS_OK) {
+        *id = bid;
+        return SQ_WS_OK;
+    }
+
+    return SQ_WS_NONE;
 }

@@ -19,8 +19,20 @@ typedef enum {
     SQ_WS_OK,           /* exactly one, valid */
     SQ_WS_INVALID,      /* empty, not a positive decimal, leading zero,
                            too large, or badly percent-encoded */
-    SQ_WS_DUPLICATE     /* given more than once, even with one value */
+    SQ_WS_DUPLICATE,    /* given more than once, even with one value */
+    SQ_WS_BAD_JSON,     /* a JSON body that does not parse (duplicate keys
+                           included) */
+    SQ_WS_NOT_OBJECT,   /* a JSON body that is not an object */
+    SQ_WS_CONFLICT      /* query and body name different workspaces */
 } sq_ws_rc_t;
+
+
+/* what a request body is, from its Content-Type */
+typedef enum {
+    SQ_BODY_OTHER = 0,
+    SQ_BODY_JSON,       /* application/json */
+    SQ_BODY_FORM        /* application/x-www-form-urlencoded */
+} sq_body_type_t;
 
 /*
  * Scans "a=1&b=2" (no leading '?').  Names and values are
@@ -36,5 +48,25 @@ sq_ws_rc_t sq_workspace_from_query(const char *args, size_t len,
  * Returns 0 and sets *id, or -1.
  */
 int sq_workspace_parse_id(const char *s, size_t len, uint64_t *id);
+
+/*
+ * The workspace_id member of a JSON body's top-level object: a JSON
+ * integer, or a string holding one (same rules as the query).  null,
+ * reals, booleans, arrays and objects are SQ_WS_INVALID.  Parsed by
+ * jansson with JSON_REJECT_DUPLICATES, exactly as the backend parses.
+ */
+sq_ws_rc_t sq_workspace_from_json(const char *body, size_t len,
+    uint64_t *id);
+
+/* Content-Type's media type, case-insensitive, parameters ignored */
+sq_body_type_t sq_body_type(const char *ct, size_t len);
+
+/*
+ * Combines the query's and the body's answers: two different values are
+ * SQ_WS_CONFLICT; otherwise the query's refusal wins, then the body's,
+ * then whichever value there is (both equal is fine).
+ */
+sq_ws_rc_t sq_workspace_merge(sq_ws_rc_t q, uint64_t qid, sq_ws_rc_t b,
+    uint64_t bid, uint64_t *id);
 
 #endif /* SQ_WORKSPACE_H */
