@@ -64,3 +64,103 @@ redis.register_function{
     callback = sq_authz,
     flags = {'no-writes'}
 }
+
+--[[
+  Records of the backend's workspace-scoped resources (sq_store_resource.c
+  in the backend; the layout is in backend/src/sq_resource.h):
+    sq:<res>:<id>              hash  id workspace_id created_at updated_at
+                                     and the resource's non-null fields
+    sq:ws:<wid>:<res>s         zset  record ids, score = id
+    sq:ws:<wid>:url_slugs      hash  slug -> url id (unique per workspace)
+    sq:seq:<res>               counter for ids (INCR by the caller)
+  Each write below is one atomic call.  Replies: 'OK', 'NOTFOUND' (no such
+  record in that workspace), 'TAKEN' (unique value in use) or 'BADREF'
+  (the referenced record is not in the workspace).
+]]
+
+-- sq_res_create:
+--   KEYS[1] sq:<res>:<id>, KEYS[2] sq:ws:<wid>:<res>s,
+--   KEYS[3] the unique index or '', KEYS[4] a referenced record or ''
+--   ARGV[1] id, ARGV[2] workspace id, ARGV[3] unique value,
+--   ARGV[4..] field value pairs of the record
+local function sq_res_create(keys, args)
+    if keys[4] ~= '' then
+        if redis.call('HGET', keys[4], 'workspace_id') ~= args[2] then
+            return 'BADREF'
+        end
+    end
+
+    if keys[3] ~= '' then
+        if redis.call('HSETNX', keys[3], args[3], args[1]) == 0 then
+            return 'TAKEN'
+        end
+    end
+
+    redis.call('HSET', keys[1], unpack(args, 4))
+    redis.call('ZADD', keys[2], args[1], args[1])
+    return 'OK'
+end
+
+-- sq_res_update: the record must still be in the workspace.
+--   KEYS[1] sq:<res>:<id>, KEYS[2] the unique index or '',
+--   KEYS[3] a referenced record or ''
+--   ARGV[1] id, ARGV[2] workspace id, ARGV[3] unique field or '',
+--   ARGV[4] its new value, ARGV[5] n, ARGV[6..5+n] fields to delete,
+--   then field value pairs
+local function sq_res_update(keys, args)
+    if redis.call('HGET', keys[1], 'workspace_id') ~= args[2] then
+        return 'NOTFOUND'
+    end
+
+    if keys[3] ~= '' then
+        if redis.call('HGET', keys[3], 'workspace_id') ~= args[2] then
+            return 'BADREF'
+        end
+    end
+
+    if keys[2] ~= '' then
+        local old = redis.call('HGET', keys[1], args[3])
+        if old ~= args[4] then
+            if redis.call('HSETNX', keys[2], args[4], args[1]) == 0 then
+                return 'TAKEN'
+            end
+            if old and redis.call('HGET', keys[2], old) == args[1] then
+                redis.call('HDEL', keys[2], old)
+            end
+        end
+    end
+
+    local n = tonumber(args[5])
+    if n > 0 then
+        redis.call('HDEL', keys[1], unpack(args, 6, 5 + n))
+    end
+    if #args > 5 + n then
+        redis.call('HSET', keys[1], unpack(args, 6 + n))
+    end
+    return 'OK'
+end
+
+-- sq_res_delete: the record must be in the workspace.
+--   KEYS[1] sq:<res>:<id>, KEYS[2] sq:ws:<wid>:<res>s,
+--   KEYS[3] the unique index or ''
+--   ARGV[1] id, ARGV[2] workspace id, ARGV[3] unique field or ''
+local function sq_res_delete(keys, args)
+    if redis.call('HGET', keys[1], 'workspace_id') ~= args[2] then
+        return 'NOTFOUND'
+    end
+
+    if keys[3] ~= '' then
+        local v = redis.call('HGET', keys[1], args[3])
+        if v and redis.call('HGET', keys[3], v) == args[1] then
+            redis.call('HDEL', keys[3], v)
+        end
+    end
+
+    redis.call('DEL', keys[1])
+    redis.call('ZREM', keys[2], args[1])
+    return 'OK'
+end
+
+redis.register_function('sq_res_create', sq_res_create)
+redis.register_function('sq_res_update', sq_res_update)
+redis.register_function('sq_res_delete', sq_res_delete)

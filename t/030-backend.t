@@ -53,7 +53,7 @@ qq({"success": true, "data": {"user": {"id": $::T->{alice}, "email": "alice\@exa
 "GET /v1/social/accounts?workspace_id=$::T->{ws1}"
 --- error_code: 200
 --- response_body_like eval
-qr/^\{"success": true, "data": \[\{"id": $::T->{acc1}, "workspace_id": $::T->{ws1}, "platform": "twitter", "handle": "\@alice_one", "created_at": "[0-9T:Z-]+"\}\]\}$/
+qr/^\{"success": true, "data": \[\{"id": $::T->{acc1}, "workspace_id": $::T->{ws1}, "platform": "twitter", "handle": "\@alice_one", "created_at": "[0-9T:Z-]+", "updated_at": "[0-9T:Z-]+"\}\], "pagination": \{"limit": 20, "next_cursor": null\}\}$/
 
 
 

@@ -34,7 +34,9 @@ static const sq_err_info_t  sq_err_table[] = {
     { 503, "Service Unavailable", "SERVICE_UNAVAILABLE",
       "The service is temporarily unavailable, please retry." },
     { 500, "Internal Server Error", "INTERNAL_ERROR",
-      "An internal error occurred." }
+      "An internal error occurred." },
+    { 409, "Conflict", "CONFLICT",
+      "The request conflicts with an existing resource." }
 };
 
 
@@ -146,4 +148,29 @@ sq_json_content_type_ok(const char *value)
     }
 
     return value[n] == '\0' || value[n] == ';';
+}
+
+
+char *
+sq_json_success_page(json_t *data, json_t *pagination)
+{
+    char    *out;
+    json_t  *root;
+
+    if (data == NULL || pagination == NULL) {
+        json_decref(data);
+        json_decref(pagination);
+        return NULL;
+    }
+
+    root = json_pack("{s:b, s:o, s:o}", "success", 1, "data", data,
+                     "pagination", pagination);
+    if (root == NULL) {
+        return NULL;
+    }
+
+    out = json_dumps(root, 0);
+    json_decref(root);
+
+    return out;
 }

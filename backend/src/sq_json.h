@@ -27,7 +27,8 @@ typedef enum {
     SQ_E_VALIDATION,
     SQ_E_PAYLOAD_TOO_LARGE,
     SQ_E_UNAVAILABLE,
-    SQ_E_INTERNAL
+    SQ_E_INTERNAL,
+    SQ_E_CONFLICT
 } sq_err_t;
 
 int sq_err_status(sq_err_t e);
@@ -40,6 +41,9 @@ char *sq_json_error(sq_err_t e, const char *message);
 
 /* Steals the reference to data, which may be NULL only on OOM. */
 char *sq_json_success(json_t *data);
+
+/* The same with "pagination" after "data"; steals both. */
+char *sq_json_success_page(json_t *data, json_t *pagination);
 
 /* A body that needs no allocation, for when rendering failed. */
 const char *sq_json_internal_fallback(void);

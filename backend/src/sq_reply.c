@@ -109,3 +109,20 @@ sq_reply_store_error(struct evhttp_request *req, sq_rc_t rc)
         return;
     }
 }
+
+
+void
+sq_reply_page(struct evhttp_request *req, json_t *data, json_t *pagination)
+{
+    char  *body;
+
+    body = sq_json_success_page(data, pagination);
+    if (body == NULL) {
+        sq_log(SQ_LOG_ERR, "cannot render a response");
+        sq_reply_internal(req);
+        return;
+    }
+
+    sq_reply_send(req, 200, "OK", body);
+    free(body);
+}

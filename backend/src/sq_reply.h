@@ -21,6 +21,10 @@ void sq_reply_bad_method(struct evhttp_request *req, const char *allow);
 /* Steals data (NULL means out of memory and gives a 500). */
 void sq_reply_data(struct evhttp_request *req, int status, json_t *data);
 
+/* 200 with data and pagination; steals both. */
+void sq_reply_page(struct evhttp_request *req, json_t *data,
+    json_t *pagination);
+
 /* Maps a store failure: IO -> 503, not found -> 404, else 500. */
 void sq_reply_store_error(struct evhttp_request *req, sq_rc_t rc);
 

@@ -12,9 +12,9 @@
 typedef void (*sq_handler_t)(sq_req_t *r);
 
 typedef struct {
-    const char    *path;
-    int            method;      /* one EVHTTP_REQ_* (HEAD follows GET) */
-    sq_handler_t   handler;
+    sq_handler_t          handler;
+    const sq_resource_t  *res;      /* NULL: not a schema-driven resource */
+    const char           *id;       /* points into the path, or NULL */
 } sq_route_t;
 
 typedef enum {
@@ -24,11 +24,13 @@ typedef enum {
 } sq_route_rc_t;
 
 /*
- * Exact match of the (undecoded) path.  On SQ_ROUTE_FOUND *route is set;
- * on SQ_ROUTE_BAD_METHOD *allow names the allowed methods.
+ * Exact match of the (undecoded) path: /v1/me, a resource's collection
+ * path, or its path + "/" + one segment (the {id}, checked by the
+ * handler).  HEAD follows GET.  On SQ_ROUTE_FOUND *route is set; on
+ * SQ_ROUTE_BAD_METHOD *allow names the allowed methods.
  */
 sq_route_rc_t sq_route_match(const char *path, int method,
-    const sq_route_t **route, const char **allow);
+    sq_route_t *route, const char **allow);
 
 /* "GET", "POST", ... or NULL for a method the backend does not serve */
 const char *sq_route_method_name(int method);

@@ -56,27 +56,28 @@ sq_server_identity(sq_req_t *r)
 }
 
 
-static const sq_route_t *
-sq_server_route(sq_req_t *r)
+static int
+sq_server_route(sq_req_t *r, sq_route_t *route)
 {
     const char                *path, *allow;
-    const sq_route_t          *route;
     const struct evhttp_uri   *uri;
 
     uri = evhttp_request_get_evhttp_uri(r->req);
     path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 
     switch (sq_route_match(path, (int) evhttp_request_get_command(r->req),
-                           &route, &allow))
+                           route, &allow))
     {
     case SQ_ROUTE_FOUND:
-        return route;
+        r->res = route->res;
+        r->id = route->id;
+        return 0;
     case SQ_ROUTE_BAD_METHOD:
         sq_reply_bad_method(r->req, allow);
-        return NULL;
+        return -1;
     default:
         sq_reply_error(r->req, SQ_E_NOT_FOUND, NULL);
-        return NULL;
+        return -1;
     }
 }
 
@@ -114,8 +115,8 @@ sq_server_membership(sq_req_t *r)
 static void
 sq_server_handle(struct evhttp_request *req, void *arg)
 {
-    sq_req_t           r;
-    const sq_route_t  *route;
+    sq_req_t    r;
+    sq_route_t  route;
 
     memset(&r, 0, sizeof(r));
     r.ctx = arg;
@@ -125,8 +126,7 @@ sq_server_handle(struct evhttp_request *req, void *arg)
         return;
     }
 
-    route = sq_server_route(&r);
-    if (route == NULL) {
+    if (sq_server_route(&r, &route) != 0) {
         return;
     }
 
@@ -137,7 +137,7 @@ sq_server_handle(struct evhttp_request *req, void *arg)
     }
 
     if (sq_server_membership(&r) == 0) {
-        route->handler(&r);
+        route.handler(&r);
     }
 
     sq_redis_release(&r.ctx->redis);

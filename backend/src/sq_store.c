@@ -27,6 +27,10 @@ sq_rc_text(sq_rc_t rc)
         return "invalid argument";
     case SQ_ERR_CONFLICT:
         return "concurrent update, try again";
+    case SQ_ERR_TAKEN:
+        return "unique value already taken";
+    case SQ_ERR_BADREF:
+        return "referenced record not found";
     }
 
     return "unknown error";

@@ -48,32 +48,53 @@ sq_utf8_seq(const unsigned char *s, size_t len)
 }
 
 
+/* C0 controls, DEL and C1 controls (U+0080..U+009F) */
+static int
+sq_text_is_control(const unsigned char *s, int multiline)
+{
+    if (s[0] < 0x20) {
+        return !(multiline && (s[0] == '\n' || s[0] == '\t'));
+    }
+
+    return s[0] == 0x7f || (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f);
+}
+
+
 int
-sq_text_check(const char *s, size_t len, size_t max_chars, size_t max_bytes)
+sq_text_check_ex(const char *s, size_t len, size_t min_chars,
+    size_t max_chars, int multiline)
 {
     size_t               pos, n, chars;
     const unsigned char *u = (const unsigned char *) s;
 
-    if (len == 0 || len > max_bytes) {
+    if (len > max_chars * 4) {
         return -1;
     }
 
     chars = 0;
 
     for (pos = 0; pos < len; pos += n) {
-        if (u[pos] < 0x20 || u[pos] == 0x7f) {
-            return -1;
-        }
-
         n = sq_utf8_seq(u + pos, len - pos);
-        if (n == 0 || ++chars > max_chars) {
+        if (n == 0 || sq_text_is_control(u + pos, multiline)
+            || ++chars > max_chars)
+        {
             return -1;
         }
     }
 
-    return 0;
+    return chars >= min_chars ? 0 : -1;
 }
 
+
+int
+sq_text_check(const char *s, size_t len, size_t max_chars, size_t max_bytes)
+{
+    if (len == 0 || len > max_bytes) {
+        return -1;
+    }
+
+    return sq_text_check_ex(s, len, 1, max_chars, 0);
+}
 
 int
 sq_text_check_email(const char *s, size_t len)
@@ -139,6 +160,81 @@ sq_text_iso8601(int64_t unix_seconds, char *out, size_t outlen)
     {
         return -1;
     }
+
+    return 0;
+}
+
+
+static int
+sq_text_digits(const char *s, size_t n, int *out)
+{
+    size_t  i;
+    int     v;
+
+    v = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+
+    *out = v;
+
+    return 0;
+}
+
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (y >= 1970). */
+static int64_t
+sq_text_days(int y, int m, int d)
+{
+    int64_t  era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = y / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + doe - 719468;
+}
+
+
+int
+sq_text_parse_utc(const char *s, size_t len, int64_t *out)
+{
+    int                   y, mo, d, h, mi, se, mdays;
+    static const int      dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
+                                      31, 30, 31 };
+
+    if (len != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T'
+        || s[13] != ':' || s[16] != ':' || s[19] != 'Z'
+        || sq_text_digits(s, 4, &y) != 0
+        || sq_text_digits(s + 5, 2, &mo) != 0
+        || sq_text_digits(s + 8, 2, &d) != 0
+        || sq_text_digits(s + 11, 2, &h) != 0
+        || sq_text_digits(s + 14, 2, &mi) != 0
+        || sq_text_digits(s + 17, 2, &se) != 0)
+    {
+        return -1;
+    }
+
+    if (y < 1970 || mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 59) {
+        return -1;
+    }
+
+    mdays = dim[mo - 1];
+    if (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) {
+        mdays = 29;
+    }
+
+    if (d < 1 || d > mdays) {
+        return -1;
+    }
+
+    *out = sq_text_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
 
     return 0;
 }

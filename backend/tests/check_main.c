@@ -23,6 +23,8 @@ main(void)
     srunner_add_suite(sr, sq_suite_social());
     srunner_add_suite(sr, sq_suite_route());
     srunner_add_suite(sr, sq_suite_store());
+    srunner_add_suite(sr, sq_suite_resource());
+    srunner_add_suite(sr, sq_suite_store_resource());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -11,11 +11,9 @@
 
 
 static sq_route_rc_t
-t_match(const char *path, int method, const sq_route_t **r)
+t_match(const char *path, int method, sq_route_t *r)
 {
     const char  *allow = NULL;
-
-    *r = NULL;
 
     return sq_route_match(path, method, r, &allow);
 }
@@ -23,33 +21,71 @@ t_match(const char *path, int method, const sq_route_t **r)
 
 START_TEST(test_routes)
 {
-    const sq_route_t  *r;
+    sq_route_t  r;
 
     ck_assert_int_eq(t_match("/v1/me", EVHTTP_REQ_GET, &r), SQ_ROUTE_FOUND);
-    ck_assert_ptr_eq((void *) r->handler, (void *) sq_res_me_get);
+    ck_assert_ptr_eq((void *) r.handler, (void *) sq_res_me_get);
+    ck_assert_ptr_null(r.res);
     ck_assert_int_eq(t_match("/v1/me", EVHTTP_REQ_HEAD, &r), SQ_ROUTE_FOUND);
     ck_assert_int_eq(t_match("/v1/social/accounts", EVHTTP_REQ_GET, &r),
                      SQ_ROUTE_FOUND);
-    ck_assert_ptr_eq((void *) r->handler, (void *) sq_res_social_list);
+    ck_assert_ptr_eq((void *) r.handler, (void *) sq_res_list);
+    ck_assert_ptr_eq(r.res, &sq_res_social_accounts);
+    ck_assert_ptr_null(r.id);
     ck_assert_int_eq(t_match("/v1/social/accounts", EVHTTP_REQ_POST, &r),
                      SQ_ROUTE_FOUND);
-    ck_assert_ptr_eq((void *) r->handler, (void *) sq_res_social_create);
+    ck_assert_ptr_eq((void *) r.handler, (void *) sq_res_create);
+    ck_assert_int_eq(t_match("/v1/social/posts/12", EVHTTP_REQ_PATCH, &r),
+                     SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq((void *) r.handler, (void *) sq_res_patch);
+    ck_assert_ptr_eq(r.res, &sq_res_social_posts);
+    ck_assert_str_eq(r.id, "12");
+    ck_assert_int_eq(t_match("/v1/chatbots/x", EVHTTP_REQ_DELETE, &r),
+                     SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq((void *) r.handler, (void *) sq_res_delete);
+    ck_assert_str_eq(r.id, "x");        /* the handler answers 404 */
+    ck_assert_int_eq(t_match("/v1/media/7", EVHTTP_REQ_HEAD, &r),
+                     SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq((void *) r.handler, (void *) sq_res_get);
+    ck_assert_int_eq(t_match("/v1/urls/", EVHTTP_REQ_GET, &r),
+                     SQ_ROUTE_FOUND);
+    ck_assert_str_eq(r.id, "");
+    ck_assert_int_eq(t_match("/v1/articles", EVHTTP_REQ_GET, &r),
+                     SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq(r.res, &sq_res_articles);
+    ck_assert_int_eq(t_match("/v1/images", EVHTTP_REQ_POST, &r),
+                     SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq(r.res, &sq_res_images);
 }
 END_TEST
 
 
 START_TEST(test_not_found_and_method)
 {
-    const char        *allow = NULL;
-    const sq_route_t  *r;
+    const char  *allow = NULL;
+    sq_route_t   r;
 
     ck_assert_int_eq(sq_route_match("/v1/me", EVHTTP_REQ_DELETE, &r,
                                     &allow), SQ_ROUTE_BAD_METHOD);
     ck_assert_str_eq(allow, "GET, HEAD");
+    ck_assert_int_eq(sq_route_match("/v1/urls", EVHTTP_REQ_PATCH, &r,
+                                    &allow), SQ_ROUTE_BAD_METHOD);
+    ck_assert_str_eq(allow, "GET, HEAD, POST");
+    ck_assert_int_eq(sq_route_match("/v1/urls/1", EVHTTP_REQ_POST, &r,
+                                    &allow), SQ_ROUTE_BAD_METHOD);
+    ck_assert_str_eq(allow, "GET, HEAD, PATCH, DELETE");
+    ck_assert_int_eq(t_match("/v1/urls/1", EVHTTP_REQ_PUT, &r),
+                     SQ_ROUTE_BAD_METHOD);
     ck_assert_int_eq(t_match("/v1/me", EVHTTP_REQ_POST, &r),
                      SQ_ROUTE_BAD_METHOD);
-    ck_assert_int_eq(t_match("/v1/social/accounts", EVHTTP_REQ_PATCH, &r),
+    ck_assert_int_eq(t_match("/v1/social/accounts", EVHTTP_REQ_PUT, &r),
                      SQ_ROUTE_BAD_METHOD);
+    ck_assert_int_eq(t_match("/v1/urls/1/x", EVHTTP_REQ_GET, &r),
+                     SQ_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(t_match("/v1/urlsx", EVHTTP_REQ_GET, &r),
+                     SQ_ROUTE_NOT_FOUND);
+    ck_assert_int_eq(t_match("/v1/social", EVHTTP_REQ_GET, &r),
+                     SQ_ROUTE_NOT_FOUND);
     ck_assert_int_eq(t_match("/v1/me/", EVHTTP_REQ_GET, &r),
                      SQ_ROUTE_NOT_FOUND);
     ck_assert_int_eq(t_match("/v1/ME", EVHTTP_REQ_GET, &r),

@@ -324,8 +324,9 @@ START_TEST(test_social_accounts)
 {
     int            i;
     size_t         n;
-    uint64_t       u, w[2];
-    sq_social_t    s, *items;
+    uint64_t       u, w[2], next;
+    sq_social_t    s;
+    sq_record_t   *items;
     redisContext  *c = t_connect();
 
     u = t_user(c, "s@example.com");
@@ -343,22 +344,27 @@ START_TEST(test_social_accounts)
     ck_assert_int_eq(sq_store_social_create(c, w[0], "twitter", "",
                                             T_NOW, &s), SQ_ERR_INVALID);
 
-    ck_assert_int_eq(sq_store_social_list(c, w, 2, 0, 100, &items, &n),
-                     SQ_OK);
+    /* what sqctl writes, the API reads */
+    ck_assert_int_eq(sq_store_res_list(c, &sq_res_social_accounts, w, 2, 0,
+                                       100, &items, &n, &next), SQ_OK);
     ck_assert_uint_eq(n, 100);
+    ck_assert_uint_eq(next, 100);
     for (i = 0; i < 100; i++) {
         ck_assert_uint_eq(items[i].id, (uint64_t) i + 1);
     }
     ck_assert_uint_eq(items[1].workspace_id, w[1]);
-    ck_assert_str_eq(items[0].platform, "twitter");
+    ck_assert_str_eq(json_string_value(json_object_get(items[0].fields,
+                                                       "platform")),
+                     "twitter");
     ck_assert_int_eq(items[0].created_at, T_NOW);
-    free(items);
+    sq_records_free(items, n);
 
-    ck_assert_int_eq(sq_store_social_list(c, &w[1], 1, 100, 100, &items,
-                                          &n), SQ_OK);
+    ck_assert_int_eq(sq_store_res_list(c, &sq_res_social_accounts, &w[1], 1,
+                                       100, 100, &items, &n, &next), SQ_OK);
     ck_assert_uint_eq(n, 10);
+    ck_assert_uint_eq(next, 0);
     ck_assert_uint_eq(items[0].id, 102);
-    free(items);
+    sq_records_free(items, n);
     redisFree(c);
 }
 END_TEST

@@ -13,6 +13,8 @@ Suite *sq_suite_auth(void);
 Suite *sq_suite_social(void);
 Suite *sq_suite_route(void);
 Suite *sq_suite_store(void);
+Suite *sq_suite_resource(void);
+Suite *sq_suite_store_resource(void);
 
 typedef struct {
     pid_t   pid;
