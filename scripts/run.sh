@@ -225,6 +225,9 @@ curl -s $E/v1/me -H "Authorization: Bearer $ALICE_KEY"
 curl -s "$E/v1/social/accounts?workspace_id=$ALICE_WS1" -H "Authorization: Bearer $ALICE_KEY"
 curl -s $E/v1/social/accounts -H "Authorization: Bearer $ALICE_KEY"
 
+# 201: Alice creates a chatbot in workspace $ALICE_WS2 (workspace_id in the JSON body)
+curl -s $E/v1/chatbots -H "Authorization: Bearer $ALICE_KEY" -H 'Content-Type: application/json' -d '{"workspace_id": $ALICE_WS2, "name": "Support bot", "model": "gpt-4o"}'
+
 # 403: Alice asks for Bob's workspace $BOB_WS
 curl -si "$E/v1/social/accounts?workspace_id=$BOB_WS" -H "Authorization: Bearer $ALICE_KEY"
 
