@@ -57,7 +57,9 @@ $(NGX_TREE)/objs/Makefile: config Makefile
 
 $(MODULE): $(NGX_TREE)/objs/Makefile $(MOD_FILES)
 	cd $(NGX_TREE) && $(MAKE) -f objs/Makefile modules
-	cp $(NGX_TREE)/objs/ngx_http_smartlyq_module.so $@
+	@# a new file, renamed into place: a running nginx keeps its mapping
+	cp $(NGX_TREE)/objs/ngx_http_smartlyq_module.so $@.tmp
+	mv -f $@.tmp $@
 
 module: $(MODULE)
 

@@ -53,6 +53,13 @@ ngx_smartlyq_body_read(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_OK;      /* all of it was there already */
     }
 
+    /*
+     * The body read now holds the request (it took a reference); the
+     * phase gives up its own, as a content handler does with NGX_DONE.
+     * If the read then fails, nginx's finalization of it frees the
+     * request; if it succeeds, the post handler carries on with it.
+     */
+    r->main->count--;
     ctx->state = NGX_SMARTLYQ_STATE_READING_BODY;
 
     return NGX_AGAIN;
@@ -67,19 +74,20 @@ ngx_smartlyq_body_done(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_smartlyq_module);
 
-    /* ngx_http_read_client_request_body() took a reference */
-    r->main->count--;
-
     was = ctx->state;
     ctx->state = NGX_SMARTLYQ_STATE_BODY_READ;
 
-    if (was == NGX_SMARTLYQ_STATE_READING_BODY) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "smartlyq: request body in, resuming");
-
-        r->write_event_handler = ngx_http_core_run_phases;
-        ngx_http_core_run_phases(r);
+    if (was != NGX_SMARTLYQ_STATE_READING_BODY) {
+        /* called from within the read: give back the reference it took */
+        r->main->count--;
+        return;
     }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smartlyq: request body in, resuming");
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
 }
 
 

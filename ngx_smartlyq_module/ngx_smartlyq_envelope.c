@@ -29,8 +29,11 @@ ngx_smartlyq_refuse(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     static ngx_str_t  invalid = ngx_string(
                           "Bearer realm=\"smartlyq\", error=\"invalid_token\"");
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_ERROR;
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        /* e.g. 400 for a broken chunked body: nginx answers that */
+        return rc >= NGX_HTTP_SPECIAL_RESPONSE ? rc : NGX_ERROR;
     }
 
     len = sizeof("{\"success\": false, \"error\": {\"code\": \"\", "

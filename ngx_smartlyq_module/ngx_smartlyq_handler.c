@@ -34,6 +34,7 @@ static ngx_int_t ngx_smartlyq_workspace(ngx_http_request_t *r,
 ngx_int_t
 ngx_smartlyq_access_handler(ngx_http_request_t *r)
 {
+    ngx_pool_cleanup_t       *cln;
     ngx_smartlyq_ctx_t       *ctx;
     ngx_smartlyq_loc_conf_t  *slcf;
 
@@ -43,13 +44,18 @@ ngx_smartlyq_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smartlyq_module);
+    ctx = ngx_smartlyq_get_ctx(r);
 
     if (ctx == NULL) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
         ctx = ngx_pcalloc(r->pool, sizeof(ngx_smartlyq_ctx_t));
-        if (ctx == NULL) {
+
+        if (cln == NULL || ctx == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        cln->handler = ngx_smartlyq_ctx_cleanup;
+        cln->data = ctx;
 
         ngx_http_set_ctx(r, ctx, ngx_http_smartlyq_module);
 
@@ -65,13 +71,38 @@ ngx_smartlyq_access_handler(ngx_http_request_t *r)
     case NGX_SMARTLYQ_STATE_BODY_READ:
         return ngx_smartlyq_continue(r, ctx);
 
-    case NGX_SMARTLYQ_STATE_DONE:
-        return ngx_smartlyq_decide(r, ctx);
-
-    default:
-        /* an internal redirect back into a smartlyq location: decided */
+    default: /* NGX_SMARTLYQ_STATE_DONE */
         return ngx_smartlyq_decide(r, ctx);
     }
+}
+
+
+/*
+ * The request's ctx.  An internal redirect, a named location or an
+ * error_page clears module contexts; the one in the pool cleanup list
+ * survives, so a request decided once (and whose Authorization header
+ * is already gone) is not checked again from scratch.
+ */
+ngx_smartlyq_ctx_t *
+ngx_smartlyq_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+    ngx_smartlyq_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smartlyq_module);
+    if (ctx) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_smartlyq_ctx_cleanup) {
+            ctx = cln->data;
+            ngx_http_set_ctx(r, ctx, ngx_http_smartlyq_module);
+            return ctx;
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -171,6 +202,10 @@ ngx_smartlyq_decide(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     switch (ctx->result) {
 
     case NGX_SMARTLYQ_ALLOW:
+        if (r->connection->error) {
+            return NGX_HTTP_CLIENT_CLOSED_REQUEST;
+        }
+
         if (ngx_smartlyq_identity_set(r, ctx) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -246,20 +281,20 @@ ngx_smartlyq_bearer(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         }
     }
 
-    if (n == 0 || auth->value.len == 0) {
-        ctx->result = NGX_SMARTLYQ_NO_KEY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED",
-                                   "Missing API key. Send it as "
-                                   "Authorization: Bearer <key>.");
-    }
-
     if (n > 1) {
         ctx->presented = 1;
         ctx->result = NGX_SMARTLYQ_MALFORMED_KEY;
         return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                    "UNAUTHORIZED",
                                    "Send exactly one Authorization header.");
+    }
+
+    if (n == 0 || auth->value.len == 0) {
+        ctx->result = NGX_SMARTLYQ_NO_KEY;
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                   "UNAUTHORIZED",
+                                   "Missing API key. Send it as "
+                                   "Authorization: Bearer <key>.");
     }
 
     rc = sq_bearer_parse((const char *) auth->value.data, auth->value.len,

@@ -137,7 +137,14 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_ERROR;
     }
 
+    /*
+     * ngx_list_init() pointed list.last at the local copy's part; n was
+     * sized so that everything fits in that one part, which from now on
+     * lives in r->headers_in.  The key is gone with its header.
+     */
     r->headers_in.headers = list;
+    r->headers_in.headers.last = &r->headers_in.headers.part;
+    r->headers_in.authorization = NULL;
 
     return NGX_OK;
 }

@@ -13,7 +13,6 @@
 
 
 static void ngx_smartlyq_lookup_timeout(ngx_event_t *ev);
-static void ngx_smartlyq_lookup_detach(void *data);
 static void ngx_smartlyq_wake(ngx_http_request_t *r);
 static void ngx_smartlyq_parse_reply(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, redisReply *reply);
@@ -26,7 +25,6 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     u_char                    *key, *members, *now;
     size_t                     lens[6];
     const char                *argv[6];
-    ngx_pool_cleanup_t        *cln;
     ngx_smartlyq_pending_t    *p;
     ngx_smartlyq_loc_conf_t   *slcf;
     ngx_smartlyq_main_conf_t  *smcf;
@@ -36,12 +34,6 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
     if (ngx_smartlyq_link_ready(smcf->link) != NGX_OK) {
         return NGX_DECLINED;
-    }
-
-    /* taken before the command is queued: nothing can fail after it */
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_ERROR;
     }
 
     key = ngx_pnalloc(r->pool, sizeof("sq:key:") - 1 + SQ_DIGEST_HEX_LEN);
@@ -91,9 +83,6 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     p->timer.data = p;
     p->timer.log = r->connection->log;
     ngx_add_timer(&p->timer, slcf->timeout);
-
-    cln->handler = ngx_smartlyq_lookup_detach;
-    cln->data = ctx;
 
     ctx->pending = p;
     ctx->state = NGX_SMARTLYQ_STATE_WAITING;
@@ -171,9 +160,12 @@ ngx_smartlyq_lookup_timeout(ngx_event_t *ev)
 }
 
 
-/* the request pool is going away while a command is still out */
-static void
-ngx_smartlyq_lookup_detach(void *data)
+/*
+ * The request pool's cleanup, registered with the ctx: detaches a command
+ * still out, so its late reply or the link's death finds no request.
+ */
+void
+ngx_smartlyq_ctx_cleanup(void *data)
 {
     ngx_smartlyq_ctx_t      *ctx = data;
     ngx_smartlyq_pending_t  *p;

@@ -219,6 +219,7 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_smartlyq_loc_conf_t  *conf = child;
 
     ngx_smartlyq_main_conf_t  *smcf;
+    ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 100);
@@ -253,19 +254,37 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    /*
+     * With "satisfy any", another access module's "allow" would skip the
+     * key check and send the client's own headers upstream: refused.
+     */
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->satisfy == NGX_HTTP_SATISFY_ANY) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"smartlyq\" cannot be used with \"satisfy any\"");
+        return NGX_CONF_ERROR;
+    }
+
     smcf->used = 1;
 
     return NGX_CONF_OK;
 }
 
 
+/*
+ * smartlyq_redis host[:port] | [ipv6]:port | unix:/path.  A host name is
+ * resolved here, once: hiredis would resolve it with a blocking
+ * getaddrinfo() on every reconnect, on the worker's event loop.
+ */
 static char *
 ngx_smartlyq_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_smartlyq_main_conf_t  *smcf = conf;
 
-    u_char     *colon;
+    u_char     *p;
     ngx_str_t  *value;
+    ngx_url_t   u;
 
     if (smcf->port != NGX_CONF_UNSET || smcf->unix_path.len) {
         return "is duplicate";
@@ -284,29 +303,47 @@ ngx_smartlyq_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
-    colon = ngx_strlchr(value[1].data, value[1].data + value[1].len, ':');
+    ngx_memzero(&u, sizeof(ngx_url_t));
 
-    if (colon == NULL || colon == value[1].data) {
+    u.url = value[1];
+    u.default_port = 6379;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0
+        || u.uri.len)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid redis address \"%V\", "
-                           "expected host:port or unix:/path", &value[1]);
+                           "invalid redis address \"%V\"%s%s, expected "
+                           "host:port, [ipv6]:port or unix:/path",
+                           &value[1], u.err ? ": " : "",
+                           u.err ? u.err : "");
         return NGX_CONF_ERROR;
     }
 
-    smcf->port = ngx_atoi(colon + 1, value[1].data + value[1].len - colon - 1);
+    if (u.naddrs > 1) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "redis host \"%V\" has several addresses, "
+                           "using %V", &u.host, &u.addrs[0].name);
+    }
 
-    if (smcf->port < 1 || smcf->port > 65535) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid port in redis address \"%V\"",
-                           &value[1]);
+    /* the first address, as text without the port, for hiredis */
+    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN);
+    if (p == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    smcf->host.data = value[1].data;
-    smcf->host.len = colon - value[1].data;
+    smcf->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen,
+                                   p, NGX_SOCKADDR_STRLEN, 0);
+    smcf->host.data = p;
+    smcf->port = ngx_inet_get_port(u.addrs[0].sockaddr);
 
-    if (smcf->host.len >= NGX_MAX_PATH) {
-        return "has a host name that is too long";
+    if (smcf->host.len == 0 || smcf->port == 0) {
+        return "has an address that cannot be used";
+    }
+
+    /* ngx_sock_ntop() brackets IPv6 addresses; hiredis wants them bare */
+    if (smcf->host.data[0] == '[') {
+        smcf->host.data++;
+        smcf->host.len -= 2;
     }
 
     return NGX_CONF_OK;

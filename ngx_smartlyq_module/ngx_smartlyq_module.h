@@ -126,6 +126,7 @@ void ngx_smartlyq_link_recycle(ngx_smartlyq_link_t *link,
 ngx_int_t ngx_smartlyq_lookup_start(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, const char *digest);
 void ngx_smartlyq_pending_reply(ngx_smartlyq_pending_t *p, void *reply);
+void ngx_smartlyq_ctx_cleanup(void *data);
 
 /* ngx_smartlyq_body.c: workspace_id from a bounded request body */
 ngx_int_t ngx_smartlyq_body_read(ngx_http_request_t *r,
@@ -147,6 +148,7 @@ ngx_int_t ngx_smartlyq_add_variables(ngx_conf_t *cf);
 
 /* ngx_smartlyq_handler.c */
 ngx_int_t ngx_smartlyq_access_handler(ngx_http_request_t *r);
+ngx_smartlyq_ctx_t *ngx_smartlyq_get_ctx(ngx_http_request_t *r);
 
 
 #endif /* NGX_SMARTLYQ_MODULE_H */

@@ -78,7 +78,7 @@ ngx_smartlyq_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     ngx_str_t           *s;
     ngx_smartlyq_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_smartlyq_module);
+    ctx = ngx_smartlyq_get_ctx(r->main);
 
     if (ctx == NULL) {
         v->not_found = 1;

@@ -82,11 +82,11 @@ are not both set
 
 === TEST 5: a bad Redis address
 --- http_config
-    smartlyq_redis localhost;
+    smartlyq_redis 127.0.0.1:6379/db;
 --- config
 --- must_die
 --- error_log
-invalid redis address "localhost"
+invalid redis address "127.0.0.1:6379/db"
 
 
 
@@ -96,7 +96,7 @@ invalid redis address "localhost"
 --- config
 --- must_die
 --- error_log
-invalid port in redis address
+invalid redis address "127.0.0.1:99999": invalid port
 
 
 
@@ -158,3 +158,51 @@ GET /v1/me
 "Authorization: Bearer $SQTest::T->{alice_key}"
 --- error_code: 503
 --- response_body_like: SERVICE_UNAVAILABLE
+
+
+
+
+=== TEST 12: an IPv6 Redis address
+--- http_config eval
+"smartlyq_redis [::1]:$ENV{TEST_NGINX_REDIS_PORT};\nsmartlyq_key_pepper_file $::dir/pepper;\nsmartlyq_signing_key_file $::dir/signing;"
+--- config
+    location = /t {
+        smartlyq on;
+        proxy_pass http://127.0.0.1:1;
+    }
+--- request
+GET /t?workspace_id=999999
+--- more_headers eval
+"Authorization: Bearer $SQTest::T->{alice_key}"
+--- error_code: 403
+--- response_body_like: FORBIDDEN
+
+
+
+=== TEST 13: a host name is resolved once, at start-up
+--- http_config eval
+"smartlyq_redis localhost:$ENV{TEST_NGINX_REDIS_PORT};\nsmartlyq_key_pepper_file $::dir/pepper;\nsmartlyq_signing_key_file $::dir/signing;"
+--- config
+    location /t {
+        smartlyq on;
+        proxy_pass http://127.0.0.1:1;
+    }
+--- request
+GET /t?workspace_id=999999
+--- more_headers eval
+"Authorization: Bearer $SQTest::T->{alice_key}"
+--- error_code: 403
+
+
+
+=== TEST 14: satisfy any would let another module skip the key check
+--- config
+    location /v1/ {
+        satisfy any;
+        allow 127.0.0.1;
+        deny all;
+        smartlyq on;
+    }
+--- must_die
+--- error_log
+"smartlyq" cannot be used with "satisfy any"

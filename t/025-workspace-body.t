@@ -295,3 +295,46 @@ Content-Type: application/json
 {\"workspace_id\": $::T->{wsb}}"
 --- more_headers eval: $::json
 --- error_code: 200
+
+
+
+
+=== TEST 23: a refused request with a broken chunked body still gets an answer
+--- raw_request
+POST /v1/chatbots HTTP/1.1
+Host: localhost
+Connection: close
+Content-Type: application/json
+Transfer-Encoding: chunked
+
+zz
+{}
+0
+
+--- error_code: 400
+
+
+
+=== TEST 24: a body read that fails halfway leaks no request or socket
+--- raw_request eval
+["POST /v1/chatbots HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+Authorization: Bearer $::T->{alice_key}\r
+Content-Type: application/json\r
+Transfer-Encoding: chunked\r
+\r
+2\r
+{}\r
+", "zz\r\nbroken\r\n0\r\n\r\n"]
+--- raw_request_middle_delay: 0.3
+--- error_code: 400
+--- no_shutdown_error_log
+open socket
+
+
+
+=== TEST 25: (the previous block's shutdown is checked here)
+--- request
+GET /v1/me
+--- error_code: 401

@@ -276,3 +276,42 @@ GET /v1/nothing-here
 Content-Type: application/json"
 --- error_code: 413
 --- response_body_like: ^\{"success": false, "error": \{"code": "PAYLOAD_TOO_LARGE", 
+
+
+
+
+=== TEST 20: an error_page redirect after the check does not check again
+--- config
+    location /v1/ {
+        smartlyq on;
+        error_page 502 = @fallback;
+        proxy_pass http://127.0.0.1:1;
+    }
+    location @fallback {
+        smartlyq on;
+        proxy_pass http://echo;
+    }
+--- request eval
+"GET /v1/me?workspace_id=$::T->{ws1}"
+--- error_code: 200
+--- response_body_like eval
+qr/^user=$::T->{alice} key=\d+ ws=$::T->{ws1} mode=live auth= sig=[0-9a-f]{64}$/
+
+
+
+=== TEST 21: variables survive a redirect into a location without smartlyq
+--- config
+    location /v1/ {
+        smartlyq on;
+        error_page 502 = @plain;
+        proxy_pass http://127.0.0.1:1;
+    }
+    location @plain {
+        add_header X-Log "$smartlyq_decision u=$smartlyq_user_id" always;
+        return 200 "fallback";
+    }
+--- request
+GET /v1/me
+--- error_code: 200
+--- response_headers_like eval
+"X-Log: allow u=$::T->{alice}"
