@@ -245,4 +245,38 @@ is($resp->{status}, 403, 'removed from ws2: 403 on the next request');
 my @ws2 = grep { $_->{workspace_id} == $T->{ws2} } @{ $d->{data} || [] };
 is(scalar @ws2, 0, '... and ws2 no longer shows up in her lists');
 
+# --- acknowledged writes survive kill -9 of Redis and of the backend ---
+my %acked;
+for my $r (sort keys %res) {
+    for (1 .. 3) {
+        my ($resp, $d) = call($T->{alice_key}, 'POST',
+                              "/v1/$r?workspace_id=$T->{ws1}",
+                              $res{$r}[0]->($who{alice}));
+        $acked{"$r/$d->{data}{id}"} = $d->{data} if $resp->{status} == 201;
+    }
+}
+is(scalar keys %acked, 3 * keys %res, 'creates acknowledged before the kill');
+
+SQTest::redis_kill();
+SQTest::backend_kill();
+SQTest::redis_start();
+SQTest::backend_start();
+
+my $back = 0;
+for (1 .. 100) {
+    ($resp) = call($T->{alice_key}, 'GET', '/v1/me');
+    last if $resp->{status} == 200 && ++$back;
+    select undef, undef, undef, 0.05;
+}
+ok($back, 'the stack answers again after the restarts');
+
+my $missing = 0;
+for my $k (sort keys %acked) {
+    ($resp, $d) = call($T->{alice_key}, 'GET', "/v1/$k");
+    $missing++ unless $resp->{status} == 200
+                      && $json->encode($d->{data}) eq $json->encode($acked{$k});
+}
+is($missing, 0, 'every acknowledged create is there, unchanged, after '
+              . 'kill -9 of Redis and the backend');
+
 done_testing();

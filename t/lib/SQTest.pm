@@ -113,11 +113,12 @@ sub redis_start {
     make_path("$DIR/redis");
     spawn('redis', "$DIR/redis.log", 'redis-server',
           "$ROOT/redis/redis.conf", '--port', $PORT{redis},
-          '--dir', "$DIR/redis", '--appendfsync', 'everysec');
+          '--dir', "$DIR/redis");
     wait_until("redis start", sub { my $o = redis_cli("ping"); warn "ping: [$o]\n" if $ENV{SQ_DEBUG}; $o eq "PONG" });
 }
 
 sub redis_kill   { reap('redis', 'KILL') }
+sub backend_kill { reap('backend', 'KILL') }
 sub redis_freeze { kill 'STOP', $pid{redis} }
 sub redis_thaw   { kill 'CONT', $pid{redis} if $pid{redis} }
 
