@@ -53,10 +53,16 @@ sq_key_shape(const char *key, size_t len)
         return SQ_KEY_BAD;
     }
 
-    if (memcmp(key, "sqk_live_", SQ_KEY_PREFIX_LEN) == 0) {
+    if (key[0] != 's' || key[1] != 'q' || (key[2] != 'k' && key[2] != 'p')
+        || key[3] != '_')
+    {
+        return SQ_KEY_BAD;
+    }
+
+    if (memcmp(key + 4, "live_", 5) == 0) {
         mode = SQ_KEY_LIVE;
 
-    } else if (memcmp(key, "sqk_test_", SQ_KEY_PREFIX_LEN) == 0) {
+    } else if (memcmp(key + 4, "test_", 5) == 0) {
         mode = SQ_KEY_TEST;
 
     } else {
@@ -118,8 +124,33 @@ sq_bearer_parse(const char *value, size_t len, const char **key,
 }
 
 
+sq_key_type_t
+sq_key_type(const char *key)
+{
+    return key[2] == 'p' ? SQ_KEY_PUBLISHABLE : SQ_KEY_SECRET;
+}
+
+
 const char *
 sq_key_mode_name(sq_key_mode_t mode)
 {
     return mode == SQ_KEY_TEST ? "test" : "live";
+}
+
+
+const char *
+sq_key_type_name(sq_key_type_t type)
+{
+    return type == SQ_KEY_PUBLISHABLE ? "publishable" : "secret";
+}
+
+
+const char *
+sq_key_prefix(sq_key_type_t type, sq_key_mode_t mode)
+{
+    if (type == SQ_KEY_PUBLISHABLE) {
+        return mode == SQ_KEY_TEST ? "sqp_test_" : "sqp_live_";
+    }
+
+    return mode == SQ_KEY_TEST ? "sqk_test_" : "sqk_live_";
 }

@@ -10,7 +10,10 @@
 
 #include <stddef.h>
 
-/* "sqk_live_" + body; the body is base62, SQ_KEY_BODY_MIN..MAX chars */
+/*
+ * "sqk_live_" + body (secret) or "sqp_live_" + body (publishable), "test"
+ * for test mode; the body is base62, SQ_KEY_BODY_MIN..MAX chars
+ */
 #define SQ_KEY_PREFIX_LEN   9
 #define SQ_KEY_BODY_MIN     32
 #define SQ_KEY_BODY_MAX     64
@@ -29,6 +32,11 @@ typedef enum {
     SQ_KEY_TEST
 } sq_key_mode_t;
 
+typedef enum {
+    SQ_KEY_SECRET = 0,
+    SQ_KEY_PUBLISHABLE
+} sq_key_type_t;
+
 /*
  * Parses an Authorization header value ("Bearer <key>", scheme matched
  * case-insensitively, one or more spaces before the key, nothing after
@@ -40,7 +48,16 @@ sq_bearer_rc_t sq_bearer_parse(const char *value, size_t len,
 /* Checks prefix, charset and length; returns the mode or SQ_KEY_BAD. */
 sq_key_mode_t sq_key_shape(const char *key, size_t len);
 
+/* the type of a key of the right shape, from its prefix */
+sq_key_type_t sq_key_type(const char *key);
+
 /* "live" / "test" */
 const char *sq_key_mode_name(sq_key_mode_t mode);
+
+/* "secret" / "publishable" */
+const char *sq_key_type_name(sq_key_type_t type);
+
+/* the key prefix for a type and mode, e.g. "sqp_test_" */
+const char *sq_key_prefix(sq_key_type_t type, sq_key_mode_t mode);
 
 #endif /* SQ_BEARER_H */

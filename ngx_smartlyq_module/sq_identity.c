@@ -84,27 +84,22 @@ static void
 sq_identity_mac(const uint8_t secret[SQ_SECRET_BYTES],
     const sq_identity_t *id, uint8_t mac[SQ_MAC_BYTES])
 {
-    size_t                               i;
-    const sq_str_t                      *parts[7];
-    crypto_auth_hmacsha512256_state      st;
+    size_t                            i;
+    const sq_str_t                   *part;
+    crypto_auth_hmacsha512256_state   st;
 
-    parts[0] = &id->method;
-    parts[1] = &id->uri;
-    parts[2] = &id->user_id;
-    parts[3] = &id->key_id;
-    parts[4] = &id->workspace_id;
-    parts[5] = &id->mode;
-    parts[6] = &id->timestamp;
+    /* sq_identity_t is SQ_IDENTITY_FIELDS sq_str_t, in message order */
+    part = (const sq_str_t *) id;
 
     crypto_auth_hmacsha512256_init(&st, secret, SQ_SECRET_BYTES);
-    crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "smartlyq-v1",
-                                     sizeof("smartlyq-v1") - 1);
+    crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "smartlyq-v2",
+                                     sizeof("smartlyq-v2") - 1);
 
-    for (i = 0; i < 7; i++) {
+    for (i = 0; i < SQ_IDENTITY_FIELDS; i++) {
         crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "\n", 1);
         crypto_auth_hmacsha512256_update(&st,
-                                         (const uint8_t *) parts[i]->data,
-                                         parts[i]->len);
+                                         (const uint8_t *) part[i].data,
+                                         part[i].len);
     }
 
     crypto_auth_hmacsha512256_final(&st, mac);

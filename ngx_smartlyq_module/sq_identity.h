@@ -7,12 +7,18 @@
  *
  * The identity travels as request headers:
  *   X-SmartlyQ-User-Id, X-SmartlyQ-Key-Id, X-SmartlyQ-Workspace-Id
- *   (empty when the request named no workspace), X-SmartlyQ-Key-Mode,
+ *   (empty when the request named no workspace), X-SmartlyQ-Key-Mode
+ *   (live|test), X-SmartlyQ-Key-Type (secret|publishable),
+ *   X-SmartlyQ-Key-Scopes (space-separated), X-SmartlyQ-Key-Workspaces
+ *   (comma-separated ids the key is limited to; empty: all the user's),
  *   X-SmartlyQ-Timestamp (unix seconds) and X-SmartlyQ-Signature,
  * the signature being hex(HMAC-SHA-512-256(secret, message)) with
- *   message = "smartlyq-v1\n" method "\n" uri "\n" user_id "\n" key_id
- *             "\n" workspace_id "\n" mode "\n" timestamp
- * where uri is the request-target as the client sent it.
+ *   message = "smartlyq-v2" then, each after a "\n": method, uri,
+ *             user_id, key_id, workspace_id, mode, key_type, scopes,
+ *             key_workspaces, timestamp
+ * where uri is the request-target as the client sent it.  No field may
+ * hold a "\n" (ids, enums and scopes cannot; nginx refuses one in a
+ * request-target).
  */
 
 #ifndef SQ_IDENTITY_H
@@ -40,8 +46,13 @@ typedef struct {
     sq_str_t     key_id;
     sq_str_t     workspace_id;
     sq_str_t     mode;
+    sq_str_t     key_type;
+    sq_str_t     scopes;
+    sq_str_t     key_workspaces;
     sq_str_t     timestamp;
 } sq_identity_t;
+
+#define SQ_IDENTITY_FIELDS  (sizeof(sq_identity_t) / sizeof(sq_str_t))
 
 /* sodium_init(); returns 0 or -1 */
 int sq_crypto_init(void);

@@ -8,12 +8,25 @@
   to replicas, so an edge reading from a replica can call them with
   FCALL_RO.
 
-  Data layout (all ids are decimal integers):
-    sq:key:<digest>        hash  id user_id mode status expires_at name
-                                 created_at last4
+  Data layout (all ids are decimal integers, times unix seconds):
+    sq:key:<digest>        hash  id user_id type mode status scopes
+                                 workspaces expires_at rotated_at sunset_at
+                                 replaced_by name created_at last4
+                                 last_used_at last_used_ip
                            digest = hex(BLAKE2b-256 keyed with the pepper,
                                         over the full presented key)
+                           type     secret | publishable
+                           mode     live | test
+                           status   active | disabled | deleted
+                           scopes   space-separated, e.g.
+                                    "social:read social:write"
+                           workspaces  comma-separated ids the key is
+                                    limited to; empty: all the user's
+                           expires_at  0: never
+                           sunset_at   0: not rotated; else the end of the
+                                    rotation grace (rotated_at..sunset_at)
     sq:keyid:<id>          string  <digest>
+    sq:usage:<key id>:<yyyymmdd>  hash  allowed denied (edge, batched)
     sq:user:<id>           hash  id email name primary_workspace_id
                                  created_at
     sq:user:<id>:workspaces zset  workspace ids, score = id
@@ -23,40 +36,67 @@
     sq:seq:user|ws|key     counters for ids
 ]]
 
+local function sq_in_list(list, item)
+    if not list or list == '' then
+        return true
+    end
+
+    for v in string.gmatch(list, '[^,]+') do
+        if v == item then
+            return true
+        end
+    end
+
+    return false
+end
+
 -- sq_authz: the edge's one round trip per uncached request.
 --   KEYS[1] sq:key:<digest>
 --   KEYS[2] sq:ws:<workspace_id>:members, or "" when no workspace_id
---   ARGV[1] now, unix seconds
--- Returns {code, user_id, key_id, mode}; code is one of
---   OK, UNKNOWN, DISABLED, EXPIRED, FORBIDDEN.
+--   ARGV[1] now
+--   ARGV[2] the workspace id, or ""
+-- Returns {'UNKNOWN'}, or
+--   {code, user_id, key_id, mode, type, scopes, workspaces, rotated_at,
+--    sunset_at}
+-- with code, first that applies: DELETED, DISABLED, EXPIRED, ROTATED
+-- (grace over), FORBIDDEN (not a member, or outside the key's workspace
+-- list), OK.  FORBIDDEN still carries scopes: the edge checks scopes
+-- before membership.
 local function sq_authz(keys, args)
-    local rec = redis.call('HMGET', keys[1],
-                           'id', 'user_id', 'status', 'expires_at', 'mode')
-    local id, uid, status, exp, mode = rec[1], rec[2], rec[3], rec[4], rec[5]
+    local rec = redis.call('HMGET', keys[1], 'id', 'user_id', 'status',
+                           'expires_at', 'mode', 'type', 'scopes',
+                           'workspaces', 'rotated_at', 'sunset_at')
+    local id, uid, status, exp = rec[1], rec[2], rec[3], rec[4]
 
     if not id or not uid then
         return {'UNKNOWN'}
     end
 
-    mode = mode or 'live'
-
-    if status ~= 'active' then
-        return {'DISABLED', uid, id, mode}
-    end
+    local now = tonumber(args[1]) or 0
+    local sunset = tonumber(rec[10]) or 0
+    local out = {'OK', uid, id, rec[5] or 'live', rec[6] or 'secret',
+                 rec[7] or '', rec[8] or '', rec[9] or '0',
+                 tostring(sunset)}
 
     exp = tonumber(exp) or 0
-    local now = tonumber(args[1]) or 0
-    if exp > 0 and now >= exp then
-        return {'EXPIRED', uid, id, mode}
-    end
 
-    if keys[2] ~= nil and keys[2] ~= '' then
-        if redis.call('SISMEMBER', keys[2], uid) == 0 then
-            return {'FORBIDDEN', uid, id, mode}
+    if status == 'deleted' then
+        out[1] = 'DELETED'
+    elseif status ~= 'active' then
+        out[1] = 'DISABLED'
+    elseif exp > 0 and now >= exp then
+        out[1] = 'EXPIRED'
+    elseif sunset > 0 and now >= sunset then
+        out[1] = 'ROTATED'
+    elseif keys[2] ~= nil and keys[2] ~= '' then
+        if not sq_in_list(rec[8], args[2])
+           or redis.call('SISMEMBER', keys[2], uid) == 0
+        then
+            out[1] = 'FORBIDDEN'
         end
     end
 
-    return {'OK', uid, id, mode}
+    return out
 end
 
 redis.register_function{

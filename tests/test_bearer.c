@@ -151,6 +151,20 @@ START_TEST(shape_bounds)
     sq_test_key(key, "sqk_test_", 64, '0');
     ck_assert_int_eq(sq_key_shape(key, strlen(key)), SQ_KEY_TEST);
     ck_assert_int_eq(sq_key_shape("sqk_live_", 9), SQ_KEY_BAD);
+
+    sq_test_key(key, "sqp_test_", 40, 'p');
+    ck_assert_int_eq(sq_key_shape(key, strlen(key)), SQ_KEY_TEST);
+    ck_assert_int_eq(sq_key_type(key), SQ_KEY_PUBLISHABLE);
+    sq_test_key(key, "sqk_test_", 40, 'p');
+    ck_assert_int_eq(sq_key_type(key), SQ_KEY_SECRET);
+    sq_test_key(key, "sqx_live_", 40, 'p');
+    ck_assert_int_eq(sq_key_shape(key, strlen(key)), SQ_KEY_BAD);
+    sq_test_key(key, "sqp-live_", 40, 'p');
+    ck_assert_int_eq(sq_key_shape(key, strlen(key)), SQ_KEY_BAD);
+    ck_assert_str_eq(sq_key_prefix(SQ_KEY_PUBLISHABLE, SQ_KEY_LIVE),
+                     "sqp_live_");
+    ck_assert_str_eq(sq_key_prefix(SQ_KEY_SECRET, SQ_KEY_TEST), "sqk_test_");
+    ck_assert_str_eq(sq_key_type_name(SQ_KEY_PUBLISHABLE), "publishable");
     ck_assert_str_eq(sq_key_mode_name(SQ_KEY_TEST), "test");
     ck_assert_str_eq(sq_key_mode_name(SQ_KEY_LIVE), "live");
 }

@@ -30,7 +30,8 @@ sample(void)
 {
     sq_identity_t  id = {
         S("GET"), S("/v1/me?workspace_id=4"), S("3"), S("7"), S("4"),
-        S("live"), S("1790000000")
+        S("live"), S("secret"), S("social:read social:write"), S("4,5"),
+        S("1790000000")
     };
 
     return id;
@@ -60,7 +61,7 @@ START_TEST(every_field_is_covered)
     id = sample();
     sq_identity_sign_hex(secret, &id, sig);
 
-    for (i = 0; i < 7; i++) {
+    for (i = 0; i < (int) SQ_IDENTITY_FIELDS; i++) {
         changed = id;
         f = &((sq_str_t *) &changed)[i];
         f->data = "9";
