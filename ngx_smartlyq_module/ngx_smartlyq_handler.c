@@ -118,6 +118,15 @@ ngx_smartlyq_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return rc;
     }
 
+    /* the key's type, from its prefix, before anything else */
+    ctx->type = sq_key_type(ctx->key);
+
+    rc = ngx_smartlyq_type_allowed(r, ctx);
+    if (rc != NGX_OK) {
+        ctx->state = NGX_SMARTLYQ_STATE_DONE;
+        return rc;
+    }
+
     ctx->query_rc = sq_workspace_from_query((const char *) r->args.data,
                                             r->args.len, &ctx->query_id);
 
@@ -171,14 +180,13 @@ static ngx_int_t
 ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
     ngx_int_t                  rc;
-    char                       digest[SQ_DIGEST_HEX_LEN + 1];
     ngx_smartlyq_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
 
-    sq_key_digest_hex(smcf->pepper, ctx->key, ctx->key_len, digest);
+    sq_key_digest_hex(smcf->pepper, ctx->key, ctx->key_len, ctx->digest);
 
-    rc = ngx_smartlyq_lookup_start(r, ctx, digest);
+    rc = ngx_smartlyq_lookup_start(r, ctx, ctx->digest);
 
     if (rc == NGX_OK) {
         return NGX_AGAIN;
@@ -196,42 +204,55 @@ ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 }
 
 
+/* a refusal of a known key: counted as denied */
+static ngx_int_t
+ngx_smartlyq_deny(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    ngx_uint_t status, const char *code, const char *message)
+{
+    ngx_smartlyq_usage_count(r, ctx, ctx->digest, 0);
+
+    return ngx_smartlyq_refuse(r, ctx, status, code, message);
+}
+
+
+/*
+ * Second pass: the key's state first (401s), then the location's scope,
+ * then the workspace (403), then allow.
+ */
 static ngx_int_t
 ngx_smartlyq_decide(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
+    ngx_int_t  rc;
+
     switch (ctx->result) {
 
     case NGX_SMARTLYQ_ALLOW:
-        if (r->connection->error) {
-            return NGX_HTTP_CLIENT_CLOSED_REQUEST;
-        }
-
-        if (ngx_smartlyq_identity_set(r, ctx) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "smartlyq: allow user %V key %V",
-                       &ctx->user_id, &ctx->key_id);
-        return NGX_OK;
+    case NGX_SMARTLYQ_FORBIDDEN:
+        break;
 
     case NGX_SMARTLYQ_UNKNOWN_KEY:
         return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                    "UNAUTHORIZED", "Invalid API key.");
 
     case NGX_SMARTLYQ_DISABLED_KEY:
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED",
-                                   "This API key has been disabled.");
+        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                 "UNAUTHORIZED",
+                                 "This API key has been disabled.");
 
     case NGX_SMARTLYQ_EXPIRED_KEY:
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED",
-                                   "This API key has expired.");
+        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                 "UNAUTHORIZED", "This API key has expired.");
 
-    case NGX_SMARTLYQ_FORBIDDEN:
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_FORBIDDEN, "FORBIDDEN",
-                                   NGX_SMARTLYQ_FORBIDDEN_MSG);
+    case NGX_SMARTLYQ_DELETED_KEY:
+        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                 "UNAUTHORIZED",
+                                 "This API key has been deleted.");
+
+    case NGX_SMARTLYQ_ROTATED_KEY:
+        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                 "UNAUTHORIZED",
+                                 "This API key was rotated and its grace "
+                                 "period is over.");
 
     default: /* NGX_SMARTLYQ_UNAVAILABLE, or nothing decided: fail closed */
         ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
@@ -239,6 +260,34 @@ ngx_smartlyq_decide(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
                                    "SERVICE_UNAVAILABLE",
                                    NGX_SMARTLYQ_UNAVAILABLE_MSG);
     }
+
+    rc = ngx_smartlyq_scope_allowed(r, ctx);
+    if (rc != NGX_OK) {
+        ngx_smartlyq_usage_count(r, ctx, ctx->digest, 0);
+        return rc;
+    }
+
+    if (ctx->result == NGX_SMARTLYQ_FORBIDDEN) {
+        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_FORBIDDEN, "FORBIDDEN",
+                                 NGX_SMARTLYQ_FORBIDDEN_MSG);
+    }
+
+    /* NGX_SMARTLYQ_ALLOW; any refusal above was final */
+    if (r->connection->error) {
+        return NGX_HTTP_CLIENT_CLOSED_REQUEST;
+    }
+
+    if (ngx_smartlyq_identity_set(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_smartlyq_usage_count(r, ctx, ctx->digest, 1);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smartlyq: allow user %V key %V",
+                   &ctx->user_id, &ctx->key_id);
+
+    return NGX_OK;
 }
 
 

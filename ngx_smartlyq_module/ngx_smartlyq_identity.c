@@ -45,7 +45,7 @@ ngx_int_t
 ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
     u_char                    *p;
-    ngx_str_t                  ts, sig, mode;
+    ngx_str_t                  ts, sig, mode, type;
     ngx_uint_t                 i, n;
     ngx_list_t                 list;
     sq_identity_t              id;
@@ -55,7 +55,7 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
 
-    n = 8;
+    n = 12;
     for (part = &r->headers_in.headers.part; part; part = part->next) {
         n += part->nelts;
     }
@@ -101,6 +101,8 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 
     mode.data = (u_char *) sq_key_mode_name(ctx->mode);
     mode.len = ngx_strlen(mode.data);
+    type.data = (u_char *) sq_key_type_name(ctx->type);
+    type.len = ngx_strlen(type.data);
 
     id.method.data = (const char *) r->method_name.data;
     id.method.len = r->method_name.len;
@@ -114,6 +116,12 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     id.workspace_id.len = ctx->workspace_id.len;
     id.mode.data = (const char *) mode.data;
     id.mode.len = mode.len;
+    id.key_type.data = (const char *) type.data;
+    id.key_type.len = type.len;
+    id.scopes.data = (const char *) ctx->scopes.data;
+    id.scopes.len = ctx->scopes.len;
+    id.key_workspaces.data = (const char *) ctx->key_workspaces.data;
+    id.key_workspaces.len = ctx->key_workspaces.len;
     id.timestamp.data = (const char *) ts.data;
     id.timestamp.len = ts.len;
 
@@ -129,6 +137,12 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
                                       &ctx->workspace_id) != NGX_OK
         || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Key-Mode",
                                       &mode) != NGX_OK
+        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Key-Type",
+                                      &type) != NGX_OK
+        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Key-Scopes",
+                                      &ctx->scopes) != NGX_OK
+        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Key-Workspaces",
+                                      &ctx->key_workspaces) != NGX_OK
         || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Timestamp",
                                       &ts) != NGX_OK
         || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Signature",

@@ -23,8 +23,8 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     const char *digest)
 {
     u_char                    *key, *members, *now;
-    size_t                     lens[6];
-    const char                *argv[6];
+    size_t                     lens[7];
+    const char                *argv[7];
     ngx_smartlyq_pending_t    *p;
     ngx_smartlyq_loc_conf_t   *slcf;
     ngx_smartlyq_main_conf_t  *smcf;
@@ -67,6 +67,9 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     argv[5] = (const char *) now;
     lens[5] = ngx_sprintf(now, "%T", ngx_time()) - now;
 
+    argv[6] = (const char *) ctx->workspace_id.data;
+    lens[6] = ctx->workspace_id.len;
+
     p = ngx_smartlyq_link_pending(smcf->link, r->connection->log);
     if (p == NULL) {
         return NGX_ERROR;
@@ -74,7 +77,7 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
     p->r = r;
 
-    if (ngx_smartlyq_link_send(smcf->link, p, 6, argv, lens) != NGX_OK) {
+    if (ngx_smartlyq_link_send(smcf->link, p, 7, argv, lens) != NGX_OK) {
         ngx_smartlyq_link_recycle(smcf->link, p);
         return NGX_DECLINED;
     }
@@ -199,20 +202,25 @@ ngx_smartlyq_wake(ngx_http_request_t *r)
 
 
 static ngx_int_t
-ngx_smartlyq_copy_id(ngx_http_request_t *r, redisReply *e, ngx_str_t *dst)
+ngx_smartlyq_copy_str(ngx_http_request_t *r, redisReply *e, ngx_str_t *dst,
+    size_t max, const char *charset)
 {
     size_t  i;
 
-    if (e->type != REDIS_REPLY_STRING || e->len == 0
-        || e->len > NGX_SMARTLYQ_ID_MAX_LEN)
-    {
+    if (e->type != REDIS_REPLY_STRING || (size_t) e->len > max) {
         return NGX_ERROR;
     }
 
-    for (i = 0; i < e->len; i++) {
-        if (e->str[i] < '0' || e->str[i] > '9') {
+    for (i = 0; i < (size_t) e->len; i++) {
+        if (ngx_strchr(charset, e->str[i]) == NULL || e->str[i] == '\0') {
             return NGX_ERROR;
         }
+    }
+
+    dst->len = e->len;
+
+    if (e->len == 0) {
+        return NGX_OK;
     }
 
     dst->data = ngx_pnalloc(r->pool, e->len);
@@ -221,19 +229,56 @@ ngx_smartlyq_copy_id(ngx_http_request_t *r, redisReply *e, ngx_str_t *dst)
     }
 
     ngx_memcpy(dst->data, e->str, e->len);
-    dst->len = e->len;
 
     return NGX_OK;
 }
 
 
+static ngx_int_t
+ngx_smartlyq_copy_id(ngx_http_request_t *r, redisReply *e, ngx_str_t *dst)
+{
+    if (e->type != REDIS_REPLY_STRING || e->len == 0) {
+        return NGX_ERROR;
+    }
+
+    return ngx_smartlyq_copy_str(r, e, dst, NGX_SMARTLYQ_ID_MAX_LEN,
+                                 "0123456789");
+}
+
+
+static time_t
+ngx_smartlyq_reply_time(redisReply *e)
+{
+    ngx_int_t  n;
+
+    if (e->type != REDIS_REPLY_STRING || e->len == 0) {
+        return NGX_ERROR;
+    }
+
+    n = ngx_atoi((u_char *) e->str, e->len);
+
+    return n == NGX_ERROR ? NGX_ERROR : (time_t) n;
+}
+
+
+static ngx_int_t
+ngx_smartlyq_is_name(redisReply *e, const char *name)
+{
+    return e->type == REDIS_REPLY_STRING && (size_t) e->len == strlen(name)
+           && ngx_strncmp(e->str, name, e->len) == 0;
+}
+
+
+/*
+ * {code, user_id, key_id, mode, type, scopes, workspaces, rotated_at,
+ *  sunset_at}, or {"UNKNOWN"}: see redis/smartlyq.lua
+ */
 static void
 ngx_smartlyq_parse_reply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     redisReply *reply)
 {
     size_t                  len;
-    redisReply             *code, *mode;
-    const char             *expect;
+    redisReply             *code, **e;
     ngx_smartlyq_result_e   result;
 
     ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
@@ -249,54 +294,60 @@ ngx_smartlyq_parse_reply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         goto invalid;
     }
 
-    code = reply->element[0];
-    if (code->type != REDIS_REPLY_STRING) {
-        goto invalid;
-    }
+    e = reply->element;
+    code = e[0];
 
-#define ngx_smartlyq_is(s)                                                    \
-    (code->len == sizeof(s) - 1 && ngx_strncmp(code->str, s, code->len) == 0)
-
-    if (ngx_smartlyq_is("UNKNOWN")) {
+    if (ngx_smartlyq_is_name(code, "UNKNOWN")) {
         ctx->result = NGX_SMARTLYQ_UNKNOWN_KEY;
         return;
     }
 
-    if (ngx_smartlyq_is("OK")) {
+    if (ngx_smartlyq_is_name(code, "OK")) {
         result = NGX_SMARTLYQ_ALLOW;
 
-    } else if (ngx_smartlyq_is("FORBIDDEN")) {
+    } else if (ngx_smartlyq_is_name(code, "FORBIDDEN")) {
         result = NGX_SMARTLYQ_FORBIDDEN;
 
-    } else if (ngx_smartlyq_is("DISABLED")) {
+    } else if (ngx_smartlyq_is_name(code, "DISABLED")) {
         result = NGX_SMARTLYQ_DISABLED_KEY;
 
-    } else if (ngx_smartlyq_is("EXPIRED")) {
+    } else if (ngx_smartlyq_is_name(code, "EXPIRED")) {
         result = NGX_SMARTLYQ_EXPIRED_KEY;
+
+    } else if (ngx_smartlyq_is_name(code, "DELETED")) {
+        result = NGX_SMARTLYQ_DELETED_KEY;
+
+    } else if (ngx_smartlyq_is_name(code, "ROTATED")) {
+        result = NGX_SMARTLYQ_ROTATED_KEY;
 
     } else {
         goto invalid;
     }
 
-#undef ngx_smartlyq_is
-
-    if (reply->elements != 4
-        || ngx_smartlyq_copy_id(r, reply->element[1], &ctx->user_id)
+    if (reply->elements != 9
+        || ngx_smartlyq_copy_id(r, e[1], &ctx->user_id) != NGX_OK
+        || ngx_smartlyq_copy_id(r, e[2], &ctx->key_id) != NGX_OK
+        || ngx_smartlyq_copy_str(r, e[5], &ctx->scopes, 1024,
+                                 "abcdefghijklmnopqrstuvwxyz_: ")
            != NGX_OK
-        || ngx_smartlyq_copy_id(r, reply->element[2], &ctx->key_id)
-           != NGX_OK)
+        || ngx_smartlyq_copy_str(r, e[6], &ctx->key_workspaces, 1024,
+                                 "0123456789,")
+           != NGX_OK
+        || (ctx->rotated_at = ngx_smartlyq_reply_time(e[7])) == NGX_ERROR
+        || (ctx->sunset_at = ngx_smartlyq_reply_time(e[8])) == NGX_ERROR)
     {
+        ctx->rotated_at = 0;
+        ctx->sunset_at = 0;
         goto invalid;
     }
 
-    /* a record whose mode differs from the key's prefix is no match */
-    mode = reply->element[3];
-    expect = sq_key_mode_name(ctx->mode);
-
-    if (mode->type != REDIS_REPLY_STRING || mode->len != ngx_strlen(expect)
-        || ngx_strncmp(mode->str, expect, mode->len) != 0)
+    /* a record whose mode or type differs from the key's prefix: no match */
+    if (!ngx_smartlyq_is_name(e[3], sq_key_mode_name(ctx->mode))
+        || !ngx_smartlyq_is_name(e[4], sq_key_type_name(ctx->type)))
     {
         ctx->result = NGX_SMARTLYQ_UNKNOWN_KEY;
+        ctx->sunset_at = 0;
+        ctx->key_id.len = 0;    /* not that key's use: not counted */
         return;
     }
 

@@ -31,6 +31,22 @@ static ngx_command_t  ngx_smartlyq_commands[] = {
       offsetof(ngx_smartlyq_loc_conf_t, enable),
       NULL },
 
+    /* smartlyq_publishable on|off; publishable keys here, GET/HEAD only */
+    { ngx_string("smartlyq_publishable"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_smartlyq_loc_conf_t, publishable),
+      NULL },
+
+    /* smartlyq_scope family | family:permission; */
+    { ngx_string("smartlyq_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_smartlyq_scope_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     /* smartlyq_redis host:port | unix:/path; */
     { ngx_string("smartlyq_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -150,7 +166,7 @@ ngx_smartlyq_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_smartlyq_access_handler;
 
-    return NGX_OK;
+    return ngx_smartlyq_rotation_filter_init(cf);
 }
 
 
@@ -204,6 +220,7 @@ ngx_smartlyq_create_loc_conf(ngx_conf_t *cf)
     }
 
     slcf->enable = NGX_CONF_UNSET;
+    slcf->publishable = NGX_CONF_UNSET;
     slcf->timeout = NGX_CONF_UNSET_MSEC;
     slcf->retry_after = NGX_CONF_UNSET;
     slcf->body_limit = NGX_CONF_UNSET_SIZE;
@@ -222,6 +239,8 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_value(conf->publishable, prev->publishable, 0);
+    ngx_conf_merge_str_value(conf->scope, prev->scope, "");
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 100);
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 1);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
@@ -405,7 +424,11 @@ ngx_smartlyq_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    return ngx_smartlyq_link_init(cycle, smcf);
+    if (ngx_smartlyq_link_init(cycle, smcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_smartlyq_usage_init(cycle, smcf);
 }
 
 
@@ -418,6 +441,7 @@ ngx_smartlyq_exit_process(ngx_cycle_t *cycle)
                                                ngx_http_smartlyq_module);
 
     if (smcf) {
+        ngx_smartlyq_usage_exit(smcf);
         ngx_smartlyq_link_exit(smcf);
     }
 }

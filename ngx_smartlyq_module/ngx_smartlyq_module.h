@@ -30,12 +30,16 @@ typedef enum {
     NGX_SMARTLYQ_UNKNOWN_KEY,
     NGX_SMARTLYQ_DISABLED_KEY,
     NGX_SMARTLYQ_EXPIRED_KEY,
+    NGX_SMARTLYQ_DELETED_KEY,
+    NGX_SMARTLYQ_ROTATED_KEY,        /* rotated, grace period over */
     NGX_SMARTLYQ_FORBIDDEN,
     NGX_SMARTLYQ_UNAVAILABLE,    /* down, timeout, error: fail closed */
     NGX_SMARTLYQ_NO_KEY,
     NGX_SMARTLYQ_MALFORMED_KEY,
     NGX_SMARTLYQ_BAD_WORKSPACE,
-    NGX_SMARTLYQ_BAD_BODY
+    NGX_SMARTLYQ_BAD_BODY,
+    NGX_SMARTLYQ_PUBLISHABLE,        /* publishable key, not allowed here */
+    NGX_SMARTLYQ_SCOPE               /* the key lacks the scope */
 } ngx_smartlyq_result_e;
 
 
@@ -75,11 +79,14 @@ typedef struct {
 
     ngx_flag_t                 used;        /* some location enables us */
     ngx_smartlyq_link_t       *link;        /* this worker's Redis link */
+    void                      *usage;       /* this worker's counters */
 } ngx_smartlyq_main_conf_t;
 
 
 typedef struct {
     ngx_flag_t                 enable;
+    ngx_flag_t                 publishable;
+    ngx_str_t                  scope;       /* "family" or "family:perm" */
     ngx_msec_t                 timeout;
     size_t                     body_limit;
     time_t                     retry_after;
@@ -90,11 +97,19 @@ typedef struct {
     ngx_smartlyq_state_e       state;
     ngx_smartlyq_result_e      result;
     sq_key_mode_t              mode;
+    sq_key_type_t              type;
     ngx_uint_t                 presented;      /* a Bearer token was sent */
+    ngx_uint_t                 counted;        /* usage counted once */
 
     ngx_str_t                  user_id;
     ngx_str_t                  key_id;
+    char                       digest[SQ_DIGEST_HEX_LEN + 1];
     ngx_str_t                  workspace_id;   /* empty: none given */
+    ngx_str_t                  scopes;         /* the key's, from Redis */
+    ngx_str_t                  key_workspaces; /* "" or "1,2" */
+    ngx_str_t                  needed_scope;
+    time_t                     rotated_at;
+    time_t                     sunset_at;      /* 0: not rotated */
 
     sq_ws_rc_t                 query_rc;       /* workspace_id in the */
     uint64_t                   query_id;       /* query string */
@@ -142,6 +157,26 @@ ngx_int_t ngx_smartlyq_refuse(ngx_http_request_t *r,
 /* ngx_smartlyq_identity.c: the signed identity for the upstream */
 ngx_int_t ngx_smartlyq_identity_set(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx);
+
+/* ngx_smartlyq_scope.c: key types and scopes */
+ngx_int_t ngx_smartlyq_type_allowed(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx);
+ngx_int_t ngx_smartlyq_scope_allowed(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx);
+char *ngx_smartlyq_scope_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_smartlyq_usage.c: per-key daily counts, flushed in batches */
+ngx_int_t ngx_smartlyq_usage_init(ngx_cycle_t *cycle,
+    ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_usage_count(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, const char *digest, ngx_uint_t allowed);
+void ngx_smartlyq_usage_exit(ngx_smartlyq_main_conf_t *smcf);
+ngx_int_t ngx_smartlyq_link_send_noreply(ngx_smartlyq_link_t *link,
+    int argc, const char **argv, const size_t *argvlen);
+
+/* ngx_smartlyq_rotation.c: Deprecation/Sunset on a rotated key's replies */
+ngx_int_t ngx_smartlyq_rotation_filter_init(ngx_conf_t *cf);
 
 /* ngx_smartlyq_variables.c */
 ngx_int_t ngx_smartlyq_add_variables(ngx_conf_t *cf);

@@ -534,6 +534,30 @@ ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, ngx_smartlyq_pending_t *p,
 }
 
 
+/*
+ * Queues a command whose reply nobody waits for (hiredis discards it);
+ * only on a link that is up, so nothing piles up while connecting.
+ */
+ngx_int_t
+ngx_smartlyq_link_send_noreply(ngx_smartlyq_link_t *link, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    if (link == NULL || link->ac == NULL
+        || link->state != NGX_SMARTLYQ_LINK_UP)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (redisAsyncCommandArgv(link->ac, NULL, NULL, argc, argv, argvlen)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /* a pending record from the free list, or a new one */
 ngx_smartlyq_pending_t *
 ngx_smartlyq_link_pending(ngx_smartlyq_link_t *link, ngx_log_t *log)

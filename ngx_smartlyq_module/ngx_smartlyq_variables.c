@@ -43,12 +43,16 @@ static ngx_str_t  ngx_smartlyq_decisions[] = {
     ngx_string("unknown_key"),
     ngx_string("disabled_key"),
     ngx_string("expired_key"),
+    ngx_string("deleted_key"),
+    ngx_string("rotated_key"),
     ngx_string("forbidden"),
     ngx_string("unavailable"),
     ngx_string("no_key"),
     ngx_string("malformed_key"),
     ngx_string("bad_workspace"),
-    ngx_string("bad_body")
+    ngx_string("bad_body"),
+    ngx_string("publishable_not_allowed"),
+    ngx_string("insufficient_scope")
 };
 
 

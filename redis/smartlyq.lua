@@ -108,10 +108,15 @@ redis.register_function{
 --[[
   Records of the backend's workspace-scoped resources (sq_store_resource.c
   in the backend; the layout is in backend/src/sq_resource.h):
-    sq:<res>:<id>              hash  id workspace_id created_at updated_at
-                                     and the resource's non-null fields
-    sq:ws:<wid>:<res>s         zset  record ids, score = id
+    sq:<res>:<id>              hash  id workspace_id mode created_at
+                                     updated_at and the resource's
+                                     non-null fields; mode live|test
+                                     (absent: live)
+    sq:ws:<wid>:<res>s         zset  live record ids, score = id
     sq:ws:<wid>:url_slugs      hash  slug -> url id (unique per workspace)
+    sq:ws:<wid>:test:<res>s, sq:ws:<wid>:test:url_slugs
+                                     the same for test-mode records (the
+                                     backend passes these keys for them)
     sq:seq:<res>               counter for ids (INCR by the caller)
   Each write below is one atomic call.  Replies: 'OK', 'NOTFOUND' (no such
   record in that workspace), 'TAKEN' (unique value in use) or 'BADREF'

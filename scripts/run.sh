@@ -130,6 +130,7 @@ fi
 "$BUILD/smartlyq-backend" --listen "127.0.0.1:$BACKEND_PORT" \
     --redis "127.0.0.1:$REDIS_PORT" \
     --signing-key-file "$RUN/secrets/signing" \
+    --pepper-file "$RUN/secrets/pepper" \
     --functions "$ROOT/redis/smartlyq.lua" \
     --pid-file "$RUN/backend.pid" 2>>"$RUN/logs/backend.log" &
 pids+=($!)
@@ -178,12 +179,8 @@ http {
         error_page 413 = @too_large;
         error_page 502 504 = @backend_down;
 
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://smartlyq_backend;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
+        # every route with the scope it needs
+        include $ROOT/conf/smartlyq-routes.conf;
 
         location = /healthz {
             return 200 '{"success": true, "data": {"status": "ok"}}';

@@ -80,7 +80,7 @@ for my $r (sort keys %res) {
         is($resp->{status}, 201, "$r: $u creates in own workspace")
             or diag($resp->{content});
         $id{$u} = $d->{data}{id};
-        is($d->{data}{workspace_id}, $who{$u}{ws}, "$r: record in $u's ws");
+        is($d->{data}{workspace_id}, $who{$u}{ws}, "$r: record in ${u}'s ws");
     }
     my $bob_id = $id{bob};
     my ($snap) = (call($who{bob}{key}, 'GET', "/v1/$r/$bob_id"))[1];

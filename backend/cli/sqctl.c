@@ -27,6 +27,10 @@ static const sqctl_entry_t  sqctl_commands[] = {
     { "key", "disable", sqctl_key_disable },
     { "key", "enable", sqctl_key_enable },
     { "key", "list", sqctl_key_list },
+    { "key", "rotate", sqctl_key_rotate },
+    { "key", "delete", sqctl_key_delete },
+    { "key", "review", sqctl_key_review },
+    { "key", "usage", sqctl_key_usage },
     { "account", "create", sqctl_account_create }
 };
 
@@ -41,10 +45,15 @@ sqctl_usage(void)
           "  user create --email E --name N\n"
           "  workspace create --owner UID --name N\n"
           "  member add|remove --workspace W --user U\n"
-          "  key create --user U [--mode live|test] [--name N] "
+          "  key create --user U [--type secret|publishable] "
+          "[--mode live|test]\n"
+          "             [--name N] [--scopes \"a b\"] [--workspaces 1,2] "
           "[--expires-at UNIX]\n"
-          "  key disable|enable --id K\n"
+          "  key rotate --id K --grace SECONDS\n"
+          "  key disable|enable|delete --id K\n"
           "  key list --user U\n"
+          "  key review --unused-days N [--user U]\n"
+          "  key usage --id K [--days N]\n"
           "  account create --workspace W --platform P --handle H\n"
           "env: " SQ_REDIS_ENV " (default " SQ_REDIS_DEFAULT "), "
           SQCTL_PEPPER_ENV "\n", stderr);

@@ -43,6 +43,10 @@ int sqctl_key_create(sqctl_t *s, int argc, char **argv);
 int sqctl_key_disable(sqctl_t *s, int argc, char **argv);
 int sqctl_key_enable(sqctl_t *s, int argc, char **argv);
 int sqctl_key_list(sqctl_t *s, int argc, char **argv);
+int sqctl_key_rotate(sqctl_t *s, int argc, char **argv);
+int sqctl_key_delete(sqctl_t *s, int argc, char **argv);
+int sqctl_key_review(sqctl_t *s, int argc, char **argv);
+int sqctl_key_usage(sqctl_t *s, int argc, char **argv);
 int sqctl_account_create(sqctl_t *s, int argc, char **argv);
 
 #endif /* SQCTL_H */

@@ -18,6 +18,7 @@
 
 
 #define SQ_OPT_PATH_MAX  4096
+#define SQ_PEPPER_ENV    "SMARTLYQ_PEPPER_FILE"
 
 typedef struct {
     const char  *listen;
@@ -25,6 +26,7 @@ typedef struct {
     const char  *signing_key_file;
     const char  *functions;
     const char  *pid_file;
+    const char  *pepper_file;
 } sq_opts_t;
 
 
@@ -35,8 +37,10 @@ sq_usage(FILE *f)
             "--signing-key-file FILE\n"
             "         [--redis HOST:PORT|unix:/path] [--functions FILE]"
             " [--pid-file FILE]\n"
-            "  --redis defaults to $%s, else %s\n",
-            SQ_REDIS_ENV, SQ_REDIS_DEFAULT);
+            "         [--pepper-file FILE]\n"
+            "  --redis defaults to $%s, else %s\n"
+            "  --pepper-file (to make keys in /v1/keys) defaults to $%s\n",
+            SQ_REDIS_ENV, SQ_REDIS_DEFAULT, SQ_PEPPER_ENV);
 }
 
 
@@ -50,6 +54,7 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
         { "signing-key-file", required_argument, NULL, 's' },
         { "functions", required_argument, NULL, 'f' },
         { "pid-file", required_argument, NULL, 'p' },
+        { "pepper-file", required_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -67,6 +72,7 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
         case 's': o->signing_key_file = optarg; break;
         case 'f': o->functions = optarg; break;
         case 'p': o->pid_file = optarg; break;
+        case 'k': o->pepper_file = optarg; break;
         default: return -1;
         }
     }
@@ -78,6 +84,17 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
 
     if (o->redis == NULL) {
         o->redis = getenv(SQ_REDIS_ENV);
+    }
+
+    if (o->pepper_file == NULL) {
+        o->pepper_file = getenv(SQ_PEPPER_ENV);
+    }
+
+    if (o->pepper_file != NULL
+        && (o->pepper_file[0] == '\0'
+            || strlen(o->pepper_file) > SQ_OPT_PATH_MAX))
+    {
+        o->pepper_file = NULL;
     }
 
     if (o->redis == NULL || o->redis[0] == '\0') {
@@ -208,6 +225,18 @@ sq_setup(sq_ctx_t *ctx, const sq_opts_t *o)
         return -1;
     }
 
+    if (o->pepper_file == NULL) {
+        sq_log(SQ_LOG_WARN, "no --pepper-file: POST /v1/keys and rotation "
+               "answer 503");
+    } else if (sq_secret_load(o->pepper_file, ctx->pepper, err,
+                              sizeof(err)) != 0)
+    {
+        sq_log(SQ_LOG_ERR, "--pepper-file: %s", err);
+        return -1;
+    } else {
+        ctx->has_pepper = 1;
+    }
+
     if (sq_server_parse_listen(o->listen, host, sizeof(host), &port) != 0) {
         sq_log(SQ_LOG_ERR, "bad --listen address");
         return -1;
@@ -257,6 +286,7 @@ sq_cleanup(sq_ctx_t *ctx)
 
     sq_redis_free(&ctx->redis);
     sodium_memzero(ctx->signing_key, sizeof(ctx->signing_key));
+    sodium_memzero(ctx->pepper, sizeof(ctx->pepper));
 
     if (ctx->pid_file != NULL) {
         unlink(ctx->pid_file);

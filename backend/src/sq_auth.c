@@ -19,18 +19,30 @@ enum {
     SQ_H_KEY,
     SQ_H_WORKSPACE,
     SQ_H_MODE,
+    SQ_H_TYPE,
+    SQ_H_SCOPES,
+    SQ_H_KEY_WS,
     SQ_H_TIMESTAMP,
     SQ_H_SIGNATURE,
     SQ_H_COUNT
 };
 
-static const char  *const sq_auth_names[SQ_H_COUNT] = {
-    "X-SmartlyQ-User-Id",
-    "X-SmartlyQ-Key-Id",
-    "X-SmartlyQ-Workspace-Id",
-    "X-SmartlyQ-Key-Mode",
-    "X-SmartlyQ-Timestamp",
-    "X-SmartlyQ-Signature"
+typedef struct {
+    const char  *name;
+    size_t       max;           /* bytes of the value */
+    int          optional;      /* absent means empty */
+} sq_auth_header_t;
+
+static const sq_auth_header_t  sq_auth_headers[SQ_H_COUNT] = {
+    { "X-SmartlyQ-User-Id", SQ_AUTH_VALUE_MAX, 0 },
+    { "X-SmartlyQ-Key-Id", SQ_AUTH_VALUE_MAX, 0 },
+    { "X-SmartlyQ-Workspace-Id", SQ_AUTH_VALUE_MAX, 1 },
+    { "X-SmartlyQ-Key-Mode", SQ_AUTH_VALUE_MAX, 0 },
+    { "X-SmartlyQ-Key-Type", SQ_AUTH_VALUE_MAX, 0 },
+    { "X-SmartlyQ-Key-Scopes", SQ_SCOPES_TEXT_MAX, 1 },
+    { "X-SmartlyQ-Key-Workspaces", SQ_WSLIST_TEXT_MAX, 1 },
+    { "X-SmartlyQ-Timestamp", SQ_AUTH_VALUE_MAX, 0 },
+    { "X-SmartlyQ-Signature", SQ_AUTH_VALUE_MAX, 0 }
 };
 
 
@@ -45,7 +57,7 @@ sq_auth_collect(const struct evkeyvalq *headers, sq_str_t v[SQ_H_COUNT])
 
     TAILQ_FOREACH(kv, headers, next) {
         for (i = 0; i < SQ_H_COUNT; i++) {
-            if (strcasecmp(kv->key, sq_auth_names[i]) != 0) {
+            if (strcasecmp(kv->key, sq_auth_headers[i].name) != 0) {
                 continue;
             }
 
@@ -59,16 +71,34 @@ sq_auth_collect(const struct evkeyvalq *headers, sq_str_t v[SQ_H_COUNT])
     }
 
     for (i = 0; i < SQ_H_COUNT; i++) {
-        if (v[i].data == NULL && i != SQ_H_WORKSPACE) {
+        if (v[i].data != NULL) {
+            continue;
+        }
+
+        if (!sq_auth_headers[i].optional) {
             return SQ_AUTH_MISSING;
         }
-    }
 
-    if (v[SQ_H_WORKSPACE].data == NULL) {
-        v[SQ_H_WORKSPACE].data = "";
+        v[i].data = "";
     }
 
     return SQ_AUTH_OK;
+}
+
+
+/* 0 for the value no, 1 for yes, -1 for anything else */
+static int
+sq_auth_enum(const sq_str_t *v, const char *no, const char *yes)
+{
+    if (v->len == strlen(no) && memcmp(v->data, no, v->len) == 0) {
+        return 0;
+    }
+
+    if (v->len == strlen(yes) && memcmp(v->data, yes, v->len) == 0) {
+        return 1;
+    }
+
+    return -1;
 }
 
 
@@ -79,7 +109,7 @@ sq_auth_shape(const sq_str_t v[SQ_H_COUNT], sq_ident_t *out,
     int  i;
 
     for (i = 0; i < SQ_H_COUNT; i++) {
-        if (v[i].len > SQ_AUTH_VALUE_MAX) {
+        if (v[i].len > sq_auth_headers[i].max) {
             return SQ_AUTH_MALFORMED;
         }
     }
@@ -100,11 +130,14 @@ sq_auth_shape(const sq_str_t v[SQ_H_COUNT], sq_ident_t *out,
         return SQ_AUTH_MALFORMED;
     }
 
-    if (v[SQ_H_MODE].len == 4 && memcmp(v[SQ_H_MODE].data, "test", 4) == 0)
-    {
-        out->test_mode = 1;
-    } else if (v[SQ_H_MODE].len != 4
-               || memcmp(v[SQ_H_MODE].data, "live", 4) != 0)
+    out->test_mode = sq_auth_enum(&v[SQ_H_MODE], "live", "test");
+    out->publishable = sq_auth_enum(&v[SQ_H_TYPE], "secret", "publishable");
+
+    if (out->test_mode < 0 || out->publishable < 0
+        || sq_scopes_parse(v[SQ_H_SCOPES].data, v[SQ_H_SCOPES].len,
+                           &out->scopes) != 0
+        || sq_wslist_parse(v[SQ_H_KEY_WS].data, v[SQ_H_KEY_WS].len,
+                           &out->key_ws) != 0)
     {
         return SQ_AUTH_MALFORMED;
     }
@@ -147,6 +180,9 @@ sq_auth_verify(const uint8_t secret[SQ_SECRET_BYTES],
     id.key_id = v[SQ_H_KEY];
     id.workspace_id = v[SQ_H_WORKSPACE];
     id.mode = v[SQ_H_MODE];
+    id.key_type = v[SQ_H_TYPE];
+    id.scopes = v[SQ_H_SCOPES];
+    id.key_workspaces = v[SQ_H_KEY_WS];
     id.timestamp = v[SQ_H_TIMESTAMP];
 
     if (sq_identity_verify_hex(secret, &id, v[SQ_H_SIGNATURE].data,

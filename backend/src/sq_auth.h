@@ -11,12 +11,16 @@
 #include <event2/keyvalq_struct.h>
 
 #include "sq_identity.h"
+#include "sq_key.h"
 
 typedef struct {
-    uint64_t    user_id;
-    uint64_t    key_id;
-    uint64_t    workspace_id;       /* 0: the request named none */
-    int         test_mode;
+    uint64_t     user_id;
+    uint64_t     key_id;
+    uint64_t     workspace_id;      /* 0: the request named none */
+    int          test_mode;
+    int          publishable;       /* key type publishable */
+    uint32_t     scopes;            /* SQ_SCOPE_BIT()s */
+    sq_wslist_t  key_ws;            /* empty: all the user's workspaces */
 } sq_ident_t;
 
 typedef enum {

@@ -22,6 +22,8 @@ typedef struct {
     sq_redis_t          redis;
     const char         *pid_file;       /* set once written */
     uint8_t             signing_key[SQ_SECRET_BYTES];
+    uint8_t             pepper[SQ_SECRET_BYTES];   /* key digests */
+    int                 has_pepper;     /* else no keys are made */
 } sq_ctx_t;
 
 #endif /* SQ_CTX_H */

@@ -36,7 +36,11 @@ static const sq_err_info_t  sq_err_table[] = {
     { 500, "Internal Server Error", "INTERNAL_ERROR",
       "An internal error occurred." },
     { 409, "Conflict", "CONFLICT",
-      "The request conflicts with an existing resource." }
+      "The request conflicts with an existing resource." },
+    { 403, "Forbidden", "INSUFFICIENT_SCOPE",
+      "This key lacks a required scope." },
+    { 403, "Forbidden", "PUBLISHABLE_KEY_NOT_ALLOWED",
+      "Publishable keys cannot be used here." }
 };
 
 

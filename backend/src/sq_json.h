@@ -28,7 +28,9 @@ typedef enum {
     SQ_E_PAYLOAD_TOO_LARGE,
     SQ_E_UNAVAILABLE,
     SQ_E_INTERNAL,
-    SQ_E_CONFLICT
+    SQ_E_CONFLICT,
+    SQ_E_INSUFFICIENT_SCOPE,
+    SQ_E_PUBLISHABLE
 } sq_err_t;
 
 int sq_err_status(sq_err_t e);

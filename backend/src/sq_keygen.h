@@ -12,11 +12,11 @@
 #define SQ_KEY_GEN_LEN   (SQ_KEY_PREFIX_LEN + SQ_KEY_BODY_GEN)
 #define SQ_KEY_MASK_MAX  32
 
-/* "sqk_<mode>_" + SQ_KEY_BODY_GEN unbiased base62 chars; out >= 50 */
-int sq_key_generate(sq_key_mode_t mode, char *out, size_t outlen);
-
-/* "sqk_live_…a1b2" (UTF-8 ellipsis) */
-void sq_key_mask(const char *mode, const char *last4, char *out,
+/*
+ * sq_key_prefix(type, mode) + SQ_KEY_BODY_GEN unbiased base62 chars;
+ * out >= SQ_KEY_GEN_LEN + 1
+ */
+int sq_key_generate(sq_key_type_t type, sq_key_mode_t mode, char *out,
     size_t outlen);
 
 #endif /* SQ_KEYGEN_H */

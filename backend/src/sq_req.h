@@ -23,6 +23,19 @@ typedef struct {
     const char             *id;         /* the path's {id}, undecoded */
 } sq_req_t;
 
+/*
+ * The request body, which must be application/json of at most
+ * SQ_BODY_MAX bytes, into buf (SQ_BODY_MAX + 1 bytes); replies itself
+ * and returns -1 otherwise.
+ */
+int sq_req_body(sq_req_t *r, char *buf, size_t *len);
+
+/* {"limit": L, "next_cursor": "..." | null}; NULL when out of memory */
+json_t *sq_res_pagination(size_t limit, uint64_t next);
+
+/* 1 when the identity's key may reach workspace wid */
+int sq_req_ws_allowed(const sq_req_t *r, uint64_t wid);
+
 /* resource handlers; each sends exactly one reply */
 void sq_res_me_get(sq_req_t *r);
 
@@ -32,5 +45,15 @@ void sq_res_create(sq_req_t *r);
 void sq_res_get(sq_req_t *r);
 void sq_res_patch(sq_req_t *r);
 void sq_res_delete(sq_req_t *r);
+
+/* /v1/keys (sq_res_keys.c) */
+void sq_keys_list(sq_req_t *r);
+void sq_keys_create(sq_req_t *r);
+void sq_keys_get(sq_req_t *r);
+void sq_keys_delete(sq_req_t *r);
+void sq_keys_rotate(sq_req_t *r);
+void sq_keys_disable(sq_req_t *r);
+void sq_keys_enable(sq_req_t *r);
+void sq_keys_usage(sq_req_t *r);
 
 #endif /* SQ_REQ_H */

@@ -21,9 +21,16 @@
 #define SQ_UNIQUE_RETRIES  5
 
 
+int
+sq_req_ws_allowed(const sq_req_t *r, uint64_t wid)
+{
+    return sq_wslist_allows(&r->ident.key_ws, wid);
+}
+
+
 /* Content type and size; copies the body into buf (SQ_BODY_MAX + 1). */
-static int
-sq_res_body(sq_req_t *r, char *buf, size_t *len)
+int
+sq_req_body(sq_req_t *r, char *buf, size_t *len)
 {
     size_t            n;
     const char       *ct;
@@ -71,7 +78,7 @@ sq_res_parse(sq_req_t *r, sq_parse_mode_t mode, uint64_t ws,
         return -1;
     }
 
-    rc = sq_res_body(r, buf, &len);
+    rc = sq_req_body(r, buf, &len);
 
     if (rc == 0) {
         rc = sq_resource_parse(r->res, buf, len, mode, ws, fields, err,
@@ -110,6 +117,12 @@ sq_res_home(sq_req_t *r, uint64_t *wid)
         sq_reply_error(r->req, SQ_E_VALIDATION, "workspace_id: no "
                        "workspace was given and the user has no primary "
                        "workspace.");
+        return -1;
+    }
+
+    if (rc == SQ_OK && !sq_req_ws_allowed(r, u.primary_workspace_id)) {
+        sq_reply_error(r->req, SQ_E_VALIDATION,
+                       "workspace_id is required for this key");
         return -1;
     }
 
@@ -188,6 +201,7 @@ sq_res_create(sq_req_t *r)
     sq_record_t  rec;
 
     memset(&rec, 0, sizeof(rec));
+    rec.test_mode = r->ident.test_mode;
 
     if (sq_res_home(r, &rec.workspace_id) != 0
         || sq_res_parse(r, SQ_PARSE_CREATE, r->ident.workspace_id,
@@ -226,9 +240,10 @@ sq_res_create(sq_req_t *r)
 
 
 /*
- * The record of the path's {id} when the caller may see it: in the
- * identity's workspace, or without one in any workspace the user is a
- * member of now.  Everything else is the same 404.
+ * The record of the path's {id} when the caller may see it: of the
+ * key's mode, in a workspace the key may reach, and in the identity's
+ * workspace, or without one in any workspace the user is a member of
+ * now.  Everything else is the same 404.
  */
 static int
 sq_res_load(sq_req_t *r, sq_record_t *rec)
@@ -249,7 +264,11 @@ sq_res_load(sq_req_t *r, sq_record_t *rec)
 
     rc = sq_store_res_get(r->redis, r->res, id, rec);
 
-    if (rc == SQ_OK && r->ident.workspace_id != 0) {
+    if (rc == SQ_OK && (rec->test_mode != r->ident.test_mode
+                        || !sq_req_ws_allowed(r, rec->workspace_id)))
+    {
+        member = 0;
+    } else if (rc == SQ_OK && r->ident.workspace_id != 0) {
         member = rec->workspace_id == r->ident.workspace_id;
     } else if (rc == SQ_OK) {
         rc = sq_store_is_member(r->redis, rec->workspace_id,
@@ -348,7 +367,8 @@ sq_res_delete(sq_req_t *r)
         return;
     }
 
-    rc = sq_store_res_delete(r->redis, r->res, rec.id, rec.workspace_id);
+    rc = sq_store_res_delete(r->redis, r->res, rec.id, rec.workspace_id,
+                             rec.test_mode);
     if (rc != SQ_OK) {
         sq_record_clear(&rec);
         sq_reply_store_error(r->req, rc);
@@ -388,7 +408,7 @@ sq_res_render_list(const sq_resource_t *res, const sq_record_t *recs,
 }
 
 
-static json_t *
+json_t *
 sq_res_pagination(size_t limit, uint64_t next)
 {
     char  cursor[SQ_CURSOR_MAX + 1];
@@ -404,6 +424,22 @@ sq_res_pagination(size_t limit, uint64_t next)
 
     return json_pack("{s:I, s:s}", "limit", (json_int_t) limit,
                      "next_cursor", cursor);
+}
+
+
+/* Keeps the ids the key may reach (all when it lists none). */
+static size_t
+sq_res_ws_filter(const sq_req_t *r, uint64_t *wids, size_t n)
+{
+    size_t  i, k;
+
+    for (i = 0, k = 0; i < n; i++) {
+        if (sq_req_ws_allowed(r, wids[i])) {
+            wids[k++] = wids[i];
+        }
+    }
+
+    return k;
 }
 
 
@@ -434,11 +470,13 @@ sq_res_list(sq_req_t *r)
     if (one == 0) {
         rc = sq_store_user_workspace_ids(r->redis, r->ident.user_id, &wids,
                                          &nws);
+        nws = rc == SQ_OK ? sq_res_ws_filter(r, wids, nws) : 0;
     }
 
     if (rc == SQ_OK) {
-        rc = sq_store_res_list(r->redis, r->res, one != 0 ? &one : wids,
-                               nws, after, limit, &recs, &n, &next);
+        rc = sq_store_res_list(r->redis, r->res, r->ident.test_mode,
+                               one != 0 ? &one : wids, nws, after, limit,
+                               &recs, &n, &next);
     }
 
     free(wids);

@@ -82,8 +82,8 @@ sq_format_http_url(const char *s, size_t len)
 
 
 /* A key quoted back to the client only when it is short and plain. */
-static void
-sq_resource_unknown(const char *key, char *err, size_t errlen)
+void
+sq_json_unknown_field(const char *key, char *err, size_t errlen)
 {
     size_t  i, len;
 
@@ -229,7 +229,7 @@ sq_resource_member(const sq_resource_t *res, const char *key, json_t *v,
     f = sq_resource_field(res, key);
 
     if (f == NULL && !sq_resource_is_meta(key)) {
-        sq_resource_unknown(key, err, errlen);
+        sq_json_unknown_field(key, err, errlen);
         return -1;
     }
 
@@ -306,8 +306,8 @@ sq_resource_complete(const sq_resource_t *res, json_t *out, char *err,
 }
 
 
-static json_t *
-sq_resource_load(const char *body, size_t len, char *err, size_t errlen)
+json_t *
+sq_json_load_object(const char *body, size_t len, char *err, size_t errlen)
 {
     json_t        *obj;
     json_error_t   jerr;
@@ -342,7 +342,7 @@ sq_resource_parse(const sq_resource_t *res, const char *body, size_t len,
 
     *out = NULL;
 
-    obj = sq_resource_load(body, len, err, errlen);
+    obj = sq_json_load_object(body, len, err, errlen);
     if (obj == NULL) {
         return -1;
     }

@@ -6,12 +6,17 @@
  * files hold only their schemas and special rules.
  *
  * Storage of a resource named N (plural P):
- *   sq:N:<id>              hash  id workspace_id created_at updated_at
- *                                (unix seconds) and every non-null field
- *                                (strings as is, integers in decimal)
- *   sq:ws:<wid>:P          zset  the workspace's record ids, score = id
+ *   sq:N:<id>              hash  id workspace_id mode created_at
+ *                                updated_at (unix seconds) and every
+ *                                non-null field (strings as is, integers
+ *                                in decimal); mode live|test (absent:
+ *                                live), the mode of the key that made it
+ *   sq:ws:<wid>:P          zset  the workspace's live record ids,
+ *                                score = id
+ *   sq:ws:<wid>:test:P     zset  the same for test records
  *   sq:seq:N               counter for ids (INCR, sequential per resource)
- *   sq:ws:<wid>:<unique_key>  hash  unique value -> id (urls: slugs)
+ *   sq:ws:<wid>:<unique_key>  hash  unique value -> id (urls: slugs),
+ *                                sq:ws:<wid>:test:<unique_key> for test
  */
 
 #ifndef SQ_RESOURCE_H
@@ -74,6 +79,7 @@ typedef struct {
 typedef struct {
     uint64_t    id;
     uint64_t    workspace_id;
+    int         test_mode;  /* made with a test key: seen by test keys */
     int64_t     created_at;
     int64_t     updated_at;
     json_t     *fields;     /* owned; every schema field, null included */
@@ -122,6 +128,13 @@ int sq_resource_check(const sq_resource_t *res, const json_t *fields,
 /* {id, workspace_id, fields..., created_at, updated_at}; NULL on OOM */
 json_t *sq_resource_render(const sq_resource_t *res, const sq_record_t *rec);
 
+/* A strict JSON object (no duplicate keys); NULL with err otherwise. */
+json_t *sq_json_load_object(const char *body, size_t len, char *err,
+    size_t errlen);
+
+/* "<key> is not a known field.", the key quoted only when plain */
+void sq_json_unknown_field(const char *key, char *err, size_t errlen);
+
 const sq_field_t *sq_resource_field(const sq_resource_t *res,
     const char *name);
 
@@ -144,5 +157,12 @@ int sq_cursor_decode(const char *s, size_t len, uint64_t *id);
  */
 int sq_page_parse(const char *query, size_t *limit, uint64_t *after,
     char *err, size_t errlen);
+
+/*
+ * The integer parameter name of a raw query string (may be NULL): def
+ * when absent, else min..max.  Returns 0, or -1 with a message in err.
+ */
+int sq_query_int(const char *query, const char *name, int64_t min,
+    int64_t max, int64_t def, int64_t *out, char *err, size_t errlen);
 
 #endif /* SQ_RESOURCE_H */

@@ -218,3 +218,36 @@ sq_page_parse(const char *query, size_t *limit, uint64_t *after,
 
     return 0;
 }
+
+
+int
+sq_query_int(const char *query, const char *name, int64_t min, int64_t max,
+    int64_t def, int64_t *out, char *err, size_t errlen)
+{
+    int64_t      n;
+    sq_qparam_t  p;
+
+    memset(&p, 0, sizeof(p));
+    p.name = name;
+    *out = def;
+
+    if (sq_page_scan(query, &p, 1, err, errlen) != 0) {
+        return -1;
+    }
+
+    if (!p.seen) {
+        return 0;
+    }
+
+    if (p.bad || sq_text_parse_u63(p.value, p.len, &n) != 0 || n < min
+        || n > max)
+    {
+        snprintf(err, errlen, "%s must be an integer from %lld to %lld.",
+                 name, (long long) min, (long long) max);
+        return -1;
+    }
+
+    *out = n;
+
+    return 0;
+}

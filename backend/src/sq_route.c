@@ -10,11 +10,38 @@
 #define SQ_ALLOW_ME          "GET, HEAD"
 #define SQ_ALLOW_COLLECTION  "GET, HEAD, POST"
 #define SQ_ALLOW_ITEM        "GET, HEAD, PATCH, DELETE"
+#define SQ_ALLOW_KEY         "GET, HEAD, DELETE"
+#define SQ_ALLOW_POST        "POST"
+#define SQ_ALLOW_GET         "GET, HEAD"
+#define SQ_KEYS_PATH         "/v1/keys"
 
+typedef struct {
+    const sq_resource_t  *res;
+    sq_scope_t            read;     /* write is read + 1 */
+} sq_route_res_t;
 
-static const sq_resource_t  *const sq_resources[] = {
-    &sq_res_chatbots, &sq_res_social_accounts, &sq_res_social_posts,
-    &sq_res_urls, &sq_res_articles, &sq_res_images, &sq_res_media
+static const sq_route_res_t  sq_resources[] = {
+    { &sq_res_chatbots, SQ_SC_CHATBOTS_READ },
+    { &sq_res_social_accounts, SQ_SC_SOCIAL_READ },
+    { &sq_res_social_posts, SQ_SC_SOCIAL_READ },
+    { &sq_res_urls, SQ_SC_URLS_READ },
+    { &sq_res_articles, SQ_SC_ARTICLES_READ },
+    { &sq_res_images, SQ_SC_IMAGES_READ },
+    { &sq_res_media, SQ_SC_MEDIA_READ }
+};
+
+typedef struct {
+    const char     *action;     /* after /v1/keys/{id}/ */
+    int             method;
+    sq_handler_t    handler;
+    const char     *allow;
+} sq_route_key_action_t;
+
+static const sq_route_key_action_t  sq_key_actions[] = {
+    { "rotate", EVHTTP_REQ_POST, sq_keys_rotate, SQ_ALLOW_POST },
+    { "disable", EVHTTP_REQ_POST, sq_keys_disable, SQ_ALLOW_POST },
+    { "enable", EVHTTP_REQ_POST, sq_keys_enable, SQ_ALLOW_POST },
+    { "usage", EVHTTP_REQ_GET, sq_keys_usage, SQ_ALLOW_GET }
 };
 
 
@@ -76,6 +103,66 @@ sq_route_resource(const char *path, const sq_resource_t *res,
 }
 
 
+/* /v1/keys/{id}/<action> */
+static sq_route_rc_t
+sq_route_key_action(const char *action, int method, sq_route_t *route,
+    const char **allow)
+{
+    size_t                        i;
+    const sq_route_key_action_t  *a;
+
+    for (i = 0; i < sizeof(sq_key_actions) / sizeof(sq_key_actions[0]);
+         i++)
+    {
+        a = &sq_key_actions[i];
+        if (strcmp(a->action, action) != 0) {
+            continue;
+        }
+
+        *allow = a->allow;
+        route->handler = method == a->method ? a->handler : NULL;
+
+        return route->handler != NULL ? SQ_ROUTE_FOUND : SQ_ROUTE_BAD_METHOD;
+    }
+
+    return SQ_ROUTE_NOT_FOUND;
+}
+
+
+/* path is below /v1/keys: rest is what follows it */
+static sq_route_rc_t
+sq_route_keys(const char *rest, int method, sq_route_t *route,
+    const char **allow)
+{
+    const char  *slash;
+
+    route->keys = 1;
+    route->scope = SQ_SC_KEYS_MANAGE;
+
+    if (*rest == '\0') {
+        route->handler = method == EVHTTP_REQ_GET ? sq_keys_list
+                         : method == EVHTTP_REQ_POST ? sq_keys_create : NULL;
+        *allow = SQ_ALLOW_COLLECTION;
+    } else if (*rest != '/' || rest[1] == '\0' || rest[1] == '/') {
+        return SQ_ROUTE_NOT_FOUND;
+    } else if ((slash = strchr(rest + 1, '/')) != NULL) {
+        route->id = rest + 1;
+        if (strchr(slash + 1, '/') != NULL) {
+            return SQ_ROUTE_NOT_FOUND;
+        }
+        return sq_route_key_action(slash + 1, method, route, allow);
+    } else {
+        route->id = rest + 1;
+        route->handler = method == EVHTTP_REQ_GET ? sq_keys_get
+                         : method == EVHTTP_REQ_DELETE ? sq_keys_delete
+                         : NULL;
+        *allow = SQ_ALLOW_KEY;
+    }
+
+    return route->handler != NULL ? SQ_ROUTE_FOUND : SQ_ROUTE_BAD_METHOD;
+}
+
+
 sq_route_rc_t
 sq_route_match(const char *path, int method, sq_route_t *route,
     const char **allow)
@@ -93,18 +180,29 @@ sq_route_match(const char *path, int method, sq_route_t *route,
 
     memset(route, 0, sizeof(*route));
 
+    if (strncmp(path, SQ_KEYS_PATH, sizeof(SQ_KEYS_PATH) - 1) == 0
+        && (path[sizeof(SQ_KEYS_PATH) - 1] == '\0'
+            || path[sizeof(SQ_KEYS_PATH) - 1] == '/'))
+    {
+        return sq_route_keys(path + sizeof(SQ_KEYS_PATH) - 1, method, route,
+                             allow);
+    }
+
     if (strcmp(path, "/v1/me") == 0) {
+        route->scope = SQ_SC_WORKSPACE_READ;
         route->handler = method == EVHTTP_REQ_GET ? sq_res_me_get : NULL;
         *allow = SQ_ALLOW_ME;
         return route->handler != NULL ? SQ_ROUTE_FOUND : SQ_ROUTE_BAD_METHOD;
     }
 
     for (i = 0; i < sizeof(sq_resources) / sizeof(sq_resources[0]); i++) {
-        if (!sq_route_resource(path, sq_resources[i], &id)) {
+        if (!sq_route_resource(path, sq_resources[i].res, &id)) {
             continue;
         }
 
-        route->res = sq_resources[i];
+        route->res = sq_resources[i].res;
+        route->scope = method == EVHTTP_REQ_GET ? sq_resources[i].read
+                                                : sq_resources[i].read + 1;
         route->id = id;
         route->handler = id == NULL ? sq_route_collection(method)
                                     : sq_route_item(method);
@@ -114,6 +212,27 @@ sq_route_match(const char *path, int method, sq_route_t *route,
     }
 
     return SQ_ROUTE_NOT_FOUND;
+}
+
+
+int
+sq_route_authorize(const sq_ident_t *id, const sq_route_t *route,
+    int method, sq_err_t *e)
+{
+    if (id->publishable
+        && (route->keys
+            || (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)))
+    {
+        *e = SQ_E_PUBLISHABLE;
+        return -1;
+    }
+
+    if (!(id->scopes & SQ_SCOPE_BIT(route->scope))) {
+        *e = SQ_E_INSUFFICIENT_SCOPE;
+        return -1;
+    }
+
+    return 0;
 }
 
 

@@ -7,6 +7,7 @@
 
 #include <event2/http.h>
 
+#include "sq_json.h"
 #include "sq_req.h"
 
 typedef void (*sq_handler_t)(sq_req_t *r);
@@ -15,6 +16,8 @@ typedef struct {
     sq_handler_t          handler;
     const sq_resource_t  *res;      /* NULL: not a schema-driven resource */
     const char           *id;       /* points into the path, or NULL */
+    sq_scope_t            scope;    /* the scope the request needs */
+    int                   keys;     /* a /v1/keys route */
 } sq_route_t;
 
 typedef enum {
@@ -26,11 +29,21 @@ typedef enum {
 /*
  * Exact match of the (undecoded) path: /v1/me, a resource's collection
  * path, or its path + "/" + one segment (the {id}, checked by the
- * handler).  HEAD follows GET.  On SQ_ROUTE_FOUND *route is set; on
- * SQ_ROUTE_BAD_METHOD *allow names the allowed methods.
+ * handler), /v1/keys, /v1/keys/{id} and /v1/keys/{id}/<action> (id
+ * then ends at the '/').  HEAD follows GET.  GET needs the family's
+ * read scope, other methods its write scope.  On SQ_ROUTE_FOUND *route
+ * is set; on SQ_ROUTE_BAD_METHOD *allow names the allowed methods.
  */
 sq_route_rc_t sq_route_match(const char *path, int method,
     sq_route_t *route, const char **allow);
+
+/*
+ * Defense in depth of the edge's decision: a publishable key only on GET
+ * and HEAD and never on /v1/keys (SQ_E_PUBLISHABLE), then the route's
+ * scope (SQ_E_INSUFFICIENT_SCOPE).  Returns 0, or -1 with *e set.
+ */
+int sq_route_authorize(const sq_ident_t *id, const sq_route_t *route,
+    int method, sq_err_t *e);
 
 /* "GET", "POST", ... or NULL for a method the backend does not serve */
 const char *sq_route_method_name(int method);

@@ -82,6 +82,35 @@ sq_server_route(sq_req_t *r, sq_route_t *route)
 }
 
 
+/*
+ * Defense in depth, as the edge decided already: the key's type, then
+ * the route's scope.
+ */
+static int
+sq_server_authorize(sq_req_t *r, const sq_route_t *route)
+{
+    char      msg[96];
+    sq_err_t  e;
+
+    if (sq_route_authorize(&r->ident, route,
+                           (int) evhttp_request_get_command(r->req), &e)
+        == 0)
+    {
+        return 0;
+    }
+
+    if (e == SQ_E_INSUFFICIENT_SCOPE) {
+        snprintf(msg, sizeof(msg), "This key lacks the scope %s.",
+                 sq_scope_name(route->scope));
+        sq_reply_error(r->req, e, msg);
+    } else {
+        sq_reply_error(r->req, e, NULL);
+    }
+
+    return -1;
+}
+
+
 /* Defense in depth: the edge checked membership already. */
 static int
 sq_server_membership(sq_req_t *r)
@@ -91,6 +120,14 @@ sq_server_membership(sq_req_t *r)
 
     if (r->ident.workspace_id == 0) {
         return 0;
+    }
+
+    if (!sq_req_ws_allowed(r, r->ident.workspace_id)) {
+        sq_log(SQ_LOG_WARN, "key %llu is not allowed workspace %llu",
+               (unsigned long long) r->ident.key_id,
+               (unsigned long long) r->ident.workspace_id);
+        sq_reply_error(r->req, SQ_E_FORBIDDEN, NULL);
+        return -1;
     }
 
     rc = sq_store_is_member(r->redis, r->ident.workspace_id,
@@ -126,7 +163,9 @@ sq_server_handle(struct evhttp_request *req, void *arg)
         return;
     }
 
-    if (sq_server_route(&r, &route) != 0) {
+    if (sq_server_route(&r, &route) != 0
+        || sq_server_authorize(&r, &route) != 0)
+    {
         return;
     }
 

@@ -31,6 +31,8 @@ sq_rc_text(sq_rc_t rc)
         return "unique value already taken";
     case SQ_ERR_BADREF:
         return "referenced record not found";
+    case SQ_ERR_STATE:
+        return "not allowed in the record's current state";
     }
 
     return "unknown error";

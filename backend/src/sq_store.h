@@ -18,6 +18,7 @@
 #include <hiredis/hiredis.h>
 
 #include "sq_bearer.h"
+#include "sq_key.h"
 #include "sq_resource.h"
 #include "sq_social.h"
 #include "sq_text.h"
@@ -31,7 +32,8 @@ typedef enum {
     SQ_ERR_INVALID,
     SQ_ERR_CONFLICT,    /* a WATCHed key changed; retried internally */
     SQ_ERR_TAKEN,       /* a unique value is used by another record */
-    SQ_ERR_BADREF       /* a referenced record is not in the workspace */
+    SQ_ERR_BADREF,      /* a referenced record is not in the workspace */
+    SQ_ERR_STATE        /* the record's state forbids it (key rotated) */
 } sq_rc_t;
 
 typedef struct {
@@ -47,12 +49,10 @@ typedef struct {
 } sq_ws_t;
 
 typedef struct {
-    uint64_t    id;
-    char        mode[8];
-    char        status[16];
-    char        last4[8];
-    char        name[SQ_TEXT_MAX + 1];
-} sq_key_info_t;
+    char        date[16];       /* YYYY-MM-DD */
+    int64_t     allowed;
+    int64_t     denied;
+} sq_usage_day_t;
 
 typedef struct {
     uint64_t    id;
@@ -76,20 +76,46 @@ sq_rc_t sq_store_user_workspaces(redisContext *c, uint64_t uid,
 sq_rc_t sq_store_is_member(redisContext *c, uint64_t wid, uint64_t uid,
     int *member);
 sq_rc_t sq_store_ws_exists(redisContext *c, uint64_t wid, int *exists);
+/* *all = 1 when uid is a member of every workspace of l */
+sq_rc_t sq_store_is_member_all(redisContext *c, const sq_wslist_t *l,
+    uint64_t uid, int *all);
 sq_rc_t sq_store_ws_create(redisContext *c, uint64_t owner,
     const char *name, int64_t now, uint64_t *id);
 sq_rc_t sq_store_member_add(redisContext *c, uint64_t wid, uint64_t uid);
 sq_rc_t sq_store_member_remove(redisContext *c, uint64_t wid, uint64_t uid);
 
-/* API keys (sq_store_key.c); key gets the generated key */
-sq_rc_t sq_store_key_create(redisContext *c,
-    const uint8_t pepper[32], uint64_t uid, sq_key_mode_t mode,
-    const char *name, int64_t expires_at, int64_t now,
-    char *key, size_t keylen, uint64_t *id);
+/*
+ * API keys (sq_store_key.c).  Only a key's digest is stored.  uid 0
+ * means any owner (sqctl); otherwise a key of another user is
+ * SQ_ERR_NOTFOUND, like a missing or deleted one.  Writes are MULTI/EXEC
+ * under WATCH of the record, retried on a concurrent change.
+ *
+ * create: k holds user_id, type, mode, name, scopes, ws, expires_at;
+ *   sets id, status, created_at, last4, and the full key in key.
+ * rotate: a new key with the old one's settings; the old one gets
+ *   rotated_at now, sunset_at now + grace, replaced_by.  SQ_ERR_STATE
+ *   when it was rotated already.  nk is the new key's record.
+ * set_status: "active" or "disabled".  delete: status "deleted" (the
+ *   record stays as a tombstone), out of sq:user:<uid>:keys.
+ * list: the user's keys with id > after, ascending, at most limit;
+ *   *next is the cursor id when more follow, else 0.
+ * usage: days entries, oldest first, the last one today (UTC).
+ */
+sq_rc_t sq_store_key_create(redisContext *c, const uint8_t pepper[32],
+    sq_key_t *k, int64_t now, char *key, size_t keylen);
+sq_rc_t sq_store_key_rotate(redisContext *c, const uint8_t pepper[32],
+    uint64_t kid, uint64_t uid, int64_t grace, int64_t now, char *key,
+    size_t keylen, sq_key_t *nk);
+sq_rc_t sq_store_key_get(redisContext *c, uint64_t kid, uint64_t uid,
+    sq_key_t *k);
 sq_rc_t sq_store_key_set_status(redisContext *c, uint64_t kid,
-    const char *status);
-sq_rc_t sq_store_key_list(redisContext *c, uint64_t uid,
-    sq_key_info_t **keys, size_t *n);
+    uint64_t uid, const char *status);
+sq_rc_t sq_store_key_delete(redisContext *c, uint64_t kid, uint64_t uid);
+sq_rc_t sq_store_key_list(redisContext *c, uint64_t uid, uint64_t after,
+    size_t limit, sq_key_t **keys, size_t *n, uint64_t *next);
+sq_rc_t sq_store_key_max_id(redisContext *c, uint64_t *max);
+sq_rc_t sq_store_key_usage(redisContext *c, uint64_t kid, int64_t now,
+    size_t days, sq_usage_day_t *out);
 
 /* social accounts (sq_store_social.c) */
 sq_rc_t sq_store_social_create(redisContext *c, uint64_t wid,
@@ -100,13 +126,18 @@ sq_rc_t sq_store_social_create(redisContext *c, uint64_t wid,
  * sq_resource.h).  Every write is one call of a function of
  * redis/smartlyq.lua, so it is atomic.
  *
- * create: rec has workspace_id, times and every field; sets rec->id.
+ * Live and test records (rec->test_mode) live in separate indexes; a
+ * reference must name a record of the same mode (else SQ_ERR_BADREF).
+ *
+ * create: rec has workspace_id, test_mode, times and every field; sets
+ *   rec->id.
  *   SQ_ERR_TAKEN when the unique field's value is used in the workspace,
  *   SQ_ERR_BADREF when the referenced record is not in the workspace.
  * update: writes every field of rec and updated_at; check_ref when the
  *   reference changed.  SQ_ERR_NOTFOUND when the record is gone.
  * get: SQ_ERR_NOTFOUND when there is no such record.
- * list: the records of the workspaces wids with id > after, ascending,
+ * list: the records of mode test_mode of the workspaces wids with
+ *   id > after, ascending,
  *   at most limit; *next is the cursor id when more follow, else 0.
  */
 sq_rc_t sq_store_res_create(redisContext *c, const sq_resource_t *res,
@@ -114,11 +145,12 @@ sq_rc_t sq_store_res_create(redisContext *c, const sq_resource_t *res,
 sq_rc_t sq_store_res_update(redisContext *c, const sq_resource_t *res,
     const sq_record_t *rec, int check_ref);
 sq_rc_t sq_store_res_delete(redisContext *c, const sq_resource_t *res,
-    uint64_t id, uint64_t wid);
+    uint64_t id, uint64_t wid, int test_mode);
 sq_rc_t sq_store_res_get(redisContext *c, const sq_resource_t *res,
     uint64_t id, sq_record_t *rec);
 sq_rc_t sq_store_res_list(redisContext *c, const sq_resource_t *res,
-    const uint64_t *wids, size_t nws, uint64_t after, size_t limit,
+    int test_mode, const uint64_t *wids, size_t nws, uint64_t after,
+    size_t limit,
     sq_record_t **out, size_t *n, uint64_t *next);
 
 void sq_record_clear(sq_record_t *rec);

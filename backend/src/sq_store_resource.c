@@ -130,15 +130,63 @@ sq_unique_value(const sq_resource_t *res, const json_t *fields)
 }
 
 
+/* what goes between "sq:ws:<wid>:" and an index name */
+static const char *
+sq_mode_infix(int test_mode)
+{
+    return test_mode ? "test:" : "";
+}
+
+
 static void
-sq_argv_unique_key(sq_argv_t *a, const sq_resource_t *res, uint64_t wid)
+sq_argv_unique_key(sq_argv_t *a, const sq_resource_t *res, uint64_t wid,
+    int test_mode)
 {
     if (res->unique == NULL) {
         sq_argv_str(a, "");
     } else {
-        sq_argv_fmt(a, "sq:ws:%llu:%s", (unsigned long long) wid,
-                    res->unique_key);
+        sq_argv_fmt(a, "sq:ws:%llu:%s%s", (unsigned long long) wid,
+                    sq_mode_infix(test_mode), res->unique_key);
     }
+}
+
+
+/*
+ * The referenced record must have the mode of rec.  Its mode never
+ * changes and its id is never reused, so the atomic workspace check of
+ * the Redis function completes this one.
+ */
+static sq_rc_t
+sq_ref_mode(redisContext *c, const sq_resource_t *res, const json_t *f,
+    int test_mode)
+{
+    json_t       *v;
+    sq_rc_t       rc;
+    redisReply   *r;
+
+    v = res->ref != NULL ? json_object_get(f, res->ref) : NULL;
+    if (!json_is_integer(v)) {
+        return SQ_OK;
+    }
+
+    rc = sq_cmd(c, &r, "HGET sq:%s:%lld mode", res->ref_name,
+                (long long) json_integer_value(v));
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    if (r->type == REDIS_REPLY_STRING) {
+        rc = (r->len == 4 && memcmp(r->str, "test", 4) == 0) == !!test_mode
+             ? SQ_OK : SQ_ERR_BADREF;
+    } else if (r->type == REDIS_REPLY_NIL) {
+        rc = test_mode ? SQ_ERR_BADREF : SQ_OK;   /* absent: live */
+    } else {
+        rc = SQ_ERR_REDIS;
+    }
+
+    freeReplyObject(r);
+
+    return rc;
 }
 
 
@@ -205,7 +253,10 @@ sq_store_res_create(redisContext *c, const sq_resource_t *res,
 
     snprintf(seq, sizeof(seq), "sq:seq:%s", res->name);
 
-    rc = sq_next_id(c, seq, &rec->id);
+    rc = sq_ref_mode(c, res, rec->fields, rec->test_mode);
+    if (rc == SQ_OK) {
+        rc = sq_next_id(c, seq, &rec->id);
+    }
     if (rc != SQ_OK) {
         return rc;
     }
@@ -215,9 +266,10 @@ sq_store_res_create(redisContext *c, const sq_resource_t *res,
     sq_argv_str(&a, "sq_res_create");
     sq_argv_str(&a, "4");
     sq_argv_fmt(&a, "sq:%s:%llu", res->name, (unsigned long long) rec->id);
-    sq_argv_fmt(&a, "sq:ws:%llu:%s", (unsigned long long) rec->workspace_id,
-                res->plural);
-    sq_argv_unique_key(&a, res, rec->workspace_id);
+    sq_argv_fmt(&a, "sq:ws:%llu:%s%s",
+                (unsigned long long) rec->workspace_id,
+                sq_mode_infix(rec->test_mode), res->plural);
+    sq_argv_unique_key(&a, res, rec->workspace_id, rec->test_mode);
     sq_argv_ref_key(&a, res, rec->fields, 1);
     sq_argv_u64(&a, rec->id);
     sq_argv_u64(&a, rec->workspace_id);
@@ -226,6 +278,8 @@ sq_store_res_create(redisContext *c, const sq_resource_t *res,
     sq_argv_u64(&a, rec->id);
     sq_argv_str(&a, "workspace_id");
     sq_argv_u64(&a, rec->workspace_id);
+    sq_argv_str(&a, "mode");
+    sq_argv_str(&a, rec->test_mode ? "test" : "live");
     sq_argv_str(&a, "created_at");
     sq_argv_fmt(&a, "%lld", (long long) rec->created_at);
     sq_argv_str(&a, "updated_at");
@@ -266,14 +320,22 @@ sq_rc_t
 sq_store_res_update(redisContext *c, const sq_resource_t *res,
     const sq_record_t *rec, int check_ref)
 {
+    sq_rc_t    rc;
     sq_argv_t  a;
+
+    if (check_ref) {
+        rc = sq_ref_mode(c, res, rec->fields, rec->test_mode);
+        if (rc != SQ_OK) {
+            return rc;
+        }
+    }
 
     memset(&a, 0, sizeof(a));
     sq_argv_str(&a, "FCALL");
     sq_argv_str(&a, "sq_res_update");
     sq_argv_str(&a, "3");
     sq_argv_fmt(&a, "sq:%s:%llu", res->name, (unsigned long long) rec->id);
-    sq_argv_unique_key(&a, res, rec->workspace_id);
+    sq_argv_unique_key(&a, res, rec->workspace_id, rec->test_mode);
     sq_argv_ref_key(&a, res, rec->fields, check_ref);
     sq_argv_u64(&a, rec->id);
     sq_argv_u64(&a, rec->workspace_id);
@@ -290,7 +352,7 @@ sq_store_res_update(redisContext *c, const sq_resource_t *res,
 
 sq_rc_t
 sq_store_res_delete(redisContext *c, const sq_resource_t *res, uint64_t id,
-    uint64_t wid)
+    uint64_t wid, int test_mode)
 {
     sq_argv_t  a;
 
@@ -299,8 +361,9 @@ sq_store_res_delete(redisContext *c, const sq_resource_t *res, uint64_t id,
     sq_argv_str(&a, "sq_res_delete");
     sq_argv_str(&a, "3");
     sq_argv_fmt(&a, "sq:%s:%llu", res->name, (unsigned long long) id);
-    sq_argv_fmt(&a, "sq:ws:%llu:%s", (unsigned long long) wid, res->plural);
-    sq_argv_unique_key(&a, res, wid);
+    sq_argv_fmt(&a, "sq:ws:%llu:%s%s", (unsigned long long) wid,
+                sq_mode_infix(test_mode), res->plural);
+    sq_argv_unique_key(&a, res, wid, test_mode);
     sq_argv_u64(&a, id);
     sq_argv_u64(&a, wid);
     sq_argv_str(&a, res->unique != NULL ? res->unique : "");
@@ -373,6 +436,17 @@ sq_stored_meta(const char *name, const redisReply *v, sq_record_t *rec)
 
     if (strcmp(name, "workspace_id") == 0) {
         return sq_reply_id(v, &rec->workspace_id) == SQ_OK ? 0 : -1;
+    }
+
+    if (strcmp(name, "mode") == 0) {
+        if (v->type != REDIS_REPLY_STRING || v->len != 4
+            || (memcmp(v->str, "live", 4) != 0
+                && memcmp(v->str, "test", 4) != 0))
+        {
+            return -1;
+        }
+        rec->test_mode = v->str[0] == 't';
+        return 0;
     }
 
     if (strcmp(name, "created_at") == 0 || strcmp(name, "updated_at") == 0) {
@@ -486,6 +560,7 @@ sq_store_res_get(redisContext *c, const sq_resource_t *res, uint64_t id,
 
 /* ids per workspace: ids[w * per .. w * per + counts[w]) */
 typedef struct {
+    int         test_mode;
     size_t      nws;
     size_t      per;
     uint64_t   *ids;
@@ -528,9 +603,11 @@ sq_idsets_fetch(redisContext *c, const sq_resource_t *res,
     sq_rc_t  rc, r1;
 
     for (w = 0; w < s->nws; w++) {
-        if (redisAppendCommand(c, "ZRANGEBYSCORE sq:ws:%llu:%s (%llu +inf "
-                               "LIMIT 0 %llu", (unsigned long long) wids[w],
-                               res->plural, (unsigned long long) after,
+        if (redisAppendCommand(c, "ZRANGEBYSCORE sq:ws:%llu:%s%s (%llu "
+                               "+inf LIMIT 0 %llu",
+                               (unsigned long long) wids[w],
+                               sq_mode_infix(s->test_mode), res->plural,
+                               (unsigned long long) after,
                                (unsigned long long) s->per) != REDIS_OK)
         {
             c->err = REDIS_ERR_OOM;     /* replies are out of step now */
@@ -614,7 +691,7 @@ sq_idsets_init(sq_idsets_t *s, size_t nws, size_t per)
 
 /* Pipelined HGETALL of the page; records deleted meanwhile are skipped. */
 static sq_rc_t
-sq_store_res_load(redisContext *c, const sq_resource_t *res,
+sq_store_res_load(redisContext *c, const sq_resource_t *res, int test_mode,
     const uint64_t *ids, const uint64_t *wsof, size_t count,
     sq_record_t *out, size_t *n)
 {
@@ -641,7 +718,9 @@ sq_store_res_load(redisContext *c, const sq_resource_t *res,
         r1 = sq_stored_record(res, r, ids[i], &out[*n]);
         freeReplyObject(r);
 
-        if (r1 == SQ_OK && out[*n].workspace_id != wsof[i]) {
+        if (r1 == SQ_OK && (out[*n].workspace_id != wsof[i]
+                            || out[*n].test_mode != test_mode))
+        {
             sq_record_clear(&out[*n]);
             r1 = SQ_ERR_REDIS;
         }
@@ -674,7 +753,7 @@ sq_store_res_merge(sq_idsets_t *s, const uint64_t *wids, size_t limit,
 
 
 sq_rc_t
-sq_store_res_list(redisContext *c, const sq_resource_t *res,
+sq_store_res_list(redisContext *c, const sq_resource_t *res, int test_mode,
     const uint64_t *wids, size_t nws, uint64_t after, size_t limit,
     sq_record_t **out, size_t *n, uint64_t *next)
 {
@@ -695,6 +774,7 @@ sq_store_res_list(redisContext *c, const sq_resource_t *res,
     if (sq_idsets_init(&s, nws, limit + 1) != SQ_OK) {
         return SQ_ERR_NOMEM;
     }
+    s.test_mode = test_mode != 0;
 
     ids = calloc(2 * (limit + 1), sizeof(uint64_t));
     recs = calloc(limit + 1, sizeof(sq_record_t));
@@ -710,7 +790,8 @@ sq_store_res_list(redisContext *c, const sq_resource_t *res,
             *next = ids[limit - 1];
             k = limit;
         }
-        rc = sq_store_res_load(c, res, ids, ids + limit + 1, k, recs, n);
+        rc = sq_store_res_load(c, res, s.test_mode, ids, ids + limit + 1, k,
+                               recs, n);
     }
 
     free(ids);

@@ -34,7 +34,7 @@ sq_store_social_create(redisContext *c, uint64_t wid, const char *platform,
 
     sq_tx_begin(&tx, c);
     sq_tx_add(&tx, "HSET sq:social_account:%llu id %llu workspace_id %llu "
-              "platform %s handle %s created_at %lld updated_at %lld",
+              "mode live platform %s handle %s created_at %lld updated_at %lld",
               (unsigned long long) out->id, (unsigned long long) out->id,
               (unsigned long long) wid, platform, handle, (long long) now,
               (long long) now);

@@ -228,6 +228,24 @@ sq_store_is_member(redisContext *c, uint64_t wid, uint64_t uid,
 }
 
 
+sq_rc_t
+sq_store_is_member_all(redisContext *c, const sq_wslist_t *l, uint64_t uid,
+    int *all)
+{
+    size_t   i;
+    sq_rc_t  rc;
+
+    *all = 1;
+    rc = SQ_OK;
+
+    for (i = 0; rc == SQ_OK && *all && i < l->n; i++) {
+        rc = sq_store_is_member(c, l->ids[i], uid, all);
+    }
+
+    return rc;
+}
+
+
 static sq_rc_t
 sq_store_exists(redisContext *c, const char *fmt, uint64_t id, int *exists)
 {

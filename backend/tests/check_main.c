@@ -25,6 +25,7 @@ main(void)
     srunner_add_suite(sr, sq_suite_store());
     srunner_add_suite(sr, sq_suite_resource());
     srunner_add_suite(sr, sq_suite_store_resource());
+    srunner_add_suite(sr, sq_suite_keys());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

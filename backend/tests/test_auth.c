@@ -2,6 +2,7 @@
  * Identity verification: accepted and rejected header sets.
  */
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/queue.h>
 
@@ -20,6 +21,9 @@ typedef struct {
     const char  *kid;
     const char  *ws;
     const char  *mode;
+    const char  *type;
+    const char  *scopes;
+    const char  *kws;
     const char  *ts;
 } t_fields_t;
 
@@ -47,6 +51,9 @@ t_sign(const uint8_t *secret, const t_fields_t *f,
     id.key_id = t_str(f->kid);
     id.workspace_id = t_str(f->ws);
     id.mode = t_str(f->mode);
+    id.key_type = t_str(f->type);
+    id.scopes = t_str(f->scopes);
+    id.key_workspaces = t_str(f->kws);
     id.timestamp = t_str(f->ts);
     sq_identity_sign_hex(secret, &id, out);
 }
@@ -61,6 +68,9 @@ t_headers(struct evkeyvalq *h, const t_fields_t *f, const char *sig)
     evhttp_add_header(h, "X-SmartlyQ-Key-Id", f->kid);
     evhttp_add_header(h, "X-SmartlyQ-Workspace-Id", f->ws);
     evhttp_add_header(h, "X-SmartlyQ-Key-Mode", f->mode);
+    evhttp_add_header(h, "X-SmartlyQ-Key-Type", f->type);
+    evhttp_add_header(h, "X-SmartlyQ-Key-Scopes", f->scopes);
+    evhttp_add_header(h, "X-SmartlyQ-Key-Workspaces", f->kws);
     evhttp_add_header(h, "X-SmartlyQ-Timestamp", f->ts);
     evhttp_add_header(h, "X-SmartlyQ-Signature", sig);
 }
@@ -85,7 +95,7 @@ t_check(const t_fields_t *signd, const t_fields_t *sent, sq_ident_t *out)
 
 static const t_fields_t  t_base = {
     "GET", "/v1/social/accounts?workspace_id=5", "12", "34", "5", "live",
-    "1795000000"
+    "secret", "social:read social:write", "", "1795000000"
 };
 
 
@@ -98,6 +108,130 @@ START_TEST(test_accept)
     ck_assert_uint_eq(id.key_id, 34);
     ck_assert_uint_eq(id.workspace_id, 5);
     ck_assert_int_eq(id.test_mode, 0);
+    ck_assert_int_eq(id.publishable, 0);
+    ck_assert_uint_eq(id.scopes, SQ_SCOPE_BIT(SQ_SC_SOCIAL_READ)
+                                 | SQ_SCOPE_BIT(SQ_SC_SOCIAL_WRITE));
+    ck_assert_uint_eq(id.key_ws.n, 0);
+}
+END_TEST
+
+
+START_TEST(test_accept_v2_fields)
+{
+    sq_ident_t  id;
+    t_fields_t  f = t_base;
+
+    f.type = "publishable";
+    f.scopes = "media:read chatbots:read workspace:read";
+    f.kws = "5,7,9007199254740991";
+    ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_OK);
+    ck_assert_int_eq(id.publishable, 1);
+    ck_assert_uint_eq(id.scopes, SQ_SCOPE_BIT(SQ_SC_MEDIA_READ)
+                                 | SQ_SCOPE_BIT(SQ_SC_CHATBOTS_READ)
+                                 | SQ_SCOPE_BIT(SQ_SC_WORKSPACE_READ));
+    ck_assert_uint_eq(id.key_ws.n, 3);
+    ck_assert_uint_eq(id.key_ws.ids[1], 7);
+    ck_assert_uint_eq(id.key_ws.ids[2], 9007199254740991ULL);
+
+    f.scopes = "";
+    f.kws = "";
+    ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_OK);
+    ck_assert_uint_eq(id.scopes, 0);
+}
+END_TEST
+
+
+/* empty scopes and key workspaces may also come as absent headers */
+START_TEST(test_accept_empty_headers_absent)
+{
+    char              sig[SQ_MAC_HEX_LEN + 1];
+    sq_ident_t        id;
+    t_fields_t        f = t_base;
+    struct evkeyvalq  h;
+
+    f.scopes = "";
+    f.kws = "";
+    t_sign(t_secret, &f, sig);
+    t_headers(&h, &f, sig);
+    evhttp_remove_header(&h, "X-SmartlyQ-Key-Scopes");
+    evhttp_remove_header(&h, "X-SmartlyQ-Key-Workspaces");
+    ck_assert_int_eq(sq_auth_verify(t_secret, &h, f.method, f.uri, T_NOW,
+                                    &id), SQ_AUTH_OK);
+    evhttp_clear_headers(&h);
+
+    /* the type is required */
+    t_headers(&h, &f, sig);
+    evhttp_remove_header(&h, "X-SmartlyQ-Key-Type");
+    ck_assert_int_eq(sq_auth_verify(t_secret, &h, f.method, f.uri, T_NOW,
+                                    &id), SQ_AUTH_MISSING);
+    evhttp_clear_headers(&h);
+}
+END_TEST
+
+
+START_TEST(test_v2_malformed)
+{
+    size_t       i;
+    sq_ident_t   id;
+    t_fields_t   f;
+    const char  *bad_types[] = { "", "Secret", "secret ", "publish", "pub" };
+    const char  *bad_scopes[] = {
+        " social:read", "social:read ", "social:read  urls:read",
+        "social:read,urls:read", "social:read social:read", "social",
+        "keys:read", "SOCIAL:READ", "social:read\turls:read"
+    };
+    const char  *bad_kws[] = { ",", "5,", ",5", "5,,6", "0", "05", "5,5",
+                               "-1", "5 ,6", "9007199254740992", "a" };
+
+    for (i = 0; i < sizeof(bad_types) / sizeof(bad_types[0]); i++) {
+        f = t_base; f.type = bad_types[i];
+        ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_MALFORMED);
+    }
+
+    for (i = 0; i < sizeof(bad_scopes) / sizeof(bad_scopes[0]); i++) {
+        f = t_base; f.scopes = bad_scopes[i];
+        ck_assert_msg(t_check(&f, &f, &id) == SQ_AUTH_MALFORMED, "%s",
+                      bad_scopes[i]);
+        ck_assert_uint_eq(id.scopes, 0);
+    }
+
+    for (i = 0; i < sizeof(bad_kws) / sizeof(bad_kws[0]); i++) {
+        f = t_base; f.kws = bad_kws[i];
+        ck_assert_msg(t_check(&f, &f, &id) == SQ_AUTH_MALFORMED, "%s",
+                      bad_kws[i]);
+    }
+}
+END_TEST
+
+
+START_TEST(test_v2_bounds)
+{
+    char         big[4096];
+    size_t       i, n;
+    sq_ident_t   id;
+    t_fields_t   f = t_base;
+
+    /* every scope once: accepted */
+    f.scopes = "chatbots:read chatbots:write social:read social:write "
+               "urls:read urls:write articles:read articles:write "
+               "images:read images:write media:read media:write "
+               "workspace:read keys:manage";
+    ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_OK);
+    ck_assert_uint_eq(id.scopes, SQ_SCOPES_ALL);
+
+    /* 100 workspaces accepted, 101 refused */
+    n = 0;
+    for (i = 1; i <= 101; i++) {
+        n += (size_t) snprintf(big + n, sizeof(big) - n, "%s%zu",
+                               i > 1 ? "," : "", i);
+        if (i == 100) {
+            f = t_base; f.kws = big;
+            ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_OK);
+            ck_assert_uint_eq(id.key_ws.n, 100);
+        }
+    }
+    f = t_base; f.kws = big;
+    ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_MALFORMED);
 }
 END_TEST
 
@@ -157,6 +291,18 @@ START_TEST(test_tampered)
     ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_SIGNATURE);
 
     f = t_base; f.mode = "test";
+    ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_SIGNATURE);
+
+    f = t_base; f.type = "publishable";
+    ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_SIGNATURE);
+
+    f = t_base; f.scopes = "social:read social:write urls:write";
+    ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_SIGNATURE);
+
+    f = t_base; f.scopes = "";
+    ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_SIGNATURE);
+
+    f = t_base; f.kws = "5";
     ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_SIGNATURE);
 
     f = t_base; f.ts = "1795000001";
@@ -224,6 +370,24 @@ START_TEST(test_duplicate_and_missing)
     evhttp_clear_headers(&h);
 
     t_headers(&h, &t_base, sig);
+    evhttp_add_header(&h, "x-smartlyq-key-scopes", "social:read");
+    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
+                                    &id), SQ_AUTH_DUPLICATE);
+    evhttp_clear_headers(&h);
+
+    t_headers(&h, &t_base, sig);
+    evhttp_add_header(&h, "X-SmartlyQ-Key-Workspaces", "");
+    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
+                                    &id), SQ_AUTH_DUPLICATE);
+    evhttp_clear_headers(&h);
+
+    t_headers(&h, &t_base, sig);
+    evhttp_add_header(&h, "X-SMARTLYQ-KEY-TYPE", "secret");
+    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
+                                    &id), SQ_AUTH_DUPLICATE);
+    evhttp_clear_headers(&h);
+
+    t_headers(&h, &t_base, sig);
     evhttp_remove_header(&h, "X-SmartlyQ-Signature");
     ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
                                     &id), SQ_AUTH_MISSING);
@@ -278,6 +442,10 @@ sq_suite_auth(void)
     tcase_add_test(tc, test_accept);
     tcase_add_test(tc, test_accept_no_workspace_test_mode);
     tcase_add_test(tc, test_accept_workspace_header_absent);
+    tcase_add_test(tc, test_accept_v2_fields);
+    tcase_add_test(tc, test_accept_empty_headers_absent);
+    tcase_add_test(tc, test_v2_malformed);
+    tcase_add_test(tc, test_v2_bounds);
     tcase_add_test(tc, test_tampered);
     tcase_add_test(tc, test_skew);
     tcase_add_test(tc, test_wrong_secret);

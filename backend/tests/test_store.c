@@ -125,11 +125,15 @@ START_TEST(test_key_shape)
     distinct = 0;
 
     for (i = 0; i < 300; i++) {
-        ck_assert_int_eq(sq_key_generate(i & 1 ? SQ_KEY_TEST : SQ_KEY_LIVE,
+        ck_assert_int_eq(sq_key_generate(i & 2 ? SQ_KEY_PUBLISHABLE
+                                                : SQ_KEY_SECRET,
+                                          i & 1 ? SQ_KEY_TEST : SQ_KEY_LIVE,
                                           key, sizeof(key)), 0);
         ck_assert_uint_eq(strlen(key), SQ_KEY_PREFIX_LEN + SQ_KEY_BODY_GEN);
         ck_assert_int_eq(sq_key_shape(key, strlen(key)),
                          i & 1 ? SQ_KEY_TEST : SQ_KEY_LIVE);
+        ck_assert_int_eq(sq_key_type(key), i & 2 ? SQ_KEY_PUBLISHABLE
+                                                 : SQ_KEY_SECRET);
         ck_assert_str_ne(key, prev);
         memcpy(prev, key, sizeof(key));
 
@@ -142,10 +146,13 @@ START_TEST(test_key_shape)
         distinct += seen[i] > 0;
     }
     ck_assert_int_eq(distinct, 62);
-    ck_assert_int_eq(sq_key_generate(SQ_KEY_LIVE, key, 10), -1);
+    ck_assert_int_eq(sq_key_generate(SQ_KEY_SECRET, SQ_KEY_LIVE, key, 10),
+                     -1);
 
-    sq_key_mask("live", "a1b2", key, sizeof(key));
+    sq_key_mask(SQ_KEY_SECRET, SQ_KEY_LIVE, "a1b2", key, sizeof(key));
     ck_assert_str_eq(key, "sqk_live_\xe2\x80\xa6" "a1b2");
+    sq_key_mask(SQ_KEY_PUBLISHABLE, SQ_KEY_TEST, "zz99", key, sizeof(key));
+    ck_assert_str_eq(key, "sqp_test_\xe2\x80\xa6" "zz99");
 }
 END_TEST
 
@@ -160,9 +167,10 @@ t_check_key_record(redisContext *c, const char *key, uint64_t id,
     sq_key_digest_hex(t_pepper, key, strlen(key), digest);
 
     r = redisCommand(c, "HMGET sq:key:%s id user_id mode status "
-                     "expires_at name created_at last4", digest);
+                     "expires_at name created_at last4 type scopes "
+                     "workspaces sunset_at", digest);
     ck_assert_ptr_nonnull(r);
-    ck_assert_uint_eq(r->elements, 8);
+    ck_assert_uint_eq(r->elements, 12);
     snprintf(num, sizeof(num), "%llu", (unsigned long long) id);
     ck_assert_str_eq(r->element[0]->str, num);
     snprintf(num, sizeof(num), "%llu", (unsigned long long) uid);
@@ -173,6 +181,10 @@ t_check_key_record(redisContext *c, const char *key, uint64_t id,
     ck_assert_str_eq(r->element[5]->str, "ci");
     ck_assert_str_eq(r->element[6]->str, "1795000000");
     ck_assert_str_eq(r->element[7]->str, key + strlen(key) - 4);
+    ck_assert_str_eq(r->element[8]->str, "secret");
+    ck_assert_str_eq(r->element[9]->str, "social:read urls:write");
+    ck_assert_str_eq(r->element[10]->str, "");
+    ck_assert_str_eq(r->element[11]->str, "0");
     freeReplyObject(r);
 
     r = redisCommand(c, "GET sq:keyid:%llu", (unsigned long long) id);
@@ -208,15 +220,21 @@ START_TEST(test_key_create_stores_digest_only)
 {
     char             key[SQ_KEY_GEN_LEN + 1], code[32], err[256], *src;
     size_t           len, n;
-    uint64_t         uid, id, wid;
+    uint64_t         uid, id, wid, next;
+    sq_key_t         k, *keys;
     redisContext    *c = t_connect();
-    sq_key_info_t   *keys;
 
     uid = t_user(c, "k@example.com");
     ck_assert_int_eq(sq_store_ws_create(c, uid, "W", T_NOW, &wid), SQ_OK);
-    ck_assert_int_eq(sq_store_key_create(c, t_pepper, uid, SQ_KEY_TEST,
-                                         "ci", 0, T_NOW, key, sizeof(key),
-                                         &id), SQ_OK);
+    memset(&k, 0, sizeof(k));
+    k.user_id = uid;
+    k.mode = SQ_KEY_TEST;
+    k.scopes = SQ_SCOPE_BIT(SQ_SC_SOCIAL_READ)
+               | SQ_SCOPE_BIT(SQ_SC_URLS_WRITE);
+    memcpy(k.name, "ci", 3);
+    ck_assert_int_eq(sq_store_key_create(c, t_pepper, &k, T_NOW, key,
+                                         sizeof(key)), SQ_OK);
+    id = k.id;
     ck_assert_int_eq(sq_key_shape(key, strlen(key)), SQ_KEY_TEST);
     t_check_key_record(c, key, id, uid);
     t_assert_absent(c, key + SQ_KEY_PREFIX_LEN);
@@ -232,21 +250,23 @@ START_TEST(test_key_create_stores_digest_only)
     ck_assert_str_eq(code, "OK");
     t_authz(c, key, "sq:ws:2:members", code, sizeof(code));
     ck_assert_str_eq(code, "FORBIDDEN");
-    ck_assert_int_eq(sq_store_key_set_status(c, id, "disabled"), SQ_OK);
+    ck_assert_int_eq(sq_store_key_set_status(c, id, 0, "disabled"), SQ_OK);
     t_authz(c, key, "", code, sizeof(code));
     ck_assert_str_eq(code, "DISABLED");
-    ck_assert_int_eq(sq_store_key_set_status(c, id + 1, "active"),
+    ck_assert_int_eq(sq_store_key_set_status(c, id + 1, 0, "active"),
                      SQ_ERR_NOTFOUND);
 
-    ck_assert_int_eq(sq_store_key_list(c, uid, &keys, &n), SQ_OK);
+    ck_assert_int_eq(sq_store_key_list(c, uid, 0, 10, &keys, &n, &next),
+                     SQ_OK);
     ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(next, 0);
     ck_assert_str_eq(keys[0].status, "disabled");
     ck_assert_str_eq(keys[0].last4, key + SQ_KEY_GEN_LEN - 4);
     free(keys);
 
-    ck_assert_int_eq(sq_store_key_create(c, t_pepper, uid + 10, SQ_KEY_LIVE,
-                                         "", 0, T_NOW, key, sizeof(key),
-                                         &id), SQ_ERR_NOTFOUND);
+    k.user_id = uid + 10;
+    ck_assert_int_eq(sq_store_key_create(c, t_pepper, &k, T_NOW, key,
+                                         sizeof(key)), SQ_ERR_NOTFOUND);
     redisFree(c);
 }
 END_TEST
@@ -345,8 +365,8 @@ START_TEST(test_social_accounts)
                                             T_NOW, &s), SQ_ERR_INVALID);
 
     /* what sqctl writes, the API reads */
-    ck_assert_int_eq(sq_store_res_list(c, &sq_res_social_accounts, w, 2, 0,
-                                       100, &items, &n, &next), SQ_OK);
+    ck_assert_int_eq(sq_store_res_list(c, &sq_res_social_accounts, 0, w, 2,
+                                       0, 100, &items, &n, &next), SQ_OK);
     ck_assert_uint_eq(n, 100);
     ck_assert_uint_eq(next, 100);
     for (i = 0; i < 100; i++) {
@@ -359,8 +379,9 @@ START_TEST(test_social_accounts)
     ck_assert_int_eq(items[0].created_at, T_NOW);
     sq_records_free(items, n);
 
-    ck_assert_int_eq(sq_store_res_list(c, &sq_res_social_accounts, &w[1], 1,
-                                       100, 100, &items, &n, &next), SQ_OK);
+    ck_assert_int_eq(sq_store_res_list(c, &sq_res_social_accounts, 0, &w[1],
+                                       1, 100, 100, &items, &n, &next),
+                     SQ_OK);
     ck_assert_uint_eq(n, 10);
     ck_assert_uint_eq(next, 0);
     ck_assert_uint_eq(items[0].id, 102);

@@ -138,10 +138,11 @@ START_TEST(test_crud)
     ck_assert_int_eq(got.created_at, T_NOW);
     ck_assert_uint_eq(got.workspace_id, 4);
 
-    ck_assert_int_eq(sq_store_res_delete(c, &sq_res_chatbots, id, 5),
+    ck_assert_int_eq(sq_store_res_delete(c, &sq_res_chatbots, id, 5, 0),
                      SQ_ERR_NOTFOUND);
-    ck_assert_int_eq(sq_store_res_delete(c, &sq_res_chatbots, id, 4), SQ_OK);
-    ck_assert_int_eq(sq_store_res_delete(c, &sq_res_chatbots, id, 4),
+    ck_assert_int_eq(sq_store_res_delete(c, &sq_res_chatbots, id, 4, 0),
+                     SQ_OK);
+    ck_assert_int_eq(sq_store_res_delete(c, &sq_res_chatbots, id, 4, 0),
                      SQ_ERR_NOTFOUND);
     /* an update racing the delete does not bring the record back */
     ck_assert_int_eq(sq_store_res_update(c, &sq_res_chatbots, &got, 0),
@@ -193,7 +194,7 @@ START_TEST(test_slugs)
     ck_assert_int_eq(sq_store_res_update(c, &sq_res_urls, &got, 0),
                      SQ_ERR_TAKEN);
     sq_record_clear(&got);
-    ck_assert_int_eq(sq_store_res_delete(c, &sq_res_urls, a, 1), SQ_OK);
+    ck_assert_int_eq(sq_store_res_delete(c, &sq_res_urls, a, 1, 0), SQ_OK);
     t_new(c, &sq_res_urls, 1, "{\"target\": \"http://d.org\", \"slug\": "
           "\"went\"}");
 
@@ -275,7 +276,7 @@ t_page(redisContext *c, const uint64_t *wids, size_t nws, uint64_t *after,
     uint64_t      next;
     sq_record_t  *recs;
 
-    ck_assert_int_eq(sq_store_res_list(c, &sq_res_articles, wids, nws,
+    ck_assert_int_eq(sq_store_res_list(c, &sq_res_articles, 0, wids, nws,
                                        *after, 7, &recs, &n, &next), SQ_OK);
     ck_assert_uint_le(n, 7);
 
@@ -322,10 +323,10 @@ START_TEST(test_paging)
     ws_of[extra] = w[1];
     gone = made[30];
     ck_assert_int_eq(sq_store_res_delete(c, &sq_res_articles, gone,
-                                         ws_of[gone]), SQ_OK);
+                                         ws_of[gone], 0), SQ_OK);
     ws_of[gone] = 0;
     ck_assert_int_eq(sq_store_res_delete(c, &sq_res_articles, seen[2],
-                                         ws_of[seen[2]]), SQ_OK);
+                                         ws_of[seen[2]], 0), SQ_OK);
     ws_of[seen[2]] = 0;
     late = 0;
 

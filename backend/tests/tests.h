@@ -15,6 +15,7 @@ Suite *sq_suite_route(void);
 Suite *sq_suite_store(void);
 Suite *sq_suite_resource(void);
 Suite *sq_suite_store_resource(void);
+Suite *sq_suite_keys(void);
 
 typedef struct {
     pid_t   pid;

@@ -127,6 +127,7 @@ sub backend_start {
           '--listen', "127.0.0.1:$PORT{backend}",
           '--redis', "127.0.0.1:$PORT{redis}",
           '--signing-key-file', "$DIR/signing",
+          '--pepper-file', "$DIR/pepper",
           '--functions', "$ROOT/redis/smartlyq.lua");
     wait_until('backend start', sub { port_open($PORT{backend}) });
 }
@@ -171,6 +172,11 @@ sub http_config {
     smartlyq_signing_key_file $DIR/signing;
 
     upstream backend {
+        server 127.0.0.1:$PORT{backend};
+    }
+
+    # the name conf/smartlyq-routes.conf proxies to
+    upstream smartlyq_backend {
         server 127.0.0.1:$PORT{backend};
     }
 
