@@ -209,3 +209,34 @@ end
 redis.register_function('sq_res_create', sq_res_create)
 redis.register_function('sq_res_update', sq_res_update)
 redis.register_function('sq_res_delete', sq_res_delete)
+
+
+-- sq_migrate_keys: keys made before scopes and types existed had full
+-- access; they keep it, explicitly: type secret, every scope.  Walks key
+-- ids 1..sq:seq:key (no KEYS/SCAN).  Run by `sqctl init`; idempotent.
+--   ARGV[1] every scope, space-separated
+-- Returns how many keys it migrated.
+local function sq_migrate_keys(keys, args)
+    local last = tonumber(redis.call('GET', 'sq:seq:key')) or 0
+    local n = 0
+
+    for id = 1, last do
+        local digest = redis.call('GET', 'sq:keyid:' .. id)
+
+        if digest then
+            local rec = 'sq:key:' .. digest
+
+            if redis.call('EXISTS', rec) == 1
+               and redis.call('HEXISTS', rec, 'scopes') == 0
+            then
+                redis.call('HSET', rec, 'scopes', args[1])
+                redis.call('HSETNX', rec, 'type', 'secret')
+                n = n + 1
+            end
+        end
+    end
+
+    return n
+end
+
+redis.register_function('sq_migrate_keys', sq_migrate_keys)

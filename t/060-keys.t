@@ -256,6 +256,20 @@ my $review = SQTest::sqctl('key', 'review', '--unused-days', 30);
 like($review, qr/^$stale_id\t/m, 'review lists a key unused for 60 days');
 unlike($review, qr/^$new_id\t/m, 'review skips a key used today');
 
+# --- keys from before scopes existed: migrated by `sqctl init` ------------
+my $legacy = key('--name', 'legacy');
+my ($lrow) = grep { /\tlegacy\t/ } split /\n/, SQTest::sqctl('key', 'list', '--user', $T->{alice});
+my ($legacy_id) = $lrow =~ /^(\d+)/;
+my $ldigest = SQTest::redis_cli('GET', "sq:keyid:$legacy_id");
+SQTest::redis_cli('HDEL', "sq:key:$ldigest", 'scopes', 'type');
+@c = code_of($legacy, 'GET', '/v1/articles');
+is("@c[0,1]", '403 INSUFFICIENT_SCOPE', 'a key record without scopes has none');
+SQTest::sqctl('init', '--functions', "$SQTest::ROOT/redis/smartlyq.lua");
+is((call($legacy, 'GET', '/v1/articles'))[0]{status}, 200,
+   'sqctl init gives a pre-scope key the full access it had');
+is((call($legacy, 'POST', '/v1/keys', { name => 'x', scopes => ['urls:read'] }))[0]{status},
+   201, '... keys:manage included');
+
 my $log = SQTest::nginx_error_log();
 unlike($log, qr/exited on signal|\[alert\]/, 'no worker crashed');
 

@@ -33,6 +33,38 @@ sqctl_secret(sqctl_t *s, int argc, char **argv)
 }
 
 
+/* keys from before scopes existed keep the full access they had */
+static int
+sqctl_migrate_keys(sqctl_t *s)
+{
+    char        all[SQ_SCOPES_TEXT_MAX];
+    redisReply *r;
+
+    if (sq_scopes_format(SQ_SCOPES_ALL, all, sizeof(all)) != 0) {
+        return SQCTL_FAIL;
+    }
+
+    r = redisCommand(s->c, "FCALL sq_migrate_keys 0 %s", all);
+
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+        fprintf(stderr, "sqctl: key migration failed\n");
+        if (r) {
+            freeReplyObject(r);
+        }
+        return SQCTL_FAIL;
+    }
+
+    if (r->integer > 0) {
+        fprintf(stderr, "sqctl: %lld key(s) from before scopes now hold "
+                "every scope\n", r->integer);
+    }
+
+    freeReplyObject(r);
+
+    return SQCTL_OK;
+}
+
+
 int
 sqctl_init(sqctl_t *s, int argc, char **argv)
 {
@@ -58,6 +90,10 @@ sqctl_init(sqctl_t *s, int argc, char **argv)
     {
         fprintf(stderr, "sqctl: FUNCTION LOAD: %s\n", err);
         rc = SQCTL_FAIL;
+    }
+
+    if (rc == SQCTL_OK) {
+        rc = sqctl_migrate_keys(s);
     }
 
     sodium_memzero(err, sizeof(err));
