@@ -31,18 +31,7 @@ my $json = JSON::PP->new->canonical;
 my $forbidden = '{"success": false, "error": {"code": "FORBIDDEN", '
               . '"message": "You do not have access to this workspace."}}';
 
-sub call {
-    my ($key, $method, $path, $body) = @_;
-    my %h = (Authorization => "Bearer $key");
-    my %o = (headers => \%h);
-    if (defined $body) {
-        $h{'Content-Type'} = 'application/json';
-        $o{content} = ref $body ? $json->encode($body) : $body;
-    }
-    my $r = $http->request($method, "$base$path", \%o);
-    my $d = eval { $json->decode($r->{content}) };
-    return ($r, $d);
-}
+sub call { return SQTest::api($base, @_) }
 
 # one valid create body and one valid patch per resource
 my %res = (

@@ -27,18 +27,7 @@ my $json = JSON::PP->new->canonical;
 my $forbidden = '{"success": false, "error": {"code": "FORBIDDEN", '
               . '"message": "You do not have access to this workspace."}}';
 
-sub call {
-    my ($key, $method, $path, $body) = @_;
-    my %h = (Authorization => "Bearer $key");
-    my %o = (headers => \%h);
-    if (defined $body) {
-        $h{'Content-Type'} = 'application/json';
-        $o{content} = $json->encode($body);
-    }
-    my $r = $http->request($method, "$base$path", \%o);
-    my $d = eval { $json->decode($r->{content}) };
-    return ($r, $d);
-}
+sub call { return SQTest::api($base, @_) }
 
 sub code_of { my ($r, $d) = call(@_); return ($r->{status}, $d && $d->{error} ? $d->{error}{code} : 'OK', $d) }
 

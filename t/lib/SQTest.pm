@@ -256,6 +256,25 @@ sub nginx_error_log {
 
 sub http { return HTTP::Tiny->new(timeout => 10, keep_alive => 0) }
 
+# api($base, $key, $method, $path, $body): a JSON call; returns the
+# HTTP::Tiny response and the decoded body (undef if not JSON)
+my $api_http;
+sub api {
+    my ($base, $key, $method, $path, $body) = @_;
+    require JSON::PP;
+    my $json = JSON::PP->new->canonical;
+    my %h = (Authorization => "Bearer $key");
+    my %o = (headers => \%h);
+    if (defined $body) {
+        $h{'Content-Type'} = 'application/json';
+        $o{content} = ref $body ? $json->encode($body) : $body;
+    }
+    $api_http ||= http();
+    my $r = $api_http->request($method, "$base$path", \%o);
+    my $d = eval { $json->decode($r->{content}) };
+    return ($r, $d);
+}
+
 sub bearer { return { Authorization => "Bearer $_[0]" } }
 
 sub setup {
