@@ -29,6 +29,8 @@ ngx_smartlyq_refuse(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     static ngx_str_t  invalid = ngx_string(
                           "Bearer realm=\"smartlyq\", error=\"invalid_token\"");
 
+    ngx_smartlyq_metrics_decision(r, ctx, code);
+
     rc = ngx_http_discard_request_body(r);
 
     if (rc != NGX_OK) {

@@ -56,6 +56,7 @@ ngx_smartlyq_access_handler(ngx_http_request_t *r)
 
         cln->handler = ngx_smartlyq_ctx_cleanup;
         cln->data = ctx;
+        ctx->started_us = ngx_smartlyq_now_us();
 
         ngx_http_set_ctx(r, ctx, ngx_http_smartlyq_module);
 
@@ -282,6 +283,7 @@ ngx_smartlyq_decide(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     }
 
     ngx_smartlyq_usage_count(r, ctx, ctx->digest, 1);
+    ngx_smartlyq_metrics_decision(r, ctx, NULL);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "smartlyq: allow user %V key %V",

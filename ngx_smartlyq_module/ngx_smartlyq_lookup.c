@@ -82,6 +82,8 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         return NGX_DECLINED;
     }
 
+    ngx_smartlyq_metrics_redis(smcf, NGX_SMARTLYQ_M_ROUND_TRIPS);
+
     p->timer.handler = ngx_smartlyq_lookup_timeout;
     p->timer.data = p;
     p->timer.log = r->connection->log;
@@ -125,6 +127,12 @@ ngx_smartlyq_pending_reply(ngx_smartlyq_pending_t *p, void *reply)
         ngx_smartlyq_parse_reply(r, ctx, reply);
     }
 
+    if (ctx->result == NGX_SMARTLYQ_UNAVAILABLE) {
+        ngx_smartlyq_metrics_redis(ngx_http_get_module_main_conf(r,
+                                       ngx_http_smartlyq_module),
+                                   NGX_SMARTLYQ_M_ERRORS);
+    }
+
     ctx->state = NGX_SMARTLYQ_STATE_DONE;
 
     ngx_smartlyq_wake(r);
@@ -150,6 +158,10 @@ ngx_smartlyq_lookup_timeout(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "smartlyq: redis reply timed out");
+
+    ngx_smartlyq_metrics_redis(ngx_http_get_module_main_conf(r,
+                                   ngx_http_smartlyq_module),
+                               NGX_SMARTLYQ_M_TIMEOUTS);
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_smartlyq_module);
     ctx->pending = NULL;

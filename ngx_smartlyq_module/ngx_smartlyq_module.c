@@ -95,6 +95,14 @@ static ngx_command_t  ngx_smartlyq_commands[] = {
       offsetof(ngx_smartlyq_loc_conf_t, body_limit),
       NULL },
 
+    /* smartlyq_metrics; this location serves Prometheus text */
+    { ngx_string("smartlyq_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_smartlyq_metrics_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     /* smartlyq_retry_after 1s; Retry-After of 503 refusals */
     { ngx_string("smartlyq_retry_after"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -204,6 +212,10 @@ ngx_smartlyq_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_smartlyq_main_conf_t  *smcf = conf;
 
     ngx_conf_init_msec_value(smcf->connect_timeout, 1000);
+
+    if (ngx_smartlyq_metrics_zone(cf, smcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

@@ -39,8 +39,23 @@ typedef enum {
     NGX_SMARTLYQ_BAD_WORKSPACE,
     NGX_SMARTLYQ_BAD_BODY,
     NGX_SMARTLYQ_PUBLISHABLE,        /* publishable key, not allowed here */
-    NGX_SMARTLYQ_SCOPE               /* the key lacks the scope */
+    NGX_SMARTLYQ_SCOPE,              /* the key lacks the scope */
+    NGX_SMARTLYQ_RESULTS             /* how many there are */
 } ngx_smartlyq_result_e;
+
+
+/* Redis counters in the metrics zone */
+typedef enum {
+    NGX_SMARTLYQ_M_ROUND_TRIPS = 0,
+    NGX_SMARTLYQ_M_ERRORS,
+    NGX_SMARTLYQ_M_TIMEOUTS,
+    NGX_SMARTLYQ_M_CONNECTS,
+    NGX_SMARTLYQ_M_LINK_FAILURES,
+    NGX_SMARTLYQ_REDIS_COUNTERS
+} ngx_smartlyq_redis_metric_e;
+
+
+typedef struct ngx_smartlyq_metrics_s  ngx_smartlyq_metrics_t;
 
 
 typedef enum {
@@ -80,6 +95,7 @@ typedef struct {
     ngx_flag_t                 used;        /* some location enables us */
     ngx_smartlyq_link_t       *link;        /* this worker's Redis link */
     void                      *usage;       /* this worker's counters */
+    ngx_smartlyq_metrics_t    *metrics;     /* in shared memory */
 } ngx_smartlyq_main_conf_t;
 
 
@@ -100,6 +116,8 @@ typedef struct {
     sq_key_type_t              type;
     ngx_uint_t                 presented;      /* a Bearer token was sent */
     ngx_uint_t                 counted;        /* usage counted once */
+    ngx_uint_t                 metered;        /* metrics counted once */
+    uint64_t                   started_us;     /* monotonic */
 
     ngx_str_t                  user_id;
     ngx_str_t                  key_id;
@@ -178,8 +196,20 @@ ngx_int_t ngx_smartlyq_link_send_noreply(ngx_smartlyq_link_t *link,
 /* ngx_smartlyq_rotation.c: Deprecation/Sunset on a rotated key's replies */
 ngx_int_t ngx_smartlyq_rotation_filter_init(ngx_conf_t *cf);
 
+/* ngx_smartlyq_metrics.c: shared counters, Prometheus text */
+ngx_int_t ngx_smartlyq_metrics_zone(ngx_conf_t *cf,
+    ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_metrics_redis(ngx_smartlyq_main_conf_t *smcf,
+    ngx_uint_t which);
+void ngx_smartlyq_metrics_decision(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, const char *code);
+uint64_t ngx_smartlyq_now_us(void);
+char *ngx_smartlyq_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
 /* ngx_smartlyq_variables.c */
 ngx_int_t ngx_smartlyq_add_variables(ngx_conf_t *cf);
+ngx_str_t *ngx_smartlyq_decision_name(ngx_uint_t result);
 
 /* ngx_smartlyq_handler.c */
 ngx_int_t ngx_smartlyq_access_handler(ngx_http_request_t *r);

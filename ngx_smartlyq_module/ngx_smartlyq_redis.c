@@ -218,6 +218,8 @@ ngx_smartlyq_connect_cb(const redisAsyncContext *ac, int status)
         ngx_log_error(NGX_LOG_INFO, link->log, 0, "smartlyq: redis link up");
     }
 
+    ngx_smartlyq_metrics_redis(link->smcf, NGX_SMARTLYQ_M_CONNECTS);
+
     link->state = NGX_SMARTLYQ_LINK_UP;
     link->backoff = NGX_SMARTLYQ_BACKOFF_MIN;
     link->reported = 0;
@@ -298,6 +300,8 @@ ngx_smartlyq_link_schedule(ngx_smartlyq_link_t *link)
     if (link->exiting || ngx_exiting || ngx_quit || ngx_terminate) {
         return;
     }
+
+    ngx_smartlyq_metrics_redis(link->smcf, NGX_SMARTLYQ_M_LINK_FAILURES);
 
     if (!link->reconnect.timer_set) {
         ngx_add_timer(&link->reconnect, link->backoff);

@@ -37,7 +37,7 @@ static ngx_http_variable_t  ngx_smartlyq_vars[] = {
 };
 
 
-static ngx_str_t  ngx_smartlyq_decisions[] = {
+static ngx_str_t  ngx_smartlyq_decisions[NGX_SMARTLYQ_RESULTS] = {
     ngx_null_string,
     ngx_string("allow"),
     ngx_string("unknown_key"),
@@ -120,4 +120,12 @@ ngx_smartlyq_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->data = s->data;
 
     return NGX_OK;
+}
+
+
+ngx_str_t *
+ngx_smartlyq_decision_name(ngx_uint_t result)
+{
+    return &ngx_smartlyq_decisions[result < NGX_SMARTLYQ_RESULTS ? result
+                                                                 : 0];
 }

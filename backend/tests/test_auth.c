@@ -76,9 +76,13 @@ t_headers(struct evkeyvalq *h, const t_fields_t *f, const char *sig)
 }
 
 
-/* Signs "signed", sends "sent" with method/uri, checks at T_NOW. */
+/*
+ * Signs "signd", sends "sent" with method/uri less the headers named drop
+ * and drop2 (either may be NULL), checks at T_NOW.
+ */
 static sq_auth_rc_t
-t_check(const t_fields_t *signd, const t_fields_t *sent, sq_ident_t *out)
+t_check_less(const t_fields_t *signd, const t_fields_t *sent,
+    const char *drop, const char *drop2, sq_ident_t *out)
 {
     char              sig[SQ_MAC_HEX_LEN + 1];
     sq_auth_rc_t      rc;
@@ -86,10 +90,24 @@ t_check(const t_fields_t *signd, const t_fields_t *sent, sq_ident_t *out)
 
     t_sign(t_secret, signd, sig);
     t_headers(&h, sent, sig);
+    if (drop != NULL) {
+        evhttp_remove_header(&h, drop);
+    }
+    if (drop2 != NULL) {
+        evhttp_remove_header(&h, drop2);
+    }
     rc = sq_auth_verify(t_secret, &h, sent->method, sent->uri, T_NOW, out);
     evhttp_clear_headers(&h);
 
     return rc;
+}
+
+
+/* Signs "signd", sends "sent" with method/uri, checks at T_NOW. */
+static sq_auth_rc_t
+t_check(const t_fields_t *signd, const t_fields_t *sent, sq_ident_t *out)
+{
+    return t_check_less(signd, sent, NULL, NULL, out);
 }
 
 
@@ -144,27 +162,18 @@ END_TEST
 /* empty scopes and key workspaces may also come as absent headers */
 START_TEST(test_accept_empty_headers_absent)
 {
-    char              sig[SQ_MAC_HEX_LEN + 1];
-    sq_ident_t        id;
-    t_fields_t        f = t_base;
-    struct evkeyvalq  h;
+    sq_ident_t  id;
+    t_fields_t  f = t_base;
 
     f.scopes = "";
     f.kws = "";
-    t_sign(t_secret, &f, sig);
-    t_headers(&h, &f, sig);
-    evhttp_remove_header(&h, "X-SmartlyQ-Key-Scopes");
-    evhttp_remove_header(&h, "X-SmartlyQ-Key-Workspaces");
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, f.method, f.uri, T_NOW,
-                                    &id), SQ_AUTH_OK);
-    evhttp_clear_headers(&h);
+    ck_assert_int_eq(t_check_less(&f, &f, "X-SmartlyQ-Key-Scopes",
+                                  "X-SmartlyQ-Key-Workspaces", &id),
+                     SQ_AUTH_OK);
 
     /* the type is required */
-    t_headers(&h, &f, sig);
-    evhttp_remove_header(&h, "X-SmartlyQ-Key-Type");
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, f.method, f.uri, T_NOW,
-                                    &id), SQ_AUTH_MISSING);
-    evhttp_clear_headers(&h);
+    ck_assert_int_eq(t_check_less(&f, &f, "X-SmartlyQ-Key-Type", NULL, &id),
+                     SQ_AUTH_MISSING);
 }
 END_TEST
 
@@ -253,18 +262,12 @@ END_TEST
 
 START_TEST(test_accept_workspace_header_absent)
 {
-    char              sig[SQ_MAC_HEX_LEN + 1];
-    sq_ident_t        id;
-    t_fields_t        f = t_base;
-    struct evkeyvalq  h;
+    sq_ident_t  id;
+    t_fields_t  f = t_base;
 
     f.ws = "";
-    t_sign(t_secret, &f, sig);
-    t_headers(&h, &f, sig);
-    evhttp_remove_header(&h, "X-SmartlyQ-Workspace-Id");
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, f.method, f.uri, T_NOW,
-                                    &id), SQ_AUTH_OK);
-    evhttp_clear_headers(&h);
+    ck_assert_int_eq(t_check_less(&f, &f, "X-SmartlyQ-Workspace-Id", NULL,
+                                  &id), SQ_AUTH_OK);
 }
 END_TEST
 
@@ -352,46 +355,34 @@ END_TEST
 START_TEST(test_duplicate_and_missing)
 {
     char              sig[SQ_MAC_HEX_LEN + 1];
+    size_t            i;
+    sq_auth_rc_t      rc;
     sq_ident_t        id;
     struct evkeyvalq  h;
+    static const struct {
+        const char  *name;
+        const char  *value;
+    } dup[] = {                 /* an identity header a second time */
+        { "x-smartlyq-user-id", "12" },
+        { "X-SmartlyQ-Workspace-Id", "5" },
+        { "x-smartlyq-key-scopes", "social:read" },
+        { "X-SmartlyQ-Key-Workspaces", "" },
+        { "X-SMARTLYQ-KEY-TYPE", "secret" },
+    };
 
     t_sign(t_secret, &t_base, sig);
 
-    t_headers(&h, &t_base, sig);
-    evhttp_add_header(&h, "x-smartlyq-user-id", "12");
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
-                                    &id), SQ_AUTH_DUPLICATE);
-    evhttp_clear_headers(&h);
+    for (i = 0; i < sizeof(dup) / sizeof(dup[0]); i++) {
+        t_headers(&h, &t_base, sig);
+        evhttp_add_header(&h, dup[i].name, dup[i].value);
+        rc = sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW, &id);
+        ck_assert_msg(rc == SQ_AUTH_DUPLICATE, "%s: %d", dup[i].name,
+                      (int) rc);
+        evhttp_clear_headers(&h);
+    }
 
-    t_headers(&h, &t_base, sig);
-    evhttp_add_header(&h, "X-SmartlyQ-Workspace-Id", "5");
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
-                                    &id), SQ_AUTH_DUPLICATE);
-    evhttp_clear_headers(&h);
-
-    t_headers(&h, &t_base, sig);
-    evhttp_add_header(&h, "x-smartlyq-key-scopes", "social:read");
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
-                                    &id), SQ_AUTH_DUPLICATE);
-    evhttp_clear_headers(&h);
-
-    t_headers(&h, &t_base, sig);
-    evhttp_add_header(&h, "X-SmartlyQ-Key-Workspaces", "");
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
-                                    &id), SQ_AUTH_DUPLICATE);
-    evhttp_clear_headers(&h);
-
-    t_headers(&h, &t_base, sig);
-    evhttp_add_header(&h, "X-SMARTLYQ-KEY-TYPE", "secret");
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
-                                    &id), SQ_AUTH_DUPLICATE);
-    evhttp_clear_headers(&h);
-
-    t_headers(&h, &t_base, sig);
-    evhttp_remove_header(&h, "X-SmartlyQ-Signature");
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
-                                    &id), SQ_AUTH_MISSING);
-    evhttp_clear_headers(&h);
+    ck_assert_int_eq(t_check_less(&t_base, &t_base, "X-SmartlyQ-Signature",
+                                  NULL, &id), SQ_AUTH_MISSING);
 
     TAILQ_INIT(&h);
     ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,

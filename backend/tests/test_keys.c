@@ -16,11 +16,9 @@
 #include "sq_store.h"
 #include "tests.h"
 
-#define T_FUNCTIONS  "../redis/smartlyq.lua"
 #define T_NOW        1795000000     /* 2026-11-18T11:06:40Z */
 
-static sq_test_redis_t  t_redis;     /* set by the unchecked fixture */
-static const uint8_t    t_pepper[SQ_SECRET_BYTES] = { 3, 1, 4 };
+static const uint8_t  t_pepper[SQ_SECRET_BYTES] = { 3, 1, 4 };
 
 
 static sq_route_rc_t
@@ -94,30 +92,32 @@ END_TEST
 
 START_TEST(test_route_scopes)
 {
+    size_t       i;
     sq_route_t   r;
     const char  *allow;
+    static const struct {
+        const char  *path;
+        int          method;
+        sq_scope_t   scope;
+    } cases[] = {
+        { "/v1/me", EVHTTP_REQ_GET, SQ_SC_WORKSPACE_READ },
+        { "/v1/chatbots", EVHTTP_REQ_GET, SQ_SC_CHATBOTS_READ },
+        { "/v1/chatbots/1", EVHTTP_REQ_HEAD, SQ_SC_CHATBOTS_READ },
+        { "/v1/chatbots/1", EVHTTP_REQ_PATCH, SQ_SC_CHATBOTS_WRITE },
+        { "/v1/social/accounts", EVHTTP_REQ_POST, SQ_SC_SOCIAL_WRITE },
+        { "/v1/social/posts/3", EVHTTP_REQ_GET, SQ_SC_SOCIAL_READ },
+        { "/v1/urls/3", EVHTTP_REQ_DELETE, SQ_SC_URLS_WRITE },
+        { "/v1/articles", EVHTTP_REQ_GET, SQ_SC_ARTICLES_READ },
+        { "/v1/images", EVHTTP_REQ_POST, SQ_SC_IMAGES_WRITE },
+        { "/v1/media/9", EVHTTP_REQ_GET, SQ_SC_MEDIA_READ },
+    };
 
-    t_match("/v1/me", EVHTTP_REQ_GET, &r, &allow);
-    ck_assert_int_eq(r.scope, SQ_SC_WORKSPACE_READ);
-    t_match("/v1/chatbots", EVHTTP_REQ_GET, &r, &allow);
-    ck_assert_int_eq(r.scope, SQ_SC_CHATBOTS_READ);
-    t_match("/v1/chatbots/1", EVHTTP_REQ_HEAD, &r, &allow);
-    ck_assert_int_eq(r.scope, SQ_SC_CHATBOTS_READ);
-    t_match("/v1/chatbots/1", EVHTTP_REQ_PATCH, &r, &allow);
-    ck_assert_int_eq(r.scope, SQ_SC_CHATBOTS_WRITE);
-    t_match("/v1/social/accounts", EVHTTP_REQ_POST, &r, &allow);
-    ck_assert_int_eq(r.scope, SQ_SC_SOCIAL_WRITE);
-    t_match("/v1/social/posts/3", EVHTTP_REQ_GET, &r, &allow);
-    ck_assert_int_eq(r.scope, SQ_SC_SOCIAL_READ);
-    t_match("/v1/urls/3", EVHTTP_REQ_DELETE, &r, &allow);
-    ck_assert_int_eq(r.scope, SQ_SC_URLS_WRITE);
-    t_match("/v1/articles", EVHTTP_REQ_GET, &r, &allow);
-    ck_assert_int_eq(r.scope, SQ_SC_ARTICLES_READ);
-    t_match("/v1/images", EVHTTP_REQ_POST, &r, &allow);
-    ck_assert_int_eq(r.scope, SQ_SC_IMAGES_WRITE);
-    t_match("/v1/media/9", EVHTTP_REQ_GET, &r, &allow);
-    ck_assert_int_eq(r.scope, SQ_SC_MEDIA_READ);
-    ck_assert_int_eq(r.keys, 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        t_match(cases[i].path, cases[i].method, &r, &allow);
+        ck_assert_msg(r.scope == cases[i].scope, "%s %d: scope %d",
+                      cases[i].path, cases[i].method, (int) r.scope);
+    }
+    ck_assert_int_eq(r.keys, 0);        /* of the last one, /v1/media/9 */
 }
 END_TEST
 
@@ -141,8 +141,18 @@ t_authz_decide(const char *path, int method, int publishable,
 
 START_TEST(test_authorize)
 {
+    size_t    i;
     sq_err_t  e;
     uint32_t  rd = SQ_SCOPE_BIT(SQ_SC_URLS_READ);
+    static const struct {
+        const char  *path;
+        int          method;
+    } pub[] = {
+        { "/v1/urls", EVHTTP_REQ_POST },
+        { "/v1/urls/1", EVHTTP_REQ_DELETE },
+        { "/v1/keys", EVHTTP_REQ_GET },
+        { "/v1/keys/1/usage", EVHTTP_REQ_GET },
+    };
 
     ck_assert_int_eq(t_authz_decide("/v1/urls", EVHTTP_REQ_GET, 0, rd, &e),
                      0);
@@ -156,18 +166,12 @@ START_TEST(test_authorize)
     ck_assert_int_eq(e, SQ_E_INSUFFICIENT_SCOPE);
 
     /* a publishable key: never writes, never /v1/keys, whatever scopes */
-    ck_assert_int_eq(t_authz_decide("/v1/urls", EVHTTP_REQ_POST, 1,
-                                    SQ_SCOPES_ALL, &e), -1);
-    ck_assert_int_eq(e, SQ_E_PUBLISHABLE);
-    ck_assert_int_eq(t_authz_decide("/v1/urls/1", EVHTTP_REQ_DELETE, 1,
-                                    SQ_SCOPES_ALL, &e), -1);
-    ck_assert_int_eq(e, SQ_E_PUBLISHABLE);
-    ck_assert_int_eq(t_authz_decide("/v1/keys", EVHTTP_REQ_GET, 1,
-                                    SQ_SCOPES_ALL, &e), -1);
-    ck_assert_int_eq(e, SQ_E_PUBLISHABLE);
-    ck_assert_int_eq(t_authz_decide("/v1/keys/1/usage", EVHTTP_REQ_GET, 1,
-                                    SQ_SCOPES_ALL, &e), -1);
-    ck_assert_int_eq(e, SQ_E_PUBLISHABLE);
+    for (i = 0; i < sizeof(pub) / sizeof(pub[0]); i++) {
+        ck_assert_msg(t_authz_decide(pub[i].path, pub[i].method, 1,
+                                     SQ_SCOPES_ALL, &e) == -1, "%s %d",
+                      pub[i].path, pub[i].method);
+        ck_assert_int_eq(e, SQ_E_PUBLISHABLE);
+    }
 
     ck_assert_int_eq(t_authz_decide("/v1/keys", EVHTTP_REQ_GET, 0,
                                     SQ_SCOPES_ALL
@@ -422,48 +426,6 @@ START_TEST(test_render)
 END_TEST
 
 
-static void
-t_setup(void)
-{
-    ck_assert_msg(sq_test_redis_start(&t_redis) == 0,
-                  "cannot start redis-server");
-}
-
-
-static void
-t_teardown(void)
-{
-    sq_test_redis_stop(&t_redis);
-}
-
-
-static redisContext *
-t_connect(void)
-{
-    char             err[128], addr[32], *src;
-    size_t           len;
-    redisReply      *r;
-    redisContext    *c;
-    sq_redis_addr_t  a;
-
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", t_redis.port);
-    ck_assert_int_eq(sq_redis_addr_parse(addr, &a), 0);
-    c = sq_redis_connect(&a, 1000, err, sizeof(err));
-    ck_assert_msg(c != NULL, "connect: %s", err);
-    r = redisCommand(c, "FLUSHALL");
-    ck_assert_ptr_nonnull(r);
-    freeReplyObject(r);
-
-    ck_assert_int_eq(sq_file_read(T_FUNCTIONS, SQ_FUNCTIONS_MAX, &src, &len,
-                                  err, sizeof(err)), 0);
-    ck_assert_msg(sq_redis_function_load(c, src, len, err, sizeof(err)) == 0,
-                  "function load: %s", err);
-    free(src);
-
-    return c;
-}
-
-
 /* sq_authz's code for key at now */
 static void
 t_authz(redisContext *c, const char *key, int64_t now, char *out,
@@ -512,7 +474,7 @@ START_TEST(test_lifecycle)
     uint64_t       a, b, id, next;
     sq_key_t       k, nk, *keys;
     redisReply    *r;
-    redisContext  *c = t_connect();
+    redisContext  *c = sq_test_redis_connect(&sq_test_redis, 1);
 
     ck_assert_int_eq(sq_store_user_create(c, "a@x.org", "A", T_NOW, &a),
                      SQ_OK);
@@ -629,7 +591,7 @@ START_TEST(test_edge_fields_read)
     uint64_t       a, id;
     sq_key_t       k;
     redisReply    *r;
-    redisContext  *c = t_connect();
+    redisContext  *c = sq_test_redis_connect(&sq_test_redis, 1);
 
     ck_assert_int_eq(sq_store_user_create(c, "a@x.org", "A", T_NOW, &a),
                      SQ_OK);
@@ -655,7 +617,7 @@ START_TEST(test_usage_days)
     size_t          i;
     sq_usage_day_t  d[SQ_USAGE_DAYS_MAX];
     redisReply     *r;
-    redisContext   *c = t_connect();
+    redisContext   *c = sq_test_redis_connect(&sq_test_redis, 1);
 
     /* T_NOW is 2026-11-18 */
     r = redisCommand(c, "HSET sq:usage:4:20261118 allowed 5 denied 2");
@@ -699,20 +661,7 @@ static sq_rc_t
 t_rec(redisContext *c, const sq_resource_t *res, uint64_t wid, int test,
     const char *json, sq_record_t *rec)
 {
-    char          err[256];
-    json_error_t  jerr;
-
-    memset(rec, 0, sizeof(*rec));
-    rec->workspace_id = wid;
-    rec->test_mode = test;
-    rec->created_at = T_NOW;
-    rec->updated_at = T_NOW;
-    rec->fields = json_loads(json, 0, &jerr);
-    ck_assert_ptr_nonnull(rec->fields);
-    ck_assert_int_eq(sq_resource_complete(res, rec->fields, err,
-                                          sizeof(err)), 0);
-
-    return sq_store_res_create(c, res, rec);
+    return sq_test_record_create(c, res, wid, test, T_NOW, json, rec);
 }
 
 
@@ -736,7 +685,7 @@ START_TEST(test_live_test_separation)
     char           ref[128];
     sq_record_t    live, test, got, acc, post;
     redisReply    *r;
-    redisContext  *c = t_connect();
+    redisContext  *c = sq_test_redis_connect(&sq_test_redis, 1);
 
     ck_assert_int_eq(t_rec(c, &sq_res_urls, 1, 0, "{\"target\": "
                            "\"https://a.org\", \"slug\": \"s\"}", &live),
@@ -799,7 +748,7 @@ sq_suite_keys(void)
 {
     Suite  *s = suite_create("keys");
     TCase  *tc = tcase_create("model");
-    TCase  *tr = tcase_create("redis");
+    TCase  *tr = sq_test_redis_tcase();
 
     tcase_add_test(tc, test_key_routes);
     tcase_add_test(tc, test_route_scopes);
@@ -811,8 +760,6 @@ sq_suite_keys(void)
     tcase_add_test(tc, test_render);
     suite_add_tcase(s, tc);
 
-    tcase_add_unchecked_fixture(tr, t_setup, t_teardown);
-    tcase_set_timeout(tr, 30);
     tcase_add_test(tr, test_lifecycle);
     tcase_add_test(tr, test_edge_fields_read);
     tcase_add_test(tr, test_usage_days);

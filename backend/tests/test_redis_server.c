@@ -1,6 +1,7 @@
 /*
  * A private redis-server for the tests: free port, no persistence,
- * killed with the test process.
+ * killed with the test process; the fixture, connection and record
+ * helpers the suites that use it share.
  */
 
 #define _GNU_SOURCE
@@ -10,6 +11,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -19,6 +21,10 @@
 
 #include "sq_redis.h"
 #include "tests.h"
+
+#define SQ_TEST_FUNCTIONS  "../redis/smartlyq.lua"
+
+sq_test_redis_t  sq_test_redis;     /* set by sq_test_redis_setup */
 
 
 static int
@@ -142,4 +148,92 @@ sq_test_redis_stop(sq_test_redis_t *r)
         waitpid(r->pid, NULL, 0);
         r->pid = -1;
     }
+}
+
+
+void
+sq_test_redis_setup(void)
+{
+    ck_assert_msg(sq_test_redis_start(&sq_test_redis) == 0,
+                  "cannot start redis-server");
+}
+
+
+void
+sq_test_redis_teardown(void)
+{
+    sq_test_redis_stop(&sq_test_redis);
+}
+
+
+TCase *
+sq_test_redis_tcase(void)
+{
+    TCase  *tc = tcase_create("redis");
+
+    tcase_add_unchecked_fixture(tc, sq_test_redis_setup,
+                                sq_test_redis_teardown);
+    tcase_set_timeout(tc, 30);
+
+    return tc;
+}
+
+
+void
+sq_test_redis_load_functions(redisContext *c)
+{
+    char    err[256], *src;
+    size_t  len;
+
+    ck_assert_msg(sq_file_read(SQ_TEST_FUNCTIONS, SQ_FUNCTIONS_MAX, &src,
+                               &len, err, sizeof(err)) == 0,
+                  "read functions: %s", err);
+    ck_assert_msg(sq_redis_function_load(c, src, len, err, sizeof(err)) == 0,
+                  "function load: %s", err);
+    free(src);
+}
+
+
+redisContext *
+sq_test_redis_connect(const sq_test_redis_t *t, int load_functions)
+{
+    char             err[128], addr[32];
+    redisReply      *r;
+    redisContext    *c;
+    sq_redis_addr_t  a;
+
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", t->port);
+    ck_assert_int_eq(sq_redis_addr_parse(addr, &a), 0);
+    c = sq_redis_connect(&a, 1000, err, sizeof(err));
+    ck_assert_msg(c != NULL, "connect: %s", err);
+    r = redisCommand(c, "FLUSHALL");
+    ck_assert_ptr_nonnull(r);
+    freeReplyObject(r);
+
+    if (load_functions) {
+        sq_test_redis_load_functions(c);
+    }
+
+    return c;
+}
+
+
+sq_rc_t
+sq_test_record_create(redisContext *c, const sq_resource_t *res,
+    uint64_t wid, int test, int64_t now, const char *json, sq_record_t *rec)
+{
+    char          err[256];
+    json_error_t  jerr;
+
+    memset(rec, 0, sizeof(*rec));
+    rec->workspace_id = wid;
+    rec->test_mode = test;
+    rec->created_at = now;
+    rec->updated_at = now;
+    rec->fields = json_loads(json, 0, &jerr);
+    ck_assert_ptr_nonnull(rec->fields);
+    ck_assert_int_eq(sq_resource_complete(res, rec->fields, err,
+                                          sizeof(err)), 0);
+
+    return sq_store_res_create(c, res, rec);
 }

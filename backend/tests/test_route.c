@@ -62,8 +62,27 @@ END_TEST
 
 START_TEST(test_not_found_and_method)
 {
+    size_t       i;
     const char  *allow = NULL;
     sq_route_t   r;
+    static const struct {
+        const char     *path;
+        int             method;
+        sq_route_rc_t   rc;
+    } cases[] = {
+        { "/v1/urls/1", EVHTTP_REQ_PUT, SQ_ROUTE_BAD_METHOD },
+        { "/v1/me", EVHTTP_REQ_POST, SQ_ROUTE_BAD_METHOD },
+        { "/v1/social/accounts", EVHTTP_REQ_PUT, SQ_ROUTE_BAD_METHOD },
+        { "/v1/urls/1/x", EVHTTP_REQ_GET, SQ_ROUTE_NOT_FOUND },
+        { "/v1/urlsx", EVHTTP_REQ_GET, SQ_ROUTE_NOT_FOUND },
+        { "/v1/social", EVHTTP_REQ_GET, SQ_ROUTE_NOT_FOUND },
+        { "/v1/me/", EVHTTP_REQ_GET, SQ_ROUTE_NOT_FOUND },
+        { "/v1/ME", EVHTTP_REQ_GET, SQ_ROUTE_NOT_FOUND },
+        { "/v1/%6de", EVHTTP_REQ_GET, SQ_ROUTE_NOT_FOUND },
+        { "/", EVHTTP_REQ_GET, SQ_ROUTE_NOT_FOUND },
+        { "", EVHTTP_REQ_GET, SQ_ROUTE_NOT_FOUND },
+        { NULL, EVHTTP_REQ_GET, SQ_ROUTE_NOT_FOUND },
+    };
 
     ck_assert_int_eq(sq_route_match("/v1/me", EVHTTP_REQ_DELETE, &r,
                                     &allow), SQ_ROUTE_BAD_METHOD);
@@ -74,27 +93,11 @@ START_TEST(test_not_found_and_method)
     ck_assert_int_eq(sq_route_match("/v1/urls/1", EVHTTP_REQ_POST, &r,
                                     &allow), SQ_ROUTE_BAD_METHOD);
     ck_assert_str_eq(allow, "GET, HEAD, PATCH, DELETE");
-    ck_assert_int_eq(t_match("/v1/urls/1", EVHTTP_REQ_PUT, &r),
-                     SQ_ROUTE_BAD_METHOD);
-    ck_assert_int_eq(t_match("/v1/me", EVHTTP_REQ_POST, &r),
-                     SQ_ROUTE_BAD_METHOD);
-    ck_assert_int_eq(t_match("/v1/social/accounts", EVHTTP_REQ_PUT, &r),
-                     SQ_ROUTE_BAD_METHOD);
-    ck_assert_int_eq(t_match("/v1/urls/1/x", EVHTTP_REQ_GET, &r),
-                     SQ_ROUTE_NOT_FOUND);
-    ck_assert_int_eq(t_match("/v1/urlsx", EVHTTP_REQ_GET, &r),
-                     SQ_ROUTE_NOT_FOUND);
-    ck_assert_int_eq(t_match("/v1/social", EVHTTP_REQ_GET, &r),
-                     SQ_ROUTE_NOT_FOUND);
-    ck_assert_int_eq(t_match("/v1/me/", EVHTTP_REQ_GET, &r),
-                     SQ_ROUTE_NOT_FOUND);
-    ck_assert_int_eq(t_match("/v1/ME", EVHTTP_REQ_GET, &r),
-                     SQ_ROUTE_NOT_FOUND);
-    ck_assert_int_eq(t_match("/v1/%6de", EVHTTP_REQ_GET, &r),
-                     SQ_ROUTE_NOT_FOUND);
-    ck_assert_int_eq(t_match("/", EVHTTP_REQ_GET, &r), SQ_ROUTE_NOT_FOUND);
-    ck_assert_int_eq(t_match("", EVHTTP_REQ_GET, &r), SQ_ROUTE_NOT_FOUND);
-    ck_assert_int_eq(t_match(NULL, EVHTTP_REQ_GET, &r), SQ_ROUTE_NOT_FOUND);
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_msg(t_match(cases[i].path, cases[i].method, &r)
+                      == cases[i].rc, "case %zu", i);
+    }
 }
 END_TEST
 

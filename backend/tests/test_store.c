@@ -12,51 +12,9 @@
 #include "sq_store.h"
 #include "tests.h"
 
-#define T_FUNCTIONS  "../redis/smartlyq.lua"
 #define T_NOW        1795000000
 
-typedef struct {
-    sq_test_redis_t  redis;
-} t_store_env_t;
-
-static t_store_env_t  t_env;        /* set by the unchecked fixture */
-
 static const uint8_t  t_pepper[SQ_SECRET_BYTES] = { 7, 7, 7 };
-
-
-static void
-t_setup(void)
-{
-    ck_assert_msg(sq_test_redis_start(&t_env.redis) == 0,
-                  "cannot start redis-server");
-}
-
-
-static void
-t_teardown(void)
-{
-    sq_test_redis_stop(&t_env.redis);
-}
-
-
-static redisContext *
-t_connect(void)
-{
-    char             err[128], addr[32];
-    redisReply      *r;
-    redisContext    *c;
-    sq_redis_addr_t  a;
-
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", t_env.redis.port);
-    ck_assert_int_eq(sq_redis_addr_parse(addr, &a), 0);
-    c = sq_redis_connect(&a, 1000, err, sizeof(err));
-    ck_assert_msg(c != NULL, "connect: %s", err);
-    r = redisCommand(c, "FLUSHALL");
-    ck_assert_ptr_nonnull(r);
-    freeReplyObject(r);
-
-    return c;
-}
 
 
 static uint64_t
@@ -218,11 +176,11 @@ t_authz(redisContext *c, const char *key, const char *ws, char *out,
 
 START_TEST(test_key_create_stores_digest_only)
 {
-    char             key[SQ_KEY_GEN_LEN + 1], code[32], err[256], *src;
-    size_t           len, n;
+    char             key[SQ_KEY_GEN_LEN + 1], code[32];
+    size_t           n;
     uint64_t         uid, id, wid, next;
     sq_key_t         k, *keys;
-    redisContext    *c = t_connect();
+    redisContext    *c = sq_test_redis_connect(&sq_test_redis, 0);
 
     uid = t_user(c, "k@example.com");
     ck_assert_int_eq(sq_store_ws_create(c, uid, "W", T_NOW, &wid), SQ_OK);
@@ -240,11 +198,7 @@ START_TEST(test_key_create_stores_digest_only)
     t_assert_absent(c, key + SQ_KEY_PREFIX_LEN);
     t_assert_absent(c, key + SQ_KEY_PREFIX_LEN + 8);
 
-    ck_assert_int_eq(sq_file_read(T_FUNCTIONS, SQ_FUNCTIONS_MAX, &src, &len,
-                                  err, sizeof(err)), 0);
-    ck_assert_int_eq(sq_redis_function_load(c, src, len, err, sizeof(err)),
-                     0);
-    free(src);
+    sq_test_redis_load_functions(c);
 
     t_authz(c, key, "sq:ws:1:members", code, sizeof(code));
     ck_assert_str_eq(code, "OK");
@@ -304,7 +258,7 @@ START_TEST(test_membership)
     size_t         n;
     sq_ws_t       *ws;
     uint64_t       a, b, w1, w2;
-    redisContext  *c = t_connect();
+    redisContext  *c = sq_test_redis_connect(&sq_test_redis, 0);
 
     a = t_user(c, "a@example.com");
     b = t_user(c, "b@example.com");
@@ -347,7 +301,7 @@ START_TEST(test_social_accounts)
     uint64_t       u, w[2], next;
     sq_social_t    s;
     sq_record_t   *items;
-    redisContext  *c = t_connect();
+    redisContext  *c = sq_test_redis_connect(&sq_test_redis, 0);
 
     u = t_user(c, "s@example.com");
     ck_assert_int_eq(sq_store_ws_create(c, u, "A", T_NOW, &w[0]), SQ_OK);
@@ -395,10 +349,8 @@ Suite *
 sq_suite_store(void)
 {
     Suite  *s = suite_create("store");
-    TCase  *tc = tcase_create("redis");
+    TCase  *tc = sq_test_redis_tcase();
 
-    tcase_add_unchecked_fixture(tc, t_setup, t_teardown);
-    tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_key_shape);
     tcase_add_test(tc, test_key_create_stores_digest_only);
     tcase_add_test(tc, test_membership);

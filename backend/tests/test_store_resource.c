@@ -12,72 +12,14 @@
 #include "sq_store.h"
 #include "tests.h"
 
-#define T_FUNCTIONS  "../redis/smartlyq.lua"
 #define T_NOW        1795000000
-
-static sq_test_redis_t  t_redis;     /* set by the unchecked fixture */
-
-
-static void
-t_setup(void)
-{
-    ck_assert_msg(sq_test_redis_start(&t_redis) == 0,
-                  "cannot start redis-server");
-}
-
-
-static void
-t_teardown(void)
-{
-    sq_test_redis_stop(&t_redis);
-}
-
-
-static redisContext *
-t_connect(void)
-{
-    char             err[128], addr[32], *src;
-    size_t           len;
-    redisReply      *r;
-    redisContext    *c;
-    sq_redis_addr_t  a;
-
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", t_redis.port);
-    ck_assert_int_eq(sq_redis_addr_parse(addr, &a), 0);
-    c = sq_redis_connect(&a, 1000, err, sizeof(err));
-    ck_assert_msg(c != NULL, "connect: %s", err);
-    r = redisCommand(c, "FLUSHALL");
-    ck_assert_ptr_nonnull(r);
-    freeReplyObject(r);
-
-    ck_assert_int_eq(sq_file_read(T_FUNCTIONS, SQ_FUNCTIONS_MAX, &src, &len,
-                                  err, sizeof(err)), 0);
-    ck_assert_msg(sq_redis_function_load(c, src, len, err, sizeof(err)) == 0,
-                  "function load: %s", err);
-    free(src);
-
-    return c;
-}
-
 
 /* a record of res in wid from a JSON object of its fields */
 static sq_rc_t
 t_create(redisContext *c, const sq_resource_t *res, uint64_t wid,
     const char *json, sq_record_t *rec)
 {
-    char          err[256];
-    json_error_t  jerr;
-
-    memset(rec, 0, sizeof(*rec));
-    rec->workspace_id = wid;
-    rec->created_at = T_NOW;
-    rec->updated_at = T_NOW;
-    rec->fields = json_loads(json, 0, &jerr);
-    ck_assert_ptr_nonnull(rec->fields);
-    ck_assert_int_eq(sq_resource_complete(res, rec->fields, err,
-                                          sizeof(err)), 0);
-
-    return sq_store_res_create(c, res, rec);
+    return sq_test_record_create(c, res, wid, 0, T_NOW, json, rec);
 }
 
 
@@ -106,7 +48,7 @@ t_str(const sq_record_t *rec, const char *name)
 START_TEST(test_crud)
 {
     uint64_t       id;
-    redisContext  *c = t_connect();
+    redisContext  *c = sq_test_redis_connect(&sq_test_redis, 1);
     sq_record_t    rec, got;
 
     ck_assert_int_eq(t_create(c, &sq_res_chatbots, 4, "{\"name\": \"Bot\", "
@@ -159,7 +101,7 @@ END_TEST
 
 START_TEST(test_slugs)
 {
-    redisContext  *c = t_connect();
+    redisContext  *c = sq_test_redis_connect(&sq_test_redis, 1);
     sq_record_t    rec, got;
     uint64_t       a;
     redisReply    *r;
@@ -209,7 +151,7 @@ END_TEST
 START_TEST(test_references_and_nulls)
 {
     uint64_t       mine, theirs, post, m;
-    redisContext  *c = t_connect();
+    redisContext  *c = sq_test_redis_connect(&sq_test_redis, 1);
     sq_record_t    rec, got;
     redisReply    *r;
 
@@ -299,7 +241,7 @@ START_TEST(test_paging)
     size_t         i, nseen, nw1;
     uint64_t       w[2] = { 3, 8 }, ws_of[128], made[45], after;
     uint64_t       seen[128], extra, gone, late;
-    redisContext  *c = t_connect();
+    redisContext  *c = sq_test_redis_connect(&sq_test_redis, 1);
 
     memset(ws_of, 0, sizeof(ws_of));
 
@@ -373,10 +315,8 @@ Suite *
 sq_suite_store_resource(void)
 {
     Suite  *s = suite_create("store_resource");
-    TCase  *tc = tcase_create("redis");
+    TCase  *tc = sq_test_redis_tcase();
 
-    tcase_add_unchecked_fixture(tc, t_setup, t_teardown);
-    tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_crud);
     tcase_add_test(tc, test_slugs);
     tcase_add_test(tc, test_references_and_nulls);

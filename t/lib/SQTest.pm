@@ -214,7 +214,8 @@ sub block_defaults {
 # a standalone nginx, for tests that must act between requests without
 # restarting it (Test::Nginx restarts nginx for every block)
 sub nginx_start {
-    my ($http) = @_;
+    my ($http, $workers) = @_;
+    $workers ||= 1;
     my $prefix = "$DIR/nginx";
     make_path("$prefix/logs", "$prefix/tmp");
     $PORT{nginx} ||= free_port();
@@ -226,7 +227,7 @@ sub nginx_start {
 load_module $module;
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes $workers;
 error_log $prefix/logs/error.log info;
 pid $prefix/logs/nginx.pid;
 events { worker_connections 512; }
@@ -246,6 +247,10 @@ CONF
           '-c', "$prefix/nginx.conf");
     wait_until('nginx start', sub { port_open($PORT{nginx}) });
     return "http://127.0.0.1:$PORT{nginx}";
+}
+
+sub nginx_reload {
+    kill 'HUP', $pid{nginx};
 }
 
 sub nginx_error_log {
