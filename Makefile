@@ -26,7 +26,13 @@ DEBS := nginx nginx-dev redis-server libhiredis-dev libjansson-dev \
 # Test::Nginx is on CPAN, which this machine cannot reach: the shared copy
 VENDOR_TN := $(abspath $(CURDIR)/../shared/vendor/test-nginx/lib)
 
-.PHONY: all deps module backend unit test run clean
+.PHONY: all deps module backend unit test run clean asan
+
+# sanitizers for `make asan`; the module's own flags go through configure
+SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+NGX_CC_OPT ?=
+NGX_LD_OPT ?=
 
 all: module backend
 
@@ -53,6 +59,7 @@ $(NGX_TREE)/objs/Makefile: config Makefile
 	rm -rf $(NGX_TREE)
 	cp -r $(NGX_SRC) $(NGX_TREE)
 	cd $(NGX_TREE) && ./configure --with-compat --with-debug \
+	    --with-cc-opt="$(NGX_CC_OPT)" --with-ld-opt="$(NGX_LD_OPT)" \
 	    --add-dynamic-module=$(CURDIR) > $(BUILD)/nginx-configure.log
 
 $(MODULE): $(NGX_TREE)/objs/Makefile $(MOD_FILES)
@@ -83,8 +90,37 @@ test: deps all unit
 	fi; \
 	SQ_BUILD=$(BUILD) prove -r t/
 
+# Everything built with AddressSanitizer + UBSan into build/asan, then the
+# unit tests, the backend's tests and the whole t/ suite run on it; nginx
+# gets the ASan runtime preloaded (scripts/nginx-asan).  Any report, from
+# any process, fails the target.
+ASAN_DIR := $(BUILD)/asan
+asan: deps
+	$(MAKE) BUILD=$(ASAN_DIR) CFLAGS="-O1 -g $(SAN)" \
+	    NGX_CC_OPT="$(SAN)" NGX_LD_OPT="$(SAN)" all $(ASAN_DIR)/unit-tests
+	rm -rf $(ASAN_DIR)/reports && mkdir -p $(ASAN_DIR)/reports
+	export ASAN_OPTIONS=detect_leaks=1,log_path=$(ASAN_DIR)/reports/asan \
+	       UBSAN_OPTIONS=print_stacktrace=1,log_path=$(ASAN_DIR)/reports/ubsan \
+	       TEST_NGINX_BINARY=$(CURDIR)/scripts/nginx-asan; \
+	if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then \
+	    export PERL5LIB="$(VENDOR_TN)$${PERL5LIB:+:$$PERL5LIB}"; \
+	fi; \
+	$(ASAN_DIR)/unit-tests && \
+	$(MAKE) -C backend BUILD=$(ASAN_DIR) CFLAGS="-O1 -g $(SAN)" test && \
+	SQ_BUILD=$(ASAN_DIR) prove -r t/
+	@if [ -n "$$(ls -A $(ASAN_DIR)/reports)" ]; then \
+	    cat $(ASAN_DIR)/reports/*; \
+	    echo "asan: sanitizer reports above"; exit 1; \
+	fi; echo "asan: no sanitizer report"
+
 run: deps all
 	SQ_BUILD=$(BUILD) scripts/run.sh
+
+# wrk and the Lua peer's packages are checked (and installed when root)
+# by scripts/bench.sh itself; results go to build/bench/latest.md
+.PHONY: bench
+bench: deps all
+	SQ_BUILD=$(BUILD) scripts/bench.sh
 
 clean:
 	rm -rf $(BUILD)

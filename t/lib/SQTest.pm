@@ -243,7 +243,8 @@ $http
 }
 CONF
     close $fh;
-    spawn('nginx', "$prefix/logs/stderr.log", 'nginx', '-p', $prefix,
+    spawn('nginx', "$prefix/logs/stderr.log",
+          $ENV{TEST_NGINX_BINARY} || 'nginx', '-p', $prefix,
           '-c', "$prefix/nginx.conf");
     wait_until('nginx start', sub { port_open($PORT{nginx}) });
     return "http://127.0.0.1:$PORT{nginx}";
