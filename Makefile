@@ -98,7 +98,8 @@ ASAN_DIR := $(BUILD)/asan
 asan: deps
 	$(MAKE) BUILD=$(ASAN_DIR) CFLAGS="-O1 -g $(SAN)" \
 	    NGX_CC_OPT="$(SAN)" NGX_LD_OPT="$(SAN)" all $(ASAN_DIR)/unit-tests
-	rm -rf $(ASAN_DIR)/reports && mkdir -p $(ASAN_DIR)/reports
+	@# nginx workers run as another user: they must be able to write here
+	rm -rf $(ASAN_DIR)/reports && mkdir -p -m 1777 $(ASAN_DIR)/reports
 	export ASAN_OPTIONS=detect_leaks=1,log_path=$(ASAN_DIR)/reports/asan \
 	       UBSAN_OPTIONS=print_stacktrace=1,log_path=$(ASAN_DIR)/reports/ubsan \
 	       TEST_NGINX_BINARY=$(CURDIR)/scripts/nginx-asan; \

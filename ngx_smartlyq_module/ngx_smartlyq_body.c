@@ -202,7 +202,15 @@ ngx_smartlyq_body_bytes(ngx_http_request_t *r, size_t *len)
         b = cl->buf;
 
         if (!b->in_file) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            /* a chunked body ends in an empty buffer whose pos is NULL */
+            if (b->last != b->pos) {
+                p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            }
+
+            continue;
+        }
+
+        if (b->file_last == b->file_pos) {
             continue;
         }
 

@@ -64,15 +64,14 @@ ngx_smartlyq_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_slab_pool_t           *shpool;
     ngx_smartlyq_main_conf_t  *smcf = shm_zone->data;
 
-    if (data) {
-        /* a reload: the old cycle's counters go on */
-        smcf->metrics = data;
-        return NGX_OK;
-    }
-
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    if (shm_zone->shm.exists) {
+    /*
+     * A reload (data: the old cycle's zone data, i.e. its main conf, soon
+     * freed) or a zone that already exists: the counters' address is kept
+     * in the slab pool itself, which outlives both.
+     */
+    if (data || shm_zone->shm.exists) {
         smcf->metrics = shpool->data;
         return NGX_OK;
     }

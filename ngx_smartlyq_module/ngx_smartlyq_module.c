@@ -436,7 +436,10 @@ ngx_smartlyq_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    if (ngx_smartlyq_link_init(cycle, smcf) != NGX_OK) {
+    smcf->link = ngx_smartlyq_link_create(cycle, smcf);
+    smcf->write_link = ngx_smartlyq_link_create(cycle, smcf);
+
+    if (smcf->link == NULL || smcf->write_link == NULL) {
         return NGX_ERROR;
     }
 
@@ -454,6 +457,9 @@ ngx_smartlyq_exit_process(ngx_cycle_t *cycle)
 
     if (smcf) {
         ngx_smartlyq_usage_exit(smcf);
-        ngx_smartlyq_link_exit(smcf);
+        ngx_smartlyq_link_exit(smcf->link);
+        ngx_smartlyq_link_exit(smcf->write_link);
+        smcf->link = NULL;
+        smcf->write_link = NULL;
     }
 }

@@ -93,7 +93,8 @@ typedef struct {
     ngx_str_t                  signing_key_file;
 
     ngx_flag_t                 used;        /* some location enables us */
-    ngx_smartlyq_link_t       *link;        /* this worker's Redis link */
+    ngx_smartlyq_link_t       *link;        /* this worker's lookups */
+    ngx_smartlyq_link_t       *write_link;  /* this worker's usage writes */
     void                      *usage;       /* this worker's counters */
     ngx_smartlyq_metrics_t    *metrics;     /* in shared memory */
 } ngx_smartlyq_main_conf_t;
@@ -142,9 +143,9 @@ extern ngx_module_t  ngx_http_smartlyq_module;
 
 
 /* ngx_smartlyq_redis.c: this worker's link to Redis */
-ngx_int_t ngx_smartlyq_link_init(ngx_cycle_t *cycle,
+ngx_smartlyq_link_t *ngx_smartlyq_link_create(ngx_cycle_t *cycle,
     ngx_smartlyq_main_conf_t *smcf);
-void ngx_smartlyq_link_exit(ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_link_exit(ngx_smartlyq_link_t *link);
 ngx_int_t ngx_smartlyq_link_ready(ngx_smartlyq_link_t *link);
 ngx_int_t ngx_smartlyq_link_send(ngx_smartlyq_link_t *link,
     ngx_smartlyq_pending_t *p, int argc, const char **argv,

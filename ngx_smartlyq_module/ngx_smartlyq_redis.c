@@ -423,14 +423,19 @@ ngx_smartlyq_link_connect(ngx_smartlyq_link_t *link)
 
 /* exported */
 
-ngx_int_t
-ngx_smartlyq_link_init(ngx_cycle_t *cycle, ngx_smartlyq_main_conf_t *smcf)
+/*
+ * A new link, connecting.  Each worker has two: one for the lookups and
+ * one for the usage writes, so that a large flush never queues ahead of
+ * the lookups (and so that reads could later go to a replica).
+ */
+ngx_smartlyq_link_t *
+ngx_smartlyq_link_create(ngx_cycle_t *cycle, ngx_smartlyq_main_conf_t *smcf)
 {
     ngx_smartlyq_link_t  *link;
 
     link = ngx_pcalloc(cycle->pool, sizeof(ngx_smartlyq_link_t));
     if (link == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     link->smcf = smcf;
@@ -447,22 +452,18 @@ ngx_smartlyq_link_init(ngx_cycle_t *cycle, ngx_smartlyq_main_conf_t *smcf)
     link->connect_timer.log = cycle->log;
     link->connect_timer.cancelable = 1;
 
-    smcf->link = link;
-
     ngx_smartlyq_link_connect(link);
 
-    return NGX_OK;
+    return link;
 }
 
 
 void
-ngx_smartlyq_link_exit(ngx_smartlyq_main_conf_t *smcf)
+ngx_smartlyq_link_exit(ngx_smartlyq_link_t *link)
 {
     redisAsyncContext       *ac;
-    ngx_smartlyq_link_t     *link;
     ngx_smartlyq_pending_t  *p;
 
-    link = smcf->link;
     if (link == NULL) {
         return;
     }
@@ -488,8 +489,6 @@ ngx_smartlyq_link_exit(ngx_smartlyq_main_conf_t *smcf)
         link->free = p->next;
         ngx_free(p);
     }
-
-    smcf->link = NULL;
 }
 
 

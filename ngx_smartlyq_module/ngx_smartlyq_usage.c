@@ -4,7 +4,8 @@
  *
  * Nothing is written to Redis on the request path: each worker counts in
  * a table of its own and a timer flushes it once a second, pipelined on
- * the worker's link without waiting for replies:
+ * the worker's write link (never ahead of the lookups on the other one)
+ * without waiting for replies:
  *   HINCRBY sq:usage:<key id>:<yyyymmdd> allowed|denied <n>
  *   EXPIRE  sq:usage:<key id>:<yyyymmdd> <400 days>
  *   HSET    sq:key:<digest> last_used_at <t> last_used_ip <ip>
@@ -227,7 +228,7 @@ ngx_smartlyq_usage_flush(ngx_smartlyq_usage_t *u)
     ngx_smartlyq_link_t        *link;
     ngx_smartlyq_usage_slot_t  *s;
 
-    link = u->smcf->link;
+    link = u->smcf->write_link;
 
     if (u->used == 0 || ngx_smartlyq_link_ready(link) != NGX_OK) {
         return;     /* kept for the next flush */
