@@ -9,10 +9,6 @@
 #include "ngx_smartlyq_module.h"
 
 
-static ngx_int_t ngx_smartlyq_add_header(ngx_http_request_t *r,
-    const char *name, ngx_str_t *value, ngx_table_elt_t **ref);
-
-
 ngx_int_t
 ngx_smartlyq_refuse(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     ngx_uint_t status, const char *code, const char *message)
@@ -108,7 +104,8 @@ ngx_smartlyq_refuse(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 }
 
 
-static ngx_int_t
+/* adds a response header; ref, if given, gets the element */
+ngx_int_t
 ngx_smartlyq_add_header(ngx_http_request_t *r, const char *name,
     ngx_str_t *value, ngx_table_elt_t **ref)
 {

@@ -172,6 +172,8 @@ ngx_int_t ngx_smartlyq_body_workspace(ngx_http_request_t *r,
 ngx_int_t ngx_smartlyq_refuse(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, ngx_uint_t status, const char *code,
     const char *message);
+ngx_int_t ngx_smartlyq_add_header(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value, ngx_table_elt_t **ref);
 
 /* ngx_smartlyq_identity.c: the signed identity for the upstream */
 ngx_int_t ngx_smartlyq_identity_set(ngx_http_request_t *r,

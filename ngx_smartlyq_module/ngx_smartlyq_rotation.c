@@ -13,31 +13,10 @@ static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
 
 static ngx_int_t
-ngx_smartlyq_rotation_push(ngx_http_request_t *r, const char *name,
-    u_char *value, size_t len)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value.data = value;
-    h->value.len = len;
-    h->lowcase_key = NULL;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_smartlyq_rotation_header_filter(ngx_http_request_t *r)
 {
     u_char              *p;
+    ngx_str_t            v;
     ngx_smartlyq_ctx_t  *ctx;
 
     if (r != r->main) {
@@ -56,20 +35,17 @@ ngx_smartlyq_rotation_header_filter(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
-    if (ngx_smartlyq_rotation_push(r, "Deprecation", p,
-                                   ngx_sprintf(p, "@%T", ctx->rotated_at)
-                                   - p)
-        != NGX_OK)
-    {
+    v.data = p;
+    v.len = ngx_sprintf(p, "@%T", ctx->rotated_at) - p;
+
+    if (ngx_smartlyq_add_header(r, "Deprecation", &v, NULL) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    p += NGX_TIME_T_LEN + 1;
+    v.data = p + NGX_TIME_T_LEN + 1;
+    v.len = ngx_http_time(v.data, ctx->sunset_at) - v.data;
 
-    if (ngx_smartlyq_rotation_push(r, "Sunset", p,
-                                   ngx_http_time(p, ctx->sunset_at) - p)
-        != NGX_OK)
-    {
+    if (ngx_smartlyq_add_header(r, "Sunset", &v, NULL) != NGX_OK) {
         return NGX_ERROR;
     }
 
