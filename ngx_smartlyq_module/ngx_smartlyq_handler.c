@@ -113,6 +113,19 @@ ngx_smartlyq_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
     ngx_int_t  rc;
 
+    /* a key in the URL is in logs and histories already: refuse it */
+    if (sq_key_in_query((const char *) r->unparsed_uri.data,
+                        r->unparsed_uri.len))
+    {
+        ctx->state = NGX_SMARTLYQ_STATE_DONE;
+        ctx->result = NGX_SMARTLYQ_KEY_IN_URL;
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "VALIDATION_ERROR",
+                                   "API keys must not be sent in the URL; "
+                                   "send them as Authorization: Bearer "
+                                   "<key>, and rotate this one.");
+    }
+
     rc = ngx_smartlyq_bearer(r, ctx, &ctx->key, &ctx->key_len);
     if (rc != NGX_OK) {
         ctx->state = NGX_SMARTLYQ_STATE_DONE;

@@ -40,6 +40,7 @@ typedef enum {
     NGX_SMARTLYQ_BAD_BODY,
     NGX_SMARTLYQ_PUBLISHABLE,        /* publishable key, not allowed here */
     NGX_SMARTLYQ_SCOPE,              /* the key lacks the scope */
+    NGX_SMARTLYQ_KEY_IN_URL,         /* a key in the request-target */
     NGX_SMARTLYQ_RESULTS             /* how many there are */
 } ngx_smartlyq_result_e;
 

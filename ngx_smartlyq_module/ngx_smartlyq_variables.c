@@ -52,7 +52,8 @@ static ngx_str_t  ngx_smartlyq_decisions[NGX_SMARTLYQ_RESULTS] = {
     ngx_string("bad_workspace"),
     ngx_string("bad_body"),
     ngx_string("publishable_not_allowed"),
-    ngx_string("insufficient_scope")
+    ngx_string("insufficient_scope"),
+    ngx_string("key_in_url")
 };
 
 

@@ -17,6 +17,19 @@ sq_is_base62(unsigned char ch)
 
 
 static int
+sq_hex_digit(unsigned char ch)
+{
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
+    }
+
+    ch |= 0x20;
+
+    return (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10 : -1;
+}
+
+
+static int
 sq_ascii_casecmp(const char *a, const char *b, size_t n)
 {
     size_t         i;
@@ -153,4 +166,58 @@ sq_key_prefix(sq_key_type_t type, sq_key_mode_t mode)
     }
 
     return mode == SQ_KEY_TEST ? "sqk_test_" : "sqk_live_";
+}
+
+
+/* the byte at *i, percent-decoded and lower-cased; advances *i */
+static int
+sq_query_char(const char *s, size_t len, size_t *i)
+{
+    int            hi, lo;
+    unsigned char  c;
+
+    c = (unsigned char) s[*i];
+
+    if (c == '%' && *i + 2 < len) {
+        hi = sq_hex_digit((unsigned char) s[*i + 1]);
+        lo = sq_hex_digit((unsigned char) s[*i + 2]);
+
+        if (hi >= 0 && lo >= 0) {
+            c = (unsigned char) (hi * 16 + lo);
+            *i += 2;
+        }
+    }
+
+    (*i)++;
+
+    return (c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
+}
+
+
+int
+sq_key_in_query(const char *args, size_t len)
+{
+    size_t       start, i, k, p;
+    static const char  *prefixes[] = {
+        "sqk_live_", "sqk_test_", "sqp_live_", "sqp_test_"
+    };
+
+    for (start = 0; start < len; start++) {
+        for (p = 0; p < 4; p++) {
+            i = start;
+
+            for (k = 0; prefixes[p][k] != '\0'; k++) {
+                if (i >= len || sq_query_char(args, len, &i) != prefixes[p][k])
+                {
+                    break;
+                }
+            }
+
+            if (prefixes[p][k] == '\0') {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
 }

@@ -51,6 +51,13 @@ sq_key_mode_t sq_key_shape(const char *key, size_t len);
 /* the type of a key of the right shape, from its prefix */
 sq_key_type_t sq_key_type(const char *key);
 
+/*
+ * Does this query string carry something that looks like a SmartlyQ key
+ * (sqk_/sqp_ + live_/test_, raw or percent-encoded, in a name or a
+ * value)?  Keys in URLs end up in logs and histories: refused.
+ */
+int sq_key_in_query(const char *args, size_t len);
+
 /* "live" / "test" */
 const char *sq_key_mode_name(sq_key_mode_t mode);
 

@@ -211,3 +211,44 @@ GET /v1/me?workspace_id=999999
 --- error_code: 403
 --- no_error_log eval
 [substr($::key, 9)]
+
+
+
+=== TEST 18: a key in the query string is refused, not used
+--- request eval
+"GET /v1/me?api_key=$::key"
+--- error_code: 400
+--- response_body chomp
+{"success": false, "error": {"code": "VALIDATION_ERROR", "message": "API keys must not be sent in the URL; send them as Authorization: Bearer <key>, and rotate this one."}}
+
+
+
+=== TEST 19: ... even percent-encoded, and even with a valid header too
+--- request eval
+my $k = $::key; $k =~ s/_/%5F/g; "GET /v1/me?x=1&token=$k"
+--- more_headers eval
+"Authorization: Bearer $::key"
+--- error_code: 400
+--- response_body_like: must not be sent in the URL
+
+
+
+=== TEST 20: a key in the path is refused too
+--- request eval
+"GET /v1/$::key/me"
+--- error_code: 400
+--- response_body_like: must not be sent in the URL
+
+
+
+=== TEST 21: Authorization with a NUL byte, non-ASCII bytes or huge: refused
+--- request eval
+["GET /v1/me", "GET /v1/me", "GET /v1/me"]
+--- more_headers eval
+["Authorization: Bearer sqk_live_" . ('a' x 20) . "\0" . ('a' x 19),
+ "Authorization: Bearer sqk_live_" . ("\xff" x 40),
+ "Authorization: Bearer sqk_live_" . ('a' x 7000)]
+--- error_code_like eval
+[qr/^(400|401)$/, qr/^401$/, qr/^(400|401|494)$/]
+--- response_body_unlike eval
+[qr/^user=/, qr/^user=/, qr/^user=/]

@@ -1,5 +1,6 @@
 /* Authorization header parsing and key shape */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "sq_bearer.h"
@@ -171,6 +172,40 @@ START_TEST(shape_bounds)
 END_TEST
 
 
+static int
+kq(const char *q)
+{
+    return sq_key_in_query(q, strlen(q));
+}
+
+
+START_TEST(keys_in_query_strings)
+{
+    char  q[128], key[80];
+
+    sq_test_key(key, "sqk_live_", 40, 'a');
+    snprintf(q, sizeof(q), "api_key=%s", key);
+    ck_assert_int_eq(kq(q), 1);
+    snprintf(q, sizeof(q), "workspace_id=4&token=%s&x=1", key);
+    ck_assert_int_eq(kq(q), 1);
+
+    ck_assert_int_eq(kq("k=sqp_test_"), 1);
+    ck_assert_int_eq(kq("k=SQK_LIVE_abc"), 1);
+    ck_assert_int_eq(kq("k=sqk%5Flive%5Fabc"), 1);
+    ck_assert_int_eq(kq("k=%73%71%6b_test_abc"), 1);
+    ck_assert_int_eq(kq("sqk_live_=1"), 1);
+
+    ck_assert_int_eq(kq(""), 0);
+    ck_assert_int_eq(kq("workspace_id=4&limit=20"), 0);
+    ck_assert_int_eq(kq("q=sqk_prod_abc"), 0);
+    ck_assert_int_eq(kq("q=sqk_liv"), 0);
+    ck_assert_int_eq(kq("q=sqklive_"), 0);
+    ck_assert_int_eq(kq("q=%"), 0);
+    ck_assert_int_eq(kq("q=sqk_live%"), 0);
+}
+END_TEST
+
+
 Suite *
 sq_bearer_suite(void)
 {
@@ -183,6 +218,7 @@ sq_bearer_suite(void)
     tcase_add_test(tc, malformed_keys);
     tcase_add_test(tc, nul_inside_key_is_malformed);
     tcase_add_test(tc, shape_bounds);
+    tcase_add_test(tc, keys_in_query_strings);
     suite_add_tcase(s, tc);
 
     return s;
