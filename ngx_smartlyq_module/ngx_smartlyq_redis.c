@@ -263,8 +263,7 @@ ngx_smartlyq_command_cb(redisAsyncContext *ac, void *reply, void *privdata)
 
     ngx_smartlyq_pending_reply(p, link->exiting ? NULL : reply);
 
-    p->next = link->free;
-    link->free = p;
+    ngx_smartlyq_link_recycle(link, p);
 }
 
 

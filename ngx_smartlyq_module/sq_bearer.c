@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sq_bearer.h"
+#include "sq_workspace.h"
 
 
 static int
@@ -13,19 +14,6 @@ sq_is_base62(unsigned char ch)
 {
     return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z')
            || (ch >= 'A' && ch <= 'Z');
-}
-
-
-static int
-sq_hex_digit(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-
-    ch |= 0x20;
-
-    return (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10 : -1;
 }
 
 
@@ -169,26 +157,21 @@ sq_key_prefix(sq_key_type_t type, sq_key_mode_t mode)
 }
 
 
-/* the byte at *i, percent-decoded and lower-cased; advances *i */
+/*
+ * The byte at *i, percent-decoded (a broken escape is a literal '%') and
+ * lower-cased; advances *i
+ */
 static int
 sq_query_char(const char *s, size_t len, size_t *i)
 {
-    int            hi, lo;
-    unsigned char  c;
+    int  c;
 
-    c = (unsigned char) s[*i];
+    c = sq_pct_byte(s, len, i);
 
-    if (c == '%' && *i + 2 < len) {
-        hi = sq_hex_digit((unsigned char) s[*i + 1]);
-        lo = sq_hex_digit((unsigned char) s[*i + 2]);
-
-        if (hi >= 0 && lo >= 0) {
-            c = (unsigned char) (hi * 16 + lo);
-            *i += 2;
-        }
+    if (c < 0) {
+        c = '%';
+        (*i)++;
     }
-
-    (*i)++;
 
     return (c >= 'A' && c <= 'Z') ? (c | 0x20) : c;
 }

@@ -31,45 +31,62 @@ sq_hexval(unsigned char ch)
 }
 
 
+int
+sq_pct_byte(const char *s, size_t len, size_t *i)
+{
+    int  hi, lo;
+
+    if (s[*i] != '%') {
+        return (unsigned char) s[(*i)++];
+    }
+
+    if (*i + 2 >= len) {
+        return -1;
+    }
+
+    hi = sq_hexval((unsigned char) s[*i + 1]);
+    lo = sq_hexval((unsigned char) s[*i + 2]);
+
+    if (hi < 0 || lo < 0) {
+        return -1;
+    }
+
+    *i += 3;
+
+    return hi * 16 + lo;
+}
+
+
 /*
- * Percent-decodes src into dst (at most cap bytes).  Returns the decoded
- * length, -1 for a broken escape, -2 when the result would not fit.
+ * Percent-decodes src into dst (at most cap bytes), '+' being a space.
+ * Returns the decoded length, -1 for a broken escape, -2 when the result
+ * would not fit.
  */
 static long
 sq_unescape(const char *src, size_t len, char *dst, size_t cap)
 {
-    int     hi, lo;
+    int     c;
     size_t  i, n;
 
     n = 0;
 
-    for (i = 0; i < len; i++) {
-        char  ch = src[i];
+    for (i = 0; i < len; /* void */) {
+        if (src[i] == '+') {
+            c = ' ';
+            i++;
 
-        if (ch == '%') {
-            if (i + 2 >= len) {
+        } else {
+            c = sq_pct_byte(src, len, &i);
+            if (c < 0) {
                 return -1;
             }
-
-            hi = sq_hexval((unsigned char) src[i + 1]);
-            lo = sq_hexval((unsigned char) src[i + 2]);
-
-            if (hi < 0 || lo < 0) {
-                return -1;
-            }
-
-            ch = (char) (hi * 16 + lo);
-            i += 2;
-
-        } else if (ch == '+') {
-            ch = ' ';
         }
 
         if (n == cap) {
             return -2;
         }
 
-        dst[n++] = ch;
+        dst[n++] = (char) c;
     }
 
     return (long) n;

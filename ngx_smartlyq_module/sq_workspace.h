@@ -43,6 +43,13 @@ sq_ws_rc_t sq_workspace_from_query(const char *args, size_t len,
     uint64_t *id);
 
 /*
+ * The byte at s[*i], decoded when it starts a %XX escape, advancing *i
+ * past what it read; -1 (and *i unchanged) for a '%' not followed by two
+ * hex digits.  '+' is returned as is.
+ */
+int sq_pct_byte(const char *s, size_t len, size_t *i);
+
+/*
  * Validates one decoded value: 1..SQ_WORKSPACE_ID_MAX written as ASCII
  * digits with no sign, no white space and no leading zero.
  * Returns 0 and sets *id, or -1.
