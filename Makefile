@@ -21,12 +21,13 @@ DEBS := nginx nginx-dev redis-server libhiredis-dev libjansson-dev \
         libsodium-dev libevent-dev check pkg-config curl \
         libtest-base-perl libipc-run-perl libtext-diff-perl \
         libtest-longstring-perl liblist-moreutils-perl \
-        libhttp-message-perl liburi-perl
+        libhttp-message-perl liburi-perl clang-14 libclang-rt-14-dev
 
 # Test::Nginx is on CPAN, which this machine cannot reach: the shared copy
 VENDOR_TN := $(abspath $(CURDIR)/../shared/vendor/test-nginx/lib)
 
-.PHONY: all deps module backend unit test run clean asan
+.PHONY: all deps module backend unit test run clean asan fuzz \
+        fuzz-build fuzz-replay
 
 # sanitizers for `make asan`; the module's own flags go through configure
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -83,7 +84,7 @@ $(BUILD)/unit-tests: $(UNIT_SRCS) $(SQ_SRCS) \
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
-test: deps all unit
+test: deps all unit fuzz-replay
 	$(MAKE) -C backend BUILD=$(BUILD) test
 	@if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then \
 	    export PERL5LIB="$(VENDOR_TN)$${PERL5LIB:+:$$PERL5LIB}"; \
@@ -113,6 +114,81 @@ asan: deps
 	    cat $(ASAN_DIR)/reports/*; \
 	    echo "asan: sanitizer reports above"; exit 1; \
 	fi; echo "asan: no sanitizer report"
+
+# libFuzzer harnesses (tests/fuzz/fuzz_<name>.c), built with clang-14 and
+# ASan + UBSan.  `make fuzz` runs each for FUZZ_SECS seconds from its seed
+# corpus (tests/fuzz/corpus/<name>) and its regressions
+# (tests/fuzz/regress/<name>); new inputs go to build/fuzz/work/<name>,
+# crashes to build/fuzz/crash-<name>-*.  `make fuzz-replay` (part of
+# `make test`) only runs the harnesses over the committed inputs.
+FUZZ_CC     ?= clang-14
+FUZZ_SECS   ?= 60
+FUZZ_MAXLEN ?= 4096
+FUZZ_DIR    := $(BUILD)/fuzz
+FUZZ_NAMES  := bearer workspace backend_body resp
+FUZZ_BINS   := $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_NAMES))
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 \
+               -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer \
+               -D_POSIX_C_SOURCE=200809L \
+               -Ingx_smartlyq_module -Ibackend/src -Itests/fuzz
+FUZZ_LIBS    = $$(pkg-config --cflags --libs jansson libsodium hiredis)
+FUZZ_BACKEND := backend/src/sq_resource.c backend/src/sq_resource_page.c \
+                backend/src/sq_text.c backend/src/sq_json.c \
+                backend/src/sq_social.c backend/src/sq_res_chatbots.c \
+                backend/src/sq_res_social.c backend/src/sq_res_urls.c \
+                backend/src/sq_res_articles.c backend/src/sq_res_images.c \
+                backend/src/sq_res_media.c
+FUZZ_SRCS_bearer       := ngx_smartlyq_module/sq_bearer.c \
+                          ngx_smartlyq_module/sq_workspace.c
+FUZZ_SRCS_workspace    := ngx_smartlyq_module/sq_workspace.c
+FUZZ_SRCS_backend_body := ngx_smartlyq_module/sq_workspace.c $(FUZZ_BACKEND)
+# the sq_authz reply parser, once it is plain C (sq_authz.c)
+FUZZ_AUTHZ             := $(wildcard ngx_smartlyq_module/sq_authz.c)
+FUZZ_SRCS_resp         := $(if $(FUZZ_AUTHZ),$(FUZZ_AUTHZ) \
+                          ngx_smartlyq_module/sq_bearer.c \
+                          ngx_smartlyq_module/sq_workspace.c)
+FUZZ_DEFS_resp         := $(if $(FUZZ_AUTHZ),-DSQ_FUZZ_AUTHZ)
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_SRCS_$$*) \
+                    $(wildcard ngx_smartlyq_module/sq_*.h backend/src/*.h)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS_$*) -o $@ $< $(FUZZ_SRCS_$*) \
+	    $(FUZZ_LIBS)
+
+fuzz-build: deps $(FUZZ_BINS)
+
+fuzz-replay: fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+	    files=$$(find tests/fuzz/corpus/$$n tests/fuzz/regress/$$n \
+	             -type f 2>/dev/null | sort); \
+	    [ -n "$$files" ] || continue; \
+	    $(FUZZ_DIR)/fuzz_$$n $$files > $(FUZZ_DIR)/replay-$$n.log 2>&1 \
+	    || { cat $(FUZZ_DIR)/replay-$$n.log; \
+	         echo "fuzz-replay: $$n failed"; exit 1; }; \
+	    echo "fuzz-replay: $$n: $$(echo $$files | wc -w) inputs, ok"; \
+	done
+
+fuzz: fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_DIR)/work/$$n; \
+	    dict=""; \
+	    [ -f tests/fuzz/$$n.dict ] && dict="-dict=tests/fuzz/$$n.dict"; \
+	    ml=$(FUZZ_MAXLEN); \
+	    [ $$n = backend_body ] && ml=$$(( $(FUZZ_MAXLEN) * 4 )); \
+	    echo "fuzz: $$n for $(FUZZ_SECS) s, -max_len=$$ml"; \
+	    $(FUZZ_DIR)/fuzz_$$n $$dict -max_len=$$ml \
+	        -max_total_time=$(FUZZ_SECS) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_DIR)/crash-$$n- \
+	        $(FUZZ_DIR)/work/$$n tests/fuzz/corpus/$$n \
+	        $$(ls -d tests/fuzz/regress/$$n 2>/dev/null) \
+	        > $(FUZZ_DIR)/fuzz-$$n.log 2>&1 \
+	    || { tail -n 60 $(FUZZ_DIR)/fuzz-$$n.log; \
+	         echo "fuzz: $$n crashed, input in $(FUZZ_DIR)/crash-$$n-*"; \
+	         exit 1; }; \
+	    grep -E '^#[0-9]+[[:space:]]+DONE|stat::' $(FUZZ_DIR)/fuzz-$$n.log; \
+	done
 
 run: deps all
 	SQ_BUILD=$(BUILD) scripts/run.sh
