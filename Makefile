@@ -145,7 +145,8 @@ FUZZ_SRCS_workspace    := ngx_smartlyq_module/sq_workspace.c
 FUZZ_SRCS_backend_body := ngx_smartlyq_module/sq_workspace.c $(FUZZ_BACKEND)
 # the sq_authz reply parser, once it is plain C (sq_authz.c)
 FUZZ_AUTHZ             := $(wildcard ngx_smartlyq_module/sq_authz.c)
-FUZZ_SRCS_resp         := $(if $(FUZZ_AUTHZ),$(FUZZ_AUTHZ) \
+FUZZ_SRCS_resp         := ngx_smartlyq_module/sq_resp.c \
+                          $(if $(FUZZ_AUTHZ),$(FUZZ_AUTHZ) \
                           ngx_smartlyq_module/sq_bearer.c \
                           ngx_smartlyq_module/sq_workspace.c)
 FUZZ_DEFS_resp         := $(if $(FUZZ_AUTHZ),-DSQ_FUZZ_AUTHZ)

@@ -15,6 +15,7 @@
 #include <hiredis/async.h>
 
 #include "ngx_smartlyq_module.h"
+#include "sq_resp.h"
 
 
 #define NGX_SMARTLYQ_BACKOFF_MIN   25       /* ms */
@@ -386,6 +387,9 @@ ngx_smartlyq_link_connect(ngx_smartlyq_link_t *link)
         ngx_smartlyq_link_schedule(link);
         return;
     }
+
+    /* no reply may make hiredis allocate more than it needs */
+    sq_resp_bound(ac->c.reader);
 
     c = ngx_get_connection(ac->c.fd, link->log);
     if (c == NULL) {

@@ -11,9 +11,10 @@
  *     returns);
  *   - every reply is well formed: strings NUL-terminated at len, array
  *     elements never NULL;
- *   - the reader stays bounded: an array header may not make it
- *     allocate more than SQ_FUZZ_ARRAY_MAX slots (hiredis 0.14 callocs
- *     the whole element table on the header alone).
+ *   - the reader stays bounded: with sq_resp_bound (what the module
+ *     installs on its link) no array holds more than SQ_RESP_ARRAY_MAX
+ *     elements, so an array header cannot make hiredis 0.14 calloc a
+ *     huge element table before any element arrived.
  */
 
 #include <stdint.h>
@@ -22,6 +23,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "sq_resp.h"
 #include "fuzz.h"
 
 #ifdef SQ_FUZZ_AUTHZ
@@ -29,24 +31,6 @@
 #endif
 
 #define SQ_FUZZ_REPLIES_MAX  64
-#ifndef SQ_FUZZ_ARRAY_MAX
-#define SQ_FUZZ_ARRAY_MAX    1024
-#endif
-
-
-static redisReplyObjectFunctions  bounded;
-static void *(*default_array)(const redisReadTask *task, int elements);
-
-
-static void *
-bounded_array(const redisReadTask *task, int elements)
-{
-    if (elements < 0 || elements > SQ_FUZZ_ARRAY_MAX) {
-        return NULL;    /* the reader reports out of memory: an error */
-    }
-
-    return default_array(task, elements);
-}
 
 
 static redisReader *
@@ -59,13 +43,7 @@ reader_create(void)
         return NULL;
     }
 
-    if (default_array == NULL) {
-        bounded = *r->fn;
-        default_array = bounded.createArray;
-        bounded.createArray = bounded_array;
-    }
-
-    r->fn = &bounded;
+    sq_resp_bound(r);
 
     return r;
 }
@@ -106,7 +84,7 @@ reply_digest(const redisReply *r, uint64_t h, int depth)
         break;
 
     case REDIS_REPLY_ARRAY:
-        SQ_FUZZ_ASSERT(r->elements <= SQ_FUZZ_ARRAY_MAX);
+        SQ_FUZZ_ASSERT(r->elements <= SQ_RESP_ARRAY_MAX);
         SQ_FUZZ_ASSERT(r->elements == 0 || r->element != NULL);
         h = mix(h, (uint64_t) r->elements);
         for (i = 0; i < r->elements; i++) {
