@@ -141,7 +141,9 @@ load_module $BUILD/ngx_http_smartlyq_module.so;
 
 daemon off;
 worker_processes 2;
-error_log $RUN/logs/error.log info;
+# notice, not info: nginx's core quotes refused header lines (a duplicated
+# Authorization, its full key included) in info-level client errors
+error_log $RUN/logs/error.log notice;
 pid $RUN/logs/nginx.pid;
 
 events {
