@@ -11,7 +11,8 @@ CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes \
              -Wwrite-strings
-SQ_SRCS   := ngx_smartlyq_module/sq_bearer.c \
+SQ_SRCS   := ngx_smartlyq_module/sq_authz.c \
+             ngx_smartlyq_module/sq_bearer.c \
              ngx_smartlyq_module/sq_workspace.c \
              ngx_smartlyq_module/sq_identity.c
 UNIT_SRCS := $(wildcard tests/*.c)
@@ -79,7 +80,7 @@ $(BUILD)/unit-tests: $(UNIT_SRCS) $(SQ_SRCS) \
 	@mkdir -p $(BUILD)
 	$(CC) $(WARN) $(CFLAGS) -Ingx_smartlyq_module -o $@ \
 	    $(UNIT_SRCS) $(SQ_SRCS) \
-	    $$(pkg-config --cflags --libs check libsodium jansson)
+	    $$(pkg-config --cflags --libs check libsodium jansson hiredis)
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

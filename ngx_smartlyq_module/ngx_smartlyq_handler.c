@@ -200,6 +200,17 @@ ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 
     sq_key_digest_hex(smcf->pepper, ctx->key, ctx->key_len, ctx->digest);
 
+    rc = ngx_smartlyq_cache_get(r, ctx, 0);
+
+    if (rc == NGX_OK) {
+        ctx->state = NGX_SMARTLYQ_STATE_DONE;
+        return ngx_smartlyq_decide(r, ctx);
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     rc = ngx_smartlyq_lookup_start(r, ctx, ctx->digest);
 
     if (rc == NGX_OK) {
@@ -230,6 +241,40 @@ ngx_smartlyq_deny(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
 
 /*
+ * Redis could not answer: with "smartlyq_fail_mode stale=", a read may
+ * still go on a cached grant that is past its TTL by less than that.
+ * NGX_OK when ctx now holds such a grant.
+ */
+static ngx_int_t
+ngx_smartlyq_stale(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
+{
+    ngx_smartlyq_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smartlyq_module);
+
+    if (slcf->stale == 0 || ctx->digest[0] == '\0'
+        || ctx->cache_status == NGX_SMARTLYQ_CACHE_STALE
+        || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_smartlyq_cache_get(r, ctx, 1) != NGX_OK
+        || ctx->result != NGX_SMARTLYQ_ALLOW)
+    {
+        ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "smartlyq: redis unavailable, stale grant used for "
+                  "key %V", &ctx->key_id);
+
+    return NGX_OK;
+}
+
+
+/*
  * Second pass: the key's state first (401s), then the location's scope,
  * then the workspace (403), then allow.
  */
@@ -237,6 +282,12 @@ static ngx_int_t
 ngx_smartlyq_decide(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
     ngx_int_t  rc;
+
+    if (ctx->result == NGX_SMARTLYQ_UNAVAILABLE
+        || ctx->result == NGX_SMARTLYQ_NONE)
+    {
+        (void) ngx_smartlyq_stale(r, ctx);
+    }
 
     switch (ctx->result) {
 
@@ -404,6 +455,7 @@ ngx_smartlyq_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
         ctx->workspace_id.data = p;
         ctx->workspace_id.len = ngx_sprintf(p, "%uL", id) - p;
+        ctx->workspace_num = id;
         return NGX_OK;
 
     case SQ_WS_DUPLICATE:

@@ -213,162 +213,119 @@ ngx_smartlyq_wake(ngx_http_request_t *r)
 }
 
 
+/* a copy of n bytes in the request's pool */
 static ngx_int_t
-ngx_smartlyq_copy_str(ngx_http_request_t *r, redisReply *e, ngx_str_t *dst,
-    size_t max, const char *charset)
+ngx_smartlyq_copy(ngx_http_request_t *r, ngx_str_t *dst, const char *src,
+    size_t n)
 {
-    size_t  i;
+    dst->len = n;
 
-    if (e->type != REDIS_REPLY_STRING || (size_t) e->len > max) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < (size_t) e->len; i++) {
-        if (ngx_strchr(charset, e->str[i]) == NULL || e->str[i] == '\0') {
-            return NGX_ERROR;
-        }
-    }
-
-    dst->len = e->len;
-
-    if (e->len == 0) {
+    if (n == 0) {
         return NGX_OK;
     }
 
-    dst->data = ngx_pnalloc(r->pool, e->len);
+    dst->data = ngx_pnalloc(r->pool, n);
     if (dst->data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(dst->data, e->str, e->len);
+    ngx_memcpy(dst->data, src, n);
 
     return NGX_OK;
 }
 
 
-static ngx_int_t
-ngx_smartlyq_copy_id(ngx_http_request_t *r, redisReply *e, ngx_str_t *dst)
-{
-    if (e->type != REDIS_REPLY_STRING || e->len == 0) {
-        return NGX_ERROR;
-    }
-
-    return ngx_smartlyq_copy_str(r, e, dst, NGX_SMARTLYQ_ID_MAX_LEN,
-                                 "0123456789");
-}
-
-
-static time_t
-ngx_smartlyq_reply_time(redisReply *e)
-{
-    ngx_int_t  n;
-
-    if (e->type != REDIS_REPLY_STRING || e->len == 0) {
-        return NGX_ERROR;
-    }
-
-    n = ngx_atoi((u_char *) e->str, e->len);
-
-    return n == NGX_ERROR ? NGX_ERROR : (time_t) n;
-}
-
-
-static ngx_int_t
-ngx_smartlyq_is_name(redisReply *e, const char *name)
-{
-    return e->type == REDIS_REPLY_STRING && (size_t) e->len == strlen(name)
-           && ngx_strncmp(e->str, name, e->len) == 0;
-}
-
-
 /*
- * {code, user_id, key_id, mode, type, scopes, workspaces, rotated_at,
- *  sunset_at}, or {"UNKNOWN"}: see redis/smartlyq.lua
+ * An answer (from Redis or the cache) into the request's ctx.  A record
+ * whose mode or type differs from the key's prefix is no match.
  */
+ngx_int_t
+ngx_smartlyq_lookup_apply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    const sq_authz_t *a)
+{
+    static const ngx_smartlyq_result_e  results[] = {
+        NGX_SMARTLYQ_UNAVAILABLE,       /* SQ_AUTHZ_INVALID */
+        NGX_SMARTLYQ_UNAVAILABLE,       /* SQ_AUTHZ_REDIS_ERROR */
+        NGX_SMARTLYQ_ALLOW,
+        NGX_SMARTLYQ_UNKNOWN_KEY,
+        NGX_SMARTLYQ_DISABLED_KEY,
+        NGX_SMARTLYQ_EXPIRED_KEY,
+        NGX_SMARTLYQ_DELETED_KEY,
+        NGX_SMARTLYQ_ROTATED_KEY,
+        NGX_SMARTLYQ_FORBIDDEN
+    };
+
+    ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
+    ctx->rotated_at = 0;
+    ctx->sunset_at = 0;
+
+    if ((size_t) a->code >= sizeof(results) / sizeof(results[0])) {
+        return NGX_OK;
+    }
+
+    if (a->code < SQ_AUTHZ_OK || a->code == SQ_AUTHZ_UNKNOWN) {
+        ctx->result = results[a->code];
+        return NGX_OK;
+    }
+
+    if (a->mode != ctx->mode || a->type != ctx->type) {
+        ctx->result = NGX_SMARTLYQ_UNKNOWN_KEY;
+        return NGX_OK;      /* not that key's use: not counted */
+    }
+
+    if (ngx_smartlyq_copy(r, &ctx->user_id, a->user_id, a->user_id_len)
+           != NGX_OK
+        || ngx_smartlyq_copy(r, &ctx->key_id, a->key_id, a->key_id_len)
+           != NGX_OK
+        || ngx_smartlyq_copy(r, &ctx->scopes, a->scopes, a->scopes_len)
+           != NGX_OK
+        || ngx_smartlyq_copy(r, &ctx->key_workspaces, a->workspaces,
+                             a->workspaces_len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->rotated_at = (time_t) a->rotated_at;
+    ctx->sunset_at = (time_t) a->sunset_at;
+    ctx->result = results[a->code];
+
+    return NGX_OK;
+}
+
+
+/* Redis's reply: checked, applied, and kept in the cache */
 static void
 ngx_smartlyq_parse_reply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     redisReply *reply)
 {
-    size_t                  len;
-    redisReply             *code, **e;
-    ngx_smartlyq_result_e   result;
+    size_t      len;
+    sq_authz_t  a;
 
-    ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
+    switch (sq_authz_parse(reply, &a)) {
 
-    if (reply->type == REDIS_REPLY_ERROR) {
+    case SQ_AUTHZ_REDIS_ERROR:
         len = ngx_min(reply->len, 200);
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "smartlyq: redis error: \"%*s\"", len, reply->str);
+        ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
+        return;
+
+    case SQ_AUTHZ_INVALID:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "smartlyq: unexpected reply from sq_authz, "
+                      "is redis/smartlyq.lua loaded?");
+        ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
+        return;
+
+    default:
+        break;
+    }
+
+    if (ngx_smartlyq_lookup_apply(r, ctx, &a) != NGX_OK) {
+        ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
         return;
     }
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-        goto invalid;
-    }
-
-    e = reply->element;
-    code = e[0];
-
-    if (ngx_smartlyq_is_name(code, "UNKNOWN")) {
-        ctx->result = NGX_SMARTLYQ_UNKNOWN_KEY;
-        return;
-    }
-
-    if (ngx_smartlyq_is_name(code, "OK")) {
-        result = NGX_SMARTLYQ_ALLOW;
-
-    } else if (ngx_smartlyq_is_name(code, "FORBIDDEN")) {
-        result = NGX_SMARTLYQ_FORBIDDEN;
-
-    } else if (ngx_smartlyq_is_name(code, "DISABLED")) {
-        result = NGX_SMARTLYQ_DISABLED_KEY;
-
-    } else if (ngx_smartlyq_is_name(code, "EXPIRED")) {
-        result = NGX_SMARTLYQ_EXPIRED_KEY;
-
-    } else if (ngx_smartlyq_is_name(code, "DELETED")) {
-        result = NGX_SMARTLYQ_DELETED_KEY;
-
-    } else if (ngx_smartlyq_is_name(code, "ROTATED")) {
-        result = NGX_SMARTLYQ_ROTATED_KEY;
-
-    } else {
-        goto invalid;
-    }
-
-    if (reply->elements != 9
-        || ngx_smartlyq_copy_id(r, e[1], &ctx->user_id) != NGX_OK
-        || ngx_smartlyq_copy_id(r, e[2], &ctx->key_id) != NGX_OK
-        || ngx_smartlyq_copy_str(r, e[5], &ctx->scopes, 1024,
-                                 "abcdefghijklmnopqrstuvwxyz_: ")
-           != NGX_OK
-        || ngx_smartlyq_copy_str(r, e[6], &ctx->key_workspaces, 1024,
-                                 "0123456789,")
-           != NGX_OK
-        || (ctx->rotated_at = ngx_smartlyq_reply_time(e[7])) == NGX_ERROR
-        || (ctx->sunset_at = ngx_smartlyq_reply_time(e[8])) == NGX_ERROR)
-    {
-        ctx->rotated_at = 0;
-        ctx->sunset_at = 0;
-        goto invalid;
-    }
-
-    /* a record whose mode or type differs from the key's prefix: no match */
-    if (!ngx_smartlyq_is_name(e[3], sq_key_mode_name(ctx->mode))
-        || !ngx_smartlyq_is_name(e[4], sq_key_type_name(ctx->type)))
-    {
-        ctx->result = NGX_SMARTLYQ_UNKNOWN_KEY;
-        ctx->sunset_at = 0;
-        ctx->key_id.len = 0;    /* not that key's use: not counted */
-        return;
-    }
-
-    ctx->result = result;
-    return;
-
-invalid:
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "smartlyq: unexpected reply from sq_authz, "
-                  "is redis/smartlyq.lua loaded?");
+    ngx_smartlyq_cache_put(r, ctx, &a);
 }

@@ -180,7 +180,8 @@ ngx_smartlyq_metrics_decision(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
 
 static u_char *
-ngx_smartlyq_metrics_text(u_char *p, u_char *last, ngx_smartlyq_metrics_t *m)
+ngx_smartlyq_metrics_text(u_char *p, u_char *last, ngx_smartlyq_metrics_t *m,
+    ngx_smartlyq_main_conf_t *smcf)
 {
     ngx_str_t         *name;
     ngx_uint_t         i;
@@ -239,7 +240,7 @@ ngx_smartlyq_metrics_text(u_char *p, u_char *last, ngx_smartlyq_metrics_t *m)
                      m->checks, m->check_us / 1000000, m->check_us % 1000000,
                      m->checks);
 
-    return p;
+    return ngx_smartlyq_cache_metrics_text(smcf, p, last);
 }
 
 
@@ -265,12 +266,13 @@ ngx_smartlyq_metrics_handler(ngx_http_request_t *r)
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
-    b = ngx_create_temp_buf(r->pool, 8192);
+    b = ngx_create_temp_buf(r->pool, 16384);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last = ngx_smartlyq_metrics_text(b->pos, b->end, m);
+    b->last = ngx_smartlyq_metrics_text(b->pos, b->end, m,
+                  ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module));
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 

@@ -103,6 +103,25 @@ static ngx_command_t  ngx_smartlyq_commands[] = {
       0,
       NULL },
 
+    /*
+     * smartlyq_cache zone=name:size [ttl=30s] [negative_ttl=5s]; (http)
+     * smartlyq_cache off;
+     */
+    { ngx_string("smartlyq_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_smartlyq_cache_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    /* smartlyq_fail_mode closed | stale=<time>; when Redis cannot answer */
+    { ngx_string("smartlyq_fail_mode"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_smartlyq_fail_mode_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     /* smartlyq_retry_after 1s; Retry-After of 503 refusals */
     { ngx_string("smartlyq_retry_after"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -236,6 +255,8 @@ ngx_smartlyq_create_loc_conf(ngx_conf_t *cf)
     slcf->timeout = NGX_CONF_UNSET_MSEC;
     slcf->retry_after = NGX_CONF_UNSET;
     slcf->body_limit = NGX_CONF_UNSET_SIZE;
+    slcf->cache = NGX_CONF_UNSET;
+    slcf->stale = NGX_CONF_UNSET_MSEC;
 
     return slcf;
 }
@@ -257,6 +278,8 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 1);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
                               64 * 1024);
+    ngx_conf_merge_value(conf->cache, prev->cache, 1);
+    ngx_conf_merge_msec_value(conf->stale, prev->stale, 0);
 
     if (conf->timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -295,6 +318,17 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"smartlyq\" cannot be used with \"satisfy any\"");
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->stale && smcf->cache == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"smartlyq_fail_mode stale\" needs "
+                           "\"smartlyq_cache zone=...\" in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->stale > smcf->cache_keep) {
+        smcf->cache_keep = conf->stale;
     }
 
     smcf->used = 1;
@@ -443,6 +477,10 @@ ngx_smartlyq_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_smartlyq_notify_init(cycle, smcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_smartlyq_usage_init(cycle, smcf);
 }
 
@@ -457,6 +495,7 @@ ngx_smartlyq_exit_process(ngx_cycle_t *cycle)
 
     if (smcf) {
         ngx_smartlyq_usage_exit(smcf);
+        ngx_smartlyq_notify_exit(smcf);
         ngx_smartlyq_link_exit(smcf->link);
         ngx_smartlyq_link_exit(smcf->write_link);
         smcf->link = NULL;

@@ -10,6 +10,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+#include "sq_authz.h"
 #include "sq_bearer.h"
 #include "sq_identity.h"
 #include "sq_workspace.h"
@@ -21,6 +25,20 @@
 
 typedef struct ngx_smartlyq_link_s     ngx_smartlyq_link_t;
 typedef struct ngx_smartlyq_pending_s  ngx_smartlyq_pending_t;
+typedef struct ngx_smartlyq_cache_s    ngx_smartlyq_cache_t;
+typedef struct ngx_smartlyq_notify_s   ngx_smartlyq_notify_t;
+
+typedef void (*ngx_smartlyq_link_hook_pt)(void *data);
+
+
+/* how the cache took part in a request ($smartlyq_cache_status) */
+typedef enum {
+    NGX_SMARTLYQ_CACHE_NONE = 0,     /* no cache here, or not reached */
+    NGX_SMARTLYQ_CACHE_HIT,
+    NGX_SMARTLYQ_CACHE_MISS,
+    NGX_SMARTLYQ_CACHE_BYPASS,       /* not subscribed to invalidations */
+    NGX_SMARTLYQ_CACHE_STALE         /* Redis unreachable, stale grant */
+} ngx_smartlyq_cache_status_e;
 
 
 /* what Redis (or its absence) said about a request */
@@ -98,6 +116,13 @@ typedef struct {
     ngx_smartlyq_link_t       *write_link;  /* this worker's usage writes */
     void                      *usage;       /* this worker's counters */
     ngx_smartlyq_metrics_t    *metrics;     /* in shared memory */
+
+    ngx_shm_zone_t            *cache_zone;  /* smartlyq_cache zone= */
+    ngx_smartlyq_cache_t      *cache;
+    ngx_msec_t                 cache_ttl;
+    ngx_msec_t                 cache_negative_ttl;
+    ngx_msec_t                 cache_keep;  /* the longest stale= */
+    ngx_smartlyq_notify_t     *notify;      /* this worker's subscriber */
 } ngx_smartlyq_main_conf_t;
 
 
@@ -108,6 +133,8 @@ typedef struct {
     ngx_msec_t                 timeout;
     size_t                     body_limit;
     time_t                     retry_after;
+    ngx_flag_t                 cache;       /* smartlyq_cache off: 0 */
+    ngx_msec_t                 stale;       /* smartlyq_fail_mode; 0 */
 } ngx_smartlyq_loc_conf_t;
 
 
@@ -125,6 +152,7 @@ typedef struct {
     ngx_str_t                  key_id;
     char                       digest[SQ_DIGEST_HEX_LEN + 1];
     ngx_str_t                  workspace_id;   /* empty: none given */
+    uint64_t                   workspace_num;  /* 0: none given */
     ngx_str_t                  scopes;         /* the key's, from Redis */
     ngx_str_t                  key_workspaces; /* "" or "1,2" */
     ngx_str_t                  needed_scope;
@@ -137,6 +165,12 @@ typedef struct {
     size_t                     key_len;
 
     ngx_smartlyq_pending_t    *pending;
+
+    ngx_smartlyq_cache_status_e  cache_status;
+    ngx_uint_t                 snapped;        /* generations read */
+    uint32_t                   snap_epoch;
+    uint32_t                   snap_key_gen;
+    uint32_t                   snap_ws_gen;
 } ngx_smartlyq_ctx_t;
 
 
@@ -156,12 +190,44 @@ ngx_smartlyq_pending_t *ngx_smartlyq_link_pending(ngx_smartlyq_link_t *link,
     ngx_log_t *log);
 void ngx_smartlyq_link_recycle(ngx_smartlyq_link_t *link,
     ngx_smartlyq_pending_t *p);
+void ngx_smartlyq_link_hooks(ngx_smartlyq_link_t *link,
+    ngx_smartlyq_link_hook_pt up, ngx_smartlyq_link_hook_pt down,
+    void *data);
+ngx_int_t ngx_smartlyq_link_command(ngx_smartlyq_link_t *link,
+    redisCallbackFn *fn, void *data, int argc, const char **argv,
+    const size_t *argvlen);
+ngx_msec_t ngx_smartlyq_link_heard(ngx_smartlyq_link_t *link);
+void ngx_smartlyq_link_drop(ngx_smartlyq_link_t *link, const char *why);
 
 /* ngx_smartlyq_lookup.c: one authz round trip for a request */
 ngx_int_t ngx_smartlyq_lookup_start(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, const char *digest);
 void ngx_smartlyq_pending_reply(ngx_smartlyq_pending_t *p, void *reply);
 void ngx_smartlyq_ctx_cleanup(void *data);
+ngx_int_t ngx_smartlyq_lookup_apply(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, const sq_authz_t *a);
+
+/* ngx_smartlyq_cache.c: answers shared by the workers */
+char *ngx_smartlyq_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_smartlyq_fail_mode_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_smartlyq_cache_get(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, ngx_uint_t stale);
+void ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    const sq_authz_t *a);
+void ngx_smartlyq_cache_bump_key(ngx_smartlyq_main_conf_t *smcf,
+    const u_char *hex, size_t len);
+void ngx_smartlyq_cache_bump_ws(ngx_smartlyq_main_conf_t *smcf, uint64_t ws);
+void ngx_smartlyq_cache_bump_all(ngx_smartlyq_main_conf_t *smcf);
+u_char *ngx_smartlyq_cache_metrics_text(ngx_smartlyq_main_conf_t *smcf,
+    u_char *p, u_char *last);
+
+/* ngx_smartlyq_notify.c: invalidations pushed by Redis */
+ngx_int_t ngx_smartlyq_notify_init(ngx_cycle_t *cycle,
+    ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_notify_exit(ngx_smartlyq_main_conf_t *smcf);
+ngx_uint_t ngx_smartlyq_notify_trusted(ngx_smartlyq_main_conf_t *smcf);
 
 /* ngx_smartlyq_body.c: workspace_id from a bounded request body */
 ngx_int_t ngx_smartlyq_body_read(ngx_http_request_t *r,

@@ -46,15 +46,19 @@ struct ngx_smartlyq_link_s {
     ngx_uint_t                  inflight;
     ngx_uint_t                  reported;   /* a failure was logged */
     ngx_uint_t                  exiting;
+    ngx_msec_t                  heard;      /* last bytes read */
 
     ngx_smartlyq_pending_t     *free;
+
+    ngx_smartlyq_link_hook_pt   up;         /* connected */
+    ngx_smartlyq_link_hook_pt   down;       /* the context is gone */
+    void                       *hook_data;
 };
 
 
 static void ngx_smartlyq_link_connect(ngx_smartlyq_link_t *link);
 static void ngx_smartlyq_link_schedule(ngx_smartlyq_link_t *link);
-static void ngx_smartlyq_link_drop(ngx_smartlyq_link_t *link,
-    const char *why);
+static void ngx_smartlyq_link_gone(ngx_smartlyq_link_t *link);
 
 
 /* event hooks hiredis calls */
@@ -165,6 +169,7 @@ ngx_smartlyq_read_handler(ngx_event_t *ev)
 
     /* hiredis may free the context (and this connection) in here */
     if (link->ac) {
+        link->heard = ngx_current_msec;
         redisAsyncHandleRead(link->ac);
     }
 }
@@ -208,6 +213,7 @@ ngx_smartlyq_connect_cb(const redisAsyncContext *ac, int status)
         link->ac = NULL;
         link->state = NGX_SMARTLYQ_LINK_DOWN;
         ngx_smartlyq_link_schedule(link);
+        ngx_smartlyq_link_gone(link);
         return;
     }
 
@@ -225,6 +231,11 @@ ngx_smartlyq_connect_cb(const redisAsyncContext *ac, int status)
     link->backoff = NGX_SMARTLYQ_BACKOFF_MIN;
     link->reported = 0;
     link->progress = ngx_current_msec;
+    link->heard = ngx_current_msec;
+
+    if (link->up) {
+        link->up(link->hook_data);
+    }
 }
 
 
@@ -247,6 +258,17 @@ ngx_smartlyq_disconnect_cb(const redisAsyncContext *ac, int status)
     link->ac = NULL;
     link->state = NGX_SMARTLYQ_LINK_DOWN;
     ngx_smartlyq_link_schedule(link);
+    ngx_smartlyq_link_gone(link);
+}
+
+
+/* the hiredis context is gone, whichever way: tell the link's user */
+static void
+ngx_smartlyq_link_gone(ngx_smartlyq_link_t *link)
+{
+    if (link->down && !link->exiting) {
+        link->down(link->hook_data);
+    }
 }
 
 
@@ -318,7 +340,7 @@ ngx_smartlyq_link_schedule(ngx_smartlyq_link_t *link)
  * Frees the context now: every pending command is called back with NULL
  * and fails closed; a new link is scheduled.
  */
-static void
+void
 ngx_smartlyq_link_drop(ngx_smartlyq_link_t *link, const char *why)
 {
     redisAsyncContext  *ac;
@@ -344,6 +366,7 @@ ngx_smartlyq_link_drop(ngx_smartlyq_link_t *link, const char *why)
     redisAsyncFree(ac);
 
     ngx_smartlyq_link_schedule(link);
+    ngx_smartlyq_link_gone(link);
 }
 
 
@@ -561,6 +584,50 @@ ngx_smartlyq_link_send_noreply(ngx_smartlyq_link_t *link, int argc,
     }
 
     return NGX_OK;
+}
+
+
+/* what a link's user hears of its life; set right after creating it */
+void
+ngx_smartlyq_link_hooks(ngx_smartlyq_link_t *link,
+    ngx_smartlyq_link_hook_pt up, ngx_smartlyq_link_hook_pt down,
+    void *data)
+{
+    link->up = up;
+    link->down = down;
+    link->hook_data = data;
+}
+
+
+/*
+ * Any command with a hiredis callback of the caller's own, on a link
+ * that is up (the subscriber's CONFIG GET and PSUBSCRIBE).
+ */
+ngx_int_t
+ngx_smartlyq_link_command(ngx_smartlyq_link_t *link, redisCallbackFn *fn,
+    void *data, int argc, const char **argv, const size_t *argvlen)
+{
+    if (link == NULL || link->ac == NULL
+        || link->state != NGX_SMARTLYQ_LINK_UP)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (redisAsyncCommandArgv(link->ac, fn, data, argc, argv, argvlen)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* when bytes last came in on the link */
+ngx_msec_t
+ngx_smartlyq_link_heard(ngx_smartlyq_link_t *link)
+{
+    return link->heard;
 }
 
 

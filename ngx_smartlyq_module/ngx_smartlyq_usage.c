@@ -8,7 +8,9 @@
  * without waiting for replies:
  *   HINCRBY sq:usage:<key id>:<yyyymmdd> allowed|denied <n>
  *   EXPIRE  sq:usage:<key id>:<yyyymmdd> <400 days>
- *   HSET    sq:key:<digest> last_used_at <t> last_used_ip <ip>
+ *   HSET    sq:keyuse:<digest> last_used_at <t> last_used_ip <ip>
+ * (not on the key record sq:key:<digest>: every write there drops the
+ * key's entries from the decision cache, ngx_smartlyq_cache.c)
  * While the link is down, counts wait in the table; counts sent on a link
  * that dies before Redis applies them, and at most one second of counts
  * when a worker exits, are lost: usage is a statistic, not a ledger.
@@ -162,7 +164,7 @@ static ngx_int_t
 ngx_smartlyq_usage_send(ngx_smartlyq_link_t *link,
     ngx_smartlyq_usage_slot_t *s, u_char *day)
 {
-    u_char       key[64], rec[sizeof("sq:key:") + SQ_DIGEST_HEX_LEN];
+    u_char       key[64], rec[sizeof("sq:keyuse:") + SQ_DIGEST_HEX_LEN];
     u_char       num[NGX_INT64_LEN], ts[NGX_TIME_T_LEN];
     size_t       len[8];
     ngx_int_t    rc;
@@ -202,8 +204,8 @@ ngx_smartlyq_usage_send(ngx_smartlyq_link_t *link,
         argv[0] = "HSET";
         len[0] = sizeof("HSET") - 1;
         argv[1] = (const char *) rec;
-        len[1] = ngx_sprintf(rec, "sq:key:%*s", (size_t) SQ_DIGEST_HEX_LEN,
-                             s->digest) - rec;
+        len[1] = ngx_sprintf(rec, "sq:keyuse:%*s",
+                             (size_t) SQ_DIGEST_HEX_LEN, s->digest) - rec;
         argv[2] = "last_used_at";
         len[2] = sizeof("last_used_at") - 1;
         argv[3] = (const char *) ts;

@@ -1,6 +1,7 @@
 /*
  * ngx_smartlyq_variables: $smartlyq_user_id, $smartlyq_key_id,
- * $smartlyq_workspace_id and $smartlyq_decision, for access logs.
+ * $smartlyq_workspace_id, $smartlyq_decision and $smartlyq_cache_status
+ * (HIT, MISS, BYPASS, STALE), for access logs.
  * Empty (not found) until the check has run.
  */
 
@@ -11,7 +12,8 @@ typedef enum {
     NGX_SMARTLYQ_VAR_USER = 0,
     NGX_SMARTLYQ_VAR_KEY,
     NGX_SMARTLYQ_VAR_WORKSPACE,
-    NGX_SMARTLYQ_VAR_DECISION
+    NGX_SMARTLYQ_VAR_DECISION,
+    NGX_SMARTLYQ_VAR_CACHE
 } ngx_smartlyq_var_e;
 
 
@@ -32,6 +34,9 @@ static ngx_http_variable_t  ngx_smartlyq_vars[] = {
 
     { ngx_string("smartlyq_decision"), NULL, ngx_smartlyq_variable,
       NGX_SMARTLYQ_VAR_DECISION, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("smartlyq_cache_status"), NULL, ngx_smartlyq_variable,
+      NGX_SMARTLYQ_VAR_CACHE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -54,6 +59,15 @@ static ngx_str_t  ngx_smartlyq_decisions[NGX_SMARTLYQ_RESULTS] = {
     ngx_string("publishable_not_allowed"),
     ngx_string("insufficient_scope"),
     ngx_string("key_in_url")
+};
+
+
+static ngx_str_t  ngx_smartlyq_cache_statuses[] = {
+    ngx_null_string,
+    ngx_string("HIT"),
+    ngx_string("MISS"),
+    ngx_string("BYPASS"),
+    ngx_string("STALE")
 };
 
 
@@ -104,8 +118,12 @@ ngx_smartlyq_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         s = &ctx->workspace_id;
         break;
 
-    default: /* NGX_SMARTLYQ_VAR_DECISION */
+    case NGX_SMARTLYQ_VAR_DECISION:
         s = &ngx_smartlyq_decisions[ctx->result];
+        break;
+
+    default: /* NGX_SMARTLYQ_VAR_CACHE */
+        s = &ngx_smartlyq_cache_statuses[ctx->cache_status];
         break;
     }
 

@@ -12,7 +12,8 @@
     sq:key:<digest>        hash  id user_id type mode status scopes
                                  workspaces expires_at rotated_at sunset_at
                                  replaced_by name created_at last4
-                                 last_used_at last_used_ip
+                                 (last_used_at last_used_ip: only in
+                                 records from before sq:keyuse)
                            digest = hex(BLAKE2b-256 keyed with the pepper,
                                         over the full presented key)
                            type     secret | publishable
@@ -26,6 +27,9 @@
                            sunset_at   0: not rotated; else the end of the
                                     rotation grace (rotated_at..sunset_at)
     sq:keyid:<id>          string  <digest>
+    sq:keyuse:<digest>     hash  last_used_at last_used_ip (edge, batched;
+                                 apart from sq:key:<digest> so that the
+                                 edge's cache is not invalidated by it)
     sq:usage:<key id>:<yyyymmdd>  hash  allowed denied (edge, batched)
     sq:user:<id>           hash  id email name primary_workspace_id
                                  created_at
@@ -57,7 +61,7 @@ end
 --   ARGV[2] the workspace id, or ""
 -- Returns {'UNKNOWN'}, or
 --   {code, user_id, key_id, mode, type, scopes, workspaces, rotated_at,
---    sunset_at}
+--    sunset_at, expires_at}
 -- with code, first that applies: DELETED, DISABLED, EXPIRED, ROTATED
 -- (grace over), FORBIDDEN (not a member, or outside the key's workspace
 -- list), OK.  FORBIDDEN still carries scopes: the edge checks scopes
@@ -74,11 +78,12 @@ local function sq_authz(keys, args)
 
     local now = tonumber(args[1]) or 0
     local sunset = tonumber(rec[10]) or 0
+    exp = tonumber(exp) or 0
+
+    -- expires_at lets the edge's cache end an entry when the key does
     local out = {'OK', uid, id, rec[5] or 'live', rec[6] or 'secret',
                  rec[7] or '', rec[8] or '', rec[9] or '0',
-                 tostring(sunset)}
-
-    exp = tonumber(exp) or 0
+                 tostring(sunset), tostring(exp)}
 
     if status == 'deleted' then
         out[1] = 'DELETED'

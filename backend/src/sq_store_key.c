@@ -61,6 +61,12 @@ static const sq_kf_t  sq_key_fields[] = {
     SQ_KF_STR("last_used_ip", last_used_ip)
 };
 
+/* sq:keyuse:<digest>, in HMGET order */
+static const sq_kf_t  sq_key_use_fields[] = {
+    SQ_KF("last_used_at", SQ_KF_NUM, last_used_at),
+    SQ_KF_STR("last_used_ip", last_used_ip)
+};
+
 /* a key record read under WATCH */
 typedef struct {
     char        digest[SQ_DIGEST_HEX_LEN + 1];
@@ -226,6 +232,49 @@ sq_store_key_digest(redisContext *c, uint64_t kid,
 }
 
 
+/*
+ * last_used_at/last_used_ip, written by the edge's usage flush into
+ * sq:keyuse:<digest>: off the key record, so that the edge's cache, which
+ * drops its entries on every change to sq:key:*, is not flushed by the
+ * edge's own bookkeeping.  Records from before the move keep theirs.
+ */
+static sq_rc_t
+sq_key_read_use(redisContext *c, sq_key_ref_t *ref)
+{
+    size_t       i;
+    sq_rc_t      rc;
+    redisReply  *r;
+
+    rc = sq_cmd(c, &r, "HMGET sq:keyuse:%s last_used_at last_used_ip",
+                ref->digest);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        freeReplyObject(r);
+        return SQ_ERR_REDIS;
+    }
+
+    for (i = 0; i < 2; i++) {
+        if (r->element[i]->type != REDIS_REPLY_STRING) {
+            continue;       /* never used since the move */
+        }
+
+        if (sq_key_field_set(&sq_key_use_fields[i], r->element[i]->str,
+                             r->element[i]->len, &ref->cur)
+            != 0)
+        {
+            rc = SQ_ERR_REDIS;
+        }
+    }
+
+    freeReplyObject(r);
+
+    return rc;
+}
+
+
 /* The record of kid as uid may see it (deleted ones included). */
 static sq_rc_t
 sq_key_read(redisContext *c, uint64_t kid, uint64_t uid, sq_key_ref_t *ref)
@@ -248,6 +297,10 @@ sq_key_read(redisContext *c, uint64_t kid, uint64_t uid, sq_key_ref_t *ref)
 
     if (rc == SQ_OK && uid != 0 && ref->cur.user_id != uid) {
         rc = SQ_ERR_NOTFOUND;
+    }
+
+    if (rc == SQ_OK) {
+        rc = sq_key_read_use(c, ref);
     }
 
     return rc;

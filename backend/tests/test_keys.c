@@ -597,7 +597,7 @@ START_TEST(test_edge_fields_read)
                      SQ_OK);
     id = t_new_key(c, a, key, sizeof(key));
     sq_key_digest_hex(t_pepper, key, strlen(key), digest);
-    r = redisCommand(c, "HSET sq:key:%s last_used_at %d last_used_ip %s",
+    r = redisCommand(c, "HSET sq:keyuse:%s last_used_at %d last_used_ip %s",
                      digest, T_NOW + 7, "192.0.2.1");
     freeReplyObject(r);
     ck_assert_int_eq(sq_store_key_get(c, id, a, &k), SQ_OK);

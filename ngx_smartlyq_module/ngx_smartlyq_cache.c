@@ -1,0 +1,942 @@
+/*
+ * ngx_smartlyq_cache: Redis's answers (key record + membership), shared
+ * by the workers in a slab zone, so that a warm request needs no Redis
+ * round trip.
+ *
+ * Layout, as in ngx_http_limit_req_module.c: an rbtree keyed by a hash
+ * of (key digest, workspace id) with a full compare, an LRU queue, a
+ * couple of expired entries removed per insert and the oldest evicted
+ * when the zone is full; the zone is kept across reloads.
+ *
+ * Invalidation is pushed, not polled (ngx_smartlyq_notify.c): each
+ * change to sq:key:<digest> bumps a generation counter chosen by the
+ * digest, each change to sq:ws:<id>:members one chosen by the workspace,
+ * and a (re)subscription bumps the zone's epoch.  An entry records the
+ * three values read *before* its lookup was sent and is good only while
+ * all three are unchanged, so an answer computed before a change can
+ * never outlive the change's notification.  Several digests share a
+ * counter: a change costs its neighbours a miss, never a stale grant.
+ * Entries end at the key's own expiry or rotation sunset, too, because
+ * the passing of time publishes nothing.
+ */
+
+#include "ngx_smartlyq_module.h"
+
+
+#define NGX_SMARTLYQ_GENS         4096       /* a power of two */
+#define NGX_SMARTLYQ_EXPIRE_MAX   2          /* expired entries per insert */
+#define NGX_SMARTLYQ_EVICT_MAX    2          /* forced, per try */
+
+
+typedef enum {
+    NGX_SMARTLYQ_C_HITS = 0,
+    NGX_SMARTLYQ_C_MISSES,
+    NGX_SMARTLYQ_C_STALE,
+    NGX_SMARTLYQ_C_BYPASS,
+    NGX_SMARTLYQ_C_INSERTS,
+    NGX_SMARTLYQ_C_EVICTIONS,
+    NGX_SMARTLYQ_C_EXPIRED,
+    NGX_SMARTLYQ_C_INVALIDATIONS,
+    NGX_SMARTLYQ_C_FLUSHES,
+    NGX_SMARTLYQ_CACHE_COUNTERS
+} ngx_smartlyq_cache_counter_e;
+
+
+static const char  *ngx_smartlyq_cache_names[] = {
+    "smartlyq_cache_hits_total",
+    "smartlyq_cache_misses_total",
+    "smartlyq_cache_stale_hits_total",
+    "smartlyq_cache_bypasses_total",
+    "smartlyq_cache_inserts_total",
+    "smartlyq_cache_evictions_total",
+    "smartlyq_cache_expired_total",
+    "smartlyq_cache_invalidations_total",
+    "smartlyq_cache_flushes_total"
+};
+
+static const char  *ngx_smartlyq_cache_help[] = {
+    "Checks answered from the cache.",
+    "Checks that found no usable entry and asked Redis.",
+    "Grants served past their TTL while Redis was unreachable "
+        "(smartlyq_fail_mode stale).",
+    "Checks that skipped the cache: invalidations not subscribed.",
+    "Answers stored.",
+    "Entries evicted before their time to make room.",
+    "Entries removed after their time.",
+    "Keyspace notifications applied (key or membership changes).",
+    "Whole-cache invalidations (subscriptions to notifications)."
+};
+
+
+typedef struct {
+    ngx_rbtree_t               rbtree;
+    ngx_rbtree_node_t          sentinel;
+    ngx_queue_t                queue;          /* LRU, newest at the head */
+    ngx_uint_t                 entries;        /* under the lock */
+    ngx_atomic_t               epoch;
+    ngx_atomic_t               key_gen[NGX_SMARTLYQ_GENS];
+    ngx_atomic_t               ws_gen[NGX_SMARTLYQ_GENS];
+    ngx_atomic_t               counters[NGX_SMARTLYQ_CACHE_COUNTERS];
+} ngx_smartlyq_cache_sh_t;
+
+
+struct ngx_smartlyq_cache_s {
+    ngx_smartlyq_cache_sh_t   *sh;
+    ngx_slab_pool_t           *shpool;
+};
+
+
+/* starts at ngx_rbtree_node_t's color, as limit_req's nodes do */
+typedef struct {
+    u_char                     color;
+    u_char                     code;           /* sq_authz_code_t */
+    u_char                     mode;           /* of the key record */
+    u_char                     type;
+    u_char                     user_id_len;
+    u_char                     key_id_len;
+    uint16_t                   scopes_len;
+    uint16_t                   workspaces_len;
+    ngx_queue_t                queue;
+    uint64_t                   ws;             /* 0: no workspace_id */
+    ngx_msec_t                 expires;        /* TTL, ngx_current_msec */
+    int64_t                    until;          /* key expiry, unix; 0 */
+    int64_t                    rotated_at;
+    int64_t                    sunset_at;
+    uint32_t                   epoch;          /* as read before lookup */
+    uint32_t                   key_gen;
+    uint32_t                   ws_gen;
+    u_char                     digest[SQ_DIGEST_BYTES];
+    u_char                     data[1];        /* ids, scopes, workspaces */
+} ngx_smartlyq_cache_node_t;
+
+
+static ngx_int_t ngx_smartlyq_cache_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_smartlyq_cache_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+
+
+#define ngx_smartlyq_node(n)                                                  \
+    ((ngx_smartlyq_cache_node_t *) &(n)->color)
+
+#define ngx_smartlyq_count(cache, which)                                      \
+    (void) ngx_atomic_fetch_add(&(cache)->sh->counters[which], 1)
+
+
+/* the 32-byte digest from its 64 hex digits (checked by the caller) */
+static void
+ngx_smartlyq_unhex(const char *hex, u_char *bin)
+{
+    ngx_uint_t  i;
+    ngx_int_t   hi, lo;
+
+    for (i = 0; i < SQ_DIGEST_BYTES; i++) {
+        hi = ngx_hextoi((u_char *) &hex[2 * i], 1);
+        lo = ngx_hextoi((u_char *) &hex[2 * i + 1], 1);
+        bin[i] = (u_char) ((hi << 4) | lo);
+    }
+}
+
+
+/* the digest is a keyed hash already: its first bytes are uniform */
+static ngx_uint_t
+ngx_smartlyq_key_slot(const u_char *bin)
+{
+    return ((ngx_uint_t) bin[0] << 8 | bin[1]) & (NGX_SMARTLYQ_GENS - 1);
+}
+
+
+static ngx_uint_t
+ngx_smartlyq_ws_slot(uint64_t ws)
+{
+    return (ngx_uint_t) ((ws * 0x9e3779b97f4a7c15ULL) >> 52)
+           & (NGX_SMARTLYQ_GENS - 1);
+}
+
+
+static ngx_rbtree_key_t
+ngx_smartlyq_hash(const u_char *bin, uint64_t ws)
+{
+    uint64_t  h;
+
+    ngx_memcpy(&h, bin + 8, sizeof(uint64_t));
+
+    return (ngx_rbtree_key_t) (h ^ (ws * 0x9e3779b97f4a7c15ULL));
+}
+
+
+static ngx_int_t
+ngx_smartlyq_cmp(const u_char *bin, uint64_t ws,
+    ngx_smartlyq_cache_node_t *cn)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_memcmp(bin, cn->digest, SQ_DIGEST_BYTES);
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (ws < cn->ws) ? -1 : (ws > cn->ws);
+}
+
+
+/* configuration */
+
+/*
+ * smartlyq_cache zone=name:size [ttl=30s] [negative_ttl=5s];  (http)
+ * smartlyq_cache off;                      (http, server, location)
+ */
+char *
+ngx_smartlyq_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_smartlyq_loc_conf_t  *slcf = conf;
+
+    u_char                    *p;
+    ssize_t                    size;
+    ngx_str_t                 *value, name, s;
+    ngx_uint_t                 i;
+    ngx_msec_t                 ttl, negative_ttl;
+    ngx_smartlyq_cache_t      *cache;
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        if (slcf->cache != NGX_CONF_UNSET) {
+            return "is duplicate";
+        }
+
+        slcf->cache = 0;
+        return NGX_CONF_OK;
+    }
+
+    if (cf->cmd_type != NGX_HTTP_MAIN_CONF) {
+        return "with zone= is allowed only in the http block; "
+               "\"smartlyq_cache off\" turns it off in a server or location";
+    }
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_smartlyq_module);
+
+    if (smcf->cache_zone) {
+        return "is duplicate";
+    }
+
+    size = 0;
+    name.len = 0;
+    ttl = 30000;
+    negative_ttl = 5000;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
+            name.data = value[i].data + 5;
+            p = (u_char *) ngx_strchr(name.data, ':');
+
+            if (p == NULL) {
+                goto invalid;
+            }
+
+            name.len = p - name.data;
+            s.data = p + 1;
+            s.len = value[i].data + value[i].len - s.data;
+            size = ngx_parse_size(&s);
+
+            if (name.len == 0 || size == NGX_ERROR) {
+                goto invalid;
+            }
+
+            if (size < (ssize_t) (16 * ngx_pagesize)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "zone \"%V\" is too small", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "ttl=", 4) == 0) {
+            s.data = value[i].data + 4;
+            s.len = value[i].len - 4;
+            ttl = ngx_parse_time(&s, 0);
+
+            if (ttl == (ngx_msec_t) NGX_ERROR || ttl == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "negative_ttl=", 13) == 0) {
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+            negative_ttl = ngx_parse_time(&s, 0);
+
+            if (negative_ttl == (ngx_msec_t) NGX_ERROR) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (name.len == 0) {
+        return "needs zone=name:size";
+    }
+
+    cache = ngx_pcalloc(cf->pool, sizeof(ngx_smartlyq_cache_t));
+    if (cache == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->cache_zone = ngx_shared_memory_add(cf, &name, size,
+                                             &ngx_http_smartlyq_module);
+    if (smcf->cache_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (smcf->cache_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already used", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->cache_zone->init = ngx_smartlyq_cache_init_zone;
+    smcf->cache_zone->data = cache;
+    smcf->cache = cache;
+    smcf->cache_ttl = ttl;
+    smcf->cache_negative_ttl = negative_ttl;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* smartlyq_fail_mode closed | stale=<time>; */
+char *
+ngx_smartlyq_fail_mode_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_smartlyq_loc_conf_t  *slcf = conf;
+
+    ngx_str_t   *value, s;
+    ngx_msec_t   stale;
+
+    if (slcf->stale != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "closed") == 0) {
+        slcf->stale = 0;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(value[1].data, "stale=", 6) != 0) {
+        return "must be \"closed\" or \"stale=<time>\"";
+    }
+
+    s.data = value[1].data + 6;
+    s.len = value[1].len - 6;
+    stale = ngx_parse_time(&s, 0);
+
+    if (stale == (ngx_msec_t) NGX_ERROR || stale == 0) {
+        return "has an invalid stale= time";
+    }
+
+    slcf->stale = stale;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_smartlyq_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_smartlyq_cache_t  *ocache = data;
+
+    size_t                 len;
+    ngx_smartlyq_cache_t  *cache;
+
+    cache = shm_zone->data;
+
+    if (ocache) {
+        /* a reload: the entries and counters carry over */
+        cache->sh = ocache->sh;
+        cache->shpool = ocache->shpool;
+        return NGX_OK;
+    }
+
+    cache->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        cache->sh = cache->shpool->data;
+        return NGX_OK;
+    }
+
+    cache->sh = ngx_slab_calloc(cache->shpool,
+                                sizeof(ngx_smartlyq_cache_sh_t));
+    if (cache->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    cache->shpool->data = cache->sh;
+
+    ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
+                    ngx_smartlyq_cache_insert_value);
+    ngx_queue_init(&cache->sh->queue);
+
+    len = sizeof(" in smartlyq_cache zone \"\"") + shm_zone->shm.name.len;
+
+    cache->shpool->log_ctx = ngx_slab_alloc(cache->shpool, len);
+    if (cache->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(cache->shpool->log_ctx, " in smartlyq_cache zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* entries are evicted when the zone is full: no "no memory" alerts */
+    cache->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_smartlyq_cache_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t         **p;
+    ngx_smartlyq_cache_node_t  *cn, *cnt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            cn = ngx_smartlyq_node(node);
+            cnt = ngx_smartlyq_node(temp);
+
+            p = (ngx_smartlyq_cmp(cn->digest, cn->ws, cnt) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+/* lookups; the caller holds the zone's lock */
+
+static ngx_smartlyq_cache_node_t *
+ngx_smartlyq_cache_find(ngx_smartlyq_cache_t *cache, const u_char *bin,
+    uint64_t ws)
+{
+    ngx_int_t                   rc;
+    ngx_rbtree_key_t            hash;
+    ngx_rbtree_node_t          *node, *sentinel;
+    ngx_smartlyq_cache_node_t  *cn;
+
+    hash = ngx_smartlyq_hash(bin, ws);
+    node = cache->sh->rbtree.root;
+    sentinel = cache->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        cn = ngx_smartlyq_node(node);
+        rc = ngx_smartlyq_cmp(bin, ws, cn);
+
+        if (rc == 0) {
+            return cn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_smartlyq_cache_delete(ngx_smartlyq_cache_t *cache,
+    ngx_smartlyq_cache_node_t *cn)
+{
+    ngx_rbtree_node_t  *node;
+
+    node = (ngx_rbtree_node_t *)
+               ((u_char *) cn - offsetof(ngx_rbtree_node_t, color));
+
+    ngx_queue_remove(&cn->queue);
+    ngx_rbtree_delete(&cache->sh->rbtree, node);
+    ngx_slab_free_locked(cache->shpool, node);
+    cache->sh->entries--;
+}
+
+
+/* still true, as far as pushed changes and the key's own times go */
+static ngx_uint_t
+ngx_smartlyq_cache_current(ngx_smartlyq_cache_t *cache,
+    ngx_smartlyq_cache_node_t *cn)
+{
+    ngx_smartlyq_cache_sh_t  *sh = cache->sh;
+
+    if (cn->epoch != (uint32_t) sh->epoch
+        || cn->key_gen
+           != (uint32_t) sh->key_gen[ngx_smartlyq_key_slot(cn->digest)])
+    {
+        return 0;
+    }
+
+    if (cn->ws
+        && cn->ws_gen != (uint32_t) sh->ws_gen[ngx_smartlyq_ws_slot(cn->ws)])
+    {
+        return 0;
+    }
+
+    return cn->until == 0 || ngx_time() < cn->until;
+}
+
+
+/*
+ * A couple of entries from the LRU tail that are past their TTL (and
+ * past the longest stale= any location may still want them for) or no
+ * longer current; with force, the oldest entries whatever their state.
+ */
+static void
+ngx_smartlyq_cache_expire(ngx_smartlyq_cache_t *cache, ngx_msec_t keep,
+    ngx_uint_t force)
+{
+    ngx_uint_t                  n;
+    ngx_queue_t                *q;
+    ngx_msec_int_t              age;
+    ngx_smartlyq_cache_node_t  *cn;
+
+    for (n = 0; n < (force ? NGX_SMARTLYQ_EVICT_MAX
+                           : NGX_SMARTLYQ_EXPIRE_MAX); n++)
+    {
+        if (ngx_queue_empty(&cache->sh->queue)) {
+            return;
+        }
+
+        q = ngx_queue_last(&cache->sh->queue);
+        cn = ngx_queue_data(q, ngx_smartlyq_cache_node_t, queue);
+
+        if (force) {
+            ngx_smartlyq_count(cache, NGX_SMARTLYQ_C_EVICTIONS);
+            ngx_smartlyq_cache_delete(cache, cn);
+            continue;
+        }
+
+        age = (ngx_msec_int_t) (ngx_current_msec - cn->expires);
+
+        if (age < (ngx_msec_int_t) keep
+            && ngx_smartlyq_cache_current(cache, cn))
+        {
+            return;
+        }
+
+        ngx_smartlyq_count(cache, NGX_SMARTLYQ_C_EXPIRED);
+        ngx_smartlyq_cache_delete(cache, cn);
+    }
+}
+
+
+/* request side */
+
+static ngx_smartlyq_cache_t *
+ngx_smartlyq_cache_for(ngx_http_request_t *r)
+{
+    ngx_smartlyq_loc_conf_t   *slcf;
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smartlyq_module);
+
+    if (smcf->cache == NULL || smcf->cache->sh == NULL || !slcf->cache) {
+        return NULL;
+    }
+
+    return smcf->cache;
+}
+
+
+/* a cache entry's answer, as sq_authz_parse() would have given it */
+static void
+ngx_smartlyq_cache_answer(ngx_smartlyq_cache_node_t *cn, sq_authz_t *a)
+{
+    u_char  *p;
+
+    a->code = cn->code;
+    a->mode = cn->mode;
+    a->type = cn->type;
+    a->rotated_at = cn->rotated_at;
+    a->sunset_at = cn->sunset_at;
+    a->expires_at = 0;
+
+    p = cn->data;
+
+    a->user_id_len = cn->user_id_len;
+    ngx_memcpy(a->user_id, p, a->user_id_len);
+    a->user_id[a->user_id_len] = '\0';
+    p += a->user_id_len;
+
+    a->key_id_len = cn->key_id_len;
+    ngx_memcpy(a->key_id, p, a->key_id_len);
+    a->key_id[a->key_id_len] = '\0';
+    p += a->key_id_len;
+
+    a->scopes_len = cn->scopes_len;
+    ngx_memcpy(a->scopes, p, a->scopes_len);
+    a->scopes[a->scopes_len] = '\0';
+    p += a->scopes_len;
+
+    a->workspaces_len = cn->workspaces_len;
+    ngx_memcpy(a->workspaces, p, a->workspaces_len);
+    a->workspaces[a->workspaces_len] = '\0';
+}
+
+
+/*
+ * The request's answer from the cache: NGX_OK with ctx decided, or
+ * NGX_DECLINED (ctx then holds the generations to store the answer
+ * Redis gives under).  With stale, only a grant that is past its TTL by
+ * less than the location's stale= and still current otherwise.
+ */
+ngx_int_t
+ngx_smartlyq_cache_get(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    ngx_uint_t stale)
+{
+    u_char                      bin[SQ_DIGEST_BYTES];
+    sq_authz_t                  a;
+    ngx_uint_t                  ok;
+    ngx_msec_int_t              age;
+    ngx_smartlyq_cache_t       *cache;
+    ngx_smartlyq_cache_sh_t    *sh;
+    ngx_smartlyq_loc_conf_t    *slcf;
+    ngx_smartlyq_main_conf_t   *smcf;
+    ngx_smartlyq_cache_node_t  *cn;
+
+    cache = ngx_smartlyq_cache_for(r);
+    if (cache == NULL) {
+        return NGX_DECLINED;
+    }
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smartlyq_module);
+    sh = cache->sh;
+
+    ngx_smartlyq_unhex(ctx->digest, bin);
+
+    if (!stale) {
+        /* read before the lookup is sent: see the top of this file */
+        ctx->snap_epoch = (uint32_t) sh->epoch;
+        ctx->snap_key_gen = (uint32_t) sh->key_gen[ngx_smartlyq_key_slot(bin)];
+        ctx->snap_ws_gen = ctx->workspace_num
+            ? (uint32_t) sh->ws_gen[ngx_smartlyq_ws_slot(ctx->workspace_num)]
+            : 0;
+        ctx->snapped = 1;
+
+        if (!ngx_smartlyq_notify_trusted(smcf)) {
+            ctx->cache_status = NGX_SMARTLYQ_CACHE_BYPASS;
+            ngx_smartlyq_count(cache, NGX_SMARTLYQ_C_BYPASS);
+            return NGX_DECLINED;
+        }
+    }
+
+    ok = 0;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    cn = ngx_smartlyq_cache_find(cache, bin, ctx->workspace_num);
+
+    if (cn && ngx_smartlyq_cache_current(cache, cn)) {
+        age = (ngx_msec_int_t) (ngx_current_msec - cn->expires);
+
+        if (age < 0) {
+            ok = 1;
+
+        } else if (stale && cn->code == SQ_AUTHZ_OK
+                   && age < (ngx_msec_int_t) slcf->stale)
+        {
+            ok = 1;
+        }
+    }
+
+    if (ok) {
+        ngx_queue_remove(&cn->queue);
+        ngx_queue_insert_head(&sh->queue, &cn->queue);
+        ngx_smartlyq_cache_answer(cn, &a);
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    if (!ok) {
+        if (!stale) {
+            ctx->cache_status = NGX_SMARTLYQ_CACHE_MISS;
+            ngx_smartlyq_count(cache, NGX_SMARTLYQ_C_MISSES);
+        }
+
+        return NGX_DECLINED;
+    }
+
+    ctx->cache_status = stale ? NGX_SMARTLYQ_CACHE_STALE
+                              : NGX_SMARTLYQ_CACHE_HIT;
+    ngx_smartlyq_count(cache, stale ? NGX_SMARTLYQ_C_STALE
+                                    : NGX_SMARTLYQ_C_HITS);
+
+    if (ngx_smartlyq_lookup_apply(r, ctx, &a) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* Redis's answer for the request, stored under the generations read */
+void
+ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    const sq_authz_t *a)
+{
+    u_char                     *p, bin[SQ_DIGEST_BYTES];
+    size_t                      size;
+    int64_t                     until;
+    ngx_msec_t                  ttl;
+    ngx_uint_t                  tries;
+    ngx_rbtree_node_t          *node;
+    ngx_smartlyq_cache_t       *cache;
+    ngx_smartlyq_main_conf_t   *smcf;
+    ngx_smartlyq_cache_node_t  *cn;
+
+    cache = ngx_smartlyq_cache_for(r);
+
+    if (cache == NULL || !ctx->snapped
+        || a->code < SQ_AUTHZ_OK || a->code > SQ_AUTHZ_FORBIDDEN)
+    {
+        return;
+    }
+
+    until = sq_authz_until(a);
+
+    if (until < 0 || (until > 0 && until <= ngx_time())) {
+        return;     /* an old function library, or already over */
+    }
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
+    ttl = (a->code == SQ_AUTHZ_OK) ? smcf->cache_ttl
+                                   : smcf->cache_negative_ttl;
+
+    if (ttl == 0) {
+        return;
+    }
+
+    ngx_smartlyq_unhex(ctx->digest, bin);
+
+    size = offsetof(ngx_rbtree_node_t, color)
+           + offsetof(ngx_smartlyq_cache_node_t, data)
+           + a->user_id_len + a->key_id_len + a->scopes_len
+           + a->workspaces_len;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    cn = ngx_smartlyq_cache_find(cache, bin, ctx->workspace_num);
+    if (cn) {
+        ngx_smartlyq_cache_delete(cache, cn);   /* replaced below */
+    }
+
+    ngx_smartlyq_cache_expire(cache, smcf->cache_keep, 0);
+
+    node = NULL;
+
+    for (tries = 0; tries < 4; tries++) {
+        node = ngx_slab_alloc_locked(cache->shpool, size);
+        if (node) {
+            break;
+        }
+
+        ngx_smartlyq_cache_expire(cache, 0, 1);
+    }
+
+    if (node == NULL) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "smartlyq: cache zone full, answer not stored");
+        return;
+    }
+
+    cn = ngx_smartlyq_node(node);
+
+    node->key = ngx_smartlyq_hash(bin, ctx->workspace_num);
+    cn->code = (u_char) a->code;
+    cn->mode = (u_char) a->mode;
+    cn->type = (u_char) a->type;
+    cn->ws = ctx->workspace_num;
+    cn->expires = ngx_current_msec + ttl;
+    cn->until = until;
+    cn->rotated_at = a->rotated_at;
+    cn->sunset_at = a->sunset_at;
+    cn->epoch = ctx->snap_epoch;
+    cn->key_gen = ctx->snap_key_gen;
+    cn->ws_gen = ctx->snap_ws_gen;
+    ngx_memcpy(cn->digest, bin, SQ_DIGEST_BYTES);
+
+    cn->user_id_len = (u_char) a->user_id_len;
+    cn->key_id_len = (u_char) a->key_id_len;
+    cn->scopes_len = (uint16_t) a->scopes_len;
+    cn->workspaces_len = (uint16_t) a->workspaces_len;
+
+    p = ngx_cpymem(cn->data, a->user_id, a->user_id_len);
+    p = ngx_cpymem(p, a->key_id, a->key_id_len);
+    p = ngx_cpymem(p, a->scopes, a->scopes_len);
+    ngx_memcpy(p, a->workspaces, a->workspaces_len);
+
+    ngx_rbtree_insert(&cache->sh->rbtree, node);
+    ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
+    cache->sh->entries++;
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    ngx_smartlyq_count(cache, NGX_SMARTLYQ_C_INSERTS);
+}
+
+
+/* invalidation, from ngx_smartlyq_notify.c */
+
+/* sq:key:<64 hex digits> changed */
+void
+ngx_smartlyq_cache_bump_key(ngx_smartlyq_main_conf_t *smcf, const u_char *hex,
+    size_t len)
+{
+    u_char      bin[2];
+    ngx_uint_t  i;
+
+    if (smcf->cache == NULL || smcf->cache->sh == NULL
+        || len != SQ_DIGEST_HEX_LEN)
+    {
+        return;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((hex[i] >= '0' && hex[i] <= '9')
+              || (hex[i] >= 'a' && hex[i] <= 'f')))
+        {
+            return;     /* not a record the edge reads */
+        }
+    }
+
+    bin[0] = (u_char) ngx_hextoi((u_char *) hex, 2);
+    bin[1] = (u_char) ngx_hextoi((u_char *) hex + 2, 2);
+
+    (void) ngx_atomic_fetch_add(
+               &smcf->cache->sh->key_gen[ngx_smartlyq_key_slot(bin)], 1);
+    ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_INVALIDATIONS);
+}
+
+
+/* sq:ws:<id>:members changed */
+void
+ngx_smartlyq_cache_bump_ws(ngx_smartlyq_main_conf_t *smcf, uint64_t ws)
+{
+    if (smcf->cache == NULL || smcf->cache->sh == NULL) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(
+               &smcf->cache->sh->ws_gen[ngx_smartlyq_ws_slot(ws)], 1);
+    ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_INVALIDATIONS);
+}
+
+
+/* everything: changes may have been missed */
+void
+ngx_smartlyq_cache_bump_all(ngx_smartlyq_main_conf_t *smcf)
+{
+    if (smcf->cache == NULL || smcf->cache->sh == NULL) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&smcf->cache->sh->epoch, 1);
+    ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_FLUSHES);
+}
+
+
+/* Prometheus text for ngx_smartlyq_metrics.c */
+u_char *
+ngx_smartlyq_cache_metrics_text(ngx_smartlyq_main_conf_t *smcf, u_char *p,
+    u_char *last)
+{
+    size_t                    used;
+    ngx_uint_t                i, entries, pages;
+    ngx_smartlyq_cache_t     *cache;
+    ngx_smartlyq_cache_sh_t  *sh;
+
+    cache = smcf->cache;
+
+    if (cache == NULL || cache->sh == NULL) {
+        return p;
+    }
+
+    sh = cache->sh;
+
+    for (i = 0; i < NGX_SMARTLYQ_CACHE_COUNTERS; i++) {
+        p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s counter\n%s %uA\n",
+                         ngx_smartlyq_cache_names[i],
+                         ngx_smartlyq_cache_help[i],
+                         ngx_smartlyq_cache_names[i],
+                         ngx_smartlyq_cache_names[i], sh->counters[i]);
+    }
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+    entries = sh->entries;
+    pages = (cache->shpool->end - cache->shpool->start) / ngx_pagesize;
+    used = (pages - cache->shpool->pfree) * ngx_pagesize;
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    p = ngx_slprintf(p, last,
+            "# HELP smartlyq_cache_entries Answers in the cache.\n"
+            "# TYPE smartlyq_cache_entries gauge\n"
+            "smartlyq_cache_entries %ui\n"
+            "# HELP smartlyq_cache_bytes_used Bytes of the cache zone in "
+            "use (whole slab pages).\n"
+            "# TYPE smartlyq_cache_bytes_used gauge\n"
+            "smartlyq_cache_bytes_used %uz\n"
+            "# HELP smartlyq_cache_bytes Size of the cache zone.\n"
+            "# TYPE smartlyq_cache_bytes gauge\n"
+            "smartlyq_cache_bytes %uz\n",
+            entries, used, pages * ngx_pagesize);
+
+    return p;
+}

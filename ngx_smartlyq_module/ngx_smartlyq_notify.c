@@ -1,0 +1,430 @@
+/*
+ * ngx_smartlyq_notify: push invalidation of the decision cache.
+ *
+ * Each worker keeps a third Redis link, subscribed to the keyspace
+ * notifications of the records sq_authz reads:
+ *   __keyspace@0__:sq:key:*            a key record changed or went
+ *   __keyspace@0__:sq:ws:*:members     a workspace's members changed
+ * and bumps the matching generation in the cache zone for each message
+ * (ngx_smartlyq_cache.c).  Redis sends them only when its
+ * notify-keyspace-events has K plus the g, h, s, x, e classes (see
+ * redis/redis.conf); that is checked with CONFIG GET before subscribing.
+ *
+ * This worker reads the cache only while it is subscribed and has heard
+ * from Redis within NGX_SMARTLYQ_TRUST_MS: a heartbeat (a PSUBSCRIBE of a
+ * pattern nothing publishes to, whose confirmation is the "pong") goes
+ * out every NGX_SMARTLYQ_BEAT_MS, and a link silent for
+ * NGX_SMARTLYQ_DEAD_MS is dropped.  Every new subscription bumps the
+ * zone's epoch: whatever changed while nobody listened is forgotten.
+ */
+
+#include "ngx_smartlyq_module.h"
+
+
+#define NGX_SMARTLYQ_BEAT_MS     200
+#define NGX_SMARTLYQ_TRUST_MS    1000
+#define NGX_SMARTLYQ_DEAD_MS     2000
+#define NGX_SMARTLYQ_RECHECK_MS  5000       /* a misconfigured Redis */
+
+#define NGX_SMARTLYQ_KEY_PREFIX  "__keyspace@0__:sq:key:"
+#define NGX_SMARTLYQ_WS_PREFIX   "__keyspace@0__:sq:ws:"
+#define NGX_SMARTLYQ_WS_SUFFIX   ":members"
+#define NGX_SMARTLYQ_BEAT        "__smartlyq_edge_heartbeat__"
+
+
+typedef enum {
+    NGX_SMARTLYQ_SUB_DOWN = 0,
+    NGX_SMARTLYQ_SUB_CHECKING,          /* CONFIG GET sent */
+    NGX_SMARTLYQ_SUB_MISCONFIGURED,     /* no keyspace events: bypass */
+    NGX_SMARTLYQ_SUB_SUBSCRIBING,       /* PSUBSCRIBE sent */
+    NGX_SMARTLYQ_SUB_SUBSCRIBED
+} ngx_smartlyq_sub_state_e;
+
+
+struct ngx_smartlyq_notify_s {
+    ngx_smartlyq_main_conf_t  *smcf;
+    ngx_smartlyq_link_t       *link;
+    ngx_log_t                 *log;
+    ngx_event_t                beat;        /* cancelable */
+    ngx_smartlyq_sub_state_e   state;
+    ngx_uint_t                 confirmed;   /* patterns confirmed */
+    ngx_msec_t                 checked;     /* last CONFIG GET */
+    ngx_uint_t                 warned;
+};
+
+
+static const char  *ngx_smartlyq_patterns[] = {
+    NGX_SMARTLYQ_KEY_PREFIX "*",
+    NGX_SMARTLYQ_WS_PREFIX "*" NGX_SMARTLYQ_WS_SUFFIX,
+    NGX_SMARTLYQ_BEAT
+};
+
+#define NGX_SMARTLYQ_PATTERNS                                                 \
+    (sizeof(ngx_smartlyq_patterns) / sizeof(ngx_smartlyq_patterns[0]))
+
+
+static void ngx_smartlyq_notify_check(ngx_smartlyq_notify_t *nt);
+
+
+static ngx_uint_t
+ngx_smartlyq_reply_is(redisReply *e, const char *s)
+{
+    size_t  n = ngx_strlen(s);
+
+    return e->type == REDIS_REPLY_STRING && (size_t) e->len == n
+           && ngx_strncasecmp((u_char *) e->str, (u_char *) s, n) == 0;
+}
+
+
+/* K and every class whose events can narrow access */
+static ngx_uint_t
+ngx_smartlyq_events_enough(redisReply *e)
+{
+    const char  *need;
+
+    if (e->type != REDIS_REPLY_STRING
+        || ngx_strlchr((u_char *) e->str, (u_char *) e->str + e->len, 'K')
+           == NULL)
+    {
+        return 0;
+    }
+
+    if (ngx_strlchr((u_char *) e->str, (u_char *) e->str + e->len, 'A')) {
+        return 1;
+    }
+
+    for (need = "ghsxe"; *need; need++) {
+        if (ngx_strlchr((u_char *) e->str, (u_char *) e->str + e->len, *need)
+            == NULL)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* one pmessage: [pmessage, pattern, channel, event] */
+static void
+ngx_smartlyq_notify_message(ngx_smartlyq_notify_t *nt, redisReply *channel)
+{
+    u_char     *p, *last;
+    size_t      len;
+    ngx_int_t   ws;
+
+    if (channel->type != REDIS_REPLY_STRING) {
+        return;
+    }
+
+    p = (u_char *) channel->str;
+    last = p + channel->len;
+    len = sizeof(NGX_SMARTLYQ_KEY_PREFIX) - 1;
+
+    if ((size_t) (last - p) > len
+        && ngx_strncmp(p, NGX_SMARTLYQ_KEY_PREFIX, len) == 0)
+    {
+        ngx_smartlyq_cache_bump_key(nt->smcf, p + len, last - p - len);
+        return;
+    }
+
+    len = sizeof(NGX_SMARTLYQ_WS_PREFIX) - 1;
+
+    if ((size_t) (last - p) <= len + sizeof(NGX_SMARTLYQ_WS_SUFFIX) - 1
+        || ngx_strncmp(p, NGX_SMARTLYQ_WS_PREFIX, len) != 0)
+    {
+        return;
+    }
+
+    p += len;
+    last -= sizeof(NGX_SMARTLYQ_WS_SUFFIX) - 1;
+
+    if (ngx_strncmp(last, NGX_SMARTLYQ_WS_SUFFIX,
+                    sizeof(NGX_SMARTLYQ_WS_SUFFIX) - 1)
+        != 0)
+    {
+        return;
+    }
+
+    ws = ngx_atoi(p, last - p);
+
+    if (ws > 0) {
+        ngx_smartlyq_cache_bump_ws(nt->smcf, (uint64_t) ws);
+    }
+}
+
+
+/*
+ * Every reply on the subscribed link: subscription confirmations
+ * (including the heartbeat's) and messages.
+ */
+static void
+ngx_smartlyq_notify_cb(redisAsyncContext *ac, void *data, void *privdata)
+{
+    redisReply             *reply = data;
+    ngx_smartlyq_notify_t  *nt = privdata;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 3)
+    {
+        return;     /* the link is going: the down hook says so */
+    }
+
+    if (ngx_smartlyq_reply_is(reply->element[0], "pmessage")
+        && reply->elements == 4)
+    {
+        ngx_smartlyq_notify_message(nt, reply->element[2]);
+        return;
+    }
+
+    if (!ngx_smartlyq_reply_is(reply->element[0], "psubscribe")
+        || nt->state != NGX_SMARTLYQ_SUB_SUBSCRIBING)
+    {
+        return;
+    }
+
+    if (++nt->confirmed < NGX_SMARTLYQ_PATTERNS) {
+        return;
+    }
+
+    /* listening now: what changed before cannot be trusted */
+    nt->state = NGX_SMARTLYQ_SUB_SUBSCRIBED;
+    ngx_smartlyq_cache_bump_all(nt->smcf);
+
+    ngx_log_error(NGX_LOG_INFO, nt->log, 0,
+                  "smartlyq: cache invalidation subscribed");
+}
+
+
+static void
+ngx_smartlyq_notify_subscribe(ngx_smartlyq_notify_t *nt)
+{
+    size_t       lens[NGX_SMARTLYQ_PATTERNS + 1];
+    ngx_uint_t   i;
+    const char  *argv[NGX_SMARTLYQ_PATTERNS + 1];
+
+    argv[0] = "PSUBSCRIBE";
+    lens[0] = sizeof("PSUBSCRIBE") - 1;
+
+    for (i = 0; i < NGX_SMARTLYQ_PATTERNS; i++) {
+        argv[i + 1] = ngx_smartlyq_patterns[i];
+        lens[i + 1] = ngx_strlen(ngx_smartlyq_patterns[i]);
+    }
+
+    nt->confirmed = 0;
+    nt->state = NGX_SMARTLYQ_SUB_SUBSCRIBING;
+
+    if (ngx_smartlyq_link_command(nt->link, ngx_smartlyq_notify_cb, nt,
+                                  NGX_SMARTLYQ_PATTERNS + 1, argv, lens)
+        != NGX_OK)
+    {
+        nt->state = NGX_SMARTLYQ_SUB_DOWN;
+    }
+}
+
+
+/* CONFIG GET notify-keyspace-events: [name, value] */
+static void
+ngx_smartlyq_notify_config_cb(redisAsyncContext *ac, void *data,
+    void *privdata)
+{
+    redisReply             *reply = data;
+    ngx_smartlyq_notify_t  *nt = privdata;
+
+    if (reply == NULL || nt->state != NGX_SMARTLYQ_SUB_CHECKING) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+        && ngx_smartlyq_events_enough(reply->element[1]))
+    {
+        if (nt->warned) {
+            ngx_log_error(NGX_LOG_NOTICE, nt->log, 0,
+                          "smartlyq: redis now publishes keyspace events");
+            nt->warned = 0;
+        }
+
+        ngx_smartlyq_notify_subscribe(nt);
+        return;
+    }
+
+    nt->state = NGX_SMARTLYQ_SUB_MISCONFIGURED;
+
+    if (!nt->warned) {
+        ngx_log_error(NGX_LOG_ERR, nt->log, 0,
+                      "smartlyq: redis does not publish the keyspace events "
+                      "the cache needs (notify-keyspace-events must include "
+                      "K and g, h, s, x, e, or KA; see redis/redis.conf): "
+                      "the cache is bypassed");
+        nt->warned = 1;
+    }
+}
+
+
+static void
+ngx_smartlyq_notify_check(ngx_smartlyq_notify_t *nt)
+{
+    size_t       lens[3];
+    const char  *argv[3];
+
+    argv[0] = "CONFIG";
+    lens[0] = sizeof("CONFIG") - 1;
+    argv[1] = "GET";
+    lens[1] = sizeof("GET") - 1;
+    argv[2] = "notify-keyspace-events";
+    lens[2] = sizeof("notify-keyspace-events") - 1;
+
+    nt->state = NGX_SMARTLYQ_SUB_CHECKING;
+    nt->checked = ngx_current_msec;
+
+    if (ngx_smartlyq_link_command(nt->link, ngx_smartlyq_notify_config_cb,
+                                  nt, 3, argv, lens)
+        != NGX_OK)
+    {
+        nt->state = NGX_SMARTLYQ_SUB_DOWN;
+    }
+}
+
+
+/* link hooks */
+
+static void
+ngx_smartlyq_notify_up(void *data)
+{
+    ngx_smartlyq_notify_t  *nt = data;
+
+    ngx_smartlyq_notify_check(nt);
+}
+
+
+static void
+ngx_smartlyq_notify_down(void *data)
+{
+    ngx_smartlyq_notify_t  *nt = data;
+
+    if (nt->state == NGX_SMARTLYQ_SUB_SUBSCRIBED) {
+        ngx_log_error(NGX_LOG_WARN, nt->log, 0,
+                      "smartlyq: cache invalidation link lost, the cache "
+                      "is bypassed until it is back");
+    }
+
+    nt->state = NGX_SMARTLYQ_SUB_DOWN;
+}
+
+
+static void
+ngx_smartlyq_notify_beat(ngx_event_t *ev)
+{
+    size_t                  lens[2];
+    const char             *argv[2];
+    ngx_smartlyq_notify_t  *nt = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    ngx_add_timer(&nt->beat, NGX_SMARTLYQ_BEAT_MS);
+
+    switch (nt->state) {
+
+    case NGX_SMARTLYQ_SUB_SUBSCRIBED:
+    case NGX_SMARTLYQ_SUB_SUBSCRIBING:
+        if (ngx_current_msec - ngx_smartlyq_link_heard(nt->link)
+            >= NGX_SMARTLYQ_DEAD_MS)
+        {
+            ngx_smartlyq_link_drop(nt->link, "invalidation link silent");
+            return;
+        }
+
+        argv[0] = "PSUBSCRIBE";
+        lens[0] = sizeof("PSUBSCRIBE") - 1;
+        argv[1] = NGX_SMARTLYQ_BEAT;
+        lens[1] = sizeof(NGX_SMARTLYQ_BEAT) - 1;
+
+        (void) ngx_smartlyq_link_command(nt->link, ngx_smartlyq_notify_cb,
+                                         nt, 2, argv, lens);
+        return;
+
+    case NGX_SMARTLYQ_SUB_MISCONFIGURED:
+        if (ngx_current_msec - nt->checked >= NGX_SMARTLYQ_RECHECK_MS) {
+            ngx_smartlyq_notify_check(nt);
+        }
+
+        return;
+
+    default:
+        return;
+    }
+}
+
+
+/* exported */
+
+ngx_int_t
+ngx_smartlyq_notify_init(ngx_cycle_t *cycle, ngx_smartlyq_main_conf_t *smcf)
+{
+    ngx_smartlyq_notify_t  *nt;
+
+    if (smcf->cache == NULL) {
+        return NGX_OK;
+    }
+
+    nt = ngx_pcalloc(cycle->pool, sizeof(ngx_smartlyq_notify_t));
+    if (nt == NULL) {
+        return NGX_ERROR;
+    }
+
+    nt->smcf = smcf;
+    nt->log = cycle->log;
+
+    nt->beat.handler = ngx_smartlyq_notify_beat;
+    nt->beat.data = nt;
+    nt->beat.log = cycle->log;
+    nt->beat.cancelable = 1;
+
+    nt->link = ngx_smartlyq_link_create(cycle, smcf);
+    if (nt->link == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* connecting completes on the event loop, after this returns */
+    ngx_smartlyq_link_hooks(nt->link, ngx_smartlyq_notify_up,
+                            ngx_smartlyq_notify_down, nt);
+
+    ngx_add_timer(&nt->beat, NGX_SMARTLYQ_BEAT_MS);
+
+    smcf->notify = nt;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_smartlyq_notify_exit(ngx_smartlyq_main_conf_t *smcf)
+{
+    ngx_smartlyq_notify_t  *nt = smcf->notify;
+
+    if (nt == NULL) {
+        return;
+    }
+
+    if (nt->beat.timer_set) {
+        ngx_del_timer(&nt->beat);
+    }
+
+    ngx_smartlyq_link_exit(nt->link);
+    nt->state = NGX_SMARTLYQ_SUB_DOWN;
+    smcf->notify = NULL;
+}
+
+
+/* may this worker answer from the cache now? */
+ngx_uint_t
+ngx_smartlyq_notify_trusted(ngx_smartlyq_main_conf_t *smcf)
+{
+    ngx_smartlyq_notify_t  *nt = smcf->notify;
+
+    return nt != NULL && nt->state == NGX_SMARTLYQ_SUB_SUBSCRIBED
+           && ngx_current_msec - ngx_smartlyq_link_heard(nt->link)
+              < NGX_SMARTLYQ_TRUST_MS;
+}
