@@ -1,9 +1,10 @@
 /*
  * fuzz_resp: RESP replies as the edge reads them from Redis: bytes fed
  * to hiredis's redisReader (the parser under the module's async link),
- * each complete reply then handed to the reply parser the module uses
- * for FCALL_RO sq_authz when that parser is built in (SQ_FUZZ_AUTHZ,
- * see the Makefile).
+ * each complete reply then handed to sq_authz_parse
+ * (ngx_smartlyq_module/sq_authz.c), the module's parser of the
+ * FCALL_RO sq_authz reply, when it is built in (SQ_FUZZ_AUTHZ, set by the
+ * Makefile when sq_authz.c exists).
  *
  * Properties checked besides memory safety:
  *   - feeding the bytes at once or in arbitrary small pieces gives the
@@ -14,7 +15,13 @@
  *   - the reader stays bounded: with sq_resp_bound (what the module
  *     installs on its link) no array holds more than SQ_RESP_ARRAY_MAX
  *     elements, so an array header cannot make hiredis 0.14 calloc a
- *     huge element table before any element arrived.
+ *     huge element table before any element arrived;
+ *   - sq_authz_parse is deterministic, returns a known code, fills the
+ *     record only for a decision (every string NUL-terminated, in its
+ *     charset and bounds, times in range), leaves it zeroed otherwise,
+ *     and agrees with sq_authz_until;
+ *   - a parsed decision written back as RESP and read again by hiredis
+ *     parses to the very same record.
  */
 
 #include <stdint.h>
@@ -101,6 +108,176 @@ reply_digest(const redisReply *r, uint64_t h, int depth)
 
     return h;
 }
+
+
+#ifdef SQ_FUZZ_AUTHZ
+
+static void
+authz_charset_ok(const char *s, size_t len, const char *charset)
+{
+    size_t  i;
+
+    SQ_FUZZ_ASSERT(s[len] == '\0');
+
+    for (i = 0; i < len; i++) {
+        SQ_FUZZ_ASSERT(s[i] != '\0' && strchr(charset, s[i]) != NULL);
+    }
+}
+
+
+/* appends "$<len>\r\n<s>\r\n"; returns the new length */
+static size_t
+resp_bulk(char *out, size_t n, size_t cap, const char *s, size_t len)
+{
+    int  w;
+
+    w = snprintf(out + n, cap - n, "$%zu\r\n", len);
+    SQ_FUZZ_ASSERT(w > 0 && n + (size_t) w + len + 2 < cap);
+    n += (size_t) w;
+    memcpy(out + n, s, len);
+    n += len;
+    memcpy(out + n, "\r\n", 2);
+
+    return n + 2;
+}
+
+
+static size_t
+resp_time(char *out, size_t n, size_t cap, int64_t t)
+{
+    char  buf[32];
+    int   w;
+
+    w = snprintf(buf, sizeof(buf), "%lld", (long long) t);
+    SQ_FUZZ_ASSERT(w > 0 && (size_t) w < sizeof(buf));
+
+    return resp_bulk(out, n, cap, buf, (size_t) w);
+}
+
+
+/* the record as sq_authz would have sent it, parsed again */
+static void
+authz_round_trip(const sq_authz_t *a)
+{
+    char             *out;
+    void             *reply;
+    size_t            n, cap;
+    const char       *name;
+    sq_authz_t        b;
+    redisReader      *r;
+
+    cap = 4 * SQ_AUTHZ_LIST_MAX + 512;
+    out = malloc(cap);
+    r = reader_create();
+
+    if (out == NULL || r == NULL) {
+        free(out);
+        if (r != NULL) {
+            redisReaderFree(r);
+        }
+        return;
+    }
+
+    name = sq_authz_code_name(a->code);
+
+    n = (size_t) snprintf(out, cap, "*%d\r\n", a->expires_at < 0 ? 9 : 10);
+    n = resp_bulk(out, n, cap, name, strlen(name));
+    n = resp_bulk(out, n, cap, a->user_id, a->user_id_len);
+    n = resp_bulk(out, n, cap, a->key_id, a->key_id_len);
+    name = sq_key_mode_name(a->mode);
+    n = resp_bulk(out, n, cap, name, strlen(name));
+    name = sq_key_type_name(a->type);
+    n = resp_bulk(out, n, cap, name, strlen(name));
+    n = resp_bulk(out, n, cap, a->scopes, a->scopes_len);
+    n = resp_bulk(out, n, cap, a->workspaces, a->workspaces_len);
+    n = resp_time(out, n, cap, a->rotated_at);
+    n = resp_time(out, n, cap, a->sunset_at);
+
+    if (a->expires_at >= 0) {
+        n = resp_time(out, n, cap, a->expires_at);
+    }
+
+    reply = NULL;
+    SQ_FUZZ_ASSERT(redisReaderFeed(r, out, n) == REDIS_OK);
+    SQ_FUZZ_ASSERT(redisReaderGetReply(r, &reply) == REDIS_OK
+                   && reply != NULL);
+
+    SQ_FUZZ_ASSERT(sq_authz_parse(reply, &b) == a->code);
+    SQ_FUZZ_ASSERT(memcmp(a, &b, sizeof(b)) == 0);
+
+    freeReplyObject(reply);
+    redisReaderFree(r);
+    free(out);
+}
+
+
+static void
+sq_fuzz_authz(const redisReply *reply)
+{
+    int64_t           until;
+    sq_authz_t        a, b;
+    sq_authz_code_t   code;
+    static const sq_authz_t  zero;
+
+    code = sq_authz_parse(reply, &a);
+    SQ_FUZZ_ASSERT(sq_authz_parse(reply, &b) == code);
+    SQ_FUZZ_ASSERT(memcmp(&a, &b, sizeof(a)) == 0);
+
+    SQ_FUZZ_ASSERT(code == a.code);
+    SQ_FUZZ_ASSERT(code >= SQ_AUTHZ_INVALID && code <= SQ_AUTHZ_FORBIDDEN);
+    SQ_FUZZ_ASSERT(sq_authz_code_name(code) != NULL);
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        SQ_FUZZ_ASSERT(code == SQ_AUTHZ_REDIS_ERROR);
+    }
+
+    if (code == SQ_AUTHZ_INVALID || code == SQ_AUTHZ_REDIS_ERROR
+        || code == SQ_AUTHZ_UNKNOWN)
+    {
+        b = zero;
+        b.code = code;
+        SQ_FUZZ_ASSERT(memcmp(&a, &b, sizeof(a)) == 0);
+        return;
+    }
+
+    /* a decision: the reply had its shape, the record holds its fields */
+    SQ_FUZZ_ASSERT(reply->type == REDIS_REPLY_ARRAY
+                   && (reply->elements == 9 || reply->elements == 10));
+    SQ_FUZZ_ASSERT(strcmp(reply->element[0]->str, sq_authz_code_name(code))
+                   == 0);
+
+    SQ_FUZZ_ASSERT(a.user_id_len >= 1 && a.user_id_len <= SQ_AUTHZ_ID_MAX);
+    SQ_FUZZ_ASSERT(a.key_id_len >= 1 && a.key_id_len <= SQ_AUTHZ_ID_MAX);
+    SQ_FUZZ_ASSERT(a.scopes_len <= SQ_AUTHZ_LIST_MAX);
+    SQ_FUZZ_ASSERT(a.workspaces_len <= SQ_AUTHZ_LIST_MAX);
+    authz_charset_ok(a.user_id, a.user_id_len, "0123456789");
+    authz_charset_ok(a.key_id, a.key_id_len, "0123456789");
+    authz_charset_ok(a.scopes, a.scopes_len,
+                     "abcdefghijklmnopqrstuvwxyz_: ");
+    authz_charset_ok(a.workspaces, a.workspaces_len, "0123456789,");
+
+    SQ_FUZZ_ASSERT(a.mode == SQ_KEY_LIVE || a.mode == SQ_KEY_TEST);
+    SQ_FUZZ_ASSERT(a.type == SQ_KEY_SECRET || a.type == SQ_KEY_PUBLISHABLE);
+    SQ_FUZZ_ASSERT(a.rotated_at >= 0 && a.sunset_at >= 0);
+    SQ_FUZZ_ASSERT(a.expires_at >= -1);
+    SQ_FUZZ_ASSERT((a.expires_at == -1) == (reply->elements == 9));
+
+    until = sq_authz_until(&a);
+
+    if (a.expires_at < 0) {
+        SQ_FUZZ_ASSERT(until == -1);
+
+    } else {
+        SQ_FUZZ_ASSERT(until >= 0);
+        SQ_FUZZ_ASSERT(a.expires_at == 0 || until <= a.expires_at);
+        SQ_FUZZ_ASSERT(a.sunset_at == 0 || until <= a.sunset_at);
+        SQ_FUZZ_ASSERT(until == a.expires_at || until == a.sunset_at);
+    }
+
+    authz_round_trip(&a);
+}
+
+#endif
 
 
 static void
