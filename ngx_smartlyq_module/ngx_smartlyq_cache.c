@@ -14,7 +14,10 @@
  * and a (re)subscription bumps the zone's epoch.  An entry records the
  * three values read *before* its lookup was sent and is good only while
  * all three are unchanged, so an answer computed before a change can
- * never outlive the change's notification.  Several digests share a
+ * never outlive the change's notification.  The epoch is bumped only
+ * when no worker has been listening: a worker that subscribes while
+ * another one is still hearing from Redis (a reload: the old workers
+ * listen until they exit) keeps the entries.  Several digests share a
  * counter: a change costs its neighbours a miss, never a stale grant.
  * Entries end at the key's own expiry or rotation sunset, too, because
  * the passing of time publishes nothing.
@@ -74,6 +77,8 @@ typedef struct {
     ngx_queue_t                queue;          /* LRU, newest at the head */
     ngx_uint_t                 entries;        /* under the lock */
     ngx_atomic_t               epoch;
+    ngx_atomic_t               heard_until;    /* some worker listens */
+    ngx_atomic_t               subscriptions;  /* ever made */
     ngx_atomic_t               key_gen[NGX_SMARTLYQ_GENS];
     ngx_atomic_t               ws_gen[NGX_SMARTLYQ_GENS];
     ngx_atomic_t               counters[NGX_SMARTLYQ_CACHE_COUNTERS];
@@ -880,16 +885,82 @@ ngx_smartlyq_cache_bump_ws(ngx_smartlyq_main_conf_t *smcf, uint64_t ws)
 }
 
 
-/* everything: changes may have been missed */
+/*
+ * A worker that is subscribed has heard from Redis at "heard": someone
+ * listens until heard + window.
+ */
 void
-ngx_smartlyq_cache_bump_all(ngx_smartlyq_main_conf_t *smcf)
+ngx_smartlyq_cache_listening(ngx_smartlyq_main_conf_t *smcf,
+    ngx_msec_t until)
 {
+    ngx_atomic_uint_t         old;
+    ngx_smartlyq_cache_sh_t  *sh;
+
     if (smcf->cache == NULL || smcf->cache->sh == NULL) {
         return;
     }
 
-    (void) ngx_atomic_fetch_add(&smcf->cache->sh->epoch, 1);
-    ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_FLUSHES);
+    sh = smcf->cache->sh;
+
+    for ( ;; ) {
+        old = sh->heard_until;
+
+        if ((ngx_msec_int_t) (until - (ngx_msec_t) old) <= 0
+            || ngx_atomic_cmp_set(&sh->heard_until, old, until))
+        {
+            return;
+        }
+    }
+}
+
+
+/*
+ * This worker has just subscribed.  If no other worker was listening a
+ * moment ago, changes may have gone unheard: every entry is dropped.
+ */
+void
+ngx_smartlyq_cache_subscribed(ngx_smartlyq_main_conf_t *smcf,
+    ngx_msec_t window)
+{
+    ngx_smartlyq_cache_sh_t  *sh;
+
+    if (smcf->cache == NULL || smcf->cache->sh == NULL) {
+        return;
+    }
+
+    sh = smcf->cache->sh;
+
+    if ((ngx_msec_int_t) ((ngx_msec_t) sh->heard_until - ngx_current_msec)
+        <= 0)
+    {
+        (void) ngx_atomic_fetch_add(&sh->epoch, 1);
+        ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_FLUSHES);
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->subscriptions, 1);
+    ngx_smartlyq_cache_listening(smcf, ngx_current_msec + window);
+}
+
+
+/* this worker stops listening and cannot vouch for "until" any more */
+void
+ngx_smartlyq_cache_unlistening(ngx_smartlyq_main_conf_t *smcf)
+{
+    if (smcf->cache && smcf->cache->sh) {
+        smcf->cache->sh->heard_until = ngx_current_msec;
+    }
+}
+
+
+/* how many subscriptions workers have made: a handover's signal */
+ngx_uint_t
+ngx_smartlyq_cache_subscriptions(ngx_smartlyq_main_conf_t *smcf)
+{
+    if (smcf->cache == NULL || smcf->cache->sh == NULL) {
+        return 0;
+    }
+
+    return smcf->cache->sh->subscriptions;
 }
 
 
