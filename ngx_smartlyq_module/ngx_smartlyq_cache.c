@@ -26,7 +26,7 @@
 #include "ngx_smartlyq_module.h"
 
 
-#define NGX_SMARTLYQ_GENS         4096       /* a power of two */
+#define NGX_SMARTLYQ_GENS         1024       /* a power of two */
 #define NGX_SMARTLYQ_EXPIRE_MAX   2          /* expired entries per insert */
 #define NGX_SMARTLYQ_EVICT_MAX    2          /* forced, per try */
 
@@ -251,7 +251,9 @@ ngx_smartlyq_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 goto invalid;
             }
 
-            if (size < (ssize_t) (16 * ngx_pagesize)) {
+            if (size < (ssize_t) (sizeof(ngx_smartlyq_cache_sh_t)
+                                  + 8 * ngx_pagesize))
+            {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "zone \"%V\" is too small", &value[i]);
                 return NGX_CONF_ERROR;
