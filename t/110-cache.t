@@ -37,6 +37,13 @@ my $base = SQTest::nginx_start(<<'CONF', 2);
         location = /metrics {
             smartlyq_metrics;
         }
+        location /sc/ {
+            smartlyq on;
+            proxy_pass http://127.0.0.1:$PORT/scopes-echo;
+        }
+        location /scopes-echo {
+            return 200 "scopes=[$http_x_smartlyq_key_scopes] wsl=[$http_x_smartlyq_key_workspaces]";
+        }
     }
 CONF
 
@@ -108,6 +115,22 @@ is(metric('smartlyq_redis_round_trips_total'), $trips + 1,
 ($s, $x, $body) = get($me1, $T->{alice_key});
 like($body, qr/^user=$T->{alice} key=\d+ ws=$T->{ws1} mode=live /,
      'a hit carries the same identity upstream');
+
+# scopes and the key's workspace list, stored packed, come back exact
+{
+    my ($k, $id, $digest) = new_key('c-pack', '--workspaces',
+                                    "$T->{ws1},$T->{ws2}");
+    my $want = sprintf 'scopes=[%s] wsl=[%s]',
+               redis_cli('HGET', "sq:key:$digest", 'scopes'),
+               redis_cli('HGET', "sq:key:$digest", 'workspaces');
+    my @miss = get("/sc/x?workspace_id=$T->{ws1}", $k);
+    ok(poll("/sc/x?workspace_id=$T->{ws1}", $k, sub { $_[1] eq 'HIT' }),
+       'packed entry: cached');
+    my @hit = get("/sc/x?workspace_id=$T->{ws1}", $k);
+    is($miss[2], $want, 'from Redis: the scopes and workspaces sent on');
+    is($hit[2], $want, 'from the cache: the very same strings');
+    like($want, qr/chatbots:read .* keys:manage\]/, '(every scope)');
+}
 
 # negative answers are cached too, and the exact 403
 my $forbidden = '{"success": false, "error": {"code": "FORBIDDEN", '
