@@ -143,16 +143,21 @@ static void ngx_smartlyq_cache_insert_value(ngx_rbtree_node_t *temp,
 
 
 /* the 32-byte digest from its 64 hex digits (checked by the caller) */
+static ngx_inline u_char
+ngx_smartlyq_nibble(u_char c)
+{
+    return (c <= '9') ? (u_char) (c - '0') : (u_char) ((c | 0x20) - 'a' + 10);
+}
+
+
 static void
 ngx_smartlyq_unhex(const char *hex, u_char *bin)
 {
     ngx_uint_t  i;
-    ngx_int_t   hi, lo;
 
     for (i = 0; i < SQ_DIGEST_BYTES; i++) {
-        hi = ngx_hextoi((u_char *) &hex[2 * i], 1);
-        lo = ngx_hextoi((u_char *) &hex[2 * i + 1], 1);
-        bin[i] = (u_char) ((hi << 4) | lo);
+        bin[i] = (u_char) (ngx_smartlyq_nibble(hex[2 * i]) << 4
+                           | ngx_smartlyq_nibble(hex[2 * i + 1]));
     }
 }
 
