@@ -14,7 +14,10 @@
  * and a (re)subscription bumps the zone's epoch.  An entry records the
  * three values read *before* its lookup was sent and is good only while
  * all three are unchanged, so an answer computed before a change can
- * never outlive the change's notification.  Several digests share a
+ * never outlive the change's notification.  The epoch is bumped only
+ * when no worker has been listening: a worker that subscribes while
+ * another one is still hearing from Redis (a reload: the old workers
+ * listen until they exit) keeps the entries.  Several digests share a
  * counter: a change costs its neighbours a miss, never a stale grant.
  * Entries end at the key's own expiry or rotation sunset, too, because
  * the passing of time publishes nothing.
@@ -23,9 +26,12 @@
 #include "ngx_smartlyq_module.h"
 
 
-#define NGX_SMARTLYQ_GENS         4096       /* a power of two */
+#define NGX_SMARTLYQ_GENS         1024       /* a power of two */
 #define NGX_SMARTLYQ_EXPIRE_MAX   2          /* expired entries per insert */
 #define NGX_SMARTLYQ_EVICT_MAX    2          /* forced, per try */
+#define NGX_SMARTLYQ_TOKENS       128        /* distinct scope names */
+#define NGX_SMARTLYQ_TOKEN_LEN    31
+#define NGX_SMARTLYQ_PACK_MAX     32         /* scopes in a packed entry */
 
 
 typedef enum {
@@ -74,9 +80,21 @@ typedef struct {
     ngx_queue_t                queue;          /* LRU, newest at the head */
     ngx_uint_t                 entries;        /* under the lock */
     ngx_atomic_t               epoch;
+    ngx_atomic_t               heard_until;    /* some worker listens */
+    ngx_atomic_t               subscriptions;  /* ever made */
     ngx_atomic_t               key_gen[NGX_SMARTLYQ_GENS];
     ngx_atomic_t               ws_gen[NGX_SMARTLYQ_GENS];
     ngx_atomic_t               counters[NGX_SMARTLYQ_CACHE_COUNTERS];
+
+    /*
+     * Scope names, each stored once: an entry keeps its scopes as one
+     * byte per name ("packed"), which halves the size of an entry for a
+     * key with every scope.  Under the lock; names are never removed.
+     */
+    ngx_uint_t                 ntokens;
+    u_char                     token_len[NGX_SMARTLYQ_TOKENS];
+    u_char                     token[NGX_SMARTLYQ_TOKENS]
+                                    [NGX_SMARTLYQ_TOKEN_LEN];
 } ngx_smartlyq_cache_sh_t;
 
 
@@ -94,7 +112,8 @@ typedef struct {
     u_char                     type;
     u_char                     user_id_len;
     u_char                     key_id_len;
-    uint16_t                   scopes_len;
+    u_char                     packed;         /* scopes as token ids */
+    uint16_t                   scopes_len;     /* bytes in data */
     uint16_t                   workspaces_len;
     ngx_queue_t                queue;
     uint64_t                   ws;             /* 0: no workspace_id */
@@ -124,16 +143,21 @@ static void ngx_smartlyq_cache_insert_value(ngx_rbtree_node_t *temp,
 
 
 /* the 32-byte digest from its 64 hex digits (checked by the caller) */
+static ngx_inline u_char
+ngx_smartlyq_nibble(u_char c)
+{
+    return (c <= '9') ? (u_char) (c - '0') : (u_char) ((c | 0x20) - 'a' + 10);
+}
+
+
 static void
 ngx_smartlyq_unhex(const char *hex, u_char *bin)
 {
     ngx_uint_t  i;
-    ngx_int_t   hi, lo;
 
     for (i = 0; i < SQ_DIGEST_BYTES; i++) {
-        hi = ngx_hextoi((u_char *) &hex[2 * i], 1);
-        lo = ngx_hextoi((u_char *) &hex[2 * i + 1], 1);
-        bin[i] = (u_char) ((hi << 4) | lo);
+        bin[i] = (u_char) (ngx_smartlyq_nibble(hex[2 * i]) << 4
+                           | ngx_smartlyq_nibble(hex[2 * i + 1]));
     }
 }
 
@@ -246,7 +270,9 @@ ngx_smartlyq_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 goto invalid;
             }
 
-            if (size < (ssize_t) (16 * ngx_pagesize)) {
+            if (size < (ssize_t) (sizeof(ngx_smartlyq_cache_sh_t)
+                                  + 8 * ngx_pagesize))
+            {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "zone \"%V\" is too small", &value[i]);
                 return NGX_CONF_ERROR;
@@ -594,9 +620,94 @@ ngx_smartlyq_cache_for(ngx_http_request_t *r)
 }
 
 
+/*
+ * The scopes "a b c" (single spaces, each a known or new name) as one
+ * byte per name into out; the count, or 0 when they do not pack.
+ */
+static size_t
+ngx_smartlyq_cache_pack(ngx_smartlyq_cache_sh_t *sh, const sq_authz_t *a,
+    u_char *out)
+{
+    size_t       n, len;
+    ngx_uint_t   t;
+    const char  *p, *end, *sp;
+
+    p = a->scopes;
+    end = p + a->scopes_len;
+    n = 0;
+
+    while (p < end) {
+        sp = (const char *) ngx_strlchr((u_char *) p, (u_char *) end,
+                                        ' ');
+        len = (sp ? sp : end) - p;
+
+        if (len == 0 || len > NGX_SMARTLYQ_TOKEN_LEN
+            || n == NGX_SMARTLYQ_PACK_MAX || (sp && sp + 1 == end))
+        {
+            return 0;
+        }
+
+        for (t = 0; t < sh->ntokens; t++) {
+            if (sh->token_len[t] == len
+                && ngx_memcmp(sh->token[t], p, len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (t == sh->ntokens) {
+            if (t == NGX_SMARTLYQ_TOKENS) {
+                return 0;
+            }
+
+            ngx_memcpy(sh->token[t], p, len);
+            sh->token_len[t] = (u_char) len;
+            sh->ntokens++;
+        }
+
+        out[n++] = (u_char) t;
+        p += len + (sp ? 1 : 0);
+    }
+
+    return n;
+}
+
+
+static void
+ngx_smartlyq_cache_unpack(ngx_smartlyq_cache_sh_t *sh,
+    ngx_smartlyq_cache_node_t *cn, u_char *p, sq_authz_t *a)
+{
+    char        *dst;
+    ngx_uint_t   i, t;
+
+    if (!cn->packed) {
+        a->scopes_len = cn->scopes_len;
+        ngx_memcpy(a->scopes, p, a->scopes_len);
+        a->scopes[a->scopes_len] = '\0';
+        return;
+    }
+
+    dst = a->scopes;
+
+    for (i = 0; i < cn->scopes_len; i++) {
+        t = p[i];
+
+        if (i > 0) {
+            *dst++ = ' ';
+        }
+
+        dst = (char *) ngx_cpymem(dst, sh->token[t], sh->token_len[t]);
+    }
+
+    *dst = '\0';
+    a->scopes_len = dst - a->scopes;
+}
+
+
 /* a cache entry's answer, as sq_authz_parse() would have given it */
 static void
-ngx_smartlyq_cache_answer(ngx_smartlyq_cache_node_t *cn, sq_authz_t *a)
+ngx_smartlyq_cache_answer(ngx_smartlyq_cache_sh_t *sh,
+    ngx_smartlyq_cache_node_t *cn, sq_authz_t *a)
 {
     u_char  *p;
 
@@ -619,10 +730,8 @@ ngx_smartlyq_cache_answer(ngx_smartlyq_cache_node_t *cn, sq_authz_t *a)
     a->key_id[a->key_id_len] = '\0';
     p += a->key_id_len;
 
-    a->scopes_len = cn->scopes_len;
-    ngx_memcpy(a->scopes, p, a->scopes_len);
-    a->scopes[a->scopes_len] = '\0';
-    p += a->scopes_len;
+    ngx_smartlyq_cache_unpack(sh, cn, p, a);
+    p += cn->scopes_len;
 
     a->workspaces_len = cn->workspaces_len;
     ngx_memcpy(a->workspaces, p, a->workspaces_len);
@@ -699,7 +808,7 @@ ngx_smartlyq_cache_get(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     if (ok) {
         ngx_queue_remove(&cn->queue);
         ngx_queue_insert_head(&sh->queue, &cn->queue);
-        ngx_smartlyq_cache_answer(cn, &a);
+        ngx_smartlyq_cache_answer(sh, cn, &a);
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -732,7 +841,8 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     const sq_authz_t *a)
 {
     u_char                     *p, bin[SQ_DIGEST_BYTES];
-    size_t                      size;
+    u_char                      packed[NGX_SMARTLYQ_PACK_MAX];
+    size_t                      size, npacked;
     int64_t                     until;
     ngx_msec_t                  ttl;
     ngx_uint_t                  tries;
@@ -765,12 +875,14 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
     ngx_smartlyq_unhex(ctx->digest, bin);
 
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    npacked = ngx_smartlyq_cache_pack(cache->sh, a, packed);
+
     size = offsetof(ngx_rbtree_node_t, color)
            + offsetof(ngx_smartlyq_cache_node_t, data)
-           + a->user_id_len + a->key_id_len + a->scopes_len
-           + a->workspaces_len;
-
-    ngx_shmtx_lock(&cache->shpool->mutex);
+           + a->user_id_len + a->key_id_len
+           + (npacked ? npacked : a->scopes_len) + a->workspaces_len;
 
     cn = ngx_smartlyq_cache_find(cache, bin, ctx->workspace_num);
     if (cn) {
@@ -815,12 +927,14 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
     cn->user_id_len = (u_char) a->user_id_len;
     cn->key_id_len = (u_char) a->key_id_len;
-    cn->scopes_len = (uint16_t) a->scopes_len;
+    cn->packed = (npacked != 0);
+    cn->scopes_len = (uint16_t) (npacked ? npacked : a->scopes_len);
     cn->workspaces_len = (uint16_t) a->workspaces_len;
 
     p = ngx_cpymem(cn->data, a->user_id, a->user_id_len);
     p = ngx_cpymem(p, a->key_id, a->key_id_len);
-    p = ngx_cpymem(p, a->scopes, a->scopes_len);
+    p = npacked ? ngx_cpymem(p, packed, npacked)
+                : ngx_cpymem(p, a->scopes, a->scopes_len);
     ngx_memcpy(p, a->workspaces, a->workspaces_len);
 
     ngx_rbtree_insert(&cache->sh->rbtree, node);
@@ -880,16 +994,82 @@ ngx_smartlyq_cache_bump_ws(ngx_smartlyq_main_conf_t *smcf, uint64_t ws)
 }
 
 
-/* everything: changes may have been missed */
+/*
+ * A worker that is subscribed has heard from Redis at "heard": someone
+ * listens until heard + window.
+ */
 void
-ngx_smartlyq_cache_bump_all(ngx_smartlyq_main_conf_t *smcf)
+ngx_smartlyq_cache_listening(ngx_smartlyq_main_conf_t *smcf,
+    ngx_msec_t until)
 {
+    ngx_atomic_uint_t         old;
+    ngx_smartlyq_cache_sh_t  *sh;
+
     if (smcf->cache == NULL || smcf->cache->sh == NULL) {
         return;
     }
 
-    (void) ngx_atomic_fetch_add(&smcf->cache->sh->epoch, 1);
-    ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_FLUSHES);
+    sh = smcf->cache->sh;
+
+    for ( ;; ) {
+        old = sh->heard_until;
+
+        if ((ngx_msec_int_t) (until - (ngx_msec_t) old) <= 0
+            || ngx_atomic_cmp_set(&sh->heard_until, old, until))
+        {
+            return;
+        }
+    }
+}
+
+
+/*
+ * This worker has just subscribed.  If no other worker was listening a
+ * moment ago, changes may have gone unheard: every entry is dropped.
+ */
+void
+ngx_smartlyq_cache_subscribed(ngx_smartlyq_main_conf_t *smcf,
+    ngx_msec_t window)
+{
+    ngx_smartlyq_cache_sh_t  *sh;
+
+    if (smcf->cache == NULL || smcf->cache->sh == NULL) {
+        return;
+    }
+
+    sh = smcf->cache->sh;
+
+    if ((ngx_msec_int_t) ((ngx_msec_t) sh->heard_until - ngx_current_msec)
+        <= 0)
+    {
+        (void) ngx_atomic_fetch_add(&sh->epoch, 1);
+        ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_FLUSHES);
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->subscriptions, 1);
+    ngx_smartlyq_cache_listening(smcf, ngx_current_msec + window);
+}
+
+
+/* this worker stops listening and cannot vouch for "until" any more */
+void
+ngx_smartlyq_cache_unlistening(ngx_smartlyq_main_conf_t *smcf)
+{
+    if (smcf->cache && smcf->cache->sh) {
+        smcf->cache->sh->heard_until = ngx_current_msec;
+    }
+}
+
+
+/* how many subscriptions workers have made: a handover's signal */
+ngx_uint_t
+ngx_smartlyq_cache_subscriptions(ngx_smartlyq_main_conf_t *smcf)
+{
+    if (smcf->cache == NULL || smcf->cache->sh == NULL) {
+        return 0;
+    }
+
+    return smcf->cache->sh->subscriptions;
 }
 
 

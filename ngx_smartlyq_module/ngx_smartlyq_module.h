@@ -219,7 +219,12 @@ void ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 void ngx_smartlyq_cache_bump_key(ngx_smartlyq_main_conf_t *smcf,
     const u_char *hex, size_t len);
 void ngx_smartlyq_cache_bump_ws(ngx_smartlyq_main_conf_t *smcf, uint64_t ws);
-void ngx_smartlyq_cache_bump_all(ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_cache_listening(ngx_smartlyq_main_conf_t *smcf,
+    ngx_msec_t until);
+void ngx_smartlyq_cache_subscribed(ngx_smartlyq_main_conf_t *smcf,
+    ngx_msec_t window);
+void ngx_smartlyq_cache_unlistening(ngx_smartlyq_main_conf_t *smcf);
+ngx_uint_t ngx_smartlyq_cache_subscriptions(ngx_smartlyq_main_conf_t *smcf);
 u_char *ngx_smartlyq_cache_metrics_text(ngx_smartlyq_main_conf_t *smcf,
     u_char *p, u_char *last);
 

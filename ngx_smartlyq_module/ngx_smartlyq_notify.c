@@ -14,8 +14,14 @@
  * from Redis within NGX_SMARTLYQ_TRUST_MS: a heartbeat (a PSUBSCRIBE of a
  * pattern nothing publishes to, whose confirmation is the "pong") goes
  * out every NGX_SMARTLYQ_BEAT_MS, and a link silent for
- * NGX_SMARTLYQ_DEAD_MS is dropped.  Every new subscription bumps the
+ * NGX_SMARTLYQ_DEAD_MS is dropped.  A subscription made while no other
+ * worker has heard from Redis within NGX_SMARTLYQ_TRUST_MS bumps the
  * zone's epoch: whatever changed while nobody listened is forgotten.
+ *
+ * On a reload the old workers keep listening until a new one has
+ * subscribed (at most NGX_SMARTLYQ_HANDOVER_MS), so that the cache's
+ * entries outlive the reload: the heartbeat timer is not cancelable
+ * while this worker is subscribed, which holds its exit.
  */
 
 #include "ngx_smartlyq_module.h"
@@ -25,6 +31,7 @@
 #define NGX_SMARTLYQ_TRUST_MS    1000
 #define NGX_SMARTLYQ_DEAD_MS     2000
 #define NGX_SMARTLYQ_RECHECK_MS  5000       /* a misconfigured Redis */
+#define NGX_SMARTLYQ_HANDOVER_MS 2000       /* an exiting worker waits */
 
 #define NGX_SMARTLYQ_KEY_PREFIX  "__keyspace@0__:sq:key:"
 #define NGX_SMARTLYQ_WS_PREFIX   "__keyspace@0__:sq:ws:"
@@ -50,6 +57,9 @@ struct ngx_smartlyq_notify_s {
     ngx_uint_t                 confirmed;   /* patterns confirmed */
     ngx_msec_t                 checked;     /* last CONFIG GET */
     ngx_uint_t                 warned;
+    ngx_uint_t                 leaving;     /* exiting, handing over */
+    ngx_msec_t                 left_at;
+    ngx_uint_t                 handover;    /* subscriptions seen then */
 };
 
 
@@ -187,9 +197,9 @@ ngx_smartlyq_notify_cb(redisAsyncContext *ac, void *data, void *privdata)
         return;
     }
 
-    /* listening now: what changed before cannot be trusted */
+    /* listening now; if nobody was, what changed cannot be known */
     nt->state = NGX_SMARTLYQ_SUB_SUBSCRIBED;
-    ngx_smartlyq_cache_bump_all(nt->smcf);
+    ngx_smartlyq_cache_subscribed(nt->smcf, NGX_SMARTLYQ_TRUST_MS);
 
     ngx_log_error(NGX_LOG_INFO, nt->log, 0,
                   "smartlyq: cache invalidation subscribed");
@@ -306,9 +316,44 @@ ngx_smartlyq_notify_down(void *data)
         ngx_log_error(NGX_LOG_WARN, nt->log, 0,
                       "smartlyq: cache invalidation link lost, the cache "
                       "is bypassed until it is back");
+        ngx_smartlyq_cache_unlistening(nt->smcf);
     }
 
     nt->state = NGX_SMARTLYQ_SUB_DOWN;
+}
+
+
+/*
+ * The worker is exiting: keep listening until a newer worker has
+ * subscribed or for NGX_SMARTLYQ_HANDOVER_MS; 0 when done.
+ */
+static ngx_uint_t
+ngx_smartlyq_notify_leave(ngx_smartlyq_notify_t *nt)
+{
+    ngx_uint_t  n;
+
+    if (ngx_terminate || nt->state != NGX_SMARTLYQ_SUB_SUBSCRIBED) {
+        return 0;
+    }
+
+    n = ngx_smartlyq_cache_subscriptions(nt->smcf);
+
+    if (!nt->leaving) {
+        nt->leaving = 1;
+        nt->left_at = ngx_current_msec;
+        nt->handover = n;
+    }
+
+    if (n != nt->handover) {
+        return 0;       /* handed over: someone else listens */
+    }
+
+    if (ngx_current_msec - nt->left_at >= NGX_SMARTLYQ_HANDOVER_MS) {
+        ngx_smartlyq_cache_unlistening(nt->smcf);
+        return 0;
+    }
+
+    return 1;
 }
 
 
@@ -316,24 +361,36 @@ static void
 ngx_smartlyq_notify_beat(ngx_event_t *ev)
 {
     size_t                  lens[2];
+    ngx_msec_t              heard;
     const char             *argv[2];
     ngx_smartlyq_notify_t  *nt = ev->data;
 
     if (ngx_exiting || ngx_quit || ngx_terminate) {
-        return;
+        if (!ngx_smartlyq_notify_leave(nt)) {
+            return;     /* no timer left: the worker may exit */
+        }
     }
 
+    /* while subscribed, the timer holds a graceful exit: the handover */
+    nt->beat.cancelable = (nt->state != NGX_SMARTLYQ_SUB_SUBSCRIBED);
     ngx_add_timer(&nt->beat, NGX_SMARTLYQ_BEAT_MS);
+
+    heard = ngx_smartlyq_link_heard(nt->link);
 
     switch (nt->state) {
 
     case NGX_SMARTLYQ_SUB_SUBSCRIBED:
     case NGX_SMARTLYQ_SUB_SUBSCRIBING:
-        if (ngx_current_msec - ngx_smartlyq_link_heard(nt->link)
-            >= NGX_SMARTLYQ_DEAD_MS)
-        {
+        if (ngx_current_msec - heard >= NGX_SMARTLYQ_DEAD_MS) {
             ngx_smartlyq_link_drop(nt->link, "invalidation link silent");
             return;
+        }
+
+        if (nt->state == NGX_SMARTLYQ_SUB_SUBSCRIBED
+            && ngx_current_msec - heard < NGX_SMARTLYQ_TRUST_MS)
+        {
+            ngx_smartlyq_cache_listening(nt->smcf,
+                                         heard + NGX_SMARTLYQ_TRUST_MS);
         }
 
         argv[0] = "PSUBSCRIBE";
@@ -410,6 +467,14 @@ ngx_smartlyq_notify_exit(ngx_smartlyq_main_conf_t *smcf)
 
     if (nt->beat.timer_set) {
         ngx_del_timer(&nt->beat);
+    }
+
+    /* not handed over: nobody may be listening from now on */
+    if (nt->state == NGX_SMARTLYQ_SUB_SUBSCRIBED
+        && (!nt->leaving
+            || ngx_smartlyq_cache_subscriptions(smcf) == nt->handover))
+    {
+        ngx_smartlyq_cache_unlistening(smcf);
     }
 
     ngx_smartlyq_link_exit(nt->link);

@@ -186,6 +186,11 @@ sq_key_in_query(const char *args, size_t len)
     };
 
     for (start = 0; start < len; start++) {
+        /* a key starts with 's', 'S' or an escape of one: skip the rest */
+        if (args[start] != 's' && args[start] != 'S' && args[start] != '%') {
+            continue;
+        }
+
         for (p = 0; p < 4; p++) {
             i = start;
 

@@ -13,14 +13,16 @@
 # ...), after one short warm-up each; then the revocation latency; then a
 # markdown table goes to stdout and build/bench/latest.md.
 #
-# Cases (every module case is UNCACHED: there is no decision cache yet,
-# so each request is one Redis round trip):
+# Cases (mod_* use the decision cache, warm after the warm-up run; the
+# *_nc ones turn it off with "smartlyq_cache off": one Redis round trip
+# per request):
 #   static200     nginx `return 200` (the limit)
 #   static403     nginx `return 403` with the FORBIDDEN envelope
 #   proxy         plain proxy_pass to the origin (the baseline)
 #   mod_allow     smartlyq on + proxy_pass: valid key, member workspace
 #   mod_deny      smartlyq on: valid key, foreign workspace -> 403 envelope
 #   mod_10k       as mod_allow, a different key of 10,000 on each request
+#   mod_allow_nc, mod_deny_nc, mod_10k_nc   the same, cache off
 #   peer          Lua peer (scripts/bench/sqbench_peer.lua), no cache:
 #                 HMGET + SISMEMBER, two round trips, pooled connection
 #   peer_cached   the same with a lua_shared_dict cache (10 s TTL), warm
@@ -56,8 +58,9 @@ THREADS=${BENCH_THREADS:-1}
 WARMUP=${BENCH_WARMUP:-1}
 NKEYS=${BENCH_KEYS:-10000}
 REVOKE_TRIALS=${BENCH_REVOKE_TRIALS:-5}
-ALL_CASES="static200 static403 proxy mod_allow mod_deny mod_10k peer
-           peer_cached backend static_json"
+ALL_CASES="static200 static403 proxy mod_allow mod_deny mod_10k
+           mod_allow_nc mod_deny_nc mod_10k_nc peer peer_cached backend
+           static_json"
 CASES=${BENCH_CASES:-$ALL_CASES}
 
 say() { echo "bench: $*" >&2; }
@@ -263,6 +266,7 @@ http {
     smartlyq_redis 127.0.0.1:$REDIS_PORT;
     smartlyq_key_pepper_file $TMP/secrets/pepper;
     smartlyq_signing_key_file $TMP/secrets/signing;
+    smartlyq_cache zone=bench:64m ttl=60s negative_ttl=60s;
 
     lua_package_path "$HERE/?.lua;$LUA_REDIS_DIR/?.lua;;";
     lua_shared_dict peer_cache 16m;
@@ -312,6 +316,17 @@ http {
             smartlyq on;
             smartlyq_scope workspace:read;
             proxy_pass http://origin;
+        }
+
+        location /modnc/ {
+            smartlyq on;
+            smartlyq_cache off;
+            smartlyq_scope workspace:read;
+            proxy_pass http://origin;
+        }
+
+        location = /metrics {
+            smartlyq_metrics;
         }
 
         location /peer/ {
@@ -375,10 +390,17 @@ def static200   200 /static200 - "nginx static \`return 200\` (limit)"
 def static403   403 /static403 - "nginx static \`return 403\` envelope (limit)"
 def proxy       200 /proxy/x - "plain proxy_pass, keepalive upstream (baseline)"
 def mod_allow   200 "/mod/x?workspace_id=$ws1" "$AUTH" \
-    "module allow, **uncached** (1 Redis trip) + proxy"
+    "module allow, **cached** (warm) + proxy"
 def mod_deny    403 "/mod/x?workspace_id=$wsb" "$AUTH" \
-    "module deny 403 (foreign workspace), **uncached**"
+    "module deny 403 (foreign workspace), **cached**"
 def mod_10k     200 "/mod/x?workspace_id=$ws1" - \
+    "module allow, **cached**, $NKEYS keys rotating per request + proxy" \
+    "$HERE/keys.lua"
+def mod_allow_nc 200 "/modnc/x?workspace_id=$ws1" "$AUTH" \
+    "module allow, **uncached** (1 Redis trip) + proxy"
+def mod_deny_nc 403 "/modnc/x?workspace_id=$wsb" "$AUTH" \
+    "module deny 403 (foreign workspace), **uncached**"
+def mod_10k_nc  200 "/modnc/x?workspace_id=$ws1" - \
     "module allow, **uncached**, $NKEYS keys rotating per request + proxy" \
     "$HERE/keys.lua"
 def peer        200 "/peer/x?workspace_id=$ws1" "$AUTH" \
@@ -454,6 +476,10 @@ for r in $(seq 1 "$RUNS"); do
     say "$line"
 done
 
+# the cache zone after every case: bytes per entry (whole slab pages in
+# use over entries; the 10k-key case filled it with $NKEYS+ entries)
+curl -sf "$E/metrics" > "$RES/metrics.txt" || true
+
 # what Redis did meanwhile (the module's FCALL_RO and its usage flush:
 # HINCRBY + EXPIRE + HSET per key and second), for a look with BENCH_KEEP=1
 rcli info commandstats > "$RES/redis-commandstats.txt" || true
@@ -461,7 +487,7 @@ rcli info commandstats > "$RES/redis-commandstats.txt" || true
 # ---------------------------------------------------------------- revocation
 
 if (( REVOKE_TRIALS > 0 )); then
-    say "revocation latency ($REVOKE_TRIALS trials)"
+    say "revocation latency through the cache ($REVOKE_TRIALS trials)"
     python3 "$HERE/revoke.py" 127.0.0.1 "$EDGE_PORT" \
         "/mod/x?workspace_id=$ws1" "$revoke_key" "$revoke_id" \
         "$REVOKE_TRIALS" "$RES/revoke.json" -- "$SQCTL" >&2
@@ -472,23 +498,19 @@ if grep -E '\[(alert|crit|emerg)\]' "$TMP/logs/error.log" >&2; then
 fi
 
 cat > "$RES/notes.md" <<'EOF'
-Notes: every module case is **uncached** (no decision cache exists yet,
-issue 6): each request makes one `FCALL_RO sq_authz` round trip to Redis.
-No cache-warm module case can be measured. The Lua peer
-(`scripts/bench/sqbench_peer.lua`) does less than the module: a raw-key
-`HMGET` plus `SISMEMBER` (two round trips), no digest, scopes, modes,
-expiry, body parsing or signature. The origin is a `return 200` server
-block in the same nginx worker, so the proxy cases pay for both sides.
-"unexpected" counts responses without the case's expected status plus
-socket errors, over all runs. wrk, Redis and nginx share this machine's
-cores, so absolute numbers are only comparable within one invocation.
-The 10k-key case differs from the single-key one in two more ways: wrk
-runs a Lua `request()` per request (about 1.8 µs of client CPU each), and
-the module's once-a-second usage flush writes per distinct key
-(`HINCRBY` + `EXPIRE` + `HSET`, with AOF `appendfsync always`), about as
-many writes as `FCALL_RO` reads, where one key costs three writes a
-second. That flush likely explains most of its gap and its p99
-(`BENCH_KEEP=1` keeps `results/redis-commandstats.txt`).
+Notes: the mod_* cases use the decision cache (`smartlyq_cache`, 64m
+zone, warm after the 1 s warm-up run); the `*_nc` cases turn it off for
+their location, so each request makes one `FCALL_RO sq_authz` round trip
+to Redis. The Lua peer (`scripts/bench/sqbench_peer.lua`) does less than
+the module: a raw-key `HMGET` plus `SISMEMBER` (two round trips), no
+digest, scopes, modes, expiry, body parsing or signature. The origin is a
+`return 200` server block in the same nginx worker, so the proxy cases pay
+for both sides. "unexpected" counts responses without the case's expected
+status plus socket errors, over all runs. wrk, Redis and nginx share this
+machine's cores, so absolute numbers are only comparable within one
+invocation. The 10k-key cases also run a wrk Lua `request()` per request
+(about 1.8 µs of client CPU each) and make the once-a-second usage flush
+write per distinct key (`HINCRBY` + `EXPIRE` + `HSET sq:keyuse`).
 EOF
 
 python3 "$HERE/report.py" "$RES" "$OUT/latest.md"

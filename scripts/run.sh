@@ -160,12 +160,16 @@ http {
 
     log_format smartlyq '\$remote_addr [\$time_local] "\$request" \$status '
                         'decision=\$smartlyq_decision user=\$smartlyq_user_id '
-                        'key=\$smartlyq_key_id ws=\$smartlyq_workspace_id';
+                        'key=\$smartlyq_key_id ws=\$smartlyq_workspace_id '
+                        'cache=\$smartlyq_cache_status';
     access_log $RUN/logs/access.log smartlyq;
 
     smartlyq_redis 127.0.0.1:$REDIS_PORT;
     smartlyq_key_pepper_file $RUN/secrets/pepper;
     smartlyq_signing_key_file $RUN/secrets/signing;
+    # answers shared by the workers, dropped on every change (keyspace
+    # notifications, see redis/redis.conf)
+    smartlyq_cache zone=smartlyq:32m ttl=30s negative_ttl=5s;
 
     upstream smartlyq_backend {
         server 127.0.0.1:$BACKEND_PORT;

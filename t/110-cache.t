@@ -1,0 +1,274 @@
+# The decision cache (smartlyq_cache): hits need no Redis trip, answers
+# are shared by the workers, every change that narrows access reaches the
+# edge through keyspace notifications long before the TTL (60 s here),
+# negative answers are dropped when access widens, the key's own expiry
+# and rotation sunset end an entry, losing the notifications bypasses the
+# cache, and the zone survives a reload.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use SQTest;
+use HTTP::Tiny;
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+my $T = $SQTest::T;
+my $base = SQTest::nginx_start(<<'CONF', 2);
+    smartlyq_cache zone=sqcache:4m ttl=60s negative_ttl=60s;
+    server {
+        listen 127.0.0.1:$PORT;
+        add_header X-Cache $smartlyq_cache_status always;
+        location /v1/ {
+            smartlyq on;
+            proxy_pass http://echo;
+        }
+        location /off/ {
+            smartlyq on;
+            smartlyq_cache off;
+            proxy_pass http://echo;
+        }
+        location /scoped/ {
+            smartlyq on;
+            smartlyq_scope social:read;
+            proxy_pass http://echo;
+        }
+        location = /metrics {
+            smartlyq_metrics;
+        }
+        location /sc/ {
+            smartlyq on;
+            proxy_pass http://127.0.0.1:$PORT/scopes-echo;
+        }
+        location /scopes-echo {
+            return 200 "scopes=[$http_x_smartlyq_key_scopes] wsl=[$http_x_smartlyq_key_workspaces]";
+        }
+    }
+CONF
+
+my $http = HTTP::Tiny->new(timeout => 5, keep_alive => 0);
+
+sub get {
+    my ($path, $key) = @_;
+    my $r = $http->get("$base$path", { headers => SQTest::bearer($key) });
+    return ($r->{status}, $r->{headers}{'x-cache'} // '', $r->{content});
+}
+
+sub metric {
+    my ($name) = @_;
+    my $r = $http->get("$base/metrics");
+    return $r->{content} =~ /^\Q$name\E (\d+)$/m ? $1 : undef;
+}
+
+# until $cond is true for a response, or $secs pass; the ms it took
+sub poll {
+    my ($path, $key, $cond, $secs) = @_;
+    my $t0 = time;
+    while (time - $t0 < ($secs || 5)) {
+        my @r = get($path, $key);
+        return (1000 * (time - $t0), @r) if $cond->(@r);
+        sleep 0.005;
+    }
+    return (undef);
+}
+
+# a new key of Alice's with a name to find its id by, and its digest
+sub new_key {
+    my ($name, @opts) = @_;
+    my $key = sqctl('key', 'create', '--user', $T->{alice}, '--name', $name,
+                    @opts);
+    my ($line) = grep { /\b\Q$name\E\b/ } split /\n/,
+                 sqctl('key', 'list', '--user', $T->{alice});
+    my ($id) = $line =~ /^\s*(\d+)/;
+    return ($key, $id, redis_cli('GET', "sq:keyid:$id"));
+}
+
+my $me1 = "/v1/me?workspace_id=$T->{ws1}";
+
+# both workers subscribed: ten answers in a row from the cache
+my $hits = 0;
+my $t0 = time;
+while ($hits < 10 && time - $t0 < 10) {
+    my (undef, $x) = get($me1, $T->{alice_key});
+    $hits = $x eq 'HIT' ? $hits + 1 : 0;
+}
+is($hits, 10, 'a repeated check is answered from the cache by either worker');
+
+my $trips = metric('smartlyq_redis_round_trips_total');
+my $h0 = metric('smartlyq_cache_hits_total');
+my @st = map { (get($me1, $T->{alice_key}))[0] } 1 .. 20;
+is_deeply(\@st, [(200) x 20], '20 more allowed requests');
+is(metric('smartlyq_redis_round_trips_total'), $trips,
+   'cache hits make no Redis round trip');
+is(metric('smartlyq_cache_hits_total'), $h0 + 20, 'hits counted');
+ok(metric('smartlyq_cache_entries') >= 1, 'entries gauge');
+ok(metric('smartlyq_cache_bytes_used') > 0, 'bytes used gauge');
+
+my ($s, $x, $body) = get("/off/me?workspace_id=$T->{ws1}", $T->{alice_key});
+is($s, 200, 'smartlyq_cache off: allowed');
+is($x, '', 'smartlyq_cache off: no cache status');
+is(metric('smartlyq_redis_round_trips_total'), $trips + 1,
+   'smartlyq_cache off: a Redis round trip per request');
+
+# the identity comes from the cache intact
+($s, $x, $body) = get($me1, $T->{alice_key});
+like($body, qr/^user=$T->{alice} key=\d+ ws=$T->{ws1} mode=live /,
+     'a hit carries the same identity upstream');
+
+# scopes and the key's workspace list, stored packed, come back exact
+{
+    my ($k, $id, $digest) = new_key('c-pack', '--workspaces',
+                                    "$T->{ws1},$T->{ws2}");
+    my $want = sprintf 'scopes=[%s] wsl=[%s]',
+               redis_cli('HGET', "sq:key:$digest", 'scopes'),
+               redis_cli('HGET', "sq:key:$digest", 'workspaces');
+    my @miss = get("/sc/x?workspace_id=$T->{ws1}", $k);
+    ok(poll("/sc/x?workspace_id=$T->{ws1}", $k, sub { $_[1] eq 'HIT' }),
+       'packed entry: cached');
+    my @hit = get("/sc/x?workspace_id=$T->{ws1}", $k);
+    is($miss[2], $want, 'from Redis: the scopes and workspaces sent on');
+    is($hit[2], $want, 'from the cache: the very same strings');
+    like($want, qr/chatbots:read .* keys:manage\]/, '(every scope)');
+}
+
+# negative answers are cached too, and the exact 403
+my $forbidden = '{"success": false, "error": {"code": "FORBIDDEN", '
+              . '"message": "You do not have access to this workspace."}}';
+my @r1 = get($me1, $T->{bob_key});
+my @r2 = get($me1, $T->{bob_key});
+is($r1[0], 403, "Bob on Alice's workspace: 403");
+is($r2[2], $forbidden, 'the exact 403 envelope from the cache');
+is($r2[1], 'HIT', 'the refusal is cached');
+
+# widening: Bob made a member, the cached 403 is dropped
+sqctl('member', 'add', '--workspace', $T->{ws1}, '--user', $T->{bob});
+my ($ms) = poll($me1, $T->{bob_key}, sub { $_[0] == 200 });
+ok(defined $ms, 'a new membership is seen through a cached refusal');
+diag(sprintf 'membership added: allowed after %.1f ms', $ms) if defined $ms;
+
+# every change that narrows access, with the cache warm
+sub warm {
+    my ($path, $key) = @_;
+    my ($ms) = poll($path, $key, sub { $_[0] == 200 && $_[1] eq 'HIT' });
+    return defined $ms;
+}
+
+sub revoked {
+    my ($what, $path, $key, $change, $status, $msg) = @_;
+    ok(warm($path, $key), "$what: cached grant before the change");
+    $change->();
+    my ($ms, $st, $xc, $b) = poll($path, $key, sub { $_[0] != 200 }, 5);
+    ok(defined $ms, "$what: refused after the change");
+    diag(sprintf '%s: refused %.1f ms after the change returned', $what,
+                 $ms) if defined $ms;
+    is($st, $status, "$what: status $status");
+    like($b // '', $msg, "$what: message");
+    # and it stays refused
+    my @again = map { (get($path, $key))[0] } 1 .. 5;
+    is_deeply(\@again, [($status) x 5], "$what: stays refused");
+}
+
+my ($k, $id, $digest) = new_key('c-disable');
+revoked('disable', $me1, $k, sub { sqctl('key', 'disable', '--id', $id) },
+        401, qr/disabled/);
+
+($k, $id, $digest) = new_key('c-delete');
+revoked('delete', $me1, $k, sub { sqctl('key', 'delete', '--id', $id) },
+        401, qr/deleted/);
+
+($k, $id, $digest) = new_key('c-rotate');
+revoked('rotation without grace', $me1, $k,
+        sub { sqctl('key', 'rotate', '--id', $id, '--grace', 0) },
+        401, qr/rotated/);
+
+($k, $id, $digest) = new_key('c-scopes', '--scopes',
+                             'social:read social:write');
+revoked('scopes reduced', "/scoped/x?workspace_id=$T->{ws1}", $k,
+        sub { redis_cli('HSET', "sq:key:$digest", 'scopes', 'urls:read') },
+        403, qr/INSUFFICIENT_SCOPE/);
+
+($k, $id, $digest) = new_key('c-wslist', '--workspaces',
+                             "$T->{ws1},$T->{ws2}");
+revoked("key's workspace list narrowed", $me1, $k,
+        sub { redis_cli('HSET', "sq:key:$digest", 'workspaces', $T->{ws2}) },
+        403, qr/FORBIDDEN/);
+
+revoked('membership removed', $me1, $T->{bob_key},
+        sub { sqctl('member', 'remove', '--workspace', $T->{ws1},
+                    '--user', $T->{bob}) },
+        403, qr/FORBIDDEN/);
+
+my $ws3 = sqctl('workspace', 'create', '--owner', $T->{alice},
+                '--name', 'Doomed');
+revoked('workspace deleted', "/v1/me?workspace_id=$ws3", $T->{alice_key},
+        sub { redis_cli('DEL', "sq:ws:$ws3:members") },
+        403, qr/FORBIDDEN/);
+
+# nothing is published when time passes: the entry ends by itself
+($k, $id, $digest) = new_key('c-expiry', '--expires-at', int(time) + 3);
+ok(warm($me1, $k), 'expiring key: cached grant');
+my $inv = metric('smartlyq_cache_invalidations_total');
+my ($ems, $est) = poll($me1, $k, sub { $_[0] != 200 }, 8);
+is($est, 401, 'expiring key: 401 once expired, well before the TTL');
+is(metric('smartlyq_cache_invalidations_total'), $inv,
+   'expiring key: no notification was needed');
+
+($k, $id, $digest) = new_key('c-grace');
+ok(warm($me1, $k), 'rotated key: cached grant');
+sqctl('key', 'rotate', '--id', $id, '--grace', 3);
+ok(warm($me1, $k), 'rotated key: cached again during the grace period');
+($ems, $est) = poll($me1, $k, sub { $_[0] != 200 }, 8);
+is($est, 401, 'rotated key: 401 once the grace is over');
+
+# the usage flush does not invalidate the cache any more
+$inv = metric('smartlyq_cache_invalidations_total');
+get($me1, $T->{alice_key}) for 1 .. 5;
+sleep 2.2;      # two usage flushes
+is(metric('smartlyq_cache_invalidations_total'), $inv,
+   'usage writes (sq:keyuse) do not invalidate');
+like(redis_cli('HGET', 'sq:keyuse:' . redis_cli('GET', "sq:keyid:1"),
+               'last_used_at'), qr/^\d+$/, 'last_used_at is in sq:keyuse');
+
+# losing the notifications: bypass, and no stale grant afterwards
+($k, $id, $digest) = new_key('c-unsub');
+ok(warm($me1, $k), 'before the subscription loss: cached grant');
+redis_cli('CONFIG', 'SET', 'notify-keyspace-events', '');
+redis_cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
+my ($bms) = poll($me1, $k, sub { $_[1] eq 'BYPASS' }, 5);
+ok(defined $bms, 'without keyspace events the cache is bypassed');
+sqctl('key', 'disable', '--id', $id);       # nobody hears of this
+my @during = map { (get($me1, $k))[0] } 1 .. 5;
+is_deeply(\@during, [(401) x 5], 'bypassed: the change is seen at once');
+my $logged = 0;
+for (1 .. 100) {
+    last if $logged = SQTest::nginx_error_log()
+                      =~ /does not publish the keyspace events/;
+    sleep 0.05;
+}
+ok($logged, 'the misconfiguration is logged');
+redis_cli('CONFIG', 'SET', 'notify-keyspace-events', 'Kghsxe');
+my $f0 = metric('smartlyq_cache_flushes_total');
+my ($rms) = poll($me1, $T->{alice_key}, sub { $_[1] eq 'HIT' }, 12);
+ok(defined $rms, 'resubscribed after the setting is back');
+ok(metric('smartlyq_cache_flushes_total') > $f0,
+   'the resubscription dropped what was cached before');
+my @after = map { (get($me1, $k))[0] } 1 .. 5;
+is_deeply(\@after, [(401) x 5], 'the missed change is not hidden by the cache');
+
+# a reload keeps the zone: counters go on, old workers hand over
+my $hits_before = metric('smartlyq_cache_hits_total');
+my $f1 = metric('smartlyq_cache_flushes_total');
+SQTest::nginx_reload();
+sleep 1.5;
+my ($lms) = poll($me1, $T->{alice_key}, sub { $_[1] eq 'HIT' }, 5);
+ok(defined $lms, 'hits after a reload');
+ok(metric('smartlyq_cache_hits_total') > $hits_before,
+   'the zone and its counters survive the reload');
+is(metric('smartlyq_cache_flushes_total'), $f1,
+   'old workers handed over: the entries survived the reload');
+
+my $log = SQTest::nginx_error_log();
+unlike($log, qr/exited on signal|\[alert\]|\[emerg\]/, 'no crash, no alert');
+
+done_testing();
