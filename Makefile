@@ -121,19 +121,23 @@ asan: deps
 # corpus (tests/fuzz/corpus/<name>) and its regressions
 # (tests/fuzz/regress/<name>); new inputs go to build/fuzz/work/<name>,
 # crashes to build/fuzz/crash-<name>-*.  `make fuzz-replay` (part of
-# `make test`) only runs the harnesses over the committed inputs.
+# `make test`) only runs the harnesses over the committed inputs.  ASan's
+# quarantine is cut to 64 MB: at 256 MB the RSS of a harness that
+# allocates per run (fuzz_identity: evhttp headers) neared libFuzzer's
+# 2 GB limit within a minute.
 FUZZ_CC     ?= clang-14
 FUZZ_SECS   ?= 60
 FUZZ_MAXLEN ?= 4096
 FUZZ_DIR    := $(BUILD)/fuzz
-FUZZ_NAMES  := bearer workspace backend_body resp
+FUZZ_NAMES  := bearer workspace backend_body identity resp
 FUZZ_BINS   := $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_NAMES))
 FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 \
                -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer \
                -D_POSIX_C_SOURCE=200809L \
                -Ingx_smartlyq_module -Ibackend/src -Itests/fuzz
-FUZZ_LIBS    = $$(pkg-config --cflags --libs jansson libsodium hiredis)
+FUZZ_LIBS    = $$(pkg-config --cflags --libs jansson libsodium hiredis \
+                                libevent)
 FUZZ_BACKEND := backend/src/sq_resource.c backend/src/sq_resource_page.c \
                 backend/src/sq_text.c backend/src/sq_json.c \
                 backend/src/sq_social.c backend/src/sq_res_chatbots.c \
@@ -143,7 +147,15 @@ FUZZ_BACKEND := backend/src/sq_resource.c backend/src/sq_resource_page.c \
 FUZZ_SRCS_bearer       := ngx_smartlyq_module/sq_bearer.c \
                           ngx_smartlyq_module/sq_workspace.c
 FUZZ_SRCS_workspace    := ngx_smartlyq_module/sq_workspace.c
-FUZZ_SRCS_backend_body := ngx_smartlyq_module/sq_workspace.c $(FUZZ_BACKEND)
+FUZZ_SRCS_backend_body := ngx_smartlyq_module/sq_workspace.c \
+                          ngx_smartlyq_module/sq_bearer.c \
+                          backend/src/sq_key.c backend/src/sq_key_parse.c \
+                          $(FUZZ_BACKEND)
+FUZZ_SRCS_identity     := backend/src/sq_auth.c backend/src/sq_key.c \
+                          backend/src/sq_text.c backend/src/sq_resource.c \
+                          ngx_smartlyq_module/sq_identity.c \
+                          ngx_smartlyq_module/sq_workspace.c \
+                          ngx_smartlyq_module/sq_bearer.c
 # the sq_authz reply parser, once it is plain C (sq_authz.c)
 FUZZ_AUTHZ             := $(wildcard ngx_smartlyq_module/sq_authz.c)
 FUZZ_SRCS_resp         := ngx_smartlyq_module/sq_resp.c \
@@ -180,6 +192,7 @@ fuzz: fuzz-build
 	    ml=$(FUZZ_MAXLEN); \
 	    [ $$n = backend_body ] && ml=$$(( $(FUZZ_MAXLEN) * 4 )); \
 	    echo "fuzz: $$n for $(FUZZ_SECS) s, -max_len=$$ml"; \
+	    ASAN_OPTIONS=$${ASAN_OPTIONS:-quarantine_size_mb=64} \
 	    $(FUZZ_DIR)/fuzz_$$n $$dict -max_len=$$ml \
 	        -max_total_time=$(FUZZ_SECS) -print_final_stats=1 \
 	        -artifact_prefix=$(FUZZ_DIR)/crash-$$n- \

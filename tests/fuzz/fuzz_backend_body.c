@@ -6,6 +6,9 @@
  * backend's Content-Type test against the edge's, and its list
  * parameters (sq_page_parse, sq_query_int) on the input as a query.
  *
+ * The same bodies go to the /v1/keys parsers (backend/src/sq_key_parse.c:
+ * sq_key_parse_create, sq_key_parse_rotate) and sq_key_render.
+ *
  * The edge authorizes the workspace_id it reads; the backend acts on
  * the identity's workspace and refuses a body naming another one.  So,
  * for every body and schema:
@@ -28,6 +31,7 @@
 #include <jansson.h>
 
 #include "sq_json.h"
+#include "sq_key.h"
 #include "sq_resource.h"
 #include "sq_workspace.h"
 #include "fuzz.h"
@@ -138,6 +142,58 @@ check_resource(const sq_resource_t *res, const char *body, size_t len,
 }
 
 
+/* POST /v1/keys and POST /v1/keys/{id}/rotate bodies */
+static void
+check_keys(const char *body, size_t len, sq_ws_rc_t edge)
+{
+    int        rc;
+    char      *out, err[512];
+    size_t     i;
+    json_t    *obj;
+    int64_t    grace;
+    sq_key_t   k;
+
+    memset(&k, 0, sizeof(k));
+    err[0] = '\0';
+    rc = sq_key_parse_create(body, len, 7, 1764000000, &k, err, sizeof(err));
+
+    if (edge == SQ_WS_BAD_JSON || edge == SQ_WS_NOT_OBJECT) {
+        SQ_FUZZ_ASSERT(rc != 0);
+    }
+
+    if (rc != 0) {
+        SQ_FUZZ_ASSERT(err[0] != '\0'
+                       && memchr(err, '\0', sizeof(err)) != NULL);
+
+    } else {
+        SQ_FUZZ_ASSERT(k.user_id == 7);
+        SQ_FUZZ_ASSERT((k.scopes & ~SQ_SCOPES_ALL) == 0);
+        SQ_FUZZ_ASSERT(k.type != SQ_KEY_PUBLISHABLE
+                       || (k.scopes & ~SQ_SCOPES_READ) == 0);
+        SQ_FUZZ_ASSERT(k.mode == SQ_KEY_LIVE || k.mode == SQ_KEY_TEST);
+        SQ_FUZZ_ASSERT(k.ws.n <= SQ_KEY_WS_MAX);
+        for (i = 0; i < k.ws.n; i++) {
+            SQ_FUZZ_ASSERT(k.ws.ids[i] >= 1
+                           && k.ws.ids[i] <= SQ_WORKSPACE_ID_MAX);
+        }
+        SQ_FUZZ_ASSERT(memchr(k.name, '\0', sizeof(k.name)) != NULL);
+
+        obj = sq_key_render(&k, 1764000000);
+        if (obj != NULL) {
+            out = json_dumps(obj, 0);
+            free(out);
+            json_decref(obj);
+        }
+    }
+
+    grace = -1;
+    if (sq_key_parse_rotate(body, len, &grace, err, sizeof(err)) == 0) {
+        SQ_FUZZ_ASSERT(grace >= 0 && grace <= SQ_KEY_GRACE_MAX);
+        SQ_FUZZ_ASSERT(edge != SQ_WS_BAD_JSON && edge != SQ_WS_NOT_OBJECT);
+    }
+}
+
+
 static void
 check_content_type(const char *data, size_t size)
 {
@@ -215,6 +271,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_resource(resources[i], body, size, edge, id);
     }
 
+    check_keys(body, size, edge);
     check_content_type(body, size);
     check_query(body, size);
 
