@@ -279,6 +279,8 @@ void ngx_smartlyq_metrics_redis(ngx_smartlyq_main_conf_t *smcf,
 void ngx_smartlyq_metrics_decision(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, const char *code);
 uint64_t ngx_smartlyq_now_us(void);
+u_char *ngx_smartlyq_metrics_counter(u_char *p, u_char *last,
+    const char *name, const char *help, ngx_atomic_uint_t value);
 char *ngx_smartlyq_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
