@@ -108,6 +108,7 @@ typedef struct {
 
     u_char                     pepper[SQ_SECRET_BYTES];
     u_char                     signing_key[SQ_SECRET_BYTES];
+    sq_signer_t                signer;      /* keyed with signing_key */
     ngx_str_t                  pepper_file;
     ngx_str_t                  signing_key_file;
 
