@@ -1092,11 +1092,9 @@ ngx_smartlyq_cache_metrics_text(ngx_smartlyq_main_conf_t *smcf, u_char *p,
     sh = cache->sh;
 
     for (i = 0; i < NGX_SMARTLYQ_CACHE_COUNTERS; i++) {
-        p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s counter\n%s %uA\n",
-                         ngx_smartlyq_cache_names[i],
-                         ngx_smartlyq_cache_help[i],
-                         ngx_smartlyq_cache_names[i],
-                         ngx_smartlyq_cache_names[i], sh->counters[i]);
+        p = ngx_smartlyq_metrics_counter(p, last, ngx_smartlyq_cache_names[i],
+                                         ngx_smartlyq_cache_help[i],
+                                         sh->counters[i]);
     }
 
     ngx_shmtx_lock(&cache->shpool->mutex);

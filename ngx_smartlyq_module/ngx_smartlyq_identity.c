@@ -126,7 +126,7 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     id.timestamp.len = ts.len;
 
     sig.data = ts.data + ts.len;
-    sq_identity_sign_hex(smcf->signing_key, &id, (char *) sig.data);
+    sq_identity_sign_hex_with(&smcf->signer, &id, (char *) sig.data);
     sig.len = SQ_MAC_HEX_LEN;
 
     if (ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-User-Id",

@@ -179,6 +179,16 @@ ngx_smartlyq_metrics_decision(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 }
 
 
+/* one counter with its HELP and TYPE lines */
+u_char *
+ngx_smartlyq_metrics_counter(u_char *p, u_char *last, const char *name,
+    const char *help, ngx_atomic_uint_t value)
+{
+    return ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s counter\n%s %uA\n",
+                        name, help, name, name, value);
+}
+
+
 static u_char *
 ngx_smartlyq_metrics_text(u_char *p, u_char *last, ngx_smartlyq_metrics_t *m,
     ngx_smartlyq_main_conf_t *smcf)
@@ -209,11 +219,9 @@ ngx_smartlyq_metrics_text(u_char *p, u_char *last, ngx_smartlyq_metrics_t *m,
     }
 
     for (i = 0; i < NGX_SMARTLYQ_REDIS_COUNTERS; i++) {
-        p = ngx_slprintf(p, last, "# HELP %s %s\n# TYPE %s counter\n%s %uA\n",
-                         ngx_smartlyq_redis_names[i],
-                         ngx_smartlyq_redis_help[i],
-                         ngx_smartlyq_redis_names[i],
-                         ngx_smartlyq_redis_names[i], m->redis[i]);
+        p = ngx_smartlyq_metrics_counter(p, last, ngx_smartlyq_redis_names[i],
+                                         ngx_smartlyq_redis_help[i],
+                                         m->redis[i]);
     }
 
     p = ngx_slprintf(p, last,

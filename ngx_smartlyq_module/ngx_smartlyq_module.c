@@ -448,6 +448,10 @@ ngx_smartlyq_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (dst == smcf->signing_key) {
+        sq_signer_init(&smcf->signer, smcf->signing_key);
+    }
+
     return NGX_CONF_OK;
 }
 

@@ -108,6 +108,7 @@ typedef struct {
 
     u_char                     pepper[SQ_SECRET_BYTES];
     u_char                     signing_key[SQ_SECRET_BYTES];
+    sq_signer_t                signer;      /* keyed with signing_key */
     ngx_str_t                  pepper_file;
     ngx_str_t                  signing_key_file;
 
@@ -279,6 +280,8 @@ void ngx_smartlyq_metrics_redis(ngx_smartlyq_main_conf_t *smcf,
 void ngx_smartlyq_metrics_decision(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, const char *code);
 uint64_t ngx_smartlyq_now_us(void);
+u_char *ngx_smartlyq_metrics_counter(u_char *p, u_char *last,
+    const char *name, const char *help, ngx_atomic_uint_t value);
 char *ngx_smartlyq_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 

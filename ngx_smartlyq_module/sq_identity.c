@@ -80,9 +80,17 @@ sq_key_digest_hex(const uint8_t pepper[SQ_SECRET_BYTES], const char *key,
 }
 
 
+void
+sq_signer_init(sq_signer_t *signer, const uint8_t secret[SQ_SECRET_BYTES])
+{
+    crypto_auth_hmacsha512256_init(&signer->keyed, secret, SQ_SECRET_BYTES);
+}
+
+
+/* the MAC from a copy of the keyed state: no key padding per message */
 static void
-sq_identity_mac(const uint8_t secret[SQ_SECRET_BYTES],
-    const sq_identity_t *id, uint8_t mac[SQ_MAC_BYTES])
+sq_identity_mac_with(const sq_signer_t *signer, const sq_identity_t *id,
+    uint8_t mac[SQ_MAC_BYTES])
 {
     size_t                            i;
     const sq_str_t                   *part;
@@ -91,7 +99,7 @@ sq_identity_mac(const uint8_t secret[SQ_SECRET_BYTES],
     /* sq_identity_t is SQ_IDENTITY_FIELDS sq_str_t, in message order */
     part = (const sq_str_t *) id;
 
-    crypto_auth_hmacsha512256_init(&st, secret, SQ_SECRET_BYTES);
+    st = signer->keyed;
     crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "smartlyq-v2",
                                      sizeof("smartlyq-v2") - 1);
 
@@ -103,6 +111,19 @@ sq_identity_mac(const uint8_t secret[SQ_SECRET_BYTES],
     }
 
     crypto_auth_hmacsha512256_final(&st, mac);
+    sodium_memzero(&st, sizeof(st));
+}
+
+
+static void
+sq_identity_mac(const uint8_t secret[SQ_SECRET_BYTES],
+    const sq_identity_t *id, uint8_t mac[SQ_MAC_BYTES])
+{
+    sq_signer_t  signer;
+
+    sq_signer_init(&signer, secret);
+    sq_identity_mac_with(&signer, id, mac);
+    sodium_memzero(&signer, sizeof(signer));
 }
 
 
@@ -113,6 +134,17 @@ sq_identity_sign_hex(const uint8_t secret[SQ_SECRET_BYTES],
     uint8_t  mac[SQ_MAC_BYTES];
 
     sq_identity_mac(secret, id, mac);
+    sodium_bin2hex(out, SQ_MAC_HEX_LEN + 1, mac, sizeof(mac));
+}
+
+
+void
+sq_identity_sign_hex_with(const sq_signer_t *signer, const sq_identity_t *id,
+    char out[SQ_MAC_HEX_LEN + 1])
+{
+    uint8_t  mac[SQ_MAC_BYTES];
+
+    sq_identity_mac_with(signer, id, mac);
     sodium_bin2hex(out, SQ_MAC_HEX_LEN + 1, mac, sizeof(mac));
 }
 

@@ -10,7 +10,6 @@ use warnings;
 
 use lib 't/lib';
 use SQTest;
-use HTTP::Tiny;
 use Test::More;
 use Time::HiRes qw(sleep time);
 
@@ -47,31 +46,9 @@ my $base = SQTest::nginx_start(<<'CONF', 2);
     }
 CONF
 
-my $http = HTTP::Tiny->new(timeout => 5, keep_alive => 0);
-
-sub get {
-    my ($path, $key) = @_;
-    my $r = $http->get("$base$path", { headers => SQTest::bearer($key) });
-    return ($r->{status}, $r->{headers}{'x-cache'} // '', $r->{content});
-}
-
-sub metric {
-    my ($name) = @_;
-    my $r = $http->get("$base/metrics");
-    return $r->{content} =~ /^\Q$name\E (\d+)$/m ? $1 : undef;
-}
-
-# until $cond is true for a response, or $secs pass; the ms it took
-sub poll {
-    my ($path, $key, $cond, $secs) = @_;
-    my $t0 = time;
-    while (time - $t0 < ($secs || 5)) {
-        my @r = get($path, $key);
-        return (1000 * (time - $t0), @r) if $cond->(@r);
-        sleep 0.005;
-    }
-    return (undef);
-}
+sub get    { return SQTest::cache_get($base, 'GET', @_) }
+sub metric { return SQTest::metric($base, @_) }
+sub poll   { return SQTest::poll_request($base, @_) }
 
 # a new key of Alice's with a name to find its id by, and its digest
 sub new_key {

@@ -9,7 +9,6 @@ use warnings;
 
 use lib 't/lib';
 use SQTest;
-use HTTP::Tiny;
 use Test::More;
 use Time::HiRes qw(sleep time);
 
@@ -34,33 +33,10 @@ my $base = SQTest::nginx_start(<<'CONF', 1);
     }
 CONF
 
-my $http = HTTP::Tiny->new(timeout => 5, keep_alive => 0);
-
-sub req {
-    my ($method, $path, $key) = @_;
-    my $r = $http->request($method, "$base$path",
-                           { headers => SQTest::bearer($key) });
-    return ($r->{status}, $r->{headers}{'x-cache'} // '', $r->{content});
-}
-
-sub get { return req('GET', @_) }
-
-sub metric {
-    my ($name) = @_;
-    my $r = $http->get("$base/metrics");
-    return $r->{content} =~ /^\Q$name\E (\d+)$/m ? $1 : undef;
-}
-
-sub poll {
-    my ($path, $key, $cond, $secs) = @_;
-    my $t0 = time;
-    while (time - $t0 < ($secs || 5)) {
-        my @r = get($path, $key);
-        return 1 if $cond->(@r);
-        sleep 0.01;
-    }
-    return 0;
-}
+sub get    { return SQTest::cache_get($base, 'GET', @_) }
+sub req    { return SQTest::cache_get($base, @_) }
+sub metric { return SQTest::metric($base, @_) }
+sub poll   { return SQTest::poll_request($base, @_) }
 
 my $ws1 = "workspace_id=$T->{ws1}";
 ok(poll("/v1/me?$ws1", $T->{alice_key}, sub { $_[1] eq 'HIT' }),

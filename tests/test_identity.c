@@ -51,6 +51,28 @@ START_TEST(sign_verify_roundtrip)
 END_TEST
 
 
+/* the edge's prepared signer gives the very MAC the backend checks */
+START_TEST(prepared_signer_same_mac)
+{
+    char           a[SQ_MAC_HEX_LEN + 1], b[SQ_MAC_HEX_LEN + 1];
+    sq_signer_t    signer;
+    sq_identity_t  id = sample();
+
+    sq_signer_init(&signer, secret);
+    sq_identity_sign_hex(secret, &id, a);
+    sq_identity_sign_hex_with(&signer, &id, b);
+    ck_assert_str_eq(a, b);
+
+    /* and it can be used again: the keyed state is copied, not consumed */
+    id.timestamp.data = "1790000001";
+    sq_identity_sign_hex(secret, &id, a);
+    sq_identity_sign_hex_with(&signer, &id, b);
+    ck_assert_str_eq(a, b);
+    ck_assert_int_eq(sq_identity_verify_hex(secret, &id, b, strlen(b)), 0);
+}
+END_TEST
+
+
 START_TEST(every_field_is_covered)
 {
     int             i;
@@ -168,6 +190,7 @@ sq_identity_suite(void)
 
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, sign_verify_roundtrip);
+    tcase_add_test(tc, prepared_signer_same_mac);
     tcase_add_test(tc, every_field_is_covered);
     tcase_add_test(tc, wrong_secret_or_garbage);
     tcase_add_test(tc, digest_is_keyed_and_stable);

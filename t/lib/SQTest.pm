@@ -283,6 +283,41 @@ sub api {
 
 sub bearer { return { Authorization => "Bearer $_[0]" } }
 
+# cache_get($base, $method, $path, $key): status, $smartlyq_cache_status
+# (sent by the test's config as X-Cache) and body of one request
+my $cache_http;
+sub cache_get {
+    my ($base, $method, $path, $key) = @_;
+    $cache_http ||= http();
+    my $r = $cache_http->request($method, "$base$path",
+                                 { headers => bearer($key) });
+    return ($r->{status}, $r->{headers}{'x-cache'} // '', $r->{content});
+}
+
+# one counter or gauge from a smartlyq_metrics location at $base/metrics
+sub metric {
+    my ($base, $name) = @_;
+    $cache_http ||= http();
+    my $r = $cache_http->get("$base/metrics");
+    return $r->{content} =~ /^\Q$name\E (\d+)$/m ? $1 : undef;
+}
+
+# poll_request($base, $path, $key, $cond, $secs): GETs until $cond->(status,
+# cache status, body) holds or $secs (5) pass; the ms it took and the last
+# response, or () when it never held (in scalar context: true or false)
+sub poll_request {
+    my ($base, $path, $key, $cond, $secs) = @_;
+    my $t0 = time;
+    while (time - $t0 < ($secs || 5)) {
+        my @r = cache_get($base, 'GET', $path, $key);
+        if ($cond->(@r)) {
+            return wantarray ? (1000 * (time - $t0), @r) : 1;
+        }
+        sleep 0.005;
+    }
+    return wantarray ? () : 0;
+}
+
 sub setup {
     for my $bin ("$BUILD/sqctl", "$BUILD/smartlyq-backend",
                  "$BUILD/ngx_http_smartlyq_module.so") {
