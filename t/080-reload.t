@@ -19,6 +19,9 @@ my $base = SQTest::nginx_start(<<'CONF', 2);
         listen 127.0.0.1:$PORT;
         location /v1/ {
             smartlyq on;
+            # about reloads, not timeouts: a new worker starved of CPU on
+            # a loaded machine must not turn a slow first reply into 503
+            smartlyq_redis_timeout 1s;
             proxy_pass http://echo;
         }
     }
