@@ -200,6 +200,9 @@ ngx_int_t ngx_smartlyq_link_send_noreply(ngx_smartlyq_link_t *link,
 /* ngx_smartlyq_rotation.c: Deprecation/Sunset on a rotated key's replies */
 ngx_int_t ngx_smartlyq_rotation_filter_init(ngx_conf_t *cf);
 
+/* ngx_smartlyq_errors.c: nginx's own error pages as JSON envelopes */
+ngx_int_t ngx_smartlyq_errors_filter_init(ngx_conf_t *cf);
+
 /* ngx_smartlyq_metrics.c: shared counters, Prometheus text */
 ngx_int_t ngx_smartlyq_metrics_zone(ngx_conf_t *cf,
     ngx_smartlyq_main_conf_t *smcf);
