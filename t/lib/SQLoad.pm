@@ -10,7 +10,11 @@ package SQLoad;
 #       { name => 'alice', path => '/v1/me', key => $k,
 #         want => sub { my ($status, $body) = @_; ... 1 or 0 } }, ... ]);
 #   ... inject faults ...
-#   my @rec = SQLoad::stop($load);   # [start, secs, status, name, ok]
+#   my @rec = SQLoad::stop($load);   # [start, secs, status, name, ok, tag]
+#
+# A request may have a `body` (a string or a sub making one, sent as
+# JSON) and a `tag` sub: ($status, $content, $body) -> a word logged
+# with it (the id of a create, say).
 
 use strict;
 use warnings;
@@ -82,7 +86,7 @@ sub _client {
                                         Timeout => 2);
         my $t0 = time;
         if (!$sock) {
-            push @log, [$t0, 0, -2, $q->{name}, 0];
+            push @log, [$t0, 0, -2, $q->{name}, 0, '-'];
             sleep 0.01;
             next;
         }
@@ -101,7 +105,8 @@ sub _client {
         my $dt = time - $t0;
         my $ok = $status > 0 && $q->{want}
                  ? ($q->{want}->($status, $content, $body) ? 1 : 0) : 0;
-        push @log, [$t0, $dt, $status, $q->{name}, $ok];
+        my $tag = $q->{tag} ? $q->{tag}->($status, $content, $body) : '-';
+        push @log, [$t0, $dt, $status, $q->{name}, $ok, $tag];
         if ($status <= 0 || $close) {
             close $sock;
             undef $sock;
@@ -110,7 +115,7 @@ sub _client {
     }
 
     open my $fh, '>', $out or POSIX::_exit(1);
-    printf {$fh} "%.6f %.6f %d %s %d\n", @$_ for @log;
+    printf {$fh} "%.6f %.6f %d %s %d %s\n", @$_ for @log;
     close $fh;
     POSIX::_exit(0);
 }
