@@ -222,6 +222,9 @@ sub nginx_start {
     my $main = $opt->{main} || '';
     my $prefix = "$DIR/nginx";
     make_path("$prefix/logs", "$prefix/tmp");
+    # workers (nobody, when started as root) spill large bodies there
+    chmod 0711, $DIR;
+    chmod 01777, "$prefix/tmp";
     $PORT{nginx} ||= free_port();
     my $common = http_config();
     my $module = "$BUILD/ngx_http_smartlyq_module.so";
