@@ -169,6 +169,10 @@ ngx_int_t ngx_smartlyq_body_read(ngx_http_request_t *r,
 ngx_int_t ngx_smartlyq_body_workspace(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, sq_ws_rc_t *rc, uint64_t *id);
 
+/* ngx_smartlyq_json.c: JSON bodies parsed in a per-worker arena */
+ngx_int_t ngx_smartlyq_json_workspace(ngx_http_request_t *r, u_char *body,
+    size_t len, size_t limit, sq_ws_rc_t *rc, uint64_t *id);
+
 /* ngx_smartlyq_envelope.c: JSON refusals */
 ngx_int_t ngx_smartlyq_refuse(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, ngx_uint_t status, const char *code,
