@@ -32,6 +32,11 @@ my $base = SQTest::nginx_start(<<'CONF', 1, $opt);
             smartlyq on;
             proxy_pass http://echo;
         }
+
+        location /v1/ {
+            smartlyq on;
+            proxy_pass http://backend;
+        }
     }
 CONF
 my $master = SQTest::pid_of('nginx');
@@ -46,13 +51,15 @@ my @good = ({ name => 'good', key => $T->{alice_key}, path => $path,
 
 # the worker's soft limits, set as its own user: root here may lack
 # CAP_SYS_RESOURCE, and the hard limits stay where they are
-sub worker_limit {
-    my ($res) = @_;
-    my $st = do { local (@ARGV, $/) = ("/proc/$worker/status"); <> };
+sub worker_limit { proc_limit($worker, @_) }
+
+sub proc_limit {
+    my ($pid, $res) = @_;
+    my $st = do { local (@ARGV, $/) = ("/proc/$pid/status"); <> };
     my ($uid) = $st =~ /^Uid:\s+(\d+)/m;
     my ($gid) = $st =~ /^Gid:\s+(\d+)/m;
     system('setpriv', "--reuid=$uid", "--regid=$gid", '--clear-groups',
-           'prlimit', "--pid=$worker", $res) == 0
+           'prlimit', "--pid=$pid", $res) == 0
         or die "prlimit $res failed\n";
 }
 
@@ -213,6 +220,39 @@ SQTest::wait_until('served after the fd limit', \&one_good, 5);
 pass('fd limit lifted: good client served');
 ok(kill(0, $worker), '... by the same worker');
 
+# --- the backend's address space capped -------------------------------------------
+# it parses JSON bodies with jansson too; 50 KB strings make the lexer
+# grow its buffer, which is where jansson overflowed when that failed
+my $backend = SQTest::pid_of('backend');
+my $article = qq({"title": "big", "body": ") . ('z' x 50000) . '"}';
+my $b_ok = sub { $_[0] == 201 || ($_[0] =~ /^50[0-4]$/ && $_[1] =~ $envelope) };
+my @bk = ({ name => 'create', key => $T->{alice_key}, method => 'POST',
+            path => "/v1/articles?workspace_id=$T->{ws1}", body => $article,
+            want => $b_ok });
+my ($before) = SQTest::api($base, $T->{alice_key}, 'POST',
+                           "/v1/articles?workspace_id=$T->{ws1}", $article);
+is($before->{status}, 201, 'a create before the cap');
+my ($bvm) = do { local (@ARGV, $/) = ("/proc/$backend/status"); <> } =~ /VmSize:\s+(\d+) kB/;
+proc_limit($backend, '--as=' . $bvm * 1024 . ':');
+$load = SQLoad::start(port => $port, clients => 4, requests => \@bk, hang => 5);
+sleep 2;
+@rec = SQLoad::stop($load);
+my %bs;
+$bs{$_->[2]}++ for @rec;
+ok(kill(0, $backend), 'address space capped: the backend is still running ('
+   . join(', ', map { "$_: $bs{$_}" } sort keys %bs) . ')');
+is(scalar(grep { $_->[2] > 0 && !$_->[4] } @rec), 0,
+   '... every create a 201 or a 5xx envelope');
+push @summary, 'backend address space capped at VmSize: '
+    . join(', ', map { "$_ $bs{$_}" } sort keys %bs);
+if (kill 0, $backend) {
+    proc_limit($backend, '--as=unlimited:');
+    my ($r) = SQTest::api($base, $T->{alice_key}, 'POST',
+                          "/v1/articles?workspace_id=$T->{ws1}", $article);
+    is($r->{status}, 201, 'cap lifted: creates work again');
+}
+
+diag("backend log: " . `grep -v "^sqctl" $SQTest::DIR/backend.log | tail -5`) if $ENV{SQ_DEBUG};
 diag("exhaustion:\n  " . join("\n  ", @summary));
 
 my $log = SQTest::nginx_error_log();
