@@ -172,7 +172,7 @@ is($r->{status}, 502, 'HEAD: 502');
 is($r->{content} // '', '', 'HEAD: no body');
 is($r->{headers}{'content-type'}, 'application/json', 'HEAD: JSON type');
 
-# --- the real backend killed, then back --------------------------------------
+# --- the real backend killed, then back -------------------------------------
 is(get('/v1/me')->{status}, 200, 'backend up: 200');
 SQTest::backend_kill();
 is_envelope(get('/v1/me'), 502, 'BAD_GATEWAY',
@@ -195,7 +195,7 @@ $r = $http->post("$base/small/x", { headers => { %$auth,
 is_envelope($r, 413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.',
             'body too large');
 
-# --- the upstream's own errors are its business ---------------------------------
+# --- the upstream's own errors are its business -----------------------------
 $r = get('/aux/json500');
 is($r->{status}, 500, "upstream's JSON 500: status kept");
 is($r->{content}, '{"success": false, "error": {"code": "INTERNAL_ERROR", '
@@ -213,7 +213,7 @@ $r = get("/v1/chatbots/999999?workspace_id=$T->{ws1}");
 is($r->{status}, 404, "backend's 404 passes through");
 like($r->{content}, qr/"code": "NOT_FOUND"/, '... as its own envelope');
 
-# --- the operator's error_page wins ---------------------------------------------
+# --- the operator's error_page wins -----------------------------------------
 $r = get('/op-uri/x');
 is($r->{status}, 502, 'error_page to a URI: status');
 is($r->{content}, "operator page\n", "... the operator's body");
@@ -221,7 +221,7 @@ $r = get('/op-named/x');
 is($r->{status}, 503, 'error_page = @named: status');
 is($r->{content}, "operator named page\n", "... the operator's body");
 
-# --- no module, no change -----------------------------------------------------
+# --- no module, no change ---------------------------------------------------
 $r = get('/off/x');
 is($r->{status}, 502, 'without smartlyq: 502');
 like($r->{content}, qr/<html>/, "... nginx's HTML page");

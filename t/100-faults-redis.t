@@ -125,7 +125,7 @@ for my $pass (1, 2) {
 
 my @rec = SQLoad::stop($load);
 
-# --- per round ------------------------------------------------------------
+# --- per round --------------------------------------------------------------
 my $eps = 0.02;     # a request started this soon after the fault may
                     # have been answered by Redis before it stopped
 my $summary = '';
@@ -160,7 +160,7 @@ for my $r (@rounds) {
                         1000 * $r->{rec_edge}, 1000 * $r->{rec_backend});
 }
 
-# --- overall ------------------------------------------------------------------
+# --- overall ----------------------------------------------------------------
 my @bad = grep { !$_->[4] } @rec;
 is(scalar @bad, 0, 'every answer was an expected one (' . scalar(@rec)
    . ' requests)') or diag(join "\n", map { "@$_" } @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
