@@ -34,9 +34,11 @@ BACKEND_PORT=$(free_port)
 REDIS_PORT=$(free_port)
 
 FLIPPER=
+WRK=
 cleanup() {
     trap - INT TERM EXIT
     [ -n "$FLIPPER" ] && kill "$FLIPPER" 2>/dev/null || true
+    [ -n "$WRK" ] && kill "$WRK" 2>/dev/null || true
     stack_stop
     if [ -z "${LOAD_KEEP:-}" ]; then
         rm -rf "$RUN"
@@ -93,6 +95,7 @@ stack_redis_start
 t1=$(date +%s.%N)
 
 wait "$WRK" || { cat "$RUN/wrk.txt"; echo "load: wrk failed" >&2; exit 1; }
+WRK=
 kill "$FLIPPER" 2>/dev/null || true
 FLIPPER=
 

@@ -27,10 +27,10 @@ free_port() {
         LocalAddr => "127.0.0.1", LocalPort => 0)->sockport'
 }
 
-wait_for() {    # wait_for <what> <command...>
+wait_for() {    # wait_for <what> <command...>; WAIT_SECS (10) at most
     local what=$1 i
     shift
-    for i in $(seq 1 100); do
+    for i in $(seq 1 $(( ${WAIT_SECS:-10} * 10 ))); do
         if "$@" >/dev/null 2>&1; then
             return 0
         fi
@@ -74,14 +74,19 @@ stack_prepare() {
     done
 }
 
+# PONG, not an error such as LOADING while the AOF is replayed
+redis_pong() {
+    [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]
+}
+
 # Redis with redis/redis.conf (AOF, fsync always) in $RUN/redis, and the
-# function library loaded
+# function library loaded; a large AOF may take a while to load
 stack_redis_start() {
     redis-server "$ROOT/redis/redis.conf" --port "$REDIS_PORT" \
         --dir "$RUN/redis" --pidfile "$RUN/redis.pid" \
         --logfile "$RUN/logs/redis.log" &
     REDIS_PID=$!
-    wait_for "Redis" redis-cli -p "$REDIS_PORT" ping
+    WAIT_SECS=120 wait_for "Redis" redis_pong
     "$SQCTL" init --functions "$ROOT/redis/smartlyq.lua" >/dev/null
 }
 
