@@ -22,7 +22,8 @@ DEBS := nginx nginx-dev redis-server libhiredis-dev libjansson-dev \
         libsodium-dev libevent-dev check pkg-config curl \
         libtest-base-perl libipc-run-perl libtext-diff-perl \
         libtest-longstring-perl liblist-moreutils-perl \
-        libhttp-message-perl liburi-perl clang-14 libclang-rt-14-dev
+        libhttp-message-perl liburi-perl clang-14 libclang-rt-14-dev \
+        wrk iptables iproute2 slowhttptest
 
 # Test::Nginx is on CPAN, which this machine cannot reach: the shared copy
 VENDOR_TN := $(abspath $(CURDIR)/../shared/vendor/test-nginx/lib)
@@ -207,6 +208,13 @@ fuzz: fuzz-build
 
 run: deps all
 	SQ_BUILD=$(BUILD) scripts/run.sh
+
+# mixed traffic with a reload and a Redis restart against a throw-away
+# stack; checks that nothing acknowledged was lost (scripts/load.sh)
+LOAD_SECS ?= 60
+.PHONY: load
+load: deps all
+	SQ_BUILD=$(BUILD) LOAD_SECS=$(LOAD_SECS) scripts/load.sh
 
 # wrk and the Lua peer's packages are checked (and installed when root)
 # by scripts/bench.sh itself; results go to build/bench/latest.md

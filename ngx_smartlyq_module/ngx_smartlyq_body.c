@@ -101,6 +101,7 @@ ngx_smartlyq_body_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 {
     u_char                   *body;
     size_t                    len;
+    ngx_int_t                 jrc;
     sq_body_type_t            type;
     ngx_smartlyq_loc_conf_t  *slcf;
 
@@ -138,9 +139,29 @@ ngx_smartlyq_body_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         return NGX_OK;
     }
 
-    *rc = (type == SQ_BODY_JSON)
-          ? sq_workspace_from_json((const char *) body, len, id)
-          : sq_workspace_from_query((const char *) body, len, id);
+    if (type == SQ_BODY_JSON) {
+        jrc = ngx_smartlyq_json_workspace(r, body, len, slcf->body_limit,
+                                          rc, id);
+
+        if (jrc == NGX_ERROR) {
+            ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
+            return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "SERVICE_UNAVAILABLE",
+                                       "Authorization is temporarily "
+                                       "unavailable. Retry shortly.");
+        }
+
+        if (jrc == NGX_DECLINED) {
+            ctx->result = NGX_SMARTLYQ_BAD_BODY;
+            return ngx_smartlyq_refuse(r, ctx,
+                                       NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                       "PAYLOAD_TOO_LARGE",
+                                       "The request body is too large.");
+        }
+
+    } else {
+        *rc = sq_workspace_from_query((const char *) body, len, id);
+    }
 
     if (*rc == SQ_WS_BAD_JSON) {
         ctx->result = NGX_SMARTLYQ_BAD_BODY;

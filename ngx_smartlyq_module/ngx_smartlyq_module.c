@@ -193,6 +193,10 @@ ngx_smartlyq_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_smartlyq_access_handler;
 
+    if (ngx_smartlyq_errors_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_smartlyq_rotation_filter_init(cf);
 }
 

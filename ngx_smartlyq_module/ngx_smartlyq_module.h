@@ -241,6 +241,10 @@ ngx_int_t ngx_smartlyq_body_read(ngx_http_request_t *r,
 ngx_int_t ngx_smartlyq_body_workspace(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, sq_ws_rc_t *rc, uint64_t *id);
 
+/* ngx_smartlyq_json.c: JSON bodies parsed in a per-worker arena */
+ngx_int_t ngx_smartlyq_json_workspace(ngx_http_request_t *r, u_char *body,
+    size_t len, size_t limit, sq_ws_rc_t *rc, uint64_t *id);
+
 /* ngx_smartlyq_envelope.c: JSON refusals */
 ngx_int_t ngx_smartlyq_refuse(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, ngx_uint_t status, const char *code,
@@ -271,6 +275,9 @@ ngx_int_t ngx_smartlyq_link_send_noreply(ngx_smartlyq_link_t *link,
 
 /* ngx_smartlyq_rotation.c: Deprecation/Sunset on a rotated key's replies */
 ngx_int_t ngx_smartlyq_rotation_filter_init(ngx_conf_t *cf);
+
+/* ngx_smartlyq_errors.c: nginx's own error pages as JSON envelopes */
+ngx_int_t ngx_smartlyq_errors_filter_init(ngx_conf_t *cf);
 
 /* ngx_smartlyq_metrics.c: shared counters, Prometheus text */
 ngx_int_t ngx_smartlyq_metrics_zone(ngx_conf_t *cf,

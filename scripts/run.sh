@@ -11,86 +11,21 @@ RUN=$BUILD/run
 EDGE_PORT=${SQ_EDGE_PORT:-8080}
 BACKEND_PORT=${SQ_BACKEND_PORT:-8081}
 REDIS_PORT=${SQ_REDIS_PORT:-6390}
-SQCTL=$BUILD/sqctl
-export SMARTLYQ_REDIS=127.0.0.1:$REDIS_PORT
-export SMARTLYQ_PEPPER_FILE=$RUN/secrets/pepper
 
-pids=()
+# shellcheck source=scripts/stack.sh
+. "$ROOT/scripts/stack.sh"
 
 stop_all() {
     trap - INT TERM EXIT
     echo
     echo "stopping..."
-    if [ -f "$RUN/logs/nginx.pid" ]; then
-        kill -QUIT "$(cat "$RUN/logs/nginx.pid" 2>/dev/null)" 2>/dev/null || true
-    fi
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    wait 2>/dev/null || true
+    stack_stop
     echo "stopped."
 }
 
-# what an earlier run may have left behind
-stale() {
-    local f
-    for f in "$RUN/logs/nginx.pid" "$RUN/redis.pid" "$RUN/backend.pid"; do
-        if [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; then
-            kill "$(cat "$f")" 2>/dev/null || true
-            sleep 0.3
-        fi
-        rm -f "$f"
-    done
-}
-
-port_open() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-port_free() {
-    ! port_open "$1"
-}
-
-wait_for() {    # wait_for <what> <command...>
-    local what=$1 i
-    shift
-    for i in $(seq 1 50); do
-        if "$@" >/dev/null 2>&1; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "run: $what did not come up; see $RUN/logs/" >&2
-    return 1
-}
-
-mkdir -p "$RUN"/{logs,redis,secrets,tmp}
-chmod 700 "$RUN/secrets"
-stale
-
-for port in "$EDGE_PORT" "$BACKEND_PORT" "$REDIS_PORT"; do
-    if ! port_free "$port"; then
-        echo "run: port $port on 127.0.0.1 is taken (set SQ_EDGE_PORT," \
-             "SQ_BACKEND_PORT or SQ_REDIS_PORT)" >&2
-        exit 1
-    fi
-done
-
-for s in pepper signing; do
-    if [ ! -s "$RUN/secrets/$s" ]; then
-        (umask 077; "$SQCTL" secret > "$RUN/secrets/$s")
-    fi
-done
-
+stack_prepare
 trap stop_all INT TERM EXIT
-
-redis-server "$ROOT/redis/redis.conf" --port "$REDIS_PORT" \
-    --dir "$RUN/redis" --pidfile "$RUN/redis.pid" \
-    --logfile "$RUN/logs/redis.log" &
-pids+=($!)
-wait_for "Redis" redis-cli -p "$REDIS_PORT" ping
-
-"$SQCTL" init --functions "$ROOT/redis/smartlyq.lua" >/dev/null
+stack_redis_start
 
 # demo tenant, seeded once; its keys are kept (mode 600) for later runs
 DEMO=$RUN/secrets/demo.env
@@ -127,93 +62,8 @@ fi
 # shellcheck disable=SC1090
 . "$DEMO"
 
-"$BUILD/smartlyq-backend" --listen "127.0.0.1:$BACKEND_PORT" \
-    --redis "127.0.0.1:$REDIS_PORT" \
-    --signing-key-file "$RUN/secrets/signing" \
-    --pepper-file "$RUN/secrets/pepper" \
-    --functions "$ROOT/redis/smartlyq.lua" \
-    --pid-file "$RUN/backend.pid" 2>>"$RUN/logs/backend.log" &
-pids+=($!)
-wait_for "the backend" port_open "$BACKEND_PORT"
-
-cat > "$RUN/nginx.conf" <<EOF
-load_module $BUILD/ngx_http_smartlyq_module.so;
-
-daemon off;
-worker_processes 2;
-# notice, not info: nginx's core quotes refused header lines (a duplicated
-# Authorization, its full key included) in info-level client errors
-error_log $RUN/logs/error.log notice;
-pid $RUN/logs/nginx.pid;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    default_type application/json;
-    client_body_temp_path $RUN/tmp/body;
-    proxy_temp_path $RUN/tmp/proxy;
-    fastcgi_temp_path $RUN/tmp/fastcgi;
-    uwsgi_temp_path $RUN/tmp/uwsgi;
-    scgi_temp_path $RUN/tmp/scgi;
-
-    log_format smartlyq '\$remote_addr [\$time_local] "\$request" \$status '
-                        'decision=\$smartlyq_decision user=\$smartlyq_user_id '
-                        'key=\$smartlyq_key_id ws=\$smartlyq_workspace_id '
-                        'cache=\$smartlyq_cache_status';
-    access_log $RUN/logs/access.log smartlyq;
-
-    smartlyq_redis 127.0.0.1:$REDIS_PORT;
-    smartlyq_key_pepper_file $RUN/secrets/pepper;
-    smartlyq_signing_key_file $RUN/secrets/signing;
-    # answers shared by the workers, dropped on every change (keyspace
-    # notifications, see redis/redis.conf)
-    smartlyq_cache zone=smartlyq:32m ttl=30s negative_ttl=5s;
-
-    upstream smartlyq_backend {
-        server 127.0.0.1:$BACKEND_PORT;
-        keepalive 32;
-    }
-
-    server {
-        listen 127.0.0.1:$EDGE_PORT;
-
-        # nginx's own errors as envelopes too (the module's refusals
-        # are answered by the module and never reach error_page)
-        error_page 400 = @bad_request;
-        error_page 413 = @too_large;
-        error_page 502 504 = @backend_down;
-
-        # every route with the scope it needs
-        include $ROOT/conf/smartlyq-routes.conf;
-
-        location = /healthz {
-            return 200 '{"success": true, "data": {"status": "ok"}}';
-        }
-
-        location / {
-            return 404 '{"success": false, "error": {"code": "NOT_FOUND", "message": "No such route."}}';
-        }
-
-        location @bad_request {
-            return 400 '{"success": false, "error": {"code": "BAD_REQUEST", "message": "The request is malformed."}}';
-        }
-
-        location @too_large {
-            return 413 '{"success": false, "error": {"code": "PAYLOAD_TOO_LARGE", "message": "The request body is too large."}}';
-        }
-
-        location @backend_down {
-            return 502 '{"success": false, "error": {"code": "BAD_GATEWAY", "message": "The API is unavailable. Retry shortly."}}';
-        }
-    }
-}
-EOF
-
-nginx -p "$RUN" -c "$RUN/nginx.conf" &
-pids+=($!)
-wait_for "nginx" curl -sf "http://127.0.0.1:$EDGE_PORT/healthz"
+stack_backend_start
+stack_nginx_start 2
 
 E=http://127.0.0.1:$EDGE_PORT
 cat <<EOF
@@ -245,5 +95,5 @@ curl -si "$E/v1/social/accounts?workspace_id=$ALICE_WS1&workspace_id=$ALICE_WS2"
 Ctrl-C stops Redis, the backend and nginx.
 EOF
 
-wait -n "${pids[@]}" || true
+wait -n "$REDIS_PID" "$BACKEND_PID" "$NGINX_PID" || true
 echo "run: a server exited; see $RUN/logs/" >&2

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "sq_ctx.h"
+#include "sq_json.h"
 #include "sq_log.h"
 #include "sq_server.h"
 
@@ -308,6 +309,11 @@ main(int argc, char **argv)
 
     if (sq_crypto_init() != 0) {
         sq_log(SQ_LOG_ERR, "libsodium initialisation failed");
+        return 1;
+    }
+
+    if (sq_json_reserve_init() != 0) {
+        sq_log(SQ_LOG_ERR, "out of memory for the JSON reserve");
         return 1;
     }
 

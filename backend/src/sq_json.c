@@ -3,11 +3,86 @@
  * "key": value with ", " separators and keeps insertion order.
  */
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "sq_json.h"
+
+
+/*
+ * jansson 2.14's lexer ignores a failed allocation while it buffers a
+ * token, then copies the string past the end of its buffer: a heap
+ * overflow when memory runs out during a parse (the edge showed it).  So
+ * jansson's allocations fall back on a reserve when malloc fails.  The
+ * reserve is enough for any body up to SQ_BODY_MAX (jansson needs under
+ * 80 bytes per byte of input on the worst shapes), and it is reused once
+ * nothing allocated from it is alive.
+ */
+#define SQ_JSON_RESERVE  (SQ_BODY_MAX * 96 + 512 * 1024)
+
+static unsigned char  *sq_json_reserve;
+static size_t          sq_json_reserve_used;
+static size_t          sq_json_reserve_live;    /* blocks not yet freed */
+
+
+static void *
+sq_json_malloc(size_t size)
+{
+    void  *p;
+
+    p = malloc(size);
+    if (p != NULL || sq_json_reserve == NULL) {
+        return p;
+    }
+
+    size = (size + 15) & ~(size_t) 15;
+    if (size > SQ_JSON_RESERVE - sq_json_reserve_used) {
+        return NULL;
+    }
+
+    p = sq_json_reserve + sq_json_reserve_used;
+    sq_json_reserve_used += size;
+    sq_json_reserve_live++;
+
+    return p;
+}
+
+
+static void
+sq_json_free(void *p)
+{
+    uintptr_t  a, start;
+
+    a = (uintptr_t) p;
+    start = (uintptr_t) sq_json_reserve;
+
+    if (sq_json_reserve != NULL && a >= start
+        && a < start + SQ_JSON_RESERVE)
+    {
+        if (--sq_json_reserve_live == 0) {
+            sq_json_reserve_used = 0;
+        }
+        return;
+    }
+
+    free(p);
+}
+
+
+int
+sq_json_reserve_init(void)
+{
+    sq_json_reserve = malloc(SQ_JSON_RESERVE);
+    if (sq_json_reserve == NULL) {
+        return -1;
+    }
+
+    json_set_alloc_funcs(sq_json_malloc, sq_json_free);
+
+    return 0;
+}
 
 
 typedef struct {

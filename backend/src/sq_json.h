@@ -33,6 +33,9 @@ typedef enum {
     SQ_E_PUBLISHABLE
 } sq_err_t;
 
+/* jansson's allocations fall back on a reserve when malloc fails */
+int sq_json_reserve_init(void);
+
 int sq_err_status(sq_err_t e);
 const char *sq_err_reason(sq_err_t e);
 const char *sq_err_code(sq_err_t e);

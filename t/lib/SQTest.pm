@@ -109,11 +109,12 @@ sub redis_cli {
 
 # Redis: started, killed, restarted (same dir: AOF brings the data and the
 # function library back), frozen and thawed, for fault tests.
+our $REDIS_DIR = "$DIR/redis";     # a fault test may move it
 sub redis_start {
-    make_path("$DIR/redis");
+    make_path($REDIS_DIR);
     spawn('redis', "$DIR/redis.log", 'redis-server',
           "$ROOT/redis/redis.conf", '--port', $PORT{redis},
-          '--dir', "$DIR/redis");
+          '--dir', $REDIS_DIR);
     wait_until("redis start", sub { my $o = redis_cli("ping"); warn "ping: [$o]\n" if $ENV{SQ_DEBUG}; $o eq "PONG" });
 }
 
@@ -214,10 +215,16 @@ sub block_defaults {
 # a standalone nginx, for tests that must act between requests without
 # restarting it (Test::Nginx restarts nginx for every block)
 sub nginx_start {
-    my ($http, $workers) = @_;
+    my ($http, $workers, $opt) = @_;
     $workers ||= 1;
+    $opt ||= {};
+    my $conns = $opt->{worker_connections} || 512;
+    my $main = $opt->{main} || '';
     my $prefix = "$DIR/nginx";
     make_path("$prefix/logs", "$prefix/tmp");
+    # workers (nobody, when started as root) spill large bodies there
+    chmod 0711, $DIR;
+    chmod 01777, "$prefix/tmp";
     $PORT{nginx} ||= free_port();
     my $common = http_config();
     my $module = "$BUILD/ngx_http_smartlyq_module.so";
@@ -230,7 +237,8 @@ master_process on;
 worker_processes $workers;
 error_log $prefix/logs/error.log info;
 pid $prefix/logs/nginx.pid;
-events { worker_connections 512; }
+$main
+events { worker_connections $conns; }
 http {
     client_body_temp_path $prefix/tmp;
     proxy_temp_path $prefix/tmp;
@@ -243,7 +251,7 @@ $http
 }
 CONF
     close $fh;
-    spawn('nginx', "$prefix/logs/stderr.log",
+    spawn('nginx', "$prefix/logs/stderr.log", @{ $opt->{wrap} || [] },
           $ENV{TEST_NGINX_BINARY} || 'nginx', '-p', $prefix,
           '-c', "$prefix/nginx.conf");
     wait_until('nginx start', sub { port_open($PORT{nginx}) });
