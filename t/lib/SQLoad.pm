@@ -173,7 +173,13 @@ sub fds {
 # the worker processes of an nginx master
 sub workers {
     my ($master) = @_;
-    my @w = grep { /\S/ } split /\n/, `pgrep -P $master`;
+    my @w;
+    # the master listens before it forks: the port may be open first
+    for (1 .. 100) {
+        @w = grep { /\S/ } split /\n/, `pgrep -P $master`;
+        last if @w;
+        select(undef, undef, undef, 0.05);
+    }
     return @w;
 }
 
