@@ -109,6 +109,26 @@ like($body, qr/^user=$T->{alice} key=\d+ ws=$T->{ws1} mode=live /,
     like($want, qr/chatbots:read .* keys:manage\]/, '(every scope)');
 }
 
+# a workspace_id read from a JSON body is cached like one in the query
+{
+    my $post = sub {
+        my ($ws) = @_;
+        my $r = SQTest::http()->request('POST', "$base/v1/things", {
+            headers => { %{ SQTest::bearer($T->{alice_key}) },
+                         'Content-Type' => 'application/json' },
+            content => qq({"workspace_id": $ws, "name": "x"}) });
+        return ($r->{status}, $r->{headers}{'x-cache'} // '');
+    };
+    my @p1 = $post->($T->{ws2});
+    my @p2 = $post->($T->{ws2});
+    is_deeply([$p1[0], $p2[0], $p2[1]], [200, 200, 'HIT'],
+              'POST with workspace_id in the body: allowed, then a hit');
+    my @p3 = $post->($T->{wsb});
+    my @p4 = $post->($T->{wsb});
+    is_deeply([$p3[0], $p4[0], $p4[1]], [403, 403, 'HIT'],
+              "POST naming Bob's workspace in the body: 403, then a hit");
+}
+
 # negative answers are cached too, and the exact 403
 my $forbidden = '{"success": false, "error": {"code": "FORBIDDEN", '
               . '"message": "You do not have access to this workspace."}}';
