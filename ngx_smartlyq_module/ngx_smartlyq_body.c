@@ -147,8 +147,7 @@ ngx_smartlyq_body_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
             ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
             return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                                        "SERVICE_UNAVAILABLE",
-                                       "Authorization is temporarily "
-                                       "unavailable. Retry shortly.");
+                                       NGX_SMARTLYQ_UNAVAILABLE_MSG);
         }
 
         if (jrc == NGX_DECLINED) {

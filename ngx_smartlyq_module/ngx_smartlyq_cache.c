@@ -142,26 +142,6 @@ static void ngx_smartlyq_cache_insert_value(ngx_rbtree_node_t *temp,
     (void) ngx_atomic_fetch_add(&(cache)->sh->counters[which], 1)
 
 
-/* the 32-byte digest from its 64 hex digits (checked by the caller) */
-static ngx_inline u_char
-ngx_smartlyq_nibble(u_char c)
-{
-    return (c <= '9') ? (u_char) (c - '0') : (u_char) ((c | 0x20) - 'a' + 10);
-}
-
-
-static void
-ngx_smartlyq_unhex(const char *hex, u_char *bin)
-{
-    ngx_uint_t  i;
-
-    for (i = 0; i < SQ_DIGEST_BYTES; i++) {
-        bin[i] = (u_char) (ngx_smartlyq_nibble(hex[2 * i]) << 4
-                           | ngx_smartlyq_nibble(hex[2 * i + 1]));
-    }
-}
-
-
 /* the digest is a keyed hash already: its first bytes are uniform */
 static ngx_uint_t
 ngx_smartlyq_key_slot(const u_char *bin)
@@ -749,7 +729,7 @@ ngx_int_t
 ngx_smartlyq_cache_get(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     ngx_uint_t stale)
 {
-    u_char                      bin[SQ_DIGEST_BYTES];
+    u_char                     *bin;
     sq_authz_t                  a;
     ngx_uint_t                  ok;
     ngx_msec_int_t              age;
@@ -768,7 +748,7 @@ ngx_smartlyq_cache_get(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_smartlyq_module);
     sh = cache->sh;
 
-    ngx_smartlyq_unhex(ctx->digest, bin);
+    bin = ctx->digest_bin;
 
     if (!stale) {
         /* read before the lookup is sent: see the top of this file */
@@ -840,7 +820,7 @@ void
 ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     const sq_authz_t *a)
 {
-    u_char                     *p, bin[SQ_DIGEST_BYTES];
+    u_char                     *p, *bin;
     u_char                      packed[NGX_SMARTLYQ_PACK_MAX];
     size_t                      size, npacked;
     int64_t                     until;
@@ -873,7 +853,7 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         return;
     }
 
-    ngx_smartlyq_unhex(ctx->digest, bin);
+    bin = ctx->digest_bin;
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 

@@ -27,8 +27,8 @@ static ngx_int_t ngx_smartlyq_workspace(ngx_http_request_t *r,
 
 #define NGX_SMARTLYQ_FORBIDDEN_MSG                                            \
     "You do not have access to this workspace."
-#define NGX_SMARTLYQ_UNAVAILABLE_MSG                                          \
-    "Authorization is temporarily unavailable. Retry shortly."
+#define NGX_SMARTLYQ_NO_KEY_MSG                                               \
+    "Missing API key. Send it as Authorization: Bearer <key>."
 
 
 ngx_int_t
@@ -198,7 +198,8 @@ ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
 
-    sq_key_digest_hex(smcf->pepper, ctx->key, ctx->key_len, ctx->digest);
+    sq_key_digest(smcf->pepper, ctx->key, ctx->key_len, ctx->digest_bin,
+                  ctx->digest);
 
     rc = ngx_smartlyq_cache_get(r, ctx, 0);
 
@@ -408,8 +409,7 @@ ngx_smartlyq_bearer(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         ctx->result = NGX_SMARTLYQ_NO_KEY;
         return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                    "UNAUTHORIZED",
-                                   "Missing API key. Send it as "
-                                   "Authorization: Bearer <key>.");
+                                   NGX_SMARTLYQ_NO_KEY_MSG);
     }
 
     rc = sq_bearer_parse((const char *) auth->value.data, auth->value.len,
@@ -419,8 +419,7 @@ ngx_smartlyq_bearer(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         ctx->result = NGX_SMARTLYQ_NO_KEY;
         return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                    "UNAUTHORIZED",
-                                   "Missing API key. Send it as "
-                                   "Authorization: Bearer <key>.");
+                                   NGX_SMARTLYQ_NO_KEY_MSG);
     }
 
     ctx->presented = 1;

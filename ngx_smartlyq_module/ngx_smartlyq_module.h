@@ -22,6 +22,10 @@
 #define NGX_SMARTLYQ_ID_MAX_LEN      20
 #define NGX_SMARTLYQ_MAX_INFLIGHT    8192   /* commands on one link */
 
+/* the message of every 503 refusal: Redis (or memory) could not answer */
+#define NGX_SMARTLYQ_UNAVAILABLE_MSG                                          \
+    "Authorization is temporarily unavailable. Retry shortly."
+
 
 typedef struct ngx_smartlyq_link_s     ngx_smartlyq_link_t;
 typedef struct ngx_smartlyq_pending_s  ngx_smartlyq_pending_t;
@@ -152,6 +156,7 @@ typedef struct {
     ngx_str_t                  user_id;
     ngx_str_t                  key_id;
     char                       digest[SQ_DIGEST_HEX_LEN + 1];
+    u_char                     digest_bin[SQ_DIGEST_BYTES];
     ngx_str_t                  workspace_id;   /* empty: none given */
     uint64_t                   workspace_num;  /* 0: none given */
     ngx_str_t                  scopes;         /* the key's, from Redis */

@@ -571,19 +571,7 @@ ngx_int_t
 ngx_smartlyq_link_send_noreply(ngx_smartlyq_link_t *link, int argc,
     const char **argv, const size_t *argvlen)
 {
-    if (link == NULL || link->ac == NULL
-        || link->state != NGX_SMARTLYQ_LINK_UP)
-    {
-        return NGX_DECLINED;
-    }
-
-    if (redisAsyncCommandArgv(link->ac, NULL, NULL, argc, argv, argvlen)
-        != REDIS_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return ngx_smartlyq_link_command(link, NULL, NULL, argc, argv, argvlen);
 }
 
 

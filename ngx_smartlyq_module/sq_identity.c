@@ -69,14 +69,22 @@ sq_secret_load(const char *path, uint8_t out[SQ_SECRET_BYTES], char *err,
 
 
 void
+sq_key_digest(const uint8_t pepper[SQ_SECRET_BYTES], const char *key,
+    size_t len, uint8_t bin[SQ_DIGEST_BYTES], char out[SQ_DIGEST_HEX_LEN + 1])
+{
+    crypto_generichash(bin, SQ_DIGEST_BYTES, (const uint8_t *) key, len,
+                       pepper, SQ_SECRET_BYTES);
+    sodium_bin2hex(out, SQ_DIGEST_HEX_LEN + 1, bin, SQ_DIGEST_BYTES);
+}
+
+
+void
 sq_key_digest_hex(const uint8_t pepper[SQ_SECRET_BYTES], const char *key,
     size_t len, char out[SQ_DIGEST_HEX_LEN + 1])
 {
-    uint8_t  digest[SQ_DIGEST_BYTES];
+    uint8_t  bin[SQ_DIGEST_BYTES];
 
-    crypto_generichash(digest, sizeof(digest), (const uint8_t *) key, len,
-                       pepper, SQ_SECRET_BYTES);
-    sodium_bin2hex(out, SQ_DIGEST_HEX_LEN + 1, digest, sizeof(digest));
+    sq_key_digest(pepper, key, len, bin, out);
 }
 
 

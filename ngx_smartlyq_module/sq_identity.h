@@ -66,6 +66,11 @@ int sq_crypto_init(void);
 int sq_secret_load(const char *path, uint8_t out[SQ_SECRET_BYTES],
     char *err, size_t errlen);
 
+/* BLAKE2b-256 keyed with pepper, over key: bytes and hex (NUL too) */
+void sq_key_digest(const uint8_t pepper[SQ_SECRET_BYTES], const char *key,
+    size_t len, uint8_t bin[SQ_DIGEST_BYTES],
+    char out[SQ_DIGEST_HEX_LEN + 1]);
+
 /* hex(BLAKE2b-256 keyed with pepper, over key); out gets a NUL too */
 void sq_key_digest_hex(const uint8_t pepper[SQ_SECRET_BYTES],
     const char *key, size_t len, char out[SQ_DIGEST_HEX_LEN + 1]);
