@@ -63,13 +63,29 @@ query_checked(const char *s, size_t len, uint64_t *id)
 }
 
 
+/* buf is a query plus "&workspace_id=5" on one side: 5, or a duplicate */
+static void
+check_query_added(const char *buf, size_t len, sq_ws_rc_t rc)
+{
+    uint64_t     id;
+    sq_ws_rc_t   rc2;
+
+    id = 0;
+    rc2 = sq_workspace_from_query(buf, len, &id);
+
+    if (rc == SQ_WS_NONE) {
+        SQ_FUZZ_ASSERT(rc2 == SQ_WS_OK && id == 5);
+    } else {
+        SQ_FUZZ_ASSERT(rc2 == SQ_WS_DUPLICATE);
+    }
+}
+
+
 static void
 check_query_framing(const char *s, size_t len, sq_ws_rc_t rc)
 {
     char        *buf;
     size_t       n;
-    uint64_t     id;
-    sq_ws_rc_t   rc2;
     static const char  extra[] = "workspace_id=5";
 
     n = sizeof(extra) - 1;
@@ -87,29 +103,13 @@ check_query_framing(const char *s, size_t len, sq_ws_rc_t rc)
     memcpy(buf, s, len);
     buf[len] = '&';
     memcpy(buf + len + 1, extra, n);
-
-    id = 0;
-    rc2 = sq_workspace_from_query(buf, len + n + 1, &id);
-
-    if (rc == SQ_WS_NONE) {
-        SQ_FUZZ_ASSERT(rc2 == SQ_WS_OK && id == 5);
-    } else {
-        SQ_FUZZ_ASSERT(rc2 == SQ_WS_DUPLICATE);
-    }
+    check_query_added(buf, len + n + 1, rc);
 
     /* prepended */
     memcpy(buf, extra, n);
     buf[n] = '&';
     memcpy(buf + n + 1, s, len);
-
-    id = 0;
-    rc2 = sq_workspace_from_query(buf, len + n + 1, &id);
-
-    if (rc == SQ_WS_NONE) {
-        SQ_FUZZ_ASSERT(rc2 == SQ_WS_OK && id == 5);
-    } else {
-        SQ_FUZZ_ASSERT(rc2 == SQ_WS_DUPLICATE);
-    }
+    check_query_added(buf, len + n + 1, rc);
 
     free(buf);
 }
