@@ -43,7 +43,10 @@ then
         --handle alice-sales >/dev/null
     "$SQCTL" account create --workspace "$b1" --platform instagram \
         --handle @bob.studio >/dev/null
-    ka=$("$SQCTL" key create --user "$alice" --name "alice demo")
+    # the demo's one admin key (keys:manage); the others get the default,
+    # every scope but keys:manage
+    ka=$("$SQCTL" key create --user "$alice" --name "alice demo" \
+        --scopes all)
     kb=$("$SQCTL" key create --user "$bob" --name "bob demo")
     kd=$("$SQCTL" key create --user "$alice" --name "alice retired")
     kd_id=$("$SQCTL" key list --user "$alice" | awk '/retired/ {print $1}')
@@ -83,6 +86,12 @@ curl -s $E/v1/chatbots -H "Authorization: Bearer $ALICE_KEY" -H 'Content-Type: a
 
 # 403: Alice asks for Bob's workspace $BOB_WS
 curl -si "$E/v1/social/accounts?workspace_id=$BOB_WS" -H "Authorization: Bearer $ALICE_KEY"
+
+# 200, then 403: ALICE_KEY is the demo's one admin key (every scope, keys:manage
+# included: sqctl key create --scopes all). BOB_KEY has the default, every scope
+# but keys:manage, so it cannot use /v1/keys.
+curl -s $E/v1/keys -H "Authorization: Bearer $ALICE_KEY"
+curl -si $E/v1/keys -H "Authorization: Bearer $BOB_KEY"
 
 # 401: no key, an unknown key, a disabled key
 curl -si $E/v1/me

@@ -95,8 +95,8 @@ like($body, qr/^user=$T->{alice} key=\d+ ws=$T->{ws1} mode=live /,
 
 # scopes and the key's workspace list, stored packed, come back exact
 {
-    my ($k, $id, $digest) = new_key('c-pack', '--workspaces',
-                                    "$T->{ws1},$T->{ws2}");
+    my ($k, $id, $digest) = new_key('c-pack', '--scopes', 'all',
+                                    '--workspaces', "$T->{ws1},$T->{ws2}");
     my $want = sprintf 'scopes=[%s] wsl=[%s]',
                redis_cli('HGET', "sq:key:$digest", 'scopes'),
                redis_cli('HGET', "sq:key:$digest", 'workspaces');

@@ -39,19 +39,28 @@ sqctl_key_enum(const char *name, const char *v, const char *no,
 }
 
 
-/* --scopes, defaulting by type */
+/*
+ * --scopes, defaulting by type: a secret key gets every scope but
+ * keys:manage, which only an explicit list or "all" gives (issue 11: a
+ * leaked key must not manage its owner's keys unless meant to).
+ */
 static int
 sqctl_key_scopes(const char *v, sq_key_t *k)
 {
     if (v == NULL) {
-        k->scopes = k->type == SQ_KEY_PUBLISHABLE ? SQ_SCOPES_READ
-                                                  : SQ_SCOPES_ALL;
+        k->scopes = k->type == SQ_KEY_PUBLISHABLE
+                    ? SQ_SCOPES_READ
+                    : SQ_SCOPES_ALL & ~SQ_SCOPE_BIT(SQ_SC_KEYS_MANAGE);
         return 0;
     }
 
-    if (sq_scopes_parse(v, strlen(v), &k->scopes) != 0 || k->scopes == 0) {
-        fprintf(stderr, "sqctl: --scopes must be distinct scopes separated "
-                "by single spaces\n");
+    if (strcmp(v, "all") == 0) {
+        k->scopes = SQ_SCOPES_ALL;
+    } else if (sq_scopes_parse(v, strlen(v), &k->scopes) != 0
+               || k->scopes == 0)
+    {
+        fprintf(stderr, "sqctl: --scopes must be \"all\" or distinct "
+                "scopes separated by single spaces\n");
         return -1;
     }
 

@@ -1,6 +1,7 @@
 /*
  * sq_key: scopes and workspace lists in their stored (and signed header)
- * forms, the computed status and the key object of the API.
+ * forms, what a caller key may manage, the computed status and the key
+ * object of the API.
  */
 
 #include <stdio.h>
@@ -211,6 +212,101 @@ sq_wslist_allows(const sq_wslist_t *l, uint64_t wid)
     }
 
     return 0;
+}
+
+
+int
+sq_wslist_within(const sq_wslist_t *l, const sq_wslist_t *limit)
+{
+    size_t  i;
+
+    if (limit->n == 0) {
+        return 1;
+    }
+
+    if (l->n == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < l->n; i++) {
+        if (!sq_wslist_allows(limit, l->ids[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+sq_key_reach_t
+sq_key_reach(const sq_key_t *caller, const sq_key_t *k)
+{
+    if (caller->type == SQ_KEY_PUBLISHABLE) {
+        return SQ_REACH_PUBLISHABLE;
+    }
+
+    if (k->mode != caller->mode) {
+        return SQ_REACH_MODE;
+    }
+
+    if ((k->scopes & ~caller->scopes) != 0) {
+        return SQ_REACH_SCOPES;
+    }
+
+    if (sq_wslist_within(&k->ws, &caller->ws)) {
+        return SQ_REACH_WITHIN;
+    }
+
+    return k->ws.n == 0 ? SQ_REACH_UNLIMITED : SQ_REACH_WORKSPACES;
+}
+
+
+/* the lowest scope of mask, which must not be 0 */
+static sq_scope_t
+sq_scope_first(uint32_t mask)
+{
+    int  s;
+
+    for (s = 0; s < SQ_SCOPE_COUNT - 1; s++) {
+        if (mask & SQ_SCOPE_BIT(s)) {
+            break;
+        }
+    }
+
+    return (sq_scope_t) s;
+}
+
+
+void
+sq_key_reach_message(sq_key_reach_t r, const char *verb,
+    const sq_key_t *caller, const sq_key_t *k, char *out, size_t cap)
+{
+    switch (r) {
+    case SQ_REACH_PUBLISHABLE:
+        snprintf(out, cap, "A publishable key cannot %s keys.", verb);
+        break;
+    case SQ_REACH_MODE:
+        snprintf(out, cap, "This key cannot %s a %s key: it is a %s key.",
+                 verb, sq_key_mode_name(k->mode),
+                 sq_key_mode_name(caller->mode));
+        break;
+    case SQ_REACH_SCOPES:
+        snprintf(out, cap, "This key cannot %s a key with wider scopes "
+                 "than its own (it lacks %s).", verb,
+                 sq_scope_name(sq_scope_first(k->scopes & ~caller->scopes)));
+        break;
+    case SQ_REACH_UNLIMITED:
+        snprintf(out, cap, "This key cannot %s a key without a workspace "
+                 "limit: it is limited to some workspaces.", verb);
+        break;
+    case SQ_REACH_WORKSPACES:
+        snprintf(out, cap, "This key cannot %s a key for workspaces "
+                 "outside its own limit.", verb);
+        break;
+    default:
+        snprintf(out, cap, "This key may %s that key.", verb);
+        break;
+    }
 }
 
 

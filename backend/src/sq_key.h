@@ -90,6 +90,36 @@ int sq_wslist_format(const sq_wslist_t *l, char *out, size_t cap);
 /* 1 when the list is empty (no limit) or holds wid */
 int sq_wslist_allows(const sq_wslist_t *l, uint64_t wid);
 
+/*
+ * 1 when a key limited to l reaches no workspace outside limit: an empty
+ * limit (none) holds every list, an empty l (no limit) only an empty limit.
+ */
+int sq_wslist_within(const sq_wslist_t *l, const sq_wslist_t *limit);
+
+/* how a key k reaches beyond the powers of a caller key (keys:manage) */
+typedef enum {
+    SQ_REACH_WITHIN = 0,        /* the caller could have created k */
+    SQ_REACH_PUBLISHABLE,       /* the caller is publishable: never */
+    SQ_REACH_MODE,              /* k is live and the caller test, or back */
+    SQ_REACH_SCOPES,            /* k holds a scope the caller lacks */
+    SQ_REACH_UNLIMITED,         /* k has no workspace limit, the caller has */
+    SQ_REACH_WORKSPACES         /* k lists a workspace outside the caller's */
+} sq_key_reach_t;
+
+/*
+ * Whether caller may create, rotate, enable or delete k: k's scopes within
+ * the caller's, its workspaces within the caller's limit, the same mode.
+ * Only type, mode, scopes and ws of both are read.
+ */
+sq_key_reach_t sq_key_reach(const sq_key_t *caller, const sq_key_t *k);
+
+/*
+ * Why, for a 403: "This key cannot <verb> a key with wider scopes than its
+ * own (it lacks urls:write)." and the like; verb is create, rotate, ...
+ */
+void sq_key_reach_message(sq_key_reach_t r, const char *verb,
+    const sq_key_t *caller, const sq_key_t *k, char *out, size_t cap);
+
 /* "active", "disabled", "expired", "rotated" or "deleted" at now */
 const char *sq_key_status(const sq_key_t *k, int64_t now);
 
@@ -107,6 +137,16 @@ json_t *sq_key_render(const sq_key_t *k, int64_t now);
  */
 int sq_key_parse_create(const char *body, size_t len, uint64_t uid,
     int64_t now, sq_key_t *k, char *err, size_t errlen);
+
+/*
+ * The same for a caller key: an omitted mode or workspaces is the
+ * caller's (user_id, mode, ws of caller are read), so a limited caller's
+ * new key inherits the limit.  The body's own values are kept as given;
+ * sq_key_reach() judges them.
+ */
+int sq_key_parse_create_as(const char *body, size_t len,
+    const sq_key_t *caller, int64_t now, sq_key_t *k, char *err,
+    size_t errlen);
 
 /* A POST /v1/keys/{id}/rotate body: {"grace_seconds": 0..MAX}. */
 int sq_key_parse_rotate(const char *body, size_t len, int64_t *grace,

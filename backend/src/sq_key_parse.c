@@ -254,18 +254,35 @@ int
 sq_key_parse_create(const char *body, size_t len, uint64_t uid,
     int64_t now, sq_key_t *k, char *err, size_t errlen)
 {
+    sq_key_t  dflt;
+
+    /* a live caller with no workspace limit */
+    memset(&dflt, 0, sizeof(dflt));
+    dflt.user_id = uid;
+    dflt.mode = SQ_KEY_LIVE;
+
+    return sq_key_parse_create_as(body, len, &dflt, now, k, err, errlen);
+}
+
+
+int
+sq_key_parse_create_as(const char *body, size_t len,
+    const sq_key_t *caller, int64_t now, sq_key_t *k, char *err,
+    size_t errlen)
+{
     int          rc;
     json_t      *obj, *v;
     sq_kp_t      p;
     const char  *key;
 
     memset(k, 0, sizeof(*k));
-    k->user_id = uid;
+    k->user_id = caller->user_id;
     k->type = SQ_KEY_SECRET;
-    k->mode = SQ_KEY_LIVE;
+    k->mode = caller->mode;
+    k->ws = caller->ws;
 
     memset(&p, 0, sizeof(p));
-    p.uid = uid;
+    p.uid = caller->user_id;
     p.now = now;
     p.k = k;
 

@@ -2,6 +2,11 @@
  * sq_res_keys: /v1/keys, the key lifecycle of the identity's user.  A
  * key of another user, a deleted one and a malformed id are all the same
  * 404.  A full key appears once, in the 201 that made it.
+ *
+ * No escalation: the calling key creates, rotates, enables and deletes
+ * only keys it could hold itself (sq_key_reach: scopes, workspaces, mode);
+ * otherwise 403 INSUFFICIENT_SCOPE saying why.  Disabling only takes power
+ * away, so it works on any key of the same user.
  */
 
 #include <stdio.h>
@@ -94,6 +99,69 @@ sq_keys_reply_new(sq_req_t *r, const sq_key_t *k, char *key, size_t cap)
 }
 
 
+/* The calling key as a key record: type, mode, scopes, workspaces. */
+static void
+sq_keys_caller(const sq_req_t *r, sq_key_t *caller)
+{
+    memset(caller, 0, sizeof(*caller));
+    caller->user_id = r->ident.user_id;
+    caller->id = r->ident.key_id;
+    caller->type = r->ident.publishable ? SQ_KEY_PUBLISHABLE : SQ_KEY_SECRET;
+    caller->mode = r->ident.test_mode ? SQ_KEY_TEST : SQ_KEY_LIVE;
+    caller->scopes = r->ident.scopes;
+    caller->ws = r->ident.key_ws;
+}
+
+
+/* k within the calling key's powers, or a 403 saying why (verb: "rotate") */
+static int
+sq_keys_within(sq_req_t *r, const char *verb, const sq_key_t *k)
+{
+    char            msg[256];
+    sq_key_t        caller;
+    sq_key_reach_t  reach;
+
+    sq_keys_caller(r, &caller);
+    reach = sq_key_reach(&caller, k);
+
+    if (reach == SQ_REACH_WITHIN) {
+        return 0;
+    }
+
+    sq_key_reach_message(reach, verb, &caller, k, msg, sizeof(msg));
+    sq_log(SQ_LOG_INFO, "key %llu of user %llu may not %s key %llu: %s",
+           (unsigned long long) r->ident.key_id,
+           (unsigned long long) r->ident.user_id, verb,
+           (unsigned long long) k->id, msg);
+    sq_reply_error(r->req, reach == SQ_REACH_PUBLISHABLE ? SQ_E_PUBLISHABLE
+                           : SQ_E_INSUFFICIENT_SCOPE, msg);
+
+    return -1;
+}
+
+
+/*
+ * The key kid of the caller's user, which the calling key must reach to
+ * act on it (sq_keys_within); replies and returns -1 otherwise.  A key's
+ * type, mode, scopes and workspaces never change once made, so checking
+ * before the store acts cannot be raced.
+ */
+static int
+sq_keys_target(sq_req_t *r, const char *verb, uint64_t kid)
+{
+    sq_rc_t   rc;
+    sq_key_t  k;
+
+    rc = sq_store_key_get(r->redis, kid, r->ident.user_id, &k);
+    if (rc != SQ_OK) {
+        sq_reply_store_error(r->req, rc);
+        return -1;
+    }
+
+    return sq_keys_within(r, verb, &k);
+}
+
+
 /* The workspaces of a new key must all be the caller's. */
 static int
 sq_keys_check_ws(sq_req_t *r, const sq_wslist_t *l)
@@ -138,15 +206,16 @@ sq_keys_create(sq_req_t *r)
     char      err[512], *buf, key[SQ_KEY_GEN_LEN + 1];
     size_t    len;
     sq_rc_t   src;
-    sq_key_t  k;
+    sq_key_t  k, caller;
 
     buf = sq_keys_body(r, &len);
     if (buf == NULL) {
         return;
     }
 
-    rc = sq_key_parse_create(buf, len, r->ident.user_id,
-                             (int64_t) time(NULL), &k, err, sizeof(err));
+    sq_keys_caller(r, &caller);
+    rc = sq_key_parse_create_as(buf, len, &caller, (int64_t) time(NULL), &k,
+                                err, sizeof(err));
     free(buf);
 
     if (rc != 0) {
@@ -154,7 +223,9 @@ sq_keys_create(sq_req_t *r)
         return;
     }
 
-    if (sq_keys_check_ws(r, &k.ws) != 0 || sq_keys_need_pepper(r) != 0) {
+    if (sq_keys_within(r, "create", &k) != 0
+        || sq_keys_check_ws(r, &k.ws) != 0 || sq_keys_need_pepper(r) != 0)
+    {
         return;
     }
 
@@ -199,7 +270,8 @@ sq_keys_rotate(sq_req_t *r)
         return;
     }
 
-    if (sq_keys_need_pepper(r) != 0) {
+    if (sq_keys_need_pepper(r) != 0 || sq_keys_target(r, "rotate", kid) != 0)
+    {
         return;
     }
 
@@ -245,14 +317,17 @@ sq_keys_get(sq_req_t *r)
 }
 
 
+/* verb NULL: any key of the user (disabling only takes power away) */
 static void
-sq_keys_set_status(sq_req_t *r, const char *status)
+sq_keys_set_status(sq_req_t *r, const char *status, const char *verb)
 {
     sq_rc_t   rc;
     uint64_t  kid;
     sq_key_t  k;
 
-    if (sq_keys_id(r, &kid) != 0) {
+    if (sq_keys_id(r, &kid) != 0
+        || (verb != NULL && sq_keys_target(r, verb, kid) != 0))
+    {
         return;
     }
 
@@ -276,14 +351,14 @@ sq_keys_set_status(sq_req_t *r, const char *status)
 void
 sq_keys_disable(sq_req_t *r)
 {
-    sq_keys_set_status(r, "disabled");
+    sq_keys_set_status(r, "disabled", NULL);
 }
 
 
 void
 sq_keys_enable(sq_req_t *r)
 {
-    sq_keys_set_status(r, "active");
+    sq_keys_set_status(r, "active", "enable");
 }
 
 
@@ -293,7 +368,7 @@ sq_keys_delete(sq_req_t *r)
     sq_rc_t   rc;
     uint64_t  kid;
 
-    if (sq_keys_id(r, &kid) != 0) {
+    if (sq_keys_id(r, &kid) != 0 || sq_keys_target(r, "delete", kid) != 0) {
         return;
     }
 

@@ -1,5 +1,7 @@
 /*
- * sq_res_me: GET /v1/me, the caller, and their workspaces by id.
+ * sq_res_me: GET /v1/me, the caller, and their workspaces by id: those
+ * the calling key may use, so a key limited to some workspaces lists only
+ * those, and a primary workspace outside its limit shows as null.
  */
 
 #include <stdlib.h>
@@ -10,7 +12,7 @@
 
 
 static json_t *
-sq_res_me_workspaces(const sq_ws_t *ws, size_t n)
+sq_res_me_workspaces(const sq_wslist_t *limit, const sq_ws_t *ws, size_t n)
 {
     size_t   i;
     json_t  *arr, *item;
@@ -18,6 +20,10 @@ sq_res_me_workspaces(const sq_ws_t *ws, size_t n)
     arr = json_array();
 
     for (i = 0; arr != NULL && i < n; i++) {
+        if (!sq_wslist_allows(limit, ws[i].id)) {
+            continue;
+        }
+
         item = json_pack("{s:I, s:s}", "id", (json_int_t) ws[i].id,
                          "name", ws[i].name);
         if (item == NULL || json_array_append_new(arr, item) != 0) {
@@ -31,12 +37,14 @@ sq_res_me_workspaces(const sq_ws_t *ws, size_t n)
 
 
 static json_t *
-sq_res_me_render(const sq_user_t *u, const sq_ws_t *ws, size_t n)
+sq_res_me_render(const sq_user_t *u, const sq_wslist_t *limit,
+    const sq_ws_t *ws, size_t n)
 {
     json_t  *wsj, *primary;
 
-    wsj = sq_res_me_workspaces(ws, n);
+    wsj = sq_res_me_workspaces(limit, ws, n);
     primary = u->primary_workspace_id != 0
+              && sq_wslist_allows(limit, u->primary_workspace_id)
               ? json_integer((json_int_t) u->primary_workspace_id)
               : json_null();
 
@@ -73,6 +81,6 @@ sq_res_me_get(sq_req_t *r)
         return;
     }
 
-    sq_reply_data(r->req, 200, sq_res_me_render(&u, ws, n));
+    sq_reply_data(r->req, 200, sq_res_me_render(&u, &r->ident.key_ws, ws, n));
     free(ws);
 }

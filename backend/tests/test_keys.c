@@ -311,6 +311,126 @@ START_TEST(test_parse_create)
 END_TEST
 
 
+/* a key of the given mode, scopes and comma-separated workspaces */
+static void
+t_key(sq_key_t *k, sq_key_mode_t mode, uint32_t scopes, const char *ws)
+{
+    memset(k, 0, sizeof(*k));
+    k->type = SQ_KEY_SECRET;
+    k->mode = mode;
+    k->scopes = scopes;
+    ck_assert_int_eq(sq_wslist_parse(ws, strlen(ws), &k->ws), 0);
+}
+
+
+START_TEST(test_wslist_within)
+{
+    sq_wslist_t  none, w1, w12, w3;
+
+    ck_assert_int_eq(sq_wslist_parse("", 0, &none), 0);
+    ck_assert_int_eq(sq_wslist_parse("1", 1, &w1), 0);
+    ck_assert_int_eq(sq_wslist_parse("2,1", 3, &w12), 0);
+    ck_assert_int_eq(sq_wslist_parse("3", 1, &w3), 0);
+
+    ck_assert_int_eq(sq_wslist_within(&none, &none), 1);
+    ck_assert_int_eq(sq_wslist_within(&w12, &none), 1);
+    ck_assert_int_eq(sq_wslist_within(&w1, &w12), 1);
+    ck_assert_int_eq(sq_wslist_within(&w12, &w12), 1);
+    ck_assert_int_eq(sq_wslist_within(&w12, &w1), 0);
+    ck_assert_int_eq(sq_wslist_within(&w3, &w12), 0);
+    /* no limit is wider than any limit */
+    ck_assert_int_eq(sq_wslist_within(&none, &w1), 0);
+}
+END_TEST
+
+
+START_TEST(test_key_reach)
+{
+    char      msg[256];
+    uint32_t  rw;
+    sq_key_t  caller, k;
+
+    rw = SQ_SCOPE_BIT(SQ_SC_URLS_READ) | SQ_SCOPE_BIT(SQ_SC_KEYS_MANAGE);
+
+    /* same width, narrower scopes, narrower workspaces: within */
+    t_key(&caller, SQ_KEY_LIVE, rw, "1,2");
+    t_key(&k, SQ_KEY_LIVE, rw, "2,1");
+    ck_assert_int_eq(sq_key_reach(&caller, &k), SQ_REACH_WITHIN);
+    t_key(&k, SQ_KEY_LIVE, SQ_SCOPE_BIT(SQ_SC_URLS_READ), "2");
+    ck_assert_int_eq(sq_key_reach(&caller, &k), SQ_REACH_WITHIN);
+
+    /* wider scopes, named in the message */
+    t_key(&k, SQ_KEY_LIVE, rw | SQ_SCOPE_BIT(SQ_SC_URLS_WRITE), "1");
+    ck_assert_int_eq(sq_key_reach(&caller, &k), SQ_REACH_SCOPES);
+    sq_key_reach_message(SQ_REACH_SCOPES, "rotate", &caller, &k, msg,
+                         sizeof(msg));
+    ck_assert_str_eq(msg, "This key cannot rotate a key with wider scopes "
+                     "than its own (it lacks urls:write).");
+
+    /* workspaces: another one, or none (no limit) */
+    t_key(&k, SQ_KEY_LIVE, rw, "1,3");
+    ck_assert_int_eq(sq_key_reach(&caller, &k), SQ_REACH_WORKSPACES);
+    t_key(&k, SQ_KEY_LIVE, rw, "");
+    ck_assert_int_eq(sq_key_reach(&caller, &k), SQ_REACH_UNLIMITED);
+    sq_key_reach_message(SQ_REACH_UNLIMITED, "create", &caller, &k, msg,
+                         sizeof(msg));
+    ck_assert_str_eq(msg, "This key cannot create a key without a "
+                     "workspace limit: it is limited to some workspaces.");
+
+    /* an unlimited caller may restrict freely */
+    t_key(&caller, SQ_KEY_LIVE, SQ_SCOPES_ALL, "");
+    t_key(&k, SQ_KEY_LIVE, rw, "7");
+    ck_assert_int_eq(sq_key_reach(&caller, &k), SQ_REACH_WITHIN);
+
+    /* mode, both ways */
+    t_key(&caller, SQ_KEY_TEST, SQ_SCOPES_ALL, "");
+    t_key(&k, SQ_KEY_LIVE, rw, "");
+    ck_assert_int_eq(sq_key_reach(&caller, &k), SQ_REACH_MODE);
+    sq_key_reach_message(SQ_REACH_MODE, "create", &caller, &k, msg,
+                         sizeof(msg));
+    ck_assert_str_eq(msg, "This key cannot create a live key: it is a test "
+                     "key.");
+    ck_assert_int_eq(sq_key_reach(&k, &caller), SQ_REACH_MODE);
+
+    /* a publishable caller reaches nothing, not even a narrower key */
+    t_key(&caller, SQ_KEY_LIVE, SQ_SCOPES_READ, "");
+    caller.type = SQ_KEY_PUBLISHABLE;
+    t_key(&k, SQ_KEY_LIVE, SQ_SCOPE_BIT(SQ_SC_URLS_READ), "");
+    ck_assert_int_eq(sq_key_reach(&caller, &k), SQ_REACH_PUBLISHABLE);
+}
+END_TEST
+
+
+START_TEST(test_parse_create_as)
+{
+    char         err[512];
+    sq_key_t     caller, k;
+    const char  *body = "{\"name\": \"n\", \"scopes\": [\"urls:read\"]}";
+
+    t_key(&caller, SQ_KEY_TEST, SQ_SCOPES_ALL, "4,2");
+    caller.user_id = 9;
+
+    /* omitted mode and workspaces are the caller's */
+    ck_assert_int_eq(sq_key_parse_create_as(body, strlen(body), &caller,
+                                            T_NOW, &k, err, sizeof(err)), 0);
+    ck_assert_uint_eq(k.user_id, 9);
+    ck_assert_int_eq(k.mode, SQ_KEY_TEST);
+    ck_assert_uint_eq(k.ws.n, 2);
+    ck_assert_uint_eq(k.ws.ids[0], 4);
+    ck_assert_int_eq(sq_key_reach(&caller, &k), SQ_REACH_WITHIN);
+
+    /* given ones are kept as given, for sq_key_reach to judge */
+    body = "{\"name\": \"n\", \"mode\": \"live\", \"workspaces\": [], "
+           "\"scopes\": [\"urls:read\"]}";
+    ck_assert_int_eq(sq_key_parse_create_as(body, strlen(body), &caller,
+                                            T_NOW, &k, err, sizeof(err)), 0);
+    ck_assert_int_eq(k.mode, SQ_KEY_LIVE);
+    ck_assert_uint_eq(k.ws.n, 0);
+    ck_assert_int_eq(sq_key_reach(&caller, &k), SQ_REACH_MODE);
+}
+END_TEST
+
+
 START_TEST(test_parse_rotate)
 {
     char     err[256];
@@ -755,6 +875,9 @@ sq_suite_keys(void)
     tcase_add_test(tc, test_authorize);
     tcase_add_test(tc, test_wslist);
     tcase_add_test(tc, test_parse_create);
+    tcase_add_test(tc, test_wslist_within);
+    tcase_add_test(tc, test_key_reach);
+    tcase_add_test(tc, test_parse_create_as);
     tcase_add_test(tc, test_parse_rotate);
     tcase_add_test(tc, test_status);
     tcase_add_test(tc, test_render);

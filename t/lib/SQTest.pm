@@ -135,6 +135,8 @@ sub backend_start {
 
 # Two tenants: Alice (workspaces ws1 primary, ws2) and Bob (wsb), a social
 # account in each workspace, live keys, a test-mode key, a disabled key.
+# alice_key, alice_test_key and bob_key are admin keys (--scopes all, so
+# keys:manage too, which `sqctl key create` no longer gives by default).
 sub seed {
     my %t;
     $t{alice} = sqctl(qw(user create --email alice@example.com
@@ -153,10 +155,12 @@ sub seed {
     $t{accb} = sqctl('account', 'create', '--workspace', $t{wsb},
                      '--platform', 'instagram', '--handle', '@bob');
     $t{alice_key} = sqctl('key', 'create', '--user', $t{alice},
-                          '--name', 'alice');
+                          '--name', 'alice', '--scopes', 'all');
     $t{alice_test_key} = sqctl('key', 'create', '--user', $t{alice},
-                               '--mode', 'test', '--name', 'alicetest');
-    $t{bob_key} = sqctl('key', 'create', '--user', $t{bob}, '--name', 'bob');
+                               '--mode', 'test', '--name', 'alicetest',
+                               '--scopes', 'all');
+    $t{bob_key} = sqctl('key', 'create', '--user', $t{bob}, '--name', 'bob',
+                        '--scopes', 'all');
     $t{disabled_key} = sqctl('key', 'create', '--user', $t{alice},
                              '--name', 'retired');
     my ($line) = grep { /retired/ } split /\n/,
