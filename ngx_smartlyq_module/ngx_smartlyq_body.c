@@ -19,6 +19,7 @@
 #define NGX_SMARTLYQ_DIGEST_CHUNK  16384    /* bytes read from a file */
 
 
+static ngx_uint_t ngx_smartlyq_content_types(ngx_http_request_t *r);
 static void ngx_smartlyq_body_done(ngx_http_request_t *r);
 static off_t ngx_smartlyq_body_size(ngx_http_request_t *r);
 static u_char *ngx_smartlyq_body_bytes(ngx_http_request_t *r, size_t size);
@@ -37,6 +38,14 @@ ngx_smartlyq_body_read(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
     ngx_int_t                 rc;
     ngx_smartlyq_loc_conf_t  *slcf;
+
+    /* one Content-Type is signed: with two, which one would be meant? */
+    if (ngx_smartlyq_content_types(r) > 1) {
+        ctx->result = NGX_SMARTLYQ_BAD_BODY;
+        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "VALIDATION_ERROR",
+                                   "Send at most one Content-Type header.");
+    }
 
     if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
         return NGX_DECLINED;
@@ -70,6 +79,45 @@ ngx_smartlyq_body_read(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     ctx->state = NGX_SMARTLYQ_STATE_READING_BODY;
 
     return NGX_AGAIN;
+}
+
+
+static ngx_uint_t
+ngx_smartlyq_content_types(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (r->headers_in.content_type == NULL) {
+        return 0;
+    }
+
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Content-Type") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type",
+                               h[i].key.len) == 0)
+        {
+            n++;
+        }
+    }
+
+    return n;
 }
 
 
