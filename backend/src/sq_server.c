@@ -67,12 +67,22 @@ sq_server_identity(sq_req_t *r)
 }
 
 
-/* an identity is used once: a replayed nonce gets the same 401 */
+/*
+ * A write's identity is used once: a replayed nonce gets the same 401.
+ * GET and HEAD change nothing, and remembering them would make every read
+ * a write to Redis (an fsync with appendfsync always), so they are not.
+ */
 static int
 sq_server_nonce(sq_req_t *r)
 {
-    int      fresh;
-    sq_rc_t  rc;
+    int                    fresh;
+    sq_rc_t                rc;
+    enum evhttp_cmd_type   cmd;
+
+    cmd = evhttp_request_get_command(r->req);
+    if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
+        return 0;
+    }
 
     rc = sq_nonce_claim(r->redis, r->ident.nonce, r->ident.timestamp,
                         (int64_t) time(NULL), &fresh);
