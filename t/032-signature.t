@@ -76,7 +76,18 @@ sub raw {
     close $s;
     my ($head, $body) = split /\r\n\r\n/, $resp, 2;
     my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d{3})};
-    return ($status // 0, $body // '');
+    $body //= '';
+    if (($head // '') =~ /^Transfer-Encoding: chunked\r?$/mi) {
+        my $plain = '';
+        while ($body =~ s/^([0-9a-fA-F]+)\r\n//) {
+            my $n = hex $1;
+            last if $n == 0;
+            $plain .= substr($body, 0, $n, '');
+            $body =~ s/^\r\n//;
+        }
+        $body = $plain;
+    }
+    return ($status // 0, $body);
 }
 
 sub auth { return "Authorization: Bearer $_[0]" }
