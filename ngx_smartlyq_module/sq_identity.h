@@ -27,9 +27,11 @@
  * and the nonce cannot; nginx refuses one in a request-target).
  *
  * The edge reads and digests every request body, whatever the method or
- * Content-Type, up to smartlyq_body_limit.  The backend recomputes both
- * digests from what it received and refuses a mismatch, and remembers a
- * nonce for as long as its timestamp is acceptable, refusing it again.
+ * Content-Type, up to smartlyq_body_limit, and refuses two Content-Type
+ * headers.  The backend recomputes both digests from what it received
+ * and refuses a mismatch, and remembers the nonce of every request but
+ * GET and HEAD for as long as its timestamp is acceptable, refusing it
+ * again (backend/src/sq_nonce.h).
  */
 
 #ifndef SQ_IDENTITY_H
