@@ -157,6 +157,8 @@ typedef struct {
     ngx_str_t                  key_id;
     char                       digest[SQ_DIGEST_HEX_LEN + 1];
     u_char                     digest_bin[SQ_DIGEST_BYTES];
+    char                       body_digest[SQ_DIGEST_HEX_LEN + 1];
+                                               /* "": no body bytes */
     ngx_str_t                  workspace_id;   /* empty: none given */
     uint64_t                   workspace_num;  /* 0: none given */
     ngx_str_t                  scopes;         /* the key's, from Redis */

@@ -38,6 +38,8 @@
     sq:ws:<id>             hash  id name owner_id created_at
     sq:ws:<id>:members     set   user ids
     sq:seq:user|ws|key     counters for ids
+    sq:nonce:<nonce>       string  1 (backend: a write's identity nonce,
+                                 SET NX EX until its signature expires)
 ]]
 
 local function sq_in_list(list, item)

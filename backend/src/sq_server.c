@@ -1,6 +1,6 @@
 /*
  * sq_server: request pipeline
- *   identity -> route -> Redis -> membership -> handler.
+ *   identity -> route -> Redis -> nonce -> membership -> handler.
  * Every failure answers with a JSON error envelope; nothing fails open.
  */
 
@@ -13,31 +13,22 @@
 #include <event2/keyvalq_struct.h>
 
 #include "sq_log.h"
+#include "sq_nonce.h"
 #include "sq_reply.h"
 #include "sq_route.h"
 #include "sq_server.h"
 
 
-static int
-sq_server_identity(sq_req_t *r)
+/* logs why an identity was refused and answers 401 */
+static void
+sq_server_refuse(sq_req_t *r, sq_auth_rc_t rc)
 {
-    int                         cmd;
     char                       *peer;
-    ev_uint16_t                 peer_port;
     const char                 *method;
-    sq_auth_rc_t                rc;
+    ev_uint16_t                 peer_port;
     struct evhttp_connection   *conn;
 
-    cmd = (int) evhttp_request_get_command(r->req);
-    method = sq_route_method_name(cmd);
-
-    rc = sq_auth_verify(r->ctx->signing_key,
-                        evhttp_request_get_input_headers(r->req), method,
-                        evhttp_request_get_uri(r->req),
-                        (int64_t) time(NULL), &r->ident);
-    if (rc == SQ_AUTH_OK) {
-        return 0;
-    }
+    method = sq_route_method_name((int) evhttp_request_get_command(r->req));
 
     peer = NULL;
     peer_port = 0;
@@ -51,8 +42,61 @@ sq_server_identity(sq_req_t *r)
            peer != NULL ? peer : "-", (unsigned) peer_port,
            sq_auth_rc_text(rc));
     sq_reply_error(r->req, SQ_E_UNAUTHORIZED, NULL);
+}
+
+
+static int
+sq_server_identity(sq_req_t *r)
+{
+    sq_auth_rc_t  rc;
+
+    rc = sq_auth_verify(r->ctx->signing_key,
+                        evhttp_request_get_input_headers(r->req),
+                        sq_route_method_name(
+                            (int) evhttp_request_get_command(r->req)),
+                        evhttp_request_get_uri(r->req),
+                        evhttp_request_get_input_buffer(r->req),
+                        (int64_t) time(NULL), &r->ident);
+    if (rc == SQ_AUTH_OK) {
+        return 0;
+    }
+
+    sq_server_refuse(r, rc);
 
     return -1;
+}
+
+
+/*
+ * A write's identity is used once: a replayed nonce gets the same 401.
+ * GET and HEAD change nothing, and remembering them would make every read
+ * a write to Redis (an fsync with appendfsync always), so they are not.
+ */
+static int
+sq_server_nonce(sq_req_t *r)
+{
+    int                    fresh;
+    sq_rc_t                rc;
+    enum evhttp_cmd_type   cmd;
+
+    cmd = evhttp_request_get_command(r->req);
+    if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
+        return 0;
+    }
+
+    rc = sq_nonce_claim(r->redis, r->ident.nonce, r->ident.timestamp,
+                        (int64_t) time(NULL), &fresh);
+    if (rc != SQ_OK) {
+        sq_reply_store_error(r->req, rc);
+        return -1;
+    }
+
+    if (!fresh) {
+        sq_server_refuse(r, SQ_AUTH_REPLAY);
+        return -1;
+    }
+
+    return 0;
 }
 
 
@@ -175,7 +219,7 @@ sq_server_handle(struct evhttp_request *req, void *arg)
         return;
     }
 
-    if (sq_server_membership(&r) == 0) {
+    if (sq_server_nonce(&r) == 0 && sq_server_membership(&r) == 0) {
         route.handler(&r);
     }
 
