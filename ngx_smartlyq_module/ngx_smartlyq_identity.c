@@ -4,7 +4,7 @@
  *
  * Every client-sent X-SmartlyQ-* header (any case) and the Authorization
  * header are taken out of the request; the verified user, key, workspace
- * and key mode go in, with a timestamp, a random nonce, the body's digest
+ * and key mode go in, with a timestamp, a nonce, the body's digest
  * and an HMAC over them and the method, the request-target and the
  * Content-Type (sq_identity.h).  The backend trusts nothing else, so
  * forging these headers, calling it directly, or replaying what it was
@@ -20,6 +20,11 @@
 
 static ngx_int_t ngx_smartlyq_identity_push(ngx_http_request_t *r,
     ngx_list_t *list, const char *name, ngx_str_t *value);
+
+
+/* this worker's nonces: a random stream id, chosen on first use, and a
+ * counter (sq_identity.h) */
+static sq_nonce_stream_t  ngx_smartlyq_nonces;
 
 
 static ngx_uint_t
@@ -104,7 +109,7 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 
     nonce.data = ts.data + ts.len + SQ_MAC_HEX_LEN + 1;
     nonce.len = SQ_NONCE_HEX_LEN;
-    sq_nonce_hex((char *) nonce.data);
+    sq_nonce_next_hex(&ngx_smartlyq_nonces, (char *) nonce.data);
 
     ct.data = nonce.data + SQ_NONCE_HEX_LEN + 1;
     ct.len = 0;

@@ -228,6 +228,61 @@ sq_nonce_hex(char out[SQ_NONCE_HEX_LEN + 1])
 
 
 void
+sq_nonce_next_hex(sq_nonce_stream_t *s, char out[SQ_NONCE_HEX_LEN + 1])
+{
+    int       i;
+    uint8_t   bin[SQ_NONCE_BYTES];
+    uint64_t  seq;
+
+    if (!s->ready) {
+        randombytes_buf(s->id, sizeof(s->id));
+        s->seq = 0;
+        s->ready = 1;
+    }
+
+    seq = ++s->seq;
+
+    memcpy(bin, s->id, SQ_NONCE_STREAM_BYTES);
+
+    for (i = SQ_NONCE_BYTES - 1; i >= SQ_NONCE_STREAM_BYTES; i--) {
+        bin[i] = (uint8_t) (seq & 0xff);
+        seq >>= 8;
+    }
+
+    sodium_bin2hex(out, SQ_NONCE_HEX_LEN + 1, bin, sizeof(bin));
+}
+
+
+int
+sq_nonce_parse(const char *hex, size_t len,
+    uint8_t id[SQ_NONCE_STREAM_BYTES], uint64_t *seq)
+{
+    int       i;
+    size_t    n;
+    uint8_t   bin[SQ_NONCE_BYTES];
+    uint64_t  v;
+
+    if (len != SQ_NONCE_HEX_LEN
+        || sodium_hex2bin(bin, sizeof(bin), hex, len, NULL, &n, NULL) != 0
+        || n != sizeof(bin))
+    {
+        return -1;
+    }
+
+    memcpy(id, bin, SQ_NONCE_STREAM_BYTES);
+
+    v = 0;
+    for (i = SQ_NONCE_STREAM_BYTES; i < SQ_NONCE_BYTES; i++) {
+        v = (v << 8) | bin[i];
+    }
+
+    *seq = v;
+
+    return 0;
+}
+
+
+void
 sq_random_hex(char *buf, size_t n)
 {
     uint8_t  bytes[64];

@@ -29,9 +29,12 @@
  * The edge reads and digests every request body, whatever the method or
  * Content-Type, up to smartlyq_body_limit, and refuses two Content-Type
  * headers.  The backend recomputes both digests from what it received
- * and refuses a mismatch, and remembers the nonce of every request but
- * GET and HEAD for as long as its timestamp is acceptable, refusing it
- * again (backend/src/sq_nonce.h).
+ * and refuses a mismatch.  The nonce is a per-process stream id and a
+ * counter (sq_nonce_next_hex).  Every backend process remembers, for
+ * every request, the counters it has seen of each stream in a sliding
+ * window (backend/src/sq_replay.h), and the nonce of every write is also
+ * claimed in Redis for as long as its timestamp is acceptable, so that
+ * backend processes and hosts share it (backend/src/sq_nonce.h).
  */
 
 #ifndef SQ_IDENTITY_H
@@ -135,6 +138,28 @@ void sq_content_digest_hex(const void *data, size_t len,
 
 /* a fresh nonce: SQ_NONCE_BYTES random bytes as hex, NUL too */
 void sq_nonce_hex(char out[SQ_NONCE_HEX_LEN + 1]);
+
+/*
+ * A signer's nonce stream: SQ_NONCE_STREAM_BYTES random bytes chosen
+ * once per process, then a 64-bit big-endian counter.  Nonces never
+ * repeat within a stream, and a verifier can remember a stream in a
+ * fixed window of bits instead of one entry per request
+ * (backend/src/sq_replay.h).  The MAC is what makes them unforgeable.
+ */
+#define SQ_NONCE_STREAM_BYTES  8
+
+typedef struct {
+    uint8_t   id[SQ_NONCE_STREAM_BYTES];
+    uint64_t  seq;
+    int       ready;
+} sq_nonce_stream_t;
+
+/* the next nonce of the stream (chosen on first use), as hex, NUL too */
+void sq_nonce_next_hex(sq_nonce_stream_t *s, char out[SQ_NONCE_HEX_LEN + 1]);
+
+/* a nonce's stream id and counter; returns 0, or -1 for bad hex */
+int sq_nonce_parse(const char *hex, size_t len,
+    uint8_t id[SQ_NONCE_STREAM_BYTES], uint64_t *seq);
 
 /* fills buf with n random bytes written as 2n hex digits plus NUL */
 void sq_random_hex(char *buf, size_t n);

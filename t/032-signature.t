@@ -240,6 +240,42 @@ is($st, 401, 'a body added to a request signed without one: 401');
 is($st, 200, '... while the capture as is was still good');
 like(new_log(), qr/identity body digest mismatch/, '... body mismatch');
 
+# (2') a read's exact replay: refused too, by the backend process's
+# anti-replay window (no Redis write for a read)
+($head, $body) = capture('GET', "/v1/me?workspace_id=$ws1", [auth($key)]);
+($st) = raw($bport, $head);
+is($st, 200, 'a captured read, first use at the backend: 200');
+($st, $resp) = raw($bport, $head);
+is($st, 401, 'the same read replayed: 401');
+like($resp, qr/did not come through the SmartlyQ edge/, '... the envelope');
+like(new_log(), qr/identity nonce already used/, '... logged as a replay');
+is(SQTest::redis_cli('exists', 'sq:nonce:' . header_of($head,
+                                                       'X-SmartlyQ-Nonce')),
+   '0', '... without a write to Redis');
+
+# reads signed before the backend process started may have been seen by
+# the process before it: 503 (retry), never a pass; writes are still
+# refused by their Redis claim
+my ($rhead) = capture('GET', "/v1/me?workspace_id=$ws1", [auth($key)]);
+($st) = raw($bport, $rhead);
+is($st, 200, 'another captured read: 200');
+my ($whead, $wbody) = capture('POST', $target, [auth($key), $json_ct],
+                              '{"title": "before restart"}');
+($st) = raw($bport, $whead . $wbody);
+is($st, 201, 'a captured write: 201');
+sleep 1.1;
+SQTest::reap('backend', 'TERM');
+SQTest::backend_start();
+new_log();
+($st, $resp) = raw($bport, $rhead);
+is($st, 503, 'the read replayed to a restarted backend: 503');
+like($resp, qr/SERVICE_UNAVAILABLE/, '... envelope');
+($st) = raw($bport, $whead . $wbody);
+is($st, 401, 'the write replayed to a restarted backend: 401 (Redis)');
+($st) = raw($port, request_bytes('GET', "/v1/me?workspace_id=$ws1",
+                                 [auth($key)]));
+is($st, 200, 'a new read through the edge after the restart: 200');
+
 # a body of a type the edge does not parse is signed all the same
 my $plain = "just text\n" x 10;
 ($head, $body) = capture('PUT', "/v1/articles/1?workspace_id=$ws1",

@@ -441,8 +441,7 @@ my $bport = $ENV{TEST_NGINX_BACKEND_PORT};
 ($st) = req('GET', "/v1/me?workspace_id=$ws1", \@ident, undef, $bport);
 is($st, 200, 'the captured identity is complete (same request: 200)');
 ($st) = req('GET', "/v1/me?workspace_id=$ws1", \@ident, undef, $bport);
-is($st, 200, '... a read is not remembered: the same again, 200 (032 '
-          . 'refuses a replayed write)');
+is($st, 401, '... replayed as is: 401 (the nonce was seen)');
 
 my @replays = (
     ['another path', 'GET', "/v1/articles?workspace_id=$ws1", \@ident],

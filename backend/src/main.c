@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -247,6 +248,11 @@ sq_setup(sq_ctx_t *ctx, const sq_opts_t *o)
         return -1;
     }
 
+    if (sq_replay_init(&ctx->replay, (int64_t) time(NULL)) != 0) {
+        sq_log(SQ_LOG_ERR, "out of memory for the replay window");
+        return -1;
+    }
+
     ctx->base = event_base_new();
     if (ctx->base == NULL || sq_setup_events(ctx) != 0
         || sq_server_start(ctx, host, port) != 0)
@@ -286,6 +292,7 @@ sq_cleanup(sq_ctx_t *ctx)
     }
 
     sq_redis_free(&ctx->redis);
+    sq_replay_free(&ctx->replay);
     sodium_memzero(ctx->signing_key, sizeof(ctx->signing_key));
     sodium_memzero(ctx->pepper, sizeof(ctx->pepper));
 

@@ -68,24 +68,55 @@ sq_server_identity(sq_req_t *r)
 
 
 /*
- * A write's identity is used once: a replayed nonce gets the same 401.
- * GET and HEAD change nothing, and remembering them would make every read
- * a write to Redis (an fsync with appendfsync always), so they are not.
+ * An identity is used once.  Every request's nonce goes through this
+ * process's anti-replay window (sq_replay.h, no I/O); a write's is also
+ * claimed in Redis, which every backend process and host shares and
+ * which outlives a restart, and decides for writes.  GET and HEAD are
+ * not claimed there: that would make every read a write to Redis (an
+ * fsync with appendfsync always), so a read the window cannot tell apart
+ * from a replay gets 503 (retry).  A replay gets the same 401 as a bad
+ * signature.
  */
 static int
 sq_server_nonce(sq_req_t *r)
 {
     int                    fresh;
+    int64_t                now;
     sq_rc_t                rc;
+    sq_replay_rc_t         rr;
     enum evhttp_cmd_type   cmd;
+
+    now = (int64_t) time(NULL);
+    rr = sq_replay_check(&r->ctx->replay, r->ident.nonce,
+                         strlen(r->ident.nonce), r->ident.timestamp, now);
+
+    if (rr == SQ_REPLAY_SEEN) {
+        sq_server_refuse(r, SQ_AUTH_REPLAY);
+        return -1;
+    }
+
+    if (rr == SQ_REPLAY_NOMEM) {
+        sq_log(SQ_LOG_ERR, "out of memory for the replay window");
+        sq_reply_error(r->req, SQ_E_UNAVAILABLE, NULL);
+        return -1;
+    }
 
     cmd = evhttp_request_get_command(r->req);
     if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
+        if (rr == SQ_REPLAY_UNSURE) {
+            sq_log(SQ_LOG_WARN, "identity nonce outside the replay window "
+                   "(signed before this process started, or too far "
+                   "behind its stream): 503");
+            sq_reply_error(r->req, SQ_E_UNAVAILABLE, NULL);
+            return -1;
+        }
+
         return 0;
     }
 
+    /* a write: Redis decides, whatever this process could tell */
     rc = sq_nonce_claim(r->redis, r->ident.nonce, r->ident.timestamp,
-                        (int64_t) time(NULL), &fresh);
+                        now, &fresh);
     if (rc != SQ_OK) {
         sq_reply_store_error(r->req, rc);
         return -1;
