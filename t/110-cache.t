@@ -244,8 +244,8 @@ for (1 .. 100) {
     sleep 0.05;
 }
 ok($logged, 'the misconfiguration is logged');
-redis_cli('CONFIG', 'SET', 'notify-keyspace-events', 'Kghsxe');
 my $f0 = metric('smartlyq_cache_flushes_total');
+redis_cli('CONFIG', 'SET', 'notify-keyspace-events', 'Kghsxe');
 my ($rms) = poll($me1, $T->{alice_key}, sub { $_[1] eq 'HIT' }, 12);
 ok(defined $rms, 'resubscribed after the setting is back');
 ok(metric('smartlyq_cache_flushes_total') > $f0,
