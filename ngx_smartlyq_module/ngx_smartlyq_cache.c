@@ -26,9 +26,9 @@
  * restarted from an older AOF, notify-keyspace-events turned off, a
  * reload onto another Redis.  The zone remembers the Redis address and
  * the value of its marker key (sq:epoch), which every worker reads with
- * its heartbeat, and bumps the epoch when either changes, when the events
- * come back after a worker saw them off, and at the first subscription
- * after a worker lost one (ngx_smartlyq_notify.c).
+ * its heartbeat, and bumps the epoch when either changes; a worker that
+ * saw the events off bumps it when it sees them back, and so does the
+ * first subscription after a worker lost one (ngx_smartlyq_notify.c).
  */
 
 #include "ngx_smartlyq_module.h"
@@ -94,8 +94,6 @@ typedef struct {
     ngx_atomic_t               subscriptions;  /* ever made */
     ngx_atomic_t               redis;          /* the address's crc32 */
     ngx_atomic_t               marker;         /* sq:epoch's crc32; 0 */
-    ngx_atomic_t               events_off;     /* when seen off; 0 */
-    ngx_atomic_t               events_on;      /* when seen on again */
     ngx_atomic_t               lost;           /* a subscription was */
     ngx_atomic_t               key_gen[NGX_SMARTLYQ_GENS];
     ngx_atomic_t               ws_gen[NGX_SMARTLYQ_GENS];
@@ -428,7 +426,6 @@ ngx_smartlyq_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
              */
             cache->sh->redis = cache->smcf->redis_id;
             cache->sh->marker = 0;
-            cache->sh->events_off = 0;
             cache->sh->heard_until = ngx_current_msec;
             (void) ngx_atomic_fetch_add(&cache->sh->epoch, 1);
             ngx_smartlyq_count(cache, NGX_SMARTLYQ_C_FLUSHES);
@@ -1137,18 +1134,26 @@ ngx_smartlyq_cache_lost(ngx_smartlyq_main_conf_t *smcf)
 }
 
 
+/* every entry goes: a worker saw Redis change in a way nobody heard */
+void
+ngx_smartlyq_cache_flush(ngx_smartlyq_main_conf_t *smcf)
+{
+    if (!ngx_smartlyq_cache_foreign(smcf)) {
+        (void) ngx_atomic_fetch_add(&smcf->cache->sh->epoch, 1);
+        ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_FLUSHES);
+    }
+}
+
+
 /*
- * What a worker's heartbeat on its lookup link found: whether Redis
- * publishes the keyspace events (asked at "sent") and the crc32 of its
- * sq:epoch marker (0: absent).  A new marker flushes the cache (FLUSHALL,
- * FLUSHDB, SWAPDB, another Redis); so do events that come back after a
- * worker saw them off, once a heartbeat sent after that sees them on.
+ * A worker's heartbeat read the crc32 of Redis's sq:epoch marker (0: it
+ * is absent).  Another value than the zone's flushes the cache: FLUSHALL,
+ * FLUSHDB, SWAPDB, or another Redis.  A late answer from before a change
+ * may flip it back once: that costs a flush, never a stale entry.
  */
 void
-ngx_smartlyq_cache_watched(ngx_smartlyq_main_conf_t *smcf,
-    ngx_uint_t events, ngx_msec_t sent, uint32_t marker)
+ngx_smartlyq_cache_marker(ngx_smartlyq_main_conf_t *smcf, uint32_t marker)
 {
-    ngx_uint_t                flush;
     ngx_atomic_uint_t         old;
     ngx_smartlyq_cache_sh_t  *sh;
 
@@ -1157,34 +1162,9 @@ ngx_smartlyq_cache_watched(ngx_smartlyq_main_conf_t *smcf,
     }
 
     sh = smcf->cache->sh;
-    flush = 0;
-
-    if (!events) {
-        /* not a late answer to a question asked before they came back */
-        if (sh->events_off == 0
-            && (ngx_msec_int_t) (sent - (ngx_msec_t) sh->events_on) > 0)
-        {
-            sh->events_off = ngx_current_msec ? ngx_current_msec : 1;
-        }
-
-    } else {
-        old = sh->events_off;
-
-        if (old && (ngx_msec_int_t) (sent - (ngx_msec_t) old) > 0
-            && ngx_atomic_cmp_set(&sh->events_off, old, 0))
-        {
-            sh->events_on = sent;
-            flush = 1;
-        }
-    }
-
     old = sh->marker;
 
     if (old != marker && ngx_atomic_cmp_set(&sh->marker, old, marker)) {
-        flush = 1;
-    }
-
-    if (flush) {
         (void) ngx_atomic_fetch_add(&sh->epoch, 1);
         ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_FLUSHES);
     }
@@ -1193,7 +1173,7 @@ ngx_smartlyq_cache_watched(ngx_smartlyq_main_conf_t *smcf,
 
 /*
  * May the cache be read as far as the zone knows: the zone is this
- * worker's Redis's, whose marker is there and whose events are on.
+ * worker's Redis's, and its marker is there.
  */
 ngx_uint_t
 ngx_smartlyq_cache_usable(ngx_smartlyq_main_conf_t *smcf)
@@ -1206,7 +1186,7 @@ ngx_smartlyq_cache_usable(ngx_smartlyq_main_conf_t *smcf)
 
     sh = smcf->cache->sh;
 
-    return sh->marker != 0 && sh->events_off == 0;
+    return sh->marker != 0;
 }
 
 

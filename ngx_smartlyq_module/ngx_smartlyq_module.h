@@ -232,8 +232,9 @@ void ngx_smartlyq_cache_subscribed(ngx_smartlyq_main_conf_t *smcf,
     ngx_msec_t window);
 void ngx_smartlyq_cache_unlistening(ngx_smartlyq_main_conf_t *smcf);
 void ngx_smartlyq_cache_lost(ngx_smartlyq_main_conf_t *smcf);
-void ngx_smartlyq_cache_watched(ngx_smartlyq_main_conf_t *smcf,
-    ngx_uint_t events, ngx_msec_t sent, uint32_t marker);
+void ngx_smartlyq_cache_flush(ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_cache_marker(ngx_smartlyq_main_conf_t *smcf,
+    uint32_t marker);
 ngx_uint_t ngx_smartlyq_cache_usable(ngx_smartlyq_main_conf_t *smcf);
 ngx_uint_t ngx_smartlyq_cache_subscriptions(ngx_smartlyq_main_conf_t *smcf);
 u_char *ngx_smartlyq_cache_metrics_text(ngx_smartlyq_main_conf_t *smcf,

@@ -23,8 +23,9 @@
  * worker asks CONFIG GET notify-keyspace-events and GET sq:epoch, a
  * random marker that sqctl init and the backend write and the backend
  * writes again when it is gone.  Events turned off, or a marker that
- * is missing (FLUSHALL, FLUSHDB, SWAPDB) bypass the cache; a new marker,
- * or events back on, flush it (ngx_smartlyq_cache_watched()).  This
+ * is missing (FLUSHALL, FLUSHDB, SWAPDB) bypass the cache; a new marker
+ * flushes it, and so does this worker when it sees events back on
+ * after it saw them off.  This
  * worker reads the cache only while such an answer, all well, is less
  * than NGX_SMARTLYQ_TRUST_MS old.  A Redis restarted from an older AOF
  * holds the very same marker, but it drops every link: the subscription
@@ -79,6 +80,7 @@ struct ngx_smartlyq_notify_s {
     ngx_msec_t                 watch_sent;
     ngx_msec_t                 watched;     /* last answer, all well */
     ngx_uint_t                 watch_events;  /* the CONFIG GET's */
+    ngx_uint_t                 events_lost;   /* seen off, not back */
     ngx_uint_t                 watch_warned;  /* a CONFIG GET refused */
     ngx_uint_t                 marker_warned;
 };
@@ -392,13 +394,19 @@ ngx_smartlyq_watch_marker_cb(redisAsyncContext *ac, void *data,
         return;
     }
 
-    ngx_smartlyq_cache_watched(nt->smcf, nt->watch_events, nt->watch_sent,
-                               marker);
+    ngx_smartlyq_cache_marker(nt->smcf, marker);
 
+    /* this link's answers come in order: "back on" is after "off" */
     if (!nt->watch_events) {
+        nt->events_lost = 1;
         ngx_smartlyq_notify_events_off(nt);
 
     } else {
+        if (nt->events_lost) {
+            nt->events_lost = 0;
+            ngx_smartlyq_cache_flush(nt->smcf);
+        }
+
         nt->watch_warned = 0;
         ngx_smartlyq_notify_events_on(nt);
 
