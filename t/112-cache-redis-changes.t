@@ -175,6 +175,7 @@ ok(warm(me($T->{ws1}), $T->{bob_key}), 'Bob made a member: cached grant');
 {
     my ($k, $id) = new_key('newer-than-aof');
     ok(warm(me($T->{ws1}), $k), 'a key newer than the snapshot: cached');
+    $f0 = metric('smartlyq_cache_flushes_total');
     SQTest::redis_kill();
     system('rm', '-rf', $SQTest::REDIS_DIR) == 0 or die "rm: $?";
     system('cp', '-a', $old, $SQTest::REDIS_DIR) == 0 or die "cp: $?";
@@ -186,19 +187,51 @@ ok(warm(me($T->{ws1}), $T->{bob_key}), 'Bob made a member: cached grant');
     is_deeply(\@st, [(403) x 5], 'older AOF: no cached grant for Bob');
     @st = map { (get(me($T->{ws1}), $k))[0] } 1 .. 5;
     is_deeply(\@st, [(401) x 5], 'older AOF: the newer key is unknown');
+    ok(metric('smartlyq_cache_flushes_total') > $f0,
+       'older AOF: flushed once subscribed again');
+    ok(warm(me($T->{ws1}), $T->{alice_key}), 'older AOF: cached again');
 }
 
 # 4. FLUSHDB and FLUSHALL: the data goes, and the marker with it
-for my $flush ('FLUSHDB', 'FLUSHALL') {
+sub marker { return redis_cli('GET', 'sq:epoch') }
+
+{
+    my $m0 = marker();
     $f0 = metric('smartlyq_cache_flushes_total');
-    refused_within_1s($flush, me($T->{ws1}), $T->{alice_key},
-                      sub { redis_cli($flush) }, 401);
-    ok(metric('smartlyq_cache_flushes_total') > $f0, "$flush: flushed");
-    # the backend puts a marker back; the data is set up anew
+    refused_within_1s('FLUSHDB', me($T->{ws1}), $T->{alice_key},
+                      sub { redis_cli('FLUSHDB') }, 401);
+    ok(metric('smartlyq_cache_flushes_total') > $f0, 'FLUSHDB: flushed');
+    my $t0 = time;
+    sleep 0.05 until marker() ne '' || time - $t0 > 3;
+    like(marker(), qr/^[0-9a-f]{32}$/,
+         'FLUSHDB: the backend puts a marker back');
+    isnt(marker(), $m0, 'FLUSHDB: a new one');
     sqctl('init', '--functions', "$SQTest::ROOT/redis/smartlyq.lua");
     $T = SQTest::seed();
-    ok(warm(me($T->{ws1}), $T->{alice_key}),
-       "$flush: new data, cached again");
+    ok(warm(me($T->{ws1}), $T->{alice_key}), 'FLUSHDB: new data, cached');
+}
+
+{
+    # without the backend, nothing puts the marker back
+    SQTest::backend_kill();
+    $f0 = metric('smartlyq_cache_flushes_total');
+    refused_within_1s('FLUSHALL', me($T->{ws1}), $T->{alice_key},
+                      sub { redis_cli('FLUSHALL') }, 401);
+    ok(metric('smartlyq_cache_flushes_total') > $f0, 'FLUSHALL: flushed');
+    is(marker(), '', 'FLUSHALL: no marker');
+    my @x = map { (get(me($T->{ws1}), $T->{alice_key}))[1] } 1 .. 5;
+    is_deeply(\@x, [('BYPASS') x 5], 'no marker: the cache is bypassed');
+    my $logged = 0;
+    for (1 .. 50) {
+        last if $logged = SQTest::nginx_error_log()
+                          =~ /redis has no "sq:epoch"/;
+        sleep 0.05;
+    }
+    ok($logged, 'no marker: logged');
+    SQTest::backend_start();
+    sqctl('init', '--functions', "$SQTest::ROOT/redis/smartlyq.lua");
+    $T = SQTest::seed();
+    ok(warm(me($T->{ws1}), $T->{alice_key}), 'FLUSHALL: new data, cached');
 }
 
 my $log = SQTest::nginx_error_log();
