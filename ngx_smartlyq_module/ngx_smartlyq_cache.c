@@ -73,7 +73,8 @@ static const char  *ngx_smartlyq_cache_help[] = {
     "Checks that found no usable entry and asked Redis.",
     "Grants served past their TTL while Redis was unreachable "
         "(smartlyq_fail_mode stale).",
-    "Checks that skipped the cache: invalidations not subscribed.",
+    "Checks that skipped the cache: invalidations not subscribed, "
+        "keyspace events off or the sq:epoch marker missing.",
     "Answers stored.",
     "Entries evicted before their time to make room.",
     "Entries removed after their time.",
