@@ -128,6 +128,7 @@ typedef struct {
     ngx_msec_t                 cache_negative_ttl;
     ngx_msec_t                 cache_keep;  /* the longest stale= */
     ngx_smartlyq_notify_t     *notify;      /* this worker's subscriber */
+    uint32_t                   redis_id;    /* crc32 of the address */
 } ngx_smartlyq_main_conf_t;
 
 
@@ -232,6 +233,11 @@ void ngx_smartlyq_cache_listening(ngx_smartlyq_main_conf_t *smcf,
 void ngx_smartlyq_cache_subscribed(ngx_smartlyq_main_conf_t *smcf,
     ngx_msec_t window);
 void ngx_smartlyq_cache_unlistening(ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_cache_lost(ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_cache_flush(ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_cache_marker(ngx_smartlyq_main_conf_t *smcf,
+    uint32_t marker);
+ngx_uint_t ngx_smartlyq_cache_usable(ngx_smartlyq_main_conf_t *smcf);
 ngx_uint_t ngx_smartlyq_cache_subscriptions(ngx_smartlyq_main_conf_t *smcf);
 u_char *ngx_smartlyq_cache_metrics_text(ngx_smartlyq_main_conf_t *smcf,
     u_char *p, u_char *last);

@@ -152,7 +152,10 @@ sq_on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 
-/* While Redis is down, keep trying so the functions get loaded. */
+/*
+ * While Redis is down, keep trying so the functions get loaded; while it
+ * is up, put the cache marker back if it went (FLUSHALL, FLUSHDB).
+ */
 static void
 sq_on_redis_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -163,7 +166,10 @@ sq_on_redis_timer(evutil_socket_t fd, short what, void *arg)
 
     if (ctx->redis.c == NULL) {
         sq_redis_get(&ctx->redis);
+        return;
     }
+
+    sq_redis_keep_marker(&ctx->redis);
 }
 
 

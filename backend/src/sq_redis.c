@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "sq_log.h"
 #include "sq_redis.h"
 #include "sq_text.h"
@@ -144,6 +146,35 @@ sq_redis_function_load(redisContext *c, const char *src, size_t len,
 
 
 int
+sq_redis_marker(redisContext *c, char *err, size_t errlen)
+{
+    int             rc;
+    char            hex[33];
+    unsigned char   rnd[16];
+    redisReply     *reply;
+
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+
+    reply = redisCommand(c, "SET %s %s NX", SQ_REDIS_MARKER, hex);
+    if (reply == NULL) {
+        snprintf(err, errlen, "%s", c->errstr);
+        return -1;
+    }
+
+    rc = 0;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        snprintf(err, errlen, "%.*s", (int) reply->len, reply->str);
+        rc = -1;
+    }
+
+    freeReplyObject(reply);
+
+    return rc;
+}
+
+
+int
 sq_file_read(const char *path, size_t max, char **out, size_t *len,
     char *err, size_t errlen)
 {
@@ -246,12 +277,35 @@ sq_redis_get(sq_redis_t *r)
         return NULL;
     }
 
+    if (sq_redis_marker(c, err, sizeof(err)) != 0) {
+        sq_redis_log_down(r, "SET " SQ_REDIS_MARKER, err);
+        redisFree(c);
+        return NULL;
+    }
+
     sq_log(SQ_LOG_INFO, "redis connected%s",
            r->functions != NULL ? ", functions loaded" : "");
     r->down_logged = 0;
     r->c = c;
 
     return c;
+}
+
+
+void
+sq_redis_keep_marker(sq_redis_t *r)
+{
+    char  err[256];
+
+    if (r->c == NULL) {
+        return;
+    }
+
+    if (sq_redis_marker(r->c, err, sizeof(err)) != 0) {
+        sq_log(SQ_LOG_ERR, "redis SET " SQ_REDIS_MARKER ": %s", err);
+    }
+
+    sq_redis_release(r);
 }
 
 

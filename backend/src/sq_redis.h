@@ -17,6 +17,12 @@
 #define SQ_REDIS_RETRY_MS       100
 #define SQ_FUNCTIONS_MAX        (1024 * 1024)
 
+/*
+ * A random value the edge's cache watches: FLUSHALL, FLUSHDB and SWAPDB
+ * publish no keyspace events, but they remove or replace this key.
+ */
+#define SQ_REDIS_MARKER         "sq:epoch"
+
 typedef struct {
     char    host[256];      /* host name, or socket path when is_unix */
     int     port;
@@ -43,6 +49,12 @@ redisContext *sq_redis_connect(const sq_redis_addr_t *a, int timeout_ms,
 int sq_redis_function_load(redisContext *c, const char *src, size_t len,
     char *err, size_t errlen);
 
+/*
+ * SET sq:epoch <random> NX: a new marker when there is none (a new or
+ * flushed Redis); returns 0 or -1 and err set.
+ */
+int sq_redis_marker(redisContext *c, char *err, size_t errlen);
+
 /* Reads a whole file of at most max bytes, NUL-terminated. */
 int sq_file_read(const char *path, size_t max, char **out, size_t *len,
     char *err, size_t errlen);
@@ -57,6 +69,9 @@ void sq_redis_init(sq_redis_t *r, const sq_redis_addr_t *a,
  * NULL when Redis is not available.
  */
 redisContext *sq_redis_get(sq_redis_t *r);
+
+/* The marker, written again if it is gone; a periodic check. */
+void sq_redis_keep_marker(sq_redis_t *r);
 
 /* After use: drops the connection when it saw an error. */
 void sq_redis_release(sq_redis_t *r);

@@ -118,6 +118,18 @@ sub redis_start {
     wait_until("redis start", sub { my $o = redis_cli("ping"); warn "ping: [$o]\n" if $ENV{SQ_DEBUG}; $o eq "PONG" });
 }
 
+# another Redis, as redis_start's, under its own name, port and dir
+sub redis_start_other {
+    my ($name, $port, $dir) = @_;
+    make_path($dir);
+    spawn($name, "$DIR/$name.log", 'redis-server',
+          "$ROOT/redis/redis.conf", '--port', $port, '--dir', $dir);
+    wait_until("$name start", sub {
+        local $PORT{redis} = $port;
+        redis_cli('ping') eq 'PONG';
+    });
+}
+
 sub redis_kill   { reap('redis', 'KILL') }
 sub backend_kill { reap('backend', 'KILL') }
 sub redis_freeze { kill 'STOP', $pid{redis} }
