@@ -15,7 +15,9 @@ package SQTest;
 #       Redis users from redis/users.acl.in instead of requirepass: the
 #       edge runs as sq-edge ($DIR/redis-password-edge), the backend and
 #       sqctl as sq-backend ($DIR/redis-password-backend), redis_cli as
-#       the default user ($DIR/redis-password)
+#       the default user ($DIR/redis-password).  SQ_REDIS_ACL=1 in the
+#       environment turns it on for every file: `SQ_REDIS_ACL=1 prove -r t/`
+#       runs the whole suite under the ACL users
 
 use strict;
 use warnings;
@@ -429,6 +431,7 @@ sub import {
     my ($class, %o) = @_;
     if (!$set_up++) {
         %OPT = %o;
+        $OPT{acl} //= $ENV{SQ_REDIS_ACL};
         setup();
     }
     $class->export_to_level(1, $class);
