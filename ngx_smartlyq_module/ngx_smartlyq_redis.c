@@ -237,8 +237,8 @@ ngx_smartlyq_connect_cb(const redisAsyncContext *ac, int status)
 static void
 ngx_smartlyq_auth_cb(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    ngx_smartlyq_link_t  *link = privdata;
     redisReply           *rr = reply;
+    ngx_smartlyq_link_t  *link = privdata;
 
     if (rr == NULL || link->ac != ac || link->exiting) {
         return;     /* the context is going: its own path says so */
@@ -341,6 +341,10 @@ ngx_smartlyq_disconnect_cb(const redisAsyncContext *ac, int status)
 
     if (link->ac != ac) {
         return;     /* we dropped it ourselves and already rescheduled */
+    }
+
+    if (link->connect_timer.timer_set) {
+        ngx_del_timer(&link->connect_timer);    /* lost before AUTH's reply */
     }
 
     if (!link->reported) {
