@@ -16,6 +16,7 @@
 #include "sq_authz.h"
 #include "sq_bearer.h"
 #include "sq_identity.h"
+#include "sq_redis_auth.h"
 #include "sq_workspace.h"
 
 
@@ -109,6 +110,8 @@ typedef struct {
     ngx_int_t                  port;
     ngx_str_t                  unix_path;
     ngx_msec_t                 connect_timeout;
+    ngx_str_t                  password_file;
+    sq_redis_auth_t            auth;        /* pass "": no AUTH */
 
     u_char                     pepper[SQ_SECRET_BYTES];
     u_char                     signing_key[SQ_SECRET_BYTES];

@@ -89,6 +89,49 @@ sq_redis_addr_parse(const char *s, sq_redis_addr_t *a)
 }
 
 
+/* AUTH [user] password; 0, or -1 and err set */
+static int
+sq_redis_auth(redisContext *c, const sq_redis_auth_t *auth, char *err,
+    size_t errlen)
+{
+    int          rc, argc;
+    size_t       len[3];
+    const char  *argv[3];
+    redisReply  *reply;
+
+    argc = 0;
+    argv[argc] = "AUTH";
+    len[argc++] = 4;
+
+    if (auth->user[0] != '\0') {
+        argv[argc] = auth->user;
+        len[argc++] = strlen(auth->user);
+    }
+
+    argv[argc] = auth->pass;
+    len[argc++] = strlen(auth->pass);
+
+    reply = redisCommandArgv(c, argc, argv, len);
+    if (reply == NULL) {
+        snprintf(err, errlen, "AUTH: %s", c->errstr);
+        return -1;
+    }
+
+    rc = 0;
+    if (reply->type != REDIS_REPLY_STATUS) {
+        /* Redis's error names neither the password nor anything of it */
+        snprintf(err, errlen, "AUTH refused: %.*s",
+                 reply->type == REDIS_REPLY_ERROR ? (int) reply->len : 0,
+                 reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+        rc = -1;
+    }
+
+    freeReplyObject(reply);
+
+    return rc;
+}
+
+
 redisContext *
 sq_redis_connect(const sq_redis_addr_t *a, int timeout_ms, char *err,
     size_t errlen)
@@ -112,6 +155,13 @@ sq_redis_connect(const sq_redis_addr_t *a, int timeout_ms, char *err,
 
     if (c->err || redisSetTimeout(c, tv) != REDIS_OK) {
         snprintf(err, errlen, "%s", c->errstr[0] ? c->errstr : "timeout");
+        redisFree(c);
+        return NULL;
+    }
+
+    if (a->auth.pass[0] != '\0'
+        && sq_redis_auth(c, &a->auth, err, errlen) != 0)
+    {
         redisFree(c);
         return NULL;
     }
@@ -330,4 +380,5 @@ sq_redis_free(sq_redis_t *r)
 
     free(r->functions);
     r->functions = NULL;
+    sq_redis_auth_clear(&r->addr.auth);
 }

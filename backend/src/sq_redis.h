@@ -11,6 +11,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "sq_redis_auth.h"
+
 #define SQ_REDIS_DEFAULT        "127.0.0.1:6379"
 #define SQ_REDIS_ENV            "SMARTLYQ_REDIS"
 #define SQ_REDIS_TIMEOUT_MS     200
@@ -24,9 +26,10 @@
 #define SQ_REDIS_MARKER         "sq:epoch"
 
 typedef struct {
-    char    host[256];      /* host name, or socket path when is_unix */
-    int     port;
-    int     is_unix;
+    char             host[256];  /* host name, or socket path when is_unix */
+    int              port;
+    int              is_unix;
+    sq_redis_auth_t  auth;       /* sent first when auth.pass is set */
 } sq_redis_addr_t;
 
 typedef struct {
@@ -41,7 +44,11 @@ typedef struct {
 /* "HOST:PORT", "[v6]:PORT" or "unix:/path"; returns 0 or -1 */
 int sq_redis_addr_parse(const char *s, sq_redis_addr_t *a);
 
-/* Connected context with read/write timeouts, or NULL and err set. */
+/*
+ * Connected context with read/write timeouts, authenticated when a->auth
+ * holds a password, or NULL and err set ("AUTH refused: <Redis's
+ * error>" when Redis refused the password; never the password).
+ */
 redisContext *sq_redis_connect(const sq_redis_addr_t *a, int timeout_ms,
     char *err, size_t errlen);
 
