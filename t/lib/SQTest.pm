@@ -155,7 +155,8 @@ sub redis_start_other {
     my ($name, $port, $dir) = @_;
     make_path($dir);
     spawn($name, "$DIR/$name.log", 'redis-server',
-          "$ROOT/redis/redis.conf", '--port', $port, '--dir', $dir);
+          "$ROOT/redis/redis.conf", '--port', $port, '--dir', $dir,
+          '--include', "$DIR/redis-auth.conf", @{ $OPT{redis_args} || [] });
     wait_until("$name start", sub {
         local $PORT{redis} = $port;
         redis_cli('ping') eq 'PONG';
