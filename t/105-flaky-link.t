@@ -178,8 +178,10 @@ is(scalar(grep { $_->[2] <= 0 } @rec), 0, 'no request hung or was cut off');
 my @edge = map { $_->[1] } grep { $_->[3] =~ /^edge/ } @flaky;
 my $p99 = SQLoad::pct(99, @edge);
 my $max = (sort { $a <=> $b } @edge)[-1] // 0;
-cmp_ok($p99, '<', $timeout + 0.1, sprintf('edge p99 %.1f ms within the Redis '
-       . 'timeout (%d ms) + 100 ms', 1000 * $p99, 1000 * $timeout));
+# (the ASan build runs slower: twice the margin there)
+my $margin = $ENV{ASAN_OPTIONS} ? 0.2 : 0.1;
+cmp_ok($p99, '<', $timeout + $margin, sprintf('edge p99 %.1f ms within the Redis '
+       . 'timeout (%d ms) + %d ms', 1000 * $p99, 1000 * $timeout, 1000 * $margin));
 cmp_ok($max, '<', 1, sprintf('... and none hangs (max %.0f ms)', 1000 * $max));
 # the backend's own Redis calls are blocking, 200 ms timeout each, several
 # per request: bounded, but not by the edge's timeout
