@@ -9,7 +9,7 @@
 #   - every answer is the expected one or a 503 envelope: no other
 #     status, no hang;
 #   - the edge's p99 latency stays within smartlyq_redis_timeout + 100 ms,
-#     and nothing hangs (edge < 1 s, through the backend < 2 s);
+#     and nothing hangs (edge < 1 s, through the backend < 3 s);
 #   - the fault did bite (packets dropped, Redis timeouts counted), and
 #     good keys are still mostly served;
 #   - no worker crashed, and service is clean again once the link is.
@@ -126,7 +126,7 @@ sub dropped {
 }
 
 my $load = SQLoad::start(port => $port, clients => 4, requests => \@requests,
-                         hang => 3, pause => 0.0005);
+                         hang => 5, pause => 0.0005);
 sleep 0.5;
 iptables('-I');
 my $t_flaky = time;
@@ -183,11 +183,12 @@ my $margin = $ENV{ASAN_OPTIONS} ? 0.2 : 0.1;
 cmp_ok($p99, '<', $timeout + $margin, sprintf('edge p99 %.1f ms within the Redis '
        . 'timeout (%d ms) + %d ms', 1000 * $p99, 1000 * $timeout, 1000 * $margin));
 cmp_ok($max, '<', 1, sprintf('... and none hangs (max %.0f ms)', 1000 * $max));
-# the backend's own Redis calls are blocking, 200 ms timeout each, several
-# per request: bounded, but not by the edge's timeout
+# the backend's own Redis calls are blocking, 200 ms timeout each (a
+# reconnect: connect and FUNCTION LOAD, 200 ms each), one request at a
+# time: bounded, but not by the edge's timeout (1.2 s the most seen)
 my @be = map { $_->[1] } grep { $_->[3] =~ /^backend/ } @flaky;
 my $bmax = (sort { $a <=> $b } @be)[-1] // 0;
-cmp_ok($bmax, '<', 2, sprintf('through the backend: none hangs (p99 %.0f ms, max %.0f ms)',
+cmp_ok($bmax, '<', 3, sprintf('through the backend: none hangs (p99 %.0f ms, max %.0f ms)',
        1000 * SQLoad::pct(99, @be), 1000 * $bmax));
 
 # --- still serving -----------------------------------------------------------
