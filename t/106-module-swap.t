@@ -1,6 +1,7 @@
-# A module upgrade under load: five times, a new copy of the module (a
-# new file, so dlopen maps new code rather than reusing the loaded one)
-# is written next to the configuration, load_module is pointed at it and
+# A module upgrade under load: five times, a new build of the module (a
+# copy with one answer changed, "Invalid API key." made "Invalid API
+# ke<n>.", written to a new file so dlopen maps it rather than reusing
+# the loaded one) is put next to the configuration, load_module is pointed at it and
 # nginx gets SIGHUP (nginx -s reload), 1.5 s apart, while three clients
 # stream allowed and foreign-workspace requests through the edge and
 # /v1/me through the backend: two on keep-alive connections, one with
@@ -12,9 +13,10 @@
 #     idempotent methods: nginx 1.22 closes idle keep-alive connections
 #     on reload); those retries are counted and reported, not failures;
 #   - a foreign workspace never gets 2xx, from any module version;
-#   - after each swap the new workers run the new file; at the end only
-#     two workers remain, they and the master map only the last copy,
-#     and the old workers are gone (no "open socket left", no crash).
+#   - after each swap the new workers map the new file and only it, and
+#     its code answers (the changed message); at the end only two
+#     workers remain, they and the master map only the last copy, and
+#     the old workers are gone (no "open socket left", no crash).
 
 use strict;
 use warnings;
@@ -22,7 +24,6 @@ use warnings;
 use lib 't/lib';
 use SQTest;
 use SQLoad;
-use File::Copy qw(copy);
 use IO::Select;
 use IO::Socket::INET;
 use POSIX ();
@@ -45,6 +46,10 @@ my $base = SQTest::nginx_start(<<'CONF', 2);
         location /v1/ {
             smartlyq on;
             proxy_pass http://backend;
+        }
+
+        location = /metrics {
+            smartlyq_metrics;
         }
     }
 CONF
@@ -168,19 +173,45 @@ sub maps_of {
 
 sub workers { return grep { /\S/ } split /\n/, `pgrep -P $master` }
 
-# $pid maps $so and none of the earlier copies.  (The copy nginx started
-# with stays mapped in the master, so in every worker it forks, whatever
-# the configuration says: see the test of the master below.)
+# $pid maps $so and no other copy of the module.  (Without -Bsymbolic
+# (config), a new copy's references to the module's own global symbols
+# bound to the copy loaded first, through nginx's RTLD_GLOBAL: the old
+# code kept running, and the first copy stayed mapped for good.)
 sub runs_only {
-    my ($pid, $so, @earlier) = @_;
-    my %m = map { $_ => 1 } maps_of($pid);
-    return $m{$so} && !grep { $_ ne $so && $m{$_} } @earlier;
+    my ($pid, $so) = @_;
+    my @m = maps_of($pid);
+    return "@m" eq $so;
 }
 
+# the module's own answer to a well-formed unknown key, on a new
+# connection: until it is $want (an old worker may still accept for a
+# moment), for 2 s at most
+my $unknown = 'sqk_live_' . ('Z' x 40);
+sub unknown_key_message {
+    my ($want) = @_;
+    my $got = '';
+    for (1 .. 40) {
+        my $r = SQTest::http()->get("$base/e/x", { headers => SQTest::bearer($unknown) });
+        $got = $r->{status} == 401 && $r->{content} =~ /"message": "([^"]*)"/
+             ? $1 : $r->{status};
+        last if $got eq $want;
+        sleep 0.05;
+    }
+    return $got;
+}
+
+# copy n is a new build: the module with one answer changed, "Invalid API
+# key." made "Invalid API ke<n>.", so the code that runs can be told apart
 sub swap_to {
     my ($n) = @_;
     my $so = "$SQTest::DIR/nginx/ngx_http_smartlyq_module-v$n.so";
-    copy($orig, $so) or die "copy: $!";
+    open my $src, '<:raw', $orig or die "$orig: $!";
+    my $bin = do { local $/; <$src> };
+    close $src;
+    $bin =~ s/Invalid API key\./Invalid API ke$n./ == 1 or die "no message to mark\n";
+    open my $dst, '>:raw', $so or die "$so: $!";
+    print {$dst} $bin;
+    close $dst or die "$so: $!";
     chmod 0755, $so;
     open my $in, '<', $conf or die $!;
     my $text = do { local $/; <$in> };
@@ -206,6 +237,12 @@ for my $k (@kinds) {
 }
 
 sleep 1;
+# nginx reuses a shared zone across a reload only when its tag, the
+# module's address, is the same: after a swap the metrics start afresh
+# (reported, not checked)
+is(unknown_key_message('Invalid API key.'), 'Invalid API key.', 'the module as built answers');
+my $rt = 'smartlyq_redis_round_trips_total';
+my @trips = (SQTest::metric($base, $rt) // -1);
 my (@so, @took);
 my $old = join ' ', workers();
 for my $n (1 .. $swaps) {
@@ -216,7 +253,7 @@ for my $n (1 .. $swaps) {
     my $seen = 0;
     while (time - $t0 < 5) {
         my @new = grep { $old !~ /\b$_\b/ } workers();
-        if (@new >= 2 && 2 == grep { runs_only($_, $so, @so) } @new) {
+        if (@new >= 2 && 2 == grep { runs_only($_, $so) } @new) {
             $seen = 1;
             $old .= " @new";
             last;
@@ -224,8 +261,10 @@ for my $n (1 .. $swaps) {
         sleep 0.05;
     }
     push @took, time - $t0;
-    ok($seen, sprintf("swap $n: two new workers run copy v$n within %.2f s",
+    push @trips, SQTest::metric($base, $rt) // -1;
+    ok($seen, sprintf("swap $n: two new workers map copy v$n, and only it, within %.2f s",
                       $took[-1]));
+    is(unknown_key_message("Invalid API ke$n."), "Invalid API ke$n.", "swap $n: the new copy's code answers");
     sleep 1.5 - (time - $t0) if time - $t0 < 1.5;
 }
 waitpid $_->[0], 0 for values %child;
@@ -258,13 +297,12 @@ is(scalar @w, 2, sprintf('old workers exited: two workers remain (%.2f s after '
                          . 'the last wait)', time - $t_end));
 my $last = $so[-1];
 for my $pid (@w) {
-    ok(runs_only($pid, $last, @so), "worker $pid maps the last copy, no other "
-       . 'swapped-in copy') or diag("maps: @{[ maps_of($pid) ]}");
+    ok(runs_only($pid, $last), "worker $pid maps the last copy only")
+        or diag("maps: @{[ maps_of($pid) ]}");
 }
-my @mm = maps_of($master);
-ok(runs_only($master, $last, @so), 'the master maps the last copy, the other '
-   . 'swapped-in copies were dlclosed') or diag("master maps: @mm");
-diag("the master still maps: @mm");
+ok(runs_only($master, $last), 'the master maps the last copy only (the others, '
+   . 'the one it started with too, were dlclosed)')
+    or diag("master maps: @{[ maps_of($master) ]}");
 
 my $log = SQTest::nginx_error_log();
 my $reloads = () = $log =~ /\d+#\d+: reconfiguring$/mg;
@@ -273,7 +311,9 @@ unlike($log, qr/open socket #\d+ left/, 'no open socket left by an old worker');
 unlike($log, qr/exited on signal|\[alert\]|\[emerg\]/, 'no crash, no alert');
 
 diag(sprintf("module swap: %d swaps under load (new workers on the new copy after "
-             . "%s s); %s", $swaps, join(' ', map { sprintf '%.2f', $_ } @took),
+             . "%s s; $rt before and after each, a drop where the zone started "
+             . "afresh: @trips); %s", $swaps,
+             join(' ', map { sprintf '%.2f', $_ } @took),
              join('; ', map { my $k = $_; "$k: " . join(', ', map { "$_ $sum{$k}{$_}" }
                   sort keys %{ $sum{$k} }) } sort keys %sum)));
 
