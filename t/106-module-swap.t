@@ -282,7 +282,12 @@ for my $k (map { $_->[0] } @kinds) {
     is($n{bad}, 0, "$k client: 0 failures");
     is($n{foreign2xx}, 0, "$k client: no 2xx for a foreign workspace");
 }
-diag("failures:\n" . join '', @badlog) if @badlog;
+if (@badlog) {
+    diag("failures:\n" . join '', @badlog);
+    diag("backend log:\n" . `tail -n 20 $SQTest::DIR/backend.log`);
+    my @err = grep { /\[(error|crit|alert|emerg)\]/ } split /\n/, SQTest::nginx_error_log();
+    diag("nginx errors (" . scalar(@err) . "):\n" . join "\n", @err[0 .. ($#err < 19 ? $#err : 19)]);
+}
 is($sum{close}{retries}, 0, 'the Connection: close client never needed a retry');
 
 # --- old workers gone, only the last copy mapped -------------------------------
