@@ -13,6 +13,8 @@
 #     idempotent methods: nginx 1.22 closes idle keep-alive connections
 #     on reload); those retries are counted and reported, not failures;
 #   - a foreign workspace never gets 2xx, from any module version;
+#   - after the swaps, the decision cache (a new zone: its tag is the
+#     module's address) gives hits and hears a key being disabled;
 #   - after each swap the new workers map the new file and only it, and
 #     its code answers (the changed message); at the end only two
 #     workers remain, they and the master map only the last copy, and
@@ -32,6 +34,8 @@ use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
 my $base = SQTest::nginx_start(<<'CONF', 2);
+    smartlyq_cache zone=sqswap:1m ttl=60s;
+
     server {
         listen 127.0.0.1:$PORT;
         # about reloads, not timeouts: a new worker starved of CPU on a
@@ -40,12 +44,21 @@ my $base = SQTest::nginx_start(<<'CONF', 2);
 
         location /e/ {
             smartlyq on;
+            smartlyq_cache off;
             proxy_pass http://echo;
         }
 
         location /v1/ {
             smartlyq on;
+            smartlyq_cache off;
             proxy_pass http://backend;
+        }
+
+        # the decision cache: its zone is a new one after each swap
+        location /c/ {
+            smartlyq on;
+            add_header X-Cache $smartlyq_cache_status always;
+            proxy_pass http://echo;
         }
 
         location = /metrics {
@@ -289,6 +302,24 @@ if (@badlog) {
     diag("nginx errors (" . scalar(@err) . "):\n" . join "\n", @err[0 .. ($#err < 19 ? $#err : 19)]);
 }
 is($sum{close}{retries}, 0, 'the Connection: close client never needed a retry');
+
+# --- the cache after the swaps: hits, then a revocation heard --------------------
+my $victim = sqctl('key', 'create', '--user', $T->{alice}, '--name', 'victim');
+my ($vline) = grep { /victim/ } split /\n/, sqctl('key', 'list', '--user', $T->{alice});
+my ($victim_id) = $vline =~ /^\s*(\d+)/;
+my $cpath = "/c/x?workspace_id=$T->{ws1}";
+ok(scalar SQTest::poll_request($base, $cpath, $victim, sub { $_[0] == 200 && $_[1] eq 'HIT' }, 3),
+   'after the swaps the cache serves hits');
+sqctl('key', 'disable', '--id', $victim_id);
+my ($lag) = SQTest::poll_request($base, $cpath, $victim, sub { $_[0] == 401 }, 3);
+ok(defined $lag, sprintf('... and a disabled key is refused %.0f ms after the change',
+                         $lag // 0));
+my $stays = 1;
+for (1 .. 20) {
+    my ($st) = SQTest::cache_get($base, 'GET', $cpath, $victim);
+    $stays = 0 if $st != 401;
+}
+ok($stays, '... on every later request (20)');
 
 # --- old workers gone, only the last copy mapped -------------------------------
 my @w;
