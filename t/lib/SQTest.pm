@@ -47,13 +47,29 @@ our %PASS;      # password files: admin, edge, backend
 my $parent = $$;
 my %pid;
 
+# A port for a server of the test: below the kernel's ephemeral range, so
+# that no outgoing connection (a client, nginx to its upstream) can hold
+# it as its source port while the server is down between a kill and a
+# restart, and never the same twice in one file (two binds to port 0 in a
+# row may get the same port back).
+my %given;
 sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    my $p = $s->sockport;
-    close $s;
-    return $p;
+    my $low = 32768;
+    if (open my $fh, '<', '/proc/sys/net/ipv4/ip_local_port_range') {
+        ($low) = split ' ', scalar <$fh>;
+        close $fh;
+    }
+    for (1 .. 200) {
+        my $p = 10000 + int(rand($low - 10000 > 1000 ? $low - 10000 : 1000));
+        next if $given{$p};
+        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                      LocalPort => $p, ReuseAddr => 1)
+            or next;
+        close $s;
+        $given{$p} = 1;
+        return $p;
+    }
+    die "no free port below $low\n";
 }
 
 sub port_open {
