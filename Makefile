@@ -5,17 +5,18 @@ BUILD     := $(CURDIR)/build
 NGX_SRC   ?= /usr/share/nginx/src
 NGX_TREE  := $(BUILD)/nginx-src
 MODULE    := $(BUILD)/ngx_http_smartlyq_module.so
-MOD_FILES := config $(wildcard ngx_smartlyq_module/*.c ngx_smartlyq_module/*.h)
+MOD_FILES := config $(wildcard ngx_smartlyq_module/*.c ngx_smartlyq_module/*.h \
+                                common/*.c common/*.h)
 
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes \
              -Wwrite-strings
-SQ_SRCS   := ngx_smartlyq_module/sq_authz.c \
-             ngx_smartlyq_module/sq_bearer.c \
-             ngx_smartlyq_module/sq_workspace.c \
-             ngx_smartlyq_module/sq_identity.c \
-             ngx_smartlyq_module/sq_redis_auth.c
+SQ_SRCS   := common/sq_authz.c \
+             common/sq_bearer.c \
+             common/sq_workspace.c \
+             common/sq_identity.c \
+             common/sq_redis_auth.c
 UNIT_SRCS := $(wildcard tests/*.c)
 
 # Debian 12 packages the build, the servers and the tests need
@@ -78,9 +79,9 @@ backend:
 	$(MAKE) -C backend BUILD=$(BUILD)
 
 $(BUILD)/unit-tests: $(UNIT_SRCS) $(SQ_SRCS) \
-                     $(wildcard ngx_smartlyq_module/sq_*.h)
+                     $(wildcard common/sq_*.h)
 	@mkdir -p $(BUILD)
-	$(CC) $(WARN) $(CFLAGS) -Ingx_smartlyq_module -o $@ \
+	$(CC) $(WARN) $(CFLAGS) -Icommon -o $@ \
 	    $(UNIT_SRCS) $(SQ_SRCS) \
 	    $$(pkg-config --cflags --libs check libsodium jansson hiredis)
 
@@ -137,7 +138,7 @@ FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 \
                -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer \
                -D_POSIX_C_SOURCE=200809L \
-               -Ingx_smartlyq_module -Ibackend/src -Itests/fuzz
+               -Icommon -Ibackend/src -Itests/fuzz
 FUZZ_LIBS    = $$(pkg-config --cflags --libs jansson libsodium hiredis \
                                 libevent)
 FUZZ_BACKEND := backend/src/sq_resource.c backend/src/sq_resource_page.c \
@@ -146,29 +147,29 @@ FUZZ_BACKEND := backend/src/sq_resource.c backend/src/sq_resource_page.c \
                 backend/src/sq_res_social.c backend/src/sq_res_urls.c \
                 backend/src/sq_res_articles.c backend/src/sq_res_images.c \
                 backend/src/sq_res_media.c
-FUZZ_SRCS_bearer       := ngx_smartlyq_module/sq_bearer.c \
-                          ngx_smartlyq_module/sq_workspace.c
-FUZZ_SRCS_workspace    := ngx_smartlyq_module/sq_workspace.c
-FUZZ_SRCS_backend_body := ngx_smartlyq_module/sq_workspace.c \
-                          ngx_smartlyq_module/sq_bearer.c \
+FUZZ_SRCS_bearer       := common/sq_bearer.c \
+                          common/sq_workspace.c
+FUZZ_SRCS_workspace    := common/sq_workspace.c
+FUZZ_SRCS_backend_body := common/sq_workspace.c \
+                          common/sq_bearer.c \
                           backend/src/sq_key.c backend/src/sq_key_parse.c \
                           $(FUZZ_BACKEND)
 FUZZ_SRCS_identity     := backend/src/sq_auth.c backend/src/sq_key.c \
                           backend/src/sq_text.c backend/src/sq_resource.c \
-                          ngx_smartlyq_module/sq_identity.c \
-                          ngx_smartlyq_module/sq_workspace.c \
-                          ngx_smartlyq_module/sq_bearer.c
+                          common/sq_identity.c \
+                          common/sq_workspace.c \
+                          common/sq_bearer.c
 # the sq_authz reply parser, once it is plain C (sq_authz.c)
-FUZZ_AUTHZ             := $(wildcard ngx_smartlyq_module/sq_authz.c)
-FUZZ_SRCS_resp         := ngx_smartlyq_module/sq_resp.c \
+FUZZ_AUTHZ             := $(wildcard common/sq_authz.c)
+FUZZ_SRCS_resp         := common/sq_resp.c \
                           $(if $(FUZZ_AUTHZ),$(FUZZ_AUTHZ) \
-                          ngx_smartlyq_module/sq_bearer.c \
-                          ngx_smartlyq_module/sq_workspace.c)
+                          common/sq_bearer.c \
+                          common/sq_workspace.c)
 FUZZ_DEFS_resp         := $(if $(FUZZ_AUTHZ),-DSQ_FUZZ_AUTHZ)
 
 .SECONDEXPANSION:
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_SRCS_$$*) \
-                    $(wildcard ngx_smartlyq_module/sq_*.h backend/src/*.h)
+                    $(wildcard common/sq_*.h backend/src/*.h)
 	@mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS_$*) -o $@ $< $(FUZZ_SRCS_$*) \
 	    $(FUZZ_LIBS)

@@ -1,6 +1,6 @@
 /*
  * fuzz_bearer: the Authorization header parser and the key-in-URL scan
- * (ngx_smartlyq_module/sq_bearer.c) on arbitrary bytes.
+ * (common/sq_bearer.c) on arbitrary bytes.
  *
  * Properties checked besides memory safety:
  *   - sq_bearer_parse is deterministic and, on SQ_BEARER_OK, returns a

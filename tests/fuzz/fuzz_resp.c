@@ -2,7 +2,7 @@
  * fuzz_resp: RESP replies as the edge reads them from Redis: bytes fed
  * to hiredis's redisReader (the parser under the module's async link),
  * each complete reply then handed to sq_authz_parse
- * (ngx_smartlyq_module/sq_authz.c), the module's parser of the
+ * (common/sq_authz.c), the module's parser of the
  * FCALL_RO sq_authz reply, when it is built in (SQ_FUZZ_AUTHZ, set by the
  * Makefile when sq_authz.c exists).
  *

@@ -1,6 +1,6 @@
 /*
  * fuzz_workspace: the edge's workspace_id extractors
- * (ngx_smartlyq_module/sq_workspace.c): query string, form body, JSON
+ * (common/sq_workspace.c): query string, form body, JSON
  * body, Content-Type and the query/body merge.
  *
  * The input is read three ways: whole as a query string, whole as a
