@@ -1,0 +1,65 @@
+/*
+ * sq_keys: every Redis key name SmartlyQ uses, and the limits the module
+ * and the backend share.  The one place to change a key's layout (a hash
+ * tag for Redis Cluster, say); redis/SCHEMA.md says what each key holds
+ * and who writes it.
+ *
+ * Formats are printf's, which hiredis's command formatting passes on:
+ * use them with snprintf(), or spliced into a command,
+ *     sq_cmd(c, &r, "HGETALL " SQ_K_KEY, digest_hex);
+ * Ids are unsigned long long (%llu); digests and days are strings.
+ */
+
+#ifndef SQ_KEYS_H
+#define SQ_KEYS_H
+
+/* a key record: hash, by the key's digest (hex) */
+#define SQ_K_KEY_PREFIX         "sq:key:"
+#define SQ_K_KEY                SQ_K_KEY_PREFIX "%s"
+/* a key id -> its digest: string */
+#define SQ_K_KEYID              "sq:keyid:%llu"
+/* a key's last use (time, IP), written by the edge: hash, by digest */
+#define SQ_K_KEYUSE_PREFIX      "sq:keyuse:"
+#define SQ_K_KEYUSE             SQ_K_KEYUSE_PREFIX "%s"
+/* a key's daily counts, written by the edge: hash, key id and YYYYMMDD */
+#define SQ_K_USAGE              "sq:usage:%llu:%s"
+
+/* a user: hash; its workspaces: zset; its keys: set */
+#define SQ_K_USER               "sq:user:%llu"
+#define SQ_K_USER_WORKSPACES    "sq:user:%llu:workspaces"
+#define SQ_K_USER_KEYS          "sq:user:%llu:keys"
+
+/* a workspace: hash; its members: set; its indexes: "sq:ws:<id>:<name>" */
+#define SQ_K_WS_PREFIX          "sq:ws:"
+#define SQ_K_WS                 SQ_K_WS_PREFIX "%llu"
+#define SQ_K_MEMBERS_SUFFIX     ":members"
+#define SQ_K_WS_MEMBERS         SQ_K_WS SQ_K_MEMBERS_SUFFIX
+/* a workspace id the edge holds as text (length, bytes): %.*s */
+#define SQ_K_WS_MEMBERS_TEXT    SQ_K_WS_PREFIX "%.*s" SQ_K_MEMBERS_SUFFIX
+#define SQ_K_WS_INDEX           SQ_K_WS ":%s%s"
+
+/* a resource record: hash, "sq:<resource>:<id>" */
+#define SQ_K_RECORD             "sq:%s:%llu"
+/* id counters: string, "sq:seq:<user|ws|key|resource>" */
+#define SQ_K_SEQ                "sq:seq:%s"
+
+/* a write's identity nonce, claimed once by the backend: string */
+#define SQ_K_NONCE              "sq:nonce:%s"
+/* the random marker whose change tells the edge Redis was flushed */
+#define SQ_K_EPOCH              "sq:epoch"
+
+/* the keyspace notifications the edge's cache listens to (db 0) */
+#define SQ_K_NOTIFY_DB          "__keyspace@0__:"
+#define SQ_K_NOTIFY_KEY_PREFIX  SQ_K_NOTIFY_DB SQ_K_KEY_PREFIX
+#define SQ_K_NOTIFY_WS_PREFIX   SQ_K_NOTIFY_DB SQ_K_WS_PREFIX
+
+/*
+ * jansson 2.14's lexer ignores a failed allocation and overflows its
+ * buffer; both sides give it memory that cannot fail for a body within
+ * their limit: SQ_JSON_BYTES_PER_BYTE per input byte (measured need:
+ * under 80, on arrays of empty objects) plus SQ_JSON_SLACK.
+ */
+#define SQ_JSON_BYTES_PER_BYTE  96
+#define SQ_JSON_SLACK           (512 * 1024)
+
+#endif /* SQ_KEYS_H */
