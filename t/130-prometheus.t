@@ -1,9 +1,10 @@
-# What Prometheus makes of the module's /metrics: `promtool check metrics`
-# (Debian's prometheus package) on a live page with every family present
-# (decision cache included), the location's 127.0.0.1-only restriction,
-# the alerting rules in contrib/prometheus (check + unit tests) and the
-# Grafana dashboard in contrib/grafana, whose every query must name
-# metrics the page has.
+# What Prometheus makes of the module's /metrics and the backend's:
+# `promtool check metrics` (Debian's prometheus package) on live pages
+# with every family present (decision cache included), the loopback-only
+# restrictions, the backend's counts by route and status, the alerting
+# rules in contrib/prometheus (check + unit tests) and the Grafana
+# dashboard in contrib/grafana, whose every query must name metrics the
+# pages have.
 
 use strict;
 use warnings;
@@ -32,6 +33,10 @@ my $base = SQTest::nginx_start(<<'CONF', 2);
             smartlyq on;
             smartlyq_scope articles;
             proxy_pass http://echo;
+        }
+        location = /v1/me {
+            smartlyq on;
+            proxy_pass http://backend;
         }
         # as scripts/stack.sh serves it for `make run`
         location = /metrics {
@@ -90,8 +95,43 @@ for my $m (qw(smartlyq_decisions_total smartlyq_refusals_total
     ok($family{$m}, "family $m");
 }
 
+# the backend's own page, on its listener, to loopback peers only
+$http->get("$base/v1/me", \%with) for 1 .. 2;
+$http->get("$base/v1/me", { headers => SQTest::bearer($T->{bob_key}) });
+my $direct = "http://127.0.0.1:$SQTest::PORT{backend}";
+is($http->get("$direct/v1/me")->{status}, 401,
+   'an unsigned request to the backend: 401');
+$r = $http->get("$direct/metrics");
+is($r->{status}, 200, "the backend's /metrics from 127.0.0.1");
+my $bpage = $r->{content};
+like($bpage, qr{^smartlyq_backend_requests_total\{route="/v1/me",status="200"\} 3$}m,
+     'three 200s on /v1/me');
+like($bpage, qr{^smartlyq_backend_requests_total\{route="none",status="401"\} 1$}m,
+     'one 401 before any route');
+like($bpage, qr{^smartlyq_backend_request_duration_seconds_count 4$}m,
+     'four requests in the latency histogram');
+like($bpage, qr{^smartlyq_backend_redis_requests_total 3$}m,
+     'three requests used Redis');
+$s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                           PeerPort => $SQTest::PORT{backend},
+                           LocalAddr => '127.0.0.2', Timeout => 5)
+    or die "connect from 127.0.0.2: $!";
+print $s "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n";
+$status = <$s> // '';
+close $s;
+like($status, qr{^HTTP/1\.\d 401 }, "the backend's /metrics from 127.0.0.2: 401");
+open $fh, '>', "$file.backend" or die $!;
+print $fh $bpage;
+close $fh;
+($out, $rc) = SQTest::run_capture('sh', '-c',
+    'exec promtool check metrics < "$0" 2>&1', "$file.backend");
+is($rc, 0, "promtool check metrics on the backend's page: exit 0");
+is($out, '', "promtool check metrics on the backend's page: no lint problem")
+    or diag($out);
+
 # the names a query may use: families, and histogram series
-my %name = map { $_ => 1 } $page =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/mg;
+my %name = map { $_ => 1 }
+           "$page$bpage" =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/mg;
 
 sub unknown_metrics {
     my ($expr) = @_;
