@@ -24,7 +24,8 @@ DEBS := nginx nginx-dev redis-server libhiredis-dev libjansson-dev \
         libtest-longstring-perl liblist-moreutils-perl \
         libhttp-message-perl liburi-perl clang-14 libclang-rt-14-dev \
         wrk iptables iproute2 slowhttptest \
-        debhelper dpkg-dev fakeroot help2man adduser prometheus
+        debhelper dpkg-dev fakeroot help2man adduser lintian \
+        prometheus
 
 # Test::Nginx is on CPAN, which this machine cannot reach: the shared copy
 VENDOR_TN := $(abspath $(CURDIR)/../shared/vendor/test-nginx/lib)

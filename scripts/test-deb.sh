@@ -146,6 +146,13 @@ while read -r k v; do
         "redis-smartlyq.conf's '$k $v' is in redis/redis.conf"
 done < <(grep -Ev '^(#|$)' <<<"$frag")
 
+# lintian, when installed: no error or warning
+if command -v lintian >/dev/null; then
+    out=$(lintian "$(ls "$DEBS"/smartlyq_*.changes | head -n 1)" 2>/dev/null \
+          | grep -E '^[EW]: ' || true)
+    is "$out" "" "lintian: no error or warning"
+fi
+
 # --- 2. the throw-away root ------------------------------------------
 
 for d in usr etc var; do
