@@ -33,10 +33,13 @@ if [ "${1:-}" != --inside ]; then
             exit 0
         fi
     done
-    # the packages of the tree as it is now: rebuilt when a source is newer
+    # the packages of the tree as it is now: rebuilt when a file they are
+    # built from is newer
     deb=$(ls "$DEBS"/smartlyq-backend_*.deb 2>/dev/null | head -n 1 || true)
-    if [ -z "$deb" ] || [ -n "$(cd "$ROOT" && git ls-files -z \
-           | xargs -0 -r find 2>/dev/null -newer "$deb" -type f | head -n 1)" ]
+    if [ -z "$deb" ] || [ -n "$(cd "$ROOT" && git ls-files -z -- Makefile \
+           config ngx_smartlyq_module backend redis conf packaging README.md \
+           | xargs -0 -r sh -c 'find "$@" -maxdepth 0 -newer "$0" 2>/dev/null' \
+                 "$deb" | head -n 1)" ]
     then
         echo "# make deb (build log in $DEBS/build.log)"
         make -s -C "$ROOT" BUILD="$BUILD" deb >/dev/null
@@ -175,7 +178,7 @@ before=$(snapshot)
 
 out=$(DEBIAN_FRONTEND=noninteractive dpkg -i "$MOD_DEB" "$BE_DEB" 2>&1) \
     || { echo "$out" | sed 's/^/# /'; echo "Bail out! dpkg -i failed"; exit 1; }
-has "$out" 'did not answer\.  Next steps:' \
+has "$out" 'sqctl init against Redis 127\.0\.0\.1:6379 failed \(.*\)\.  Next steps:' \
     "Redis down: the postinst prints the next steps"
 is "$(readlink /etc/nginx/modules-enabled/50-mod-http-smartlyq.conf)" \
    /usr/share/nginx/modules-available/mod-http-smartlyq.conf \
