@@ -10,6 +10,9 @@ use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
 use Test::More;
 
+plan skip_all => 'make install is not a sanitizer build (make asan)'
+    if $ENV{ASAN_OPTIONS};
+
 my $root = abs_path(dirname(__FILE__) . '/..');
 my $build = $ENV{SQ_BUILD} || "$root/build";
 my $dest = tempdir('sqinstall-XXXXXX', TMPDIR => 1, CLEANUP => 1);

@@ -14,7 +14,6 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "sq_metrics.h"
 #include "sq_resource.h"
@@ -180,8 +179,8 @@ sq_metrics_end(void)
 static int
 sq_metrics_loopback(struct evhttp_request *req)
 {
-    struct evhttp_connection       *evcon;
     const struct sockaddr          *sa;
+    struct evhttp_connection       *evcon;
     const struct sockaddr_in       *in;
     const struct sockaddr_in6      *in6;
 
