@@ -14,7 +14,8 @@ WARN      := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes \
 SQ_SRCS   := ngx_smartlyq_module/sq_authz.c \
              ngx_smartlyq_module/sq_bearer.c \
              ngx_smartlyq_module/sq_workspace.c \
-             ngx_smartlyq_module/sq_identity.c
+             ngx_smartlyq_module/sq_identity.c \
+             ngx_smartlyq_module/sq_redis_auth.c
 UNIT_SRCS := $(wildcard tests/*.c)
 
 # Debian 12 packages the build, the servers and the tests need

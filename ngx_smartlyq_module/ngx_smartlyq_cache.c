@@ -21,6 +21,14 @@
  * counter: a change costs its neighbours a miss, never a stale grant.
  * Entries end at the key's own expiry or rotation sunset, too, because
  * the passing of time publishes nothing.
+ *
+ * Some changes publish nothing at all: FLUSHALL, FLUSHDB, SWAPDB, a Redis
+ * restarted from an older AOF, notify-keyspace-events turned off, a
+ * reload onto another Redis.  The zone remembers the Redis address and
+ * the value of its marker key (sq:epoch), which every worker reads with
+ * its heartbeat, and bumps the epoch when either changes; a worker that
+ * saw the events off bumps it when it sees them back, and so does the
+ * first subscription after a worker lost one (ngx_smartlyq_notify.c).
  */
 
 #include "ngx_smartlyq_module.h"
@@ -65,12 +73,15 @@ static const char  *ngx_smartlyq_cache_help[] = {
     "Checks that found no usable entry and asked Redis.",
     "Grants served past their TTL while Redis was unreachable "
         "(smartlyq_fail_mode stale).",
-    "Checks that skipped the cache: invalidations not subscribed.",
+    "Checks that skipped the cache: invalidations not subscribed, "
+        "keyspace events off or the sq:epoch marker missing.",
     "Answers stored.",
     "Entries evicted before their time to make room.",
     "Entries removed after their time.",
     "Keyspace notifications applied (key or membership changes).",
-    "Whole-cache invalidations (subscriptions to notifications)."
+    "Whole-cache invalidations (a subscription nobody held, a lost "
+        "subscription, Redis flushed, swapped or replaced, keyspace "
+        "events back on)."
 };
 
 
@@ -82,6 +93,9 @@ typedef struct {
     ngx_atomic_t               epoch;
     ngx_atomic_t               heard_until;    /* some worker listens */
     ngx_atomic_t               subscriptions;  /* ever made */
+    ngx_atomic_t               redis;          /* the address's crc32 */
+    ngx_atomic_t               marker;         /* sq:epoch's crc32; 0 */
+    ngx_atomic_t               lost;           /* a subscription was */
     ngx_atomic_t               key_gen[NGX_SMARTLYQ_GENS];
     ngx_atomic_t               ws_gen[NGX_SMARTLYQ_GENS];
     ngx_atomic_t               counters[NGX_SMARTLYQ_CACHE_COUNTERS];
@@ -101,6 +115,7 @@ typedef struct {
 struct ngx_smartlyq_cache_s {
     ngx_smartlyq_cache_sh_t   *sh;
     ngx_slab_pool_t           *shpool;
+    ngx_smartlyq_main_conf_t  *smcf;           /* of this cycle */
 };
 
 
@@ -309,6 +324,7 @@ ngx_smartlyq_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    cache->smcf = smcf;
     smcf->cache_zone->init = ngx_smartlyq_cache_init_zone;
     smcf->cache_zone->data = cache;
     smcf->cache = cache;
@@ -365,6 +381,29 @@ ngx_smartlyq_fail_mode_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/* which Redis this cycle's workers read: crc32 of its address */
+static uint32_t
+ngx_smartlyq_cache_redis_id(ngx_smartlyq_main_conf_t *smcf)
+{
+    uint32_t  crc;
+
+    ngx_crc32_init(crc);
+
+    if (smcf->unix_path.len) {
+        ngx_crc32_update(&crc, (u_char *) "unix:", 5);
+        ngx_crc32_update(&crc, smcf->unix_path.data, smcf->unix_path.len);
+
+    } else {
+        ngx_crc32_update(&crc, smcf->host.data, smcf->host.len);
+        ngx_crc32_update(&crc, (u_char *) &smcf->port, sizeof(ngx_int_t));
+    }
+
+    ngx_crc32_final(crc);
+
+    return crc;
+}
+
+
 static ngx_int_t
 ngx_smartlyq_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
@@ -374,11 +413,29 @@ ngx_smartlyq_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_smartlyq_cache_t  *cache;
 
     cache = shm_zone->data;
+    cache->smcf->redis_id = ngx_smartlyq_cache_redis_id(cache->smcf);
 
     if (ocache) {
         /* a reload: the entries and counters carry over */
         cache->sh = ocache->sh;
         cache->shpool = ocache->shpool;
+
+        if (cache->sh->redis != cache->smcf->redis_id) {
+            /*
+             * Another Redis: nothing cached holds for it, and nobody
+             * listens to it yet (the old workers listen to the old one).
+             */
+            cache->sh->redis = cache->smcf->redis_id;
+            cache->sh->marker = 0;
+            cache->sh->heard_until = ngx_current_msec;
+            (void) ngx_atomic_fetch_add(&cache->sh->epoch, 1);
+            ngx_smartlyq_count(cache, NGX_SMARTLYQ_C_FLUSHES);
+
+            ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                          "smartlyq: smartlyq_redis changed, the cache "
+                          "zone \"%V\" is flushed", &shm_zone->shm.name);
+        }
+
         return NGX_OK;
     }
 
@@ -396,6 +453,7 @@ ngx_smartlyq_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     cache->shpool->data = cache->sh;
+    cache->sh->redis = cache->smcf->redis_id;
 
     ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
                     ngx_smartlyq_cache_insert_value);
@@ -839,13 +897,18 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         return;
     }
 
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
+
+    if (cache->sh->redis != smcf->redis_id) {
+        return;     /* an old worker, reading a Redis the zone left */
+    }
+
     until = sq_authz_until(a);
 
     if (until < 0 || (until > 0 && until <= ngx_time())) {
         return;     /* an old function library, or already over */
     }
 
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
     ttl = (a->code == SQ_AUTHZ_OK) ? smcf->cache_ttl
                                    : smcf->cache_negative_ttl;
 
@@ -929,6 +992,18 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
 /* invalidation, from ngx_smartlyq_notify.c */
 
+/*
+ * No zone, or a zone a reload has pointed at another Redis than this
+ * (old) worker's: it neither reads, fills nor vouches for it.
+ */
+static ngx_uint_t
+ngx_smartlyq_cache_foreign(ngx_smartlyq_main_conf_t *smcf)
+{
+    return smcf->cache == NULL || smcf->cache->sh == NULL
+           || smcf->cache->sh->redis != smcf->redis_id;
+}
+
+
 /* sq:key:<64 hex digits> changed */
 void
 ngx_smartlyq_cache_bump_key(ngx_smartlyq_main_conf_t *smcf, const u_char *hex,
@@ -985,7 +1060,7 @@ ngx_smartlyq_cache_listening(ngx_smartlyq_main_conf_t *smcf,
     ngx_atomic_uint_t         old;
     ngx_smartlyq_cache_sh_t  *sh;
 
-    if (smcf->cache == NULL || smcf->cache->sh == NULL) {
+    if (ngx_smartlyq_cache_foreign(smcf)) {
         return;
     }
 
@@ -1005,7 +1080,9 @@ ngx_smartlyq_cache_listening(ngx_smartlyq_main_conf_t *smcf,
 
 /*
  * This worker has just subscribed.  If no other worker was listening a
- * moment ago, changes may have gone unheard: every entry is dropped.
+ * moment ago, changes may have gone unheard, and if a worker lost its
+ * subscription since the last one, Redis may have been restarted from
+ * an older AOF: either way every entry is dropped.
  */
 void
 ngx_smartlyq_cache_subscribed(ngx_smartlyq_main_conf_t *smcf,
@@ -1013,15 +1090,17 @@ ngx_smartlyq_cache_subscribed(ngx_smartlyq_main_conf_t *smcf,
 {
     ngx_smartlyq_cache_sh_t  *sh;
 
-    if (smcf->cache == NULL || smcf->cache->sh == NULL) {
+    if (ngx_smartlyq_cache_foreign(smcf)) {
         return;
     }
 
     sh = smcf->cache->sh;
 
     if ((ngx_msec_int_t) ((ngx_msec_t) sh->heard_until - ngx_current_msec)
-        <= 0)
+        <= 0
+        || (sh->lost && ngx_atomic_cmp_set(&sh->lost, 1, 0)))
     {
+        sh->lost = 0;
         (void) ngx_atomic_fetch_add(&sh->epoch, 1);
         ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_FLUSHES);
     }
@@ -1035,9 +1114,80 @@ ngx_smartlyq_cache_subscribed(ngx_smartlyq_main_conf_t *smcf,
 void
 ngx_smartlyq_cache_unlistening(ngx_smartlyq_main_conf_t *smcf)
 {
-    if (smcf->cache && smcf->cache->sh) {
+    if (!ngx_smartlyq_cache_foreign(smcf)) {
         smcf->cache->sh->heard_until = ngx_current_msec;
     }
+}
+
+
+/*
+ * A worker lost its subscription: the Redis the next one is made to may
+ * be another one, or one restarted from an older AOF with the very same
+ * marker, so the next subscription drops every entry.  Not now: until
+ * then, smartlyq_fail_mode stale may still need them.
+ */
+void
+ngx_smartlyq_cache_lost(ngx_smartlyq_main_conf_t *smcf)
+{
+    if (!ngx_smartlyq_cache_foreign(smcf)) {
+        smcf->cache->sh->lost = 1;
+    }
+}
+
+
+/* every entry goes: a worker saw Redis change in a way nobody heard */
+void
+ngx_smartlyq_cache_flush(ngx_smartlyq_main_conf_t *smcf)
+{
+    if (!ngx_smartlyq_cache_foreign(smcf)) {
+        (void) ngx_atomic_fetch_add(&smcf->cache->sh->epoch, 1);
+        ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_FLUSHES);
+    }
+}
+
+
+/*
+ * A worker's heartbeat read the crc32 of Redis's sq:epoch marker (0: it
+ * is absent).  Another value than the zone's flushes the cache: FLUSHALL,
+ * FLUSHDB, SWAPDB, or another Redis.  A late answer from before a change
+ * may flip it back once: that costs a flush, never a stale entry.
+ */
+void
+ngx_smartlyq_cache_marker(ngx_smartlyq_main_conf_t *smcf, uint32_t marker)
+{
+    ngx_atomic_uint_t         old;
+    ngx_smartlyq_cache_sh_t  *sh;
+
+    if (ngx_smartlyq_cache_foreign(smcf)) {
+        return;
+    }
+
+    sh = smcf->cache->sh;
+    old = sh->marker;
+
+    if (old != marker && ngx_atomic_cmp_set(&sh->marker, old, marker)) {
+        (void) ngx_atomic_fetch_add(&sh->epoch, 1);
+        ngx_smartlyq_count(smcf->cache, NGX_SMARTLYQ_C_FLUSHES);
+    }
+}
+
+
+/*
+ * May the cache be read as far as the zone knows: the zone is this
+ * worker's Redis's, and its marker is there.
+ */
+ngx_uint_t
+ngx_smartlyq_cache_usable(ngx_smartlyq_main_conf_t *smcf)
+{
+    ngx_smartlyq_cache_sh_t  *sh;
+
+    if (ngx_smartlyq_cache_foreign(smcf)) {
+        return 0;
+    }
+
+    sh = smcf->cache->sh;
+
+    return sh->marker != 0;
 }
 
 

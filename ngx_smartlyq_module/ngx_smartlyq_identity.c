@@ -4,9 +4,11 @@
  *
  * Every client-sent X-SmartlyQ-* header (any case) and the Authorization
  * header are taken out of the request; the verified user, key, workspace
- * and key mode go in, with a timestamp and an HMAC over them and the
- * method and request-target (sq_identity.h).  The backend trusts nothing
- * else, so forging these headers or calling it directly gets nothing.
+ * and key mode go in, with a timestamp, a nonce, the body's digest
+ * and an HMAC over them and the method, the request-target and the
+ * Content-Type (sq_identity.h).  The backend trusts nothing else, so
+ * forging these headers, calling it directly, or replaying what it was
+ * sent (with another body or as is) gets nothing.
  */
 
 #include "ngx_smartlyq_module.h"
@@ -18,6 +20,11 @@
 
 static ngx_int_t ngx_smartlyq_identity_push(ngx_http_request_t *r,
     ngx_list_t *list, const char *name, ngx_str_t *value);
+
+
+/* this worker's nonces: a random stream id, chosen on first use, and a
+ * counter (sq_identity.h) */
+static sq_nonce_stream_t  ngx_smartlyq_nonces;
 
 
 static ngx_uint_t
@@ -45,7 +52,7 @@ ngx_int_t
 ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
     u_char                    *p;
-    ngx_str_t                  ts, sig, mode, type;
+    ngx_str_t                  ts, sig, mode, type, nonce, body, ct;
     ngx_uint_t                 i, n;
     ngx_list_t                 list;
     sq_identity_t              id;
@@ -55,7 +62,7 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
 
-    n = 12;
+    n = 14;
     for (part = &r->headers_in.headers.part; part; part = part->next) {
         n += part->nelts;
     }
@@ -91,13 +98,31 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         *nh = h[i];
     }
 
-    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + SQ_MAC_HEX_LEN + 1);
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + SQ_MAC_HEX_LEN + 1
+                             + SQ_NONCE_HEX_LEN + 1 + SQ_DIGEST_HEX_LEN + 1);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     ts.data = p;
     ts.len = ngx_sprintf(p, "%T", ngx_time()) - p;
+
+    nonce.data = ts.data + ts.len + SQ_MAC_HEX_LEN + 1;
+    nonce.len = SQ_NONCE_HEX_LEN;
+    sq_nonce_next_hex(&ngx_smartlyq_nonces, (char *) nonce.data);
+
+    ct.data = nonce.data + SQ_NONCE_HEX_LEN + 1;
+    ct.len = 0;
+
+    if (r->headers_in.content_type) {
+        sq_content_digest_hex(r->headers_in.content_type->value.data,
+                              r->headers_in.content_type->value.len,
+                              (char *) ct.data);
+        ct.len = SQ_DIGEST_HEX_LEN;
+    }
+
+    body.data = (u_char *) ctx->body_digest;
+    body.len = ngx_strlen(ctx->body_digest);
 
     mode.data = (u_char *) sq_key_mode_name(ctx->mode);
     mode.len = ngx_strlen(mode.data);
@@ -124,6 +149,12 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     id.key_workspaces.len = ctx->key_workspaces.len;
     id.timestamp.data = (const char *) ts.data;
     id.timestamp.len = ts.len;
+    id.nonce.data = (const char *) nonce.data;
+    id.nonce.len = nonce.len;
+    id.content_type.data = (const char *) ct.data;
+    id.content_type.len = ct.len;
+    id.body.data = (const char *) body.data;
+    id.body.len = body.len;
 
     sig.data = ts.data + ts.len;
     sq_identity_sign_hex_with(&smcf->signer, &id, (char *) sig.data);
@@ -145,6 +176,10 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
                                       &ctx->key_workspaces) != NGX_OK
         || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Timestamp",
                                       &ts) != NGX_OK
+        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Nonce",
+                                      &nonce) != NGX_OK
+        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Body-Digest",
+                                      &body) != NGX_OK
         || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Signature",
                                       &sig) != NGX_OK)
     {

@@ -17,6 +17,9 @@ static char *ngx_smartlyq_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_smartlyq_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_smartlyq_password_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void ngx_smartlyq_password_wipe(void *data);
 static ngx_int_t ngx_smartlyq_init_process(ngx_cycle_t *cycle);
 static void ngx_smartlyq_exit_process(ngx_cycle_t *cycle);
 
@@ -69,6 +72,14 @@ static ngx_command_t  ngx_smartlyq_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_smartlyq_main_conf_t, connect_timeout),
+      NULL },
+
+    /* smartlyq_redis_password_file path; ["user NAME" line,] 64 hex */
+    { ngx_string("smartlyq_redis_password_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_smartlyq_password_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     /* smartlyq_key_pepper_file path; 64 hex digits */
@@ -218,6 +229,8 @@ ngx_smartlyq_create_main_conf(ngx_conf_t *cf)
      *     smcf->unix_path = { 0, NULL };
      *     smcf->pepper_file = { 0, NULL };
      *     smcf->signing_key_file = { 0, NULL };
+     *     smcf->password_file = { 0, NULL };
+     *     smcf->auth = { "", "" };
      *     smcf->used = 0;
      *     smcf->link = NULL;
      */
@@ -457,6 +470,59 @@ ngx_smartlyq_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * Reads the Redis password (and ACL user) at configuration time; every
+ * link a worker opens sends AUTH first (ngx_smartlyq_redis.c).
+ */
+static char *
+ngx_smartlyq_password_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_smartlyq_main_conf_t  *smcf = conf;
+
+    char                 err[NGX_MAX_PATH + 128];
+    ngx_str_t           *value;
+    ngx_pool_cleanup_t  *cln;
+
+    if (smcf->password_file.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    smcf->password_file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &smcf->password_file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_smartlyq_password_wipe;
+    cln->data = &smcf->auth;
+
+    /* password_file.data is NUL-terminated by ngx_conf_full_name() */
+    if (sq_redis_auth_load((const char *) smcf->password_file.data,
+                           &smcf->auth, err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the configuration's pool goes: no copy of the password stays behind */
+static void
+ngx_smartlyq_password_wipe(void *data)
+{
+    sq_redis_auth_clear(data);
 }
 
 

@@ -16,6 +16,7 @@
 #include "sq_authz.h"
 #include "sq_bearer.h"
 #include "sq_identity.h"
+#include "sq_redis_auth.h"
 #include "sq_workspace.h"
 
 
@@ -109,6 +110,8 @@ typedef struct {
     ngx_int_t                  port;
     ngx_str_t                  unix_path;
     ngx_msec_t                 connect_timeout;
+    ngx_str_t                  password_file;
+    sq_redis_auth_t            auth;        /* pass "": no AUTH */
 
     u_char                     pepper[SQ_SECRET_BYTES];
     u_char                     signing_key[SQ_SECRET_BYTES];
@@ -128,6 +131,7 @@ typedef struct {
     ngx_msec_t                 cache_negative_ttl;
     ngx_msec_t                 cache_keep;  /* the longest stale= */
     ngx_smartlyq_notify_t     *notify;      /* this worker's subscriber */
+    uint32_t                   redis_id;    /* crc32 of the address */
 } ngx_smartlyq_main_conf_t;
 
 
@@ -157,6 +161,8 @@ typedef struct {
     ngx_str_t                  key_id;
     char                       digest[SQ_DIGEST_HEX_LEN + 1];
     u_char                     digest_bin[SQ_DIGEST_BYTES];
+    char                       body_digest[SQ_DIGEST_HEX_LEN + 1];
+                                               /* "": no body bytes */
     ngx_str_t                  workspace_id;   /* empty: none given */
     uint64_t                   workspace_num;  /* 0: none given */
     ngx_str_t                  scopes;         /* the key's, from Redis */
@@ -230,6 +236,11 @@ void ngx_smartlyq_cache_listening(ngx_smartlyq_main_conf_t *smcf,
 void ngx_smartlyq_cache_subscribed(ngx_smartlyq_main_conf_t *smcf,
     ngx_msec_t window);
 void ngx_smartlyq_cache_unlistening(ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_cache_lost(ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_cache_flush(ngx_smartlyq_main_conf_t *smcf);
+void ngx_smartlyq_cache_marker(ngx_smartlyq_main_conf_t *smcf,
+    uint32_t marker);
+ngx_uint_t ngx_smartlyq_cache_usable(ngx_smartlyq_main_conf_t *smcf);
 ngx_uint_t ngx_smartlyq_cache_subscriptions(ngx_smartlyq_main_conf_t *smcf);
 u_char *ngx_smartlyq_cache_metrics_text(ngx_smartlyq_main_conf_t *smcf,
     u_char *p, u_char *last);

@@ -18,6 +18,19 @@
  * worker has heard from Redis within NGX_SMARTLYQ_TRUST_MS bumps the
  * zone's epoch: whatever changed while nobody listened is forgotten.
  *
+ * Changes that publish nothing are watched for on the lookup link (a
+ * subscribed link takes no other commands): with each heartbeat, a
+ * worker asks CONFIG GET notify-keyspace-events and GET sq:epoch, a
+ * random marker that sqctl init and the backend write and the backend
+ * writes again when it is gone.  Events turned off, or a marker that
+ * is missing (FLUSHALL, FLUSHDB, SWAPDB) bypass the cache; a new marker
+ * flushes it, and so does this worker when it sees events back on
+ * after it saw them off.  This
+ * worker reads the cache only while such an answer, all well, is less
+ * than NGX_SMARTLYQ_TRUST_MS old.  A Redis restarted from an older AOF
+ * holds the very same marker, but it drops every link: the subscription
+ * made after one was lost flushes the cache.
+ *
  * On a reload the old workers keep listening until a new one has
  * subscribed (at most NGX_SMARTLYQ_HANDOVER_MS), so that the cache's
  * entries outlive the reload: the heartbeat timer is not cancelable
@@ -37,6 +50,7 @@
 #define NGX_SMARTLYQ_WS_PREFIX   "__keyspace@0__:sq:ws:"
 #define NGX_SMARTLYQ_WS_SUFFIX   ":members"
 #define NGX_SMARTLYQ_BEAT        "__smartlyq_edge_heartbeat__"
+#define NGX_SMARTLYQ_MARKER      "sq:epoch"
 
 
 typedef enum {
@@ -60,6 +74,15 @@ struct ngx_smartlyq_notify_s {
     ngx_uint_t                 leaving;     /* exiting, handing over */
     ngx_msec_t                 left_at;
     ngx_uint_t                 handover;    /* subscriptions seen then */
+
+    /* the watch on the lookup link */
+    ngx_uint_t                 watching;    /* its replies are due */
+    ngx_msec_t                 watch_sent;
+    ngx_msec_t                 watched;     /* last answer, all well */
+    ngx_uint_t                 watch_events;  /* the CONFIG GET's */
+    ngx_uint_t                 events_lost;   /* seen off, not back */
+    ngx_uint_t                 watch_warned;  /* a CONFIG GET refused */
+    ngx_uint_t                 marker_warned;
 };
 
 
@@ -74,6 +97,7 @@ static const char  *ngx_smartlyq_patterns[] = {
 
 
 static void ngx_smartlyq_notify_check(ngx_smartlyq_notify_t *nt);
+static void ngx_smartlyq_notify_events_off(ngx_smartlyq_notify_t *nt);
 
 
 static ngx_uint_t
@@ -233,6 +257,31 @@ ngx_smartlyq_notify_subscribe(ngx_smartlyq_notify_t *nt)
 }
 
 
+static void
+ngx_smartlyq_notify_events_off(ngx_smartlyq_notify_t *nt)
+{
+    if (!nt->warned) {
+        ngx_log_error(NGX_LOG_ERR, nt->log, 0,
+                      "smartlyq: redis does not publish the keyspace events "
+                      "the cache needs (notify-keyspace-events must include "
+                      "K and g, h, s, x, e, or KA; see redis/redis.conf): "
+                      "the cache is bypassed");
+        nt->warned = 1;
+    }
+}
+
+
+static void
+ngx_smartlyq_notify_events_on(ngx_smartlyq_notify_t *nt)
+{
+    if (nt->warned) {
+        ngx_log_error(NGX_LOG_NOTICE, nt->log, 0,
+                      "smartlyq: redis now publishes keyspace events");
+        nt->warned = 0;
+    }
+}
+
+
 /* CONFIG GET notify-keyspace-events: [name, value] */
 static void
 ngx_smartlyq_notify_config_cb(redisAsyncContext *ac, void *data,
@@ -248,26 +297,14 @@ ngx_smartlyq_notify_config_cb(redisAsyncContext *ac, void *data,
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
         && ngx_smartlyq_events_enough(reply->element[1]))
     {
-        if (nt->warned) {
-            ngx_log_error(NGX_LOG_NOTICE, nt->log, 0,
-                          "smartlyq: redis now publishes keyspace events");
-            nt->warned = 0;
-        }
-
+        ngx_smartlyq_notify_events_on(nt);
         ngx_smartlyq_notify_subscribe(nt);
         return;
     }
 
     nt->state = NGX_SMARTLYQ_SUB_MISCONFIGURED;
 
-    if (!nt->warned) {
-        ngx_log_error(NGX_LOG_ERR, nt->log, 0,
-                      "smartlyq: redis does not publish the keyspace events "
-                      "the cache needs (notify-keyspace-events must include "
-                      "K and g, h, s, x, e, or KA; see redis/redis.conf): "
-                      "the cache is bypassed");
-        nt->warned = 1;
-    }
+    ngx_smartlyq_notify_events_off(nt);
 }
 
 
@@ -296,6 +333,154 @@ ngx_smartlyq_notify_check(ngx_smartlyq_notify_t *nt)
 }
 
 
+/* the watch: CONFIG GET notify-keyspace-events on the lookup link */
+static void
+ngx_smartlyq_watch_events_cb(redisAsyncContext *ac, void *data,
+    void *privdata)
+{
+    redisReply             *reply = data;
+    ngx_smartlyq_notify_t  *nt = privdata;
+
+    nt->watch_events = 0;
+
+    if (reply == NULL) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+        nt->watch_events = ngx_smartlyq_events_enough(reply->element[1]);
+        return;
+    }
+
+    if (!nt->watch_warned) {
+        ngx_log_error(NGX_LOG_ERR, nt->log, 0,
+                      "smartlyq: CONFIG GET notify-keyspace-events failed: "
+                      "\"%*s\" (the edge's Redis user needs +config|get): "
+                      "the cache is bypassed",
+                      reply->type == REDIS_REPLY_ERROR ? (size_t) reply->len
+                                                       : 0,
+                      reply->str);
+        nt->watch_warned = 1;
+    }
+}
+
+
+/* the watch: GET sq:epoch, whose reply ends it */
+static void
+ngx_smartlyq_watch_marker_cb(redisAsyncContext *ac, void *data,
+    void *privdata)
+{
+    redisReply             *reply = data;
+    ngx_smartlyq_notify_t  *nt = privdata;
+
+    uint32_t  marker;
+
+    nt->watching = 0;
+
+    if (reply == NULL || nt->smcf->notify != nt) {
+        nt->watched = 0;
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_STRING && reply->len > 0) {
+        marker = ngx_crc32_short((u_char *) reply->str, reply->len);
+        marker = marker ? marker : 1;
+
+    } else if (reply->type == REDIS_REPLY_NIL) {
+        marker = 0;
+
+    } else {
+        nt->watched = 0;
+        return;
+    }
+
+    ngx_smartlyq_cache_marker(nt->smcf, marker);
+
+    /* this link's answers come in order: "back on" is after "off" */
+    if (!nt->watch_events) {
+        nt->events_lost = 1;
+        ngx_smartlyq_notify_events_off(nt);
+
+    } else {
+        if (nt->events_lost) {
+            nt->events_lost = 0;
+            ngx_smartlyq_cache_flush(nt->smcf);
+        }
+
+        nt->watch_warned = 0;
+        ngx_smartlyq_notify_events_on(nt);
+
+        if (nt->state == NGX_SMARTLYQ_SUB_MISCONFIGURED) {
+            ngx_smartlyq_notify_check(nt);      /* subscribe at once */
+        }
+    }
+
+    if (marker == 0) {
+        if (!nt->marker_warned) {
+            ngx_log_error(NGX_LOG_WARN, nt->log, 0,
+                          "smartlyq: redis has no \"" NGX_SMARTLYQ_MARKER
+                          "\" (flushed, swapped, or not set up by sqctl "
+                          "init or the backend yet): the cache is "
+                          "bypassed");
+            nt->marker_warned = 1;
+        }
+
+    } else if (nt->marker_warned) {
+        ngx_log_error(NGX_LOG_NOTICE, nt->log, 0,
+                      "smartlyq: redis has \"" NGX_SMARTLYQ_MARKER
+                      "\" again, the cache was flushed");
+        nt->marker_warned = 0;
+    }
+
+    nt->watched = (nt->watch_events && marker) ? ngx_current_msec : 0;
+}
+
+
+static void
+ngx_smartlyq_watch(ngx_smartlyq_notify_t *nt)
+{
+    size_t       lens[3];
+    const char  *argv[3];
+
+    if (nt->watching
+        && ngx_current_msec - nt->watch_sent < NGX_SMARTLYQ_DEAD_MS)
+    {
+        return;     /* the last one is still out: a slow Redis */
+    }
+
+    argv[0] = "CONFIG";
+    lens[0] = sizeof("CONFIG") - 1;
+    argv[1] = "GET";
+    lens[1] = sizeof("GET") - 1;
+    argv[2] = "notify-keyspace-events";
+    lens[2] = sizeof("notify-keyspace-events") - 1;
+
+    if (ngx_smartlyq_link_command(nt->smcf->link,
+                                  ngx_smartlyq_watch_events_cb, nt, 3, argv,
+                                  lens)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    argv[0] = "GET";
+    lens[0] = sizeof("GET") - 1;
+    argv[1] = NGX_SMARTLYQ_MARKER;
+    lens[1] = sizeof(NGX_SMARTLYQ_MARKER) - 1;
+
+    if (ngx_smartlyq_link_command(nt->smcf->link,
+                                  ngx_smartlyq_watch_marker_cb, nt, 2, argv,
+                                  lens)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    nt->watching = 1;
+    nt->watch_sent = ngx_current_msec;
+}
+
+
 /* link hooks */
 
 static void
@@ -315,8 +500,11 @@ ngx_smartlyq_notify_down(void *data)
     if (nt->state == NGX_SMARTLYQ_SUB_SUBSCRIBED) {
         ngx_log_error(NGX_LOG_WARN, nt->log, 0,
                       "smartlyq: cache invalidation link lost, the cache "
-                      "is bypassed until it is back");
+                      "is bypassed until it is back, then flushed");
+
+        /* the Redis that comes back may be another, or an older one */
         ngx_smartlyq_cache_unlistening(nt->smcf);
+        ngx_smartlyq_cache_lost(nt->smcf);
     }
 
     nt->state = NGX_SMARTLYQ_SUB_DOWN;
@@ -376,6 +564,8 @@ ngx_smartlyq_notify_beat(ngx_event_t *ev)
     ngx_add_timer(&nt->beat, NGX_SMARTLYQ_BEAT_MS);
 
     heard = ngx_smartlyq_link_heard(nt->link);
+
+    ngx_smartlyq_watch(nt);
 
     switch (nt->state) {
 
@@ -491,5 +681,8 @@ ngx_smartlyq_notify_trusted(ngx_smartlyq_main_conf_t *smcf)
 
     return nt != NULL && nt->state == NGX_SMARTLYQ_SUB_SUBSCRIBED
            && ngx_current_msec - ngx_smartlyq_link_heard(nt->link)
-              < NGX_SMARTLYQ_TRUST_MS;
+              < NGX_SMARTLYQ_TRUST_MS
+           && nt->watched
+           && ngx_current_msec - nt->watched < NGX_SMARTLYQ_TRUST_MS
+           && ngx_smartlyq_cache_usable(smcf);
 }

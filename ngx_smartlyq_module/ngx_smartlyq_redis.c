@@ -9,6 +9,11 @@
  * hiredis 0.14 has no timeouts of its own: connecting and stalls are
  * watched by nginx timers, and each command has its own timer
  * (ngx_smartlyq_lookup.c).
+ *
+ * With smartlyq_redis_password_file, AUTH is the first command queued on
+ * every new context, ahead of anything a user of the link queues while it
+ * connects, and the link only counts as up once Redis accepted it: a
+ * refused AUTH drops the link, so every command on it fails closed.
  */
 
 #include <hiredis/hiredis.h>
@@ -59,6 +64,8 @@ struct ngx_smartlyq_link_s {
 static void ngx_smartlyq_link_connect(ngx_smartlyq_link_t *link);
 static void ngx_smartlyq_link_schedule(ngx_smartlyq_link_t *link);
 static void ngx_smartlyq_link_gone(ngx_smartlyq_link_t *link);
+static void ngx_smartlyq_link_up(ngx_smartlyq_link_t *link);
+static ngx_int_t ngx_smartlyq_link_auth(ngx_smartlyq_link_t *link);
 
 
 /* event hooks hiredis calls */
@@ -198,11 +205,11 @@ ngx_smartlyq_connect_cb(const redisAsyncContext *ac, int status)
         return;
     }
 
-    if (link->connect_timer.timer_set) {
-        ngx_del_timer(&link->connect_timer);
-    }
-
     if (status != REDIS_OK) {
+        if (link->connect_timer.timer_set) {
+            ngx_del_timer(&link->connect_timer);
+        }
+
         /* hiredis frees the context after this returns */
         if (!link->reported) {
             ngx_log_error(NGX_LOG_ERR, link->log, 0,
@@ -215,6 +222,55 @@ ngx_smartlyq_connect_cb(const redisAsyncContext *ac, int status)
         ngx_smartlyq_link_schedule(link);
         ngx_smartlyq_link_gone(link);
         return;
+    }
+
+    if (link->smcf->auth.pass[0] != '\0') {
+        /* AUTH is queued: up on its reply, within the connect timeout */
+        return;
+    }
+
+    ngx_smartlyq_link_up(link);
+}
+
+
+/* the reply to the AUTH that ngx_smartlyq_link_auth() queued first */
+static void
+ngx_smartlyq_auth_cb(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    redisReply           *rr = reply;
+    ngx_smartlyq_link_t  *link = privdata;
+
+    if (rr == NULL || link->ac != ac || link->exiting) {
+        return;     /* the context is going: its own path says so */
+    }
+
+    if (rr->type == REDIS_REPLY_STATUS) {
+        ngx_smartlyq_link_up(link);
+        return;
+    }
+
+    /* Redis's error names neither the password nor anything of it */
+    if (!link->reported) {
+        ngx_log_error(NGX_LOG_ERR, link->log, 0,
+                      "smartlyq: redis AUTH as user \"%s\" refused: %*s",
+                      link->smcf->auth.user[0] ? link->smcf->auth.user
+                                               : "default",
+                      rr->type == REDIS_REPLY_ERROR
+                      ? (size_t) ngx_min((size_t) rr->len, 200) : 0,
+                      rr->type == REDIS_REPLY_ERROR ? rr->str : "");
+        link->reported = 1;
+    }
+
+    /* hiredis defers the free until this callback returns */
+    ngx_smartlyq_link_drop(link, "AUTH refused");
+}
+
+
+static void
+ngx_smartlyq_link_up(ngx_smartlyq_link_t *link)
+{
+    if (link->connect_timer.timer_set) {
+        ngx_del_timer(&link->connect_timer);
     }
 
     if (link->reported) {
@@ -239,6 +295,45 @@ ngx_smartlyq_connect_cb(const redisAsyncContext *ac, int status)
 }
 
 
+/*
+ * Queues AUTH [user] password on a context still connecting, so that it
+ * goes out before any other command.
+ */
+static ngx_int_t
+ngx_smartlyq_link_auth(ngx_smartlyq_link_t *link)
+{
+    int               argc;
+    size_t            len[3];
+    const char       *argv[3];
+    sq_redis_auth_t  *auth = &link->smcf->auth;
+
+    if (auth->pass[0] == '\0') {
+        return NGX_OK;
+    }
+
+    argc = 0;
+    argv[argc] = "AUTH";
+    len[argc++] = 4;
+
+    if (auth->user[0] != '\0') {
+        argv[argc] = auth->user;
+        len[argc++] = ngx_strlen(auth->user);
+    }
+
+    argv[argc] = auth->pass;
+    len[argc++] = ngx_strlen(auth->pass);
+
+    if (redisAsyncCommandArgv(link->ac, ngx_smartlyq_auth_cb, link, argc,
+                              argv, len)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_smartlyq_disconnect_cb(const redisAsyncContext *ac, int status)
 {
@@ -246,6 +341,10 @@ ngx_smartlyq_disconnect_cb(const redisAsyncContext *ac, int status)
 
     if (link->ac != ac) {
         return;     /* we dropped it ourselves and already rescheduled */
+    }
+
+    if (link->connect_timer.timer_set) {
+        ngx_del_timer(&link->connect_timer);    /* lost before AUTH's reply */
     }
 
     if (!link->reported) {
@@ -444,6 +543,10 @@ ngx_smartlyq_link_connect(ngx_smartlyq_link_t *link)
     redisAsyncSetDisconnectCallback(ac, ngx_smartlyq_disconnect_cb);
 
     ngx_add_timer(&link->connect_timer, smcf->connect_timeout);
+
+    if (ngx_smartlyq_link_auth(link) != NGX_OK) {
+        ngx_smartlyq_link_drop(link, "AUTH could not be queued");
+    }
 }
 
 

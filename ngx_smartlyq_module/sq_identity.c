@@ -108,8 +108,9 @@ sq_identity_mac_with(const sq_signer_t *signer, const sq_identity_t *id,
     part = (const sq_str_t *) id;
 
     st = signer->keyed;
-    crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "smartlyq-v2",
-                                     sizeof("smartlyq-v2") - 1);
+    crypto_auth_hmacsha512256_update(&st,
+                                     (const uint8_t *) SQ_IDENTITY_VERSION,
+                                     sizeof(SQ_IDENTITY_VERSION) - 1);
 
     for (i = 0; i < SQ_IDENTITY_FIELDS; i++) {
         crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "\n", 1);
@@ -175,6 +176,109 @@ sq_identity_verify_hex(const uint8_t secret[SQ_SECRET_BYTES],
     sq_identity_mac(secret, id, mac);
 
     return sodium_memcmp(mac, given, SQ_MAC_BYTES) == 0 ? 0 : -1;
+}
+
+
+void
+sq_content_digest_init(sq_content_digest_t *st)
+{
+    crypto_generichash_init(st, NULL, 0, SQ_DIGEST_BYTES);
+}
+
+
+void
+sq_content_digest_update(sq_content_digest_t *st, const void *data,
+    size_t len)
+{
+    crypto_generichash_update(st, (const uint8_t *) data, len);
+}
+
+
+void
+sq_content_digest_final(sq_content_digest_t *st,
+    char out[SQ_DIGEST_HEX_LEN + 1])
+{
+    uint8_t  bin[SQ_DIGEST_BYTES];
+
+    crypto_generichash_final(st, bin, sizeof(bin));
+    sodium_bin2hex(out, SQ_DIGEST_HEX_LEN + 1, bin, sizeof(bin));
+}
+
+
+void
+sq_content_digest_hex(const void *data, size_t len,
+    char out[SQ_DIGEST_HEX_LEN + 1])
+{
+    uint8_t  bin[SQ_DIGEST_BYTES];
+
+    crypto_generichash(bin, sizeof(bin), (const uint8_t *) data, len,
+                       NULL, 0);
+    sodium_bin2hex(out, SQ_DIGEST_HEX_LEN + 1, bin, sizeof(bin));
+}
+
+
+void
+sq_nonce_hex(char out[SQ_NONCE_HEX_LEN + 1])
+{
+    uint8_t  bin[SQ_NONCE_BYTES];
+
+    randombytes_buf(bin, sizeof(bin));
+    sodium_bin2hex(out, SQ_NONCE_HEX_LEN + 1, bin, sizeof(bin));
+}
+
+
+void
+sq_nonce_next_hex(sq_nonce_stream_t *s, char out[SQ_NONCE_HEX_LEN + 1])
+{
+    int       i;
+    uint8_t   bin[SQ_NONCE_BYTES];
+    uint64_t  seq;
+
+    if (!s->ready) {
+        randombytes_buf(s->id, sizeof(s->id));
+        s->seq = 0;
+        s->ready = 1;
+    }
+
+    seq = ++s->seq;
+
+    memcpy(bin, s->id, SQ_NONCE_STREAM_BYTES);
+
+    for (i = SQ_NONCE_BYTES - 1; i >= SQ_NONCE_STREAM_BYTES; i--) {
+        bin[i] = (uint8_t) (seq & 0xff);
+        seq >>= 8;
+    }
+
+    sodium_bin2hex(out, SQ_NONCE_HEX_LEN + 1, bin, sizeof(bin));
+}
+
+
+int
+sq_nonce_parse(const char *hex, size_t len,
+    uint8_t id[SQ_NONCE_STREAM_BYTES], uint64_t *seq)
+{
+    int       i;
+    size_t    n;
+    uint8_t   bin[SQ_NONCE_BYTES];
+    uint64_t  v;
+
+    if (len != SQ_NONCE_HEX_LEN
+        || sodium_hex2bin(bin, sizeof(bin), hex, len, NULL, &n, NULL) != 0
+        || n != sizeof(bin))
+    {
+        return -1;
+    }
+
+    memcpy(id, bin, SQ_NONCE_STREAM_BYTES);
+
+    v = 0;
+    for (i = SQ_NONCE_STREAM_BYTES; i < SQ_NONCE_BYTES; i++) {
+        v = (v << 8) | bin[i];
+    }
+
+    *seq = v;
+
+    return 0;
 }
 
 

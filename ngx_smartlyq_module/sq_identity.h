@@ -11,14 +11,30 @@
  *   (live|test), X-SmartlyQ-Key-Type (secret|publishable),
  *   X-SmartlyQ-Key-Scopes (space-separated), X-SmartlyQ-Key-Workspaces
  *   (comma-separated ids the key is limited to; empty: all the user's),
- *   X-SmartlyQ-Timestamp (unix seconds) and X-SmartlyQ-Signature,
+ *   X-SmartlyQ-Timestamp (unix seconds), X-SmartlyQ-Nonce (32 lowercase
+ *   hex digits, random per request), X-SmartlyQ-Body-Digest (empty when
+ *   the request has no body bytes) and X-SmartlyQ-Signature,
  * the signature being hex(HMAC-SHA-512-256(secret, message)) with
- *   message = "smartlyq-v2" then, each after a "\n": method, uri,
+ *   message = "smartlyq-v3" then, each after a "\n": method, uri,
  *             user_id, key_id, workspace_id, mode, key_type, scopes,
- *             key_workspaces, timestamp
- * where uri is the request-target as the client sent it.  No field may
- * hold a "\n" (ids, enums and scopes cannot; nginx refuses one in a
- * request-target).
+ *             key_workspaces, timestamp, nonce, content_type, body
+ * where uri is the request-target as the client sent it; content_type
+ * is hex(BLAKE2b-256(Content-Type header value)), empty when the request
+ * has no Content-Type header; body is hex(BLAKE2b-256(body bytes)),
+ * empty when the body has no bytes (no body, or an empty one).  Both are
+ * sq_content_digest_hex(), unkeyed: the HMAC is what makes them
+ * unforgeable.  No field may hold a "\n" (ids, enums, scopes, digests
+ * and the nonce cannot; nginx refuses one in a request-target).
+ *
+ * The edge reads and digests every request body, whatever the method or
+ * Content-Type, up to smartlyq_body_limit, and refuses two Content-Type
+ * headers.  The backend recomputes both digests from what it received
+ * and refuses a mismatch.  The nonce is a per-process stream id and a
+ * counter (sq_nonce_next_hex).  Every backend process remembers, for
+ * every request, the counters it has seen of each stream in a sliding
+ * window (backend/src/sq_replay.h), and the nonce of every write is also
+ * claimed in Redis for as long as its timestamp is acceptable, so that
+ * backend processes and hosts share it (backend/src/sq_nonce.h).
  */
 
 #ifndef SQ_IDENTITY_H
@@ -35,6 +51,9 @@
 #define SQ_MAC_BYTES        32
 #define SQ_MAC_HEX_LEN      (SQ_MAC_BYTES * 2)
 #define SQ_IDENTITY_SKEW    300     /* seconds a signature stays valid */
+#define SQ_NONCE_BYTES      16
+#define SQ_NONCE_HEX_LEN    (SQ_NONCE_BYTES * 2)
+#define SQ_IDENTITY_VERSION "smartlyq-v3"
 
 typedef struct {
     const char  *data;
@@ -52,6 +71,9 @@ typedef struct {
     sq_str_t     scopes;
     sq_str_t     key_workspaces;
     sq_str_t     timestamp;
+    sq_str_t     nonce;
+    sq_str_t     content_type;      /* its digest, or empty */
+    sq_str_t     body;              /* its digest, or empty */
 } sq_identity_t;
 
 #define SQ_IDENTITY_FIELDS  (sizeof(sq_identity_t) / sizeof(sq_str_t))
@@ -97,6 +119,47 @@ void sq_identity_sign_hex(const uint8_t secret[SQ_SECRET_BYTES],
 /* constant-time check of a hex signature; returns 0 when it matches */
 int sq_identity_verify_hex(const uint8_t secret[SQ_SECRET_BYTES],
     const sq_identity_t *id, const char *sig_hex, size_t sig_len);
+
+/*
+ * hex(BLAKE2b-256) of a body or a Content-Type value, in one pass over
+ * its parts: init, update for each part, final (out gets a NUL too).
+ */
+typedef crypto_generichash_state  sq_content_digest_t;
+
+void sq_content_digest_init(sq_content_digest_t *st);
+void sq_content_digest_update(sq_content_digest_t *st, const void *data,
+    size_t len);
+void sq_content_digest_final(sq_content_digest_t *st,
+    char out[SQ_DIGEST_HEX_LEN + 1]);
+
+/* the same over one piece of memory */
+void sq_content_digest_hex(const void *data, size_t len,
+    char out[SQ_DIGEST_HEX_LEN + 1]);
+
+/* a fresh nonce: SQ_NONCE_BYTES random bytes as hex, NUL too */
+void sq_nonce_hex(char out[SQ_NONCE_HEX_LEN + 1]);
+
+/*
+ * A signer's nonce stream: SQ_NONCE_STREAM_BYTES random bytes chosen
+ * once per process, then a 64-bit big-endian counter.  Nonces never
+ * repeat within a stream, and a verifier can remember a stream in a
+ * fixed window of bits instead of one entry per request
+ * (backend/src/sq_replay.h).  The MAC is what makes them unforgeable.
+ */
+#define SQ_NONCE_STREAM_BYTES  8
+
+typedef struct {
+    uint8_t   id[SQ_NONCE_STREAM_BYTES];
+    uint64_t  seq;
+    int       ready;
+} sq_nonce_stream_t;
+
+/* the next nonce of the stream (chosen on first use), as hex, NUL too */
+void sq_nonce_next_hex(sq_nonce_stream_t *s, char out[SQ_NONCE_HEX_LEN + 1]);
+
+/* a nonce's stream id and counter; returns 0, or -1 for bad hex */
+int sq_nonce_parse(const char *hex, size_t len,
+    uint8_t id[SQ_NONCE_STREAM_BYTES], uint64_t *seq);
 
 /* fills buf with n random bytes written as 2n hex digits plus NUL */
 void sq_random_hex(char *buf, size_t n);

@@ -38,6 +38,15 @@
     sq:ws:<id>             hash  id name owner_id created_at
     sq:ws:<id>:members     set   user ids
     sq:seq:user|ws|key     counters for ids
+    sq:nonce:<nonce>       string  1 (backend: a write's identity nonce,
+                                 SET NX EX until its signature expires)
+    sq:epoch               string  a random marker, set (NX) by sqctl init
+                                 and the backend, which sets it again
+                                 within a second when it is gone.  The
+                                 edge reads it with its heartbeat:
+                                 FLUSHALL, FLUSHDB and SWAPDB publish no
+                                 keyspace events but take it away, which
+                                 flushes the edge's cache
 ]]
 
 local function sq_in_list(list, item)

@@ -188,14 +188,22 @@ wait_for() {    # wait_for <what> <command...>
 
 export SMARTLYQ_REDIS=127.0.0.1:$REDIS_PORT
 export SMARTLYQ_PEPPER_FILE=$TMP/secrets/pepper
-for s in pepper signing; do
+export SMARTLYQ_REDIS_PASSWORD_FILE=$TMP/secrets/redis-password
+for s in pepper signing redis-password; do
     (umask 077; "$SQCTL" secret > "$TMP/secrets/$s")
 done
+# the password reaches redis-server through an included file, not argv
+(umask 077; echo "requirepass $(cat "$TMP/secrets/redis-password")" \
+    > "$TMP/secrets/redis-auth.conf")
 
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+rcli() {
+    REDISCLI_AUTH=$(cat "$TMP/secrets/redis-password") \
+        redis-cli -p "$REDIS_PORT" "$@"
+}
 
 redis-server "$ROOT/redis/redis.conf" --port "$REDIS_PORT" \
-    --dir "$TMP/redis" --logfile "$TMP/logs/redis.log" &
+    --dir "$TMP/redis" --logfile "$TMP/logs/redis.log" \
+    --include "$TMP/secrets/redis-auth.conf" &
 REDIS_PID=$!
 wait_for "Redis" rcli ping
 
@@ -234,6 +242,7 @@ rcli hset "peer:key:$alice_key" user_id "$alice" status active >/dev/null
     --redis "127.0.0.1:$REDIS_PORT" \
     --signing-key-file "$TMP/secrets/signing" \
     --pepper-file "$TMP/secrets/pepper" \
+    --redis-password-file "$TMP/secrets/redis-password" \
     --functions "$ROOT/redis/smartlyq.lua" 2>>"$TMP/logs/backend.log" &
 BACKEND_PID=$!
 wait_for "the backend" port_open "$BACKEND_PORT"
@@ -264,6 +273,7 @@ http {
     keepalive_requests 100000;
 
     smartlyq_redis 127.0.0.1:$REDIS_PORT;
+    smartlyq_redis_password_file $TMP/secrets/redis-password;
     smartlyq_key_pepper_file $TMP/secrets/pepper;
     smartlyq_signing_key_file $TMP/secrets/signing;
     smartlyq_cache zone=bench:64m ttl=60s negative_ttl=60s;
@@ -271,7 +281,8 @@ http {
     lua_package_path "$HERE/?.lua;$LUA_REDIS_DIR/?.lua;;";
     lua_shared_dict peer_cache 16m;
     init_by_lua_block {
-        require("sqbench_peer").init("127.0.0.1", $REDIS_PORT)
+        require("sqbench_peer").init("127.0.0.1", $REDIS_PORT,
+                                     "$TMP/secrets/redis-password")
     }
 
     upstream origin {

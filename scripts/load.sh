@@ -121,13 +121,13 @@ done
 
 acked=$(wc -l < "$RUN/acked.txt")
 awk '{print "HGET sq:article:" $2 " title"}' "$RUN/acked.txt" > "$RUN/hget.txt"
-redis-cli -p "$REDIS_PORT" < "$RUN/hget.txt" > "$RUN/stored.txt"
+rcli < "$RUN/hget.txt" > "$RUN/stored.txt"
 lost=$(paste -d' ' "$RUN/acked.txt" "$RUN/stored.txt" \
        | awk '$1 != $3 {n++} END {print n + 0}')
 
-redis-cli -p "$REDIS_PORT" zrange "sq:ws:$ws1:articles" 0 -1 \
+rcli zrange "sq:ws:$ws1:articles" 0 -1 \
     | awk '{print "HGET sq:article:" $1 " title"}' > "$RUN/all.txt"
-dupes=$(redis-cli -p "$REDIS_PORT" < "$RUN/all.txt" | sort | uniq -d | wc -l)
+dupes=$(rcli < "$RUN/all.txt" | sort | uniq -d | wc -l)
 
 crashes=$(grep -c 'exited on signal' "$RUN/logs/error.log" || true)
 reloads=$(grep -cE '[0-9]+#[0-9]+: reconfiguring$' "$RUN/logs/error.log" || true)

@@ -29,7 +29,7 @@ stack_redis_start
 
 # demo tenant, seeded once; its keys are kept (mode 600) for later runs
 DEMO=$RUN/secrets/demo.env
-if [ "$(redis-cli -p "$REDIS_PORT" get sq:demo:seeded)" != "1" ] \
+if [ "$(rcli get sq:demo:seeded)" != "1" ] \
    || [ ! -s "$DEMO" ]
 then
     alice=$("$SQCTL" user create --email alice@example.com --name Alice)
@@ -60,7 +60,7 @@ ALICE_WS2=$a2
 BOB_WS=$b1
 EOF
 )
-    redis-cli -p "$REDIS_PORT" set sq:demo:seeded 1 >/dev/null
+    rcli set sq:demo:seeded 1 >/dev/null
 fi
 # shellcheck disable=SC1090
 . "$DEMO"

@@ -5,7 +5,13 @@
 #   ROOT BUILD RUN                      the repository, build/ and the run dir
 #   EDGE_PORT BACKEND_PORT REDIS_PORT   where the servers listen
 # then call stack_prepare, stack_redis_start, stack_backend_start and
-# stack_nginx_start; stack_stop stops whatever is running.
+# stack_nginx_start; stack_stop stops whatever is running.  rcli is
+# redis-cli for that Redis.
+#
+# Redis wants a password: $RUN/secrets/redis-password (`sqctl secret`,
+# kept across runs) is what nginx, the backend and sqctl read, and
+# $RUN/secrets/redis-auth.conf (`requirepass ...`, made from it) is
+# included by redis-server, so that the password is in no command line.
 
 SQCTL=$BUILD/sqctl
 
@@ -57,6 +63,7 @@ stack_prepare() {
     local port s
     export SMARTLYQ_REDIS=127.0.0.1:$REDIS_PORT
     export SMARTLYQ_PEPPER_FILE=$RUN/secrets/pepper
+    export SMARTLYQ_REDIS_PASSWORD_FILE=$RUN/secrets/redis-password
     mkdir -p "$RUN"/{logs,redis,secrets,tmp}
     chmod 700 "$RUN/secrets"
     stack_stale
@@ -67,16 +74,24 @@ stack_prepare() {
             return 1
         fi
     done
-    for s in pepper signing; do
+    for s in pepper signing redis-password; do
         if [ ! -s "$RUN/secrets/$s" ]; then
             (umask 077; "$SQCTL" secret > "$RUN/secrets/$s")
         fi
     done
+    (umask 077; echo "requirepass $(cat "$RUN/secrets/redis-password")" \
+        > "$RUN/secrets/redis-auth.conf")
+}
+
+# redis-cli with the password in its environment only
+rcli() {
+    REDISCLI_AUTH=$(cat "$RUN/secrets/redis-password") \
+        redis-cli -p "$REDIS_PORT" "$@"
 }
 
 # PONG, not an error such as LOADING while the AOF is replayed
 redis_pong() {
-    [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]
+    [ "$(rcli ping 2>/dev/null)" = PONG ]
 }
 
 # Redis with redis/redis.conf (AOF, fsync always) in $RUN/redis, and the
@@ -84,7 +99,8 @@ redis_pong() {
 stack_redis_start() {
     redis-server "$ROOT/redis/redis.conf" --port "$REDIS_PORT" \
         --dir "$RUN/redis" --pidfile "$RUN/redis.pid" \
-        --logfile "$RUN/logs/redis.log" &
+        --logfile "$RUN/logs/redis.log" \
+        --include "$RUN/secrets/redis-auth.conf" &
     REDIS_PID=$!
     WAIT_SECS=120 wait_for "Redis" redis_pong
     "$SQCTL" init --functions "$ROOT/redis/smartlyq.lua" >/dev/null
@@ -95,6 +111,7 @@ stack_backend_start() {
         --redis "127.0.0.1:$REDIS_PORT" \
         --signing-key-file "$RUN/secrets/signing" \
         --pepper-file "$RUN/secrets/pepper" \
+        --redis-password-file "$RUN/secrets/redis-password" \
         --functions "$ROOT/redis/smartlyq.lua" \
         --pid-file "$RUN/backend.pid" 2>>"$RUN/logs/backend.log" &
     BACKEND_PID=$!
@@ -133,6 +150,7 @@ http {
     access_log $RUN/logs/access.log smartlyq;
 
     smartlyq_redis 127.0.0.1:$REDIS_PORT;
+    smartlyq_redis_password_file $RUN/secrets/redis-password;
     smartlyq_key_pepper_file $RUN/secrets/pepper;
     smartlyq_signing_key_file $RUN/secrets/signing;
     # answers shared by the workers, dropped on every change (keyspace

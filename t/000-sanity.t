@@ -12,6 +12,9 @@ no_shuffle();
 
 our $dir = $SQTest::DIR;
 
+# a password file that is not one: its content must never be logged
+SQTest::write_secret("$dir/bad-password", "hunter2-is-not-hex\n");
+
 run_tests();
 
 __DATA__
@@ -164,7 +167,7 @@ GET /v1/me
 
 === TEST 12: an IPv6 Redis address
 --- http_config eval
-"smartlyq_redis [::1]:$ENV{TEST_NGINX_REDIS_PORT};\nsmartlyq_key_pepper_file $::dir/pepper;\nsmartlyq_signing_key_file $::dir/signing;"
+"smartlyq_redis [::1]:$ENV{TEST_NGINX_REDIS_PORT};\nsmartlyq_redis_password_file $::dir/redis-password;\nsmartlyq_key_pepper_file $::dir/pepper;\nsmartlyq_signing_key_file $::dir/signing;"
 --- config
     location = /t {
         smartlyq on;
@@ -181,7 +184,7 @@ GET /t?workspace_id=999999
 
 === TEST 13: a host name is resolved once, at start-up
 --- http_config eval
-"smartlyq_redis localhost:$ENV{TEST_NGINX_REDIS_PORT};\nsmartlyq_key_pepper_file $::dir/pepper;\nsmartlyq_signing_key_file $::dir/signing;"
+"smartlyq_redis localhost:$ENV{TEST_NGINX_REDIS_PORT};\nsmartlyq_redis_password_file $::dir/redis-password;\nsmartlyq_key_pepper_file $::dir/pepper;\nsmartlyq_signing_key_file $::dir/signing;"
 --- config
     location /t {
         smartlyq on;
@@ -206,3 +209,54 @@ GET /t?workspace_id=999999
 --- must_die
 --- error_log
 "smartlyq" cannot be used with "satisfy any"
+
+
+
+=== TEST 15: the Redis password file must exist
+--- http_config eval
+"smartlyq_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};\nsmartlyq_redis_password_file $::dir/no-such-password;"
+--- config
+--- must_die
+--- error_log eval
+qr/cannot open "\Q$::dir\E\/no-such-password"/
+
+
+
+=== TEST 16: a malformed Redis password file is refused, its content not logged
+--- http_config eval
+"smartlyq_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};\nsmartlyq_redis_password_file $::dir/bad-password;"
+--- config
+--- must_die
+--- error_log eval
+qr/"\Q$::dir\E\/bad-password" must hold 64 hex digits/
+--- no_error_log
+hunter2
+
+
+
+=== TEST 17: smartlyq_redis_password_file given twice
+--- http_config eval
+"smartlyq_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};\nsmartlyq_redis_password_file $::dir/redis-password;\nsmartlyq_redis_password_file $::dir/redis-password;"
+--- config
+--- must_die
+--- error_log
+"smartlyq_redis_password_file" directive is duplicate
+
+
+
+=== TEST 18: without the password, Redis refuses every command: 503
+--- http_config eval
+"smartlyq_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};\nsmartlyq_key_pepper_file $::dir/pepper;\nsmartlyq_signing_key_file $::dir/signing;"
+--- config
+    location = /t {
+        smartlyq on;
+        proxy_pass http://127.0.0.1:1;
+    }
+--- request
+GET /t
+--- more_headers eval
+"Authorization: Bearer $SQTest::T->{alice_key}"
+--- error_code: 503
+--- response_body_like: SERVICE_UNAVAILABLE
+--- error_log
+NOAUTH

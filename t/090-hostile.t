@@ -12,7 +12,8 @@
 #     wrote to (read back from the response and from Redis), and nothing
 #     ever lands in Bob's workspace;
 #   - identity spoofing: X-SmartlyQ-* in every case, a captured identity
-#     replayed to the backend on another path, method or workspace;
+#     replayed to the backend on another path, method or workspace, or
+#     as is (032 covers bodies and Content-Types);
 #   - limits: body, header, JSON depth and array size, page size,
 #     connections;
 #   - no full key in the nginx error and access logs nor the backend log.
@@ -67,6 +68,8 @@ X-SmartlyQ-Key-Type: \$http_x_smartlyq_key_type
 X-SmartlyQ-Key-Scopes: \$http_x_smartlyq_key_scopes
 X-SmartlyQ-Key-Workspaces: \$http_x_smartlyq_key_workspaces
 X-SmartlyQ-Timestamp: \$http_x_smartlyq_timestamp
+X-SmartlyQ-Nonce: \$http_x_smartlyq_nonce
+X-SmartlyQ-Body-Digest: \$http_x_smartlyq_body_digest
 X-SmartlyQ-Signature: \$http_x_smartlyq_signature
 Authorization: \$http_authorization
 Spoof: \$http_x_smartlyq_spoof
@@ -437,6 +440,8 @@ my $bport = $ENV{TEST_NGINX_BACKEND_PORT};
 
 ($st) = req('GET', "/v1/me?workspace_id=$ws1", \@ident, undef, $bport);
 is($st, 200, 'the captured identity is complete (same request: 200)');
+($st) = req('GET', "/v1/me?workspace_id=$ws1", \@ident, undef, $bport);
+is($st, 401, '... replayed as is: 401 (the nonce was seen)');
 
 my @replays = (
     ['another path', 'GET', "/v1/articles?workspace_id=$ws1", \@ident],

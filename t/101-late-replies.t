@@ -11,7 +11,7 @@ use strict;
 use warnings;
 
 use lib 't/lib';
-use SQTest;
+use SQTest redis_args => ['--enable-debug-command', 'local'];
 use SQLoad;
 use IO::Socket::INET;
 use POSIX ();

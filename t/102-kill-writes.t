@@ -89,8 +89,11 @@ my $cmds = "$SQTest::DIR/hget.txt";
 open my $fh, '>', $cmds or die $!;
 print {$fh} "HGET sq:article:$_ title\n" for @ids;
 close $fh;
-my ($titles) = SQTest::run_capture('sh', '-c', 'exec redis-cli -p "$0" < "$1"',
-                                   $SQTest::PORT{redis}, $cmds);
+my ($titles) = do {
+    local %ENV = (%ENV, SQTest::redis_cli_env());
+    SQTest::run_capture('sh', '-c', 'exec redis-cli -p "$0" < "$1"',
+                        $SQTest::PORT{redis}, $cmds);
+};
 my @titles = split /\n/, $titles;
 is(scalar @titles, scalar @ids, 'one title per stored id');
 for my $i (0 .. $#ids) {

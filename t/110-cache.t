@@ -244,8 +244,8 @@ for (1 .. 100) {
     sleep 0.05;
 }
 ok($logged, 'the misconfiguration is logged');
-redis_cli('CONFIG', 'SET', 'notify-keyspace-events', 'Kghsxe');
 my $f0 = metric('smartlyq_cache_flushes_total');
+redis_cli('CONFIG', 'SET', 'notify-keyspace-events', 'Kghsxe');
 my ($rms) = poll($me1, $T->{alice_key}, sub { $_[1] eq 'HIT' }, 12);
 ok(defined $rms, 'resubscribed after the setting is back');
 ok(metric('smartlyq_cache_flushes_total') > $f0,
@@ -253,7 +253,10 @@ ok(metric('smartlyq_cache_flushes_total') > $f0,
 my @after = map { (get($me1, $k))[0] } 1 .. 5;
 is_deeply(\@after, [(401) x 5], 'the missed change is not hidden by the cache');
 
-# a reload keeps the zone: counters go on, old workers hand over
+# a reload keeps the zone: counters go on, old workers hand over (each
+# worker that saw the events off flushes when its heartbeat sees them
+# back: let both have done so)
+sleep 0.5;
 my $hits_before = metric('smartlyq_cache_hits_total');
 my $f1 = metric('smartlyq_cache_flushes_total');
 SQTest::nginx_reload();

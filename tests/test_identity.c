@@ -31,7 +31,9 @@ sample(void)
     sq_identity_t  id = {
         S("GET"), S("/v1/me?workspace_id=4"), S("3"), S("7"), S("4"),
         S("live"), S("secret"), S("social:read social:write"), S("4,5"),
-        S("1790000000")
+        S("1790000000"), S("00112233445566778899aabbccddeeff"),
+        S("7e4b1c9a0f2d3e5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c"),
+        S("")
     };
 
     return id;
@@ -100,6 +102,87 @@ START_TEST(every_field_is_covered)
     changed.key_id.data = "";
     changed.key_id.len = 0;
     ck_assert_int_ne(sq_identity_verify_hex(secret, &changed, sig,
+                                            SQ_MAC_HEX_LEN), 0);
+}
+END_TEST
+
+
+/* the digest in parts, as the edge does over buffers, is the one-shot */
+START_TEST(content_digest_parts)
+{
+    char                 a[SQ_DIGEST_HEX_LEN + 1], b[SQ_DIGEST_HEX_LEN + 1];
+    const char          *body = "{\"title\": \"t\", \"workspace_id\": 4}";
+    size_t               len, cut;
+    sq_content_digest_t  st;
+
+    len = strlen(body);
+    sq_content_digest_hex(body, len, a);
+    ck_assert_uint_eq(strlen(a), SQ_DIGEST_HEX_LEN);
+
+    for (cut = 0; cut <= len; cut++) {
+        sq_content_digest_init(&st);
+        sq_content_digest_update(&st, body, cut);
+        sq_content_digest_update(&st, body + cut, len - cut);
+        sq_content_digest_final(&st, b);
+        ck_assert_str_eq(a, b);
+    }
+
+    /* BLAKE2b-256 of "abc" (RFC 7693 parameters, 32-byte output) */
+    sq_content_digest_hex("abc", 3, a);
+    ck_assert_str_eq(a, "bddd813c634239723171ef3fee98579b"
+                        "94964e3bb1cb3e427262c8c068d52319");
+
+    sq_content_digest_hex(body, len - 1, b);
+    ck_assert_str_ne(a, b);
+}
+END_TEST
+
+
+START_TEST(nonces_differ)
+{
+    int   i;
+    char  a[SQ_NONCE_HEX_LEN + 1], b[SQ_NONCE_HEX_LEN + 1];
+
+    sq_nonce_hex(a);
+    ck_assert_uint_eq(strlen(a), SQ_NONCE_HEX_LEN);
+    ck_assert_uint_eq(strspn(a, "0123456789abcdef"), SQ_NONCE_HEX_LEN);
+
+    for (i = 0; i < 100; i++) {
+        sq_nonce_hex(b);
+        ck_assert_str_ne(a, b);
+    }
+}
+END_TEST
+
+
+/* the version string is signed: a v2 signer's MAC is not a v3 one */
+START_TEST(version_is_v3)
+{
+    char                              sig[SQ_MAC_HEX_LEN + 1];
+    uint8_t                           mac[SQ_MAC_BYTES];
+    size_t                            i;
+    sq_identity_t                     id = sample();
+    const sq_str_t                   *part;
+    crypto_auth_hmacsha512256_state   st;
+
+    ck_assert_str_eq(SQ_IDENTITY_VERSION, "smartlyq-v3");
+
+    /* the message by hand, as sq_identity.h documents it */
+    part = (const sq_str_t *) &id;
+    crypto_auth_hmacsha512256_init(&st, secret, sizeof(secret));
+    crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "smartlyq-v3",
+                                     11);
+    for (i = 0; i < SQ_IDENTITY_FIELDS; i++) {
+        crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "\n", 1);
+        crypto_auth_hmacsha512256_update(&st,
+                                         (const uint8_t *) part[i].data,
+                                         part[i].len);
+    }
+    crypto_auth_hmacsha512256_final(&st, mac);
+    sodium_bin2hex(sig, sizeof(sig), mac, sizeof(mac));
+
+    ck_assert_uint_eq(SQ_IDENTITY_FIELDS, 13);
+    ck_assert_int_eq(sq_identity_verify_hex(secret, &id, sig,
                                             SQ_MAC_HEX_LEN), 0);
 }
 END_TEST
@@ -193,6 +276,9 @@ sq_identity_suite(void)
     tcase_add_test(tc, prepared_signer_same_mac);
     tcase_add_test(tc, every_field_is_covered);
     tcase_add_test(tc, wrong_secret_or_garbage);
+    tcase_add_test(tc, content_digest_parts);
+    tcase_add_test(tc, nonces_differ);
+    tcase_add_test(tc, version_is_v3);
     tcase_add_test(tc, digest_is_keyed_and_stable);
     tcase_add_test(tc, secret_files);
     suite_add_tcase(s, tc);

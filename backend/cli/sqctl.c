@@ -39,7 +39,8 @@ static int
 sqctl_usage(void)
 {
     fputs("usage: sqctl [--redis HOST:PORT|unix:/path] "
-          "[--pepper-file FILE] COMMAND\n"
+          "[--pepper-file FILE]\n"
+          "             [--redis-password-file FILE] COMMAND\n"
           "  secret\n"
           "  init --functions FILE\n"
           "  user create --email E --name N\n"
@@ -58,7 +59,7 @@ sqctl_usage(void)
           "  key usage --id K [--days N]\n"
           "  account create --workspace W --platform P --handle H\n"
           "env: " SQ_REDIS_ENV " (default " SQ_REDIS_DEFAULT "), "
-          SQCTL_PEPPER_ENV "\n", stderr);
+          SQCTL_PEPPER_ENV ", " SQ_REDIS_AUTH_ENV "\n", stderr);
 
     return SQCTL_USAGE;
 }
@@ -67,9 +68,19 @@ sqctl_usage(void)
 int
 sqctl_connect(sqctl_t *s)
 {
-    char  err[256];
+    char  err[4096 + 256];     /* a path of up to 4096 bytes, and why */
+
+    if (s->redis_password_file != NULL
+        && sq_redis_auth_load(s->redis_password_file, &s->addr.auth, err,
+                              sizeof(err)) != 0)
+    {
+        fprintf(stderr, "sqctl: --redis-password-file: %s\n", err);
+        return SQCTL_FAIL;
+    }
 
     s->c = sq_redis_connect(&s->addr, SQCTL_TIMEOUT_MS, err, sizeof(err));
+    sq_redis_auth_clear(&s->addr.auth);
+
     if (s->c == NULL) {
         fprintf(stderr, "sqctl: redis: %s\n", err);
         return SQCTL_FAIL;
@@ -97,6 +108,7 @@ sqctl_globals(int argc, char **argv, sqctl_t *s)
 
     redis = getenv(SQ_REDIS_ENV);
     s->pepper_file = getenv(SQCTL_PEPPER_ENV);
+    s->redis_password_file = getenv(SQ_REDIS_AUTH_ENV);
 
     for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (i + 1 >= argc || strlen(argv[i + 1]) > 4096) {
@@ -107,6 +119,8 @@ sqctl_globals(int argc, char **argv, sqctl_t *s)
             redis = argv[i + 1];
         } else if (strcmp(argv[i], "--pepper-file") == 0) {
             s->pepper_file = argv[i + 1];
+        } else if (strcmp(argv[i], "--redis-password-file") == 0) {
+            s->redis_password_file = argv[i + 1];
         } else {
             return -1;
         }
@@ -114,6 +128,11 @@ sqctl_globals(int argc, char **argv, sqctl_t *s)
 
     if (redis == NULL || redis[0] == '\0') {
         redis = SQ_REDIS_DEFAULT;
+    }
+
+    if (s->redis_password_file != NULL && s->redis_password_file[0] == '\0')
+    {
+        s->redis_password_file = NULL;
     }
 
     if (sq_redis_addr_parse(redis, &s->addr) != 0) {

@@ -21,6 +21,7 @@
 typedef struct {
     sq_redis_addr_t   addr;
     const char       *pepper_file;
+    const char       *redis_password_file;  /* read on connecting */
     redisContext     *c;
 } sqctl_t;
 

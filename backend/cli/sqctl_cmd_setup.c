@@ -92,6 +92,13 @@ sqctl_init(sqctl_t *s, int argc, char **argv)
         rc = SQCTL_FAIL;
     }
 
+    if (rc == SQCTL_OK
+        && sq_redis_marker(s->c, err, sizeof(err)) != 0)
+    {
+        fprintf(stderr, "sqctl: SET " SQ_REDIS_MARKER ": %s\n", err);
+        rc = SQCTL_FAIL;
+    }
+
     if (rc == SQCTL_OK) {
         rc = sqctl_migrate_keys(s);
     }

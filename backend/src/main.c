@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -28,6 +29,7 @@ typedef struct {
     const char  *functions;
     const char  *pid_file;
     const char  *pepper_file;
+    const char  *redis_password_file;
 } sq_opts_t;
 
 
@@ -38,10 +40,11 @@ sq_usage(FILE *f)
             "--signing-key-file FILE\n"
             "         [--redis HOST:PORT|unix:/path] [--functions FILE]"
             " [--pid-file FILE]\n"
-            "         [--pepper-file FILE]\n"
+            "         [--pepper-file FILE] [--redis-password-file FILE]\n"
             "  --redis defaults to $%s, else %s\n"
-            "  --pepper-file (to make keys in /v1/keys) defaults to $%s\n",
-            SQ_REDIS_ENV, SQ_REDIS_DEFAULT, SQ_PEPPER_ENV);
+            "  --pepper-file (to make keys in /v1/keys) defaults to $%s\n"
+            "  --redis-password-file (AUTH to Redis) defaults to $%s\n",
+            SQ_REDIS_ENV, SQ_REDIS_DEFAULT, SQ_PEPPER_ENV, SQ_REDIS_AUTH_ENV);
 }
 
 
@@ -56,6 +59,7 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
         { "functions", required_argument, NULL, 'f' },
         { "pid-file", required_argument, NULL, 'p' },
         { "pepper-file", required_argument, NULL, 'k' },
+        { "redis-password-file", required_argument, NULL, 'a' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -74,6 +78,7 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
         case 'f': o->functions = optarg; break;
         case 'p': o->pid_file = optarg; break;
         case 'k': o->pepper_file = optarg; break;
+        case 'a': o->redis_password_file = optarg; break;
         default: return -1;
         }
     }
@@ -98,6 +103,17 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
         o->pepper_file = NULL;
     }
 
+    if (o->redis_password_file == NULL) {
+        o->redis_password_file = getenv(SQ_REDIS_AUTH_ENV);
+    }
+
+    if (o->redis_password_file != NULL
+        && (o->redis_password_file[0] == '\0'
+            || strlen(o->redis_password_file) > SQ_OPT_PATH_MAX))
+    {
+        o->redis_password_file = NULL;
+    }
+
     if (o->redis == NULL || o->redis[0] == '\0') {
         o->redis = SQ_REDIS_DEFAULT;
     }
@@ -118,6 +134,14 @@ sq_setup_redis(sq_ctx_t *ctx, const sq_opts_t *o)
         return -1;
     }
 
+    if (o->redis_password_file != NULL
+        && sq_redis_auth_load(o->redis_password_file, &addr.auth, err,
+                              sizeof(err)) != 0)
+    {
+        sq_log(SQ_LOG_ERR, "--redis-password-file: %s", err);
+        return -1;
+    }
+
     src = NULL;
     len = 0;
 
@@ -126,6 +150,7 @@ sq_setup_redis(sq_ctx_t *ctx, const sq_opts_t *o)
                         sizeof(err)) != 0)
     {
         sq_log(SQ_LOG_ERR, "--functions: %s", err);
+        sq_redis_auth_clear(&addr.auth);
         return -1;
     }
 
@@ -135,6 +160,7 @@ sq_setup_redis(sq_ctx_t *ctx, const sq_opts_t *o)
     }
 
     sq_redis_init(&ctx->redis, &addr, src, len);
+    sq_redis_auth_clear(&addr.auth);
 
     return 0;
 }
@@ -151,7 +177,10 @@ sq_on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 
-/* While Redis is down, keep trying so the functions get loaded. */
+/*
+ * While Redis is down, keep trying so the functions get loaded; while it
+ * is up, put the cache marker back if it went (FLUSHALL, FLUSHDB).
+ */
 static void
 sq_on_redis_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -162,7 +191,10 @@ sq_on_redis_timer(evutil_socket_t fd, short what, void *arg)
 
     if (ctx->redis.c == NULL) {
         sq_redis_get(&ctx->redis);
+        return;
     }
+
+    sq_redis_keep_marker(&ctx->redis);
 }
 
 
@@ -247,6 +279,11 @@ sq_setup(sq_ctx_t *ctx, const sq_opts_t *o)
         return -1;
     }
 
+    if (sq_replay_init(&ctx->replay, (int64_t) time(NULL)) != 0) {
+        sq_log(SQ_LOG_ERR, "out of memory for the replay window");
+        return -1;
+    }
+
     ctx->base = event_base_new();
     if (ctx->base == NULL || sq_setup_events(ctx) != 0
         || sq_server_start(ctx, host, port) != 0)
@@ -286,6 +323,7 @@ sq_cleanup(sq_ctx_t *ctx)
     }
 
     sq_redis_free(&ctx->redis);
+    sq_replay_free(&ctx->replay);
     sodium_memzero(ctx->signing_key, sizeof(ctx->signing_key));
     sodium_memzero(ctx->pepper, sizeof(ctx->pepper));
 

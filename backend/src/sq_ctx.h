@@ -12,6 +12,7 @@
 
 #include "sq_identity.h"
 #include "sq_redis.h"
+#include "sq_replay.h"
 
 typedef struct {
     struct event_base  *base;
@@ -20,6 +21,7 @@ typedef struct {
     struct event       *sig_int;
     struct event       *redis_timer;
     sq_redis_t          redis;
+    sq_replay_t         replay;         /* identities seen */
     const char         *pid_file;       /* set once written */
     uint8_t             signing_key[SQ_SECRET_BYTES];
     uint8_t             pepper[SQ_SECRET_BYTES];   /* key digests */

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "sq_log.h"
 #include "sq_redis.h"
 #include "sq_text.h"
@@ -87,6 +89,49 @@ sq_redis_addr_parse(const char *s, sq_redis_addr_t *a)
 }
 
 
+/* AUTH [user] password; 0, or -1 and err set */
+static int
+sq_redis_auth(redisContext *c, const sq_redis_auth_t *auth, char *err,
+    size_t errlen)
+{
+    int          rc, argc;
+    size_t       len[3];
+    const char  *argv[3];
+    redisReply  *reply;
+
+    argc = 0;
+    argv[argc] = "AUTH";
+    len[argc++] = 4;
+
+    if (auth->user[0] != '\0') {
+        argv[argc] = auth->user;
+        len[argc++] = strlen(auth->user);
+    }
+
+    argv[argc] = auth->pass;
+    len[argc++] = strlen(auth->pass);
+
+    reply = redisCommandArgv(c, argc, argv, len);
+    if (reply == NULL) {
+        snprintf(err, errlen, "AUTH: %s", c->errstr);
+        return -1;
+    }
+
+    rc = 0;
+    if (reply->type != REDIS_REPLY_STATUS) {
+        /* Redis's error names neither the password nor anything of it */
+        snprintf(err, errlen, "AUTH refused: %.*s",
+                 reply->type == REDIS_REPLY_ERROR ? (int) reply->len : 0,
+                 reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+        rc = -1;
+    }
+
+    freeReplyObject(reply);
+
+    return rc;
+}
+
+
 redisContext *
 sq_redis_connect(const sq_redis_addr_t *a, int timeout_ms, char *err,
     size_t errlen)
@@ -114,6 +159,13 @@ sq_redis_connect(const sq_redis_addr_t *a, int timeout_ms, char *err,
         return NULL;
     }
 
+    if (a->auth.pass[0] != '\0'
+        && sq_redis_auth(c, &a->auth, err, errlen) != 0)
+    {
+        redisFree(c);
+        return NULL;
+    }
+
     return c;
 }
 
@@ -126,6 +178,35 @@ sq_redis_function_load(redisContext *c, const char *src, size_t len,
     redisReply  *reply;
 
     reply = redisCommand(c, "FUNCTION LOAD REPLACE %b", src, len);
+    if (reply == NULL) {
+        snprintf(err, errlen, "%s", c->errstr);
+        return -1;
+    }
+
+    rc = 0;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        snprintf(err, errlen, "%.*s", (int) reply->len, reply->str);
+        rc = -1;
+    }
+
+    freeReplyObject(reply);
+
+    return rc;
+}
+
+
+int
+sq_redis_marker(redisContext *c, char *err, size_t errlen)
+{
+    int             rc;
+    char            hex[33];
+    unsigned char   rnd[16];
+    redisReply     *reply;
+
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+
+    reply = redisCommand(c, "SET %s %s NX", SQ_REDIS_MARKER, hex);
     if (reply == NULL) {
         snprintf(err, errlen, "%s", c->errstr);
         return -1;
@@ -246,12 +327,35 @@ sq_redis_get(sq_redis_t *r)
         return NULL;
     }
 
+    if (sq_redis_marker(c, err, sizeof(err)) != 0) {
+        sq_redis_log_down(r, "SET " SQ_REDIS_MARKER, err);
+        redisFree(c);
+        return NULL;
+    }
+
     sq_log(SQ_LOG_INFO, "redis connected%s",
            r->functions != NULL ? ", functions loaded" : "");
     r->down_logged = 0;
     r->c = c;
 
     return c;
+}
+
+
+void
+sq_redis_keep_marker(sq_redis_t *r)
+{
+    char  err[256];
+
+    if (r->c == NULL) {
+        return;
+    }
+
+    if (sq_redis_marker(r->c, err, sizeof(err)) != 0) {
+        sq_log(SQ_LOG_ERR, "redis SET " SQ_REDIS_MARKER ": %s", err);
+    }
+
+    sq_redis_release(r);
 }
 
 
@@ -276,4 +380,5 @@ sq_redis_free(sq_redis_t *r)
 
     free(r->functions);
     r->functions = NULL;
+    sq_redis_auth_clear(&r->addr.auth);
 }

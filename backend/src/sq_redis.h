@@ -11,16 +11,25 @@
 
 #include <hiredis/hiredis.h>
 
+#include "sq_redis_auth.h"
+
 #define SQ_REDIS_DEFAULT        "127.0.0.1:6379"
 #define SQ_REDIS_ENV            "SMARTLYQ_REDIS"
 #define SQ_REDIS_TIMEOUT_MS     200
 #define SQ_REDIS_RETRY_MS       100
 #define SQ_FUNCTIONS_MAX        (1024 * 1024)
 
+/*
+ * A random value the edge's cache watches: FLUSHALL, FLUSHDB and SWAPDB
+ * publish no keyspace events, but they remove or replace this key.
+ */
+#define SQ_REDIS_MARKER         "sq:epoch"
+
 typedef struct {
-    char    host[256];      /* host name, or socket path when is_unix */
-    int     port;
-    int     is_unix;
+    char             host[256];  /* host name, or socket path when is_unix */
+    int              port;
+    int              is_unix;
+    sq_redis_auth_t  auth;       /* sent first when auth.pass is set */
 } sq_redis_addr_t;
 
 typedef struct {
@@ -35,13 +44,23 @@ typedef struct {
 /* "HOST:PORT", "[v6]:PORT" or "unix:/path"; returns 0 or -1 */
 int sq_redis_addr_parse(const char *s, sq_redis_addr_t *a);
 
-/* Connected context with read/write timeouts, or NULL and err set. */
+/*
+ * Connected context with read/write timeouts, authenticated when a->auth
+ * holds a password, or NULL and err set ("AUTH refused: <Redis's
+ * error>" when Redis refused the password; never the password).
+ */
 redisContext *sq_redis_connect(const sq_redis_addr_t *a, int timeout_ms,
     char *err, size_t errlen);
 
 /* FUNCTION LOAD REPLACE src; returns 0 or -1 and err set */
 int sq_redis_function_load(redisContext *c, const char *src, size_t len,
     char *err, size_t errlen);
+
+/*
+ * SET sq:epoch <random> NX: a new marker when there is none (a new or
+ * flushed Redis); returns 0 or -1 and err set.
+ */
+int sq_redis_marker(redisContext *c, char *err, size_t errlen);
 
 /* Reads a whole file of at most max bytes, NUL-terminated. */
 int sq_file_read(const char *path, size_t max, char **out, size_t *len,
@@ -57,6 +76,9 @@ void sq_redis_init(sq_redis_t *r, const sq_redis_addr_t *a,
  * NULL when Redis is not available.
  */
 redisContext *sq_redis_get(sq_redis_t *r);
+
+/* The marker, written again if it is gone; a periodic check. */
+void sq_redis_keep_marker(sq_redis_t *r);
 
 /* After use: drops the connection when it saw an error. */
 void sq_redis_release(sq_redis_t *r);

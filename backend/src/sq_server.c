@@ -1,6 +1,6 @@
 /*
  * sq_server: request pipeline
- *   identity -> route -> Redis -> membership -> handler.
+ *   identity -> route -> Redis -> nonce -> membership -> handler.
  * Every failure answers with a JSON error envelope; nothing fails open.
  */
 
@@ -14,31 +14,22 @@
 
 #include "sq_log.h"
 #include "sq_metrics.h"
+#include "sq_nonce.h"
 #include "sq_reply.h"
 #include "sq_route.h"
 #include "sq_server.h"
 
 
-static int
-sq_server_identity(sq_req_t *r)
+/* logs why an identity was refused and answers 401 */
+static void
+sq_server_refuse(sq_req_t *r, sq_auth_rc_t rc)
 {
-    int                         cmd;
     char                       *peer;
-    ev_uint16_t                 peer_port;
     const char                 *method;
-    sq_auth_rc_t                rc;
+    ev_uint16_t                 peer_port;
     struct evhttp_connection   *conn;
 
-    cmd = (int) evhttp_request_get_command(r->req);
-    method = sq_route_method_name(cmd);
-
-    rc = sq_auth_verify(r->ctx->signing_key,
-                        evhttp_request_get_input_headers(r->req), method,
-                        evhttp_request_get_uri(r->req),
-                        (int64_t) time(NULL), &r->ident);
-    if (rc == SQ_AUTH_OK) {
-        return 0;
-    }
+    method = sq_route_method_name((int) evhttp_request_get_command(r->req));
 
     peer = NULL;
     peer_port = 0;
@@ -52,8 +43,92 @@ sq_server_identity(sq_req_t *r)
            peer != NULL ? peer : "-", (unsigned) peer_port,
            sq_auth_rc_text(rc));
     sq_reply_error(r->req, SQ_E_UNAUTHORIZED, NULL);
+}
+
+
+static int
+sq_server_identity(sq_req_t *r)
+{
+    sq_auth_rc_t  rc;
+
+    rc = sq_auth_verify(r->ctx->signing_key,
+                        evhttp_request_get_input_headers(r->req),
+                        sq_route_method_name(
+                            (int) evhttp_request_get_command(r->req)),
+                        evhttp_request_get_uri(r->req),
+                        evhttp_request_get_input_buffer(r->req),
+                        (int64_t) time(NULL), &r->ident);
+    if (rc == SQ_AUTH_OK) {
+        return 0;
+    }
+
+    sq_server_refuse(r, rc);
 
     return -1;
+}
+
+
+/*
+ * An identity is used once.  Every request's nonce goes through this
+ * process's anti-replay window (sq_replay.h, no I/O); a write's is also
+ * claimed in Redis, which every backend process and host shares and
+ * which outlives a restart, and decides for writes.  GET and HEAD are
+ * not claimed there: that would make every read a write to Redis (an
+ * fsync with appendfsync always), so a read the window cannot tell apart
+ * from a replay gets 503 (retry).  A replay gets the same 401 as a bad
+ * signature.
+ */
+static int
+sq_server_nonce(sq_req_t *r)
+{
+    int                    fresh;
+    int64_t                now;
+    sq_rc_t                rc;
+    sq_replay_rc_t         rr;
+    enum evhttp_cmd_type   cmd;
+
+    now = (int64_t) time(NULL);
+    rr = sq_replay_check(&r->ctx->replay, r->ident.nonce,
+                         strlen(r->ident.nonce), r->ident.timestamp, now);
+
+    if (rr == SQ_REPLAY_SEEN) {
+        sq_server_refuse(r, SQ_AUTH_REPLAY);
+        return -1;
+    }
+
+    if (rr == SQ_REPLAY_NOMEM) {
+        sq_log(SQ_LOG_ERR, "out of memory for the replay window");
+        sq_reply_error(r->req, SQ_E_UNAVAILABLE, NULL);
+        return -1;
+    }
+
+    cmd = evhttp_request_get_command(r->req);
+    if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
+        if (rr == SQ_REPLAY_UNSURE) {
+            sq_log(SQ_LOG_WARN, "identity nonce outside the replay window "
+                   "(signed before this process started, or too far "
+                   "behind its stream): 503");
+            sq_reply_error(r->req, SQ_E_UNAVAILABLE, NULL);
+            return -1;
+        }
+
+        return 0;
+    }
+
+    /* a write: Redis decides, whatever this process could tell */
+    rc = sq_nonce_claim(r->redis, r->ident.nonce, r->ident.timestamp,
+                        now, &fresh);
+    if (rc != SQ_OK) {
+        sq_reply_store_error(r->req, rc);
+        return -1;
+    }
+
+    if (!fresh) {
+        sq_server_refuse(r, SQ_AUTH_REPLAY);
+        return -1;
+    }
+
+    return 0;
 }
 
 
@@ -183,7 +258,7 @@ sq_server_pipeline(struct evhttp_request *req, void *arg)
         return;
     }
 
-    if (sq_server_membership(&r) == 0) {
+    if (sq_server_nonce(&r) == 0 && sq_server_membership(&r) == 0) {
         route.handler(&r);
     }
 

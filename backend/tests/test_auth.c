@@ -1,15 +1,18 @@
 /*
- * Identity verification: accepted and rejected header sets.
+ * Identity verification: accepted and rejected header sets, bodies and
+ * Content-Types; nonces claimed once in a private Redis.
  */
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/queue.h>
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
 #include "sq_auth.h"
+#include "sq_nonce.h"
 #include "tests.h"
 
 #define T_NOW  1795000000
@@ -25,6 +28,9 @@ typedef struct {
     const char  *scopes;
     const char  *kws;
     const char  *ts;
+    const char  *nonce;
+    const char  *ct;        /* NULL: no Content-Type header */
+    const char  *body;      /* NULL: no body */
 } t_fields_t;
 
 static const uint8_t  t_secret[SQ_SECRET_BYTES] = { 1, 2, 3, 4, 5 };
@@ -39,10 +45,25 @@ t_str(const char *s)
 }
 
 
+/* hex digest of s, or "" for NULL (and for "" when empty is none) */
+static sq_str_t
+t_digest(const char *s, int empty_is_none, char hex[SQ_DIGEST_HEX_LEN + 1])
+{
+    hex[0] = '\0';
+
+    if (s != NULL && !(empty_is_none && s[0] == '\0')) {
+        sq_content_digest_hex(s, strlen(s), hex);
+    }
+
+    return t_str(hex);
+}
+
+
 static void
 t_sign(const uint8_t *secret, const t_fields_t *f,
     char out[SQ_MAC_HEX_LEN + 1])
 {
+    char           ct[SQ_DIGEST_HEX_LEN + 1], body[SQ_DIGEST_HEX_LEN + 1];
     sq_identity_t  id;
 
     id.method = t_str(f->method);
@@ -55,13 +76,23 @@ t_sign(const uint8_t *secret, const t_fields_t *f,
     id.scopes = t_str(f->scopes);
     id.key_workspaces = t_str(f->kws);
     id.timestamp = t_str(f->ts);
+    id.nonce = t_str(f->nonce);
+    id.content_type = t_digest(f->ct, 0, ct);
+    id.body = t_digest(f->body, 1, body);
     sq_identity_sign_hex(secret, &id, out);
 }
 
 
+/*
+ * The headers the edge sends for f, Body-Digest from digest_of (the body
+ * the edge read), Content-Type from f.
+ */
 static void
-t_headers(struct evkeyvalq *h, const t_fields_t *f, const char *sig)
+t_headers_body(struct evkeyvalq *h, const t_fields_t *f, const char *sig,
+    const t_fields_t *digest_of)
 {
+    char  body[SQ_DIGEST_HEX_LEN + 1];
+
     TAILQ_INIT(h);
     evhttp_add_header(h, "Host", "backend");
     evhttp_add_header(h, "X-SmartlyQ-User-Id", f->uid);
@@ -72,7 +103,40 @@ t_headers(struct evkeyvalq *h, const t_fields_t *f, const char *sig)
     evhttp_add_header(h, "X-SmartlyQ-Key-Scopes", f->scopes);
     evhttp_add_header(h, "X-SmartlyQ-Key-Workspaces", f->kws);
     evhttp_add_header(h, "X-SmartlyQ-Timestamp", f->ts);
+    evhttp_add_header(h, "X-SmartlyQ-Nonce", f->nonce);
+    evhttp_add_header(h, "X-SmartlyQ-Body-Digest",
+                      t_digest(digest_of->body, 1, body).data);
     evhttp_add_header(h, "X-SmartlyQ-Signature", sig);
+    if (f->ct != NULL) {
+        evhttp_add_header(h, "Content-Type", f->ct);
+    }
+}
+
+
+static void
+t_headers(struct evkeyvalq *h, const t_fields_t *f, const char *sig)
+{
+    t_headers_body(h, f, sig, f);
+}
+
+
+/* verifies h with sent's method, uri and body at T_NOW */
+static sq_auth_rc_t
+t_verify(struct evkeyvalq *h, const t_fields_t *sent, sq_ident_t *out)
+{
+    sq_auth_rc_t      rc;
+    struct evbuffer  *b;
+
+    b = evbuffer_new();
+    ck_assert_ptr_nonnull(b);
+    if (sent->body != NULL) {
+        ck_assert_int_eq(evbuffer_add(b, sent->body, strlen(sent->body)), 0);
+    }
+
+    rc = sq_auth_verify(t_secret, h, sent->method, sent->uri, b, T_NOW, out);
+    evbuffer_free(b);
+
+    return rc;
 }
 
 
@@ -89,14 +153,14 @@ t_check_less(const t_fields_t *signd, const t_fields_t *sent,
     struct evkeyvalq  h;
 
     t_sign(t_secret, signd, sig);
-    t_headers(&h, sent, sig);
+    t_headers_body(&h, sent, sig, signd);
     if (drop != NULL) {
         evhttp_remove_header(&h, drop);
     }
     if (drop2 != NULL) {
         evhttp_remove_header(&h, drop2);
     }
-    rc = sq_auth_verify(t_secret, &h, sent->method, sent->uri, T_NOW, out);
+    rc = t_verify(&h, sent, out);
     evhttp_clear_headers(&h);
 
     return rc;
@@ -113,7 +177,16 @@ t_check(const t_fields_t *signd, const t_fields_t *sent, sq_ident_t *out)
 
 static const t_fields_t  t_base = {
     "GET", "/v1/social/accounts?workspace_id=5", "12", "34", "5", "live",
-    "secret", "social:read social:write", "", "1795000000"
+    "secret", "social:read social:write", "", "1795000000",
+    "0123456789abcdef0123456789abcdef", NULL, NULL
+};
+
+/* a write with a JSON body */
+static const t_fields_t  t_post = {
+    "POST", "/v1/articles?workspace_id=5", "12", "34", "5", "live",
+    "secret", "articles:write", "", "1795000000",
+    "fedcba9876543210fedcba9876543210", "application/json",
+    "{\"title\": \"a\", \"body\": \"b\"}"
 };
 
 
@@ -340,13 +413,13 @@ START_TEST(test_wrong_secret)
 
     t_sign(other, &t_base, sig);
     t_headers(&h, &t_base, sig);
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
-                                    &id), SQ_AUTH_SIGNATURE);
+    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, NULL,
+                                    T_NOW, &id), SQ_AUTH_SIGNATURE);
     evhttp_clear_headers(&h);
 
     t_headers(&h, &t_base, "abcd");
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
-                                    &id), SQ_AUTH_SIGNATURE);
+    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, NULL,
+                                    T_NOW, &id), SQ_AUTH_SIGNATURE);
     evhttp_clear_headers(&h);
 }
 END_TEST
@@ -375,7 +448,8 @@ START_TEST(test_duplicate_and_missing)
     for (i = 0; i < sizeof(dup) / sizeof(dup[0]); i++) {
         t_headers(&h, &t_base, sig);
         evhttp_add_header(&h, dup[i].name, dup[i].value);
-        rc = sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW, &id);
+        rc = sq_auth_verify(t_secret, &h, "GET", t_base.uri, NULL, T_NOW,
+                            &id);
         ck_assert_msg(rc == SQ_AUTH_DUPLICATE, "%s: %d", dup[i].name,
                       (int) rc);
         evhttp_clear_headers(&h);
@@ -385,10 +459,10 @@ START_TEST(test_duplicate_and_missing)
                                   NULL, &id), SQ_AUTH_MISSING);
 
     TAILQ_INIT(&h);
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, T_NOW,
-                                    &id), SQ_AUTH_MISSING);
-    ck_assert_int_eq(sq_auth_verify(t_secret, &h, NULL, t_base.uri, T_NOW,
-                                    &id), SQ_AUTH_MALFORMED);
+    ck_assert_int_eq(sq_auth_verify(t_secret, &h, "GET", t_base.uri, NULL,
+                                    T_NOW, &id), SQ_AUTH_MISSING);
+    ck_assert_int_eq(sq_auth_verify(t_secret, &h, NULL, t_base.uri, NULL,
+                                    T_NOW, &id), SQ_AUTH_MALFORMED);
 }
 END_TEST
 
@@ -424,6 +498,228 @@ START_TEST(test_malformed)
 END_TEST
 
 
+/* the body signed is the body received, byte for byte */
+START_TEST(test_body)
+{
+    char              sig[SQ_MAC_HEX_LEN + 1];
+    sq_ident_t        id;
+    t_fields_t        f;
+    struct evkeyvalq  h;
+
+    ck_assert_int_eq(t_check(&t_post, &t_post, &id), SQ_AUTH_OK);
+    ck_assert_str_eq(id.nonce, t_post.nonce);
+    ck_assert_int_eq(id.timestamp, T_NOW);
+
+    /* another body under the same headers */
+    f = t_post; f.body = "{\"title\": \"evil\", \"body\": \"b\"}";
+    ck_assert_int_eq(t_check(&t_post, &f, &id), SQ_AUTH_BODY);
+    ck_assert_uint_eq(id.user_id, 0);
+
+    /* one byte more, none at all */
+    f = t_post; f.body = "{\"title\": \"a\", \"body\": \"b\"} ";
+    ck_assert_int_eq(t_check(&t_post, &f, &id), SQ_AUTH_BODY);
+    f = t_post; f.body = NULL;
+    ck_assert_int_eq(t_check(&t_post, &f, &id), SQ_AUTH_BODY);
+
+    /* a body where the identity says there was none */
+    f = t_base; f.body = "{}";
+    ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_BODY);
+
+    /* an empty body is no body */
+    f = t_base; f.body = "";
+    ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_OK);
+    ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_OK);
+
+    /* the digest header recomputed for the new body: the MAC breaks */
+    f = t_post; f.body = "{\"title\": \"evil\"}";
+    t_sign(t_secret, &t_post, sig);
+    t_headers(&h, &f, sig);
+    ck_assert_int_eq(t_verify(&h, &f, &id), SQ_AUTH_SIGNATURE);
+    evhttp_clear_headers(&h);
+
+    /* a body with no Body-Digest header at all */
+    f = t_base; f.body = "x";
+    ck_assert_int_eq(t_check_less(&t_base, &f, "X-SmartlyQ-Body-Digest",
+                                  NULL, &id), SQ_AUTH_BODY);
+}
+END_TEST
+
+
+/* a body in many evbuffer chains digests as the edge's one piece */
+START_TEST(test_body_chains)
+{
+    int               i;
+    char              big[40 * 1000 + 1], sig[SQ_MAC_HEX_LEN + 1];
+    sq_ident_t        id;
+    t_fields_t        f;
+    struct evbuffer  *b;
+    struct evkeyvalq  h;
+
+    for (i = 0; i < 40 * 1000; i++) {
+        big[i] = (char) ('a' + i % 26);
+    }
+    big[40 * 1000] = '\0';
+
+    f = t_post; f.body = big;
+    t_sign(t_secret, &f, sig);
+    t_headers(&h, &f, sig);
+
+    b = evbuffer_new();
+    ck_assert_ptr_nonnull(b);
+    for (i = 0; i < 40; i++) {
+        ck_assert_int_eq(evbuffer_add_reference(b, big + i * 1000, 1000,
+                                                NULL, NULL), 0);
+    }
+    ck_assert_int_eq(sq_auth_verify(t_secret, &h, f.method, f.uri, b, T_NOW,
+                                    &id), SQ_AUTH_OK);
+
+    /* the last byte differs */
+    evbuffer_free(b);
+    b = evbuffer_new();
+    ck_assert_ptr_nonnull(b);
+    for (i = 0; i < 40; i++) {
+        ck_assert_int_eq(evbuffer_add_reference(b, big + i * 1000,
+                                                i == 39 ? 999 : 1000,
+                                                NULL, NULL), 0);
+    }
+    ck_assert_int_eq(evbuffer_add(b, "!", 1), 0);
+    ck_assert_int_eq(sq_auth_verify(t_secret, &h, f.method, f.uri, b, T_NOW,
+                                    &id), SQ_AUTH_BODY);
+
+    evbuffer_free(b);
+    evhttp_clear_headers(&h);
+}
+END_TEST
+
+
+START_TEST(test_content_type)
+{
+    char              sig[SQ_MAC_HEX_LEN + 1];
+    sq_ident_t        id;
+    t_fields_t        f;
+    struct evkeyvalq  h;
+
+    f = t_post; f.ct = "text/plain";
+    ck_assert_int_eq(t_check(&t_post, &f, &id), SQ_AUTH_SIGNATURE);
+    f = t_post; f.ct = "application/json; charset=utf-8";
+    ck_assert_int_eq(t_check(&t_post, &f, &id), SQ_AUTH_SIGNATURE);
+    f = t_post; f.ct = NULL;
+    ck_assert_int_eq(t_check(&t_post, &f, &id), SQ_AUTH_SIGNATURE);
+    f = t_base; f.ct = "application/json";
+    ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_SIGNATURE);
+
+    /* signed empty and signed absent are told apart */
+    f = t_base; f.ct = "";
+    ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_OK);
+    ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_SIGNATURE);
+
+    /* a second Content-Type, before or after: no reading it two ways */
+    t_sign(t_secret, &t_post, sig);
+    t_headers(&h, &t_post, sig);
+    evhttp_add_header(&h, "content-type", "text/plain");
+    ck_assert_int_eq(t_verify(&h, &t_post, &id), SQ_AUTH_DUPLICATE);
+    evhttp_clear_headers(&h);
+}
+END_TEST
+
+
+START_TEST(test_nonce_shape)
+{
+    size_t       i;
+    sq_ident_t   id;
+    t_fields_t   f;
+    const char  *bad[] = {
+        "", "0123456789abcdef0123456789abcde",
+        "0123456789abcdef0123456789abcdef0", "0123456789ABCDEF0123456789abcdef",
+        "0123456789abcdef0123456789abcdeg", "0123456789abcdef 123456789abcdef"
+    };
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        f = t_base; f.nonce = bad[i];
+        ck_assert_msg(t_check(&f, &f, &id) == SQ_AUTH_MALFORMED, "%s",
+                      bad[i]);
+    }
+
+    f = t_base; f.nonce = "ffffffffffffffffffffffffffffffff";
+    ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_SIGNATURE);
+    ck_assert_int_eq(t_check_less(&t_base, &t_base, "X-SmartlyQ-Nonce", NULL,
+                                  &id), SQ_AUTH_MISSING);
+}
+END_TEST
+
+
+START_TEST(test_body_digest_shape)
+{
+    char              sig[SQ_MAC_HEX_LEN + 1];
+    size_t            i;
+    sq_ident_t        id;
+    struct evkeyvalq  h;
+    const char       *bad[] = {
+        "abc", "-",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeff"
+    };
+
+    t_sign(t_secret, &t_base, sig);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        t_headers(&h, &t_base, sig);
+        evhttp_remove_header(&h, "X-SmartlyQ-Body-Digest");
+        evhttp_add_header(&h, "X-SmartlyQ-Body-Digest", bad[i]);
+        ck_assert_msg(t_verify(&h, &t_base, &id) == SQ_AUTH_MALFORMED, "%s",
+                      bad[i]);
+        evhttp_clear_headers(&h);
+    }
+}
+END_TEST
+
+
+/* a nonce is claimed once, for the rest of its timestamp's window */
+START_TEST(test_nonce_claim)
+{
+    int            fresh;
+    redisContext  *c;
+    redisReply    *r;
+    const char    *n1 = "0123456789abcdef0123456789abcdef";
+    const char    *n2 = "fedcba9876543210fedcba9876543210";
+
+    c = sq_test_redis_connect(&sq_test_redis, 0);
+
+    ck_assert_int_eq(sq_nonce_claim(c, n1, T_NOW, T_NOW, &fresh), SQ_OK);
+    ck_assert_int_eq(fresh, 1);
+    ck_assert_int_eq(sq_nonce_claim(c, n1, T_NOW, T_NOW + 10, &fresh),
+                     SQ_OK);
+    ck_assert_int_eq(fresh, 0);
+    ck_assert_int_eq(sq_nonce_claim(c, n2, T_NOW, T_NOW, &fresh), SQ_OK);
+    ck_assert_int_eq(fresh, 1);
+
+    r = redisCommand(c, "TTL sq:nonce:%s", n1);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+    ck_assert_int_ge(r->integer, SQ_IDENTITY_SKEW - 2);
+    ck_assert_int_le(r->integer, SQ_IDENTITY_SKEW + 1);
+    freeReplyObject(r);
+
+    /* signed 200 s ago: kept 101 s more, when it would expire anyway */
+    ck_assert_int_eq(sq_nonce_claim(c, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                                    T_NOW - 200, T_NOW, &fresh), SQ_OK);
+    r = redisCommand(c, "TTL sq:nonce:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_le(r->integer, 101);
+    ck_assert_int_ge(r->integer, 99);
+    freeReplyObject(r);
+
+    /* outside the window or not a nonce: never stored */
+    ck_assert_int_eq(sq_nonce_claim(c, n2, T_NOW - 400, T_NOW, &fresh),
+                     SQ_ERR_INVALID);
+    ck_assert_int_eq(sq_nonce_claim(c, "abc", T_NOW, T_NOW, &fresh),
+                     SQ_ERR_INVALID);
+
+    redisFree(c);
+}
+END_TEST
+
+
 Suite *
 sq_suite_auth(void)
 {
@@ -442,6 +738,15 @@ sq_suite_auth(void)
     tcase_add_test(tc, test_wrong_secret);
     tcase_add_test(tc, test_duplicate_and_missing);
     tcase_add_test(tc, test_malformed);
+    tcase_add_test(tc, test_body);
+    tcase_add_test(tc, test_body_chains);
+    tcase_add_test(tc, test_content_type);
+    tcase_add_test(tc, test_nonce_shape);
+    tcase_add_test(tc, test_body_digest_shape);
+    suite_add_tcase(s, tc);
+
+    tc = sq_test_redis_tcase();
+    tcase_add_test(tc, test_nonce_claim);
     suite_add_tcase(s, tc);
 
     return s;

@@ -21,6 +21,8 @@ Suite *sq_suite_store(void);
 Suite *sq_suite_resource(void);
 Suite *sq_suite_store_resource(void);
 Suite *sq_suite_keys(void);
+Suite *sq_suite_replay(void);
+Suite *sq_suite_redis_auth(void);
 
 typedef struct {
     pid_t   pid;

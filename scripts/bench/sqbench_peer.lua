@@ -13,6 +13,9 @@
 --   4. allow: drop Authorization, pass X-User-Id upstream (no signature);
 --      refuse with the same JSON envelopes as the module (401/403/503).
 --
+-- Redis wants a password, as it does for the module: AUTH once per new
+-- connection (the password file is read at init, in the master).
+--
 -- Redis connections come from the cosocket pool (set_keepalive).  With a
 -- cache (a lua_shared_dict), the decision per key+workspace is kept for
 -- 10 s, so a warm cache answers with no Redis trip at all and a revoked
@@ -23,11 +26,16 @@ local redis = require "nginx.redis"
 
 local M = {}
 
-local host, port = "127.0.0.1", 6379
+local host, port, password = "127.0.0.1", 6379, nil
 local CACHE_TTL = 10
 
-function M.init(h, p)
+function M.init(h, p, password_file)
     host, port = h, p
+    if password_file then
+        local f = assert(io.open(password_file))
+        password = f:read("*a"):match("([0-9a-fA-F]+)%s*$")
+        f:close()
+    end
 end
 
 local function refuse(status, code, msg)
@@ -47,6 +55,14 @@ local function lookup(key, ws)
     local ok, err = red:connect(host, port)
     if not ok then
         return nil, err
+    end
+
+    if password and red:get_reused_times() == 0 then
+        ok, err = red:auth(password)
+        if not ok then
+            red:close()
+            return nil, err
+        end
     end
 
     local rec

@@ -5,12 +5,26 @@ package SQTest;
 # on a free port, fresh secrets and a seeded pair of tenants; all of it is
 # stopped when the file ends.  Test::Nginx picks the values up from the
 # TEST_NGINX_* variables set here.
+#
+# Redis runs with a password (requirepass, from a generated include:
+# $DIR/redis-auth.conf) that the module, the backend, sqctl and redis_cli
+# read from $DIR/redis-password.  Options, given on the first `use`:
+#   use SQTest redis_args => ['--enable-debug-command', 'local'];
+#       extra redis-server arguments (DEBUG is off in redis/redis.conf)
+#   use SQTest acl => 1;
+#       Redis users from redis/users.acl.in instead of requirepass: the
+#       edge runs as sq-edge ($DIR/redis-password-edge), the backend and
+#       sqctl as sq-backend ($DIR/redis-password-backend), redis_cli as
+#       the default user ($DIR/redis-password).  SQ_REDIS_ACL=1 in the
+#       environment turns it on for every file: `SQ_REDIS_ACL=1 prove -r t/`
+#       runs the whole suite under the ACL users
 
 use strict;
 use warnings;
 
 use Cwd qw(abs_path);
-use Exporter 'import';
+use Digest::SHA qw(sha256_hex);
+use Exporter ();
 use File::Basename qw(dirname);
 use File::Path qw(make_path);
 use File::Temp qw(tempdir);
@@ -19,6 +33,7 @@ use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
+our @ISA = ('Exporter');
 our @EXPORT = qw(sqctl redis_cli $T);
 
 our $ROOT  = abs_path(dirname(__FILE__) . '/../..');
@@ -26,6 +41,8 @@ our $BUILD = $ENV{SQ_BUILD} || "$ROOT/build";
 our $DIR   = tempdir('sqtest-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 our %PORT;
 our $T;         # the seeded tenants
+our %OPT;       # from `use SQTest ...`
+our %PASS;      # password files: admin, edge, backend
 
 my $parent = $$;
 my %pid;
@@ -96,12 +113,26 @@ sub sqctl {
     my @args = @_;
     local $ENV{SMARTLYQ_REDIS} = "127.0.0.1:$PORT{redis}";
     local $ENV{SMARTLYQ_PEPPER_FILE} = "$DIR/pepper";
+    local $ENV{SMARTLYQ_REDIS_PASSWORD_FILE} = $PASS{backend};
     my ($out, $rc) = run_capture("$BUILD/sqctl", @args);
     die "sqctl @args failed ($rc)\n" if $rc;
     return $out;
 }
 
+# the admin password (the last line of its file), for redis-cli
+sub redis_password {
+    open my $fh, '<', $PASS{admin} or die "$PASS{admin}: $!";
+    my @l = grep { /\S/ } <$fh>;
+    close $fh;
+    (my $p = $l[-1]) =~ s/\s+//g;
+    return $p;
+}
+
+# redis-cli as the admin; redis_cli_env() for a redis-cli run another way
+sub redis_cli_env { return (REDISCLI_AUTH => redis_password()) }
+
 sub redis_cli {
+    local %ENV = (%ENV, redis_cli_env());
     my ($out) = run_capture('sh', '-c', 'exec redis-cli -p "$0" "$@" 2>/dev/null',
                             $PORT{redis}, @_);
     return $out;
@@ -114,8 +145,22 @@ sub redis_start {
     make_path($REDIS_DIR);
     spawn('redis', "$DIR/redis.log", 'redis-server',
           "$ROOT/redis/redis.conf", '--port', $PORT{redis},
-          '--dir', $REDIS_DIR);
+          '--dir', $REDIS_DIR, '--include', "$DIR/redis-auth.conf",
+          @{ $OPT{redis_args} || [] });
     wait_until("redis start", sub { my $o = redis_cli("ping"); warn "ping: [$o]\n" if $ENV{SQ_DEBUG}; $o eq "PONG" });
+}
+
+# another Redis, as redis_start's, under its own name, port and dir
+sub redis_start_other {
+    my ($name, $port, $dir) = @_;
+    make_path($dir);
+    spawn($name, "$DIR/$name.log", 'redis-server',
+          "$ROOT/redis/redis.conf", '--port', $port, '--dir', $dir,
+          '--include', "$DIR/redis-auth.conf", @{ $OPT{redis_args} || [] });
+    wait_until("$name start", sub {
+        local $PORT{redis} = $port;
+        redis_cli('ping') eq 'PONG';
+    });
 }
 
 sub redis_kill   { reap('redis', 'KILL') }
@@ -129,6 +174,7 @@ sub backend_start {
           '--redis', "127.0.0.1:$PORT{redis}",
           '--signing-key-file', "$DIR/signing",
           '--pepper-file', "$DIR/pepper",
+          '--redis-password-file', $PASS{backend},
           '--functions', "$ROOT/redis/smartlyq.lua");
     wait_until('backend start', sub { port_open($PORT{backend}) });
 }
@@ -173,6 +219,7 @@ sub seed {
 sub http_config {
     return <<"CONF";
     smartlyq_redis 127.0.0.1:$PORT{redis};
+    smartlyq_redis_password_file $PASS{edge};
     smartlyq_key_pepper_file $DIR/pepper;
     smartlyq_signing_key_file $DIR/signing;
 
@@ -330,6 +377,48 @@ sub poll_request {
     return wantarray ? () : 0;
 }
 
+sub write_secret {
+    my ($path, $text) = @_;
+    open my $fh, '>', $path or die "$path: $!";
+    print $fh $text;
+    close $fh;
+    chmod 0600, $path;
+}
+
+sub new_secret {
+    my ($hex, $rc) = run_capture("$BUILD/sqctl", 'secret');
+    die "sqctl secret failed\n" if $rc || $hex !~ /^[0-9a-f]{64}$/;
+    return $hex;
+}
+
+# Redis's side of the passwords: requirepass, or users from
+# redis/users.acl.in with the passwords' SHA-256 in place of @ADMIN@,
+# @EDGE@ and @BACKEND@; and the clients' password files
+sub redis_auth_setup {
+    my %pw = map { $_ => new_secret() } qw(admin edge backend);
+    $PASS{admin} = "$DIR/redis-password";
+    write_secret($PASS{admin}, "$pw{admin}\n");
+
+    if (!$OPT{acl}) {
+        $PASS{edge} = $PASS{backend} = $PASS{admin};
+        write_secret("$DIR/redis-auth.conf", "requirepass $pw{admin}\n");
+        return;
+    }
+
+    for my $who (qw(edge backend)) {
+        $PASS{$who} = "$DIR/redis-password-$who";
+        write_secret($PASS{$who}, "user sq-$who\n$pw{$who}\n");
+    }
+
+    open my $in, '<', "$ROOT/redis/users.acl.in" or die $!;
+    local $/;
+    my $acl = <$in>;
+    close $in;
+    $acl =~ s/\@(ADMIN|EDGE|BACKEND)\@/'#' . sha256_hex($pw{lc $1})/ge;
+    write_secret("$DIR/users.acl", $acl);
+    write_secret("$DIR/redis-auth.conf", "aclfile $DIR/users.acl\n");
+}
+
 sub setup {
     for my $bin ("$BUILD/sqctl", "$BUILD/smartlyq-backend",
                  "$BUILD/ngx_http_smartlyq_module.so") {
@@ -339,14 +428,8 @@ sub setup {
     $PORT{$_} = free_port() for qw(redis backend echo);
     $ENV{TEST_NGINX_SERVER_PORT} ||= free_port();
 
-    for my $s (qw(pepper signing)) {
-        my ($hex, $rc) = run_capture("$BUILD/sqctl", 'secret');
-        die "sqctl secret failed\n" if $rc || $hex !~ /^[0-9a-f]{64}$/;
-        open my $fh, '>', "$DIR/$s" or die $!;
-        print $fh "$hex\n";
-        close $fh;
-        chmod 0600, "$DIR/$s";
-    }
+    write_secret("$DIR/$_", new_secret() . "\n") for qw(pepper signing);
+    redis_auth_setup();
 
     redis_start();
     sqctl('init', '--functions', "$ROOT/redis/smartlyq.lua");
@@ -359,7 +442,17 @@ sub setup {
     $ENV{TEST_NGINX_SQ_DIR} = $DIR;
 }
 
-setup();
+# setup runs once, on the first `use SQTest` (with its options)
+my $set_up;
+sub import {
+    my ($class, %o) = @_;
+    if (!$set_up++) {
+        %OPT = %o;
+        $OPT{acl} //= $ENV{SQ_REDIS_ACL};
+        setup();
+    }
+    $class->export_to_level(1, $class);
+}
 
 END {
     if ($$ == $parent) {

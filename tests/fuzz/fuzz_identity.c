@@ -5,10 +5,14 @@
  * plus the scope and key-workspace lists it parses there
  * (backend/src/sq_key.c).
  *
- * The input is up to ten newline-separated fields: method, uri, user,
- * key, workspace, mode, type, scopes, key workspaces, timestamp.  The
- * harness signs them as the edge does (sq_identity_sign_hex), sends them
- * as the nine headers and verifies at the signed time.
+ * The input is up to thirteen newline-separated fields: method, uri,
+ * user, key, workspace, mode, type, scopes, key workspaces, timestamp,
+ * nonce, Content-Type and body.  A missing nonce is a fixed valid one (so
+ * that ten-field inputs still reach acceptance); an empty Content-Type is
+ * no header, an empty body no body.  The harness signs them as the edge
+ * does (sq_identity_sign_hex over the two digests), sends them as the
+ * identity headers plus Content-Type, the body as an evbuffer, and
+ * verifies at the signed time.
  *
  * Properties checked besides memory safety:
  *   - correctly signed and in time, an identity is either accepted or
@@ -18,10 +22,11 @@
  *     its only spelling is the canonical decimal one; user, key, mode,
  *     type, scopes and key workspaces likewise;
  *   - the scope and workspace lists survive format and parse again;
- *   - another workspace, method or uri breaks the signature; a
- *     timestamp 301 s off is EXPIRED, 300 s is not; an identity header
- *     repeated in another letter case is DUPLICATE; a missing one is
- *     MISSING.
+ *   - another workspace, method, uri or Content-Type breaks the
+ *     signature; another body (one byte more) is BODY; a timestamp 301 s
+ *     off is EXPIRED, 300 s is not; an identity header repeated in
+ *     another letter case is DUPLICATE; a missing one is MISSING;
+ *   - accepted, the nonce handed back is the one signed.
  */
 
 #include <stdint.h>
@@ -31,6 +36,7 @@
 
 #include <sys/queue.h>
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -40,19 +46,23 @@
 #include "sq_workspace.h"
 #include "fuzz.h"
 
-#define NFIELDS  10
+#define NFIELDS  13
 
 enum {
     F_METHOD = 0, F_URI, F_USER, F_KEY, F_WS, F_MODE, F_TYPE, F_SCOPES,
-    F_KEYWS, F_TS
+    F_KEYWS, F_TS, F_NONCE, F_CT, F_BODY
 };
 
+/* headers sent as is; F_CT and F_BODY are handled apart */
 static const char  *names[] = {
     NULL, NULL, "X-SmartlyQ-User-Id", "X-SmartlyQ-Key-Id",
     "X-SmartlyQ-Workspace-Id", "X-SmartlyQ-Key-Mode",
     "X-SmartlyQ-Key-Type", "X-SmartlyQ-Key-Scopes",
-    "X-SmartlyQ-Key-Workspaces", "X-SmartlyQ-Timestamp"
+    "X-SmartlyQ-Key-Workspaces", "X-SmartlyQ-Timestamp",
+    "X-SmartlyQ-Nonce"
 };
+
+static char  default_nonce[] = "00112233445566778899aabbccddeeff";
 
 static uint8_t  secret[SQ_SECRET_BYTES];
 
@@ -82,8 +92,22 @@ str(const char *s)
 }
 
 
+/* hex digest of s, "" for an empty s */
+static sq_str_t
+digest(const char *s, char hex[SQ_DIGEST_HEX_LEN + 1])
+{
+    hex[0] = '\0';
+
+    if (s[0] != '\0') {
+        sq_content_digest_hex(s, strlen(s), hex);
+    }
+
+    return str(hex);
+}
+
+
 /*
- * The nine headers for these fields, signed; skip names one header.
+ * The identity headers for these fields, signed; skip names one header.
  * Returns 0, or -1 when evhttp refuses a value (CR, LF).
  */
 static int
@@ -91,6 +115,7 @@ headers_build(struct evkeyvalq *h, char *f[NFIELDS], int skip)
 {
     int             i;
     char            sig[SQ_MAC_HEX_LEN + 1];
+    char            ct[SQ_DIGEST_HEX_LEN + 1], body[SQ_DIGEST_HEX_LEN + 1];
     sq_identity_t   id;
 
     id.method = str(f[F_METHOD]);
@@ -103,24 +128,53 @@ headers_build(struct evkeyvalq *h, char *f[NFIELDS], int skip)
     id.scopes = str(f[F_SCOPES]);
     id.key_workspaces = str(f[F_KEYWS]);
     id.timestamp = str(f[F_TS]);
+    id.nonce = str(f[F_NONCE]);
+    id.content_type = digest(f[F_CT], ct);
+    id.body = digest(f[F_BODY], body);
 
     sq_identity_sign_hex(secret, &id, sig);
 
     TAILQ_INIT(h);
 
-    for (i = F_USER; i < NFIELDS; i++) {
+    for (i = F_USER; i <= F_NONCE; i++) {
         if (i != skip && evhttp_add_header(h, names[i], f[i]) != 0) {
             evhttp_clear_headers(h);
             return -1;
         }
     }
 
-    if (evhttp_add_header(h, "X-SmartlyQ-Signature", sig) != 0) {
+    if (evhttp_add_header(h, "X-SmartlyQ-Body-Digest", body) != 0
+        || evhttp_add_header(h, "X-SmartlyQ-Signature", sig) != 0
+        || (f[F_CT][0] != '\0'
+            && evhttp_add_header(h, "Content-Type", f[F_CT]) != 0))
+    {
         evhttp_clear_headers(h);
         return -1;
     }
 
     return 0;
+}
+
+
+/* sq_auth_verify with the body as an evbuffer (extra bytes appended) */
+static sq_auth_rc_t
+verify_body(struct evkeyvalq *h, const char *method, const char *uri,
+    const char *body, const char *extra, int64_t now, sq_ident_t *out)
+{
+    sq_auth_rc_t      rc;
+    struct evbuffer  *b;
+
+    b = evbuffer_new();
+    SQ_FUZZ_ASSERT(b != NULL);
+    SQ_FUZZ_ASSERT(evbuffer_add(b, body, strlen(body)) == 0);
+    if (extra != NULL) {
+        SQ_FUZZ_ASSERT(evbuffer_add(b, extra, strlen(extra)) == 0);
+    }
+
+    rc = sq_auth_verify(secret, h, method, uri, b, now, out);
+    evbuffer_free(b);
+
+    return rc;
 }
 
 
@@ -139,7 +193,7 @@ verify(char *f[NFIELDS], int skip, const char *extra, int64_t now,
         SQ_FUZZ_ASSERT(evhttp_add_header(&h, extra, "1") == 0);
     }
 
-    rc = sq_auth_verify(secret, &h, f[F_METHOD], f[F_URI], now, out);
+    rc = verify_body(&h, f[F_METHOD], f[F_URI], f[F_BODY], NULL, now, out);
     evhttp_clear_headers(&h);
 
     return rc;
@@ -223,8 +277,8 @@ check_accepted(const sq_ident_t *out, char *f[NFIELDS], int64_t ts)
         evhttp_remove_header(&h, "X-SmartlyQ-Workspace-Id");
         SQ_FUZZ_ASSERT(evhttp_add_header(&h, "X-SmartlyQ-Workspace-Id",
                                          real_ws) == 0);
-        SQ_FUZZ_ASSERT(sq_auth_verify(secret, &h, f[F_METHOD], f[F_URI], ts,
-                                      &tmp) == SQ_AUTH_SIGNATURE);
+        SQ_FUZZ_ASSERT(verify_body(&h, f[F_METHOD], f[F_URI], f[F_BODY],
+                                   NULL, ts, &tmp) == SQ_AUTH_SIGNATURE);
         evhttp_clear_headers(&h);
     }
     f[F_WS] = saved;
@@ -236,14 +290,31 @@ check_accepted(const sq_ident_t *out, char *f[NFIELDS], int64_t ts)
         struct evkeyvalq  h;
 
         SQ_FUZZ_ASSERT(headers_build(&h, f, -1) == 0);
-        SQ_FUZZ_ASSERT(sq_auth_verify(secret, &h, method, f[F_URI], ts,
-                                      &tmp) == SQ_AUTH_SIGNATURE);
-        SQ_FUZZ_ASSERT(sq_auth_verify(secret, &h, f[F_METHOD], "/other", ts,
-                                      &tmp) == SQ_AUTH_SIGNATURE
+        SQ_FUZZ_ASSERT(verify_body(&h, method, f[F_URI], f[F_BODY], NULL, ts,
+                                   &tmp) == SQ_AUTH_SIGNATURE);
+        SQ_FUZZ_ASSERT(verify_body(&h, f[F_METHOD], "/other", f[F_BODY],
+                                   NULL, ts, &tmp) == SQ_AUTH_SIGNATURE
                        || strcmp(f[F_URI], "/other") == 0);
         evhttp_clear_headers(&h);
     }
     f[F_METHOD] = method;
+
+    /* the body and the Content-Type are bound too */
+    {
+        struct evkeyvalq  h;
+
+        SQ_FUZZ_ASSERT(headers_build(&h, f, -1) == 0);
+        SQ_FUZZ_ASSERT(verify_body(&h, f[F_METHOD], f[F_URI], f[F_BODY], "x",
+                                   ts, &tmp) == SQ_AUTH_BODY);
+        evhttp_remove_header(&h, "Content-Type");
+        SQ_FUZZ_ASSERT(evhttp_add_header(&h, "Content-Type",
+                                         strcmp(f[F_CT], "a/b") == 0
+                                         ? "a/c" : "a/b") == 0);
+        SQ_FUZZ_ASSERT(verify_body(&h, f[F_METHOD], f[F_URI], f[F_BODY],
+                                   NULL, ts, &tmp) == SQ_AUTH_SIGNATURE);
+        evhttp_clear_headers(&h);
+    }
+    SQ_FUZZ_ASSERT(strcmp(out->nonce, f[F_NONCE]) == 0);
 
     /* time */
     SQ_FUZZ_ASSERT(verify(f, -1, NULL, ts + SQ_IDENTITY_SKEW, &tmp)
@@ -283,7 +354,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(copy, data, size);
     copy[size] = '\0';
 
-    /* fields, newline-separated; the missing ones empty */
+    /* fields, newline-separated; the missing ones empty (the nonce: one) */
     p = copy;
     for (i = 0; i < NFIELDS; i++) {
         f[i] = p;
@@ -294,6 +365,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
             p += n;
         }
+    }
+
+    if (f[F_NONCE][0] == '\0') {
+        f[F_NONCE] = default_nonce;
     }
 
     /* verify at the signed time; past 2^40 s "now" stays 0 (real clocks
