@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Debian packages of `make deb`, checked as an operator would use them
-# (run by t/120-deb.t; prints TAP).  Needs root, dpkg-buildpackage and
+# (run by t/130-deb.t; prints TAP).  Needs root, dpkg-buildpackage and
 # unshare; skips otherwise.
 #
 # 1. the .debs' contents and fields (dpkg-deb), nginx-abi from the
@@ -189,7 +189,7 @@ is "$(readlink /etc/nginx/modules-enabled/50-mod-http-smartlyq.conf)" \
    "the module is enabled: modules-enabled/50-mod-http-smartlyq.conf"
 is "$(cat /usr/share/nginx/modules-available/mod-http-smartlyq.conf)" \
    "load_module modules/ngx_http_smartlyq_module.so;" "its load file"
-for s in pepper signing; do
+for s in pepper signing redis-password; do
     is "$(stat -c '%a %U:%G' "/etc/smartlyq/secrets/$s")" "640 root:smartlyq" \
        "secrets/$s: 0640 root:smartlyq"
     has "$(cat "/etc/smartlyq/secrets/$s")" '^[0-9a-f]{64}$' \
@@ -206,21 +206,28 @@ if command -v systemd-analyze >/dev/null; then
     is "$out" "" "systemd-analyze verify: the unit is clean"
 fi
 
-# Redis on Debian's default port (this namespace's own loopback), with
-# the package's fragment included
+# Redis on Debian's default port (this namespace's own loopback), set up
+# as the postinst's next steps say: the package's fragment, and the
+# password from /etc/smartlyq/secrets/redis-password in an included file
 . /etc/smartlyq/backend.conf
 mkdir -p "$T/redis"
+(umask 077; echo "requirepass $(cat "$SMARTLYQ_REDIS_PASSWORD_FILE")" \
+    > "$T/redis-auth.conf")
 cat > "$T/redis.conf" <<EOF
 bind 127.0.0.1
 port ${SMARTLYQ_REDIS##*:}
 dir $T/redis
 include /usr/share/smartlyq/redis-smartlyq.conf
+include $T/redis-auth.conf
 EOF
 redis-server "$T/redis.conf" > "$T/redis.log" 2>&1 &
 PIDS+=($!)
+rcli() {
+    REDISCLI_AUTH=$(cat "$SMARTLYQ_REDIS_PASSWORD_FILE") \
+        redis-cli -p "${SMARTLYQ_REDIS##*:}" "$@"
+}
 for _ in $(seq 100); do
-    [ "$(redis-cli -p "${SMARTLYQ_REDIS##*:}" ping 2>/dev/null)" = PONG ] \
-        && break
+    [ "$(rcli ping 2>/dev/null)" = PONG ] && break
     sleep 0.1
 done
 
@@ -238,6 +245,7 @@ is "$(sha256sum /etc/smartlyq/secrets/*)" "$sums" \
 EDGE_PORT=18080
 cat > /etc/nginx/conf.d/smartlyq-test.conf <<EOF
 smartlyq_redis $SMARTLYQ_REDIS;
+smartlyq_redis_password_file $SMARTLYQ_REDIS_PASSWORD_FILE;
 smartlyq_key_pepper_file $SMARTLYQ_PEPPER_FILE;
 smartlyq_signing_key_file $SMARTLYQ_SIGNING_KEY_FILE;
 upstream smartlyq_backend {
@@ -309,7 +317,7 @@ for _ in $(seq 100); do
 done
 
 # a tenant each for Alice and Bob, with the installed sqctl
-export SMARTLYQ_REDIS SMARTLYQ_PEPPER_FILE
+export SMARTLYQ_REDIS SMARTLYQ_PEPPER_FILE SMARTLYQ_REDIS_PASSWORD_FILE
 exec 3>&2 2>>"$T/sqctl.log"
 alice=$(sqctl user create --email alice@example.com --name Alice)
 bob=$(sqctl user create --email bob@example.com --name Bob)
@@ -344,7 +352,7 @@ has "$out" 'kept /etc/smartlyq/secrets' "purge says it keeps the secrets"
 # what is left: only the documented (the secrets, the system user) and
 # dpkg's own records and logs
 left=$(comm -13 <(echo "$before") <(snapshot) | grep -Ev \
-    '^(var\.up/lib/dpkg/|var\.up/log/|var\.up/cache/(debconf|man)/|etc\.up/\.pwd\.lock$|etc\.up/(passwd|group|shadow|gshadow)-?$|etc\.up/smartlyq/secrets/(pepper|signing)$)' \
+    '^(var\.up/lib/dpkg/|var\.up/log/|var\.up/cache/(debconf|man)/|etc\.up/\.pwd\.lock$|etc\.up/(passwd|group|shadow|gshadow)-?$|etc\.up/smartlyq/secrets/(pepper|signing|redis-password)$)' \
     || true)
 is "$left" "" "purge leaves nothing but the secrets and the smartlyq user"
 ok "modules-enabled link removed" \
