@@ -25,13 +25,15 @@ DEBS := nginx nginx-dev redis-server libhiredis-dev libjansson-dev \
         libtest-base-perl libipc-run-perl libtext-diff-perl \
         libtest-longstring-perl liblist-moreutils-perl \
         libhttp-message-perl liburi-perl clang-14 libclang-rt-14-dev \
-        wrk iptables iproute2 slowhttptest
+        wrk iptables iproute2 slowhttptest \
+        debhelper dpkg-dev fakeroot help2man adduser lintian \
+        prometheus
 
 # Test::Nginx is on CPAN, which this machine cannot reach: the shared copy
 VENDOR_TN := $(abspath $(CURDIR)/../shared/vendor/test-nginx/lib)
 
 .PHONY: all deps module backend unit test run clean asan fuzz \
-        fuzz-build fuzz-replay
+        fuzz-build fuzz-replay man install deb
 
 # sanitizers for `make asan`; the module's own flags go through configure
 SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -223,6 +225,77 @@ load: deps all
 .PHONY: bench
 bench: deps all
 	SQ_BUILD=$(BUILD) scripts/bench.sh
+
+# man pages from the --help texts (both print usage on stderr and exit 2,
+# so help2man reads them through a wrapper, one paragraph a line)
+MAN_DIR  := $(BUILD)/man
+VERSION  := $(shell dpkg-parsechangelog -l packaging/debian/changelog \
+                -S Version 2>/dev/null || echo 0)
+MAN_NAME_sqctl            := SmartlyQ admin CLI: users, workspaces, API keys
+MAN_NAME_smartlyq-backend := SmartlyQ API backend behind the nginx module
+
+$(BUILD)/sqctl $(BUILD)/smartlyq-backend: backend
+
+$(MAN_DIR)/%.1: $(BUILD)/% packaging/debian/changelog
+	@mkdir -p $(MAN_DIR)/bin
+	printf '#!/bin/sh\n"%s" --help 2>&1 | sed G\nexit 0\n' $< > $(MAN_DIR)/bin/$*
+	chmod +x $(MAN_DIR)/bin/$*
+	help2man --no-info --no-discard-stderr --version-string=$(VERSION) \
+	    --name="$(MAN_NAME_$*)" --output=$@ $(MAN_DIR)/bin/$*
+
+man: backend $(MAN_DIR)/sqctl.1 $(MAN_DIR)/smartlyq-backend.1
+
+# `make install` for systems without the Debian packages: DESTDIR, PREFIX,
+# and where this nginx loads modules from (nginx -V: --modules-path)
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= $(PREFIX)/etc
+MODULESDIR ?= $(PREFIX)/lib/nginx/modules
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+BINDIR     := $(PREFIX)/bin
+DATADIR    := $(PREFIX)/share
+SUBST      := sed -e 's|@BINDIR@|$(BINDIR)|g' \
+                  -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+                  -e 's|@DATADIR@|$(DATADIR)|g'
+
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MODULESDIR) \
+	    $(DESTDIR)$(DATADIR)/smartlyq $(DESTDIR)$(DATADIR)/man/man1 \
+	    $(DESTDIR)$(DATADIR)/doc/smartlyq $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/smartlyq
+	install -m 0755 $(BUILD)/smartlyq-backend $(BUILD)/sqctl \
+	    $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(MODULE) $(DESTDIR)$(MODULESDIR)/
+	install -m 0644 redis/smartlyq.lua redis/redis-smartlyq.conf \
+	    $(DESTDIR)$(DATADIR)/smartlyq/
+	install -m 0644 $(MAN_DIR)/sqctl.1 $(MAN_DIR)/smartlyq-backend.1 \
+	    $(DESTDIR)$(DATADIR)/man/man1/
+	install -m 0644 README.md conf/smartlyq-routes.conf \
+	    $(DESTDIR)$(DATADIR)/doc/smartlyq/
+	$(SUBST) packaging/smartlyq-backend.service.in \
+	    > $(DESTDIR)$(UNITDIR)/smartlyq-backend.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/smartlyq-backend.service
+	@# an operator's settings are kept
+	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/smartlyq/backend.conf ]; then \
+	    $(SUBST) packaging/backend.conf.in \
+	        > $(DESTDIR)$(SYSCONFDIR)/smartlyq/backend.conf; \
+	    chmod 0644 $(DESTDIR)$(SYSCONFDIR)/smartlyq/backend.conf; \
+	fi
+	@echo "install: load the module with" \
+	      "'load_module $(MODULESDIR)/ngx_http_smartlyq_module.so;'"
+
+# Debian packages into build/deb: the tree (without build/ and .git) is
+# copied to build/deb/smartlyq with packaging/debian as its debian/, and
+# dpkg-buildpackage leaves the .debs beside it
+DEB_DIR := $(BUILD)/deb
+deb: deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/smartlyq
+	tar -C $(CURDIR) --exclude=./build --exclude=./.git -cf - . \
+	    | tar -C $(DEB_DIR)/smartlyq -xf -
+	cp -r $(DEB_DIR)/smartlyq/packaging/debian $(DEB_DIR)/smartlyq/debian
+	cd $(DEB_DIR)/smartlyq && dpkg-buildpackage -b -us -uc \
+	    > $(DEB_DIR)/build.log 2>&1 \
+	    || { tail -n 40 $(DEB_DIR)/build.log; exit 1; }
+	@ls -1 $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf $(BUILD)

@@ -73,6 +73,10 @@ cat <<EOF
 
 SmartlyQ edge is up on $E  (Redis 127.0.0.1:$REDIS_PORT, backend 127.0.0.1:$BACKEND_PORT)
 Logs: $RUN/logs/   Demo keys: $DEMO
+Metrics (Prometheus text, from 127.0.0.1 only): $E/metrics
+
+# the module's counters: decisions, refusals by code, Redis, the cache
+curl -s $E/metrics
 
 # 200: Alice's profile and workspaces
 curl -s $E/v1/me -H "Authorization: Bearer $ALICE_KEY"

@@ -169,6 +169,14 @@ http {
         # (400, 413, 502, 504...) are envelopes too, from the module
         include $ROOT/conf/smartlyq-routes.conf;
 
+        # Prometheus text from the module's shared counters; loopback only
+        location = /metrics {
+            smartlyq off;
+            allow 127.0.0.1;
+            deny all;
+            smartlyq_metrics;
+        }
+
         location = /healthz {
             return 200 '{"success": true, "data": {"status": "ok"}}';
         }

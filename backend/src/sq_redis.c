@@ -170,14 +170,16 @@ sq_redis_connect(const sq_redis_addr_t *a, int timeout_ms, char *err,
 }
 
 
-int
-sq_redis_function_load(redisContext *c, const char *src, size_t len,
-    char *err, size_t errlen)
+/*
+ * 0 when a command got a reply other than an error, which it frees;
+ * else -1 with the connection's or Redis's error in err.
+ */
+static int
+sq_redis_reply_ok(redisContext *c, redisReply *reply, char *err,
+    size_t errlen)
 {
-    int          rc;
-    redisReply  *reply;
+    int  rc;
 
-    reply = redisCommand(c, "FUNCTION LOAD REPLACE %b", src, len);
     if (reply == NULL) {
         snprintf(err, errlen, "%s", c->errstr);
         return -1;
@@ -196,9 +198,20 @@ sq_redis_function_load(redisContext *c, const char *src, size_t len,
 
 
 int
+sq_redis_function_load(redisContext *c, const char *src, size_t len,
+    char *err, size_t errlen)
+{
+    redisReply  *reply;
+
+    reply = redisCommand(c, "FUNCTION LOAD REPLACE %b", src, len);
+
+    return sq_redis_reply_ok(c, reply, err, errlen);
+}
+
+
+int
 sq_redis_marker(redisContext *c, char *err, size_t errlen)
 {
-    int             rc;
     char            hex[33];
     unsigned char   rnd[16];
     redisReply     *reply;
@@ -207,20 +220,8 @@ sq_redis_marker(redisContext *c, char *err, size_t errlen)
     sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
 
     reply = redisCommand(c, "SET %s %s NX", SQ_REDIS_MARKER, hex);
-    if (reply == NULL) {
-        snprintf(err, errlen, "%s", c->errstr);
-        return -1;
-    }
 
-    rc = 0;
-    if (reply->type == REDIS_REPLY_ERROR) {
-        snprintf(err, errlen, "%.*s", (int) reply->len, reply->str);
-        rc = -1;
-    }
-
-    freeReplyObject(reply);
-
-    return rc;
+    return sq_redis_reply_ok(c, reply, err, errlen);
 }
 
 

@@ -8,6 +8,7 @@
 #include <event2/buffer.h>
 
 #include "sq_log.h"
+#include "sq_metrics.h"
 #include "sq_reply.h"
 
 
@@ -17,6 +18,8 @@ sq_reply_send(struct evhttp_request *req, int status, const char *reason,
 {
     struct evbuffer     *buf;
     struct evkeyvalq    *out;
+
+    sq_metrics_status(status);
 
     out = evhttp_request_get_output_headers(req);
     evhttp_add_header(out, "Content-Type", "application/json");
@@ -29,6 +32,7 @@ sq_reply_send(struct evhttp_request *req, int status, const char *reason,
         if (buf != NULL) {
             evbuffer_free(buf);
         }
+        sq_metrics_status(HTTP_INTERNAL);
         evhttp_send_error(req, HTTP_INTERNAL, NULL);
         return;
     }

@@ -13,6 +13,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "sq_log.h"
+#include "sq_metrics.h"
 #include "sq_nonce.h"
 #include "sq_reply.h"
 #include "sq_route.h"
@@ -225,8 +226,9 @@ sq_server_membership(sq_req_t *r)
 
 
 static void
-sq_server_handle(struct evhttp_request *req, void *arg)
+sq_server_pipeline(struct evhttp_request *req, void *arg)
 {
+    int         had_link;
     sq_req_t    r;
     sq_route_t  route;
 
@@ -238,13 +240,19 @@ sq_server_handle(struct evhttp_request *req, void *arg)
         return;
     }
 
-    if (sq_server_route(&r, &route) != 0
-        || sq_server_authorize(&r, &route) != 0)
-    {
+    if (sq_server_route(&r, &route) != 0) {
         return;
     }
 
+    sq_metrics_route(&route);
+
+    if (sq_server_authorize(&r, &route) != 0) {
+        return;
+    }
+
+    had_link = r.ctx->redis.c != NULL;
     r.redis = sq_redis_get(&r.ctx->redis);
+    sq_metrics_redis_get(had_link, r.redis);
     if (r.redis == NULL) {
         sq_reply_error(req, SQ_E_UNAVAILABLE, NULL);
         return;
@@ -254,7 +262,21 @@ sq_server_handle(struct evhttp_request *req, void *arg)
         route.handler(&r);
     }
 
+    sq_metrics_redis_done(r.redis);
     sq_redis_release(&r.ctx->redis);
+}
+
+
+static void
+sq_server_handle(struct evhttp_request *req, void *arg)
+{
+    if (sq_metrics_serve(req)) {
+        return;
+    }
+
+    sq_metrics_begin();
+    sq_server_pipeline(req, arg);
+    sq_metrics_end();
 }
 
 

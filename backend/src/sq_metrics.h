@@ -1,0 +1,35 @@
+/*
+ * sq_metrics: the backend's own Prometheus counters, served on
+ * GET /metrics to peers at 127.0.0.1 or ::1 only.  The backend is one thread on one
+ * event loop and answers each request before its handler returns, so a
+ * request's record is simply "the current one".
+ */
+
+#ifndef SQ_METRICS_H
+#define SQ_METRICS_H
+
+#include <event2/http.h>
+#include <hiredis/hiredis.h>
+
+#include "sq_route.h"
+
+/* Answers GET /metrics from 127.0.0.1 or ::1 and returns 1, or returns 0:
+ * the request goes through the pipeline, which refuses an unsigned one. */
+int sq_metrics_serve(struct evhttp_request *req);
+
+/* Around the pipeline of one request. */
+void sq_metrics_begin(void);
+void sq_metrics_end(void);
+
+/* The request matched this route. */
+void sq_metrics_route(const sq_route_t *route);
+
+/* The status the reply was sent with (sq_reply). */
+void sq_metrics_status(int status);
+
+/* Redis: before is whether a link was up before sq_redis_get(), c what
+ * it returned; done is called before sq_redis_release(). */
+void sq_metrics_redis_get(int before, const redisContext *c);
+void sq_metrics_redis_done(const redisContext *c);
+
+#endif /* SQ_METRICS_H */
