@@ -41,7 +41,8 @@ if [ "${1:-}" != --inside ]; then
     # built from is newer
     deb=$(ls "$DEBS"/smartlyq-backend_*.deb 2>/dev/null | head -n 1 || true)
     if [ -z "$deb" ] || [ -n "$(cd "$ROOT" && git ls-files -z -- Makefile \
-           config ngx_smartlyq_module backend redis conf packaging README.md \
+           config ngx_smartlyq_module common backend redis conf packaging \
+           README.md \
            | xargs -0 -r sh -c 'find "$@" -maxdepth 0 -newer "$0" 2>/dev/null' \
                  "$deb" | head -n 1)" ]
     then
