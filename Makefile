@@ -159,13 +159,10 @@ FUZZ_SRCS_identity     := backend/src/sq_auth.c backend/src/sq_key.c \
                           common/sq_identity.c \
                           common/sq_workspace.c \
                           common/sq_bearer.c
-# the sq_authz reply parser, once it is plain C (sq_authz.c)
-FUZZ_AUTHZ             := $(wildcard common/sq_authz.c)
-FUZZ_SRCS_resp         := common/sq_resp.c \
-                          $(if $(FUZZ_AUTHZ),$(FUZZ_AUTHZ) \
-                          common/sq_bearer.c \
-                          common/sq_workspace.c)
-FUZZ_DEFS_resp         := $(if $(FUZZ_AUTHZ),-DSQ_FUZZ_AUTHZ)
+# the RESP bound, and the sq_authz reply parser over what it lets through
+FUZZ_SRCS_resp         := common/sq_resp.c common/sq_authz.c \
+                          common/sq_bearer.c common/sq_workspace.c
+FUZZ_DEFS_resp         := -DSQ_FUZZ_AUTHZ
 
 .SECONDEXPANSION:
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_SRCS_$$*) \

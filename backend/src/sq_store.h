@@ -161,6 +161,7 @@ sq_rc_t sq_cmd(redisContext *c, redisReply **out, const char *fmt, ...);
 sq_rc_t sq_cmd_int(redisContext *c, long long *v, const char *fmt, ...);
 sq_rc_t sq_reply_id(const redisReply *r, uint64_t *id);
 sq_rc_t sq_reply_copy(const redisReply *r, char *dst, size_t cap);
+/* the next id of sequence seq ("user", "ws", "key", a resource name) */
 sq_rc_t sq_next_id(redisContext *c, const char *seq, uint64_t *id);
 sq_rc_t sq_unwatch(redisContext *c, sq_rc_t rc);
 
