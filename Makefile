@@ -88,12 +88,22 @@ $(BUILD)/unit-tests: $(UNIT_SRCS) $(SQ_SRCS) \
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
-test: deps all unit fuzz-replay
+test: deps all unit fuzz-replay deps-check-selftest
 	$(MAKE) -C backend BUILD=$(BUILD) test
 	@if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then \
 	    export PERL5LIB="$(VENDOR_TN)$${PERL5LIB:+:$$PERL5LIB}"; \
 	fi; \
 	SQ_BUILD=$(BUILD) prove -r t/
+
+# The module's file-to-file includes and calls, failing on a cycle
+# (scripts/module-deps).  Not in `make test` until the module has none;
+# its self-test on the fixtures of tests/deps/ is.
+.PHONY: deps-check deps-check-selftest
+deps-check:
+	scripts/module-deps ngx_smartlyq_module
+
+deps-check-selftest:
+	tests/deps/run.sh
 
 # Everything built with AddressSanitizer + UBSan into build/asan, then the
 # unit tests, the backend's tests and the whole t/ suite run on it; nginx
