@@ -1,12 +1,6 @@
 /*
- * sq_store: the Redis data layout of redis/smartlyq.lua, read and
- * written by the backend and by sqctl alike.
- *
- * Beyond the layout in smartlyq.lua:
- *   sq:social_account:<id>          hash id workspace_id platform handle
- *                                        created_at updated_at (unix s)
- *   sq:ws:<id>:social_accounts      zset account ids, score = id
- *   sq:seq:social_account           counter
+ * sq_store: Redis reads and writes of the backend and sqctl alike; the
+ * data layout is redis/SCHEMA.md, the key names common/sq_keys.h.
  */
 
 #ifndef SQ_STORE_H
