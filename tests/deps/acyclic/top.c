@@ -1,4 +1,5 @@
 #include "m.h"
+#include "shared.h"
 
 
 /* mid_run() in a comment and "low_add(" in a string are not calls */
