@@ -8,45 +8,7 @@
   to replicas, so an edge reading from a replica can call them with
   FCALL_RO.
 
-  Data layout (all ids are decimal integers, times unix seconds):
-    sq:key:<digest>        hash  id user_id type mode status scopes
-                                 workspaces expires_at rotated_at sunset_at
-                                 replaced_by name created_at last4
-                                 (last_used_at last_used_ip: only in
-                                 records from before sq:keyuse)
-                           digest = hex(BLAKE2b-256 keyed with the pepper,
-                                        over the full presented key)
-                           type     secret | publishable
-                           mode     live | test
-                           status   active | disabled | deleted
-                           scopes   space-separated, e.g.
-                                    "social:read social:write"
-                           workspaces  comma-separated ids the key is
-                                    limited to; empty: all the user's
-                           expires_at  0: never
-                           sunset_at   0: not rotated; else the end of the
-                                    rotation grace (rotated_at..sunset_at)
-    sq:keyid:<id>          string  <digest>
-    sq:keyuse:<digest>     hash  last_used_at last_used_ip (edge, batched;
-                                 apart from sq:key:<digest> so that the
-                                 edge's cache is not invalidated by it)
-    sq:usage:<key id>:<yyyymmdd>  hash  allowed denied (edge, batched)
-    sq:user:<id>           hash  id email name primary_workspace_id
-                                 created_at
-    sq:user:<id>:workspaces zset  workspace ids, score = id
-    sq:user:<id>:keys      set   key ids
-    sq:ws:<id>             hash  id name owner_id created_at
-    sq:ws:<id>:members     set   user ids
-    sq:seq:user|ws|key     counters for ids
-    sq:nonce:<nonce>       string  1 (backend: a write's identity nonce,
-                                 SET NX EX until its signature expires)
-    sq:epoch               string  a random marker, set (NX) by sqctl init
-                                 and the backend, which sets it again
-                                 within a second when it is gone.  The
-                                 edge reads it with its heartbeat:
-                                 FLUSHALL, FLUSHDB and SWAPDB publish no
-                                 keyspace events but take it away, which
-                                 flushes the edge's cache
+  The data layout, and which function touches which keys: redis/SCHEMA.md.
 ]]
 
 local function sq_in_list(list, item)
@@ -121,17 +83,7 @@ redis.register_function{
 
 --[[
   Records of the backend's workspace-scoped resources (sq_store_resource.c
-  in the backend; the layout is in backend/src/sq_resource.h):
-    sq:<res>:<id>              hash  id workspace_id mode created_at
-                                     updated_at and the resource's
-                                     non-null fields; mode live|test
-                                     (absent: live)
-    sq:ws:<wid>:<res>s         zset  live record ids, score = id
-    sq:ws:<wid>:url_slugs      hash  slug -> url id (unique per workspace)
-    sq:ws:<wid>:test:<res>s, sq:ws:<wid>:test:url_slugs
-                                     the same for test-mode records (the
-                                     backend passes these keys for them)
-    sq:seq:<res>               counter for ids (INCR by the caller)
+  in the backend; their layout: redis/SCHEMA.md).
   Each write below is one atomic call.  Replies: 'OK', 'NOTFOUND' (no such
   record in that workspace), 'TAKEN' (unique value in use) or 'BADREF'
   (the referenced record is not in the workspace).

@@ -8,12 +8,8 @@ use Test::Nginx::Socket 'no_plan';
 repeat_each(1);
 no_shuffle();
 
-&add_block_preprocessor(SQTest::block_defaults(config => <<'CONF'));
-    location /v1/ {
-        smartlyq on;
-        proxy_pass http://echo;
-    }
-CONF
+&add_block_preprocessor(SQTest::block_defaults(
+    config => SQTest::guarded('/v1/', 'echo')));
 
 our $key = $SQTest::T->{alice_key};
 our $off = 'sqk_live_' . ('0' x 40);

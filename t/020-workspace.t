@@ -11,12 +11,7 @@ no_shuffle();
 our $T = $SQTest::T;
 
 &add_block_preprocessor(SQTest::block_defaults(
-    key => $T->{alice_key}, config => <<'CONF'));
-    location /v1/ {
-        smartlyq on;
-        proxy_pass http://echo;
-    }
-CONF
+    key => $T->{alice_key}, config => SQTest::guarded('/v1/', 'echo')));
 
 our $forbidden = '{"success": false, "error": {"code": "FORBIDDEN", '
                . '"message": "You do not have access to this workspace."}}';

@@ -11,14 +11,9 @@ no_shuffle();
 
 our $T = $SQTest::T;
 
-&add_block_preprocessor(SQTest::block_defaults(config => <<'CONF'));
-    location /v1/ {
-        smartlyq on;
-        smartlyq_body_limit 4k;
-        client_max_body_size 1m;
-        proxy_pass http://echo;
-    }
-CONF
+&add_block_preprocessor(SQTest::block_defaults(
+    config => SQTest::guarded('/v1/', 'echo', 'smartlyq_body_limit 4k;',
+                              'client_max_body_size 1m;')));
 
 our $json = "Authorization: Bearer $T->{alice_key}\nContent-Type: application/json";
 our $form = "Authorization: Bearer $T->{alice_key}\n"

@@ -12,23 +12,16 @@ no_shuffle();
 our $T = $SQTest::T;
 
 &add_block_preprocessor(SQTest::block_defaults(
-    key => $T->{alice_key}, config => <<'CONF'));
-    location /v1/ {
-        smartlyq on;
-        proxy_pass http://backend;
-    }
-
+    key => $T->{alice_key}, config => SQTest::guarded('/v1/', 'backend')
+    . <<'CONF'
     # the backend reached without the module: nothing may come of it
     location /direct/ {
         proxy_pass http://backend/;
     }
 
     # the module in front of the echo upstream: what an upstream receives
-    location /echo/ {
-        smartlyq on;
-        proxy_pass http://echo;
-    }
 CONF
+    . SQTest::guarded('/echo/', 'echo')));
 
 our $unauth = '{"success": false, "error": {"code": "UNAUTHORIZED", '
             . '"message": "Request did not come through the SmartlyQ edge."}}';

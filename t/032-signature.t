@@ -32,25 +32,13 @@ my $cap_port = $cap->sockport;
 
 # /v1/ on $PORT goes to the backend; on $cap_edge to the capture server.
 # Bodies over 1k are spilled to a temporary file by nginx.
-my $base = SQTest::nginx_start(<<"CONF");
-    server {
-        listen 127.0.0.1:\$PORT;
-        client_body_buffer_size 1k;
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://backend;
-        }
-    }
-
-    server {
-        listen 127.0.0.1:$cap_edge;
-        client_body_buffer_size 1k;
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://127.0.0.1:$cap_port;
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(
+    SQTest::server_conf(server => 'client_body_buffer_size 1k;',
+                        locations => [SQTest::guarded('/v1/', 'backend')])
+    . SQTest::server_conf(port => $cap_edge,
+                          server => 'client_body_buffer_size 1k;',
+                          locations => [SQTest::guarded('/v1/',
+                                                        "127.0.0.1:$cap_port")]));
 my ($port) = $base =~ /:(\d+)$/;
 
 # the request bytes, Connection: close; Content-Length added for a body

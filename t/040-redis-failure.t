@@ -16,28 +16,12 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<'CONF');
-    server {
-        listen 127.0.0.1:$PORT;
-
-        location /v1/ {
-            smartlyq on;
-            smartlyq_redis_timeout 100ms;
-            proxy_pass http://echo;
-        }
-
-        location /slow/ {
-            smartlyq on;
-            smartlyq_redis_timeout 1500ms;
-            smartlyq_retry_after 3s;
-            proxy_pass http://echo;
-        }
-
-        location = /free {
-            return 200 "free\n";
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(locations => [
+    SQTest::guarded('/v1/', 'echo', 'smartlyq_redis_timeout 100ms;'),
+    SQTest::guarded('/slow/', 'echo', 'smartlyq_redis_timeout 1500ms;',
+                    'smartlyq_retry_after 3s;'),
+    qq{location = /free {\n    return 200 "free\\n";\n}},
+]));
 
 my $http = SQTest::http();
 my $auth = SQTest::bearer($T->{alice_key});

@@ -16,15 +16,8 @@ use JSON::PP;
 use Test::More;
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<'CONF');
-    server {
-        listen 127.0.0.1:$PORT;
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://backend;
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(
+    locations => [SQTest::guarded('/v1/', 'backend')]));
 
 my $http = SQTest::http();
 my $json = JSON::PP->new->canonical;

@@ -15,12 +15,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<"CONF");
-    server {
-        listen 127.0.0.1:\$PORT;
-        include $SQTest::ROOT/conf/smartlyq-routes.conf;
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(routes => 1));
 
 my $http = SQTest::http();
 my $json = JSON::PP->new->canonical;

@@ -15,12 +15,7 @@ use JSON::PP;
 use Test::More;
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<"CONF");
-    server {
-        listen 127.0.0.1:\$PORT;
-        include $SQTest::ROOT/conf/smartlyq-routes.conf;
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(routes => 1));
 
 my $ALL = 'chatbots:read chatbots:write social:read social:write urls:read '
         . 'urls:write articles:read articles:write images:read images:write '

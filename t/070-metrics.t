@@ -11,19 +11,9 @@ use Test::More;
 use Time::HiRes qw(sleep);
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<'CONF', 2);
-    server {
-        listen 127.0.0.1:$PORT;
-        location /v1/ {
-            smartlyq on;
-            smartlyq_scope articles;
-            proxy_pass http://echo;
-        }
-        location = /metrics {
-            smartlyq_metrics;
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(
+    locations => [SQTest::guarded('/v1/', 'echo', 'smartlyq_scope articles;')],
+    metrics => 1), 2);
 
 my $http = SQTest::http();
 

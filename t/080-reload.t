@@ -16,18 +16,10 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<'CONF', 2);
-    server {
-        listen 127.0.0.1:$PORT;
-        location /v1/ {
-            smartlyq on;
-            # about reloads, not timeouts: a new worker starved of CPU on
-            # a loaded machine must not turn a slow first reply into 503
-            smartlyq_redis_timeout 1s;
-            proxy_pass http://echo;
-        }
-    }
-CONF
+# about reloads, not timeouts: a new worker starved of CPU on a loaded
+# machine must not turn a slow first reply into 503
+my $base = SQTest::nginx_start(SQTest::server_conf(locations => [
+    SQTest::guarded('/v1/', 'echo', 'smartlyq_redis_timeout 1s;')]), 2);
 
 my $master = SQTest::pid_of('nginx');
 my ($port) = $base =~ /:(\d+)$/;

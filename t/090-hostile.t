@@ -35,27 +35,16 @@ my $dump_edge = SQTest::free_port();
 # /v1/ proxies to the backend and answers with the workspace the edge
 # authorized (X-Edge-Ws); a second server sends the identity to a dump
 # that reflects every X-SmartlyQ-* header it receives.
-my $base = SQTest::nginx_start(<<"CONF");
-    server {
-        listen 127.0.0.1:\$PORT;
-        # bodies stay in memory: the standalone nginx's workers cannot
-        # write the test's private temp dir (025 covers temp files)
-        client_body_buffer_size 128k;
-        location /v1/ {
-            smartlyq on;
-            add_header X-Edge-Ws "ws=\$smartlyq_workspace_id" always;
-            proxy_pass http://backend;
-        }
-    }
-
-    server {
-        listen 127.0.0.1:$dump_edge;
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://127.0.0.1:$dump_port;
-        }
-    }
-
+# bodies stay in memory: the standalone nginx's workers cannot write the
+# test's private temp dir (025 covers temp files)
+my $base = SQTest::nginx_start(
+    SQTest::server_conf(server => 'client_body_buffer_size 128k;',
+                        locations => [SQTest::guarded('/v1/', 'backend',
+                            'add_header X-Edge-Ws "ws=$smartlyq_workspace_id" always;')])
+    . SQTest::server_conf(port => $dump_edge,
+                          locations => [SQTest::guarded('/v1/',
+                                                        "127.0.0.1:$dump_port")])
+    . <<"CONF");
     server {
         listen 127.0.0.1:$dump_port;
         default_type text/plain;

@@ -36,23 +36,10 @@ my $timeout = 0.1;                # smartlyq_redis_timeout below
 # retried after the backoff (at most 500 ms): with the default 1 s, an
 # attempt made just before the DROP is lifted waits for the kernel's 1 s
 # SYN retransmission, and the recovery bound below becomes a coin toss
-my $base = SQTest::nginx_start(<<'CONF', 2);
-    smartlyq_redis_connect_timeout 200ms;
-
-    server {
-        listen 127.0.0.1:$PORT;
-
-        location /e/ {
-            smartlyq on;
-            proxy_pass http://echo;
-        }
-
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://backend;
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(
+    http => 'smartlyq_redis_connect_timeout 200ms;',
+    locations => [SQTest::guarded('/e/', 'echo'),
+                  SQTest::guarded('/v1/', 'backend')]), 2);
 my $master = SQTest::pid_of('nginx');
 my $port = $SQTest::PORT{nginx};
 my $rport = $SQTest::PORT{redis};

@@ -19,17 +19,8 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<'CONF', 2);
-    server {
-        listen 127.0.0.1:$PORT;
-
-        location /e/ {
-            smartlyq on;
-            smartlyq_redis_timeout 100ms;
-            proxy_pass http://echo;
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(locations => [
+    SQTest::guarded('/e/', 'echo', 'smartlyq_redis_timeout 100ms;')]), 2);
 my $master = SQTest::pid_of('nginx');
 my $port = $SQTest::PORT{nginx};
 

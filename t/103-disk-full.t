@@ -28,15 +28,8 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<'CONF');
-    server {
-        listen 127.0.0.1:$PORT;
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://backend;
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(
+    locations => [SQTest::guarded('/v1/', 'backend')]));
 
 sub sh { system(@_) == 0 or die "@_ failed\n" }
 

@@ -21,33 +21,16 @@ use Time::HiRes qw(sleep time);
 my $T = $SQTest::T;
 my $opt = { worker_connections => 8192,
             main => 'worker_rlimit_nofile 16384;' };
-my $base = SQTest::nginx_start(<<'CONF', 1, $opt);
-    server {
-        listen 127.0.0.1:$PORT backlog=4096;
-        keepalive_requests 100000;
-        client_header_timeout 20s;
-        client_body_timeout 20s;
-
-        location /e/ {
-            smartlyq on;
-            proxy_pass http://echo;
-        }
-
-        # the 3,000 connections' checks all reach Redis at once: on a
-        # loaded 2-core machine some wait over the default 100 ms, and
-        # their 503s would measure CPU starvation, not connection limits
-        location /k/ {
-            smartlyq on;
-            smartlyq_redis_timeout 3s;
-            proxy_pass http://echo;
-        }
-
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://backend;
-        }
-    }
-CONF
+# /k/: the 3,000 connections' checks all reach Redis at once: on a
+# loaded 2-core machine some wait over the default 100 ms, and their 503s
+# would measure CPU starvation, not connection limits
+my $base = SQTest::nginx_start(SQTest::server_conf(
+    listen => 'backlog=4096',
+    server => ['keepalive_requests 100000;', 'client_header_timeout 20s;',
+               'client_body_timeout 20s;'],
+    locations => [SQTest::guarded('/e/', 'echo'),
+                  SQTest::guarded('/k/', 'echo', 'smartlyq_redis_timeout 3s;'),
+                  SQTest::guarded('/v1/', 'backend')]), 1, $opt);
 my $master = SQTest::pid_of('nginx');
 my ($worker) = SQLoad::workers($master);
 my $port = $SQTest::PORT{nginx};

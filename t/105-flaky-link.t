@@ -44,26 +44,11 @@ use Time::HiRes qw(sleep time);
 my $T = $SQTest::T;
 my $timeout = 0.1;                # smartlyq_redis_timeout below
 my $secs = 12;                    # how long the link is flaky
-my $base = SQTest::nginx_start(<<'CONF', 2);
-    server {
-        listen 127.0.0.1:$PORT;
-        smartlyq_redis_timeout 100ms;
-
-        location /e/ {
-            smartlyq on;
-            proxy_pass http://echo;
-        }
-
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://backend;
-        }
-
-        location = /metrics {
-            smartlyq_metrics;
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(
+    server => 'smartlyq_redis_timeout 100ms;',
+    locations => [SQTest::guarded('/e/', 'echo'),
+                  SQTest::guarded('/v1/', 'backend')],
+    metrics => 1), 2);
 my $master = SQTest::pid_of('nginx');
 my $port = $SQTest::PORT{nginx};
 my $rport = $SQTest::PORT{redis};

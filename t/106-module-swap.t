@@ -33,39 +33,19 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<'CONF', 2);
-    smartlyq_cache zone=sqswap:1m ttl=60s;
-
-    server {
-        listen 127.0.0.1:$PORT;
-        # about reloads, not timeouts: a new worker starved of CPU on a
-        # loaded machine must not turn a slow first reply into 503
-        smartlyq_redis_timeout 1s;
-
-        location /e/ {
-            smartlyq on;
-            smartlyq_cache off;
-            proxy_pass http://echo;
-        }
-
-        location /v1/ {
-            smartlyq on;
-            smartlyq_cache off;
-            proxy_pass http://backend;
-        }
-
-        # the decision cache: its zone is a new one after each swap
-        location /c/ {
-            smartlyq on;
-            add_header X-Cache $smartlyq_cache_status always;
-            proxy_pass http://echo;
-        }
-
-        location = /metrics {
-            smartlyq_metrics;
-        }
-    }
-CONF
+# smartlyq_redis_timeout 1s: about reloads, not timeouts: a new worker
+# starved of CPU on a loaded machine must not turn a slow first reply into
+# 503.  /c/: the decision cache, whose zone is a new one after each swap.
+my $base = SQTest::nginx_start(
+    SQTest::indent(SQTest::cache_zone('sqswap:1m ttl=60s'))
+    . SQTest::server_conf(
+        server => 'smartlyq_redis_timeout 1s;',
+        locations => [
+            SQTest::guarded('/e/', 'echo', 'smartlyq_cache off;'),
+            SQTest::guarded('/v1/', 'backend', 'smartlyq_cache off;'),
+            SQTest::guarded('/c/', 'echo',
+                'add_header X-Cache $smartlyq_cache_status always;')],
+        metrics => 1), 2);
 my $master = SQTest::pid_of('nginx');
 my $port = $SQTest::PORT{nginx};
 my $conf = "$SQTest::DIR/nginx/nginx.conf";

@@ -120,22 +120,13 @@ use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
 my $slack = 32 << 20;             # the cgroup's room above what it holds
-my $base = SQTest::nginx_start(<<'CONF', 1);
-    smartlyq_cache zone=sqoom:1m;
-
-    server {
-        listen 127.0.0.1:$PORT;
-        client_max_body_size 8m;
-        client_body_buffer_size 8m;
-        client_body_timeout 30s;
-
-        location /v1/ {
-            smartlyq on;
-            smartlyq_body_limit 8m;
-            proxy_pass http://backend;
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(
+    SQTest::indent(SQTest::cache_zone('sqoom:1m'))
+    . SQTest::server_conf(
+        server => ['client_max_body_size 8m;', 'client_body_buffer_size 8m;',
+                   'client_body_timeout 30s;'],
+        locations => [SQTest::guarded('/v1/', 'backend',
+                                      'smartlyq_body_limit 8m;')]), 1);
 my $master = SQTest::pid_of('nginx');
 my $port = $SQTest::PORT{nginx};
 my $ws = $T->{ws1};

@@ -14,36 +14,18 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<'CONF', 2);
-    smartlyq_cache zone=sqcache:4m ttl=60s negative_ttl=60s;
-    server {
-        listen 127.0.0.1:$PORT;
-        add_header X-Cache $smartlyq_cache_status always;
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://echo;
-        }
-        location /off/ {
-            smartlyq on;
-            smartlyq_cache off;
-            proxy_pass http://echo;
-        }
-        location /scoped/ {
-            smartlyq on;
-            smartlyq_scope social:read;
-            proxy_pass http://echo;
-        }
-        location = /metrics {
-            smartlyq_metrics;
-        }
-        location /sc/ {
-            smartlyq on;
-            proxy_pass http://127.0.0.1:$PORT/scopes-echo;
-        }
-        location /scopes-echo {
-            return 200 "scopes=[$http_x_smartlyq_key_scopes] wsl=[$http_x_smartlyq_key_workspaces]";
-        }
-    }
+my $base = SQTest::nginx_start(SQTest::server_conf(
+    cache => 'sqcache:4m ttl=60s negative_ttl=60s',
+    locations => [
+        SQTest::guarded('/v1/', 'echo'),
+        SQTest::guarded('/off/', 'echo', 'smartlyq_cache off;'),
+        SQTest::guarded('/scoped/', 'echo', 'smartlyq_scope social:read;'),
+        SQTest::metrics_location(),
+        SQTest::guarded('/sc/', '127.0.0.1:$PORT/scopes-echo'),
+        <<'CONF']), 2);
+location /scopes-echo {
+    return 200 "scopes=[$http_x_smartlyq_key_scopes] wsl=[$http_x_smartlyq_key_workspaces]";
+}
 CONF
 
 sub get    { return SQTest::cache_get($base, 'GET', @_) }

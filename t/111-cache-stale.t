@@ -13,25 +13,12 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<'CONF', 1);
-    smartlyq_cache zone=tiny:64k ttl=1s negative_ttl=1s;
-    server {
-        listen 127.0.0.1:$PORT;
-        add_header X-Cache $smartlyq_cache_status always;
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://echo;
-        }
-        location /stale/ {
-            smartlyq on;
-            smartlyq_fail_mode stale=30s;
-            proxy_pass http://echo;
-        }
-        location = /metrics {
-            smartlyq_metrics;
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(
+    cache => 'tiny:64k ttl=1s negative_ttl=1s',
+    locations => [SQTest::guarded('/v1/', 'echo'),
+                  SQTest::guarded('/stale/', 'echo',
+                                  'smartlyq_fail_mode stale=30s;')],
+    metrics => 1), 1);
 
 sub get    { return SQTest::cache_get($base, 'GET', @_) }
 sub req    { return SQTest::cache_get($base, @_) }

@@ -15,20 +15,9 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<'CONF', 2);
-    smartlyq_cache zone=sqcache:4m ttl=60s negative_ttl=60s;
-    server {
-        listen 127.0.0.1:$PORT;
-        add_header X-Cache $smartlyq_cache_status always;
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://echo;
-        }
-        location = /metrics {
-            smartlyq_metrics;
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(
+    cache => 'sqcache:4m ttl=60s negative_ttl=60s',
+    locations => [SQTest::guarded('/v1/', 'echo')], metrics => 1), 2);
 
 my $redis2;     # a second Redis, for the reload
 

@@ -12,21 +12,10 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 my $T = $SQTest::T;
-my $base = SQTest::nginx_start(<<'CONF', 2);
-    smartlyq_cache zone=sqacl:1m ttl=60s negative_ttl=60s;
-    server {
-        listen 127.0.0.1:$PORT;
-        add_header X-Cache $smartlyq_cache_status always;
-        location /e/ {
-            smartlyq on;
-            proxy_pass http://echo;
-        }
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://backend;
-        }
-    }
-CONF
+my $base = SQTest::nginx_start(SQTest::server_conf(
+    cache => 'sqacl:1m ttl=60s negative_ttl=60s',
+    locations => [SQTest::guarded('/e/', 'echo'),
+                  SQTest::guarded('/v1/', 'backend')]), 2);
 
 # redis-cli as one of the users
 sub as {

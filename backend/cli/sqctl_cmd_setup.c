@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "sq_identity.h"
+#include "sq_keys.h"
 #include "sqctl.h"
 #include "sqctl_args.h"
 
@@ -95,7 +96,7 @@ sqctl_init(sqctl_t *s, int argc, char **argv)
     if (rc == SQCTL_OK
         && sq_redis_marker(s->c, err, sizeof(err)) != 0)
     {
-        fprintf(stderr, "sqctl: SET " SQ_REDIS_MARKER ": %s\n", err);
+        fprintf(stderr, "sqctl: SET " SQ_K_EPOCH ": %s\n", err);
         rc = SQCTL_FAIL;
     }
 

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "sq_json.h"
+#include "sq_keys.h"
 
 
 /*
@@ -16,11 +17,11 @@
  * token, then copies the string past the end of its buffer: a heap
  * overflow when memory runs out during a parse (the edge showed it).  So
  * jansson's allocations fall back on a reserve when malloc fails.  The
- * reserve is enough for any body up to SQ_BODY_MAX (jansson needs under
- * 80 bytes per byte of input on the worst shapes), and it is reused once
- * nothing allocated from it is alive.
+ * reserve is enough for any body up to SQ_BODY_MAX (sq_keys.h gives the
+ * measured need), and it is reused once nothing allocated from it is
+ * alive.
  */
-#define SQ_JSON_RESERVE  (SQ_BODY_MAX * 96 + 512 * 1024)
+#define SQ_JSON_RESERVE  (SQ_BODY_MAX * SQ_JSON_BYTES_PER_BYTE + SQ_JSON_SLACK)
 
 static unsigned char  *sq_json_reserve;
 static size_t          sq_json_reserve_used;

@@ -16,7 +16,6 @@
 #define SQ_TRANSPORT_BODY_MAX  (1024 * 1024)
 #define SQ_HEADERS_MAX      (16 * 1024)
 #define SQ_HTTP_TIMEOUT     30          /* seconds */
-#define SQ_LIST_LIMIT       100         /* items per list page */
 #define SQ_WORKSPACES_MAX   1000        /* workspaces read per user */
 
 typedef enum {

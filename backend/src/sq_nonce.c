@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sq_identity.h"
+#include "sq_keys.h"
 #include "sq_nonce.h"
 
 
@@ -28,7 +29,7 @@ sq_nonce_claim(redisContext *c, const char *nonce, int64_t ts, int64_t now,
         return SQ_ERR_INVALID;
     }
 
-    rc = sq_cmd(c, &r, "SET sq:nonce:%s 1 NX EX %lld", nonce,
+    rc = sq_cmd(c, &r, "SET " SQ_K_NONCE " 1 NX EX %lld", nonce,
                 (long long) ttl);
     if (rc != SQ_OK) {
         return rc;

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "sq_keys.h"
 #include "sq_log.h"
 #include "sq_redis.h"
 #include "sq_text.h"
@@ -219,7 +220,7 @@ sq_redis_marker(redisContext *c, char *err, size_t errlen)
     randombytes_buf(rnd, sizeof(rnd));
     sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
 
-    reply = redisCommand(c, "SET %s %s NX", SQ_REDIS_MARKER, hex);
+    reply = redisCommand(c, "SET %s %s NX", SQ_K_EPOCH, hex);
 
     return sq_redis_reply_ok(c, reply, err, errlen);
 }
@@ -329,7 +330,7 @@ sq_redis_get(sq_redis_t *r)
     }
 
     if (sq_redis_marker(c, err, sizeof(err)) != 0) {
-        sq_redis_log_down(r, "SET " SQ_REDIS_MARKER, err);
+        sq_redis_log_down(r, "SET " SQ_K_EPOCH, err);
         redisFree(c);
         return NULL;
     }
@@ -353,7 +354,7 @@ sq_redis_keep_marker(sq_redis_t *r)
     }
 
     if (sq_redis_marker(r->c, err, sizeof(err)) != 0) {
-        sq_log(SQ_LOG_ERR, "redis SET " SQ_REDIS_MARKER ": %s", err);
+        sq_log(SQ_LOG_ERR, "redis SET " SQ_K_EPOCH ": %s", err);
     }
 
     sq_redis_release(r);

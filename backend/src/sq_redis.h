@@ -19,12 +19,6 @@
 #define SQ_REDIS_RETRY_MS       100
 #define SQ_FUNCTIONS_MAX        (1024 * 1024)
 
-/*
- * A random value the edge's cache watches: FLUSHALL, FLUSHDB and SWAPDB
- * publish no keyspace events, but they remove or replace this key.
- */
-#define SQ_REDIS_MARKER         "sq:epoch"
-
 typedef struct {
     char             host[256];  /* host name, or socket path when is_unix */
     int              port;
@@ -57,8 +51,10 @@ int sq_redis_function_load(redisContext *c, const char *src, size_t len,
     char *err, size_t errlen);
 
 /*
- * SET sq:epoch <random> NX: a new marker when there is none (a new or
- * flushed Redis); returns 0 or -1 and err set.
+ * SET SQ_K_EPOCH <random> NX: a new marker when there is none (a new or
+ * flushed Redis; FLUSHALL, FLUSHDB and SWAPDB publish no keyspace
+ * events, but they remove or replace this key, which the edge's cache
+ * watches); returns 0 or -1 and err set.
  */
 int sq_redis_marker(redisContext *c, char *err, size_t errlen);
 

@@ -4,19 +4,7 @@
  * sq_resource_page.c, HTTP in sq_res_generic.c, storage in
  * sq_store_resource.c) serves every resource; the sq_res_<family>.c
  * files hold only their schemas and special rules.
- *
- * Storage of a resource named N (plural P):
- *   sq:N:<id>              hash  id workspace_id mode created_at
- *                                updated_at (unix seconds) and every
- *                                non-null field (strings as is, integers
- *                                in decimal); mode live|test (absent:
- *                                live), the mode of the key that made it
- *   sq:ws:<wid>:P          zset  the workspace's live record ids,
- *                                score = id
- *   sq:ws:<wid>:test:P     zset  the same for test records
- *   sq:seq:N               counter for ids (INCR, sequential per resource)
- *   sq:ws:<wid>:<unique_key>  hash  unique value -> id (urls: slugs),
- *                                sq:ws:<wid>:test:<unique_key> for test
+ * Their storage in Redis: redis/SCHEMA.md.
  */
 
 #ifndef SQ_RESOURCE_H

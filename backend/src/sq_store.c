@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "sq_keys.h"
 #include "sq_store.h"
 #include "sq_workspace.h"
 
@@ -151,7 +152,7 @@ sq_next_id(redisContext *c, const char *seq, uint64_t *id)
     sq_rc_t    rc;
     long long  v;
 
-    rc = sq_cmd_int(c, &v, "INCR %s", seq);
+    rc = sq_cmd_int(c, &v, "INCR " SQ_K_SEQ, seq);
     if (rc != SQ_OK) {
         return rc;
     }

@@ -1,12 +1,6 @@
 /*
- * sq_store: the Redis data layout of redis/smartlyq.lua, read and
- * written by the backend and by sqctl alike.
- *
- * Beyond the layout in smartlyq.lua:
- *   sq:social_account:<id>          hash id workspace_id platform handle
- *                                        created_at updated_at (unix s)
- *   sq:ws:<id>:social_accounts      zset account ids, score = id
- *   sq:seq:social_account           counter
+ * sq_store: Redis reads and writes of the backend and sqctl alike; the
+ * data layout is redis/SCHEMA.md, the key names common/sq_keys.h.
  */
 
 #ifndef SQ_STORE_H
@@ -161,6 +155,7 @@ sq_rc_t sq_cmd(redisContext *c, redisReply **out, const char *fmt, ...);
 sq_rc_t sq_cmd_int(redisContext *c, long long *v, const char *fmt, ...);
 sq_rc_t sq_reply_id(const redisReply *r, uint64_t *id);
 sq_rc_t sq_reply_copy(const redisReply *r, char *dst, size_t cap);
+/* the next id of sequence seq ("user", "ws", "key", a resource name) */
 sq_rc_t sq_next_id(redisContext *c, const char *seq, uint64_t *id);
 sq_rc_t sq_unwatch(redisContext *c, sq_rc_t rc);
 

@@ -15,6 +15,7 @@
 
 #include "sq_identity.h"
 #include "sq_keygen.h"
+#include "sq_keys.h"
 #include "sq_store.h"
 
 #define SQ_KEY_TX_RETRIES   5
@@ -203,7 +204,7 @@ sq_store_key_digest(redisContext *c, uint64_t kid,
     sq_rc_t      rc;
     redisReply  *r;
 
-    rc = sq_cmd(c, &r, "GET sq:keyid:%llu", (unsigned long long) kid);
+    rc = sq_cmd(c, &r, "GET " SQ_K_KEYID, (unsigned long long) kid);
     if (rc != SQ_OK) {
         return rc;
     }
@@ -245,7 +246,7 @@ sq_key_read_use(redisContext *c, sq_key_ref_t *ref)
     sq_rc_t      rc;
     redisReply  *r;
 
-    rc = sq_cmd(c, &r, "HMGET sq:keyuse:%s last_used_at last_used_ip",
+    rc = sq_cmd(c, &r, "HMGET " SQ_K_KEYUSE " last_used_at last_used_ip",
                 ref->digest);
     if (rc != SQ_OK) {
         return rc;
@@ -287,7 +288,7 @@ sq_key_read(redisContext *c, uint64_t kid, uint64_t uid, sq_key_ref_t *ref)
         return rc;
     }
 
-    rc = sq_cmd(c, &r, "HGETALL sq:key:%s", ref->digest);
+    rc = sq_cmd(c, &r, "HGETALL " SQ_K_KEY, ref->digest);
     if (rc != SQ_OK) {
         return rc;
     }
@@ -339,7 +340,7 @@ sq_key_tx_write(sq_tx_t *tx, const char *digest, const sq_key_t *k)
         return;
     }
 
-    sq_tx_add(tx, "HSET sq:key:%s id %llu user_id %llu type %s mode %s "
+    sq_tx_add(tx, "HSET " SQ_K_KEY " id %llu user_id %llu type %s mode %s "
               "status %s scopes %s workspaces %s expires_at %lld "
               "rotated_at 0 sunset_at 0 replaced_by 0 name %s "
               "created_at %lld last4 %s", digest,
@@ -347,9 +348,9 @@ sq_key_tx_write(sq_tx_t *tx, const char *digest, const sq_key_t *k)
               sq_key_type_name(k->type), sq_key_mode_name(k->mode),
               k->status, scopes, ws, (long long) k->expires_at, k->name,
               (long long) k->created_at, k->last4);
-    sq_tx_add(tx, "SET sq:keyid:%llu %s", (unsigned long long) k->id,
+    sq_tx_add(tx, "SET " SQ_K_KEYID " %s", (unsigned long long) k->id,
               digest);
-    sq_tx_add(tx, "SADD sq:user:%llu:keys %llu",
+    sq_tx_add(tx, "SADD " SQ_K_USER_KEYS " %llu",
               (unsigned long long) k->user_id, (unsigned long long) k->id);
 }
 
@@ -376,7 +377,7 @@ sq_key_fresh(redisContext *c, const uint8_t pepper[32], sq_key_t *k,
     k->last_used_at = 0;
     k->last_used_ip[0] = '\0';
 
-    return sq_next_id(c, "sq:seq:key", &k->id);
+    return sq_next_id(c, "key", &k->id);
 }
 
 
@@ -428,7 +429,7 @@ sq_key_apply(redisContext *c, uint64_t kid, uint64_t uid, sq_key_op_t op,
     for (attempt = 0; rc == SQ_OK && attempt < SQ_KEY_TX_RETRIES;
          attempt++)
     {
-        rc = sq_cmd(c, &r, "WATCH sq:key:%s", ref.digest);
+        rc = sq_cmd(c, &r, "WATCH " SQ_K_KEY, ref.digest);
         if (rc != SQ_OK) {
             return rc;
         }
@@ -460,7 +461,7 @@ sq_key_op_status(redisContext *c, const sq_key_ref_t *ref, void *arg)
     sq_tx_t  tx;
 
     sq_tx_begin(&tx, c);
-    sq_tx_add(&tx, "HSET sq:key:%s status %s", ref->digest,
+    sq_tx_add(&tx, "HSET " SQ_K_KEY " status %s", ref->digest,
               (const char *) arg);
 
     return sq_tx_exec(&tx);
@@ -487,8 +488,8 @@ sq_key_op_delete(redisContext *c, const sq_key_ref_t *ref, void *arg)
     (void) arg;
 
     sq_tx_begin(&tx, c);
-    sq_tx_add(&tx, "HSET sq:key:%s status deleted", ref->digest);
-    sq_tx_add(&tx, "SREM sq:user:%llu:keys %llu",
+    sq_tx_add(&tx, "HSET " SQ_K_KEY " status deleted", ref->digest);
+    sq_tx_add(&tx, "SREM " SQ_K_USER_KEYS " %llu",
               (unsigned long long) ref->cur.user_id,
               (unsigned long long) ref->cur.id);
 
@@ -538,7 +539,7 @@ sq_key_op_rotate(redisContext *c, const sq_key_ref_t *ref, void *arg)
 
     sq_tx_begin(&tx, c);
     sq_key_tx_write(&tx, a->digest, a->nk);
-    sq_tx_add(&tx, "HSET sq:key:%s rotated_at %lld sunset_at %lld "
+    sq_tx_add(&tx, "HSET " SQ_K_KEY " rotated_at %lld sunset_at %lld "
               "replaced_by %llu", ref->digest, (long long) a->now,
               (long long) (a->now + a->grace),
               (unsigned long long) a->nk->id);
@@ -596,7 +597,7 @@ sq_store_key_ids(redisContext *c, uint64_t uid, uint64_t **ids, size_t *n)
     uint64_t    *v;
     redisReply  *r;
 
-    rc = sq_cmd(c, &r, "SMEMBERS sq:user:%llu:keys",
+    rc = sq_cmd(c, &r, "SMEMBERS " SQ_K_USER_KEYS,
                 (unsigned long long) uid);
     if (rc != SQ_OK) {
         return rc;
@@ -707,7 +708,7 @@ sq_store_key_max_id(redisContext *c, uint64_t *max)
 
     *max = 0;
 
-    rc = sq_cmd(c, &r, "GET sq:seq:key");
+    rc = sq_cmd(c, &r, "GET " SQ_K_SEQ, "key");
     if (rc != SQ_OK) {
         return rc;
     }
@@ -759,7 +760,7 @@ sq_store_key_usage(redisContext *c, uint64_t kid, int64_t now, size_t days,
             || strftime(ymd, sizeof(ymd), "%Y%m%d", &tm) == 0
             || strftime(out[i].date, sizeof(out[i].date), "%Y-%m-%d", &tm)
                == 0
-            || redisAppendCommand(c, "HMGET sq:usage:%llu:%s allowed denied",
+            || redisAppendCommand(c, "HMGET " SQ_K_USAGE " allowed denied",
                                   (unsigned long long) kid, ymd) != REDIS_OK)
         {
             c->err = REDIS_ERR_OOM;     /* replies are out of step now */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sq_json.h"
+#include "sq_keys.h"
 #include "sq_store.h"
 #include "sq_workspace.h"
 
@@ -130,7 +131,7 @@ sq_unique_value(const sq_resource_t *res, const json_t *fields)
 }
 
 
-/* what goes between "sq:ws:<wid>:" and an index name */
+/* what goes between a workspace and an index name (SQ_K_WS_INDEX) */
 static const char *
 sq_mode_infix(int test_mode)
 {
@@ -145,7 +146,7 @@ sq_argv_unique_key(sq_argv_t *a, const sq_resource_t *res, uint64_t wid,
     if (res->unique == NULL) {
         sq_argv_str(a, "");
     } else {
-        sq_argv_fmt(a, "sq:ws:%llu:%s%s", (unsigned long long) wid,
+        sq_argv_fmt(a, SQ_K_WS_INDEX, (unsigned long long) wid,
                     sq_mode_infix(test_mode), res->unique_key);
     }
 }
@@ -169,8 +170,8 @@ sq_ref_mode(redisContext *c, const sq_resource_t *res, const json_t *f,
         return SQ_OK;
     }
 
-    rc = sq_cmd(c, &r, "HGET sq:%s:%lld mode", res->ref_name,
-                (long long) json_integer_value(v));
+    rc = sq_cmd(c, &r, "HGET " SQ_K_RECORD " mode", res->ref_name,
+                (unsigned long long) json_integer_value(v));
     if (rc != SQ_OK) {
         return rc;
     }
@@ -201,8 +202,8 @@ sq_argv_ref_key(sq_argv_t *a, const sq_resource_t *res, const json_t *f,
     if (!check || !json_is_integer(v)) {
         sq_argv_str(a, "");
     } else {
-        sq_argv_fmt(a, "sq:%s:%lld", res->ref_name,
-                    (long long) json_integer_value(v));
+        sq_argv_fmt(a, SQ_K_RECORD, res->ref_name,
+                    (unsigned long long) json_integer_value(v));
     }
 }
 
@@ -247,15 +248,12 @@ sq_rc_t
 sq_store_res_create(redisContext *c, const sq_resource_t *res,
     sq_record_t *rec)
 {
-    char       seq[SQ_ARG_BUF];
     sq_rc_t    rc;
     sq_argv_t  a;
 
-    snprintf(seq, sizeof(seq), "sq:seq:%s", res->name);
-
     rc = sq_ref_mode(c, res, rec->fields, rec->test_mode);
     if (rc == SQ_OK) {
-        rc = sq_next_id(c, seq, &rec->id);
+        rc = sq_next_id(c, res->name, &rec->id);
     }
     if (rc != SQ_OK) {
         return rc;
@@ -265,8 +263,8 @@ sq_store_res_create(redisContext *c, const sq_resource_t *res,
     sq_argv_str(&a, "FCALL");
     sq_argv_str(&a, "sq_res_create");
     sq_argv_str(&a, "4");
-    sq_argv_fmt(&a, "sq:%s:%llu", res->name, (unsigned long long) rec->id);
-    sq_argv_fmt(&a, "sq:ws:%llu:%s%s",
+    sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) rec->id);
+    sq_argv_fmt(&a, SQ_K_WS_INDEX,
                 (unsigned long long) rec->workspace_id,
                 sq_mode_infix(rec->test_mode), res->plural);
     sq_argv_unique_key(&a, res, rec->workspace_id, rec->test_mode);
@@ -334,7 +332,7 @@ sq_store_res_update(redisContext *c, const sq_resource_t *res,
     sq_argv_str(&a, "FCALL");
     sq_argv_str(&a, "sq_res_update");
     sq_argv_str(&a, "3");
-    sq_argv_fmt(&a, "sq:%s:%llu", res->name, (unsigned long long) rec->id);
+    sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) rec->id);
     sq_argv_unique_key(&a, res, rec->workspace_id, rec->test_mode);
     sq_argv_ref_key(&a, res, rec->fields, check_ref);
     sq_argv_u64(&a, rec->id);
@@ -360,8 +358,8 @@ sq_store_res_delete(redisContext *c, const sq_resource_t *res, uint64_t id,
     sq_argv_str(&a, "FCALL");
     sq_argv_str(&a, "sq_res_delete");
     sq_argv_str(&a, "3");
-    sq_argv_fmt(&a, "sq:%s:%llu", res->name, (unsigned long long) id);
-    sq_argv_fmt(&a, "sq:ws:%llu:%s%s", (unsigned long long) wid,
+    sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) id);
+    sq_argv_fmt(&a, SQ_K_WS_INDEX, (unsigned long long) wid,
                 sq_mode_infix(test_mode), res->plural);
     sq_argv_unique_key(&a, res, wid, test_mode);
     sq_argv_u64(&a, id);
@@ -545,7 +543,7 @@ sq_store_res_get(redisContext *c, const sq_resource_t *res, uint64_t id,
 
     memset(rec, 0, sizeof(*rec));
 
-    rc = sq_cmd(c, &r, "HGETALL sq:%s:%llu", res->name,
+    rc = sq_cmd(c, &r, "HGETALL " SQ_K_RECORD, res->name,
                 (unsigned long long) id);
     if (rc != SQ_OK) {
         return rc;
@@ -603,7 +601,7 @@ sq_idsets_fetch(redisContext *c, const sq_resource_t *res,
     sq_rc_t  rc, r1;
 
     for (w = 0; w < s->nws; w++) {
-        if (redisAppendCommand(c, "ZRANGEBYSCORE sq:ws:%llu:%s%s (%llu "
+        if (redisAppendCommand(c, "ZRANGEBYSCORE " SQ_K_WS_INDEX " (%llu "
                                "+inf LIMIT 0 %llu",
                                (unsigned long long) wids[w],
                                sq_mode_infix(s->test_mode), res->plural,
@@ -700,7 +698,7 @@ sq_store_res_load(redisContext *c, const sq_resource_t *res, int test_mode,
     redisReply  *r;
 
     for (i = 0; i < count; i++) {
-        if (redisAppendCommand(c, "HGETALL sq:%s:%llu", res->name,
+        if (redisAppendCommand(c, "HGETALL " SQ_K_RECORD, res->name,
                                (unsigned long long) ids[i]) != REDIS_OK)
         {
             c->err = REDIS_ERR_OOM;

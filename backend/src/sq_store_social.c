@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sq_json.h"
+#include "sq_keys.h"
 #include "sq_store.h"
 
 
@@ -27,20 +28,20 @@ sq_store_social_create(redisContext *c, uint64_t wid, const char *platform,
 
     memset(out, 0, sizeof(*out));
 
-    rc = sq_next_id(c, "sq:seq:social_account", &out->id);
+    rc = sq_next_id(c, "social_account", &out->id);
     if (rc != SQ_OK) {
         return rc;
     }
 
     sq_tx_begin(&tx, c);
-    sq_tx_add(&tx, "HSET sq:social_account:%llu id %llu workspace_id %llu "
+    sq_tx_add(&tx, "HSET " SQ_K_RECORD " id %llu workspace_id %llu "
               "mode live platform %s handle %s created_at %lld updated_at %lld",
-              (unsigned long long) out->id, (unsigned long long) out->id,
-              (unsigned long long) wid, platform, handle, (long long) now,
-              (long long) now);
-    sq_tx_add(&tx, "ZADD sq:ws:%llu:social_accounts %llu %llu",
-              (unsigned long long) wid, (unsigned long long) out->id,
-              (unsigned long long) out->id);
+              "social_account", (unsigned long long) out->id,
+              (unsigned long long) out->id, (unsigned long long) wid,
+              platform, handle, (long long) now, (long long) now);
+    sq_tx_add(&tx, "ZADD " SQ_K_WS_INDEX " %llu %llu",
+              (unsigned long long) wid, "", "social_accounts",
+              (unsigned long long) out->id, (unsigned long long) out->id);
 
     rc = sq_tx_exec(&tx);
     if (rc != SQ_OK) {

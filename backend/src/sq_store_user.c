@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sq_json.h"
+#include "sq_keys.h"
 #include "sq_store.h"
 
 #define SQ_TX_RETRIES  5
@@ -20,12 +21,12 @@ sq_store_user_create(redisContext *c, const char *email, const char *name,
     sq_rc_t      rc;
     redisReply  *r;
 
-    rc = sq_next_id(c, "sq:seq:user", id);
+    rc = sq_next_id(c, "user", id);
     if (rc != SQ_OK) {
         return rc;
     }
 
-    rc = sq_cmd(c, &r, "HSET sq:user:%llu id %llu email %s name %s "
+    rc = sq_cmd(c, &r, "HSET " SQ_K_USER " id %llu email %s name %s "
                 "created_at %lld", (unsigned long long) *id,
                 (unsigned long long) *id, email, name, (long long) now);
     if (rc == SQ_OK) {
@@ -59,7 +60,7 @@ sq_store_user_get(redisContext *c, uint64_t uid, sq_user_t *u)
     sq_rc_t      rc;
     redisReply  *r;
 
-    rc = sq_cmd(c, &r, "HMGET sq:user:%llu id email name "
+    rc = sq_cmd(c, &r, "HMGET " SQ_K_USER " id email name "
                 "primary_workspace_id", (unsigned long long) uid);
     if (rc != SQ_OK) {
         return rc;
@@ -101,7 +102,7 @@ sq_store_user_workspace_ids(redisContext *c, uint64_t uid, uint64_t **ids,
     *ids = NULL;
     *n = 0;
 
-    rc = sq_cmd(c, &r, "ZRANGE sq:user:%llu:workspaces 0 %d",
+    rc = sq_cmd(c, &r, "ZRANGE " SQ_K_USER_WORKSPACES " 0 %d",
                 (unsigned long long) uid, SQ_WORKSPACES_MAX - 1);
     if (rc != SQ_OK) {
         return rc;
@@ -145,7 +146,7 @@ sq_store_ws_names(redisContext *c, sq_ws_t *ws, size_t n)
     redisReply  *r;
 
     for (i = 0; i < n; i++) {
-        if (redisAppendCommand(c, "HGET sq:ws:%llu name",
+        if (redisAppendCommand(c, "HGET " SQ_K_WS " name",
                                (unsigned long long) ws[i].id) != REDIS_OK)
         {
             c->err = REDIS_ERR_OOM;     /* replies are out of step now */
@@ -220,7 +221,7 @@ sq_store_is_member(redisContext *c, uint64_t wid, uint64_t uid,
     sq_rc_t    rc;
     long long  v;
 
-    rc = sq_cmd_int(c, &v, "SISMEMBER sq:ws:%llu:members %llu",
+    rc = sq_cmd_int(c, &v, "SISMEMBER " SQ_K_WS_MEMBERS " %llu",
                     (unsigned long long) wid, (unsigned long long) uid);
     *member = rc == SQ_OK && v == 1;
 
@@ -262,7 +263,7 @@ sq_store_exists(redisContext *c, const char *fmt, uint64_t id, int *exists)
 sq_rc_t
 sq_store_ws_exists(redisContext *c, uint64_t wid, int *exists)
 {
-    return sq_store_exists(c, "EXISTS sq:ws:%llu", wid, exists);
+    return sq_store_exists(c, "EXISTS " SQ_K_WS, wid, exists);
 }
 
 
@@ -274,7 +275,7 @@ sq_store_watch_primary(redisContext *c, uint64_t uid, uint64_t *primary)
     sq_user_t    u;
     redisReply  *r;
 
-    rc = sq_cmd(c, &r, "WATCH sq:user:%llu sq:user:%llu:workspaces",
+    rc = sq_cmd(c, &r, "WATCH " SQ_K_USER " " SQ_K_USER_WORKSPACES,
                 (unsigned long long) uid, (unsigned long long) uid);
     if (rc != SQ_OK) {
         return rc;
@@ -314,18 +315,18 @@ sq_store_join(redisContext *c, uint64_t wid, uint64_t uid,
 
         sq_tx_begin(&tx, c);
         if (ws_name != NULL) {
-            sq_tx_add(&tx, "HSET sq:ws:%llu id %llu name %s owner_id %llu "
+            sq_tx_add(&tx, "HSET " SQ_K_WS " id %llu name %s owner_id %llu "
                       "created_at %lld", (unsigned long long) wid,
                       (unsigned long long) wid, ws_name,
                       (unsigned long long) owner, (long long) now);
         }
-        sq_tx_add(&tx, "SADD sq:ws:%llu:members %llu",
+        sq_tx_add(&tx, "SADD " SQ_K_WS_MEMBERS " %llu",
                   (unsigned long long) wid, (unsigned long long) uid);
-        sq_tx_add(&tx, "ZADD sq:user:%llu:workspaces %llu %llu",
+        sq_tx_add(&tx, "ZADD " SQ_K_USER_WORKSPACES " %llu %llu",
                   (unsigned long long) uid, (unsigned long long) wid,
                   (unsigned long long) wid);
         if (primary == 0) {
-            sq_tx_add(&tx, "HSET sq:user:%llu primary_workspace_id %llu",
+            sq_tx_add(&tx, "HSET " SQ_K_USER " primary_workspace_id %llu",
                       (unsigned long long) uid, (unsigned long long) wid);
         }
         rc = sq_tx_exec(&tx);
@@ -347,7 +348,7 @@ sq_store_ws_create(redisContext *c, uint64_t owner, const char *name,
         return rc;
     }
 
-    rc = sq_next_id(c, "sq:seq:ws", id);
+    rc = sq_next_id(c, "ws", id);
     if (rc != SQ_OK) {
         return rc;
     }
@@ -393,7 +394,7 @@ sq_store_next_primary(redisContext *c, uint64_t uid, uint64_t wid,
 
     *next = 0;
 
-    rc = sq_cmd(c, &r, "ZRANGE sq:user:%llu:workspaces 0 1",
+    rc = sq_cmd(c, &r, "ZRANGE " SQ_K_USER_WORKSPACES " 0 1",
                 (unsigned long long) uid);
     if (rc != SQ_OK) {
         return rc;
@@ -437,15 +438,15 @@ sq_store_leave(redisContext *c, uint64_t wid, uint64_t uid)
     }
 
     sq_tx_begin(&tx, c);
-    sq_tx_add(&tx, "SREM sq:ws:%llu:members %llu",
+    sq_tx_add(&tx, "SREM " SQ_K_WS_MEMBERS " %llu",
               (unsigned long long) wid, (unsigned long long) uid);
-    sq_tx_add(&tx, "ZREM sq:user:%llu:workspaces %llu",
+    sq_tx_add(&tx, "ZREM " SQ_K_USER_WORKSPACES " %llu",
               (unsigned long long) uid, (unsigned long long) wid);
     if (primary == wid && next != 0) {
-        sq_tx_add(&tx, "HSET sq:user:%llu primary_workspace_id %llu",
+        sq_tx_add(&tx, "HSET " SQ_K_USER " primary_workspace_id %llu",
                   (unsigned long long) uid, (unsigned long long) next);
     } else if (primary == wid) {
-        sq_tx_add(&tx, "HDEL sq:user:%llu primary_workspace_id",
+        sq_tx_add(&tx, "HDEL " SQ_K_USER " primary_workspace_id",
                   (unsigned long long) uid);
     }
 

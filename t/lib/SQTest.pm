@@ -279,6 +279,72 @@ sub block_defaults {
     };
 }
 
+# Configuration snippets, for block_defaults(config => ...) and for
+# nginx_start.  guarded($path, $upstream, @lines): a location with the
+# check on, any other directives, and proxy_pass to http://$upstream (the
+# upstreams of http_config: echo, backend, smartlyq_backend; or a
+# host:port)
+sub guarded {
+    my ($path, $upstream, @lines) = @_;
+    return "location $path {\n"
+         . join('', map { "    $_\n" } 'smartlyq on;', @lines,
+                "proxy_pass http://$upstream;")
+         . "}\n";
+}
+
+# the Prometheus page at /metrics
+sub metrics_location {
+    return "location = /metrics {\n    smartlyq_metrics;\n}\n";
+}
+
+# The decision cache: a zone ("name:size [ttl=...] [negative_ttl=...]")
+# that every guarded location uses unless it says smartlyq_cache off.
+# The one place that writes the directive.
+sub cache_zone {
+    my ($zone) = @_;
+    return "smartlyq_cache zone=$zone;\n";
+}
+
+sub indent {
+    my ($text) = @_;
+    $text =~ s/^(?=.)/    /mg;
+    return $text;
+}
+
+# server_conf(%o): http-level text for nginx_start, a server block on the
+# standalone nginx's port ($PORT, which nginx_start fills in) with:
+#   port      => another port to listen on
+#   http      => text before the server block (http level)
+#   cache     => cache_zone($cache) before it, and the server adds
+#                X-Cache: $smartlyq_cache_status to every response
+#   listen    => more listen parameters ("backlog=4096")
+#   server    => server-level directives (text or a list of them)
+#   routes    => 1: include conf/smartlyq-routes.conf
+#   locations => location snippets (guarded(...) or any text), in order
+#   metrics   => 1: metrics_location() last
+sub server_conf {
+    my (%o) = @_;
+    my @body = ('listen 127.0.0.1:' . ($o{port} // '$PORT')
+                . (defined $o{listen} ? " $o{listen}" : '') . ';');
+
+    if (defined $o{server}) {
+        push @body, ref $o{server} ? @{ $o{server} } : $o{server};
+    }
+    push @body, 'add_header X-Cache $smartlyq_cache_status always;'
+        if $o{cache};
+    push @body, "include $ROOT/conf/smartlyq-routes.conf;" if $o{routes};
+    push @body, @{ $o{locations} || [] };
+    push @body, metrics_location() if $o{metrics};
+
+    my $conf = '';
+    $conf .= indent($o{http} =~ s/\n?\z/\n/r) if defined $o{http};
+    $conf .= indent(cache_zone($o{cache})) if $o{cache};
+    $conf .= indent("server {\n"
+                    . indent(join('', map { s/\n?\z/\n/r } @body))
+                    . "}\n");
+    return $conf;
+}
+
 # a standalone nginx, for tests that must act between requests without
 # restarting it (Test::Nginx restarts nginx for every block)
 sub nginx_start {

@@ -53,16 +53,10 @@ like(SQTest::redis_cli('DEBUG', 'SLEEP', '0'), qr/DEBUG command not allowed/,
 my $base;
 {
     local $SQTest::PASS{edge} = "$dir/wrong-password";
-    $base = SQTest::nginx_start(<<'CONF', 2);
-    smartlyq_cache zone=sq:1m;
-    server {
-        listen 127.0.0.1:$PORT;
-        location /e/ {
-            smartlyq on;
-            proxy_pass http://echo;
-        }
-    }
-CONF
+    $base = SQTest::nginx_start(
+        SQTest::indent(SQTest::cache_zone('sq:1m'))
+        . SQTest::server_conf(locations => [SQTest::guarded('/e/', 'echo')]),
+        2);
 }
 
 my $r;
@@ -91,22 +85,10 @@ SQTest::spawn('backend2', "$dir/backend2.log", "$SQTest::BUILD/smartlyq-backend"
               '--functions', "$SQTest::ROOT/redis/smartlyq.lua");
 SQTest::wait_until('backend2 start', sub { SQTest::port_open($bport) });
 
-$base = SQTest::nginx_start(<<"CONF");
-    upstream backend2 {
-        server 127.0.0.1:$bport;
-    }
-    server {
-        listen 127.0.0.1:\$PORT;
-        location /v1/ {
-            smartlyq on;
-            proxy_pass http://backend2;
-        }
-        location /e/ {
-            smartlyq on;
-            proxy_pass http://echo;
-        }
-    }
-CONF
+$base = SQTest::nginx_start(SQTest::server_conf(
+    http => "upstream backend2 {\n    server 127.0.0.1:$bport;\n}",
+    locations => [SQTest::guarded('/v1/', 'backend2'),
+                  SQTest::guarded('/e/', 'echo')]));
 $r = SQTest::http()->get("$base/v1/me",
                          { headers => SQTest::bearer($T->{alice_key}) });
 is($r->{status}, 503, 'backend with a wrong password: 503');

@@ -1,0 +1,2 @@
+#include <stddef.h>
+int low_add(int a, int b);

@@ -1,0 +1,2 @@
+/* the shared folder beside a fixture: listed, never in a cycle */
+#include "m.h"

@@ -1,0 +1,8 @@
+#include "x.h"
+
+
+int
+x_run(void)
+{
+    return 0;
+}
