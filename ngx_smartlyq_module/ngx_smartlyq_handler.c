@@ -25,12 +25,6 @@ static ngx_int_t ngx_smartlyq_workspace(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, sq_ws_rc_t rc, uint64_t id);
 
 
-#define NGX_SMARTLYQ_FORBIDDEN_MSG                                            \
-    "You do not have access to this workspace."
-#define NGX_SMARTLYQ_NO_KEY_MSG                                               \
-    "Missing API key. Send it as Authorization: Bearer <key>."
-
-
 ngx_int_t
 ngx_smartlyq_access_handler(ngx_http_request_t *r)
 {
@@ -118,12 +112,7 @@ ngx_smartlyq_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
                         r->unparsed_uri.len))
     {
         ctx->state = NGX_SMARTLYQ_STATE_DONE;
-        ctx->result = NGX_SMARTLYQ_KEY_IN_URL;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "VALIDATION_ERROR",
-                                   "API keys must not be sent in the URL; "
-                                   "send them as Authorization: Bearer "
-                                   "<key>, and rotate this one.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_KEY_IN_URL);
     }
 
     rc = ngx_smartlyq_bearer(r, ctx, &ctx->key, &ctx->key_len);
@@ -230,17 +219,6 @@ ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 }
 
 
-/* a refusal of a known key: counted as denied */
-static ngx_int_t
-ngx_smartlyq_deny(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
-    ngx_uint_t status, const char *code, const char *message)
-{
-    ngx_smartlyq_usage_count(r, ctx, ctx->digest, 0);
-
-    return ngx_smartlyq_refuse(r, ctx, status, code, message);
-}
-
-
 /*
  * Redis could not answer: with "smartlyq_fail_mode stale=", a read may
  * still go on a cached grant that is past its TTL by less than that.
@@ -297,45 +275,31 @@ ngx_smartlyq_decide(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         break;
 
     case NGX_SMARTLYQ_UNKNOWN_KEY:
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED", "Invalid API key.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_UNKNOWN_KEY);
 
     case NGX_SMARTLYQ_DISABLED_KEY:
-        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                 "UNAUTHORIZED",
-                                 "This API key has been disabled.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_DISABLED_KEY);
 
     case NGX_SMARTLYQ_EXPIRED_KEY:
-        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                 "UNAUTHORIZED", "This API key has expired.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_EXPIRED_KEY);
 
     case NGX_SMARTLYQ_DELETED_KEY:
-        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                 "UNAUTHORIZED",
-                                 "This API key has been deleted.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_DELETED_KEY);
 
     case NGX_SMARTLYQ_ROTATED_KEY:
-        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                 "UNAUTHORIZED",
-                                 "This API key was rotated and its grace "
-                                 "period is over.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_ROTATED_KEY);
 
     default: /* NGX_SMARTLYQ_UNAVAILABLE, or nothing decided: fail closed */
-        ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                   "SERVICE_UNAVAILABLE",
-                                   NGX_SMARTLYQ_UNAVAILABLE_MSG);
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_UNAVAILABLE);
     }
 
     rc = ngx_smartlyq_scope_allowed(r, ctx);
     if (rc != NGX_OK) {
-        ngx_smartlyq_usage_count(r, ctx, ctx->digest, 0);
         return rc;
     }
 
     if (ctx->result == NGX_SMARTLYQ_FORBIDDEN) {
-        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_FORBIDDEN, "FORBIDDEN",
-                                 NGX_SMARTLYQ_FORBIDDEN_MSG);
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_FORBIDDEN);
     }
 
     /* NGX_SMARTLYQ_ALLOW; any refusal above was final */
@@ -348,7 +312,7 @@ ngx_smartlyq_decide(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     }
 
     ngx_smartlyq_usage_count(r, ctx, ctx->digest, 1);
-    ngx_smartlyq_metrics_decision(r, ctx, NULL);
+    ngx_smartlyq_metrics_decision(r, ctx, NGX_SMARTLYQ_CODE_NONE);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "smartlyq: allow user %V key %V",
@@ -398,36 +362,22 @@ ngx_smartlyq_bearer(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     }
 
     if (n > 1) {
-        ctx->presented = 1;
-        ctx->result = NGX_SMARTLYQ_MALFORMED_KEY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED",
-                                   "Send exactly one Authorization header.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_AUTH_HEADERS);
     }
 
     if (n == 0 || auth->value.len == 0) {
-        ctx->result = NGX_SMARTLYQ_NO_KEY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED",
-                                   NGX_SMARTLYQ_NO_KEY_MSG);
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_NO_KEY);
     }
 
     rc = sq_bearer_parse((const char *) auth->value.data, auth->value.len,
                          key, key_len, &ctx->mode);
 
     if (rc == SQ_BEARER_NOT_BEARER) {
-        ctx->result = NGX_SMARTLYQ_NO_KEY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED",
-                                   NGX_SMARTLYQ_NO_KEY_MSG);
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_NO_KEY);
     }
 
-    ctx->presented = 1;
-
     if (rc != SQ_BEARER_OK) {
-        ctx->result = NGX_SMARTLYQ_MALFORMED_KEY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED", "Malformed API key.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_MALFORMED_KEY);
     }
 
     return NGX_OK;
@@ -458,22 +408,12 @@ ngx_smartlyq_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         return NGX_OK;
 
     case SQ_WS_DUPLICATE:
-        ctx->result = NGX_SMARTLYQ_BAD_WORKSPACE;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "VALIDATION_ERROR",
-                                   "workspace_id must be given only once.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_WS_DUPLICATE);
 
     case SQ_WS_CONFLICT:
-        ctx->result = NGX_SMARTLYQ_BAD_WORKSPACE;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "VALIDATION_ERROR",
-                                   "workspace_id differs between the query "
-                                   "string and the body.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_WS_CONFLICT);
 
     default: /* SQ_WS_INVALID */
-        ctx->result = NGX_SMARTLYQ_BAD_WORKSPACE;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "VALIDATION_ERROR",
-                                   "workspace_id must be a positive integer.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_WS_INVALID);
     }
 }

@@ -15,15 +15,16 @@
 #define NGX_SMARTLYQ_BUCKETS  10
 
 
-/* refusal codes, as in the envelopes */
-static const char  *ngx_smartlyq_codes[] = {
-    "UNAUTHORIZED", "FORBIDDEN", "VALIDATION_ERROR", "PAYLOAD_TOO_LARGE",
-    "PUBLISHABLE_KEY_NOT_ALLOWED", "INSUFFICIENT_SCOPE",
-    "SERVICE_UNAVAILABLE"
+/* the labels of smartlyq_refusals_total: the envelopes' codes */
+static const char  *ngx_smartlyq_codes[NGX_SMARTLYQ_CODES] = {
+    [NGX_SMARTLYQ_CODE_UNAUTHORIZED] = "UNAUTHORIZED",
+    [NGX_SMARTLYQ_CODE_FORBIDDEN] = "FORBIDDEN",
+    [NGX_SMARTLYQ_CODE_VALIDATION_ERROR] = "VALIDATION_ERROR",
+    [NGX_SMARTLYQ_CODE_PAYLOAD_TOO_LARGE] = "PAYLOAD_TOO_LARGE",
+    [NGX_SMARTLYQ_CODE_PUBLISHABLE] = "PUBLISHABLE_KEY_NOT_ALLOWED",
+    [NGX_SMARTLYQ_CODE_SCOPE] = "INSUFFICIENT_SCOPE",
+    [NGX_SMARTLYQ_CODE_UNAVAILABLE] = "SERVICE_UNAVAILABLE"
 };
-
-#define NGX_SMARTLYQ_CODES                                                    \
-    (sizeof(ngx_smartlyq_codes) / sizeof(ngx_smartlyq_codes[0]))
 
 /* upper bounds of the latency buckets, in microseconds */
 static const ngx_uint_t  ngx_smartlyq_bucket_us[NGX_SMARTLYQ_BUCKETS] = {
@@ -137,10 +138,13 @@ ngx_smartlyq_metrics_redis(ngx_smartlyq_main_conf_t *smcf, ngx_uint_t which)
 }
 
 
-/* a request's final decision: once, with how long the check took */
+/*
+ * A request's final decision: once, with how long the check took; code
+ * is the refusal's, or NGX_SMARTLYQ_CODE_NONE.
+ */
 void
 ngx_smartlyq_metrics_decision(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
-    const char *code)
+    ngx_smartlyq_code_e code)
 {
     uint64_t                 us;
     ngx_uint_t               i;
@@ -158,11 +162,8 @@ ngx_smartlyq_metrics_decision(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         (void) ngx_atomic_fetch_add(&m->decisions[ctx->result], 1);
     }
 
-    for (i = 0; code && i < NGX_SMARTLYQ_CODES; i++) {
-        if (ngx_strcmp(code, ngx_smartlyq_codes[i]) == 0) {
-            (void) ngx_atomic_fetch_add(&m->refusals[i], 1);
-            break;
-        }
+    if (code < NGX_SMARTLYQ_CODES) {
+        (void) ngx_atomic_fetch_add(&m->refusals[code], 1);
     }
 
     us = ngx_smartlyq_now_us() - ctx->started_us;

@@ -24,6 +24,15 @@ static ngx_int_t ngx_smartlyq_init_process(ngx_cycle_t *cycle);
 static void ngx_smartlyq_exit_process(ngx_cycle_t *cycle);
 
 
+static ngx_conf_enum_t  ngx_smartlyq_log_levels[] = {
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_smartlyq_commands[] = {
 
     /* smartlyq on|off; */
@@ -132,6 +141,14 @@ static ngx_command_t  ngx_smartlyq_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    /* smartlyq_log_level info | notice | warn | error; of refusals */
+    { ngx_string("smartlyq_log_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_smartlyq_loc_conf_t, log_level),
+      &ngx_smartlyq_log_levels },
 
     /* smartlyq_retry_after 1s; Retry-After of 503 refusals */
     { ngx_string("smartlyq_retry_after"),
@@ -274,6 +291,7 @@ ngx_smartlyq_create_loc_conf(ngx_conf_t *cf)
     slcf->body_limit = NGX_CONF_UNSET_SIZE;
     slcf->cache = NGX_CONF_UNSET;
     slcf->stale = NGX_CONF_UNSET_MSEC;
+    slcf->log_level = NGX_CONF_UNSET_UINT;
 
     return slcf;
 }
@@ -297,6 +315,9 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               64 * 1024);
     ngx_conf_merge_value(conf->cache, prev->cache, 1);
     ngx_conf_merge_msec_value(conf->stale, prev->stale, 0);
+    /* info: below nginx's default error_log level, as before the directive */
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
+                              NGX_LOG_INFO);
 
     if (conf->timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -23,10 +23,6 @@
 #define NGX_SMARTLYQ_ID_MAX_LEN      20
 #define NGX_SMARTLYQ_MAX_INFLIGHT    8192   /* commands on one link */
 
-/* the message of every 503 refusal: Redis (or memory) could not answer */
-#define NGX_SMARTLYQ_UNAVAILABLE_MSG                                          \
-    "Authorization is temporarily unavailable. Retry shortly."
-
 
 typedef struct ngx_smartlyq_link_s     ngx_smartlyq_link_t;
 typedef struct ngx_smartlyq_pending_s  ngx_smartlyq_pending_t;
@@ -66,6 +62,20 @@ typedef enum {
     NGX_SMARTLYQ_KEY_IN_URL,         /* a key in the request-target */
     NGX_SMARTLYQ_RESULTS             /* how many there are */
 } ngx_smartlyq_result_e;
+
+
+/* refusals by envelope code, in the metrics zone */
+typedef enum {
+    NGX_SMARTLYQ_CODE_UNAUTHORIZED = 0,
+    NGX_SMARTLYQ_CODE_FORBIDDEN,
+    NGX_SMARTLYQ_CODE_VALIDATION_ERROR,
+    NGX_SMARTLYQ_CODE_PAYLOAD_TOO_LARGE,
+    NGX_SMARTLYQ_CODE_PUBLISHABLE,
+    NGX_SMARTLYQ_CODE_SCOPE,
+    NGX_SMARTLYQ_CODE_UNAVAILABLE,
+    NGX_SMARTLYQ_CODES,
+    NGX_SMARTLYQ_CODE_NONE = NGX_SMARTLYQ_CODES     /* allowed */
+} ngx_smartlyq_code_e;
 
 
 /* Redis counters in the metrics zone */
@@ -144,6 +154,7 @@ typedef struct {
     time_t                     retry_after;
     ngx_flag_t                 cache;       /* smartlyq_cache off: 0 */
     ngx_msec_t                 stale;       /* smartlyq_fail_mode; 0 */
+    ngx_uint_t                 log_level;   /* of refusals */
 } ngx_smartlyq_loc_conf_t;
 
 
@@ -152,7 +163,6 @@ typedef struct {
     ngx_smartlyq_result_e      result;
     sq_key_mode_t              mode;
     sq_key_type_t              type;
-    ngx_uint_t                 presented;      /* a Bearer token was sent */
     ngx_uint_t                 counted;        /* usage counted once */
     ngx_uint_t                 metered;        /* metrics counted once */
     uint64_t                   started_us;     /* monotonic */
@@ -261,10 +271,8 @@ ngx_int_t ngx_smartlyq_body_workspace(ngx_http_request_t *r,
 ngx_int_t ngx_smartlyq_json_workspace(ngx_http_request_t *r, u_char *body,
     size_t len, size_t limit, sq_ws_rc_t *rc, uint64_t *id);
 
-/* ngx_smartlyq_envelope.c: JSON refusals */
-ngx_int_t ngx_smartlyq_refuse(ngx_http_request_t *r,
-    ngx_smartlyq_ctx_t *ctx, ngx_uint_t status, const char *code,
-    const char *message);
+/* ngx_smartlyq_refuse.c: JSON refusals */
+#include "ngx_smartlyq_refuse.h"
 ngx_int_t ngx_smartlyq_add_header(ngx_http_request_t *r, const char *name,
     ngx_str_t *value, ngx_table_elt_t **ref);
 
@@ -301,7 +309,7 @@ ngx_int_t ngx_smartlyq_metrics_zone(ngx_conf_t *cf,
 void ngx_smartlyq_metrics_redis(ngx_smartlyq_main_conf_t *smcf,
     ngx_uint_t which);
 void ngx_smartlyq_metrics_decision(ngx_http_request_t *r,
-    ngx_smartlyq_ctx_t *ctx, const char *code);
+    ngx_smartlyq_ctx_t *ctx, ngx_smartlyq_code_e code);
 uint64_t ngx_smartlyq_now_us(void);
 u_char *ngx_smartlyq_metrics_counter(u_char *p, u_char *last,
     const char *name, const char *help, ngx_atomic_uint_t value);
