@@ -13,7 +13,9 @@
  * request names.
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_body.h"
+#include "ngx_smartlyq_json.h"
+#include "ngx_smartlyq_refuse.h"
 
 
 #define NGX_SMARTLYQ_DIGEST_CHUNK  16384    /* bytes read from a file */

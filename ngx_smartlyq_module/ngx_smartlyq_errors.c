@@ -11,7 +11,9 @@
  * of the operator's wins: a request it redirected is left alone.
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_filters.h"
+#include "ngx_smartlyq_refuse.h"
+#include "ngx_smartlyq_util.h"
 
 
 typedef struct {

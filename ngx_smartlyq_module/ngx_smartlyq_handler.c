@@ -8,7 +8,18 @@
  * answers the refusal itself.
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_handler.h"
+#include "ngx_smartlyq_body.h"
+#include "ngx_smartlyq_cache.h"
+#include "ngx_smartlyq_epoch.h"
+#include "ngx_smartlyq_identity.h"
+#include "ngx_smartlyq_lookup.h"
+#include "ngx_smartlyq_metrics.h"
+#include "ngx_smartlyq_notify.h"
+#include "ngx_smartlyq_refuse.h"
+#include "ngx_smartlyq_scope.h"
+#include "ngx_smartlyq_usage.h"
+#include "ngx_smartlyq_util.h"
 
 
 static ngx_int_t ngx_smartlyq_start(ngx_http_request_t *r,
@@ -23,12 +34,15 @@ static ngx_int_t ngx_smartlyq_bearer(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, const char **key, size_t *key_len);
 static ngx_int_t ngx_smartlyq_workspace(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, sq_ws_rc_t rc, uint64_t id);
+static ngx_int_t ngx_smartlyq_cached(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, ngx_uint_t stale);
+static void ngx_smartlyq_store(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, const sq_authz_t *a);
 
 
 ngx_int_t
 ngx_smartlyq_access_handler(ngx_http_request_t *r)
 {
-    ngx_pool_cleanup_t       *cln;
     ngx_smartlyq_ctx_t       *ctx;
     ngx_smartlyq_loc_conf_t  *slcf;
 
@@ -41,18 +55,10 @@ ngx_smartlyq_access_handler(ngx_http_request_t *r)
     ctx = ngx_smartlyq_get_ctx(r);
 
     if (ctx == NULL) {
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_smartlyq_ctx_t));
-
-        if (cln == NULL || ctx == NULL) {
+        ctx = ngx_smartlyq_create_ctx(r);
+        if (ctx == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        cln->handler = ngx_smartlyq_ctx_cleanup;
-        cln->data = ctx;
-        ctx->started_us = ngx_smartlyq_now_us();
-
-        ngx_http_set_ctx(r, ctx, ngx_http_smartlyq_module);
 
         return ngx_smartlyq_start(r, ctx);
     }
@@ -69,35 +75,6 @@ ngx_smartlyq_access_handler(ngx_http_request_t *r)
     default: /* NGX_SMARTLYQ_STATE_DONE */
         return ngx_smartlyq_decide(r, ctx);
     }
-}
-
-
-/*
- * The request's ctx.  An internal redirect, a named location or an
- * error_page clears module contexts; the one in the pool cleanup list
- * survives, so a request decided once (and whose Authorization header
- * is already gone) is not checked again from scratch.
- */
-ngx_smartlyq_ctx_t *
-ngx_smartlyq_get_ctx(ngx_http_request_t *r)
-{
-    ngx_pool_cleanup_t  *cln;
-    ngx_smartlyq_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smartlyq_module);
-    if (ctx) {
-        return ctx;
-    }
-
-    for (cln = r->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_smartlyq_ctx_cleanup) {
-            ctx = cln->data;
-            ngx_http_set_ctx(r, ctx, ngx_http_smartlyq_module);
-            return ctx;
-        }
-    }
-
-    return NULL;
 }
 
 
@@ -190,7 +167,7 @@ ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     sq_key_digest(smcf->pepper, ctx->key, ctx->key_len, ctx->digest_bin,
                   ctx->digest);
 
-    rc = ngx_smartlyq_cache_get(r, ctx, 0);
+    rc = ngx_smartlyq_cached(r, ctx, 0);
 
     if (rc == NGX_OK) {
         ctx->state = NGX_SMARTLYQ_STATE_DONE;
@@ -201,7 +178,7 @@ ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_smartlyq_lookup_start(r, ctx, ctx->digest);
+    rc = ngx_smartlyq_lookup_start(r, ctx, ngx_smartlyq_store);
 
     if (rc == NGX_OK) {
         return NGX_AGAIN;
@@ -238,7 +215,7 @@ ngx_smartlyq_stale(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_DECLINED;
     }
 
-    if (ngx_smartlyq_cache_get(r, ctx, 1) != NGX_OK
+    if (ngx_smartlyq_cached(r, ctx, 1) != NGX_OK
         || ctx->result != NGX_SMARTLYQ_ALLOW)
     {
         ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
@@ -416,4 +393,54 @@ ngx_smartlyq_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     default: /* SQ_WS_INVALID */
         return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_WS_INVALID);
     }
+}
+
+
+/*
+ * The request's answer from the cache: NGX_OK with ctx decided, or
+ * NGX_DECLINED.  A fresh read stamps ctx first with what an answer from
+ * Redis will be stored under, and reads nothing unless the notifier
+ * vouches for the cache now.
+ */
+static ngx_int_t
+ngx_smartlyq_cached(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    ngx_uint_t stale)
+{
+    ngx_int_t                  rc;
+    sq_authz_t                 a;
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    if (!ngx_smartlyq_cache_enabled(r)) {
+        return NGX_DECLINED;
+    }
+
+    if (!stale) {
+        smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
+
+        /* read before the lookup is sent: see ngx_smartlyq_epoch.c */
+        ngx_smartlyq_epoch_stamp(smcf, ctx->digest_bin, ctx->workspace_num,
+                                 &ctx->stamp);
+        ctx->snapped = 1;
+
+        if (!ngx_smartlyq_notify_trusted(smcf)) {
+            ngx_smartlyq_cache_bypass(r, ctx);
+            return NGX_DECLINED;
+        }
+    }
+
+    rc = ngx_smartlyq_cache_get(r, ctx, stale, &a);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_smartlyq_lookup_apply(r, ctx, &a);
+}
+
+
+/* Redis's answer for the request, kept in the cache */
+static void
+ngx_smartlyq_store(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    const sq_authz_t *a)
+{
+    ngx_smartlyq_cache_put(r, ctx, a);
 }

@@ -11,7 +11,7 @@
  * sent (with another body or as is) gets nothing.
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_identity.h"
 
 
 #define NGX_SMARTLYQ_PREFIX      "x-smartlyq-"

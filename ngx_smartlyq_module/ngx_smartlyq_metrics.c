@@ -7,9 +7,9 @@
  * them one by one, so a scrape is not a snapshot of one instant.
  */
 
-#include <time.h>
-
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_metrics.h"
+#include "ngx_smartlyq_cache.h"
+#include "ngx_smartlyq_util.h"
 
 
 #define NGX_SMARTLYQ_BUCKETS  10
@@ -42,6 +42,35 @@ struct ngx_smartlyq_metrics_s {
 };
 
 
+static const char  *ngx_smartlyq_cache_names[NGX_SMARTLYQ_CACHE_COUNTERS] = {
+    "smartlyq_cache_hits_total",
+    "smartlyq_cache_misses_total",
+    "smartlyq_cache_stale_hits_total",
+    "smartlyq_cache_bypasses_total",
+    "smartlyq_cache_inserts_total",
+    "smartlyq_cache_evictions_total",
+    "smartlyq_cache_expired_total",
+    "smartlyq_cache_invalidations_total",
+    "smartlyq_cache_flushes_total"
+};
+
+static const char  *ngx_smartlyq_cache_help[NGX_SMARTLYQ_CACHE_COUNTERS] = {
+    "Checks answered from the cache.",
+    "Checks that found no usable entry and asked Redis.",
+    "Grants served past their TTL while Redis was unreachable "
+        "(smartlyq_fail_mode stale).",
+    "Checks that skipped the cache: invalidations not subscribed, "
+        "keyspace events off or the sq:epoch marker missing.",
+    "Answers stored.",
+    "Entries evicted before their time to make room.",
+    "Entries removed after their time.",
+    "Keyspace notifications applied (key or membership changes).",
+    "Whole-cache invalidations (a subscription nobody held, a lost "
+        "subscription, Redis flushed, swapped or replaced, keyspace "
+        "events back on)."
+};
+
+
 static const char  *ngx_smartlyq_redis_names[NGX_SMARTLYQ_REDIS_COUNTERS] = {
     "smartlyq_redis_round_trips_total",
     "smartlyq_redis_errors_total",
@@ -57,6 +86,10 @@ static const char  *ngx_smartlyq_redis_help[NGX_SMARTLYQ_REDIS_COUNTERS] = {
     "Redis links established (first connections and reconnections).",
     "Redis links lost, failed to connect, or dropped as stalled."
 };
+
+
+static u_char *ngx_smartlyq_metrics_cache(u_char *p, u_char *last,
+    ngx_smartlyq_main_conf_t *smcf);
 
 
 static ngx_int_t
@@ -118,19 +151,9 @@ ngx_smartlyq_metrics_get(ngx_http_request_t *r)
 }
 
 
-uint64_t
-ngx_smartlyq_now_us(void)
-{
-    struct timespec  ts;
-
-    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
-
 void
-ngx_smartlyq_metrics_redis(ngx_smartlyq_main_conf_t *smcf, ngx_uint_t which)
+ngx_smartlyq_metrics_redis(ngx_smartlyq_main_conf_t *smcf,
+    ngx_smartlyq_redis_metric_e which)
 {
     if (smcf && smcf->metrics && which < NGX_SMARTLYQ_REDIS_COUNTERS) {
         (void) ngx_atomic_fetch_add(&smcf->metrics->redis[which], 1);
@@ -181,7 +204,7 @@ ngx_smartlyq_metrics_decision(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
 
 /* one counter with its HELP and TYPE lines */
-u_char *
+static u_char *
 ngx_smartlyq_metrics_counter(u_char *p, u_char *last, const char *name,
     const char *help, ngx_atomic_uint_t value)
 {
@@ -249,7 +272,40 @@ ngx_smartlyq_metrics_text(u_char *p, u_char *last, ngx_smartlyq_metrics_t *m,
                      m->checks, m->check_us / 1000000, m->check_us % 1000000,
                      m->checks);
 
-    return ngx_smartlyq_cache_metrics_text(smcf, p, last);
+    return ngx_smartlyq_metrics_cache(p, last, smcf);
+}
+
+
+/* the cache zone's counters and use, if there is one */
+static u_char *
+ngx_smartlyq_metrics_cache(u_char *p, u_char *last,
+    ngx_smartlyq_main_conf_t *smcf)
+{
+    ngx_uint_t                  i;
+    ngx_smartlyq_cache_stats_t  st;
+
+    if (ngx_smartlyq_cache_stats(smcf, &st) != NGX_OK) {
+        return p;
+    }
+
+    for (i = 0; i < NGX_SMARTLYQ_CACHE_COUNTERS; i++) {
+        p = ngx_smartlyq_metrics_counter(p, last, ngx_smartlyq_cache_names[i],
+                                         ngx_smartlyq_cache_help[i],
+                                         st.counters[i]);
+    }
+
+    return ngx_slprintf(p, last,
+            "# HELP smartlyq_cache_entries Answers in the cache.\n"
+            "# TYPE smartlyq_cache_entries gauge\n"
+            "smartlyq_cache_entries %ui\n"
+            "# HELP smartlyq_cache_bytes_used Bytes of the cache zone in "
+            "use (whole slab pages).\n"
+            "# TYPE smartlyq_cache_bytes_used gauge\n"
+            "smartlyq_cache_bytes_used %uz\n"
+            "# HELP smartlyq_cache_bytes Size of the cache zone.\n"
+            "# TYPE smartlyq_cache_bytes gauge\n"
+            "smartlyq_cache_bytes %uz\n",
+            st.entries, st.used, st.size);
 }
 
 

@@ -10,13 +10,11 @@
  * messages are fixed strings of ours, so nothing needs escaping.
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_refuse.h"
+#include "ngx_smartlyq_metrics.h"
+#include "ngx_smartlyq_usage.h"
+#include "ngx_smartlyq_util.h"
 
-
-/* row.log: the level of the row's log line */
-#define NGX_SMARTLYQ_LOG_REFUSAL  0   /* smartlyq_log_level */
-#define NGX_SMARTLYQ_LOG_QUIET    1   /* one level below it, as limit_req's
-                                         delays: no key at all is common */
 
 #define NGX_SMARTLYQ_UNAVAILABLE_MSG                                          \
     "Authorization is temporarily unavailable. Retry shortly."
@@ -34,7 +32,9 @@ typedef struct {
                                               NULL: the realm alone */
     ngx_smartlyq_code_e        metric;     /* smartlyq_refusals_total */
     ngx_uint_t                 usage;      /* a denied use of a known key */
-    ngx_uint_t                 log;
+    ngx_uint_t                 quiet;      /* logged one level below
+                                              smartlyq_log_level, as
+                                              limit_req's delays */
 } ngx_smartlyq_refusal_t;
 
 
@@ -63,7 +63,7 @@ static ngx_smartlyq_refusal_t  ngx_smartlyq_refusals[NGX_SMARTLYQ_REFUSALS] = {
 
     [NGX_SMARTLYQ_R_NO_KEY] = {
         ngx_smartlyq_401(NGX_SMARTLYQ_NO_KEY, NGX_SMARTLYQ_NO_KEY_MSG, NULL),
-        .log = NGX_SMARTLYQ_LOG_QUIET },
+        .quiet = 1 },       /* no key at all: common, and nobody's */
 
     [NGX_SMARTLYQ_R_MALFORMED_KEY] = {
         ngx_smartlyq_401(NGX_SMARTLYQ_MALFORMED_KEY, "Malformed API key.",
@@ -316,12 +316,12 @@ ngx_smartlyq_refusal_log(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
     level = slcf->log_level;
 
-    if (rf->log == NGX_SMARTLYQ_LOG_QUIET && level < NGX_LOG_INFO) {
+    if (rf->quiet && level < NGX_LOG_INFO) {
         level++;
     }
 
     ngx_log_error(level, r->connection->log, 0,
-                  "smartlyq: refused %ui %s (%V), key id \"%V\", "
+                  "smartlyq: access denied: %ui %s (%V), key id \"%V\", "
                   "workspace \"%V\"",
                   rf->status, rf->code,
                   ngx_smartlyq_decision_name(rf->decision),
@@ -360,28 +360,3 @@ ngx_smartlyq_envelope(ngx_pool_t *pool, ngx_str_t *out, const char *code,
     return NGX_OK;
 }
 
-
-/* adds a response header; ref, if given, gets the element */
-ngx_int_t
-ngx_smartlyq_add_header(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value, ngx_table_elt_t **ref)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value = *value;
-    h->lowcase_key = NULL;
-
-    if (ref) {
-        *ref = h;
-    }
-
-    return NGX_OK;
-}

@@ -8,6 +8,9 @@
 #define NGX_SMARTLYQ_REFUSE_H
 
 
+#include "ngx_smartlyq_module.h"
+
+
 /* one row of ngx_smartlyq_refusals[] each; a new refusal is a new row */
 typedef enum {
     NGX_SMARTLYQ_R_KEY_IN_URL = 0,

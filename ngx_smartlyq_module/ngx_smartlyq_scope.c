@@ -8,7 +8,8 @@
  * social:write otherwise) or one exact scope ("keys:manage").
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_scope.h"
+#include "ngx_smartlyq_refuse.h"
 
 
 #define NGX_SMARTLYQ_SCOPE_MAX  64
