@@ -16,6 +16,7 @@
 #include "ngx_smartlyq_body.h"
 #include "ngx_smartlyq_json.h"
 #include "ngx_smartlyq_refuse.h"
+#include "ngx_smartlyq_util.h"
 
 
 #define NGX_SMARTLYQ_DIGEST_CHUNK  16384    /* bytes read from a file */
@@ -84,39 +85,13 @@ ngx_smartlyq_body_read(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 static ngx_uint_t
 ngx_smartlyq_content_types(ngx_http_request_t *r)
 {
-    ngx_uint_t        i, n;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    static ngx_str_t  name = ngx_string("Content-Type");
 
     if (r->headers_in.content_type == NULL) {
         return 0;
     }
 
-    n = 0;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Content-Type") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type",
-                               h[i].key.len) == 0)
-        {
-            n++;
-        }
-    }
-
-    return n;
+    return ngx_smartlyq_headers_in(r, &name, NULL);
 }
 
 

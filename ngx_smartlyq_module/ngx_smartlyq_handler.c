@@ -307,36 +307,14 @@ static ngx_int_t
 ngx_smartlyq_bearer(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     const char **key, size_t *key_len)
 {
-    ngx_uint_t        i, n;
+    ngx_uint_t        n;
     sq_bearer_rc_t    rc;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *auth;
+    ngx_table_elt_t  *auth;
 
-    n = 0;
+    static ngx_str_t  name = ngx_string("Authorization");
+
     auth = NULL;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Authorization") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
-                               h[i].key.len) == 0)
-        {
-            auth = &h[i];
-            n++;
-        }
-    }
+    n = ngx_smartlyq_headers_in(r, &name, &auth);
 
     if (n > 1) {
         return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_AUTH_HEADERS);

@@ -202,6 +202,10 @@ ngx_smartlyq_lookup_reply(void *reply, void *data)
 
     ctx->state = NGX_SMARTLYQ_STATE_DONE;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smartlyq: redis reply, %s",
+                   reply ? "answered" : "link gone");
+
     ngx_smartlyq_wake(r);
 }
 

@@ -98,6 +98,17 @@ static const char  *ngx_smartlyq_patterns[] = {
     (sizeof(ngx_smartlyq_patterns) / sizeof(ngx_smartlyq_patterns[0]))
 
 
+/* CONFIG GET notify-keyspace-events, on either link */
+static const char  *ngx_smartlyq_config_argv[] = {
+    "CONFIG", "GET", "notify-keyspace-events"
+};
+
+static const size_t  ngx_smartlyq_config_lens[] = {
+    sizeof("CONFIG") - 1, sizeof("GET") - 1,
+    sizeof("notify-keyspace-events") - 1
+};
+
+
 static void ngx_smartlyq_notify_check(ngx_smartlyq_notify_t *nt);
 static void ngx_smartlyq_notify_events_off(ngx_smartlyq_notify_t *nt);
 
@@ -275,7 +286,7 @@ ngx_smartlyq_notify_subscribe(ngx_smartlyq_notify_t *nt)
     nt->state = NGX_SMARTLYQ_SUB_SUBSCRIBING;
 
     if (ngx_smartlyq_notify_command(nt->link, ngx_smartlyq_notify_cb, nt,
-                                  NGX_SMARTLYQ_PATTERNS + 1, argv, lens)
+                                    NGX_SMARTLYQ_PATTERNS + 1, argv, lens)
         != NGX_OK)
     {
         nt->state = NGX_SMARTLYQ_SUB_DOWN;
@@ -337,21 +348,12 @@ ngx_smartlyq_notify_config_cb(redisAsyncContext *ac, void *data,
 static void
 ngx_smartlyq_notify_check(ngx_smartlyq_notify_t *nt)
 {
-    size_t       lens[3];
-    const char  *argv[3];
-
-    argv[0] = "CONFIG";
-    lens[0] = sizeof("CONFIG") - 1;
-    argv[1] = "GET";
-    lens[1] = sizeof("GET") - 1;
-    argv[2] = "notify-keyspace-events";
-    lens[2] = sizeof("notify-keyspace-events") - 1;
-
     nt->state = NGX_SMARTLYQ_SUB_CHECKING;
     nt->checked = ngx_current_msec;
 
     if (ngx_smartlyq_notify_command(nt->link, ngx_smartlyq_notify_config_cb,
-                                  nt, 3, argv, lens)
+                                    nt, 3, ngx_smartlyq_config_argv,
+                                    ngx_smartlyq_config_lens)
         != NGX_OK)
     {
         nt->state = NGX_SMARTLYQ_SUB_DOWN;
@@ -474,16 +476,10 @@ ngx_smartlyq_watch(ngx_smartlyq_notify_t *nt)
         return;     /* the last one is still out: a slow Redis */
     }
 
-    argv[0] = "CONFIG";
-    lens[0] = sizeof("CONFIG") - 1;
-    argv[1] = "GET";
-    lens[1] = sizeof("GET") - 1;
-    argv[2] = "notify-keyspace-events";
-    lens[2] = sizeof("notify-keyspace-events") - 1;
-
     if (ngx_smartlyq_notify_command(nt->smcf->link,
-                                  ngx_smartlyq_watch_events_cb, nt, 3, argv,
-                                  lens)
+                                    ngx_smartlyq_watch_events_cb, nt, 3,
+                                    ngx_smartlyq_config_argv,
+                                    ngx_smartlyq_config_lens)
         != NGX_OK)
     {
         return;
@@ -495,8 +491,8 @@ ngx_smartlyq_watch(ngx_smartlyq_notify_t *nt)
     lens[1] = sizeof(SQ_K_EPOCH) - 1;
 
     if (ngx_smartlyq_notify_command(nt->smcf->link,
-                                  ngx_smartlyq_watch_marker_cb, nt, 2, argv,
-                                  lens)
+                                    ngx_smartlyq_watch_marker_cb, nt, 2, argv,
+                                    lens)
         != NGX_OK)
     {
         return;
@@ -615,7 +611,7 @@ ngx_smartlyq_notify_beat(ngx_event_t *ev)
         lens[1] = sizeof(NGX_SMARTLYQ_BEAT) - 1;
 
         (void) ngx_smartlyq_notify_command(nt->link, ngx_smartlyq_notify_cb,
-                                         nt, 2, argv, lens);
+                                           nt, 2, argv, lens);
         return;
 
     case NGX_SMARTLYQ_SUB_MISCONFIGURED:

@@ -35,6 +35,8 @@ typedef struct {
     ngx_uint_t                 quiet;      /* logged one level below
                                               smartlyq_log_level, as
                                               limit_req's delays */
+    ngx_uint_t                 bare;       /* logged without the request
+                                              line: it holds a key */
 } ngx_smartlyq_refusal_t;
 
 
@@ -54,7 +56,8 @@ static ngx_smartlyq_refusal_t  ngx_smartlyq_refusals[NGX_SMARTLYQ_REFUSALS] = {
         ngx_smartlyq_400(NGX_SMARTLYQ_KEY_IN_URL,
                          "API keys must not be sent in the URL; send them "
                          "as Authorization: Bearer <key>, and rotate this "
-                         "one.") },
+                         "one."),
+        .bare = 1 },
 
     [NGX_SMARTLYQ_R_AUTH_HEADERS] = {
         ngx_smartlyq_401(NGX_SMARTLYQ_MALFORMED_KEY,
@@ -309,7 +312,9 @@ static void
 ngx_smartlyq_refusal_log(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     ngx_smartlyq_refusal_t *rf)
 {
+    ngx_log_t                *log;
     ngx_uint_t                level;
+    ngx_log_handler_pt        handler;
     ngx_smartlyq_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_smartlyq_module);
@@ -320,12 +325,21 @@ ngx_smartlyq_refusal_log(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         level++;
     }
 
-    ngx_log_error(level, r->connection->log, 0,
+    log = r->connection->log;
+    handler = log->handler;
+
+    if (rf->bare) {
+        log->handler = NULL;    /* no "request: ..." after the line */
+    }
+
+    ngx_log_error(level, log, 0,
                   "smartlyq: access denied: %ui %s (%V), key id \"%V\", "
                   "workspace \"%V\"",
                   rf->status, rf->code,
                   ngx_smartlyq_decision_name(rf->decision),
                   &ctx->key_id, &ctx->workspace_id);
+
+    log->handler = handler;
 }
 
 

@@ -114,6 +114,60 @@ ngx_smartlyq_add_header(ngx_http_request_t *r, const char *name,
 }
 
 
+/*
+ * Walks a header list: start with *part its first part and *i 0; the
+ * next header, or NULL after the last.
+ */
+ngx_table_elt_t *
+ngx_smartlyq_header_next(ngx_list_part_t **part, ngx_uint_t *i)
+{
+    ngx_table_elt_t  *h;
+
+    while (*i >= (*part)->nelts) {
+        if ((*part)->next == NULL) {
+            return NULL;
+        }
+
+        *part = (*part)->next;
+        *i = 0;
+    }
+
+    h = (*part)->elts;
+
+    return &h[(*i)++];
+}
+
+
+/* how many request headers are called name; last, if given, the last */
+ngx_uint_t
+ngx_smartlyq_headers_in(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_table_elt_t **last)
+{
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    n = 0;
+    i = 0;
+    part = &r->headers_in.headers.part;
+
+    while ((h = ngx_smartlyq_header_next(&part, &i)) != NULL) {
+
+        if (h->key.len == name->len
+            && ngx_strncasecmp(h->key.data, name->data, name->len) == 0)
+        {
+            if (last) {
+                *last = h;
+            }
+
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
 /* microseconds, monotonic: how long a check took */
 uint64_t
 ngx_smartlyq_now_us(void)
