@@ -1,7 +1,11 @@
 /*
- * ngx_smartlyq_handler: the access-phase check.
+ * ngx_smartlyq_handler: the access-phase check, and the one caller of
+ * the module's parts: the refusal table, the cache, the notifier, the
+ * lookup; none of them calls back up, what must come back (an answer to
+ * store) is a function handed down.
  *
- * First pass: key shape and workspace_id syntax are checked locally, then
+ * First pass: key shape and workspace_id syntax are checked locally;
+ * then the cache is read if the notifier vouches for it, and on a miss
  * one Redis lookup is sent and the request waits (NGX_AGAIN).  When the
  * reply, a timeout or a link failure has decided, the phases run again
  * and the second pass allows (NGX_OK, identity set for the upstream) or
