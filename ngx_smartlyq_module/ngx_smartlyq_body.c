@@ -13,7 +13,10 @@
  * request names.
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_body.h"
+#include "ngx_smartlyq_json.h"
+#include "ngx_smartlyq_refuse.h"
+#include "ngx_smartlyq_util.h"
 
 
 #define NGX_SMARTLYQ_DIGEST_CHUNK  16384    /* bytes read from a file */
@@ -41,10 +44,7 @@ ngx_smartlyq_body_read(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 
     /* one Content-Type is signed: with two, which one would be meant? */
     if (ngx_smartlyq_content_types(r) > 1) {
-        ctx->result = NGX_SMARTLYQ_BAD_BODY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "VALIDATION_ERROR",
-                                   "Send at most one Content-Type header.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_CONTENT_TYPES);
     }
 
     if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
@@ -85,39 +85,13 @@ ngx_smartlyq_body_read(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 static ngx_uint_t
 ngx_smartlyq_content_types(ngx_http_request_t *r)
 {
-    ngx_uint_t        i, n;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    static ngx_str_t  name = ngx_string("Content-Type");
 
     if (r->headers_in.content_type == NULL) {
         return 0;
     }
 
-    n = 0;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Content-Type") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Content-Type",
-                               h[i].key.len) == 0)
-        {
-            n++;
-        }
-    }
-
-    return n;
+    return ngx_smartlyq_headers_in(r, &name, NULL);
 }
 
 
@@ -208,10 +182,7 @@ ngx_smartlyq_body_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
                                           slcf->body_limit, rc, id);
 
         if (jrc == NGX_ERROR) {
-            ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
-            return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "SERVICE_UNAVAILABLE",
-                                       NGX_SMARTLYQ_UNAVAILABLE_MSG);
+            return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_UNAVAILABLE);
         }
 
         if (jrc == NGX_DECLINED) {
@@ -223,18 +194,11 @@ ngx_smartlyq_body_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     }
 
     if (*rc == SQ_WS_BAD_JSON) {
-        ctx->result = NGX_SMARTLYQ_BAD_BODY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "VALIDATION_ERROR",
-                                   "The request body is not valid JSON "
-                                   "(or repeats a key).");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_BODY_BAD_JSON);
     }
 
     if (*rc == SQ_WS_NOT_OBJECT) {
-        ctx->result = NGX_SMARTLYQ_BAD_BODY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "VALIDATION_ERROR",
-                                   "The request body must be a JSON object.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_BODY_NOT_OBJECT);
     }
 
     return NGX_OK;
@@ -244,11 +208,7 @@ ngx_smartlyq_body_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 static ngx_int_t
 ngx_smartlyq_body_too_large(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
-    ctx->result = NGX_SMARTLYQ_BAD_BODY;
-
-    return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                               "PAYLOAD_TOO_LARGE",
-                               "The request body is too large.");
+    return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_BODY_TOO_LARGE);
 }
 
 

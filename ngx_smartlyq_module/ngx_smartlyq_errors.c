@@ -11,50 +11,41 @@
  * of the operator's wins: a request it redirected is left alone.
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_filters.h"
+#include "ngx_smartlyq_refuse.h"
+#include "ngx_smartlyq_util.h"
 
 
 typedef struct {
     ngx_uint_t   status;
-    ngx_str_t    body;
+    const char  *code;
+    const char  *message;
 } ngx_smartlyq_error_t;
-
-
-#define ngx_smartlyq_envelope(code, message)                                  \
-    ngx_string("{\"success\": false, \"error\": {\"code\": \"" code           \
-               "\", \"message\": \"" message "\"}}")
 
 
 static ngx_smartlyq_error_t  ngx_smartlyq_errors[] = {
 
-    { NGX_HTTP_BAD_REQUEST,
-      ngx_smartlyq_envelope("BAD_REQUEST", "The request is malformed.") },
+    { NGX_HTTP_BAD_REQUEST, "BAD_REQUEST", "The request is malformed." },
 
-    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-      ngx_smartlyq_envelope("PAYLOAD_TOO_LARGE",
-                            "The request body is too large.") },
+    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "PAYLOAD_TOO_LARGE",
+      "The request body is too large." },
 
-    { NGX_HTTP_REQUEST_URI_TOO_LARGE,
-      ngx_smartlyq_envelope("URI_TOO_LONG", "The request URI is too long.") },
+    { NGX_HTTP_REQUEST_URI_TOO_LARGE, "URI_TOO_LONG",
+      "The request URI is too long." },
 
-    { NGX_HTTP_INTERNAL_SERVER_ERROR,
-      ngx_smartlyq_envelope("INTERNAL_ERROR",
-                            "The edge failed to process the request.") },
+    { NGX_HTTP_INTERNAL_SERVER_ERROR, "INTERNAL_ERROR",
+      "The edge failed to process the request." },
 
-    { NGX_HTTP_BAD_GATEWAY,
-      ngx_smartlyq_envelope("BAD_GATEWAY",
-                            "The API is unavailable. Retry shortly.") },
+    { NGX_HTTP_BAD_GATEWAY, "BAD_GATEWAY",
+      "The API is unavailable. Retry shortly." },
 
-    { NGX_HTTP_SERVICE_UNAVAILABLE,
-      ngx_smartlyq_envelope("SERVICE_UNAVAILABLE",
-                            "The service is overloaded. Retry shortly.") },
+    { NGX_HTTP_SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE",
+      "The service is overloaded. Retry shortly." },
 
-    { NGX_HTTP_GATEWAY_TIME_OUT,
-      ngx_smartlyq_envelope("GATEWAY_TIMEOUT",
-                            "The API did not answer in time. "
-                            "Retry shortly.") },
+    { NGX_HTTP_GATEWAY_TIME_OUT, "GATEWAY_TIMEOUT",
+      "The API did not answer in time. Retry shortly." },
 
-    { 0, ngx_null_string }
+    { 0, NULL, NULL }
 };
 
 
@@ -128,7 +119,7 @@ ngx_smartlyq_error_page(ngx_http_request_t *r)
 static ngx_int_t
 ngx_smartlyq_errors_header_filter(ngx_http_request_t *r)
 {
-    ngx_str_t              v;
+    ngx_str_t              v, body;
     ngx_smartlyq_error_t  *e;
 
     e = ngx_smartlyq_error_page(r);
@@ -140,7 +131,14 @@ ngx_smartlyq_errors_header_filter(ngx_http_request_t *r)
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "smartlyq: %ui page as an envelope", e->status);
 
-    r->headers_out.content_length_n = e->body.len;
+    /* the body filter writes the same envelope again */
+    if (ngx_smartlyq_envelope(r->pool, &body, e->code, e->message, NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    r->headers_out.content_length_n = body.len;
 
     if (r->headers_out.content_length) {
         r->headers_out.content_length->hash = 0;
@@ -166,6 +164,7 @@ static ngx_int_t
 ngx_smartlyq_errors_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     ngx_buf_t             *b;
+    ngx_str_t              body;
     ngx_uint_t             last;
     ngx_chain_t           *cl, out;
     ngx_smartlyq_error_t  *e;
@@ -200,9 +199,15 @@ ngx_smartlyq_errors_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return NGX_ERROR;
     }
 
+    if (ngx_smartlyq_envelope(r->pool, &body, e->code, e->message, NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     b->memory = 1;
-    b->pos = e->body.data;
-    b->last = e->body.data + e->body.len;
+    b->pos = body.data;
+    b->last = body.data + body.len;
     b->last_buf = 1;
     b->last_in_chain = 1;
 

@@ -1,14 +1,29 @@
 /*
- * ngx_smartlyq_handler: the access-phase check.
+ * ngx_smartlyq_handler: the access-phase check, and the one caller of
+ * the module's parts: the refusal table, the cache, the notifier, the
+ * lookup; none of them calls back up, what must come back (an answer to
+ * store) is a function handed down.
  *
- * First pass: key shape and workspace_id syntax are checked locally, then
+ * First pass: key shape and workspace_id syntax are checked locally;
+ * then the cache is read if the notifier vouches for it, and on a miss
  * one Redis lookup is sent and the request waits (NGX_AGAIN).  When the
  * reply, a timeout or a link failure has decided, the phases run again
  * and the second pass allows (NGX_OK, identity set for the upstream) or
  * answers the refusal itself.
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_handler.h"
+#include "ngx_smartlyq_body.h"
+#include "ngx_smartlyq_cache.h"
+#include "ngx_smartlyq_epoch.h"
+#include "ngx_smartlyq_identity.h"
+#include "ngx_smartlyq_lookup.h"
+#include "ngx_smartlyq_metrics.h"
+#include "ngx_smartlyq_notify.h"
+#include "ngx_smartlyq_refuse.h"
+#include "ngx_smartlyq_scope.h"
+#include "ngx_smartlyq_usage.h"
+#include "ngx_smartlyq_util.h"
 
 
 static ngx_int_t ngx_smartlyq_start(ngx_http_request_t *r,
@@ -23,18 +38,15 @@ static ngx_int_t ngx_smartlyq_bearer(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, const char **key, size_t *key_len);
 static ngx_int_t ngx_smartlyq_workspace(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, sq_ws_rc_t rc, uint64_t id);
-
-
-#define NGX_SMARTLYQ_FORBIDDEN_MSG                                            \
-    "You do not have access to this workspace."
-#define NGX_SMARTLYQ_NO_KEY_MSG                                               \
-    "Missing API key. Send it as Authorization: Bearer <key>."
+static ngx_int_t ngx_smartlyq_cached(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, ngx_uint_t stale);
+static void ngx_smartlyq_store(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx, const sq_authz_t *a);
 
 
 ngx_int_t
 ngx_smartlyq_access_handler(ngx_http_request_t *r)
 {
-    ngx_pool_cleanup_t       *cln;
     ngx_smartlyq_ctx_t       *ctx;
     ngx_smartlyq_loc_conf_t  *slcf;
 
@@ -47,18 +59,10 @@ ngx_smartlyq_access_handler(ngx_http_request_t *r)
     ctx = ngx_smartlyq_get_ctx(r);
 
     if (ctx == NULL) {
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_smartlyq_ctx_t));
-
-        if (cln == NULL || ctx == NULL) {
+        ctx = ngx_smartlyq_create_ctx(r);
+        if (ctx == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        cln->handler = ngx_smartlyq_ctx_cleanup;
-        cln->data = ctx;
-        ctx->started_us = ngx_smartlyq_now_us();
-
-        ngx_http_set_ctx(r, ctx, ngx_http_smartlyq_module);
 
         return ngx_smartlyq_start(r, ctx);
     }
@@ -78,35 +82,6 @@ ngx_smartlyq_access_handler(ngx_http_request_t *r)
 }
 
 
-/*
- * The request's ctx.  An internal redirect, a named location or an
- * error_page clears module contexts; the one in the pool cleanup list
- * survives, so a request decided once (and whose Authorization header
- * is already gone) is not checked again from scratch.
- */
-ngx_smartlyq_ctx_t *
-ngx_smartlyq_get_ctx(ngx_http_request_t *r)
-{
-    ngx_pool_cleanup_t  *cln;
-    ngx_smartlyq_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smartlyq_module);
-    if (ctx) {
-        return ctx;
-    }
-
-    for (cln = r->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_smartlyq_ctx_cleanup) {
-            ctx = cln->data;
-            ngx_http_set_ctx(r, ctx, ngx_http_smartlyq_module);
-            return ctx;
-        }
-    }
-
-    return NULL;
-}
-
-
 /* first pass: what can be decided without I/O, then the body */
 static ngx_int_t
 ngx_smartlyq_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
@@ -118,12 +93,7 @@ ngx_smartlyq_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
                         r->unparsed_uri.len))
     {
         ctx->state = NGX_SMARTLYQ_STATE_DONE;
-        ctx->result = NGX_SMARTLYQ_KEY_IN_URL;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "VALIDATION_ERROR",
-                                   "API keys must not be sent in the URL; "
-                                   "send them as Authorization: Bearer "
-                                   "<key>, and rotate this one.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_KEY_IN_URL);
     }
 
     rc = ngx_smartlyq_bearer(r, ctx, &ctx->key, &ctx->key_len);
@@ -201,7 +171,7 @@ ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     sq_key_digest(smcf->pepper, ctx->key, ctx->key_len, ctx->digest_bin,
                   ctx->digest);
 
-    rc = ngx_smartlyq_cache_get(r, ctx, 0);
+    rc = ngx_smartlyq_cached(r, ctx, 0);
 
     if (rc == NGX_OK) {
         ctx->state = NGX_SMARTLYQ_STATE_DONE;
@@ -212,7 +182,7 @@ ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_smartlyq_lookup_start(r, ctx, ctx->digest);
+    rc = ngx_smartlyq_lookup_start(r, ctx, ngx_smartlyq_store);
 
     if (rc == NGX_OK) {
         return NGX_AGAIN;
@@ -227,17 +197,6 @@ ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
 
     return ngx_smartlyq_decide(r, ctx);
-}
-
-
-/* a refusal of a known key: counted as denied */
-static ngx_int_t
-ngx_smartlyq_deny(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
-    ngx_uint_t status, const char *code, const char *message)
-{
-    ngx_smartlyq_usage_count(r, ctx, ctx->digest, 0);
-
-    return ngx_smartlyq_refuse(r, ctx, status, code, message);
 }
 
 
@@ -260,7 +219,7 @@ ngx_smartlyq_stale(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_DECLINED;
     }
 
-    if (ngx_smartlyq_cache_get(r, ctx, 1) != NGX_OK
+    if (ngx_smartlyq_cached(r, ctx, 1) != NGX_OK
         || ctx->result != NGX_SMARTLYQ_ALLOW)
     {
         ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
@@ -297,45 +256,31 @@ ngx_smartlyq_decide(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         break;
 
     case NGX_SMARTLYQ_UNKNOWN_KEY:
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED", "Invalid API key.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_UNKNOWN_KEY);
 
     case NGX_SMARTLYQ_DISABLED_KEY:
-        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                 "UNAUTHORIZED",
-                                 "This API key has been disabled.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_DISABLED_KEY);
 
     case NGX_SMARTLYQ_EXPIRED_KEY:
-        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                 "UNAUTHORIZED", "This API key has expired.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_EXPIRED_KEY);
 
     case NGX_SMARTLYQ_DELETED_KEY:
-        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                 "UNAUTHORIZED",
-                                 "This API key has been deleted.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_DELETED_KEY);
 
     case NGX_SMARTLYQ_ROTATED_KEY:
-        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                 "UNAUTHORIZED",
-                                 "This API key was rotated and its grace "
-                                 "period is over.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_ROTATED_KEY);
 
     default: /* NGX_SMARTLYQ_UNAVAILABLE, or nothing decided: fail closed */
-        ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                   "SERVICE_UNAVAILABLE",
-                                   NGX_SMARTLYQ_UNAVAILABLE_MSG);
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_UNAVAILABLE);
     }
 
     rc = ngx_smartlyq_scope_allowed(r, ctx);
     if (rc != NGX_OK) {
-        ngx_smartlyq_usage_count(r, ctx, ctx->digest, 0);
         return rc;
     }
 
     if (ctx->result == NGX_SMARTLYQ_FORBIDDEN) {
-        return ngx_smartlyq_deny(r, ctx, NGX_HTTP_FORBIDDEN, "FORBIDDEN",
-                                 NGX_SMARTLYQ_FORBIDDEN_MSG);
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_FORBIDDEN);
     }
 
     /* NGX_SMARTLYQ_ALLOW; any refusal above was final */
@@ -348,7 +293,7 @@ ngx_smartlyq_decide(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     }
 
     ngx_smartlyq_usage_count(r, ctx, ctx->digest, 1);
-    ngx_smartlyq_metrics_decision(r, ctx, NULL);
+    ngx_smartlyq_metrics_decision(r, ctx, NGX_SMARTLYQ_CODE_NONE);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "smartlyq: allow user %V key %V",
@@ -366,68 +311,32 @@ static ngx_int_t
 ngx_smartlyq_bearer(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     const char **key, size_t *key_len)
 {
-    ngx_uint_t        i, n;
+    ngx_uint_t        n;
     sq_bearer_rc_t    rc;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *auth;
+    ngx_table_elt_t  *auth;
 
-    n = 0;
+    static ngx_str_t  name = ngx_string("Authorization");
+
     auth = NULL;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Authorization") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
-                               h[i].key.len) == 0)
-        {
-            auth = &h[i];
-            n++;
-        }
-    }
+    n = ngx_smartlyq_headers_in(r, &name, &auth);
 
     if (n > 1) {
-        ctx->presented = 1;
-        ctx->result = NGX_SMARTLYQ_MALFORMED_KEY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED",
-                                   "Send exactly one Authorization header.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_AUTH_HEADERS);
     }
 
     if (n == 0 || auth->value.len == 0) {
-        ctx->result = NGX_SMARTLYQ_NO_KEY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED",
-                                   NGX_SMARTLYQ_NO_KEY_MSG);
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_NO_KEY);
     }
 
     rc = sq_bearer_parse((const char *) auth->value.data, auth->value.len,
                          key, key_len, &ctx->mode);
 
     if (rc == SQ_BEARER_NOT_BEARER) {
-        ctx->result = NGX_SMARTLYQ_NO_KEY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED",
-                                   NGX_SMARTLYQ_NO_KEY_MSG);
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_NO_KEY);
     }
 
-    ctx->presented = 1;
-
     if (rc != SQ_BEARER_OK) {
-        ctx->result = NGX_SMARTLYQ_MALFORMED_KEY;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   "UNAUTHORIZED", "Malformed API key.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_MALFORMED_KEY);
     }
 
     return NGX_OK;
@@ -458,22 +367,62 @@ ngx_smartlyq_workspace(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         return NGX_OK;
 
     case SQ_WS_DUPLICATE:
-        ctx->result = NGX_SMARTLYQ_BAD_WORKSPACE;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "VALIDATION_ERROR",
-                                   "workspace_id must be given only once.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_WS_DUPLICATE);
 
     case SQ_WS_CONFLICT:
-        ctx->result = NGX_SMARTLYQ_BAD_WORKSPACE;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "VALIDATION_ERROR",
-                                   "workspace_id differs between the query "
-                                   "string and the body.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_WS_CONFLICT);
 
     default: /* SQ_WS_INVALID */
-        ctx->result = NGX_SMARTLYQ_BAD_WORKSPACE;
-        return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_BAD_REQUEST,
-                                   "VALIDATION_ERROR",
-                                   "workspace_id must be a positive integer.");
+        return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_WS_INVALID);
     }
+}
+
+
+/*
+ * The request's answer from the cache: NGX_OK with ctx decided, or
+ * NGX_DECLINED.  A fresh read stamps ctx first with what an answer from
+ * Redis will be stored under, and reads nothing unless the notifier
+ * vouches for the cache now.
+ */
+static ngx_int_t
+ngx_smartlyq_cached(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    ngx_uint_t stale)
+{
+    ngx_int_t                  rc;
+    sq_authz_t                 a;
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    if (!ngx_smartlyq_cache_enabled(r)) {
+        return NGX_DECLINED;
+    }
+
+    if (!stale) {
+        smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
+
+        /* read before the lookup is sent: see ngx_smartlyq_epoch.c */
+        ngx_smartlyq_epoch_stamp(smcf, ctx->digest_bin, ctx->workspace_num,
+                                 &ctx->stamp);
+        ctx->snapped = 1;
+
+        if (!ngx_smartlyq_notify_trusted(smcf)) {
+            ngx_smartlyq_cache_bypass(r, ctx);
+            return NGX_DECLINED;
+        }
+    }
+
+    rc = ngx_smartlyq_cache_get(r, ctx, stale, &a);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_smartlyq_lookup_apply(r, ctx, &a);
+}
+
+
+/* Redis's answer for the request, kept in the cache */
+static void
+ngx_smartlyq_store(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
+    const sq_authz_t *a)
+{
+    ngx_smartlyq_cache_put(r, ctx, a);
 }

@@ -11,7 +11,8 @@
  * sent (with another body or as is) gets nothing.
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_identity.h"
+#include "ngx_smartlyq_util.h"
 
 
 #define NGX_SMARTLYQ_PREFIX      "x-smartlyq-"
@@ -71,22 +72,12 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_ERROR;
     }
 
+    i = 0;
     part = &r->headers_in.headers.part;
-    h = part->elts;
 
-    for (i = 0; /* void */; i++) {
+    while ((h = ngx_smartlyq_header_next(&part, &i)) != NULL) {
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (ngx_smartlyq_header_dropped(&h[i])) {
+        if (ngx_smartlyq_header_dropped(h)) {
             continue;
         }
 
@@ -95,7 +86,7 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
             return NGX_ERROR;
         }
 
-        *nh = h[i];
+        *nh = *h;
     }
 
     p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + SQ_MAC_HEX_LEN + 1

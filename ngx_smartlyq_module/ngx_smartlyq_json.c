@@ -16,11 +16,10 @@
 #include <setjmp.h>
 #include <jansson.h>
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_json.h"
+#include "sq_keys.h"
 
 
-#define NGX_SMARTLYQ_JSON_FACTOR  96                 /* bytes per input byte */
-#define NGX_SMARTLYQ_JSON_SLACK   (512 * 1024)
 #define NGX_SMARTLYQ_JSON_MAX     (16 * 1024 * 1024)
 
 
@@ -84,13 +83,13 @@ ngx_smartlyq_json_workspace(ngx_http_request_t *r, u_char *body, size_t len,
     size_t   need;
     u_char  *p;
 
-    if (limit > (NGX_SMARTLYQ_JSON_MAX - NGX_SMARTLYQ_JSON_SLACK)
-                / NGX_SMARTLYQ_JSON_FACTOR)
+    if (limit > (NGX_SMARTLYQ_JSON_MAX - SQ_JSON_SLACK)
+                / SQ_JSON_BYTES_PER_BYTE)
     {
         need = NGX_SMARTLYQ_JSON_MAX;
 
     } else {
-        need = limit * NGX_SMARTLYQ_JSON_FACTOR + NGX_SMARTLYQ_JSON_SLACK;
+        need = limit * SQ_JSON_BYTES_PER_BYTE + SQ_JSON_SLACK;
     }
 
     if ((size_t) (ngx_smartlyq_json_end - ngx_smartlyq_json_start) < need) {

@@ -9,22 +9,56 @@
 
 #include <hiredis/hiredis.h>
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_lookup.h"
+#include "ngx_smartlyq_metrics.h"
+#include "ngx_smartlyq_redis.h"
+#include "sq_keys.h"
 
 
+/*
+ * One lookup in flight.  It lives on the heap, not in the request pool:
+ * the link calls back for every command (with NULL when it dies),
+ * possibly after the request is gone, so the request only ever holds a
+ * reference that its pool cleanup or the timeout clears.
+ */
+struct ngx_smartlyq_pending_s {
+    ngx_http_request_t        *r;           /* NULL once detached */
+    ngx_smartlyq_ctx_t        *ctx;
+    ngx_event_t                timer;       /* the per-lookup timeout */
+    ngx_smartlyq_link_t       *link;
+    ngx_smartlyq_answer_pt     answered;
+    ngx_smartlyq_pending_t    *next;        /* free list */
+};
+
+
+static void ngx_smartlyq_lookup_reply(void *reply, void *data);
+static void ngx_smartlyq_lookup_cleanup(void *data);
 static void ngx_smartlyq_lookup_timeout(ngx_event_t *ev);
 static void ngx_smartlyq_wake(ngx_http_request_t *r);
 static void ngx_smartlyq_parse_reply(ngx_http_request_t *r,
-    ngx_smartlyq_ctx_t *ctx, redisReply *reply);
+    ngx_smartlyq_ctx_t *ctx, redisReply *reply,
+    ngx_smartlyq_answer_pt answered);
 
 
+/* this worker's spare pending records */
+static ngx_smartlyq_pending_t  *ngx_smartlyq_pending_free;
+
+
+/*
+ * Sends the request's lookup: NGX_OK, the request waits; NGX_DECLINED,
+ * no usable link; NGX_ERROR.  answered is called with Redis's answer
+ * before the request is woken.
+ */
 ngx_int_t
 ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
-    const char *digest)
+    ngx_smartlyq_answer_pt answered)
 {
-    u_char                    *key, *members, *now;
+    u_char                    *now;
+    char                      *key, *members;
+    size_t                     size;
     size_t                     lens[7];
     const char                *argv[7];
+    ngx_pool_cleanup_t        *cln;
     ngx_smartlyq_pending_t    *p;
     ngx_smartlyq_loc_conf_t   *slcf;
     ngx_smartlyq_main_conf_t  *smcf;
@@ -36,9 +70,10 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         return NGX_DECLINED;
     }
 
-    key = ngx_pnalloc(r->pool, sizeof("sq:key:") - 1 + SQ_DIGEST_HEX_LEN);
-    members = ngx_pnalloc(r->pool, sizeof("sq:ws::members") - 1
-                                   + ctx->workspace_id.len);
+    size = sizeof(SQ_K_WS_PREFIX SQ_K_MEMBERS_SUFFIX) + ctx->workspace_id.len;
+
+    key = ngx_pnalloc(r->pool, sizeof(SQ_K_KEY_PREFIX) + SQ_DIGEST_HEX_LEN);
+    members = ngx_pnalloc(r->pool, size);
     now = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
 
     if (key == NULL || members == NULL || now == NULL) {
@@ -52,16 +87,17 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     argv[2] = "2";
     lens[2] = 1;
 
-    argv[3] = (const char *) key;
-    lens[3] = ngx_sprintf(key, "sq:key:%*s", (size_t) SQ_DIGEST_HEX_LEN,
-                          digest) - key;
+    argv[3] = key;
+    lens[3] = snprintf(key, sizeof(SQ_K_KEY_PREFIX) + SQ_DIGEST_HEX_LEN,
+                       SQ_K_KEY, ctx->digest);
 
-    argv[4] = (const char *) members;
+    argv[4] = members;
     lens[4] = 0;
 
     if (ctx->workspace_id.len) {
-        lens[4] = ngx_sprintf(members, "sq:ws:%V:members",
-                              &ctx->workspace_id) - members;
+        lens[4] = snprintf(members, size, SQ_K_WS_MEMBERS_TEXT,
+                           (int) ctx->workspace_id.len,
+                           (const char *) ctx->workspace_id.data);
     }
 
     argv[5] = (const char *) now;
@@ -70,15 +106,39 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     argv[6] = (const char *) ctx->workspace_id.data;
     lens[6] = ctx->workspace_id.len;
 
-    p = ngx_smartlyq_link_pending(smcf->link, r->connection->log);
-    if (p == NULL) {
+    /* detaches the lookup if the request goes first */
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
         return NGX_ERROR;
     }
 
-    p->r = r;
+    cln->handler = ngx_smartlyq_lookup_cleanup;
+    cln->data = ctx;
 
-    if (ngx_smartlyq_link_send(smcf->link, p, 7, argv, lens) != NGX_OK) {
-        ngx_smartlyq_link_recycle(smcf->link, p);
+    p = ngx_smartlyq_pending_free;
+
+    if (p) {
+        ngx_smartlyq_pending_free = p->next;
+        ngx_memzero(p, sizeof(ngx_smartlyq_pending_t));
+
+    } else {
+        p = ngx_calloc(sizeof(ngx_smartlyq_pending_t), r->connection->log);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    p->r = r;
+    p->ctx = ctx;
+    p->link = smcf->link;
+    p->answered = answered;
+
+    if (ngx_smartlyq_link_send(smcf->link, 7, argv, lens,
+                               ngx_smartlyq_lookup_reply, p)
+        != NGX_OK)
+    {
+        p->next = ngx_smartlyq_pending_free;
+        ngx_smartlyq_pending_free = p;
         return NGX_DECLINED;
     }
 
@@ -99,32 +159,39 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 }
 
 
-/* called from the link for every command: reply, or NULL (link gone) */
-void
-ngx_smartlyq_pending_reply(ngx_smartlyq_pending_t *p, void *reply)
+/* the link's callback: the reply, or NULL (the link is gone) */
+static void
+ngx_smartlyq_lookup_reply(void *reply, void *data)
 {
-    ngx_http_request_t  *r;
-    ngx_smartlyq_ctx_t  *ctx;
+    ngx_smartlyq_pending_t  *p = data;
+
+    ngx_http_request_t      *r;
+    ngx_smartlyq_ctx_t      *ctx;
+    ngx_smartlyq_answer_pt   answered;
 
     if (p->timer.timer_set) {
         ngx_del_timer(&p->timer);
     }
 
     r = p->r;
+    ctx = p->ctx;
+    answered = p->answered;
+
+    p->r = NULL;
+    p->next = ngx_smartlyq_pending_free;
+    ngx_smartlyq_pending_free = p;
+
     if (r == NULL) {
         return;     /* timed out, or the request is gone: nothing to do */
     }
 
-    p->r = NULL;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smartlyq_module);
     ctx->pending = NULL;
 
     if (reply == NULL) {
         ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
 
     } else {
-        ngx_smartlyq_parse_reply(r, ctx, reply);
+        ngx_smartlyq_parse_reply(r, ctx, reply, answered);
     }
 
     if (ctx->result == NGX_SMARTLYQ_UNAVAILABLE) {
@@ -134,6 +201,10 @@ ngx_smartlyq_pending_reply(ngx_smartlyq_pending_t *p, void *reply)
     }
 
     ctx->state = NGX_SMARTLYQ_STATE_DONE;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smartlyq: redis reply, %s",
+                   reply ? "answered" : "link gone");
 
     ngx_smartlyq_wake(r);
 }
@@ -163,7 +234,7 @@ ngx_smartlyq_lookup_timeout(ngx_event_t *ev)
                                    ngx_http_smartlyq_module),
                                NGX_SMARTLYQ_M_TIMEOUTS);
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smartlyq_module);
+    ctx = p->ctx;
     ctx->pending = NULL;
     ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
     ctx->state = NGX_SMARTLYQ_STATE_DONE;
@@ -176,11 +247,11 @@ ngx_smartlyq_lookup_timeout(ngx_event_t *ev)
 
 
 /*
- * The request pool's cleanup, registered with the ctx: detaches a command
- * still out, so its late reply or the link's death finds no request.
+ * The request pool's cleanup: detaches a lookup still out, so that its
+ * late reply or the link's death finds no request.
  */
-void
-ngx_smartlyq_ctx_cleanup(void *data)
+static void
+ngx_smartlyq_lookup_cleanup(void *data)
 {
     ngx_smartlyq_ctx_t      *ctx = data;
     ngx_smartlyq_pending_t  *p;
@@ -294,10 +365,10 @@ ngx_smartlyq_lookup_apply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 }
 
 
-/* Redis's reply: checked, applied, and kept in the cache */
+/* Redis's reply: checked, applied, and handed to answered */
 static void
 ngx_smartlyq_parse_reply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
-    redisReply *reply)
+    redisReply *reply, ngx_smartlyq_answer_pt answered)
 {
     size_t      len;
     sq_authz_t  a;
@@ -327,5 +398,7 @@ ngx_smartlyq_parse_reply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         return;
     }
 
-    ngx_smartlyq_cache_put(r, ctx, &a);
+    if (answered) {
+        answered(r, ctx, &a);
+    }
 }

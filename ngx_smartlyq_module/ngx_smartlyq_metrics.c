@@ -7,23 +7,24 @@
  * them one by one, so a scrape is not a snapshot of one instant.
  */
 
-#include <time.h>
-
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_metrics.h"
+#include "ngx_smartlyq_cache.h"
+#include "ngx_smartlyq_util.h"
 
 
 #define NGX_SMARTLYQ_BUCKETS  10
 
 
-/* refusal codes, as in the envelopes */
-static const char  *ngx_smartlyq_codes[] = {
-    "UNAUTHORIZED", "FORBIDDEN", "VALIDATION_ERROR", "PAYLOAD_TOO_LARGE",
-    "PUBLISHABLE_KEY_NOT_ALLOWED", "INSUFFICIENT_SCOPE",
-    "SERVICE_UNAVAILABLE"
+/* the labels of smartlyq_refusals_total: the envelopes' codes */
+static const char  *ngx_smartlyq_codes[NGX_SMARTLYQ_CODES] = {
+    [NGX_SMARTLYQ_CODE_UNAUTHORIZED] = "UNAUTHORIZED",
+    [NGX_SMARTLYQ_CODE_FORBIDDEN] = "FORBIDDEN",
+    [NGX_SMARTLYQ_CODE_VALIDATION_ERROR] = "VALIDATION_ERROR",
+    [NGX_SMARTLYQ_CODE_PAYLOAD_TOO_LARGE] = "PAYLOAD_TOO_LARGE",
+    [NGX_SMARTLYQ_CODE_PUBLISHABLE] = "PUBLISHABLE_KEY_NOT_ALLOWED",
+    [NGX_SMARTLYQ_CODE_SCOPE] = "INSUFFICIENT_SCOPE",
+    [NGX_SMARTLYQ_CODE_UNAVAILABLE] = "SERVICE_UNAVAILABLE"
 };
-
-#define NGX_SMARTLYQ_CODES                                                    \
-    (sizeof(ngx_smartlyq_codes) / sizeof(ngx_smartlyq_codes[0]))
 
 /* upper bounds of the latency buckets, in microseconds */
 static const ngx_uint_t  ngx_smartlyq_bucket_us[NGX_SMARTLYQ_BUCKETS] = {
@@ -38,6 +39,35 @@ struct ngx_smartlyq_metrics_s {
     ngx_atomic_t   buckets[NGX_SMARTLYQ_BUCKETS];   /* not cumulative */
     ngx_atomic_t   checks;
     ngx_atomic_t   check_us;                        /* sum */
+};
+
+
+static const char  *ngx_smartlyq_cache_names[NGX_SMARTLYQ_CACHE_COUNTERS] = {
+    "smartlyq_cache_hits_total",
+    "smartlyq_cache_misses_total",
+    "smartlyq_cache_stale_hits_total",
+    "smartlyq_cache_bypasses_total",
+    "smartlyq_cache_inserts_total",
+    "smartlyq_cache_evictions_total",
+    "smartlyq_cache_expired_total",
+    "smartlyq_cache_invalidations_total",
+    "smartlyq_cache_flushes_total"
+};
+
+static const char  *ngx_smartlyq_cache_help[NGX_SMARTLYQ_CACHE_COUNTERS] = {
+    "Checks answered from the cache.",
+    "Checks that found no usable entry and asked Redis.",
+    "Grants served past their TTL while Redis was unreachable "
+        "(smartlyq_fail_mode stale).",
+    "Checks that skipped the cache: invalidations not subscribed, "
+        "keyspace events off or the sq:epoch marker missing.",
+    "Answers stored.",
+    "Entries evicted before their time to make room.",
+    "Entries removed after their time.",
+    "Keyspace notifications applied (key or membership changes).",
+    "Whole-cache invalidations (a subscription nobody held, a lost "
+        "subscription, Redis flushed, swapped or replaced, keyspace "
+        "events back on)."
 };
 
 
@@ -56,6 +86,10 @@ static const char  *ngx_smartlyq_redis_help[NGX_SMARTLYQ_REDIS_COUNTERS] = {
     "Redis links established (first connections and reconnections).",
     "Redis links lost, failed to connect, or dropped as stalled."
 };
+
+
+static u_char *ngx_smartlyq_metrics_cache(u_char *p, u_char *last,
+    ngx_smartlyq_main_conf_t *smcf);
 
 
 static ngx_int_t
@@ -117,19 +151,9 @@ ngx_smartlyq_metrics_get(ngx_http_request_t *r)
 }
 
 
-uint64_t
-ngx_smartlyq_now_us(void)
-{
-    struct timespec  ts;
-
-    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
-
 void
-ngx_smartlyq_metrics_redis(ngx_smartlyq_main_conf_t *smcf, ngx_uint_t which)
+ngx_smartlyq_metrics_redis(ngx_smartlyq_main_conf_t *smcf,
+    ngx_smartlyq_redis_metric_e which)
 {
     if (smcf && smcf->metrics && which < NGX_SMARTLYQ_REDIS_COUNTERS) {
         (void) ngx_atomic_fetch_add(&smcf->metrics->redis[which], 1);
@@ -137,10 +161,13 @@ ngx_smartlyq_metrics_redis(ngx_smartlyq_main_conf_t *smcf, ngx_uint_t which)
 }
 
 
-/* a request's final decision: once, with how long the check took */
+/*
+ * A request's final decision: once, with how long the check took; code
+ * is the refusal's, or NGX_SMARTLYQ_CODE_NONE.
+ */
 void
 ngx_smartlyq_metrics_decision(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
-    const char *code)
+    ngx_smartlyq_code_e code)
 {
     uint64_t                 us;
     ngx_uint_t               i;
@@ -158,11 +185,8 @@ ngx_smartlyq_metrics_decision(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         (void) ngx_atomic_fetch_add(&m->decisions[ctx->result], 1);
     }
 
-    for (i = 0; code && i < NGX_SMARTLYQ_CODES; i++) {
-        if (ngx_strcmp(code, ngx_smartlyq_codes[i]) == 0) {
-            (void) ngx_atomic_fetch_add(&m->refusals[i], 1);
-            break;
-        }
+    if (code < NGX_SMARTLYQ_CODES) {
+        (void) ngx_atomic_fetch_add(&m->refusals[code], 1);
     }
 
     us = ngx_smartlyq_now_us() - ctx->started_us;
@@ -180,7 +204,7 @@ ngx_smartlyq_metrics_decision(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
 
 /* one counter with its HELP and TYPE lines */
-u_char *
+static u_char *
 ngx_smartlyq_metrics_counter(u_char *p, u_char *last, const char *name,
     const char *help, ngx_atomic_uint_t value)
 {
@@ -248,7 +272,40 @@ ngx_smartlyq_metrics_text(u_char *p, u_char *last, ngx_smartlyq_metrics_t *m,
                      m->checks, m->check_us / 1000000, m->check_us % 1000000,
                      m->checks);
 
-    return ngx_smartlyq_cache_metrics_text(smcf, p, last);
+    return ngx_smartlyq_metrics_cache(p, last, smcf);
+}
+
+
+/* the cache zone's counters and use, if there is one */
+static u_char *
+ngx_smartlyq_metrics_cache(u_char *p, u_char *last,
+    ngx_smartlyq_main_conf_t *smcf)
+{
+    ngx_uint_t                  i;
+    ngx_smartlyq_cache_stats_t  st;
+
+    if (ngx_smartlyq_cache_stats(smcf, &st) != NGX_OK) {
+        return p;
+    }
+
+    for (i = 0; i < NGX_SMARTLYQ_CACHE_COUNTERS; i++) {
+        p = ngx_smartlyq_metrics_counter(p, last, ngx_smartlyq_cache_names[i],
+                                         ngx_smartlyq_cache_help[i],
+                                         st.counters[i]);
+    }
+
+    return ngx_slprintf(p, last,
+            "# HELP smartlyq_cache_entries Answers in the cache.\n"
+            "# TYPE smartlyq_cache_entries gauge\n"
+            "smartlyq_cache_entries %ui\n"
+            "# HELP smartlyq_cache_bytes_used Bytes of the cache zone in "
+            "use (whole slab pages).\n"
+            "# TYPE smartlyq_cache_bytes_used gauge\n"
+            "smartlyq_cache_bytes_used %uz\n"
+            "# HELP smartlyq_cache_bytes Size of the cache zone.\n"
+            "# TYPE smartlyq_cache_bytes gauge\n"
+            "smartlyq_cache_bytes %uz\n",
+            st.entries, st.used, st.size);
 }
 
 

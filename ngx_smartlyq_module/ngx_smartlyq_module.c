@@ -4,6 +4,15 @@
  */
 
 #include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_cache.h"
+#include "ngx_smartlyq_filters.h"
+#include "ngx_smartlyq_handler.h"
+#include "ngx_smartlyq_metrics.h"
+#include "ngx_smartlyq_notify.h"
+#include "ngx_smartlyq_redis.h"
+#include "ngx_smartlyq_scope.h"
+#include "ngx_smartlyq_usage.h"
+#include "ngx_smartlyq_variables.h"
 
 
 static ngx_int_t ngx_smartlyq_preconfiguration(ngx_conf_t *cf);
@@ -20,8 +29,23 @@ static char *ngx_smartlyq_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_smartlyq_password_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void ngx_smartlyq_password_wipe(void *data);
+static char *ngx_smartlyq_cache_zone_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_smartlyq_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_smartlyq_fail_mode(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_smartlyq_init_process(ngx_cycle_t *cycle);
 static void ngx_smartlyq_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_enum_t  ngx_smartlyq_log_levels[] = {
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_smartlyq_commands[] = {
@@ -114,9 +138,19 @@ static ngx_command_t  ngx_smartlyq_commands[] = {
       0,
       NULL },
 
+    /* smartlyq_cache_zone zone=name:size [ttl=30s] [negative_ttl=5s]; */
+    { ngx_string("smartlyq_cache_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_smartlyq_cache_zone_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     /*
-     * smartlyq_cache zone=name:size [ttl=30s] [negative_ttl=5s]; (http)
-     * smartlyq_cache off;
+     * smartlyq_cache name | off; the zone's name, or off (on by default
+     * where smartlyq_cache_zone is set); in the http block, the old
+     * spelling "smartlyq_cache zone=..." of smartlyq_cache_zone still
+     * works for one release, with a warning
      */
     { ngx_string("smartlyq_cache"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
@@ -128,10 +162,18 @@ static ngx_command_t  ngx_smartlyq_commands[] = {
     /* smartlyq_fail_mode closed | stale=<time>; when Redis cannot answer */
     { ngx_string("smartlyq_fail_mode"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_smartlyq_fail_mode_directive,
+      ngx_smartlyq_fail_mode,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    /* smartlyq_log_level info | notice | warn | error; of refusals */
+    { ngx_string("smartlyq_log_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_smartlyq_loc_conf_t, log_level),
+      &ngx_smartlyq_log_levels },
 
     /* smartlyq_retry_after 1s; Retry-After of 503 refusals */
     { ngx_string("smartlyq_retry_after"),
@@ -231,8 +273,20 @@ ngx_smartlyq_create_main_conf(ngx_conf_t *cf)
      *     smcf->signing_key_file = { 0, NULL };
      *     smcf->password_file = { 0, NULL };
      *     smcf->auth = { "", "" };
+     *     smcf->pepper, smcf->signing_key, smcf->signer: zeroes;
      *     smcf->used = 0;
      *     smcf->link = NULL;
+     *     smcf->write_link = NULL;
+     *     smcf->usage = NULL;
+     *     smcf->metrics = NULL;
+     *     smcf->cache_zone = NULL;
+     *     smcf->cache = NULL;
+     *     smcf->cache_ttl = 0;
+     *     smcf->cache_negative_ttl = 0;
+     *     smcf->cache_keep = 0;
+     *     smcf->epoch = NULL;
+     *     smcf->notify = NULL;
+     *     smcf->redis_id = 0;
      */
 
     smcf->port = NGX_CONF_UNSET;
@@ -267,6 +321,13 @@ ngx_smartlyq_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     slcf->scope = { 0, NULL };
+     *     slcf->cache_name = { 0, NULL };
+     */
+
     slcf->enable = NGX_CONF_UNSET;
     slcf->publishable = NGX_CONF_UNSET;
     slcf->timeout = NGX_CONF_UNSET_MSEC;
@@ -274,6 +335,7 @@ ngx_smartlyq_create_loc_conf(ngx_conf_t *cf)
     slcf->body_limit = NGX_CONF_UNSET_SIZE;
     slcf->cache = NGX_CONF_UNSET;
     slcf->stale = NGX_CONF_UNSET_MSEC;
+    slcf->log_level = NGX_CONF_UNSET_UINT;
 
     return slcf;
 }
@@ -296,7 +358,27 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
                               64 * 1024);
     ngx_conf_merge_value(conf->cache, prev->cache, 1);
+    ngx_conf_merge_str_value(conf->cache_name, prev->cache_name, "");
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_smartlyq_module);
+
+    if (conf->cache_name.len
+        && (smcf->cache_zone == NULL
+            || conf->cache_name.len != smcf->cache_zone->shm.name.len
+            || ngx_strncmp(conf->cache_name.data,
+                           smcf->cache_zone->shm.name.data,
+                           conf->cache_name.len)
+               != 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown smartlyq_cache zone \"%V\"",
+                           &conf->cache_name);
+        return NGX_CONF_ERROR;
+    }
     ngx_conf_merge_msec_value(conf->stale, prev->stale, 0);
+    /* info: below nginx's default error_log level, as before the directive */
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
+                              NGX_LOG_INFO);
 
     if (conf->timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -307,8 +389,6 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (!conf->enable) {
         return NGX_CONF_OK;
     }
-
-    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_smartlyq_module);
 
     if (smcf->port == NGX_CONF_UNSET && smcf->unix_path.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -340,7 +420,7 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->stale && smcf->cache == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"smartlyq_fail_mode stale\" needs "
-                           "\"smartlyq_cache zone=...\" in the http block");
+                           "\"smartlyq_cache_zone\" in the http block");
         return NGX_CONF_ERROR;
     }
 
@@ -575,4 +655,189 @@ ngx_smartlyq_exit_process(ngx_cycle_t *cycle)
         smcf->link = NULL;
         smcf->write_link = NULL;
     }
+}
+
+
+/*
+ * smartlyq_cache_zone zone=name:size [ttl=30s] [negative_ttl=5s];  (http)
+ * as limit_req_zone; the old spelling "smartlyq_cache zone=..." comes
+ * here too.
+ */
+static char *
+ngx_smartlyq_cache_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_smartlyq_main_conf_t  *smcf = conf;
+
+    u_char      *p;
+    char        *rv;
+    ssize_t      size;
+    ngx_str_t   *value, name, s;
+    ngx_uint_t   i;
+    ngx_msec_t   ttl, negative_ttl;
+
+    if (smcf->cache_zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    size = 0;
+    name.len = 0;
+    ttl = 30000;
+    negative_ttl = 5000;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
+            name.data = value[i].data + 5;
+            p = (u_char *) ngx_strchr(name.data, ':');
+
+            if (p == NULL) {
+                goto invalid;
+            }
+
+            name.len = p - name.data;
+            s.data = p + 1;
+            s.len = value[i].data + value[i].len - s.data;
+            size = ngx_parse_size(&s);
+
+            if (name.len == 0 || size == NGX_ERROR) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "ttl=", 4) == 0) {
+            s.data = value[i].data + 4;
+            s.len = value[i].len - 4;
+            ttl = ngx_parse_time(&s, 0);
+
+            if (ttl == (ngx_msec_t) NGX_ERROR || ttl == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "negative_ttl=", 13) == 0) {
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+            negative_ttl = ngx_parse_time(&s, 0);
+
+            if (negative_ttl == (ngx_msec_t) NGX_ERROR) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (name.len == 0) {
+        return "needs zone=name:size";
+    }
+
+    rv = ngx_smartlyq_cache_zone(cf, smcf, &name, size);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    smcf->cache_ttl = ttl;
+    smcf->cache_negative_ttl = negative_ttl;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* smartlyq_cache name | off;  or, deprecated, smartlyq_cache zone=... */
+static char *
+ngx_smartlyq_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_smartlyq_loc_conf_t  *slcf = conf;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (ngx_strncmp(value[1].data, "zone=", 5) == 0) {
+        if (cf->cmd_type != NGX_HTTP_MAIN_CONF) {
+            return "with zone= is allowed only in the http block; "
+                   "\"smartlyq_cache off\" turns it off in a server or "
+                   "location";
+        }
+
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"smartlyq_cache zone=\" is deprecated, "
+                           "use \"smartlyq_cache_zone zone=\" instead");
+
+        return ngx_smartlyq_cache_zone_directive(cf, cmd,
+                   ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_smartlyq_module));
+    }
+
+    if (cf->args->nelts != 2) {
+        return "takes a zone name or \"off\"";
+    }
+
+    if (slcf->cache != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        slcf->cache = 0;
+        return NGX_CONF_OK;
+    }
+
+    slcf->cache = 1;
+    slcf->cache_name = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* smartlyq_fail_mode closed | stale=<time>; */
+static char *
+ngx_smartlyq_fail_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_smartlyq_loc_conf_t  *slcf = conf;
+
+    ngx_str_t   *value, s;
+    ngx_msec_t   stale;
+
+    if (slcf->stale != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "closed") == 0) {
+        slcf->stale = 0;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(value[1].data, "stale=", 6) != 0) {
+        return "must be \"closed\" or \"stale=<time>\"";
+    }
+
+    s.data = value[1].data + 6;
+    s.len = value[1].len - 6;
+    stale = ngx_parse_time(&s, 0);
+
+    if (stale == (ngx_msec_t) NGX_ERROR || stale == 0) {
+        return "has an invalid stale= time";
+    }
+
+    slcf->stale = stale;
+
+    return NGX_CONF_OK;
 }

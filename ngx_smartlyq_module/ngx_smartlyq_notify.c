@@ -5,8 +5,8 @@
  * notifications of the records sq_authz reads:
  *   __keyspace@0__:sq:key:*            a key record changed or went
  *   __keyspace@0__:sq:ws:*:members     a workspace's members changed
- * and bumps the matching generation in the cache zone for each message
- * (ngx_smartlyq_cache.c).  Redis sends them only when its
+ * and bumps the matching generation for each message, by the rule of
+ * ngx_smartlyq_epoch.c.  Redis sends them only when its
  * notify-keyspace-events has K plus the g, h, s, x, e classes (see
  * redis/redis.conf); that is checked with CONFIG GET before subscribing.
  *
@@ -37,7 +37,13 @@
  * while this worker is subscribed, which holds its exit.
  */
 
-#include "ngx_smartlyq_module.h"
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+#include "ngx_smartlyq_notify.h"
+#include "ngx_smartlyq_epoch.h"
+#include "ngx_smartlyq_redis.h"
+#include "sq_keys.h"
 
 
 #define NGX_SMARTLYQ_BEAT_MS     200
@@ -46,11 +52,7 @@
 #define NGX_SMARTLYQ_RECHECK_MS  5000       /* a misconfigured Redis */
 #define NGX_SMARTLYQ_HANDOVER_MS 2000       /* an exiting worker waits */
 
-#define NGX_SMARTLYQ_KEY_PREFIX  "__keyspace@0__:sq:key:"
-#define NGX_SMARTLYQ_WS_PREFIX   "__keyspace@0__:sq:ws:"
-#define NGX_SMARTLYQ_WS_SUFFIX   ":members"
 #define NGX_SMARTLYQ_BEAT        "__smartlyq_edge_heartbeat__"
-#define NGX_SMARTLYQ_MARKER      "sq:epoch"
 
 
 typedef enum {
@@ -87,8 +89,8 @@ struct ngx_smartlyq_notify_s {
 
 
 static const char  *ngx_smartlyq_patterns[] = {
-    NGX_SMARTLYQ_KEY_PREFIX "*",
-    NGX_SMARTLYQ_WS_PREFIX "*" NGX_SMARTLYQ_WS_SUFFIX,
+    SQ_K_NOTIFY_KEY_PREFIX "*",
+    SQ_K_NOTIFY_WS_PREFIX "*" SQ_K_MEMBERS_SUFFIX,
     NGX_SMARTLYQ_BEAT
 };
 
@@ -96,8 +98,43 @@ static const char  *ngx_smartlyq_patterns[] = {
     (sizeof(ngx_smartlyq_patterns) / sizeof(ngx_smartlyq_patterns[0]))
 
 
+/* CONFIG GET notify-keyspace-events, on either link */
+static const char  *ngx_smartlyq_config_argv[] = {
+    "CONFIG", "GET", "notify-keyspace-events"
+};
+
+static const size_t  ngx_smartlyq_config_lens[] = {
+    sizeof("CONFIG") - 1, sizeof("GET") - 1,
+    sizeof("notify-keyspace-events") - 1
+};
+
+
 static void ngx_smartlyq_notify_check(ngx_smartlyq_notify_t *nt);
 static void ngx_smartlyq_notify_events_off(ngx_smartlyq_notify_t *nt);
+
+
+/*
+ * A command with a hiredis callback of its own, on a link that is up:
+ * a subscription's callback is called once per message, so these go
+ * through the link's hiredis context rather than its one-reply send.
+ */
+static ngx_int_t
+ngx_smartlyq_notify_command(ngx_smartlyq_link_t *link, redisCallbackFn *fn,
+    void *data, int argc, const char **argv, const size_t *argvlen)
+{
+    redisAsyncContext  *ac;
+
+    ac = ngx_smartlyq_link_context(link);
+    if (ac == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (redisAsyncCommandArgv(ac, fn, data, argc, argv, argvlen) != REDIS_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
 
 
 static ngx_uint_t
@@ -153,28 +190,28 @@ ngx_smartlyq_notify_message(ngx_smartlyq_notify_t *nt, redisReply *channel)
 
     p = (u_char *) channel->str;
     last = p + channel->len;
-    len = sizeof(NGX_SMARTLYQ_KEY_PREFIX) - 1;
+    len = sizeof(SQ_K_NOTIFY_KEY_PREFIX) - 1;
 
     if ((size_t) (last - p) > len
-        && ngx_strncmp(p, NGX_SMARTLYQ_KEY_PREFIX, len) == 0)
+        && ngx_strncmp(p, SQ_K_NOTIFY_KEY_PREFIX, len) == 0)
     {
-        ngx_smartlyq_cache_bump_key(nt->smcf, p + len, last - p - len);
+        ngx_smartlyq_epoch_bump_key(nt->smcf, p + len, last - p - len);
         return;
     }
 
-    len = sizeof(NGX_SMARTLYQ_WS_PREFIX) - 1;
+    len = sizeof(SQ_K_NOTIFY_WS_PREFIX) - 1;
 
-    if ((size_t) (last - p) <= len + sizeof(NGX_SMARTLYQ_WS_SUFFIX) - 1
-        || ngx_strncmp(p, NGX_SMARTLYQ_WS_PREFIX, len) != 0)
+    if ((size_t) (last - p) <= len + sizeof(SQ_K_MEMBERS_SUFFIX) - 1
+        || ngx_strncmp(p, SQ_K_NOTIFY_WS_PREFIX, len) != 0)
     {
         return;
     }
 
     p += len;
-    last -= sizeof(NGX_SMARTLYQ_WS_SUFFIX) - 1;
+    last -= sizeof(SQ_K_MEMBERS_SUFFIX) - 1;
 
-    if (ngx_strncmp(last, NGX_SMARTLYQ_WS_SUFFIX,
-                    sizeof(NGX_SMARTLYQ_WS_SUFFIX) - 1)
+    if (ngx_strncmp(last, SQ_K_MEMBERS_SUFFIX,
+                    sizeof(SQ_K_MEMBERS_SUFFIX) - 1)
         != 0)
     {
         return;
@@ -183,7 +220,7 @@ ngx_smartlyq_notify_message(ngx_smartlyq_notify_t *nt, redisReply *channel)
     ws = ngx_atoi(p, last - p);
 
     if (ws > 0) {
-        ngx_smartlyq_cache_bump_ws(nt->smcf, (uint64_t) ws);
+        ngx_smartlyq_epoch_bump_ws(nt->smcf, (uint64_t) ws);
     }
 }
 
@@ -223,7 +260,7 @@ ngx_smartlyq_notify_cb(redisAsyncContext *ac, void *data, void *privdata)
 
     /* listening now; if nobody was, what changed cannot be known */
     nt->state = NGX_SMARTLYQ_SUB_SUBSCRIBED;
-    ngx_smartlyq_cache_subscribed(nt->smcf, NGX_SMARTLYQ_TRUST_MS);
+    ngx_smartlyq_epoch_subscribed(nt->smcf, NGX_SMARTLYQ_TRUST_MS);
 
     ngx_log_error(NGX_LOG_INFO, nt->log, 0,
                   "smartlyq: cache invalidation subscribed");
@@ -248,8 +285,8 @@ ngx_smartlyq_notify_subscribe(ngx_smartlyq_notify_t *nt)
     nt->confirmed = 0;
     nt->state = NGX_SMARTLYQ_SUB_SUBSCRIBING;
 
-    if (ngx_smartlyq_link_command(nt->link, ngx_smartlyq_notify_cb, nt,
-                                  NGX_SMARTLYQ_PATTERNS + 1, argv, lens)
+    if (ngx_smartlyq_notify_command(nt->link, ngx_smartlyq_notify_cb, nt,
+                                    NGX_SMARTLYQ_PATTERNS + 1, argv, lens)
         != NGX_OK)
     {
         nt->state = NGX_SMARTLYQ_SUB_DOWN;
@@ -311,21 +348,12 @@ ngx_smartlyq_notify_config_cb(redisAsyncContext *ac, void *data,
 static void
 ngx_smartlyq_notify_check(ngx_smartlyq_notify_t *nt)
 {
-    size_t       lens[3];
-    const char  *argv[3];
-
-    argv[0] = "CONFIG";
-    lens[0] = sizeof("CONFIG") - 1;
-    argv[1] = "GET";
-    lens[1] = sizeof("GET") - 1;
-    argv[2] = "notify-keyspace-events";
-    lens[2] = sizeof("notify-keyspace-events") - 1;
-
     nt->state = NGX_SMARTLYQ_SUB_CHECKING;
     nt->checked = ngx_current_msec;
 
-    if (ngx_smartlyq_link_command(nt->link, ngx_smartlyq_notify_config_cb,
-                                  nt, 3, argv, lens)
+    if (ngx_smartlyq_notify_command(nt->link, ngx_smartlyq_notify_config_cb,
+                                    nt, 3, ngx_smartlyq_config_argv,
+                                    ngx_smartlyq_config_lens)
         != NGX_OK)
     {
         nt->state = NGX_SMARTLYQ_SUB_DOWN;
@@ -394,7 +422,7 @@ ngx_smartlyq_watch_marker_cb(redisAsyncContext *ac, void *data,
         return;
     }
 
-    ngx_smartlyq_cache_marker(nt->smcf, marker);
+    ngx_smartlyq_epoch_marker(nt->smcf, marker);
 
     /* this link's answers come in order: "back on" is after "off" */
     if (!nt->watch_events) {
@@ -404,7 +432,7 @@ ngx_smartlyq_watch_marker_cb(redisAsyncContext *ac, void *data,
     } else {
         if (nt->events_lost) {
             nt->events_lost = 0;
-            ngx_smartlyq_cache_flush(nt->smcf);
+            ngx_smartlyq_epoch_flush(nt->smcf);
         }
 
         nt->watch_warned = 0;
@@ -418,7 +446,7 @@ ngx_smartlyq_watch_marker_cb(redisAsyncContext *ac, void *data,
     if (marker == 0) {
         if (!nt->marker_warned) {
             ngx_log_error(NGX_LOG_WARN, nt->log, 0,
-                          "smartlyq: redis has no \"" NGX_SMARTLYQ_MARKER
+                          "smartlyq: redis has no \"" SQ_K_EPOCH
                           "\" (flushed, swapped, or not set up by sqctl "
                           "init or the backend yet): the cache is "
                           "bypassed");
@@ -427,7 +455,7 @@ ngx_smartlyq_watch_marker_cb(redisAsyncContext *ac, void *data,
 
     } else if (nt->marker_warned) {
         ngx_log_error(NGX_LOG_NOTICE, nt->log, 0,
-                      "smartlyq: redis has \"" NGX_SMARTLYQ_MARKER
+                      "smartlyq: redis has \"" SQ_K_EPOCH
                       "\" again, the cache was flushed");
         nt->marker_warned = 0;
     }
@@ -448,16 +476,10 @@ ngx_smartlyq_watch(ngx_smartlyq_notify_t *nt)
         return;     /* the last one is still out: a slow Redis */
     }
 
-    argv[0] = "CONFIG";
-    lens[0] = sizeof("CONFIG") - 1;
-    argv[1] = "GET";
-    lens[1] = sizeof("GET") - 1;
-    argv[2] = "notify-keyspace-events";
-    lens[2] = sizeof("notify-keyspace-events") - 1;
-
-    if (ngx_smartlyq_link_command(nt->smcf->link,
-                                  ngx_smartlyq_watch_events_cb, nt, 3, argv,
-                                  lens)
+    if (ngx_smartlyq_notify_command(nt->smcf->link,
+                                    ngx_smartlyq_watch_events_cb, nt, 3,
+                                    ngx_smartlyq_config_argv,
+                                    ngx_smartlyq_config_lens)
         != NGX_OK)
     {
         return;
@@ -465,12 +487,12 @@ ngx_smartlyq_watch(ngx_smartlyq_notify_t *nt)
 
     argv[0] = "GET";
     lens[0] = sizeof("GET") - 1;
-    argv[1] = NGX_SMARTLYQ_MARKER;
-    lens[1] = sizeof(NGX_SMARTLYQ_MARKER) - 1;
+    argv[1] = SQ_K_EPOCH;
+    lens[1] = sizeof(SQ_K_EPOCH) - 1;
 
-    if (ngx_smartlyq_link_command(nt->smcf->link,
-                                  ngx_smartlyq_watch_marker_cb, nt, 2, argv,
-                                  lens)
+    if (ngx_smartlyq_notify_command(nt->smcf->link,
+                                    ngx_smartlyq_watch_marker_cb, nt, 2, argv,
+                                    lens)
         != NGX_OK)
     {
         return;
@@ -503,8 +525,8 @@ ngx_smartlyq_notify_down(void *data)
                       "is bypassed until it is back, then flushed");
 
         /* the Redis that comes back may be another, or an older one */
-        ngx_smartlyq_cache_unlistening(nt->smcf);
-        ngx_smartlyq_cache_lost(nt->smcf);
+        ngx_smartlyq_epoch_unlistening(nt->smcf);
+        ngx_smartlyq_epoch_lost(nt->smcf);
     }
 
     nt->state = NGX_SMARTLYQ_SUB_DOWN;
@@ -524,7 +546,7 @@ ngx_smartlyq_notify_leave(ngx_smartlyq_notify_t *nt)
         return 0;
     }
 
-    n = ngx_smartlyq_cache_subscriptions(nt->smcf);
+    n = ngx_smartlyq_epoch_subscriptions(nt->smcf);
 
     if (!nt->leaving) {
         nt->leaving = 1;
@@ -537,7 +559,7 @@ ngx_smartlyq_notify_leave(ngx_smartlyq_notify_t *nt)
     }
 
     if (ngx_current_msec - nt->left_at >= NGX_SMARTLYQ_HANDOVER_MS) {
-        ngx_smartlyq_cache_unlistening(nt->smcf);
+        ngx_smartlyq_epoch_unlistening(nt->smcf);
         return 0;
     }
 
@@ -579,7 +601,7 @@ ngx_smartlyq_notify_beat(ngx_event_t *ev)
         if (nt->state == NGX_SMARTLYQ_SUB_SUBSCRIBED
             && ngx_current_msec - heard < NGX_SMARTLYQ_TRUST_MS)
         {
-            ngx_smartlyq_cache_listening(nt->smcf,
+            ngx_smartlyq_epoch_listening(nt->smcf,
                                          heard + NGX_SMARTLYQ_TRUST_MS);
         }
 
@@ -588,8 +610,8 @@ ngx_smartlyq_notify_beat(ngx_event_t *ev)
         argv[1] = NGX_SMARTLYQ_BEAT;
         lens[1] = sizeof(NGX_SMARTLYQ_BEAT) - 1;
 
-        (void) ngx_smartlyq_link_command(nt->link, ngx_smartlyq_notify_cb,
-                                         nt, 2, argv, lens);
+        (void) ngx_smartlyq_notify_command(nt->link, ngx_smartlyq_notify_cb,
+                                           nt, 2, argv, lens);
         return;
 
     case NGX_SMARTLYQ_SUB_MISCONFIGURED:
@@ -662,9 +684,9 @@ ngx_smartlyq_notify_exit(ngx_smartlyq_main_conf_t *smcf)
     /* not handed over: nobody may be listening from now on */
     if (nt->state == NGX_SMARTLYQ_SUB_SUBSCRIBED
         && (!nt->leaving
-            || ngx_smartlyq_cache_subscriptions(smcf) == nt->handover))
+            || ngx_smartlyq_epoch_subscriptions(smcf) == nt->handover))
     {
-        ngx_smartlyq_cache_unlistening(smcf);
+        ngx_smartlyq_epoch_unlistening(smcf);
     }
 
     ngx_smartlyq_link_exit(nt->link);
@@ -684,5 +706,5 @@ ngx_smartlyq_notify_trusted(ngx_smartlyq_main_conf_t *smcf)
               < NGX_SMARTLYQ_TRUST_MS
            && nt->watched
            && ngx_current_msec - nt->watched < NGX_SMARTLYQ_TRUST_MS
-           && ngx_smartlyq_cache_usable(smcf);
+           && ngx_smartlyq_epoch_usable(smcf);
 }

@@ -7,8 +7,12 @@
  * an ngx_connection_t wrapped around hiredis's fd, level-triggered, so a
  * reply longer than hiredis's 16 KiB read chunk is still read in full.
  * hiredis 0.14 has no timeouts of its own: connecting and stalls are
- * watched by nginx timers, and each command has its own timer
- * (ngx_smartlyq_lookup.c).
+ * watched by nginx timers; a command's own timeout is its sender's.
+ *
+ * The link knows nothing of what it carries: a command goes with a
+ * callback and its data, called exactly once, with the reply or with
+ * NULL when the link dies (model: hiredis's adapters/, nchan's
+ * redis_nginx_adapter.c).
  *
  * With smartlyq_redis_password_file, AUTH is the first command queued on
  * every new context, ahead of anything a user of the link queues while it
@@ -19,13 +23,15 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_redis.h"
+#include "ngx_smartlyq_metrics.h"
 #include "sq_resp.h"
 
 
 #define NGX_SMARTLYQ_BACKOFF_MIN   25       /* ms */
 #define NGX_SMARTLYQ_BACKOFF_MAX   500      /* ms */
 #define NGX_SMARTLYQ_STALL_MIN     1000     /* ms without any reply */
+#define NGX_SMARTLYQ_MAX_INFLIGHT  8192     /* commands on one link */
 
 
 typedef enum {
@@ -33,6 +39,17 @@ typedef enum {
     NGX_SMARTLYQ_LINK_CONNECTING,
     NGX_SMARTLYQ_LINK_UP
 } ngx_smartlyq_link_state_e;
+
+
+/* a command in flight: on the heap, hiredis may call back late */
+typedef struct ngx_smartlyq_cmd_s  ngx_smartlyq_cmd_t;
+
+struct ngx_smartlyq_cmd_s {
+    ngx_smartlyq_reply_pt       fn;
+    void                       *data;
+    ngx_smartlyq_link_t        *link;
+    ngx_smartlyq_cmd_t         *next;       /* free list */
+};
 
 
 struct ngx_smartlyq_link_s {
@@ -53,7 +70,7 @@ struct ngx_smartlyq_link_s {
     ngx_uint_t                  exiting;
     ngx_msec_t                  heard;      /* last bytes read */
 
-    ngx_smartlyq_pending_t     *free;
+    ngx_smartlyq_cmd_t         *free;
 
     ngx_smartlyq_link_hook_pt   up;         /* connected */
     ngx_smartlyq_link_hook_pt   down;       /* the context is gone */
@@ -66,6 +83,8 @@ static void ngx_smartlyq_link_schedule(ngx_smartlyq_link_t *link);
 static void ngx_smartlyq_link_gone(ngx_smartlyq_link_t *link);
 static void ngx_smartlyq_link_up(ngx_smartlyq_link_t *link);
 static ngx_int_t ngx_smartlyq_link_auth(ngx_smartlyq_link_t *link);
+static void ngx_smartlyq_cmd_free(ngx_smartlyq_link_t *link,
+    ngx_smartlyq_cmd_t *c);
 
 
 /* event hooks hiredis calls */
@@ -374,8 +393,8 @@ ngx_smartlyq_link_gone(ngx_smartlyq_link_t *link)
 static void
 ngx_smartlyq_command_cb(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    ngx_smartlyq_pending_t  *p = privdata;
-    ngx_smartlyq_link_t     *link = p->link;
+    ngx_smartlyq_cmd_t   *c = privdata;
+    ngx_smartlyq_link_t  *link = c->link;
 
     link->inflight--;
 
@@ -383,9 +402,9 @@ ngx_smartlyq_command_cb(redisAsyncContext *ac, void *reply, void *privdata)
         link->progress = ngx_current_msec;
     }
 
-    ngx_smartlyq_pending_reply(p, link->exiting ? NULL : reply);
+    c->fn(link->exiting ? NULL : reply, c->data);
 
-    ngx_smartlyq_link_recycle(link, p);
+    ngx_smartlyq_cmd_free(link, c);
 }
 
 
@@ -590,8 +609,8 @@ ngx_smartlyq_link_create(ngx_cycle_t *cycle, ngx_smartlyq_main_conf_t *smcf)
 void
 ngx_smartlyq_link_exit(ngx_smartlyq_link_t *link)
 {
-    redisAsyncContext       *ac;
-    ngx_smartlyq_pending_t  *p;
+    redisAsyncContext   *ac;
+    ngx_smartlyq_cmd_t  *c;
 
     if (link == NULL) {
         return;
@@ -614,9 +633,9 @@ ngx_smartlyq_link_exit(ngx_smartlyq_link_t *link)
     }
 
     while (link->free) {
-        p = link->free;
-        link->free = p->next;
-        ngx_free(p);
+        c = link->free;
+        link->free = c->next;
+        ngx_free(c);
     }
 }
 
@@ -637,24 +656,57 @@ ngx_smartlyq_link_ready(ngx_smartlyq_link_t *link)
 
 
 /*
- * Queues a command; on NGX_OK the link owns p until its callback, which
- * always comes (with NULL when the link dies).  p may be NULL: one is
- * taken from the free list and returned through the callback's p.
+ * Queues a command.  With fn, on a link connected or connecting: on
+ * NGX_OK, fn is called exactly once, with the reply or with NULL when
+ * the link dies.  Without fn, the reply is discarded, and only a link
+ * that is up takes it, so that nothing piles up while connecting.
  */
 ngx_int_t
-ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, ngx_smartlyq_pending_t *p,
-    int argc, const char **argv, const size_t *argvlen)
+ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, int argc,
+    const char **argv, const size_t *argvlen, ngx_smartlyq_reply_pt fn,
+    void *data)
 {
+    ngx_smartlyq_cmd_t  *c;
+
+    if (fn == NULL) {
+        if (ngx_smartlyq_link_context(link) == NULL) {
+            return NGX_DECLINED;
+        }
+
+        if (redisAsyncCommandArgv(link->ac, NULL, NULL, argc, argv, argvlen)
+            != REDIS_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
     if (ngx_smartlyq_link_ready(link) != NGX_OK) {
         return NGX_DECLINED;
     }
 
-    p->link = link;
+    if (link->free) {
+        c = link->free;
+        link->free = c->next;
 
-    if (redisAsyncCommandArgv(link->ac, ngx_smartlyq_command_cb, p, argc,
+    } else {
+        c = ngx_alloc(sizeof(ngx_smartlyq_cmd_t), link->log);
+        if (c == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    c->fn = fn;
+    c->data = data;
+    c->link = link;
+    c->next = NULL;
+
+    if (redisAsyncCommandArgv(link->ac, ngx_smartlyq_command_cb, c, argc,
                               argv, argvlen)
         != REDIS_OK)
     {
+        ngx_smartlyq_cmd_free(link, c);
         return NGX_ERROR;
     }
 
@@ -666,15 +718,16 @@ ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, ngx_smartlyq_pending_t *p,
 }
 
 
-/*
- * Queues a command whose reply nobody waits for (hiredis discards it);
- * only on a link that is up, so nothing piles up while connecting.
- */
-ngx_int_t
-ngx_smartlyq_link_send_noreply(ngx_smartlyq_link_t *link, int argc,
-    const char **argv, const size_t *argvlen)
+static void
+ngx_smartlyq_cmd_free(ngx_smartlyq_link_t *link, ngx_smartlyq_cmd_t *c)
 {
-    return ngx_smartlyq_link_command(link, NULL, NULL, argc, argv, argvlen);
+    if (!link->exiting) {
+        c->next = link->free;
+        link->free = c;
+        return;
+    }
+
+    ngx_free(c);
 }
 
 
@@ -691,26 +744,19 @@ ngx_smartlyq_link_hooks(ngx_smartlyq_link_t *link,
 
 
 /*
- * Any command with a hiredis callback of the caller's own, on a link
- * that is up (the subscriber's CONFIG GET and PSUBSCRIBE).
+ * The hiredis context of a link that is up, or NULL: for a subscriber,
+ * whose callback hiredis calls once per message, not once per command.
  */
-ngx_int_t
-ngx_smartlyq_link_command(ngx_smartlyq_link_t *link, redisCallbackFn *fn,
-    void *data, int argc, const char **argv, const size_t *argvlen)
+void *
+ngx_smartlyq_link_context(ngx_smartlyq_link_t *link)
 {
     if (link == NULL || link->ac == NULL
         || link->state != NGX_SMARTLYQ_LINK_UP)
     {
-        return NGX_DECLINED;
+        return NULL;
     }
 
-    if (redisAsyncCommandArgv(link->ac, fn, data, argc, argv, argvlen)
-        != REDIS_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return link->ac;
 }
 
 
@@ -719,37 +765,6 @@ ngx_msec_t
 ngx_smartlyq_link_heard(ngx_smartlyq_link_t *link)
 {
     return link->heard;
-}
-
-
-/* a pending record from the free list, or a new one */
-ngx_smartlyq_pending_t *
-ngx_smartlyq_link_pending(ngx_smartlyq_link_t *link, ngx_log_t *log)
-{
-    ngx_smartlyq_pending_t  *p;
-
-    if (link && link->free) {
-        p = link->free;
-        link->free = p->next;
-        ngx_memzero(p, sizeof(ngx_smartlyq_pending_t));
-        return p;
-    }
-
-    return ngx_calloc(sizeof(ngx_smartlyq_pending_t), log);
-}
-
-
-void
-ngx_smartlyq_link_recycle(ngx_smartlyq_link_t *link,
-    ngx_smartlyq_pending_t *p)
-{
-    if (link && !link->exiting) {
-        p->next = link->free;
-        link->free = p;
-        return;
-    }
-
-    ngx_free(p);
 }
 
 

@@ -6,7 +6,8 @@
  *   Sunset: <HTTP-date of the end>  (RFC 8594)
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_filters.h"
+#include "ngx_smartlyq_util.h"
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;

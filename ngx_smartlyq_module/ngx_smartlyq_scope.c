@@ -8,7 +8,8 @@
  * social:write otherwise) or one exact scope ("keys:manage").
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_scope.h"
+#include "ngx_smartlyq_refuse.h"
 
 
 #define NGX_SMARTLYQ_SCOPE_MAX  64
@@ -36,11 +37,7 @@ ngx_smartlyq_type_allowed(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_OK;
     }
 
-    ctx->result = NGX_SMARTLYQ_PUBLISHABLE;
-
-    return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
-                               "PUBLISHABLE_KEY_NOT_ALLOWED",
-                               "Publishable keys cannot be used here.");
+    return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_PUBLISHABLE);
 }
 
 
@@ -78,7 +75,6 @@ ngx_smartlyq_has_scope(ngx_str_t *scopes, ngx_str_t *scope)
 ngx_int_t
 ngx_smartlyq_scope_allowed(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
-    u_char                   *p, *msg;
     ngx_str_t                *need;
     ngx_smartlyq_loc_conf_t  *slcf;
 
@@ -110,20 +106,8 @@ ngx_smartlyq_scope_allowed(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_OK;
     }
 
-    ctx->result = NGX_SMARTLYQ_SCOPE;
-
     /* the scope was checked to be [a-z_:] at configuration: no escaping */
-    msg = ngx_pnalloc(r->pool, sizeof("This key lacks the scope .")
-                               + need->len);
-    if (msg == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_sprintf(msg, "This key lacks the scope %V.", need);
-    *p = '\0';
-
-    return ngx_smartlyq_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
-                               "INSUFFICIENT_SCOPE", (const char *) msg);
+    return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_SCOPE);
 }
 
 

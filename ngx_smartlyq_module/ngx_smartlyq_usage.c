@@ -16,7 +16,9 @@
  * when a worker exits, are lost: usage is a statistic, not a ledger.
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_usage.h"
+#include "ngx_smartlyq_redis.h"
+#include "sq_keys.h"
 
 
 #define NGX_SMARTLYQ_USAGE_SLOTS   8192      /* a power of two */
@@ -164,14 +166,15 @@ static ngx_int_t
 ngx_smartlyq_usage_send(ngx_smartlyq_link_t *link,
     ngx_smartlyq_usage_slot_t *s, u_char *day)
 {
-    u_char       key[64], rec[sizeof("sq:keyuse:") + SQ_DIGEST_HEX_LEN];
+    char         key[64], rec[sizeof(SQ_K_KEYUSE_PREFIX) + SQ_DIGEST_HEX_LEN];
     u_char       num[NGX_INT64_LEN], ts[NGX_TIME_T_LEN];
     size_t       len[8];
     ngx_int_t    rc;
     const char  *argv[8];
 
-    argv[1] = (const char *) key;
-    len[1] = ngx_sprintf(key, "sq:usage:%uL:%s", s->key_id, day) - key;
+    argv[1] = key;
+    len[1] = snprintf(key, sizeof(key), SQ_K_USAGE,
+                      (unsigned long long) s->key_id, (const char *) day);
 
     argv[0] = "HINCRBY";
     len[0] = sizeof("HINCRBY") - 1;
@@ -182,14 +185,14 @@ ngx_smartlyq_usage_send(ngx_smartlyq_link_t *link,
         argv[2] = "allowed";
         len[2] = sizeof("allowed") - 1;
         len[3] = ngx_sprintf(num, "%uD", s->allowed) - num;
-        rc = ngx_smartlyq_link_send_noreply(link, 4, argv, len);
+        rc = ngx_smartlyq_link_send(link, 4, argv, len, NULL, NULL);
     }
 
     if (rc == NGX_OK && s->denied) {
         argv[2] = "denied";
         len[2] = sizeof("denied") - 1;
         len[3] = ngx_sprintf(num, "%uD", s->denied) - num;
-        rc = ngx_smartlyq_link_send_noreply(link, 4, argv, len);
+        rc = ngx_smartlyq_link_send(link, 4, argv, len, NULL, NULL);
     }
 
     if (rc == NGX_OK) {
@@ -197,15 +200,15 @@ ngx_smartlyq_usage_send(ngx_smartlyq_link_t *link,
         len[0] = sizeof("EXPIRE") - 1;
         argv[2] = NGX_SMARTLYQ_USAGE_TTL;
         len[2] = sizeof(NGX_SMARTLYQ_USAGE_TTL) - 1;
-        rc = ngx_smartlyq_link_send_noreply(link, 3, argv, len);
+        rc = ngx_smartlyq_link_send(link, 3, argv, len, NULL, NULL);
     }
 
     if (rc == NGX_OK) {
         argv[0] = "HSET";
         len[0] = sizeof("HSET") - 1;
-        argv[1] = (const char *) rec;
-        len[1] = ngx_sprintf(rec, "sq:keyuse:%*s",
-                             (size_t) SQ_DIGEST_HEX_LEN, s->digest) - rec;
+        argv[1] = rec;
+        len[1] = snprintf(rec, sizeof(rec), SQ_K_KEYUSE_PREFIX "%.*s",
+                          (int) SQ_DIGEST_HEX_LEN, (const char *) s->digest);
         argv[2] = "last_used_at";
         len[2] = sizeof("last_used_at") - 1;
         argv[3] = (const char *) ts;
@@ -214,7 +217,7 @@ ngx_smartlyq_usage_send(ngx_smartlyq_link_t *link,
         len[4] = sizeof("last_used_ip") - 1;
         argv[5] = (const char *) s->ip;
         len[5] = s->ip_len;
-        rc = ngx_smartlyq_link_send_noreply(link, 6, argv, len);
+        rc = ngx_smartlyq_link_send(link, 6, argv, len, NULL, NULL);
     }
 
     return rc;

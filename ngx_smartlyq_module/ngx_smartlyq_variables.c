@@ -5,7 +5,8 @@
  * Empty (not found) until the check has run.
  */
 
-#include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_variables.h"
+#include "ngx_smartlyq_util.h"
 
 
 typedef enum {
@@ -39,26 +40,6 @@ static ngx_http_variable_t  ngx_smartlyq_vars[] = {
       NGX_SMARTLYQ_VAR_CACHE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
-};
-
-
-static ngx_str_t  ngx_smartlyq_decisions[NGX_SMARTLYQ_RESULTS] = {
-    ngx_null_string,
-    ngx_string("allow"),
-    ngx_string("unknown_key"),
-    ngx_string("disabled_key"),
-    ngx_string("expired_key"),
-    ngx_string("deleted_key"),
-    ngx_string("rotated_key"),
-    ngx_string("forbidden"),
-    ngx_string("unavailable"),
-    ngx_string("no_key"),
-    ngx_string("malformed_key"),
-    ngx_string("bad_workspace"),
-    ngx_string("bad_body"),
-    ngx_string("publishable_not_allowed"),
-    ngx_string("insufficient_scope"),
-    ngx_string("key_in_url")
 };
 
 
@@ -119,7 +100,7 @@ ngx_smartlyq_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         break;
 
     case NGX_SMARTLYQ_VAR_DECISION:
-        s = &ngx_smartlyq_decisions[ctx->result];
+        s = ngx_smartlyq_decision_name(ctx->result);
         break;
 
     default: /* NGX_SMARTLYQ_VAR_CACHE */
@@ -141,10 +122,3 @@ ngx_smartlyq_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     return NGX_OK;
 }
 
-
-ngx_str_t *
-ngx_smartlyq_decision_name(ngx_uint_t result)
-{
-    return &ngx_smartlyq_decisions[result < NGX_SMARTLYQ_RESULTS ? result
-                                                                 : 0];
-}
