@@ -90,7 +90,7 @@ $(BUILD)/unit-tests: $(UNIT_SRCS) $(SQ_SRCS) \
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
-test: deps all unit fuzz-replay deps-check-selftest
+test: deps all unit fuzz-replay deps-check-selftest deps-check
 	$(MAKE) -C backend BUILD=$(BUILD) test
 	@if ! perl -MTest::Nginx::Socket -e1 2>/dev/null; then \
 	    export PERL5LIB="$(VENDOR_TN)$${PERL5LIB:+:$$PERL5LIB}"; \
@@ -98,8 +98,8 @@ test: deps all unit fuzz-replay deps-check-selftest
 	SQ_BUILD=$(BUILD) prove -r t/
 
 # The module's file-to-file includes and calls, failing on a cycle
-# (scripts/module-deps).  Not in `make test` until the module has none;
-# its self-test on the fixtures of tests/deps/ is.
+# (scripts/module-deps), and its self-test on the fixtures of tests/deps/;
+# both run in `make test`.
 .PHONY: deps-check deps-check-selftest
 deps-check:
 	scripts/module-deps ngx_smartlyq_module

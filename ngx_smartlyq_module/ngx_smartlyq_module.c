@@ -280,6 +280,7 @@ ngx_smartlyq_create_main_conf(ngx_conf_t *cf)
      *     smcf->usage = NULL;
      *     smcf->metrics = NULL;
      *     smcf->cache_zone = NULL;
+     *     smcf->cache_all = 0;
      *     smcf->cache = NULL;
      *     smcf->cache_ttl = 0;
      *     smcf->cache_negative_ttl = 0;
@@ -357,10 +358,14 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 1);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
                               64 * 1024);
-    ngx_conf_merge_value(conf->cache, prev->cache, 1);
-    ngx_conf_merge_str_value(conf->cache_name, prev->cache_name, "");
-
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_smartlyq_module);
+
+    /*
+     * as limit_req: a location uses the cache it names; with the old
+     * spelling, smartlyq_cache zone=..., every location uses the zone
+     */
+    ngx_conf_merge_value(conf->cache, prev->cache, smcf->cache_all);
+    ngx_conf_merge_str_value(conf->cache_name, prev->cache_name, "");
 
     if (conf->cache_name.len
         && (smcf->cache_zone == NULL
@@ -765,7 +770,8 @@ ngx_smartlyq_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_smartlyq_loc_conf_t  *slcf = conf;
 
-    ngx_str_t  *value;
+    ngx_str_t                 *value;
+    ngx_smartlyq_main_conf_t  *smcf;
 
     value = cf->args->elts;
 
@@ -780,9 +786,11 @@ ngx_smartlyq_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "\"smartlyq_cache zone=\" is deprecated, "
                            "use \"smartlyq_cache_zone zone=\" instead");
 
-        return ngx_smartlyq_cache_zone_directive(cf, cmd,
-                   ngx_http_conf_get_module_main_conf(cf,
-                                                  ngx_http_smartlyq_module));
+        smcf = ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_smartlyq_module);
+        smcf->cache_all = 1;
+
+        return ngx_smartlyq_cache_zone_directive(cf, cmd, smcf);
     }
 
     if (cf->args->nelts != 2) {

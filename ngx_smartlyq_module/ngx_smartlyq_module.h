@@ -98,6 +98,8 @@ typedef struct {
     ngx_smartlyq_metrics_t    *metrics;     /* in shared memory */
 
     ngx_shm_zone_t            *cache_zone;  /* smartlyq_cache_zone */
+    ngx_flag_t                 cache_all;   /* the old smartlyq_cache
+                                               zone=: used everywhere */
     ngx_smartlyq_cache_t      *cache;
     ngx_msec_t                 cache_ttl;
     ngx_msec_t                 cache_negative_ttl;

@@ -276,7 +276,8 @@ http {
     smartlyq_redis_password_file $TMP/secrets/redis-password;
     smartlyq_key_pepper_file $TMP/secrets/pepper;
     smartlyq_signing_key_file $TMP/secrets/signing;
-    smartlyq_cache zone=bench:64m ttl=60s negative_ttl=60s;
+    smartlyq_cache_zone zone=bench:64m ttl=60s negative_ttl=60s;
+    smartlyq_cache bench;
 
     lua_package_path "$HERE/?.lua;$LUA_REDIS_DIR/?.lua;;";
     lua_shared_dict peer_cache 16m;

@@ -155,7 +155,8 @@ http {
     smartlyq_signing_key_file $RUN/secrets/signing;
     # answers shared by the workers, dropped on every change (keyspace
     # notifications, see redis/redis.conf)
-    smartlyq_cache zone=smartlyq:32m ttl=30s negative_ttl=5s;
+    smartlyq_cache_zone zone=smartlyq:32m ttl=30s negative_ttl=5s;
+    smartlyq_cache smartlyq;
 
     upstream smartlyq_backend {
         server 127.0.0.1:$BACKEND_PORT;

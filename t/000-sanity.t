@@ -260,3 +260,48 @@ GET /t
 --- response_body_like: SERVICE_UNAVAILABLE
 --- error_log
 NOAUTH
+
+
+
+=== TEST 19: smartlyq_cache naming a zone that does not exist is refused
+--- http_config eval
+SQTest::http_config() . "smartlyq_cache_zone zone=sqz:1m;\n"
+--- config
+    location /v1/ {
+        smartlyq on;
+        smartlyq_cache nosuchzone;
+        proxy_pass http://echo;
+    }
+--- must_die
+--- error_log
+nosuchzone
+
+
+
+=== TEST 20: smartlyq_cache_zone is for the http block only
+--- http_config eval
+SQTest::http_config()
+--- config
+    smartlyq_cache_zone zone=sqz:1m;
+    location /v1/ {
+        smartlyq on;
+        proxy_pass http://echo;
+    }
+--- must_die
+--- error_log
+"smartlyq_cache_zone" directive is not allowed here
+
+
+
+=== TEST 21: smartlyq_log_level takes a level nginx knows
+--- http_config eval
+SQTest::http_config()
+--- config
+    smartlyq_log_level debug;
+    location /v1/ {
+        smartlyq on;
+        proxy_pass http://echo;
+    }
+--- must_die
+--- error_log
+invalid value "debug"

@@ -26,7 +26,8 @@ use Test::More;
 my $T = $SQTest::T;
 my $ROOT = $SQTest::ROOT;
 my $base = SQTest::nginx_start(<<'CONF', 2);
-    smartlyq_cache zone=sqprom:1m ttl=30s negative_ttl=5s;
+    smartlyq_cache_zone zone=sqprom:1m ttl=30s negative_ttl=5s;
+    smartlyq_cache sqprom;
     server {
         listen 127.0.0.1:$PORT;
         location /v1/ {

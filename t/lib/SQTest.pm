@@ -299,10 +299,11 @@ sub metrics_location {
 
 # The decision cache: a zone ("name:size [ttl=...] [negative_ttl=...]")
 # that every guarded location uses unless it says smartlyq_cache off.
-# The one place that writes the directive.
+# The one place that writes the directives.
 sub cache_zone {
     my ($zone) = @_;
-    return "smartlyq_cache zone=$zone;\n";
+    my ($name) = $zone =~ /^([^:]+):/;
+    return "smartlyq_cache_zone zone=$zone;\nsmartlyq_cache $name;\n";
 }
 
 sub indent {
