@@ -1,9 +1,13 @@
 /*
- * sq_replay: the per-process anti-replay window of signed identities.
+ * sq_replay: the backend's anti-replay window of signed identities, in
+ * memory shared by its worker processes.
  */
 
-#include <stdlib.h>
+#define _DEFAULT_SOURCE             /* MAP_ANONYMOUS */
+
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sq_replay.h"
 
@@ -11,17 +15,47 @@
 #define SQ_REPLAY_WORDS  (SQ_REPLAY_WINDOW / 64)
 
 
-int
-sq_replay_init(sq_replay_t *rp, int64_t now)
+static int
+sq_replay_lock_init(pthread_mutex_t *m)
 {
-    memset(rp, 0, sizeof(*rp));
+    int                  rc;
+    pthread_mutexattr_t  a;
 
-    rp->slots = calloc(SQ_REPLAY_STREAMS, sizeof(sq_replay_stream_t));
-    if (rp->slots == NULL) {
+    if (pthread_mutexattr_init(&a) != 0) {
         return -1;
     }
 
-    rp->started = now;
+    rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) != 0
+         || pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) != 0
+         || pthread_mutex_init(m, &a) != 0;
+
+    pthread_mutexattr_destroy(&a);
+
+    return rc ? -1 : 0;
+}
+
+
+int
+sq_replay_init(sq_replay_t *rp, int64_t now)
+{
+    void  *p;
+
+    rp->shm = NULL;
+
+    /* zero-filled; pages are only backed once a stream touches them */
+    p = mmap(NULL, sizeof(sq_replay_shm_t), PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        return -1;
+    }
+
+    rp->shm = p;
+    rp->shm->started = now;
+
+    if (sq_replay_lock_init(&rp->shm->lock) != 0) {
+        sq_replay_free(rp);
+        return -1;
+    }
 
     return 0;
 }
@@ -30,16 +64,47 @@ sq_replay_init(sq_replay_t *rp, int64_t now)
 void
 sq_replay_free(sq_replay_t *rp)
 {
-    size_t  i;
+    if (rp->shm != NULL) {
+        munmap(rp->shm, sizeof(sq_replay_shm_t));
+        rp->shm = NULL;
+    }
+}
 
-    if (rp->slots != NULL) {
-        for (i = 0; i < SQ_REPLAY_STREAMS; i++) {
-            free(rp->slots[i].bits);
-        }
-        free(rp->slots);
+
+/*
+ * The lock; when its holder died, a stream may be half updated (a slid
+ * top with its bit unset would take a replay as new): forget every
+ * stream and refuse, as UNSURE, whatever was signed up to this second.
+ * Returns 0, or -1 when the lock cannot be had.
+ */
+static int
+sq_replay_lock(sq_replay_shm_t *shm, int64_t now)
+{
+    int  rc;
+
+    rc = pthread_mutex_lock(&shm->lock);
+
+    if (rc == 0) {
+        return 0;
     }
 
-    memset(rp, 0, sizeof(*rp));
+    if (rc != EOWNERDEAD) {
+        return -1;
+    }
+
+    memset(shm->slots, 0, sizeof(shm->slots));
+    shm->streams = 0;
+    if (shm->started < now + 1) {
+        shm->started = now + 1;
+    }
+    shm->recovered++;
+
+    if (pthread_mutex_consistent(&shm->lock) != 0) {
+        pthread_mutex_unlock(&shm->lock);
+        return -1;
+    }
+
+    return 0;
 }
 
 
@@ -72,7 +137,7 @@ sq_replay_bit_test_set(uint64_t *bits, uint64_t c)
  * stream.
  */
 static sq_replay_stream_t *
-sq_replay_slot(sq_replay_t *rp, const uint8_t *id, int64_t now)
+sq_replay_slot(sq_replay_shm_t *shm, const uint8_t *id, int64_t now)
 {
     size_t               h, i;
     sq_replay_stream_t  *s, *free_slot;
@@ -82,7 +147,7 @@ sq_replay_slot(sq_replay_t *rp, const uint8_t *id, int64_t now)
     free_slot = NULL;
 
     for (i = 0; i < SQ_REPLAY_PROBES; i++) {
-        s = &rp->slots[(h + i) & (SQ_REPLAY_STREAMS - 1)];
+        s = &shm->slots[(h + i) & (SQ_REPLAY_STREAMS - 1)];
 
         if (!s->used) {
             if (free_slot == NULL) {
@@ -106,21 +171,13 @@ sq_replay_slot(sq_replay_t *rp, const uint8_t *id, int64_t now)
 
 
 static sq_replay_rc_t
-sq_replay_start(sq_replay_t *rp, sq_replay_stream_t *s, const uint8_t *id,
-    uint64_t seq, int64_t ts)
+sq_replay_start(sq_replay_shm_t *shm, sq_replay_stream_t *s,
+    const uint8_t *id, uint64_t seq, int64_t ts)
 {
-    if (s->bits == NULL) {
-        s->bits = calloc(SQ_REPLAY_WORDS, sizeof(uint64_t));
-        if (s->bits == NULL) {
-            return SQ_REPLAY_NOMEM;
-        }
-
-    } else {
-        memset(s->bits, 0, SQ_REPLAY_WORDS * sizeof(uint64_t));
-    }
+    memset(s->bits, 0, sizeof(s->bits));
 
     if (!s->used) {
-        rp->streams++;
+        shm->streams++;
     }
 
     memcpy(s->id, id, SQ_NONCE_STREAM_BYTES);
@@ -133,29 +190,25 @@ sq_replay_start(sq_replay_t *rp, sq_replay_stream_t *s, const uint8_t *id,
 }
 
 
-sq_replay_rc_t
-sq_replay_check(sq_replay_t *rp, const char *nonce, size_t len, int64_t ts,
-    int64_t now)
+/* the window's verdict on (id, seq, ts); the lock is held */
+static sq_replay_rc_t
+sq_replay_locked(sq_replay_shm_t *shm, const uint8_t *id, uint64_t seq,
+    int64_t ts, int64_t now)
 {
-    uint8_t              id[SQ_NONCE_STREAM_BYTES];
-    uint64_t             seq, c;
+    uint64_t             c;
     sq_replay_stream_t  *s;
 
-    if (sq_nonce_parse(nonce, len, id, &seq) != 0 || seq == 0) {
-        return SQ_REPLAY_SEEN;
-    }
-
-    if (ts < rp->started) {
+    if (ts < shm->started) {
         return SQ_REPLAY_UNSURE;
     }
 
-    s = sq_replay_slot(rp, id, now);
+    s = sq_replay_slot(shm, id, now);
     if (s == NULL) {
         return SQ_REPLAY_UNSURE;
     }
 
     if (!s->used || memcmp(s->id, id, SQ_NONCE_STREAM_BYTES) != 0) {
-        return sq_replay_start(rp, s, id, seq, ts);
+        return sq_replay_start(shm, s, id, seq, ts);
     }
 
     if (ts > s->newest) {
@@ -164,7 +217,7 @@ sq_replay_check(sq_replay_t *rp, const char *nonce, size_t len, int64_t ts,
 
     if (seq > s->top) {
         if (seq - s->top >= SQ_REPLAY_WINDOW) {
-            memset(s->bits, 0, SQ_REPLAY_WORDS * sizeof(uint64_t));
+            memset(s->bits, 0, sizeof(s->bits));
 
         } else {
             for (c = s->top + 1; c < seq; c++) {
@@ -185,4 +238,28 @@ sq_replay_check(sq_replay_t *rp, const char *nonce, size_t len, int64_t ts,
 
     return sq_replay_bit_test_set(s->bits, seq) ? SQ_REPLAY_SEEN
                                                 : SQ_REPLAY_FRESH;
+}
+
+
+sq_replay_rc_t
+sq_replay_check(sq_replay_t *rp, const char *nonce, size_t len, int64_t ts,
+    int64_t now)
+{
+    uint8_t          id[SQ_NONCE_STREAM_BYTES];
+    uint64_t         seq;
+    sq_replay_rc_t   rc;
+
+    if (sq_nonce_parse(nonce, len, id, &seq) != 0 || seq == 0) {
+        return SQ_REPLAY_SEEN;
+    }
+
+    if (rp->shm == NULL || sq_replay_lock(rp->shm, now) != 0) {
+        return SQ_REPLAY_UNSURE;
+    }
+
+    rc = sq_replay_locked(rp->shm, id, seq, ts, now);
+
+    pthread_mutex_unlock(&rp->shm->lock);
+
+    return rc;
 }

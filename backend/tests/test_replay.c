@@ -1,10 +1,17 @@
 /*
- * The per-process anti-replay window: fresh, replayed, reordered, slid
- * past, stale streams reused, and identities signed before the start.
+ * The shared anti-replay window: fresh, replayed, reordered, slid past,
+ * stale streams reused, identities signed before the start; two
+ * processes seeing each other's nonces, racing on the same ones, and one
+ * dying while it holds the lock.
  */
+
+#define _DEFAULT_SOURCE             /* MAP_ANONYMOUS */
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sq_replay.h"
 #include "tests.h"
@@ -45,7 +52,7 @@ START_TEST(test_replay_once)
     ck_assert_int_eq(t_check(&rp, 2, 1, T_START, T_START), SQ_REPLAY_FRESH);
     ck_assert_int_eq(t_check(&rp, 2, 2, T_START, T_START), SQ_REPLAY_FRESH);
     ck_assert_int_eq(t_check(&rp, 1, 2, T_START, T_START), SQ_REPLAY_SEEN);
-    ck_assert_uint_eq(rp.streams, 2);
+    ck_assert_uint_eq(rp.shm->streams, 2);
 
     sq_replay_free(&rp);
 }
@@ -104,7 +111,7 @@ START_TEST(test_replay_unsure_and_malformed)
     ck_assert_int_eq(sq_replay_check(&rp,
                      "g0000000000000000000000000000001", 32, T_START,
                      T_START), SQ_REPLAY_SEEN);
-    ck_assert_uint_eq(rp.streams, 0);
+    ck_assert_uint_eq(rp.shm->streams, 0);
 
     sq_replay_free(&rp);
 }
@@ -139,7 +146,7 @@ START_TEST(test_replay_slots)
                                      T_START + SQ_IDENTITY_SKEW + 1,
                                      T_START + SQ_IDENTITY_SKEW + 1),
                      SQ_REPLAY_FRESH);
-    ck_assert_uint_eq(rp.streams, SQ_REPLAY_PROBES);
+    ck_assert_uint_eq(rp.shm->streams, SQ_REPLAY_PROBES);
 
     sq_replay_free(&rp);
 }
@@ -175,6 +182,171 @@ START_TEST(test_replay_edge_stream)
 END_TEST
 
 
+/* runs fn(rp, arg) in a child process; returns its exit status */
+static int
+t_in_child(sq_replay_t *rp, int (*fn)(sq_replay_t *, unsigned), unsigned arg)
+{
+    int    st;
+    pid_t  pid;
+
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+
+    if (pid == 0) {
+        _exit(fn(rp, arg));
+    }
+
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st));
+
+    return WEXITSTATUS(st);
+}
+
+
+/* 0 when the child finds counter 1 of stream tag seen and 2 fresh; 1
+ * when 1 is not seen, 2 when 2 is not fresh */
+static int
+t_child_sees(sq_replay_t *rp, unsigned tag)
+{
+    if (t_check(rp, tag, 1, T_START, T_START) != SQ_REPLAY_SEEN) {
+        return 1;
+    }
+
+    return t_check(rp, tag, 2, T_START, T_START) == SQ_REPLAY_FRESH ? 0 : 2;
+}
+
+
+START_TEST(test_replay_shared_across_fork)
+{
+    sq_replay_t  rp;
+
+    ck_assert_int_eq(sq_replay_init(&rp, T_START), 0);
+
+    /* the parent's nonce is seen by a child, the child's by the parent */
+    ck_assert_int_eq(t_check(&rp, 5, 1, T_START, T_START), SQ_REPLAY_FRESH);
+    ck_assert_int_eq(t_in_child(&rp, t_child_sees, 5), 0);
+    ck_assert_int_eq(t_check(&rp, 5, 2, T_START, T_START), SQ_REPLAY_SEEN);
+    ck_assert_int_eq(t_check(&rp, 5, 3, T_START, T_START), SQ_REPLAY_FRESH);
+    /* a second child (a restarted worker) still sees both */
+    ck_assert_int_eq(t_in_child(&rp, t_child_sees, 5), 2);
+    ck_assert_uint_eq(rp.shm->streams, 1);
+
+    sq_replay_free(&rp);
+}
+END_TEST
+
+
+#define T_RACE_N  3000
+
+/* every counter of stream tag, once; how many were fresh (255 at most,
+ * an exit status) */
+static int
+t_child_race(sq_replay_t *rp, unsigned tag)
+{
+    unsigned  c, fresh;
+
+    fresh = 0;
+    for (c = 1; c <= T_RACE_N; c++) {
+        fresh += t_check(rp, tag, c, T_START, T_START) == SQ_REPLAY_FRESH;
+    }
+
+    return fresh > 255 ? 255 : (int) fresh;
+}
+
+
+START_TEST(test_replay_race)
+{
+    int           st;
+    pid_t         pid[3];
+    unsigned      i, c, fresh, *counts;
+    sq_replay_t   rp;
+
+    ck_assert_int_eq(sq_replay_init(&rp, T_START), 0);
+    counts = mmap(NULL, sizeof(unsigned) * 3, PROT_READ | PROT_WRITE,
+                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert(counts != MAP_FAILED);
+
+    /* three processes send the same 3000 nonces of one stream and of
+     * another: each nonce is fresh to exactly one of them */
+    for (i = 0; i < 3; i++) {
+        pid[i] = fork();
+        ck_assert_int_ge(pid[i], 0);
+        if (pid[i] == 0) {
+            counts[i] = 0;
+            for (c = 1; c <= T_RACE_N; c++) {
+                counts[i] += t_check(&rp, 6, c, T_START, T_START)
+                             == SQ_REPLAY_FRESH;
+                counts[i] += t_check(&rp, 7, c, T_START, T_START)
+                             == SQ_REPLAY_FRESH;
+            }
+            _exit(0);
+        }
+    }
+
+    fresh = 0;
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+        ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        fresh += counts[i];
+    }
+
+    ck_assert_uint_eq(fresh, 2 * T_RACE_N);
+    /* and to none after them */
+    ck_assert_int_eq(t_in_child(&rp, t_child_race, 6), 0);
+
+    munmap(counts, sizeof(unsigned) * 3);
+    sq_replay_free(&rp);
+}
+END_TEST
+
+
+/* takes the lock and dies with it */
+static int
+t_child_die_locked(sq_replay_t *rp, unsigned tag)
+{
+    (void) tag;
+
+    if (pthread_mutex_lock(&rp->shm->lock) != 0) {
+        return 1;
+    }
+
+    return 0;
+}
+
+
+START_TEST(test_replay_holder_died)
+{
+    sq_replay_t  rp;
+
+    ck_assert_int_eq(sq_replay_init(&rp, T_START), 0);
+
+    ck_assert_int_eq(t_check(&rp, 8, 1, T_START, T_START), SQ_REPLAY_FRESH);
+    ck_assert_int_eq(t_in_child(&rp, t_child_die_locked, 0), 0);
+
+    /* not wedged; what was signed up to now cannot be told apart any
+     * more: UNSURE, never FRESH a second time */
+    ck_assert_int_eq(t_check(&rp, 8, 1, T_START, T_START + 5),
+                     SQ_REPLAY_UNSURE);
+    ck_assert_int_eq(t_check(&rp, 8, 2, T_START + 5, T_START + 5),
+                     SQ_REPLAY_UNSURE);
+    ck_assert_uint_eq(rp.shm->recovered, 1);
+    ck_assert_uint_eq(rp.shm->streams, 0);
+
+    /* identities signed after it are judged as before */
+    ck_assert_int_eq(t_check(&rp, 8, 3, T_START + 6, T_START + 6),
+                     SQ_REPLAY_FRESH);
+    ck_assert_int_eq(t_check(&rp, 8, 3, T_START + 6, T_START + 6),
+                     SQ_REPLAY_SEEN);
+    ck_assert_int_eq(t_in_child(&rp, t_child_die_locked, 0), 0);
+    ck_assert_int_eq(t_check(&rp, 8, 3, T_START + 6, T_START + 6),
+                     SQ_REPLAY_UNSURE);
+    ck_assert_uint_eq(rp.shm->recovered, 2);
+
+    sq_replay_free(&rp);
+}
+END_TEST
+
+
 Suite *
 sq_suite_replay(void)
 {
@@ -188,6 +360,9 @@ sq_suite_replay(void)
     tcase_add_test(tc, test_replay_unsure_and_malformed);
     tcase_add_test(tc, test_replay_slots);
     tcase_add_test(tc, test_replay_edge_stream);
+    tcase_add_test(tc, test_replay_shared_across_fork);
+    tcase_add_test(tc, test_replay_race);
+    tcase_add_test(tc, test_replay_holder_died);
     suite_add_tcase(s, tc);
 
     return s;
