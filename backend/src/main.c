@@ -1,5 +1,13 @@
 /*
- * smartlyq-backend: options, event base, signals, pid file.
+ * smartlyq-backend: options, the state shared by the workers, and each
+ * worker's event base, signals and graceful stop.
+ *
+ * --workers N (default: the CPU count) worker processes serve one port
+ * under a supervisor (sq_procs.h); --workers 1 is one process, which
+ * serves itself.  What the workers share is made before they are forked:
+ * the secrets, the anti-replay window and the metrics (both in shared
+ * memory).  Each worker makes its own event base and its own Redis
+ * connection after the fork.
  */
 
 #include <fcntl.h>
@@ -15,12 +23,17 @@
 
 #include "sq_ctx.h"
 #include "sq_json.h"
+#include "sq_listen.h"
 #include "sq_log.h"
+#include "sq_metrics.h"
+#include "sq_procs.h"
 #include "sq_server.h"
 
 
 #define SQ_OPT_PATH_MAX  4096
 #define SQ_PEPPER_ENV    "SMARTLYQ_PEPPER_FILE"
+#define SQ_DRAIN_MS      5000       /* a stopping worker's in-flight wait */
+#define SQ_DRAIN_POLL_MS 20
 
 typedef struct {
     const char  *listen;
@@ -30,6 +43,7 @@ typedef struct {
     const char  *pid_file;
     const char  *pepper_file;
     const char  *redis_password_file;
+    int          workers;
 } sq_opts_t;
 
 
@@ -40,11 +54,36 @@ sq_usage(FILE *f)
             "--signing-key-file FILE\n"
             "         [--redis HOST:PORT|unix:/path] [--functions FILE]"
             " [--pid-file FILE]\n"
-            "         [--pepper-file FILE] [--redis-password-file FILE]\n"
+            "         [--pepper-file FILE] [--redis-password-file FILE]"
+            " [--workers N]\n"
             "  --redis defaults to $%s, else %s\n"
             "  --pepper-file (to make keys in /v1/keys) defaults to $%s\n"
-            "  --redis-password-file (AUTH to Redis) defaults to $%s\n",
-            SQ_REDIS_ENV, SQ_REDIS_DEFAULT, SQ_PEPPER_ENV, SQ_REDIS_AUTH_ENV);
+            "  --redis-password-file (AUTH to Redis) defaults to $%s\n"
+            "  --workers (processes on the port, 1..%d) defaults to the"
+            " CPU count\n",
+            SQ_REDIS_ENV, SQ_REDIS_DEFAULT, SQ_PEPPER_ENV, SQ_REDIS_AUTH_ENV,
+            SQ_WORKERS_MAX);
+}
+
+
+/* "1".."64"; the CPU count (within those bounds) when s is NULL */
+static int
+sq_parse_workers(const char *s)
+{
+    int   n;
+    long  cpus;
+
+    if (s == NULL) {
+        cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        return cpus < 1 ? 1 : cpus > SQ_WORKERS_MAX ? SQ_WORKERS_MAX
+                                                    : (int) cpus;
+    }
+
+    for (n = 0; *s >= '0' && *s <= '9' && n <= SQ_WORKERS_MAX; s++) {
+        n = n * 10 + (*s - '0');
+    }
+
+    return *s == '\0' && n >= 1 && n <= SQ_WORKERS_MAX ? n : -1;
 }
 
 
@@ -52,6 +91,7 @@ static int
 sq_parse_options(int argc, char **argv, sq_opts_t *o)
 {
     int                         ch;
+    const char                 *workers;
     static const struct option  longopts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "redis", required_argument, NULL, 'r' },
@@ -60,11 +100,13 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
         { "pid-file", required_argument, NULL, 'p' },
         { "pepper-file", required_argument, NULL, 'k' },
         { "redis-password-file", required_argument, NULL, 'a' },
+        { "workers", required_argument, NULL, 'w' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
 
     memset(o, 0, sizeof(*o));
+    workers = NULL;
 
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (optarg != NULL && strlen(optarg) > SQ_OPT_PATH_MAX) {
@@ -79,12 +121,18 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
         case 'p': o->pid_file = optarg; break;
         case 'k': o->pepper_file = optarg; break;
         case 'a': o->redis_password_file = optarg; break;
+        case 'w': workers = optarg; break;
         default: return -1;
         }
     }
 
     if (optind != argc || o->listen == NULL || o->signing_key_file == NULL)
     {
+        return -1;
+    }
+
+    o->workers = sq_parse_workers(workers);
+    if (o->workers < 0) {
         return -1;
     }
 
@@ -166,14 +214,53 @@ sq_setup_redis(sq_ctx_t *ctx, const sq_opts_t *o)
 }
 
 
+/* nothing in flight any more: the worker can go */
 static void
-sq_on_signal(evutil_socket_t sig, short what, void *arg)
+sq_on_drain(evutil_socket_t fd, short what, void *arg)
 {
     sq_ctx_t  *ctx = arg;
 
+    (void) fd;
     (void) what;
-    sq_log(SQ_LOG_INFO, "signal %d, shutting down", (int) sig);
-    event_base_loopexit(ctx->base, NULL);
+
+    if (ctx->in_flight == 0) {
+        event_base_loopexit(ctx->base, NULL);
+    }
+}
+
+
+/*
+ * SIGTERM, SIGINT: stop accepting, answer what is in flight (SQ_DRAIN_MS
+ * at most), then leave the loop; idle connections are closed after it.
+ */
+static void
+sq_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    sq_ctx_t        *ctx = arg;
+    struct timeval   cap = { SQ_DRAIN_MS / 1000, 0 };
+    struct timeval   poll = { 0, SQ_DRAIN_POLL_MS * 1000 };
+
+    (void) what;
+
+    if (ctx->draining) {
+        return;
+    }
+
+    sq_log(SQ_LOG_INFO, "signal %d, %u requests in flight, shutting down",
+           (int) sig, ctx->in_flight);
+    ctx->draining = 1;
+    sq_server_close_listener(ctx);
+
+    ctx->drain_timer = event_new(ctx->base, -1, EV_PERSIST, sq_on_drain,
+                                 ctx);
+    if (ctx->drain_timer == NULL || evtimer_add(ctx->drain_timer, &poll) != 0
+        || ctx->in_flight == 0)
+    {
+        event_base_loopexit(ctx->base, NULL);
+        return;
+    }
+
+    event_base_loopexit(ctx->base, &cap);
 }
 
 
@@ -222,34 +309,12 @@ sq_setup_events(sq_ctx_t *ctx)
 }
 
 
+/* what the workers share, made before they are forked */
 static int
-sq_write_pid(const char *path)
+sq_setup(sq_ctx_t *ctx, const sq_opts_t *o, char *host, size_t cap,
+    uint16_t *port)
 {
-    int   fd, len;
-    char  buf[32];
-
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        sq_log(SQ_LOG_ERR, "cannot write the pid file");
-        return -1;
-    }
-
-    len = snprintf(buf, sizeof(buf), "%ld\n", (long) getpid());
-    if (write(fd, buf, (size_t) len) != len) {
-        close(fd);
-        sq_log(SQ_LOG_ERR, "cannot write the pid file");
-        return -1;
-    }
-
-    return close(fd);
-}
-
-
-static int
-sq_setup(sq_ctx_t *ctx, const sq_opts_t *o)
-{
-    char      err[512], host[256];
-    uint16_t  port;
+    char  err[512];
 
     if (sq_secret_load(o->signing_key_file, ctx->signing_key, err,
                        sizeof(err)) != 0)
@@ -270,7 +335,7 @@ sq_setup(sq_ctx_t *ctx, const sq_opts_t *o)
         ctx->has_pepper = 1;
     }
 
-    if (sq_server_parse_listen(o->listen, host, sizeof(host), &port) != 0) {
+    if (sq_server_parse_listen(o->listen, host, cap, port) != 0) {
         sq_log(SQ_LOG_ERR, "bad --listen address");
         return -1;
     }
@@ -279,33 +344,24 @@ sq_setup(sq_ctx_t *ctx, const sq_opts_t *o)
         return -1;
     }
 
+    /* the service's start: what was signed before may have been seen */
     if (sq_replay_init(&ctx->replay, (int64_t) time(NULL)) != 0) {
-        sq_log(SQ_LOG_ERR, "out of memory for the replay window");
+        sq_log(SQ_LOG_ERR, "cannot map the shared replay window");
         return -1;
     }
 
-    ctx->base = event_base_new();
-    if (ctx->base == NULL || sq_setup_events(ctx) != 0
-        || sq_server_start(ctx, host, port) != 0)
-    {
+    if (sq_metrics_init() != 0) {
+        sq_log(SQ_LOG_ERR, "cannot map the shared metrics");
         return -1;
     }
-
-    if (o->pid_file != NULL) {
-        if (sq_write_pid(o->pid_file) != 0) {
-            return -1;
-        }
-        ctx->pid_file = o->pid_file;
-    }
-
-    sq_redis_get(&ctx->redis);
 
     return 0;
 }
 
 
+/* what one process made for itself: its loop, server, Redis link */
 static void
-sq_cleanup(sq_ctx_t *ctx)
+sq_cleanup_process(sq_ctx_t *ctx)
 {
     sq_server_stop(ctx);
 
@@ -317,6 +373,9 @@ sq_cleanup(sq_ctx_t *ctx)
     }
     if (ctx->redis_timer != NULL) {
         event_free(ctx->redis_timer);
+    }
+    if (ctx->drain_timer != NULL) {
+        event_free(ctx->drain_timer);
     }
     if (ctx->base != NULL) {
         event_base_free(ctx->base);
@@ -333,10 +392,112 @@ sq_cleanup(sq_ctx_t *ctx)
 }
 
 
+/*
+ * A worker: its own event base and Redis connection, serving on fd (a
+ * listening socket it owns) until SIGTERM or SIGINT; the exit status.
+ */
+static int
+sq_worker_run(void *arg, int fd)
+{
+    int        rc;
+    sq_ctx_t  *ctx = arg;
+
+    ctx->base = event_base_new();
+    if (ctx->base == NULL || sq_setup_events(ctx) != 0) {
+        close(fd);
+        sq_cleanup_process(ctx);
+        return 1;
+    }
+
+    if (sq_server_start(ctx, fd) != 0) {
+        close(fd);
+        sq_cleanup_process(ctx);
+        return 1;
+    }
+
+    sq_redis_get(&ctx->redis);
+
+    rc = event_base_dispatch(ctx->base) >= 0 ? 0 : 1;
+    sq_cleanup_process(ctx);
+
+    return rc;
+}
+
+
+/* --workers 1: this process serves, as it always did */
+static int
+sq_run_single(sq_ctx_t *ctx, const sq_opts_t *o, const char *host,
+    uint16_t port)
+{
+    int   fd;
+    char  err[256];
+
+    fd = sq_listen_open(host, port, 0, err, sizeof(err));
+    if (fd < 0) {
+        sq_log(SQ_LOG_ERR, "cannot listen on %s", err);
+        sq_cleanup_process(ctx);
+        return 1;
+    }
+
+    if (o->pid_file != NULL) {
+        if (sq_procs_write_pid(o->pid_file) != 0) {
+            close(fd);
+            sq_cleanup_process(ctx);
+            return 1;
+        }
+        ctx->pid_file = o->pid_file;
+    }
+
+    sq_log(SQ_LOG_INFO, "listening on %s:%u, one process", host,
+           (unsigned) port);
+
+    return sq_worker_run(ctx, fd);
+}
+
+
+static int
+sq_run_workers(sq_ctx_t *ctx, const sq_opts_t *o, const char *host,
+    uint16_t port)
+{
+    int          rc;
+    char         err[256];
+    sq_procs_t  *p;
+
+    /* SO_REUSEPORT would share the port with a backend still there */
+    if (sq_listen_probe(host, port, err, sizeof(err)) != 0) {
+        sq_log(SQ_LOG_ERR, "cannot listen on %s", err);
+        sq_cleanup_process(ctx);
+        return 1;
+    }
+
+    p = calloc(1, sizeof(sq_procs_t));
+    if (p == NULL) {
+        sq_log(SQ_LOG_ERR, "out of memory for the supervisor");
+        sq_cleanup_process(ctx);
+        return 1;
+    }
+
+    p->host = host;
+    p->port = port;
+    p->n = o->workers;
+    p->run = sq_worker_run;
+    p->arg = ctx;
+    p->pid_file = o->pid_file;
+
+    rc = sq_procs_supervise(p);
+
+    free(p);
+    sq_cleanup_process(ctx);
+
+    return rc;
+}
+
+
 int
 main(int argc, char **argv)
 {
-    int        rc;
+    char       host[256];
+    uint16_t   port;
     sq_ctx_t   ctx;
     sq_opts_t  o;
 
@@ -358,12 +519,14 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     memset(&ctx, 0, sizeof(ctx));
 
-    rc = 1;
-    if (sq_setup(&ctx, &o) == 0 && event_base_dispatch(ctx.base) >= 0) {
-        rc = 0;
+    if (sq_setup(&ctx, &o, host, sizeof(host), &port) != 0) {
+        sq_cleanup_process(&ctx);
+        return 1;
     }
 
-    sq_cleanup(&ctx);
+    if (o.workers == 1) {
+        return sq_run_single(&ctx, &o, host, port);
+    }
 
-    return rc;
+    return sq_run_workers(&ctx, &o, host, port);
 }

@@ -26,6 +26,11 @@ typedef struct {
     uint8_t             signing_key[SQ_SECRET_BYTES];
     uint8_t             pepper[SQ_SECRET_BYTES];   /* key digests */
     int                 has_pepper;     /* else no keys are made */
+    /* this worker process's listener and its graceful stop */
+    struct evhttp_bound_socket  *bound;     /* NULL once closed */
+    struct event       *drain_timer;
+    unsigned            in_flight;      /* requests not answered yet */
+    int                 draining;       /* stopped accepting */
 } sq_ctx_t;
 
 #endif /* SQ_CTX_H */

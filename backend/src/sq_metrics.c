@@ -1,8 +1,18 @@
 /*
  * sq_metrics: requests by route and status, a latency histogram, Redis
  * link use and errors, as Prometheus text on GET /metrics.
+ *
+ * The counters live in one MAP_SHARED mapping made by the supervisor
+ * before it forks the workers (sq_metrics_init), so that any worker's
+ * page shows the whole service's totals, a restarted worker's counts
+ * included.  Every update is a relaxed atomic add; a (route, status)
+ * series is claimed once, by compare-and-swap on its slot's state.
  */
 
+#define _DEFAULT_SOURCE             /* MAP_ANONYMOUS */
+
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -22,11 +33,22 @@
 #define SQ_METRICS_ROUTE_MAX   48       /* bytes of a route label */
 #define SQ_METRICS_SERIES_MAX  256      /* (route, status) pairs */
 #define SQ_METRICS_NBUCKETS    12
+#define SQ_METRICS_SPINS       1000     /* yields while a slot is written */
+
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
+               "64-bit atomics must be lock-free to be shared by processes");
+
+enum {
+    SQ_METRICS_FREE = 0,
+    SQ_METRICS_BUSY,                    /* claimed, label being written */
+    SQ_METRICS_READY
+};
 
 typedef struct {
-    char        route[SQ_METRICS_ROUTE_MAX];
-    int         status;
-    uint64_t    n;
+    atomic_uint         state;
+    int                 status;
+    char                route[SQ_METRICS_ROUTE_MAX];
+    atomic_uint_least64_t  n;
 } sq_metrics_series_t;
 
 /* upper bounds in microseconds; the last is +Inf */
@@ -35,26 +57,61 @@ static const uint64_t  sq_metrics_le_us[SQ_METRICS_NBUCKETS - 1] = {
     1000000
 };
 
-static struct {
-    sq_metrics_series_t  series[SQ_METRICS_SERIES_MAX];
-    size_t               nseries;
-    uint64_t             overflow;          /* pairs past the table */
-    uint64_t             bucket[SQ_METRICS_NBUCKETS];
-    uint64_t             sum_us;
-    uint64_t             count;
-    uint64_t             redis_used;        /* requests given a link */
-    uint64_t             redis_connects;    /* links established */
-    uint64_t             redis_unavailable; /* requests with no link */
-    uint64_t             redis_errors;      /* links dropped on an error */
-} sq_m;
+typedef struct {
+    sq_metrics_series_t    series[SQ_METRICS_SERIES_MAX];
+    atomic_uint_least64_t  overflow;           /* pairs past the table */
+    atomic_uint_least64_t  bucket[SQ_METRICS_NBUCKETS];
+    atomic_uint_least64_t  sum_us;
+    atomic_uint_least64_t  redis_used;         /* requests given a link */
+    atomic_uint_least64_t  redis_connects;     /* links established */
+    atomic_uint_least64_t  redis_unavailable;  /* requests with no link */
+    atomic_uint_least64_t  redis_errors;       /* links dropped on error */
+} sq_metrics_shm_t;
 
-/* the request being served */
+/* this process's own until sq_metrics_init maps the shared ones; the
+ * pointer is set once, before any worker is forked */
+static sq_metrics_shm_t   sq_m_local;
+static sq_metrics_shm_t  *sq_m = &sq_m_local;
+
+/* the request being served, in this process */
 static struct {
     int         active;
     uint64_t    start_us;
     char        route[SQ_METRICS_ROUTE_MAX];
     int         status;
 } sq_cur;
+
+
+int
+sq_metrics_init(void)
+{
+    void  *p;
+
+    p = mmap(NULL, sizeof(sq_metrics_shm_t), PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        return -1;
+    }
+
+    /* zero-filled: every slot SQ_METRICS_FREE, every counter 0 */
+    sq_m = p;
+
+    return 0;
+}
+
+
+static void
+sq_metrics_add(atomic_uint_least64_t *c, uint64_t v)
+{
+    atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+}
+
+
+static uint64_t
+sq_metrics_get(atomic_uint_least64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
 
 
 static uint64_t
@@ -111,14 +168,14 @@ void
 sq_metrics_redis_get(int before, const redisContext *c)
 {
     if (c == NULL) {
-        sq_m.redis_unavailable++;
+        sq_metrics_add(&sq_m->redis_unavailable, 1);
         return;
     }
 
-    sq_m.redis_used++;
+    sq_metrics_add(&sq_m->redis_used, 1);
 
     if (!before) {
-        sq_m.redis_connects++;
+        sq_metrics_add(&sq_m->redis_connects, 1);
     }
 }
 
@@ -127,8 +184,82 @@ void
 sq_metrics_redis_done(const redisContext *c)
 {
     if (c != NULL && c->err != 0) {
-        sq_m.redis_errors++;
+        sq_metrics_add(&sq_m->redis_errors, 1);
     }
+}
+
+
+/* the slot's state once its writer is done, or BUSY if it never is */
+static unsigned
+sq_metrics_wait(sq_metrics_series_t *s)
+{
+    int       i;
+    unsigned  st;
+
+    for (i = 0; i < SQ_METRICS_SPINS; i++) {
+        st = atomic_load_explicit(&s->state, memory_order_acquire);
+        if (st != SQ_METRICS_BUSY) {
+            return st;
+        }
+        sched_yield();
+    }
+
+    return SQ_METRICS_BUSY;
+}
+
+
+/*
+ * One request more in the (route, status) series: found from a hash of
+ * both by linear probing, or claimed in the first free slot.  A slot
+ * whose writer died before it was ready is passed over.
+ */
+static void
+sq_metrics_count(const char *route, int status)
+{
+    size_t                i;
+    uint32_t              h;
+    unsigned              st, expect;
+    const char           *p;
+    sq_metrics_series_t  *s;
+
+    h = 2166136261u ^ (uint32_t) status;
+    for (p = route; *p != '\0'; p++) {
+        h = (h ^ (unsigned char) *p) * 16777619u;
+    }
+
+    for (i = 0; i < SQ_METRICS_SERIES_MAX; i++) {
+        s = &sq_m->series[(h + i) % SQ_METRICS_SERIES_MAX];
+        st = atomic_load_explicit(&s->state, memory_order_acquire);
+
+        if (st == SQ_METRICS_FREE) {
+            expect = SQ_METRICS_FREE;
+            if (atomic_compare_exchange_strong_explicit(&s->state, &expect,
+                    SQ_METRICS_BUSY, memory_order_acq_rel,
+                    memory_order_acquire))
+            {
+                snprintf(s->route, sizeof(s->route), "%s", route);
+                s->status = status;
+                atomic_store_explicit(&s->n, 1, memory_order_relaxed);
+                atomic_store_explicit(&s->state, SQ_METRICS_READY,
+                                      memory_order_release);
+                return;
+            }
+            st = expect;
+        }
+
+        if (st == SQ_METRICS_BUSY) {
+            st = sq_metrics_wait(s);
+        }
+
+        if (st == SQ_METRICS_READY && s->status == status
+            && strcmp(s->route, route) == 0)
+        {
+            sq_metrics_add(&s->n, 1);
+            return;
+        }
+    }
+
+    sq_metrics_add(&sq_m->overflow, 1);
 }
 
 
@@ -151,28 +282,9 @@ sq_metrics_end(void)
         }
     }
 
-    sq_m.bucket[i]++;
-    sq_m.sum_us += us;
-    sq_m.count++;
-
-    for (i = 0; i < sq_m.nseries; i++) {
-        if (sq_m.series[i].status == sq_cur.status
-            && strcmp(sq_m.series[i].route, sq_cur.route) == 0)
-        {
-            sq_m.series[i].n++;
-            return;
-        }
-    }
-
-    if (sq_m.nseries == SQ_METRICS_SERIES_MAX) {
-        sq_m.overflow++;
-        return;
-    }
-
-    memcpy(sq_m.series[i].route, sq_cur.route, sizeof(sq_cur.route));
-    sq_m.series[i].status = sq_cur.status;
-    sq_m.series[i].n = 1;
-    sq_m.nseries++;
+    sq_metrics_add(&sq_m->bucket[i], 1);
+    sq_metrics_add(&sq_m->sum_us, us);
+    sq_metrics_count(sq_cur.route, sq_cur.status);
 }
 
 
@@ -217,32 +329,42 @@ sq_metrics_counter(struct evbuffer *b, const char *name, const char *help,
 static void
 sq_metrics_page(struct evbuffer *b)
 {
-    size_t     i;
-    uint64_t   cum;
+    size_t                i;
+    uint64_t              cum, sum;
+    sq_metrics_series_t  *s;
 
     evbuffer_add_printf(b,
         "# HELP smartlyq_backend_requests_total Requests answered, by route"
         " and status (route \"none\": refused before a route matched).\n"
         "# TYPE smartlyq_backend_requests_total counter\n");
 
-    for (i = 0; i < sq_m.nseries; i++) {
+    for (i = 0; i < SQ_METRICS_SERIES_MAX; i++) {
+        s = &sq_m->series[i];
+        if (atomic_load_explicit(&s->state, memory_order_acquire)
+            != SQ_METRICS_READY)
+        {
+            continue;
+        }
+
         evbuffer_add_printf(b, "smartlyq_backend_requests_total{route=\"%s\","
-                            "status=\"%d\"} %llu\n", sq_m.series[i].route,
-                            sq_m.series[i].status,
-                            (unsigned long long) sq_m.series[i].n);
+                            "status=\"%d\"} %llu\n", s->route, s->status,
+                            (unsigned long long) sq_metrics_get(&s->n));
     }
 
     sq_metrics_counter(b, "smartlyq_backend_requests_unlabelled_total",
                        "Requests past the label table's 256 series.",
-                       sq_m.overflow);
+                       sq_metrics_get(&sq_m->overflow));
 
     evbuffer_add_printf(b,
         "# HELP smartlyq_backend_request_duration_seconds Time from a"
         " request's arrival at the handler to its reply.\n"
         "# TYPE smartlyq_backend_request_duration_seconds histogram\n");
 
+    /* the count is the +Inf bucket, read once: the two always agree */
+    sum = sq_metrics_get(&sq_m->sum_us);
+
     for (i = 0, cum = 0; i < SQ_METRICS_NBUCKETS; i++) {
-        cum += sq_m.bucket[i];
+        cum += sq_metrics_get(&sq_m->bucket[i]);
 
         if (i < SQ_METRICS_NBUCKETS - 1) {
             evbuffer_add_printf(b,
@@ -261,23 +383,23 @@ sq_metrics_page(struct evbuffer *b)
     evbuffer_add_printf(b,
         "smartlyq_backend_request_duration_seconds_sum %llu.%06llu\n"
         "smartlyq_backend_request_duration_seconds_count %llu\n",
-        (unsigned long long) (sq_m.sum_us / 1000000),
-        (unsigned long long) (sq_m.sum_us % 1000000),
-        (unsigned long long) sq_m.count);
+        (unsigned long long) (sum / 1000000),
+        (unsigned long long) (sum % 1000000),
+        (unsigned long long) cum);
 
     sq_metrics_counter(b, "smartlyq_backend_redis_requests_total",
                        "Requests that were given a Redis link.",
-                       sq_m.redis_used);
+                       sq_metrics_get(&sq_m->redis_used));
     sq_metrics_counter(b, "smartlyq_backend_redis_connects_total",
                        "Redis links established for a request.",
-                       sq_m.redis_connects);
+                       sq_metrics_get(&sq_m->redis_connects));
     sq_metrics_counter(b, "smartlyq_backend_redis_unavailable_total",
                        "Requests answered 503 because no Redis link could"
-                       " be made.", sq_m.redis_unavailable);
+                       " be made.", sq_metrics_get(&sq_m->redis_unavailable));
     sq_metrics_counter(b, "smartlyq_backend_redis_errors_total",
                        "Requests whose Redis link failed (I/O, timeout or"
                        " protocol error); the link is then dropped.",
-                       sq_m.redis_errors);
+                       sq_metrics_get(&sq_m->redis_errors));
 }
 
 

@@ -1,8 +1,10 @@
 /*
  * sq_metrics: the backend's own Prometheus counters, served on
- * GET /metrics to peers at 127.0.0.1 or ::1 only.  The backend is one thread on one
- * event loop and answers each request before its handler returns, so a
- * request's record is simply "the current one".
+ * GET /metrics to peers at 127.0.0.1 or ::1 only.  The counters are
+ * shared by the worker processes (sq_metrics_init), so any worker's page
+ * shows the totals.  A worker is one thread on one event loop and
+ * answers each request before its handler returns, so a request's
+ * record is simply "the current one" of its process.
  */
 
 #ifndef SQ_METRICS_H
@@ -12,6 +14,10 @@
 #include <hiredis/hiredis.h>
 
 #include "sq_route.h"
+
+/* Maps the counters shared with every process forked after it; before
+ * it (or when it fails: -1), a process counts on its own. */
+int sq_metrics_init(void);
 
 /* Answers GET /metrics from 127.0.0.1 or ::1 and returns 1, or returns 0:
  * the request goes through the pipeline, which refuses an unsigned one. */

@@ -267,9 +267,28 @@ sq_server_pipeline(struct evhttp_request *req, void *arg)
 }
 
 
+/* the reply to a request counted in flight was sent */
+static void
+sq_server_done(struct evhttp_request *req, void *arg)
+{
+    sq_ctx_t  *ctx = arg;
+
+    (void) req;
+
+    if (ctx->in_flight > 0) {
+        ctx->in_flight--;
+    }
+}
+
+
 static void
 sq_server_handle(struct evhttp_request *req, void *arg)
 {
+    sq_ctx_t  *ctx = arg;
+
+    ctx->in_flight++;
+    evhttp_request_set_on_complete_cb(req, sq_server_done, ctx);
+
     if (sq_metrics_serve(req)) {
         return;
     }
@@ -324,7 +343,7 @@ sq_server_parse_listen(const char *s, char *host, size_t cap,
 
 
 int
-sq_server_start(sq_ctx_t *ctx, const char *host, uint16_t port)
+sq_server_start(sq_ctx_t *ctx, int fd)
 {
     ctx->http = evhttp_new(ctx->base);
     if (ctx->http == NULL) {
@@ -344,22 +363,34 @@ sq_server_start(sq_ctx_t *ctx, const char *host, uint16_t port)
     evhttp_set_default_content_type(ctx->http, "application/json");
     evhttp_set_gencb(ctx->http, sq_server_handle, ctx);
 
-    if (evhttp_bind_socket(ctx->http, host, port) != 0) {
-        sq_log(SQ_LOG_ERR, "cannot listen on %s:%u", host, (unsigned) port);
+    /* evhttp owns fd from here: closed with the listener */
+    ctx->bound = evhttp_accept_socket_with_handle(ctx->http, fd);
+    if (ctx->bound == NULL) {
+        sq_log(SQ_LOG_ERR, "cannot accept on the listening socket");
         evhttp_free(ctx->http);
         ctx->http = NULL;
         return -1;
     }
-
-    sq_log(SQ_LOG_INFO, "listening on %s:%u", host, (unsigned) port);
 
     return 0;
 }
 
 
 void
+sq_server_close_listener(sq_ctx_t *ctx)
+{
+    if (ctx->http != NULL && ctx->bound != NULL) {
+        evhttp_del_accept_socket(ctx->http, ctx->bound);
+        ctx->bound = NULL;
+    }
+}
+
+
+void
 sq_server_stop(sq_ctx_t *ctx)
 {
+    sq_server_close_listener(ctx);
+
     if (ctx->http != NULL) {
         evhttp_free(ctx->http);
         ctx->http = NULL;

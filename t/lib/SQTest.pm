@@ -184,14 +184,19 @@ sub backend_kill { reap('backend', 'KILL') }
 sub redis_freeze { kill 'STOP', $pid{redis} }
 sub redis_thaw   { kill 'CONT', $pid{redis} if $pid{redis} }
 
+# The backend: its supervisor and --workers processes (the CPU count,
+# unless @args says otherwise: backend_start('--workers', 1)).  Its pid
+# (pid_of('backend')) is the supervisor's: the workers die with it, even
+# of a SIGKILL.
 sub backend_start {
+    my (@args) = @_;
     spawn('backend', "$DIR/backend.log", "$BUILD/smartlyq-backend",
           '--listen', "127.0.0.1:$PORT{backend}",
           '--redis', "127.0.0.1:$PORT{redis}",
           '--signing-key-file', "$DIR/signing",
           '--pepper-file', "$DIR/pepper",
           '--redis-password-file', $PASS{backend},
-          '--functions', "$ROOT/redis/smartlyq.lua");
+          '--functions', "$ROOT/redis/smartlyq.lua", @args);
     wait_until('backend start', sub { port_open($PORT{backend}) });
 }
 
