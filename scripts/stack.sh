@@ -4,6 +4,7 @@
 # module, all under one directory.  Source it after setting:
 #   ROOT BUILD RUN                      the repository, build/ and the run dir
 #   EDGE_PORT BACKEND_PORT REDIS_PORT   where the servers listen
+# and optionally SQ_BACKEND_WORKERS (the backend's --workers).
 # then call stack_prepare, stack_redis_start, stack_backend_start and
 # stack_nginx_start; stack_stop stops whatever is running.  rcli is
 # redis-cli for that Redis.
@@ -106,6 +107,9 @@ stack_redis_start() {
     "$SQCTL" init --functions "$ROOT/redis/smartlyq.lua" >/dev/null
 }
 
+# the backend: a supervisor (its pid in backend.pid and BACKEND_PID: the
+# workers stop with it) and SQ_BACKEND_WORKERS processes on the port, by
+# default the CPU count
 stack_backend_start() {
     "$BUILD/smartlyq-backend" --listen "127.0.0.1:$BACKEND_PORT" \
         --redis "127.0.0.1:$REDIS_PORT" \
@@ -113,6 +117,7 @@ stack_backend_start() {
         --pepper-file "$RUN/secrets/pepper" \
         --redis-password-file "$RUN/secrets/redis-password" \
         --functions "$ROOT/redis/smartlyq.lua" \
+        ${SQ_BACKEND_WORKERS:+--workers "$SQ_BACKEND_WORKERS"} \
         --pid-file "$RUN/backend.pid" 2>>"$RUN/logs/backend.log" &
     BACKEND_PID=$!
     wait_for "the backend" port_open "$BACKEND_PORT"
