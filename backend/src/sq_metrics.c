@@ -264,17 +264,9 @@ sq_metrics_count(const char *route, int status)
 
 
 void
-sq_metrics_end(void)
+sq_metrics_observe(const char *route, int status, uint64_t us)
 {
-    size_t     i;
-    uint64_t   us;
-
-    if (!sq_cur.active) {
-        return;
-    }
-
-    sq_cur.active = 0;
-    us = sq_metrics_now_us() - sq_cur.start_us;
+    size_t  i;
 
     for (i = 0; i < SQ_METRICS_NBUCKETS - 1; i++) {
         if (us <= sq_metrics_le_us[i]) {
@@ -284,7 +276,20 @@ sq_metrics_end(void)
 
     sq_metrics_add(&sq_m->bucket[i], 1);
     sq_metrics_add(&sq_m->sum_us, us);
-    sq_metrics_count(sq_cur.route, sq_cur.status);
+    sq_metrics_count(route, status);
+}
+
+
+void
+sq_metrics_end(void)
+{
+    if (!sq_cur.active) {
+        return;
+    }
+
+    sq_cur.active = 0;
+    sq_metrics_observe(sq_cur.route, sq_cur.status,
+                       sq_metrics_now_us() - sq_cur.start_us);
 }
 
 

@@ -10,6 +10,8 @@
 #ifndef SQ_METRICS_H
 #define SQ_METRICS_H
 
+#include <stdint.h>
+
 #include <event2/http.h>
 #include <hiredis/hiredis.h>
 
@@ -26,6 +28,14 @@ int sq_metrics_serve(struct evhttp_request *req);
 /* Around the pipeline of one request. */
 void sq_metrics_begin(void);
 void sq_metrics_end(void);
+
+/*
+ * One answered request: its route label (at most 47 bytes are kept),
+ * status and time in microseconds; for a caller that keeps its own
+ * record per request (a pipeline with several requests in flight)
+ * instead of begin/route/status/end.
+ */
+void sq_metrics_observe(const char *route, int status, uint64_t us);
 
 /* The request matched this route. */
 void sq_metrics_route(const sq_route_t *route);
