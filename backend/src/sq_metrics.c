@@ -331,8 +331,8 @@ sq_metrics_counter(struct evbuffer *b, const char *name, const char *help,
 }
 
 
-static void
-sq_metrics_page(struct evbuffer *b)
+void
+sq_metrics_render(struct evbuffer *b)
 {
     size_t                i;
     uint64_t              cum, sum;
@@ -431,7 +431,7 @@ sq_metrics_serve(struct evhttp_request *req)
         return 1;
     }
 
-    sq_metrics_page(b);
+    sq_metrics_render(b);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; version=0.0.4");
     evhttp_send_reply(req, HTTP_OK, "OK", b);

@@ -21,6 +21,9 @@
  * it (or when it fails: -1), a process counts on its own. */
 int sq_metrics_init(void);
 
+/* The Prometheus page of the counters, appended to b. */
+void sq_metrics_render(struct evbuffer *b);
+
 /* Answers GET /metrics from 127.0.0.1 or ::1 and returns 1, or returns 0:
  * the request goes through the pipeline, which refuses an unsigned one. */
 int sq_metrics_serve(struct evhttp_request *req);

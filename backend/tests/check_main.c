@@ -27,6 +27,7 @@ main(void)
     srunner_add_suite(sr, sq_suite_store_resource());
     srunner_add_suite(sr, sq_suite_keys());
     srunner_add_suite(sr, sq_suite_replay());
+    srunner_add_suite(sr, sq_suite_metrics());
     srunner_add_suite(sr, sq_suite_redis_auth());
 
     srunner_run_all(sr, CK_NORMAL);

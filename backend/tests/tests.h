@@ -22,6 +22,7 @@ Suite *sq_suite_resource(void);
 Suite *sq_suite_store_resource(void);
 Suite *sq_suite_keys(void);
 Suite *sq_suite_replay(void);
+Suite *sq_suite_metrics(void);
 Suite *sq_suite_redis_auth(void);
 
 typedef struct {
