@@ -224,7 +224,8 @@ if (!$asan) {
     # --- the backend's address space capped ---------------------------------
     # it parses JSON bodies with jansson too; 50 KB strings make the lexer
     # grow its buffer, which is where jansson overflowed when that failed
-    my $backend = SQTest::pid_of('backend');
+    # every worker of it, each at its own size
+    my @backend = SQTest::backend_workers();
     my $article = qq({"title": "big", "body": ") . ('z' x 50000) . '"}';
     my $b_ok = sub { $_[0] == 201 || ($_[0] =~ /^50[0-4]$/ && $_[1] =~ $envelope) };
     my @bk = ({ name => 'create', key => $T->{alice_key}, method => 'POST',
@@ -233,21 +234,24 @@ if (!$asan) {
     my ($before) = SQTest::api($base, $T->{alice_key}, 'POST',
                                "/v1/articles?workspace_id=$T->{ws1}", $article);
     is($before->{status}, 201, 'a create before the cap');
-    my ($bvm) = do { local (@ARGV, $/) = ("/proc/$backend/status"); <> } =~ /VmSize:\s+(\d+) kB/;
-    proc_limit($backend, '--as=' . $bvm * 1024 . ':');
+    for my $b (@backend) {
+        my ($bvm) = do { local (@ARGV, $/) = ("/proc/$b/status"); <> } =~ /VmSize:\s+(\d+) kB/;
+        proc_limit($b, '--as=' . $bvm * 1024 . ':');
+    }
     my $load = SQLoad::start(port => $port, clients => 4, requests => \@bk, hang => 5);
     sleep 2;
     my @rec = SQLoad::stop($load);
     my %bs;
     $bs{$_->[2]}++ for @rec;
-    ok(kill(0, $backend), 'address space capped: the backend is still running ('
-       . join(', ', map { "$_: $bs{$_}" } sort keys %bs) . ')');
+    my $alive = !grep { !kill(0, $_) } @backend;
+    ok($alive, 'address space capped: the backend (' . scalar(@backend)
+       . ' workers) is still running (' . join(', ', map { "$_: $bs{$_}" } sort keys %bs) . ')');
     is(scalar(grep { $_->[2] > 0 && !$_->[4] } @rec), 0,
        '... every create a 201 or a 5xx envelope');
     push @summary, 'backend address space capped at VmSize: '
         . join(', ', map { "$_ $bs{$_}" } sort keys %bs);
-    if (kill 0, $backend) {
-        proc_limit($backend, '--as=unlimited:');
+    if ($alive) {
+        proc_limit($_, '--as=unlimited:') for @backend;
         # its Redis link may have died under the cap: give it a moment
         my $r;
         for (1 .. 30) {

@@ -200,6 +200,15 @@ sub backend_start {
     wait_until('backend start', sub { port_open($PORT{backend}) });
 }
 
+# the processes that serve the backend's port: the supervisor's workers,
+# or the backend itself when it runs alone (--workers 1)
+sub backend_workers {
+    my $sup = $pid{backend} or return ();
+    my ($out) = run_capture('pgrep', '-P', $sup);
+    my @w = grep { /^\d+$/ } split /\n/, $out;
+    return @w ? sort { $a <=> $b } @w : ($sup);
+}
+
 # Two tenants: Alice (workspaces ws1 primary, ws2) and Bob (wsb), a social
 # account in each workspace, live keys, a test-mode key, a disabled key.
 # alice_key, alice_test_key and bob_key are admin keys (--scopes all, so
