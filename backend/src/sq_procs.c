@@ -350,8 +350,11 @@ sq_procs_supervise(sq_procs_t *p)
         p->slot[i].fd = -1;
         p->slot[i].backoff_ms = 0;
         p->slot[i].restart_ms = 0;
+    }
 
+    for (i = 0; i < p->n; i++) {
         if (sq_procs_open(p, i) != 0) {
+            sq_procs_stop(p, SIGTERM);
             return 1;
         }
     }
