@@ -41,7 +41,8 @@ _Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
 enum {
     SQ_METRICS_FREE = 0,
     SQ_METRICS_BUSY,                    /* claimed, label being written */
-    SQ_METRICS_READY
+    SQ_METRICS_READY,
+    SQ_METRICS_DEAD                     /* its writer never finished */
 };
 
 typedef struct {
@@ -189,7 +190,11 @@ sq_metrics_redis_done(const redisContext *c)
 }
 
 
-/* the slot's state once its writer is done, or BUSY if it never is */
+/*
+ * The slot's state once its writer is done; a writer that takes too long
+ * (it died between claim and publish) loses the slot: DEAD, passed over
+ * by everyone from then on.
+ */
 static unsigned
 sq_metrics_wait(sq_metrics_series_t *s)
 {
@@ -204,7 +209,14 @@ sq_metrics_wait(sq_metrics_series_t *s)
         sched_yield();
     }
 
-    return SQ_METRICS_BUSY;
+    st = SQ_METRICS_BUSY;
+    if (atomic_compare_exchange_strong_explicit(&s->state, &st,
+            SQ_METRICS_DEAD, memory_order_acq_rel, memory_order_acquire))
+    {
+        return SQ_METRICS_DEAD;
+    }
+
+    return st;
 }
 
 
@@ -240,8 +252,16 @@ sq_metrics_count(const char *route, int status)
                 snprintf(s->route, sizeof(s->route), "%s", route);
                 s->status = status;
                 atomic_store_explicit(&s->n, 1, memory_order_relaxed);
-                atomic_store_explicit(&s->state, SQ_METRICS_READY,
-                                      memory_order_release);
+
+                /* else declared dead while writing: a label may be in
+                 * another slot by now, so this one stays unlabelled */
+                expect = SQ_METRICS_BUSY;
+                if (!atomic_compare_exchange_strong_explicit(&s->state,
+                        &expect, SQ_METRICS_READY, memory_order_acq_rel,
+                        memory_order_acquire))
+                {
+                    sq_metrics_add(&sq_m->overflow, 1);
+                }
                 return;
             }
             st = expect;
