@@ -3,7 +3,8 @@
 # the edge and the backend and sent again is refused whichever worker
 # gets it (the anti-replay window is shared memory), also by a worker
 # started after the first use; both workers' /metrics show the same
-# totals; a killed worker is replaced; SIGTERM to the supervisor answers
+# totals; a killed worker is replaced, and the connections waiting on its
+# socket are answered by its replacement; SIGTERM to the supervisor answers
 # a request in flight and stops every worker; a SIGKILL to it takes the
 # workers with it.
 #
@@ -188,6 +189,38 @@ is($st, 200, 'the new worker serves a fresh read: 200');
 like(metrics_on($new),
      qr/^smartlyq_backend_request_duration_seconds_count 8$/m,
      "the new worker's /metrics still has the dead one's counts");
+
+# --- connections queued on a dead worker's socket are not lost ---------
+# the supervisor keeps every worker's socket: what waits in the backlog
+# of a worker that dies is served by the one started in its place
+# (restarted at once: it lived over 1 s)
+kill 'STOP', $new;
+my @q;
+for (1 .. 20) {
+    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $bport,
+                                  Timeout => 5) or die "connect: $!";
+    print $c "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    push @q, $c;
+}
+sleep 0.5;
+my @waiting = grep { !IO::Select->new($_)->can_read(0) } @q;
+cmp_ok(scalar @waiting, '>', 0, scalar(@waiting) . ' of 20 connections wait '
+       . 'on the stopped worker\'s socket (the others are answered)');
+sleep 1.1;
+kill 'KILL', $new;
+SQTest::wait_until('another new worker', sub {
+    my @n = workers(); @n == 2 && !grep { $_ == $new } @n }, 5);
+my $answered = 0;
+for my $c (@q) {
+    local $/;
+    my $raw = IO::Select->new($c)->can_read(5) ? (<$c> // '') : '';
+    $answered++ if $raw =~ m{^HTTP/1\.\d 200 };
+    close $c;
+}
+is($answered, 20, 'after the worker is killed and replaced, all 20 are '
+   . 'answered 200, none reset');
+@after = workers();
+($new) = grep { $_ != $w[1] } @after;
 
 # --- SIGTERM: a request in flight is answered, every worker stops -------
 my $inflight = capture_read();
