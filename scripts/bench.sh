@@ -10,8 +10,9 @@
 #   - ONE nginx, worker_processes 1, loading the SmartlyQ module and
 #     Debian's ndk + lua modules, with an "origin" server block (return
 #     200) and the locations measured below.  Both upstreams (origin,
-#     backend) keep connections alive: keepalive 64, proxy_http_version
-#     1.1, Connection "" (the report counts the connections closed).
+#     backend) keep connections alive: keepalive 64 (or BENCH_CONNS when
+#     more), proxy_http_version 1.1, Connection "" (the report counts the
+#     connections closed during the runs).
 # Then wrk runs every case BENCH_RUNS times, interleaved (A B C ... A B C
 # ...), after one short warm-up each; then the revocation latency; then a
 # markdown table goes to stdout and build/bench/latest.md, with the goals
@@ -165,6 +166,7 @@ chmod 755 "$TMP" "$TMP/html"
 chmod 700 "$TMP/secrets"
 
 NGINX_PID="" BACKEND_PID="" REDIS_PID=""
+KEEPALIVE=$(( CONNS > 64 ? CONNS : 64 ))
 
 stop_all() {
     local rc=$?
@@ -341,17 +343,17 @@ http {
 
     upstream origin {
         server 127.0.0.1:$ORIGIN_PORT;
-        keepalive 64;
+        keepalive $KEEPALIVE;
         keepalive_requests 100000;
     }
 
-    # keep-alive to the backend: keepalive (idle connections kept per
-    # worker; 64 >= the 32 wrk connections), HTTP/1.1 and no
-    # "Connection: close" (the edge server below); checked after the runs
-    # by counting TIME-WAIT sockets to the backend's port
+    # keep-alive to the backend: keepalive (idle connections kept by the
+    # worker: at least one per wrk connection), HTTP/1.1 and no
+    # "Connection: close" (the edge server below); checked during the runs
+    # by counting TIME-WAIT sockets of the backend's port
     upstream backend {
         server 127.0.0.1:$BACKEND_PORT;
-        keepalive 64;
+        keepalive $KEEPALIVE;
         keepalive_requests 100000;
     }
 

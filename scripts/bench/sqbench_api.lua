@@ -71,16 +71,6 @@ local function unavailable(err)
                        "Service unavailable. Retry shortly.")
 end
 
-local function invalid(msg)
-    ngx.status = 400
-    ngx.header["Content-Type"] = "application/json"
-    ngx.header["Cache-Control"] = "no-store"
-    ngx.header["X-Content-Type-Options"] = "nosniff"
-    ngx.print('{"success": false, "error": {"code": "VALIDATION_ERROR", ',
-              '"message": ', cjson.encode(msg), '}}')
-    return ngx.exit(400)
-end
-
 local function internal(what)
     ngx.log(ngx.ERR, "peer api: ", what)
     return peer.refuse(500, "INTERNAL_ERROR", "An internal error occurred.")
@@ -93,6 +83,16 @@ local function jstr(s)
         e = e:gsub("\\/", "/")
     end
     return e
+end
+
+local function invalid(msg)
+    ngx.status = 400
+    ngx.header["Content-Type"] = "application/json"
+    ngx.header["Cache-Control"] = "no-store"
+    ngx.header["X-Content-Type-Options"] = "nosniff"
+    ngx.print('{"success": false, "error": {"code": "VALIDATION_ERROR", ',
+              '"message": ', jstr(msg), '}}')
+    return ngx.exit(400)
 end
 
 -- unix seconds as the backend writes them; the last one is remembered
