@@ -663,7 +663,9 @@ curl -sf "$E/metrics" > "$RES/metrics.txt" || true
 time_wait | paste -d' ' <(printf 'backend\norigin\n') - \
     > "$RES/time-wait.txt"
 # Redis's persistence for the create cases, as it ran
-rcli config get appendonly appendfsync | paste -sd' ' > "$RES/redis-aof.txt"
+# (and the file system under its AOF: tmpfs would make fsync free)
+echo "$(rcli config get appendonly appendfsync | paste -sd' '), AOF on" \
+     "$(findmnt -no FSTYPE -T "$TMP/redis")" > "$RES/redis-aof.txt"
 
 # what Redis did meanwhile (the module's FCALL_RO and its usage flush:
 # HINCRBY + EXPIRE + HSET per key and second), for a look with BENCH_KEEP=1

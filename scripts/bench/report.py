@@ -275,12 +275,14 @@ def main():
                       "\n", ", ") if tw else "")]
     aof = read("redis-aof.txt")
     if aof:
-        lines += ["", "Redis (all cases): `%s`." % aof]
+        lines += ["", "Redis (all cases): %s." % aof]
 
     mt = read("metrics.txt")
     m_e = re.search(r"^smartlyq_cache_entries (\d+)$", mt, re.M)
     m_b = re.search(r"^smartlyq_cache_bytes_used (\d+)$", mt, re.M)
-    if m_e and m_b and int(m_e.group(1)):
+    # bytes per entry only mean something once the 10k keys filled it
+    if (m_e and m_b and int(m_e.group(1))
+            and ("mod_10k" in stats or "mod_10k_nc" in stats)):
         per = int(m_b.group(1)) / int(m_e.group(1))
         lines += ["", "Cache zone: %s entries in %s bytes of slab pages: "
                   "**%.0f bytes per entry**, so 1M entries need %.0f MiB "
