@@ -273,6 +273,11 @@ def main():
                   "before each run): " + "; ".join(closed) + "." +
                   (" Left in TIME-WAIT at the end: %s." % tw.replace(
                       "\n", ", ") if tw else "")]
+    same = read("same.txt")
+    if same:
+        lines += ["", "**The peers' answers differ from the backend's in "
+                  "bytes, not in JSON** (scripts/bench/same.py): " +
+                  same.replace("\n", "; ")]
     aof = read("redis-aof.txt")
     if aof:
         lines += ["", "Redis (all cases): %s." % aof]

@@ -4,16 +4,18 @@
 usage: same.py list BACKEND_JSON PEER_JSON
        same.py create BACKEND_201 PEER_201 PEER_GET BACKEND_RECORD PEER_RECORD
 
-list: the two bodies must be equal byte for byte; on a difference this
-prints the first differing offset and whether the JSON values are equal
-(key order aside).
+list: the two bodies must be the same JSON, keys in the same order.
 
-create: both 201 bodies hold the same record but for id, created_at and
-updated_at; the peer's record read back through the backend (GET
-/v1/articles/<id>) is the peer's 201 body byte for byte; and the two
-Redis hashes (redis-cli --raw HGETALL output) have the same fields with
-the same values but for id, created_at and updated_at.
-Exit status 0 when all hold, 1 (with the reason on stderr) otherwise.
+create: both 201 bodies hold the same record, keys in the same order, but
+for the values of id, created_at and updated_at; the peer's record read
+back through the backend (GET /v1/articles/<id>) is the peer's 201 body;
+and the two Redis hashes (redis-cli --raw HGETALL output) have the same
+fields with the same values but for id, created_at and updated_at.
+
+Exit status 0 when all hold byte for byte; 2 when they hold as JSON (the
+same values, keys in the same order) but the bytes differ (whitespace,
+escapes: the first difference goes to stderr); 1 (the reason on stderr)
+otherwise.
 """
 
 import json
@@ -32,16 +34,37 @@ def read(path):
         return f.read()
 
 
-def check_list(a_path, b_path):
-    a, b = read(a_path), read(b_path)
-    if a == b:
-        return
+def ordered(text):
+    """JSON with every object as a list of (key, value): order counts"""
+    try:
+        return json.loads(text, object_pairs_hook=list)
+    except ValueError as e:
+        fail("not JSON: %s" % e)
+
+
+def first_diff(a, b):
     n = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]),
              min(len(a), len(b)))
-    same = json.loads(a) == json.loads(b)
-    fail("bodies differ from byte %d (%d vs %d bytes; JSON values %s): "
-         "%r vs %r" % (n, len(a), len(b), "equal" if same else "differ",
-                       a[max(0, n - 20):n + 40], b[max(0, n - 20):n + 40]))
+    return "from byte %d (%d vs %d bytes): %r vs %r" % (
+        n, len(a), len(b), a[max(0, n - 20):n + 40],
+        b[max(0, n - 20):n + 40])
+
+
+BYTES_DIFFER = []
+
+
+def same_body(a, b, what):
+    """a and b must be the same JSON; note when only the bytes differ"""
+    if a == b:
+        return
+    if ordered(a) != ordered(b):
+        fail("%s: different JSON %s" % (what, first_diff(a, b)))
+    BYTES_DIFFER.append("%s: the same JSON, other bytes %s"
+                        % (what, first_diff(a, b)))
+
+
+def check_list(a_path, b_path):
+    same_body(read(a_path), read(b_path), "list")
 
 
 def record(path):
@@ -59,6 +82,9 @@ def strip(d):
 
 def check_create(b201, p201, pget, brec, prec):
     b, p = json.loads(read(b201)), json.loads(read(p201))
+    if not isinstance(b.get("data"), dict) or not isinstance(p.get("data"),
+                                                             dict):
+        fail("a create did not answer a record: %r / %r" % (b, p))
     if b.get("success") is not True or p.get("success") is not True:
         fail("a create did not succeed: %r / %r" % (b, p))
     if list(b["data"]) != list(p["data"]):
@@ -66,9 +92,8 @@ def check_create(b201, p201, pget, brec, prec):
              % (list(b["data"]), list(p["data"])))
     if strip(b["data"]) != strip(p["data"]):
         fail("records differ: %r vs %r" % (b["data"], p["data"]))
-    if read(pget) != read(p201):
-        fail("the backend's GET of the peer's article differs from the "
-             "peer's 201: %r vs %r" % (read(pget), read(p201)))
+    same_body(read(pget), read(p201),
+              "the backend's GET of the peer's article vs the peer's 201")
     rb, rp = record(brec), record(prec)
     if sorted(rb) != sorted(rp) or strip(rb) != strip(rp):
         fail("Redis records differ: %r vs %r" % (rb, rp))
@@ -81,6 +106,9 @@ def main():
         check_create(*sys.argv[2:])
     else:
         fail("usage: see the docstring")
+    if BYTES_DIFFER:
+        sys.stderr.write("same.py: %s\n" % "; ".join(BYTES_DIFFER))
+        sys.exit(2)
 
 
 if __name__ == "__main__":
