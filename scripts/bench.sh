@@ -648,9 +648,9 @@ for r in $(seq 1 "$RUNS"); do
     line="run $r/$RUNS:"
     for c in $CASES; do
         n0=$(wc -l < "$UNEXPECTED")
-        tw0=($(time_wait))
+        mapfile -t tw0 < <(time_wait)
         run_wrk "$c" "$SECS" "$RES/$c.$r.txt"
-        tw1=($(time_wait))
+        mapfile -t tw1 < <(time_wait)
         echo "$(( tw1[0] > tw0[0] ? tw1[0] - tw0[0] : 0 ))" \
              "$(( tw1[1] > tw0[1] ? tw1[1] - tw0[1] : 0 ))" > "$RES/$c.$r.tw"
         tail -n +"$((n0 + 1))" "$UNEXPECTED" | awk '$1 != 499 {print $1}' \
