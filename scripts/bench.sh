@@ -55,7 +55,11 @@
 # Settings (environment): BENCH_SECS (5) per run, BENCH_RUNS (5) per case,
 # BENCH_CONNS (32), BENCH_THREADS (1), BENCH_WARMUP (1) seconds,
 # BENCH_KEYS (10000), BENCH_REVOKE_TRIALS (5; 0 skips), BENCH_CASES (all; a
-# space-separated subset), BENCH_KEEP=1 keeps the throw-away dir.
+# space-separated subset), BENCH_KEEP=1 keeps the throw-away dir,
+# BENCH_PERF (none; case ids): after the timed runs, one more run of each
+# named case under `perf record -g` on the nginx worker and the backend's
+# processes, kept as build/bench/perf.<case>.data with the top of
+# `perf report` in build/bench/perf.<case>.txt (not part of the table).
 #
 # Needs wrk, libnginx-mod-http-lua, lua-cjson and lua-nginx-redis:
 # installed with apt-get when run as root and missing.  As root it also
@@ -86,6 +90,7 @@ ALL_CASES="static200 static403 proxy mod_allow mod_deny mod_10k
            mod_allow_nc mod_deny_nc mod_10k_nc peer peer_cached backend
            static_json peer_list backend_create peer_create"
 CASES=${BENCH_CASES:-$ALL_CASES}
+PERF_CASES=${BENCH_PERF:-}
 
 say() { echo "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -677,6 +682,34 @@ echo "$(rcli config get appendonly appendfsync | paste -sd' '), AOF on" \
 # what Redis did meanwhile (the module's FCALL_RO and its usage flush:
 # HINCRBY + EXPIRE + HSET per key and second), for a look with BENCH_KEEP=1
 rcli info commandstats > "$RES/redis-commandstats.txt" || true
+
+# ---------------------------------------------------------------- profiles
+
+# the nginx worker(s) and the backend with any processes it forked
+profiled_pids() {
+    { pgrep -P "$NGINX_PID"; echo "$BACKEND_PID"; pgrep -P "$BACKEND_PID"; } \
+        | paste -sd, -
+}
+
+for c in $PERF_CASES; do
+    [ -n "${C_PATH[$c]:-}" ] || die "BENCH_PERF: unknown case $c"
+    command -v perf >/dev/null || die "BENCH_PERF needs perf"
+    say "profiling $c (perf record -g, ${SECS}s, not in the table)"
+    perf record -g -o "$OUT/perf.$c.data" -p "$(profiled_pids)" \
+        2> "$TMP/logs/perf.log" &
+    perf_pid=$!
+    sleep 0.5
+    run_wrk "$c" "$SECS" "$OUT/perf.$c.wrk.txt"
+    kill -INT "$perf_pid"
+    wait "$perf_pid" || true
+    for sort in comm,dso comm,dso,sym; do
+        perf report -i "$OUT/perf.$c.data" --no-children --sort "$sort" \
+            --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
+            | head -40
+        echo
+    done > "$OUT/perf.$c.txt" || true
+    say "profile of $c: $OUT/perf.$c.txt"
+done
 
 # ---------------------------------------------------------------- revocation
 
