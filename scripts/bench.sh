@@ -6,7 +6,8 @@
 #   - Redis (redis/redis.conf: AOF with appendfsync always, as in
 #     production, for every case; the create cases wait for its fsync),
 #     seeded with sqctl;
-#   - the backend (build/smartlyq-backend, its default worker count);
+#   - the backend (build/smartlyq-backend, its default worker count
+#     unless BENCH_BACKEND_WORKERS says otherwise);
 #   - ONE nginx, worker_processes 1, loading the SmartlyQ module and
 #     Debian's ndk + lua modules, with an "origin" server block (return
 #     200) and the locations measured below.  Both upstreams (origin,
@@ -56,6 +57,8 @@
 # BENCH_CONNS (32), BENCH_THREADS (1), BENCH_WARMUP (1) seconds,
 # BENCH_KEYS (10000), BENCH_REVOKE_TRIALS (5; 0 skips), BENCH_CASES (all; a
 # space-separated subset), BENCH_KEEP=1 keeps the throw-away dir,
+# BENCH_BACKEND_WORKERS (unset: no flag, the backend's own default, its
+# CPU count; N: --workers N, to try another count on a shared machine),
 # BENCH_PERF (none; case ids): after the timed runs, one more run of each
 # named case under `perf record -g` on the nginx worker and the backend's
 # processes, kept as build/bench/perf.<case>.data with the top of
@@ -64,10 +67,11 @@
 # Needs wrk, libnginx-mod-http-lua, lua-cjson and lua-nginx-redis:
 # installed with apt-get when run as root and missing.  As root it also
 # removes Debian's modules-enabled links for ndk and lua (their postinst
-# makes them): the bench loads both by path, and no other nginx should.  lua-nginx-redis depends on
-# nginx-extras (a score of nginx modules), so when it is not installed the
-# script only fetches its .deb with `apt-get download` and unpacks its one
-# Lua file into build/bench/lua-redis instead of installing it.
+# makes them): the bench loads both by path, and no other nginx should.
+# lua-nginx-redis depends on nginx-extras (a score of nginx modules), so
+# when it is not installed the script only fetches its .deb with `apt-get
+# download` and unpacks its one Lua file into build/bench/lua-redis
+# instead of installing it.
 
 set -euo pipefail
 
@@ -91,6 +95,11 @@ ALL_CASES="static200 static403 proxy mod_allow mod_deny mod_10k
            static_json peer_list backend_create peer_create"
 CASES=${BENCH_CASES:-$ALL_CASES}
 PERF_CASES=${BENCH_PERF:-}
+BACKEND_ARGS=() BACKEND_NOTE="with its default worker count"
+if [ -n "${BENCH_BACKEND_WORKERS:-}" ]; then
+    BACKEND_ARGS=(--workers "$BENCH_BACKEND_WORKERS")
+    BACKEND_NOTE="with --workers $BENCH_BACKEND_WORKERS"
+fi
 
 say() { echo "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -99,6 +108,8 @@ for v in SECS RUNS CONNS THREADS NKEYS; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer"
 done
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be an integer"
+[[ ${BENCH_BACKEND_WORKERS:-1} =~ ^[1-9][0-9]*$ ]] ||
+    die "BENCH_BACKEND_WORKERS must be a positive integer"
 [[ $REVOKE_TRIALS =~ ^[0-9]+$ ]] ||
     die "BENCH_REVOKE_TRIALS must be an integer (0: skip)"
 (( CONNS >= THREADS )) || die "BENCH_CONNS must be >= BENCH_THREADS"
@@ -191,7 +202,7 @@ stop_all() {
     fi
     if [ "$rc" != 0 ]; then
         say "failed (exit $rc); logs:"
-        tail -n 20 "$TMP"/logs/*.log 2>/dev/null >&2 || true
+        tail -n 20 "$TMP"/logs/*.log >&2 2>/dev/null || true
     fi
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         say "kept $TMP"
@@ -289,7 +300,8 @@ rcli hset "peer:key:$alice_key" user_id "$alice" status active >/dev/null
     --signing-key-file "$TMP/secrets/signing" \
     --pepper-file "$TMP/secrets/pepper" \
     --redis-password-file "$TMP/secrets/redis-password" \
-    --functions "$ROOT/redis/smartlyq.lua" 2>>"$TMP/logs/backend.log" &
+    --functions "$ROOT/redis/smartlyq.lua" "${BACKEND_ARGS[@]}" \
+    2>>"$TMP/logs/backend.log" &
 BACKEND_PID=$!
 wait_for "the backend" port_open "$BACKEND_PORT"
 
@@ -624,7 +636,8 @@ echo "nproc $(nproc), ${cpu:-unknown CPU}, kernel $(uname -r)," \
      > "$RES/machine.txt"
 echo "wrk -t $THREADS -c $CONNS -d ${SECS}s --latency, $RUNS runs per" \
      "case interleaved, ${WARMUP}s warm-up each; one nginx, 1 worker," \
-     "access_log off; p50/p99 are medians over the runs" \
+     "access_log off; p50/p99 are medians over the runs; the backend" \
+     "$BACKEND_NOTE" \
      > "$RES/settings.txt"
 
 ncases=$(wc -l < "$RES/cases.tsv")
