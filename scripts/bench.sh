@@ -42,7 +42,7 @@
 #   backend_create 201 smartlyq on (cached) + the real backend: POST
 #                      /v1/articles, a JSON body (scripts/bench/post.lua)
 #   peer_create   201  the Lua peer doing the same write (cjson, INCR,
-#                      FCALL sq_res_create)
+#                      MULTI HSET ZADD EXEC)
 # Before the runs, the peers' answers are checked against the backend's
 # (scripts/bench/same.py): the list byte for byte, a create field for
 # field, in the response and in Redis.
@@ -541,7 +541,7 @@ def backend_create 201 "/v1/articles?workspace_id=$wsc" "$AUTH" \
     "module (cached) → real backend, create 1 article (POST JSON, AOF fsync always)" \
     "$HERE/post.lua" "$TMP/create.json"
 def peer_create 201 "/peer/articles?workspace_id=$wsc" "$AUTH" \
-    "Lua peer (OpenResty, cjson) → Redis, create 1 article (FCALL sq_res_create)" \
+    "Lua peer (OpenResty, cjson) → Redis, create 1 article (INCR, MULTI)" \
     "$HERE/post.lua" "$TMP/create.json"
 
 # one request of case $1 with curl; extra curl arguments after it
@@ -755,16 +755,17 @@ once-a-second usage flush write per distinct key (`HINCRBY` + `EXPIRE` +
 `HSET sq:keyuse`).
 
 The backend cases go through the module with its cache, then the backend
-(signature check, membership re-read, and for a create a nonce claim,
-`INCR` and `FCALL sq_res_create`). Their peers
+(signature check, membership re-read, and for a create the nonce claim
+and the write, in whatever Redis calls the backend makes). Their peers
 (`scripts/bench/sqbench_api.lua`, OpenResty `content_by_lua` with
 lua-resty-redis and cjson) authorize as the Lua peer with its shared-dict
 cache, and re-read membership on every request too, pipelined with their
 first data command: peer_list is `SISMEMBER` + `ZRANGEBYSCORE`, then one
 pipelined `HMGET` per record, and writes the backend's JSON byte for byte
 (checked before the runs); peer_create validates the body with cjson by
-the article schema, then `SISMEMBER` + `INCR`, then the backend's own
-`FCALL sq_res_create`. The create cases write into a workspace of their
+the article schema, then `SISMEMBER` + `INCR`, then `MULTI`, `HSET` of
+the record with the backend's fields, `ZADD` to the index, `EXEC` (one
+pipelined trip). The create cases write into a workspace of their
 own, each request a new article; Redis runs with `appendfsync always`, so
 each acknowledged write waited for an fsync (Redis batches the fsync of
 one event-loop pass over all clients).

@@ -32,11 +32,18 @@
 --   trip 1 (cache miss only): HMGET of the key record;
 --   trip 2: SISMEMBER + INCR sq:seq:article, pipelined (a refused request
 --           leaves a gap in the ids; redis/SCHEMA.md allows gaps);
---   trip 3: FCALL sq_res_create, the Redis function the backend calls,
---           with the same keys and the same fields (id, workspace_id,
---           mode, created_at, updated_at, title, body, status): one atomic
---           write, acknowledged after Redis's AOF fsync like the backend's.
+--   trip 3: MULTI, HSET sq:article:<id> with the fields the backend
+--           writes (id, workspace_id, mode, created_at, updated_at, title,
+--           body, status), ZADD sq:ws:W:articles, EXEC, pipelined: one
+--           atomic write, acknowledged after Redis's AOF fsync like the
+--           backend's.  Not the backend's Redis functions: the peer needs
+--           only the data layout (redis/SCHEMA.md), which stays, while the
+--           functions the backend calls change with it (MULTI is how sqctl
+--           writes records too).
 --   201 with the record as the backend renders it.
+--
+-- Redis operations time out after 200 ms, the backend's own limit
+-- (answered 503, as the backend does).
 --
 -- Less than the backend: live keys only, workspace_id required in the
 -- query, no signed identity, nonce or scopes; cjson keeps the last of
@@ -48,6 +55,7 @@ local peer = require "sqbench_peer"
 local M = {}
 
 local CACHE_TTL = 10
+local REDIS_TIMEOUT_MS = 200      -- the backend's SQ_REDIS_TIMEOUT_MS
 local PAGE_DEFAULT, PAGE_MAX = 20, 100
 local BODY_MAX = 64 * 1024
 local WS_ID_MAX = 999999999999999999      -- 18 digits, as the backend
@@ -257,7 +265,7 @@ local function list(cache)
         end
     end
 
-    local red, err = peer.connect()
+    local red, err = peer.connect(REDIS_TIMEOUT_MS)
     if not red then
         return unavailable(err)
     end
@@ -429,7 +437,7 @@ local function create(cache)
     local key, ws = caller(args)
     local title, body, status = parse(ws)
 
-    local red, err = peer.connect()
+    local red, err = peer.connect(REDIS_TIMEOUT_MS)
     if not red then
         return unavailable(err)
     end
@@ -457,21 +465,25 @@ local function create(cache)
     end
 
     local now = tostring(ngx.time())
-    local r
-    r, err = red:fcall("sq_res_create", 4, "sq:article:" .. id,
-                       "sq:ws:" .. ws .. ":articles", "", "",
-                       id, ws, "",
-                       "id", id, "workspace_id", ws, "mode", "live",
-                       "created_at", now, "updated_at", now,
-                       "title", title, "body", body, "status", status)
-    if not r then
+    red:init_pipeline(4)
+    red:multi()
+    red:hset("sq:article:" .. id, "id", id, "workspace_id", ws,
+             "mode", "live", "created_at", now, "updated_at", now,
+             "title", title, "body", body, "status", status)
+    red:zadd("sq:ws:" .. ws .. ":articles", id, id)
+    red:exec()
+    res, err = red:commit_pipeline()
+    if not res then
         red:close()
         return unavailable(err)
     end
-    red:set_keepalive(10000, 64)
-    if r ~= "OK" then
-        return internal("sq_res_create: " .. tostring(r))
+    local done = res[4]
+    if type(done) ~= "table" or done[1] == false or #done ~= 2 then
+        red:close()
+        return internal("MULTI: " .. tostring(type(done) == "table"
+                                              and done[2] or done))
     end
+    red:set_keepalive(10000, 64)
 
     local out = { '{"success": true, "data": ' }
     render(out, 1, { id, ws, "live", now, now, title, body, status }, id, ws)

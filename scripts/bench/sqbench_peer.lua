@@ -50,10 +50,11 @@ end
 
 M.refuse = refuse
 
--- a pooled connection, authenticated once; or nil, err
-function M.connect()
+-- a pooled connection, authenticated once; or nil, err.  timeout_ms:
+-- per operation, 100 (the module's smartlyq_redis_timeout) when nil
+function M.connect(timeout_ms)
     local red = redis:new()
-    red:set_timeout(100)
+    red:set_timeout(timeout_ms or 100)
 
     local ok, err = red:connect(host, port)
     if not ok then
