@@ -38,6 +38,7 @@ function M.init(h, p, password_file)
     end
 end
 
+-- msg goes out as it is: callers pass only plain text without quotes
 local function refuse(status, code, msg)
     ngx.status = status
     ngx.header["Content-Type"] = "application/json"
@@ -47,10 +48,13 @@ local function refuse(status, code, msg)
     return ngx.exit(status)
 end
 
--- returns decision ("allow" | "unknown" | "forbidden"), user id; or nil, err
-local function lookup(key, ws)
+M.refuse = refuse
+
+-- a pooled connection, authenticated once; or nil, err.  timeout_ms:
+-- per operation, 100 (the module's smartlyq_redis_timeout) when nil
+function M.connect(timeout_ms)
     local red = redis:new()
-    red:set_timeout(100)
+    red:set_timeout(timeout_ms or 100)
 
     local ok, err = red:connect(host, port)
     if not ok then
@@ -63,6 +67,22 @@ local function lookup(key, ws)
             red:close()
             return nil, err
         end
+    end
+
+    return red
+end
+
+-- the key of "Authorization: Bearer <key>", or nil
+function M.bearer()
+    local auth = ngx.var.http_authorization
+    return auth and auth:match("^[Bb][Ee][Aa][Rr][Ee][Rr] +(%S+)$")
+end
+
+-- returns decision ("allow" | "unknown" | "forbidden"), user id; or nil, err
+local function lookup(key, ws)
+    local red, err = M.connect()
+    if not red then
+        return nil, err
     end
 
     local rec
@@ -97,8 +117,7 @@ local function lookup(key, ws)
 end
 
 function M.check(cache)
-    local auth = ngx.var.http_authorization
-    local key = auth and auth:match("^[Bb][Ee][Aa][Rr][Ee][Rr] +(%S+)$")
+    local key = M.bearer()
     if not key then
         return refuse(401, "UNAUTHORIZED", "Missing API key.")
     end
