@@ -45,6 +45,8 @@ static void ngx_smartlyq_store(ngx_http_request_t *r,
 static void ngx_smartlyq_key_digest(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx);
 static void ngx_smartlyq_memo_cleanup(void *data);
+static ngx_uint_t ngx_smartlyq_same_key(const u_char *a, const u_char *b,
+    size_t len);
 
 
 /*
@@ -466,7 +468,8 @@ ngx_smartlyq_key_digest(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     }
 
     if (memo != NULL && memo->smcf == smcf && memo->key_len == ctx->key_len
-        && sodium_memcmp(memo->key, ctx->key, ctx->key_len) == 0)
+        && ngx_smartlyq_same_key(memo->key, (const u_char *) ctx->key,
+                                 ctx->key_len))
     {
         ngx_memcpy(ctx->digest_bin, memo->digest_bin, SQ_DIGEST_BYTES);
         ngx_memcpy(ctx->digest, memo->digest, SQ_DIGEST_HEX_LEN + 1);
@@ -507,4 +510,25 @@ static void
 ngx_smartlyq_memo_cleanup(void *data)
 {
     sodium_memzero(data, sizeof(ngx_smartlyq_memo_t));
+}
+
+
+/*
+ * 1 when the two keys are equal, in time that depends on len only (as
+ * timingsafe_bcmp): every byte is read, no branch on the bytes.
+ * sodium_memcmp() does the same through volatile reads, one at a time.
+ */
+static ngx_uint_t
+ngx_smartlyq_same_key(const u_char *a, const u_char *b, size_t len)
+{
+    size_t  i;
+    u_char  d;
+
+    d = 0;
+
+    for (i = 0; i < len; i++) {
+        d |= a[i] ^ b[i];
+    }
+
+    return d == 0;
 }
