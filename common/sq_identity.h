@@ -14,7 +14,10 @@
  *   X-SmartlyQ-Timestamp (unix seconds), X-SmartlyQ-Nonce (32 lowercase
  *   hex digits, random per request), X-SmartlyQ-Body-Digest (empty when
  *   the request has no body bytes) and X-SmartlyQ-Signature,
- * the signature being hex(BLAKE2b-256 keyed with secret, over message)
+ * the edge leaving out the four optional ones (Workspace-Id, Key-Scopes,
+ * Key-Workspaces, Body-Digest) when empty, which the backend reads as
+ * empty; the signature being
+ *   hex(BLAKE2b-256 keyed with secret, over message)
  * (libsodium's crypto_generichash with a key: the key fills one block,
  * then a message of up to 128 bytes is one more) with
  *   message = "smartlyq-v4" then, each after a "\n": method, uri,

@@ -207,6 +207,15 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     }
 
     for (k = 0; k < NGX_SMARTLYQ_H_COUNT; k++) {
+
+        /* the backend reads an absent optional header as empty */
+        if (values[k].len == 0
+            && (k == NGX_SMARTLYQ_H_WORKSPACE || k == NGX_SMARTLYQ_H_SCOPES
+                || k == NGX_SMARTLYQ_H_KEY_WS || k == NGX_SMARTLYQ_H_BODY))
+        {
+            continue;
+        }
+
         nh = ngx_list_push(&list);
         if (nh == NULL) {
             return NGX_ERROR;
