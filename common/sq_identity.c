@@ -91,36 +91,63 @@ sq_key_digest_hex(const uint8_t pepper[SQ_SECRET_BYTES], const char *key,
 void
 sq_signer_init(sq_signer_t *signer, const uint8_t secret[SQ_SECRET_BYTES])
 {
-    crypto_auth_hmacsha512256_init(&signer->keyed, secret, SQ_SECRET_BYTES);
+    crypto_generichash_state  st;
+
+    crypto_generichash_init(&st, secret, SQ_SECRET_BYTES, SQ_MAC_BYTES);
+    memcpy(signer->keyed, &st, sizeof(st));
+    sodium_memzero(&st, sizeof(st));
 }
 
 
-/* the MAC from a copy of the keyed state: no key padding per message */
+/*
+ * The MAC from a copy of the keyed state.  The message is gathered in a
+ * buffer first: one update per block instead of two per field.
+ */
 static void
 sq_identity_mac_with(const sq_signer_t *signer, const sq_identity_t *id,
     uint8_t mac[SQ_MAC_BYTES])
 {
-    size_t                            i;
-    const sq_str_t                   *part;
-    crypto_auth_hmacsha512256_state   st;
+    size_t                     i, n, take, off;
+    uint8_t                    buf[256];
+    const sq_str_t            *part;
+    crypto_generichash_state   st;
 
     /* sq_identity_t is SQ_IDENTITY_FIELDS sq_str_t, in message order */
     part = (const sq_str_t *) id;
 
-    st = signer->keyed;
-    crypto_auth_hmacsha512256_update(&st,
-                                     (const uint8_t *) SQ_IDENTITY_VERSION,
-                                     sizeof(SQ_IDENTITY_VERSION) - 1);
+    memcpy(&st, signer->keyed, sizeof(st));
+
+    n = sizeof(SQ_IDENTITY_VERSION) - 1;
+    memcpy(buf, SQ_IDENTITY_VERSION, n);
 
     for (i = 0; i < SQ_IDENTITY_FIELDS; i++) {
-        crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "\n", 1);
-        crypto_auth_hmacsha512256_update(&st,
-                                         (const uint8_t *) part[i].data,
-                                         part[i].len);
+        if (n == sizeof(buf)) {
+            crypto_generichash_update(&st, buf, n);
+            n = 0;
+        }
+
+        buf[n++] = '\n';
+
+        for (off = 0; off < part[i].len; off += take) {
+            if (n == sizeof(buf)) {
+                crypto_generichash_update(&st, buf, n);
+                n = 0;
+            }
+
+            take = part[i].len - off;
+            if (take > sizeof(buf) - n) {
+                take = sizeof(buf) - n;
+            }
+
+            memcpy(buf + n, part[i].data + off, take);
+            n += take;
+        }
     }
 
-    crypto_auth_hmacsha512256_final(&st, mac);
+    crypto_generichash_update(&st, buf, n);
+    crypto_generichash_final(&st, mac, SQ_MAC_BYTES);
     sodium_memzero(&st, sizeof(st));
+    sodium_memzero(buf, sizeof(buf));
 }
 
 

@@ -14,15 +14,20 @@
  *   X-SmartlyQ-Timestamp (unix seconds), X-SmartlyQ-Nonce (32 lowercase
  *   hex digits, random per request), X-SmartlyQ-Body-Digest (empty when
  *   the request has no body bytes) and X-SmartlyQ-Signature,
- * the signature being hex(HMAC-SHA-512-256(secret, message)) with
- *   message = "smartlyq-v3" then, each after a "\n": method, uri,
+ * the edge leaving out the four optional ones (Workspace-Id, Key-Scopes,
+ * Key-Workspaces, Body-Digest) when empty, which the backend reads as
+ * empty; the signature being
+ *   hex(BLAKE2b-256 keyed with secret, over message)
+ * (libsodium's crypto_generichash with a key: the key fills one block,
+ * then a message of up to 128 bytes is one more) with
+ *   message = "smartlyq-v4" then, each after a "\n": method, uri,
  *             user_id, key_id, workspace_id, mode, key_type, scopes,
  *             key_workspaces, timestamp, nonce, content_type, body
  * where uri is the request-target as the client sent it; content_type
  * is hex(BLAKE2b-256(Content-Type header value)), empty when the request
  * has no Content-Type header; body is hex(BLAKE2b-256(body bytes)),
  * empty when the body has no bytes (no body, or an empty one).  Both are
- * sq_content_digest_hex(), unkeyed: the HMAC is what makes them
+ * sq_content_digest_hex(), unkeyed: the MAC is what makes them
  * unforgeable.  No field may hold a "\n" (ids, enums, scopes, digests
  * and the nonce cannot; nginx refuses one in a request-target).
  *
@@ -53,7 +58,7 @@
 #define SQ_IDENTITY_SKEW    300     /* seconds a signature stays valid */
 #define SQ_NONCE_BYTES      16
 #define SQ_NONCE_HEX_LEN    (SQ_NONCE_BYTES * 2)
-#define SQ_IDENTITY_VERSION "smartlyq-v3"
+#define SQ_IDENTITY_VERSION "smartlyq-v4"   /* v3: HMAC-SHA-512-256 */
 
 typedef struct {
     const char  *data;
@@ -98,11 +103,14 @@ void sq_key_digest_hex(const uint8_t pepper[SQ_SECRET_BYTES],
     const char *key, size_t len, char out[SQ_DIGEST_HEX_LEN + 1]);
 
 /*
- * The signing secret, keyed once (HMAC's inner and outer pads done), for
- * a signer that signs every request: the edge.
+ * The signing secret, keyed once (BLAKE2b's parameter block and key
+ * block laid out), for a signer that signs every request: the edge.
+ * Kept as bytes: the state type wants 64-byte alignment, which memory
+ * from an allocator (an nginx pool) does not promise; it is copied into
+ * an aligned local to be used.
  */
 typedef struct {
-    crypto_auth_hmacsha512256_state  keyed;
+    unsigned char  keyed[sizeof(crypto_generichash_state)];
 } sq_signer_t;
 
 void sq_signer_init(sq_signer_t *signer,

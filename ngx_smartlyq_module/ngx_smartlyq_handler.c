@@ -42,6 +42,26 @@ static ngx_int_t ngx_smartlyq_cached(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, ngx_uint_t stale);
 static void ngx_smartlyq_store(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, const sq_authz_t *a);
+static void ngx_smartlyq_key_digest(ngx_http_request_t *r,
+    ngx_smartlyq_ctx_t *ctx);
+static void ngx_smartlyq_memo_cleanup(void *data);
+static ngx_uint_t ngx_smartlyq_same_key(const u_char *a, const u_char *b,
+    size_t len);
+
+
+/*
+ * The last key seen on a client connection and its digest: a keep-alive
+ * client sends the same key on every request, and the keyed BLAKE2b of
+ * it is then paid once per connection.  It lives in the connection's
+ * pool and is wiped when the connection closes.
+ */
+typedef struct {
+    ngx_smartlyq_main_conf_t  *smcf;        /* whose pepper */
+    size_t                     key_len;     /* 0: nothing yet */
+    u_char                     key[SQ_KEY_MAX_LEN];
+    u_char                     digest_bin[SQ_DIGEST_BYTES];
+    char                       digest[SQ_DIGEST_HEX_LEN + 1];
+} ngx_smartlyq_memo_t;
 
 
 ngx_int_t
@@ -163,13 +183,9 @@ ngx_smartlyq_continue(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 static ngx_int_t
 ngx_smartlyq_lookup(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
-    ngx_int_t                  rc;
-    ngx_smartlyq_main_conf_t  *smcf;
+    ngx_int_t  rc;
 
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
-
-    sq_key_digest(smcf->pepper, ctx->key, ctx->key_len, ctx->digest_bin,
-                  ctx->digest);
+    ngx_smartlyq_key_digest(r, ctx);
 
     rc = ngx_smartlyq_cached(r, ctx, 0);
 
@@ -425,4 +441,94 @@ ngx_smartlyq_store(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     const sq_authz_t *a)
 {
     ngx_smartlyq_cache_put(r, ctx, a);
+}
+
+
+/*
+ * ctx->digest of ctx->key: the connection's memo when the key is the
+ * one it holds (compared in constant time), else computed and memoized.
+ */
+static void
+ngx_smartlyq_key_digest(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
+{
+    ngx_pool_t                *pool;
+    ngx_pool_cleanup_t        *cln;
+    ngx_smartlyq_memo_t       *memo;
+    ngx_smartlyq_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
+    pool = r->connection->pool;
+    memo = NULL;
+
+    for (cln = pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_smartlyq_memo_cleanup) {
+            memo = cln->data;
+            break;
+        }
+    }
+
+    if (memo != NULL && memo->smcf == smcf && memo->key_len == ctx->key_len
+        && ngx_smartlyq_same_key(memo->key, (const u_char *) ctx->key,
+                                 ctx->key_len))
+    {
+        ngx_memcpy(ctx->digest_bin, memo->digest_bin, SQ_DIGEST_BYTES);
+        ngx_memcpy(ctx->digest, memo->digest, SQ_DIGEST_HEX_LEN + 1);
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "smartlyq: key digest from the connection");
+        return;
+    }
+
+    sq_key_digest(smcf->pepper, ctx->key, ctx->key_len, ctx->digest_bin,
+                  ctx->digest);
+
+    if (ctx->key_len > SQ_KEY_MAX_LEN) {
+        return;     /* the bearer parser allows none: not memoized */
+    }
+
+    if (memo == NULL) {
+        cln = ngx_pool_cleanup_add(pool, sizeof(ngx_smartlyq_memo_t));
+        if (cln == NULL) {
+            return;     /* no memo: the next request digests again */
+        }
+
+        memo = cln->data;
+        memo->key_len = 0;
+        cln->handler = ngx_smartlyq_memo_cleanup;
+    }
+
+    memo->smcf = smcf;
+    memo->key_len = ctx->key_len;
+    ngx_memcpy(memo->key, ctx->key, ctx->key_len);
+    ngx_memcpy(memo->digest_bin, ctx->digest_bin, SQ_DIGEST_BYTES);
+    ngx_memcpy(memo->digest, ctx->digest, SQ_DIGEST_HEX_LEN + 1);
+}
+
+
+/* the connection closes: no key stays in freed memory */
+static void
+ngx_smartlyq_memo_cleanup(void *data)
+{
+    sodium_memzero(data, sizeof(ngx_smartlyq_memo_t));
+}
+
+
+/*
+ * 1 when the two keys are equal, in time that depends on len only (as
+ * timingsafe_bcmp): every byte is read, no branch on the bytes.
+ * sodium_memcmp() does the same through volatile reads, one at a time.
+ */
+static ngx_uint_t
+ngx_smartlyq_same_key(const u_char *a, const u_char *b, size_t len)
+{
+    size_t  i;
+    u_char  d;
+
+    d = 0;
+
+    for (i = 0; i < len; i++) {
+        d |= a[i] ^ b[i];
+    }
+
+    return d == 0;
 }

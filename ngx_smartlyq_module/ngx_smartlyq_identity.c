@@ -5,7 +5,7 @@
  * Every client-sent X-SmartlyQ-* header (any case) and the Authorization
  * header are taken out of the request; the verified user, key, workspace
  * and key mode go in, with a timestamp, a nonce, the body's digest
- * and an HMAC over them and the method, the request-target and the
+ * and a MAC over them and the method, the request-target and the
  * Content-Type (sq_identity.h).  The backend trusts nothing else, so
  * forging these headers, calling it directly, or replaying what it was
  * sent (with another body or as is) gets nothing.
@@ -19,8 +19,46 @@
 #define NGX_SMARTLYQ_PREFIX_LEN  (sizeof(NGX_SMARTLYQ_PREFIX) - 1)
 
 
-static ngx_int_t ngx_smartlyq_identity_push(ngx_http_request_t *r,
-    ngx_list_t *list, const char *name, ngx_str_t *value);
+/* the headers the upstream gets, in this order */
+typedef enum {
+    NGX_SMARTLYQ_H_USER = 0,
+    NGX_SMARTLYQ_H_KEY,
+    NGX_SMARTLYQ_H_WORKSPACE,
+    NGX_SMARTLYQ_H_MODE,
+    NGX_SMARTLYQ_H_TYPE,
+    NGX_SMARTLYQ_H_SCOPES,
+    NGX_SMARTLYQ_H_KEY_WS,
+    NGX_SMARTLYQ_H_TIMESTAMP,
+    NGX_SMARTLYQ_H_NONCE,
+    NGX_SMARTLYQ_H_BODY,
+    NGX_SMARTLYQ_H_SIGNATURE,
+    NGX_SMARTLYQ_H_COUNT
+} ngx_smartlyq_header_e;
+
+
+static void ngx_smartlyq_identity_names(void);
+
+
+/*
+ * The identity headers' names with their lowercase forms and hashes,
+ * computed once per process: a request only copies them.
+ */
+static ngx_table_elt_t  ngx_smartlyq_names[NGX_SMARTLYQ_H_COUNT];
+static u_char           ngx_smartlyq_lowcase[NGX_SMARTLYQ_H_COUNT][32];
+
+static const char      *ngx_smartlyq_name_text[NGX_SMARTLYQ_H_COUNT] = {
+    "X-SmartlyQ-User-Id",
+    "X-SmartlyQ-Key-Id",
+    "X-SmartlyQ-Workspace-Id",
+    "X-SmartlyQ-Key-Mode",
+    "X-SmartlyQ-Key-Type",
+    "X-SmartlyQ-Key-Scopes",
+    "X-SmartlyQ-Key-Workspaces",
+    "X-SmartlyQ-Timestamp",
+    "X-SmartlyQ-Nonce",
+    "X-SmartlyQ-Body-Digest",
+    "X-SmartlyQ-Signature"
+};
 
 
 /* this worker's nonces: a random stream id, chosen on first use, and a
@@ -54,7 +92,8 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
     u_char                    *p;
     ngx_str_t                  ts, sig, mode, type, nonce, body, ct;
-    ngx_uint_t                 i, n;
+    ngx_str_t                  values[NGX_SMARTLYQ_H_COUNT];
+    ngx_uint_t                 i, k, n;
     ngx_list_t                 list;
     sq_identity_t              id;
     ngx_list_part_t           *part;
@@ -63,7 +102,7 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_smartlyq_module);
 
-    n = 14;
+    n = NGX_SMARTLYQ_H_COUNT;
     for (part = &r->headers_in.headers.part; part; part = part->next) {
         n += part->nelts;
     }
@@ -151,30 +190,39 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     sq_identity_sign_hex_with(&smcf->signer, &id, (char *) sig.data);
     sig.len = SQ_MAC_HEX_LEN;
 
-    if (ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-User-Id",
-                                   &ctx->user_id) != NGX_OK
-        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Key-Id",
-                                      &ctx->key_id) != NGX_OK
-        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Workspace-Id",
-                                      &ctx->workspace_id) != NGX_OK
-        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Key-Mode",
-                                      &mode) != NGX_OK
-        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Key-Type",
-                                      &type) != NGX_OK
-        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Key-Scopes",
-                                      &ctx->scopes) != NGX_OK
-        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Key-Workspaces",
-                                      &ctx->key_workspaces) != NGX_OK
-        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Timestamp",
-                                      &ts) != NGX_OK
-        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Nonce",
-                                      &nonce) != NGX_OK
-        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Body-Digest",
-                                      &body) != NGX_OK
-        || ngx_smartlyq_identity_push(r, &list, "X-SmartlyQ-Signature",
-                                      &sig) != NGX_OK)
-    {
-        return NGX_ERROR;
+    values[NGX_SMARTLYQ_H_USER] = ctx->user_id;
+    values[NGX_SMARTLYQ_H_KEY] = ctx->key_id;
+    values[NGX_SMARTLYQ_H_WORKSPACE] = ctx->workspace_id;
+    values[NGX_SMARTLYQ_H_MODE] = mode;
+    values[NGX_SMARTLYQ_H_TYPE] = type;
+    values[NGX_SMARTLYQ_H_SCOPES] = ctx->scopes;
+    values[NGX_SMARTLYQ_H_KEY_WS] = ctx->key_workspaces;
+    values[NGX_SMARTLYQ_H_TIMESTAMP] = ts;
+    values[NGX_SMARTLYQ_H_NONCE] = nonce;
+    values[NGX_SMARTLYQ_H_BODY] = body;
+    values[NGX_SMARTLYQ_H_SIGNATURE] = sig;
+
+    if (ngx_smartlyq_names[0].hash == 0) {
+        ngx_smartlyq_identity_names();
+    }
+
+    for (k = 0; k < NGX_SMARTLYQ_H_COUNT; k++) {
+
+        /* the backend reads an absent optional header as empty */
+        if (values[k].len == 0
+            && (k == NGX_SMARTLYQ_H_WORKSPACE || k == NGX_SMARTLYQ_H_SCOPES
+                || k == NGX_SMARTLYQ_H_KEY_WS || k == NGX_SMARTLYQ_H_BODY))
+        {
+            continue;
+        }
+
+        nh = ngx_list_push(&list);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = ngx_smartlyq_names[k];
+        nh->value = values[k];
     }
 
     /*
@@ -190,30 +238,21 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 }
 
 
-static ngx_int_t
-ngx_smartlyq_identity_push(ngx_http_request_t *r, ngx_list_t *list,
-    const char *name, ngx_str_t *value)
+
+static void
+ngx_smartlyq_identity_names(void)
 {
     size_t            len;
+    ngx_uint_t        k;
     ngx_table_elt_t  *h;
 
-    h = ngx_list_push(list);
-    if (h == NULL) {
-        return NGX_ERROR;
+    for (k = 0; k < NGX_SMARTLYQ_H_COUNT; k++) {
+        h = &ngx_smartlyq_names[k];
+        len = ngx_strlen(ngx_smartlyq_name_text[k]);
+
+        h->key.data = (u_char *) ngx_smartlyq_name_text[k];
+        h->key.len = len;
+        h->lowcase_key = ngx_smartlyq_lowcase[k];
+        h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, len);
     }
-
-    len = ngx_strlen(name);
-
-    h->key.data = (u_char *) name;
-    h->key.len = len;
-    h->value = *value;
-
-    h->lowcase_key = ngx_pnalloc(r->pool, len);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, len);
-
-    return NGX_OK;
 }

@@ -53,7 +53,7 @@ ngx_int_t
 ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     ngx_smartlyq_answer_pt answered)
 {
-    u_char                    *now;
+    u_char                    *last, *now;
     char                      *key, *members;
     size_t                     size;
     size_t                     lens[7];
@@ -70,13 +70,13 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         return NGX_DECLINED;
     }
 
-    size = sizeof(SQ_K_WS_PREFIX SQ_K_MEMBERS_SUFFIX) + ctx->workspace_id.len;
+    /* the key names, as SQ_K_KEY and SQ_K_WS_MEMBERS_TEXT spell them */
+    size = sizeof(SQ_K_KEY_PREFIX) - 1 + SQ_DIGEST_HEX_LEN
+           + sizeof(SQ_K_WS_PREFIX SQ_K_MEMBERS_SUFFIX) - 1
+           + ctx->workspace_id.len + NGX_TIME_T_LEN;
 
-    key = ngx_pnalloc(r->pool, sizeof(SQ_K_KEY_PREFIX) + SQ_DIGEST_HEX_LEN);
-    members = ngx_pnalloc(r->pool, size);
-    now = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-
-    if (key == NULL || members == NULL || now == NULL) {
+    key = ngx_pnalloc(r->pool, size);
+    if (key == NULL) {
         return NGX_ERROR;
     }
 
@@ -87,21 +87,31 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     argv[2] = "2";
     lens[2] = 1;
 
-    argv[3] = key;
-    lens[3] = snprintf(key, sizeof(SQ_K_KEY_PREFIX) + SQ_DIGEST_HEX_LEN,
-                       SQ_K_KEY, ctx->digest);
+    last = ngx_cpymem((u_char *) key, SQ_K_KEY_PREFIX,
+                      sizeof(SQ_K_KEY_PREFIX) - 1);
+    last = ngx_cpymem(last, ctx->digest, SQ_DIGEST_HEX_LEN);
 
-    argv[4] = members;
-    lens[4] = 0;
+    argv[3] = key;
+    lens[3] = last - (u_char *) key;
+
+    members = (char *) last;
 
     if (ctx->workspace_id.len) {
-        lens[4] = snprintf(members, size, SQ_K_WS_MEMBERS_TEXT,
-                           (int) ctx->workspace_id.len,
-                           (const char *) ctx->workspace_id.data);
+        last = ngx_cpymem(last, SQ_K_WS_PREFIX, sizeof(SQ_K_WS_PREFIX) - 1);
+        last = ngx_cpymem(last, ctx->workspace_id.data,
+                          ctx->workspace_id.len);
+        last = ngx_cpymem(last, SQ_K_MEMBERS_SUFFIX,
+                          sizeof(SQ_K_MEMBERS_SUFFIX) - 1);
     }
 
+    argv[4] = members;
+    lens[4] = last - (u_char *) members;
+
+    now = last;
+    last = ngx_sprintf(now, "%T", ngx_time());
+
     argv[5] = (const char *) now;
-    lens[5] = ngx_sprintf(now, "%T", ngx_time()) - now;
+    lens[5] = last - now;
 
     argv[6] = (const char *) ctx->workspace_id.data;
     lens[6] = ctx->workspace_id.len;

@@ -25,6 +25,15 @@ local function sq_in_list(list, item)
     return false
 end
 
+-- A time field as the edge reads it: its digits as stored, '0' when
+-- absent or empty (no number is parsed or printed on the way).
+local function sq_time(v)
+    if not v or v == '' then
+        return '0'
+    end
+    return v
+end
+
 -- sq_authz: the edge's one round trip per uncached request.
 --   KEYS[1] sq:key:<digest>
 --   KEYS[2] sq:ws:<workspace_id>:members, or "" when no workspace_id
@@ -36,33 +45,35 @@ end
 -- with code, first that applies: DELETED, DISABLED, EXPIRED, ROTATED
 -- (grace over), FORBIDDEN (not a member, or outside the key's workspace
 -- list), OK.  FORBIDDEN still carries scopes: the edge checks scopes
--- before membership.
+-- before membership.  The times go back as stored (sq_time): a value
+-- that is not digits makes the edge refuse the reply (503), not read it
+-- as "never".
 local function sq_authz(keys, args)
     local rec = redis.call('HMGET', keys[1], 'id', 'user_id', 'status',
                            'expires_at', 'mode', 'type', 'scopes',
                            'workspaces', 'rotated_at', 'sunset_at')
-    local id, uid, status, exp = rec[1], rec[2], rec[3], rec[4]
+    local id, uid, status = rec[1], rec[2], rec[3]
 
     if not id or not uid then
         return {'UNKNOWN'}
     end
 
     local now = tonumber(args[1]) or 0
-    local sunset = tonumber(rec[10]) or 0
-    exp = tonumber(exp) or 0
+    local exp, sunset = sq_time(rec[4]), sq_time(rec[10])
+    local e = exp ~= '0' and tonumber(exp) or 0
+    local s = sunset ~= '0' and tonumber(sunset) or 0
 
     -- expires_at lets the edge's cache end an entry when the key does
     local out = {'OK', uid, id, rec[5] or 'live', rec[6] or 'secret',
-                 rec[7] or '', rec[8] or '', rec[9] or '0',
-                 tostring(sunset), tostring(exp)}
+                 rec[7] or '', rec[8] or '', rec[9] or '0', sunset, exp}
 
     if status == 'deleted' then
         out[1] = 'DELETED'
     elseif status ~= 'active' then
         out[1] = 'DISABLED'
-    elseif exp > 0 and now >= exp then
+    elseif e > 0 and now >= e then
         out[1] = 'EXPIRED'
-    elseif sunset > 0 and now >= sunset then
+    elseif s > 0 and now >= s then
         out[1] = 'ROTATED'
     elseif keys[2] ~= nil and keys[2] ~= '' then
         if not sq_in_list(rec[8], args[2])

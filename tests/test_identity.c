@@ -155,34 +155,58 @@ START_TEST(nonces_differ)
 END_TEST
 
 
-/* the version string is signed: a v2 signer's MAC is not a v3 one */
-START_TEST(version_is_v3)
+/*
+ * The version string is signed: a v3 signer's MAC is not a v4 one; the
+ * message by hand, as sq_identity.h documents it, with a long field so
+ * that it spans several of the signer's buffers, and the v3 MAC
+ * (HMAC-SHA-512-256) of the same message refused.
+ */
+START_TEST(version_is_v4)
 {
     char                              sig[SQ_MAC_HEX_LEN + 1];
+    char                              longuri[700];
     uint8_t                           mac[SQ_MAC_BYTES];
     size_t                            i;
     sq_identity_t                     id = sample();
     const sq_str_t                   *part;
-    crypto_auth_hmacsha512256_state   st;
+    crypto_generichash_state          st;
+    crypto_auth_hmacsha512256_state   hs;
 
-    ck_assert_str_eq(SQ_IDENTITY_VERSION, "smartlyq-v3");
+    ck_assert_str_eq(SQ_IDENTITY_VERSION, "smartlyq-v4");
 
-    /* the message by hand, as sq_identity.h documents it */
+    memset(longuri, 'u', sizeof(longuri));
+    longuri[0] = '/';
+    id.uri.data = longuri;
+    id.uri.len = sizeof(longuri);
+
     part = (const sq_str_t *) &id;
-    crypto_auth_hmacsha512256_init(&st, secret, sizeof(secret));
-    crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "smartlyq-v3",
-                                     11);
+    crypto_generichash_init(&st, secret, sizeof(secret), SQ_MAC_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *) "smartlyq-v4", 11);
     for (i = 0; i < SQ_IDENTITY_FIELDS; i++) {
-        crypto_auth_hmacsha512256_update(&st, (const uint8_t *) "\n", 1);
-        crypto_auth_hmacsha512256_update(&st,
-                                         (const uint8_t *) part[i].data,
-                                         part[i].len);
+        crypto_generichash_update(&st, (const uint8_t *) "\n", 1);
+        crypto_generichash_update(&st, (const uint8_t *) part[i].data,
+                                  part[i].len);
     }
-    crypto_auth_hmacsha512256_final(&st, mac);
+    crypto_generichash_final(&st, mac, sizeof(mac));
     sodium_bin2hex(sig, sizeof(sig), mac, sizeof(mac));
 
     ck_assert_uint_eq(SQ_IDENTITY_FIELDS, 13);
     ck_assert_int_eq(sq_identity_verify_hex(secret, &id, sig,
+                                            SQ_MAC_HEX_LEN), 0);
+
+    crypto_auth_hmacsha512256_init(&hs, secret, sizeof(secret));
+    crypto_auth_hmacsha512256_update(&hs, (const uint8_t *) "smartlyq-v3",
+                                     11);
+    for (i = 0; i < SQ_IDENTITY_FIELDS; i++) {
+        crypto_auth_hmacsha512256_update(&hs, (const uint8_t *) "\n", 1);
+        crypto_auth_hmacsha512256_update(&hs,
+                                         (const uint8_t *) part[i].data,
+                                         part[i].len);
+    }
+    crypto_auth_hmacsha512256_final(&hs, mac);
+    sodium_bin2hex(sig, sizeof(sig), mac, sizeof(mac));
+
+    ck_assert_int_ne(sq_identity_verify_hex(secret, &id, sig,
                                             SQ_MAC_HEX_LEN), 0);
 }
 END_TEST
@@ -278,7 +302,7 @@ sq_identity_suite(void)
     tcase_add_test(tc, wrong_secret_or_garbage);
     tcase_add_test(tc, content_digest_parts);
     tcase_add_test(tc, nonces_differ);
-    tcase_add_test(tc, version_is_v3);
+    tcase_add_test(tc, version_is_v4);
     tcase_add_test(tc, digest_is_keyed_and_stable);
     tcase_add_test(tc, secret_files);
     suite_add_tcase(s, tc);
