@@ -309,12 +309,15 @@ def main():
                 "streaming ~%.0f req/s with the key through the module): "
                 "first 401 **%.1f ms** after sqctl returned (median; max "
                 "%.1f ms; negative = before sqctl exited), %.1f ms after "
-                "sqctl started (sqctl itself: %.1f ms); 200s received "
-                "after sqctl returned: %d; trials with no 401: %d." % (
+                "sqctl started (sqctl itself: %.1f ms); 200s to requests "
+                "sent after sqctl returned: %d (requests sent while sqctl "
+                "ran, answered 200 after it returned: %d); trials with no "
+                "401: %d." % (
                     j["trials"], j["median_client_rps"],
                     j["median_after_return_ms"], j["max_after_return_ms"],
                     j["median_after_start_ms"], j["median_sqctl_ms"],
-                    j["late_200s"], j["missed"]))
+                    j["late_200s"], j.get("in_flight_200s", 0),
+                    j["missed"]))
     else:
         lines.append("Revocation: not measured.")
 

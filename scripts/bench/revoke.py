@@ -6,8 +6,10 @@ module as fast as it can (one at a time).  Meanwhile `sqctl key disable
 --id N` runs.  Reported per trial: the ms from sqctl returning to the first
 401 the client receives (negative: the 401 arrived before sqctl had even
 exited), the ms from starting sqctl to that 401, and how many 200s were
-received after sqctl returned (0 means no request was allowed after the
-revocation was acknowledged).  The key is enabled again between trials.
+*sent* after sqctl returned (0 means no request was allowed after the
+revocation was acknowledged; a request sent while sqctl ran and answered
+200 after it returned is the race any revocation has, counted apart as
+in_flight_200s).  The key is enabled again between trials.
 Every trial is bounded (5 s).
 
 usage: revoke.py HOST PORT PATH KEY KEY_ID TRIALS OUT_JSON -- SQCTL...
@@ -31,16 +33,17 @@ def stream(host, port, path, key, log, stop):
     end = time.monotonic() + BOUND
     while not stop.is_set() and time.monotonic() < end:
         try:
+            sent = time.monotonic()
             conn.request("GET", path, headers=hdr)
             r = conn.getresponse()
             r.read()
-            log.append((time.monotonic(), r.status))
+            log.append((time.monotonic(), r.status, sent))
             if r.status == 401:
                 return
         except (OSError, http.client.HTTPException):
             conn.close()
             conn = http.client.HTTPConnection(host, port, timeout=2)
-            log.append((time.monotonic(), 0))
+            log.append((time.monotonic(), 0, time.monotonic()))
 
 
 def status_of(host, port, path, key):
@@ -78,9 +81,11 @@ def main():
         t.join(BOUND + 1)
         stop.set()
 
-        first401 = next((ts for ts, s in log if s == 401), None)
-        late200 = sum(1 for ts, s in log if s == 200 and ts > t1)
-        before = sum(1 for ts, s in log if ts < t0)
+        first401 = next((ts for ts, s, _ in log if s == 401), None)
+        late200 = sum(1 for _, s, sent in log if s == 200 and sent > t1)
+        inflight200 = sum(1 for ts, s, sent in log
+                          if s == 200 and ts > t1 and sent <= t1)
+        before = sum(1 for ts, _, _ in log if ts < t0)
         results.append({
             "after_return_ms": None if first401 is None
             else (first401 - t1) * 1000.0,
@@ -88,8 +93,9 @@ def main():
             else (first401 - t0) * 1000.0,
             "sqctl_ms": (t1 - t0) * 1000.0,
             "late_200s": late200,
+            "in_flight_200s": inflight200,
             "client_rps": before / 0.3 if before else 0.0,
-            "errors": sum(1 for _, s in log if s not in (200, 401)),
+            "errors": sum(1 for _, s, _ in log if s not in (200, 401)),
         })
 
     subprocess.run(sqctl + ["key", "enable", "--id", key_id],
@@ -107,6 +113,7 @@ def main():
             r["after_start_ms"] for r in ok) if ok else None,
         "median_sqctl_ms": statistics.median(r["sqctl_ms"] for r in results),
         "late_200s": sum(r["late_200s"] for r in results),
+        "in_flight_200s": sum(r["in_flight_200s"] for r in results),
         "median_client_rps": statistics.median(
             r["client_rps"] for r in results),
         "errors": sum(r["errors"] for r in results),
