@@ -307,6 +307,8 @@ sq_setup(sq_ctx_t *ctx, const sq_opts_t *o)
 static void
 sq_cleanup(sq_ctx_t *ctx)
 {
+    /* first: requests waiting on Redis get their 503 while still alive */
+    sq_aredis_free(&ctx->aredis);
     sq_server_stop(ctx);
 
     if (ctx->sig_term != NULL) {

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "sq_aredis.h"
 #include "sq_identity.h"
 #include "sq_redis.h"
 #include "sq_replay.h"
@@ -26,6 +27,7 @@ typedef struct {
     uint8_t             signing_key[SQ_SECRET_BYTES];
     uint8_t             pepper[SQ_SECRET_BYTES];   /* key digests */
     int                 has_pepper;     /* else no keys are made */
+    sq_aredis_t         aredis;         /* the requests' async link */
 } sq_ctx_t;
 
 #endif /* SQ_CTX_H */

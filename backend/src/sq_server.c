@@ -1,6 +1,8 @@
 /*
  * sq_server: request pipeline
- *   identity -> route -> Redis -> nonce -> membership -> handler.
+ *   identity -> route -> Redis -> nonce -> membership -> handler;
+ * for the schema-driven resources the handler's one Redis call does the
+ * nonce claim and the membership read (sq_res_generic.c).
  * Every failure answers with a JSON error envelope; nothing fails open.
  */
 
@@ -20,8 +22,7 @@
 #include "sq_server.h"
 
 
-/* logs why an identity was refused and answers 401 */
-static void
+void
 sq_server_refuse(sq_req_t *r, sq_auth_rc_t rc)
 {
     char                       *peer;
@@ -115,6 +116,10 @@ sq_server_nonce(sq_req_t *r)
         return 0;
     }
 
+    if (r->res != NULL) {
+        return 0;   /* a resource's write: its Redis function claims it */
+    }
+
     /* a write: Redis decides, whatever this process could tell */
     rc = sq_nonce_claim(r->redis, r->ident.nonce, r->ident.timestamp,
                         now, &fresh);
@@ -206,6 +211,10 @@ sq_server_membership(sq_req_t *r)
         return -1;
     }
 
+    if (r->res != NULL) {
+        return 0;   /* a resource's Redis function checks it */
+    }
+
     rc = sq_store_is_member(r->redis, r->ident.workspace_id,
                             r->ident.user_id, &member);
     if (rc != SQ_OK) {
@@ -225,7 +234,11 @@ sq_server_membership(sq_req_t *r)
 }
 
 
-static void
+/*
+ * Returns 1 when a handler answers later (from a Redis callback, which
+ * does its own metrics), else 0: answered.
+ */
+static int
 sq_server_pipeline(struct evhttp_request *req, void *arg)
 {
     int         had_link;
@@ -236,18 +249,22 @@ sq_server_pipeline(struct evhttp_request *req, void *arg)
     r.ctx = arg;
     r.req = req;
 
-    if (sq_server_identity(&r) != 0) {
-        return;
-    }
-
-    if (sq_server_route(&r, &route) != 0) {
-        return;
+    if (sq_server_identity(&r) != 0 || sq_server_route(&r, &route) != 0) {
+        return 0;
     }
 
     sq_metrics_route(&route);
 
     if (sq_server_authorize(&r, &route) != 0) {
-        return;
+        return 0;
+    }
+
+    if (route.res != NULL) {
+        /* schema-driven: one call on the async link, no waiting here */
+        if (sq_server_nonce(&r) == 0 && sq_server_membership(&r) == 0) {
+            route.handler(&r);
+        }
+        return r.async;
     }
 
     had_link = r.ctx->redis.c != NULL;
@@ -255,7 +272,7 @@ sq_server_pipeline(struct evhttp_request *req, void *arg)
     sq_metrics_redis_get(had_link, r.redis);
     if (r.redis == NULL) {
         sq_reply_error(req, SQ_E_UNAVAILABLE, NULL);
-        return;
+        return 0;
     }
 
     if (sq_server_nonce(&r) == 0 && sq_server_membership(&r) == 0) {
@@ -264,6 +281,8 @@ sq_server_pipeline(struct evhttp_request *req, void *arg)
 
     sq_metrics_redis_done(r.redis);
     sq_redis_release(&r.ctx->redis);
+
+    return 0;
 }
 
 
@@ -275,8 +294,9 @@ sq_server_handle(struct evhttp_request *req, void *arg)
     }
 
     sq_metrics_begin();
-    sq_server_pipeline(req, arg);
-    sq_metrics_end();
+    if (sq_server_pipeline(req, arg) == 0) {
+        sq_metrics_end();
+    }
 }
 
 
