@@ -23,6 +23,7 @@ Suite *sq_suite_store_resource(void);
 Suite *sq_suite_keys(void);
 Suite *sq_suite_replay(void);
 Suite *sq_suite_redis_auth(void);
+Suite *sq_suite_flat(void);
 
 typedef struct {
     pid_t   pid;
