@@ -201,7 +201,7 @@ START_TEST(test_flat_page)
 
     /* one record: visible in its workspace, 404 elsewhere or for test */
     r = t_fcall(c, "FCALL_RO sq_res_one 3 %s %s sq:article:%llu 7 %s %s "
-                "live %s title body status", "", "", 
+                "live %s title body status", "", "",
                 (unsigned long long) ids[0], "", "", "");
     ck_assert_uint_eq(r->elements, 1 + SQ_FLAT_META + 3);
     t_same_record(c, r->element + 1, ids[0], 0);
