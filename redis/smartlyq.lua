@@ -271,14 +271,10 @@ local function sq_req_sees(args, wid, mode)
                       args[1]) == 1
 end
 
--- HMGET of a record's meta and schema fields, appended to out
-local function sq_rec_fields(out, key, names)
-    local v = redis.call('HMGET', key, 'id', 'workspace_id', 'mode',
-                         'created_at', 'updated_at', unpack(names))
-    for i = 1, #v do
-        out[#out + 1] = v[i]
-    end
-    return v
+-- HMGET of a record's meta and schema fields
+local function sq_rec_fields(key, names)
+    return redis.call('HMGET', key, 'id', 'workspace_id', 'mode',
+                      'created_at', 'updated_at', unpack(names))
 end
 
 -- sq_res_page: one page of a resource's records, merged by id over the
@@ -289,8 +285,8 @@ end
 --   ARGV[1..5] common, ARGV[6] the record prefix 'sq:<res>:',
 --   ARGV[7] the index suffix '<infix><plural>', ARGV[8] after (id),
 --   ARGV[9] limit, ARGV[10..] the schema's field names
--- Returns {'OK', next id or '0', then per record: index id, its
--- workspace, id, workspace_id, mode, created_at, updated_at, fields...}
+-- Returns {'OK', next id or '0', then per record {index id, its
+-- workspace, {id, workspace_id, mode, created_at, updated_at, fields...}}}
 local function sq_res_page(keys, args)
     local bad = sq_req_check(keys, args)
     if bad then
@@ -331,14 +327,12 @@ local function sq_res_page(keys, args)
         n = limit
     end
 
+    -- a record gone from under its index (never, but for a crash between
+    -- two writes of sqctl) is all nil: the backend skips it
     for i = 1, n do
         local id = string.format('%d', ids[i][1])
-        local key = args[6] .. id
-        if redis.call('EXISTS', key) == 1 then
-            out[#out + 1] = id
-            out[#out + 1] = ids[i][2]
-            sq_rec_fields(out, key, names)
-        end
+        out[i + 2] = {id, ids[i][2],
+                      sq_rec_fields(args[6] .. id, names)}
     end
 
     return out
@@ -347,21 +341,20 @@ end
 -- sq_res_one: a record, when the identity may see it.
 --   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:<res>:<id>
 --   ARGV[1..5] common, ARGV[6..] the schema's field names
--- Returns {'OK', id, workspace_id, mode, created_at, updated_at,
--- fields...} or a refusal.
+-- Returns {'OK', {id, workspace_id, mode, created_at, updated_at,
+-- fields...}} or a refusal.
 local function sq_res_one(keys, args)
     local bad = sq_req_check(keys, args)
     if bad then
         return bad
     end
 
-    local out = {'OK'}
-    local v = sq_rec_fields(out, keys[3], {unpack(args, 6)})
+    local v = sq_rec_fields(keys[3], {unpack(args, 6)})
     if not sq_req_sees(args, v[2], v[3]) then
         return {'NOTFOUND'}
     end
 
-    return out
+    return {'OK', v}
 end
 
 -- sq_res_insert: sq_res_create with the checks, the home workspace, the

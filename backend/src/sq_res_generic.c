@@ -452,6 +452,20 @@ sq_job_unique_value(const sq_job_t *j)
 }
 
 
+/* the flat values of a record, or NULL when the reply is not that */
+static redisReply **
+sq_res_flat_values(const sq_job_t *j, const redisReply *v)
+{
+    if (v->type != REDIS_REPLY_ARRAY
+        || v->elements != SQ_FLAT_META + j->r.res->nfields)
+    {
+        return NULL;
+    }
+
+    return v->element;
+}
+
+
 /* ---- create ---- */
 
 static void sq_res_on_insert(redisReply *reply, void *data);
@@ -633,16 +647,19 @@ sq_res_one_argv(sq_argv_t *a, sq_job_t *j)
 }
 
 
-/* 1 + SQ_FLAT_META + fields values, or answered 500 */
-static int
-sq_res_one_ok(sq_job_t *j, const redisReply *reply)
+/* {'OK', {flat values}}: the values, or NULL after a 500 */
+static redisReply **
+sq_res_one_values(sq_job_t *j, const redisReply *reply)
 {
-    if (reply->elements != 1 + SQ_FLAT_META + j->r.res->nfields) {
+    redisReply  **v;
+
+    v = reply->elements == 2 ? sq_res_flat_values(j, reply->element[1])
+                             : NULL;
+    if (v == NULL) {
         sq_job_corrupt(j);
-        return -1;
     }
 
-    return 0;
+    return v;
 }
 
 
@@ -650,11 +667,14 @@ static void
 sq_res_on_one(redisReply *reply, void *data)
 {
     sq_job_t         *j = data;
+    redisReply      **v;
     struct evbuffer  *b;
 
     sq_job_enter(j);
 
-    if (sq_job_refused(j, reply) || sq_res_one_ok(j, reply) != 0) {
+    if (sq_job_refused(j, reply)
+        || (v = sq_res_one_values(j, reply)) == NULL)
+    {
         sq_job_done(j);
         return;
     }
@@ -662,7 +682,7 @@ sq_res_on_one(redisReply *reply, void *data)
     b = evbuffer_new();
     if (b == NULL
         || evbuffer_add(b, "{\"success\": true, \"data\": ", 26) != 0
-        || sq_flat_render(b, j->r.res, reply->element + 1, j->id, 0,
+        || sq_flat_render(b, j->r.res, v, j->id, 0,
                           j->r.ident.test_mode) != 0
         || evbuffer_add(b, "}", 1) != 0)
     {
@@ -785,16 +805,19 @@ sq_res_merge_body(sq_job_t *j)
 static void
 sq_res_on_loaded(redisReply *reply, void *data)
 {
-    sq_job_t  *j = data;
+    sq_job_t     *j = data;
+    redisReply  **v;
 
     sq_job_enter(j);
 
-    if (sq_job_refused(j, reply) || sq_res_one_ok(j, reply) != 0) {
+    if (sq_job_refused(j, reply)
+        || (v = sq_res_one_values(j, reply)) == NULL)
+    {
         sq_job_done(j);
         return;
     }
 
-    if (sq_flat_record(j->r.res, reply->element + 1, j->id, &j->rec) != 0) {
+    if (sq_flat_record(j->r.res, v, j->id, &j->rec) != 0) {
         sq_job_corrupt(j);
         sq_job_done(j);
         return;
@@ -946,29 +969,41 @@ sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
 
 /*
  * {"success": true, "data": [records], "pagination": ...} from
- * {'OK', next, then per record: its id and workspace in the index, and
- * its flat values}.
+ * {'OK', next, then per record {its id and workspace in the index, its
+ * flat values}}; a record gone from under its index (all nil) is
+ * skipped, as a page read before skipped it.
  */
 static int
 sq_res_page_render(sq_job_t *j, const redisReply *reply, struct evbuffer *b)
 {
-    size_t     i, per;
-    uint64_t   id, wid;
+    size_t        i, n;
+    uint64_t      id, wid;
+    redisReply  **v;
+    redisReply   *e;
 
-    per = 2 + SQ_FLAT_META + j->r.res->nfields;
-
-    if (reply->elements < 2 || (reply->elements - 2) % per != 0
-        || (reply->elements - 2) / per > j->limit
+    if (reply->elements < 2 || reply->elements - 2 > j->limit
         || evbuffer_add(b, "{\"success\": true, \"data\": [", 27) != 0)
     {
         return -1;
     }
 
-    for (i = 2; i < reply->elements; i += per) {
-        if (sq_reply_id(reply->element[i], &id) != SQ_OK
-            || sq_reply_id(reply->element[i + 1], &wid) != SQ_OK
-            || (i > 2 && evbuffer_add(b, ", ", 2) != 0)
-            || sq_flat_render(b, j->r.res, reply->element + i + 2, id, wid,
+    for (i = 2, n = 0; i < reply->elements; i++) {
+        e = reply->element[i];
+        v = e->type == REDIS_REPLY_ARRAY && e->elements == 3
+            ? sq_res_flat_values(j, e->element[2]) : NULL;
+
+        if (v == NULL || sq_reply_id(e->element[0], &id) != SQ_OK
+            || sq_reply_id(e->element[1], &wid) != SQ_OK)
+        {
+            return -1;
+        }
+
+        if (v[0]->type == REDIS_REPLY_NIL && v[1]->type == REDIS_REPLY_NIL) {
+            continue;
+        }
+
+        if ((n++ > 0 && evbuffer_add(b, ", ", 2) != 0)
+            || sq_flat_render(b, j->r.res, v, id, wid,
                               j->r.ident.test_mode) != 0)
         {
             return -1;

@@ -170,29 +170,33 @@ START_TEST(test_flat_page)
     r = t_fcall(c, T_PAGE, "", "", "sq:user:7:workspaces", "7", "", "", "",
                 "articles", "0", "2");
     ck_assert_str_eq(r->element[0]->str, "OK");
-    ck_assert_uint_eq(r->elements, 2 + 2 * (2 + SQ_FLAT_META + 3));
+    ck_assert_uint_eq(r->elements, 2 + 2);
     ck_assert_uint_eq(strtoull(r->element[1]->str, NULL, 10), ids[1]);
-    ck_assert_uint_eq(strtoull(r->element[2]->str, NULL, 10), ids[0]);
-    ck_assert_str_eq(r->element[3]->str, "1");
-    ck_assert_uint_eq(strtoull(r->element[12]->str, NULL, 10), ids[1]);
-    ck_assert_str_eq(r->element[13]->str, "2");
-    t_same_record(c, r->element + 4, ids[0], 0);
-    t_same_record(c, r->element + 14, ids[1], 0);
+    ck_assert_uint_eq(strtoull(r->element[2]->element[0]->str, NULL, 10),
+                      ids[0]);
+    ck_assert_str_eq(r->element[2]->element[1]->str, "1");
+    ck_assert_uint_eq(strtoull(r->element[3]->element[0]->str, NULL, 10),
+                      ids[1]);
+    ck_assert_str_eq(r->element[3]->element[1]->str, "2");
+    t_same_record(c, r->element[2]->element[2]->element, ids[0], 0);
+    t_same_record(c, r->element[3]->element[2]->element, ids[1], 0);
     freeReplyObject(r);
 
     /* the key limited to ws 2: ws 1's records are not listed */
     r = t_fcall(c, T_PAGE, "", "", "sq:user:7:workspaces", "7", "", "2", "",
                 "articles", "0", "20");
-    ck_assert_uint_eq(r->elements, 2 + (2 + SQ_FLAT_META + 3));
+    ck_assert_uint_eq(r->elements, 2 + 1);
     ck_assert_str_eq(r->element[1]->str, "0");
-    ck_assert_uint_eq(strtoull(r->element[2]->str, NULL, 10), ids[1]);
+    ck_assert_uint_eq(strtoull(r->element[2]->element[0]->str, NULL, 10),
+                      ids[1]);
     freeReplyObject(r);
 
     /* workspace 1 named, after the first id: the third record only */
     r = t_fcall(c, T_PAGE, "", "sq:ws:1:members", "sq:ws:1:articles", "7",
                 "1", "", "", "articles", "1", "20");
-    ck_assert_uint_eq(r->elements, 2 + (2 + SQ_FLAT_META + 3));
-    ck_assert_uint_eq(strtoull(r->element[2]->str, NULL, 10), ids[2]);
+    ck_assert_uint_eq(r->elements, 2 + 1);
+    ck_assert_uint_eq(strtoull(r->element[2]->element[0]->str, NULL, 10),
+                      ids[2]);
     freeReplyObject(r);
 
     /* workspace 3: user 7 is no member */
@@ -203,8 +207,9 @@ START_TEST(test_flat_page)
     r = t_fcall(c, "FCALL_RO sq_res_one 3 %s %s sq:article:%llu 7 %s %s "
                 "live %s title body status", "", "",
                 (unsigned long long) ids[0], "", "", "");
-    ck_assert_uint_eq(r->elements, 1 + SQ_FLAT_META + 3);
-    t_same_record(c, r->element + 1, ids[0], 0);
+    ck_assert_uint_eq(r->elements, 2);
+    ck_assert_uint_eq(r->element[1]->elements, SQ_FLAT_META + 3);
+    t_same_record(c, r->element[1]->element, ids[0], 0);
     freeReplyObject(r);
 
     t_status(t_fcall(c, "FCALL_RO sq_res_one 3 %s %s sq:article:%llu 7 %s "
