@@ -478,3 +478,35 @@ redis.register_function{
 redis.register_function('sq_res_insert', sq_res_insert)
 redis.register_function('sq_res_modify', sq_res_modify)
 redis.register_function('sq_res_remove', sq_res_remove)
+
+
+-- sq_me: GET /v1/me in one call: the user and their workspaces' names.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:<uid>,
+--   KEYS[4] sq:user:<uid>:workspaces
+--   ARGV[1..5] common (sq_req_check)
+-- Returns {'OK', {id, email, name, primary_workspace_id},
+-- {wid, name, wid, name, ...}} (the first 1000 workspaces; each
+-- workspace's sq:ws:<wid> is computed) or a refusal.
+local function sq_me(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local u = redis.call('HMGET', keys[3], 'id', 'email', 'name',
+                         'primary_workspace_id')
+    local ws = {}
+
+    for _, w in ipairs(redis.call('ZRANGE', keys[4], 0, 999)) do
+        ws[#ws + 1] = w
+        ws[#ws + 1] = redis.call('HGET', 'sq:ws:' .. w, 'name')
+    end
+
+    return {'OK', u, ws}
+end
+
+redis.register_function{
+    function_name = 'sq_me',
+    callback = sq_me,
+    flags = {'no-writes'}
+}

@@ -116,8 +116,8 @@ sq_server_nonce(sq_req_t *r)
         return 0;
     }
 
-    if (r->res != NULL) {
-        return 0;   /* a resource's write: its Redis function claims it */
+    if (r->redis == NULL) {
+        return 0;   /* async: the handler's Redis function claims it */
     }
 
     /* a write: Redis decides, whatever this process could tell */
@@ -211,8 +211,8 @@ sq_server_membership(sq_req_t *r)
         return -1;
     }
 
-    if (r->res != NULL) {
-        return 0;   /* a resource's Redis function checks it */
+    if (r->redis == NULL) {
+        return 0;   /* async: the handler's Redis function checks it */
     }
 
     rc = sq_store_is_member(r->redis, r->ident.workspace_id,
@@ -259,8 +259,8 @@ sq_server_pipeline(struct evhttp_request *req, void *arg)
         return 0;
     }
 
-    if (route.res != NULL) {
-        /* schema-driven: one call on the async link, no waiting here */
+    if (!route.keys) {
+        /* resources and /v1/me: one call on the async link, no wait */
         if (sq_server_nonce(&r) == 0 && sq_server_membership(&r) == 0) {
             route.handler(&r);
         }

@@ -299,6 +299,42 @@ START_TEST(test_flat_writes)
 END_TEST
 
 
+START_TEST(test_flat_me)
+{
+    redisReply   *r;
+    redisContext *c;
+
+    c = sq_test_redis_connect(&sq_test_redis, 1);
+
+    ck_assert_ptr_nonnull(redisCommand(c, "HSET sq:user:7 id 7 email a@b.c "
+                                       "name A primary_workspace_id 2"));
+    ck_assert_ptr_nonnull(redisCommand(c, "ZADD sq:user:7:workspaces 1 1 "
+                                       "2 2"));
+    ck_assert_ptr_nonnull(redisCommand(c, "HSET sq:ws:2 name Two"));
+    ck_assert_ptr_nonnull(redisCommand(c, "SADD sq:ws:2:members 7"));
+
+    r = t_fcall(c, "FCALL_RO sq_me 4 %s %s sq:user:7 sq:user:7:workspaces "
+                "7 %s %s live %s", "", "", "", "", "");
+    ck_assert_uint_eq(r->elements, 3);
+    ck_assert_uint_eq(r->element[1]->elements, 4);
+    ck_assert_str_eq(r->element[1]->element[1]->str, "a@b.c");
+    ck_assert_str_eq(r->element[1]->element[3]->str, "2");
+    ck_assert_uint_eq(r->element[2]->elements, 4);
+    ck_assert_str_eq(r->element[2]->element[0]->str, "1");
+    ck_assert_int_eq(r->element[2]->element[1]->type, REDIS_REPLY_NIL);
+    ck_assert_str_eq(r->element[2]->element[3]->str, "Two");
+    freeReplyObject(r);
+
+    /* the identity's workspace is re-checked */
+    t_status(t_fcall(c, "FCALL_RO sq_me 4 %s sq:ws:1:members sq:user:7 "
+                     "sq:user:7:workspaces 7 1 %s live %s", "", "", ""),
+             "FORBIDDEN");
+
+    redisFree(c);
+}
+END_TEST
+
+
 Suite *
 sq_suite_flat(void)
 {
@@ -314,6 +350,7 @@ sq_suite_flat(void)
     tr = sq_test_redis_tcase();
     tcase_add_test(tr, test_flat_page);
     tcase_add_test(tr, test_flat_writes);
+    tcase_add_test(tr, test_flat_me);
     suite_add_tcase(s, tr);
 
     return s;
