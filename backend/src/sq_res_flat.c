@@ -20,6 +20,70 @@ sq_flat_num(const redisReply *v, int64_t *n)
 }
 
 
+/* a decimal, as jansson prints an integer */
+static int
+sq_flat_u64(struct evbuffer *b, uint64_t v)
+{
+    char    buf[24];
+    size_t  i;
+
+    i = sizeof(buf);
+    do {
+        buf[--i] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+
+    return evbuffer_add(b, buf + i, sizeof(buf) - i);
+}
+
+
+/*
+ * "YYYY-MM-DDTHH:MM:SSZ" of unix seconds t >= 0, as sq_text_iso8601
+ * writes it, without strftime (civil from days: H. Hinnant's method).
+ */
+static void
+sq_flat_time(int64_t t, char out[21])
+{
+    int64_t   days, secs, z, era, doe, yoe, doy, mp, y, m, d;
+
+    days = t / 86400;
+    secs = t % 86400;
+
+    z = days + 719468;
+    era = z / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+
+    out[0] = (char) ('0' + y / 1000 % 10);
+    out[1] = (char) ('0' + y / 100 % 10);
+    out[2] = (char) ('0' + y / 10 % 10);
+    out[3] = (char) ('0' + y % 10);
+    out[4] = '-';
+    out[5] = (char) ('0' + m / 10);
+    out[6] = (char) ('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char) ('0' + d / 10);
+    out[9] = (char) ('0' + d % 10);
+    out[10] = 'T';
+    out[11] = (char) ('0' + secs / 36000);
+    out[12] = (char) ('0' + secs / 3600 % 10);
+    out[13] = ':';
+    out[14] = (char) ('0' + secs % 3600 / 600);
+    out[15] = (char) ('0' + secs % 3600 / 60 % 10);
+    out[16] = ':';
+    out[17] = (char) ('0' + secs % 60 / 10);
+    out[18] = (char) ('0' + secs % 10);
+    out[19] = 'Z';
+    out[20] = '\0';
+}
+
+
 /* length of the valid UTF-8 sequence at s, 0 when invalid */
 static size_t
 sq_flat_utf8(const unsigned char *s, size_t left)
@@ -75,12 +139,17 @@ sq_flat_string(struct evbuffer *b, const char *s, size_t len)
 
     run = 0;
     for (i = 0; i < len; i += n) {
+        if (u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\') {
+            n = 1;
+            continue;
+        }
+
         n = sq_flat_utf8(u + i, len - i);
         if (n == 0) {
             return -1;
         }
 
-        if (n > 1 || (u[i] >= 0x20 && u[i] != '"' && u[i] != '\\')) {
+        if (n > 1) {
             continue;
         }
 
@@ -166,7 +235,10 @@ sq_flat_field(struct evbuffer *b, const sq_field_t *f, const redisReply *v)
 {
     int64_t  n;
 
-    if (evbuffer_add_printf(b, ", \"%s\": ", f->name) < 0) {
+    if (evbuffer_add(b, ", \"", 3) != 0
+        || evbuffer_add(b, f->name, strlen(f->name)) != 0
+        || evbuffer_add(b, "\": ", 3) != 0)
+    {
         return -1;
     }
 
@@ -180,9 +252,7 @@ sq_flat_field(struct evbuffer *b, const sq_field_t *f, const redisReply *v)
     }
 
     if (f->type == SQ_FT_INT) {
-        return sq_flat_num(v, &n) == 0
-               && evbuffer_add_printf(b, "%lld", (long long) n) > 0
-               ? 0 : -1;
+        return sq_flat_num(v, &n) == 0 ? sq_flat_u64(b, (uint64_t) n) : -1;
     }
 
     return sq_flat_string(b, v->str, v->len);
@@ -197,12 +267,23 @@ sq_flat_render(struct evbuffer *b, const sq_resource_t *res,
     size_t    i;
     int64_t   c, u;
 
-    if (sq_flat_meta(v, id, &wid, test_mode, &c, &u) != 0
-        || sq_text_iso8601(c, created, sizeof(created)) != 0
-        || sq_text_iso8601(u, updated, sizeof(updated)) != 0
-        || evbuffer_add_printf(b, "{\"id\": %llu, \"workspace_id\": %llu",
-                               (unsigned long long) id,
-                               (unsigned long long) wid) < 0)
+    if (sq_flat_meta(v, id, &wid, test_mode, &c, &u) != 0) {
+        return -1;
+    }
+
+    /* sq_text_iso8601's range: years 0000-9999 */
+    if (c < 253402300800 && u < 253402300800) {
+        sq_flat_time(c, created);
+        sq_flat_time(u, updated);
+    } else if (sq_text_iso8601(c, created, sizeof(created)) != 0
+               || sq_text_iso8601(u, updated, sizeof(updated)) != 0)
+    {
+        return -1;
+    }
+
+    if (evbuffer_add(b, "{\"id\": ", 7) != 0 || sq_flat_u64(b, id) != 0
+        || evbuffer_add(b, ", \"workspace_id\": ", 18) != 0
+        || sq_flat_u64(b, wid) != 0)
     {
         return -1;
     }
@@ -213,9 +294,11 @@ sq_flat_render(struct evbuffer *b, const sq_resource_t *res,
         }
     }
 
-    return evbuffer_add_printf(b, ", \"created_at\": \"%s\", "
-                               "\"updated_at\": \"%s\"}", created, updated)
-           < 0 ? -1 : 0;
+    return evbuffer_add(b, ", \"created_at\": \"", 17) != 0
+           || evbuffer_add(b, created, strlen(created)) != 0
+           || evbuffer_add(b, "\", \"updated_at\": \"", 18) != 0
+           || evbuffer_add(b, updated, strlen(updated)) != 0
+           || evbuffer_add(b, "\"}", 2) != 0 ? -1 : 0;
 }
 
 

@@ -730,7 +730,12 @@ sq_res_on_page(redisReply *reply, void *data)
         return;
     }
 
+    /* one chain for a usual page rather than a growing series of them */
     b = evbuffer_new();
+    if (b != NULL) {
+        (void) evbuffer_expand(b, 8192);
+    }
+
     if (b == NULL || sq_res_page_render(j, reply, b) != 0) {
         sq_job_corrupt(j);
     } else {

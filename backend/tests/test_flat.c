@@ -227,6 +227,39 @@ START_TEST(test_flat_page)
 END_TEST
 
 
+/* times rendered without strftime: the same text as with it */
+START_TEST(test_flat_times)
+{
+    size_t         i;
+    redisReply    *r;
+    sq_record_t    rec;
+    redisContext  *c;
+    static const int64_t  times[] = {
+        0, 59, 86399, 86400, 951782400, 951868799, 978307200,
+        1700000000, 2147483647, 4102444799, 4107542400, 253402300799
+    };
+
+    c = sq_test_redis_connect(&sq_test_redis, 1);
+
+    for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        ck_assert_int_eq(sq_test_record_create(c, &sq_res_articles, 1, 0,
+                                               times[i], "{\"title\": \"x\"}",
+                                               &rec), SQ_OK);
+
+        r = t_fcall(c, "FCALL_RO sq_res_one 3 %s %s sq:article:%llu 7 1 %s "
+                    "live %s title body status", "", "",
+                    (unsigned long long) rec.id, "", "");
+        ck_assert_uint_eq(r->elements, 2);
+        t_same_record(c, r->element[1]->element, rec.id, 0);
+        freeReplyObject(r);
+        sq_record_clear(&rec);
+    }
+
+    redisFree(c);
+}
+END_TEST
+
+
 #define T_INSERT  "FCALL sq_res_insert 3 sq:nonce:%s %s %s 7 %s %s live 60 " \
                   "url urls url_slugs %s 1700000000 target %s slug %s " \
                   "clicks 0"
@@ -351,6 +384,7 @@ sq_suite_flat(void)
     tcase_add_test(tr, test_flat_page);
     tcase_add_test(tr, test_flat_writes);
     tcase_add_test(tr, test_flat_me);
+    tcase_add_test(tr, test_flat_times);
     suite_add_tcase(s, tr);
 
     return s;
