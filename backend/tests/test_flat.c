@@ -69,6 +69,23 @@ START_TEST(test_flat_string)
 END_TEST
 
 
+/* a set-up command; its reply is checked and freed */
+static void
+t_cmd(redisContext *c, const char *fmt, ...)
+{
+    va_list      ap;
+    redisReply  *r;
+
+    va_start(ap, fmt);
+    r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_ne(r->type, REDIS_REPLY_ERROR);
+    freeReplyObject(r);
+}
+
+
 static redisReply *
 t_fcall(redisContext *c, const char *fmt, ...)
 {
@@ -147,10 +164,10 @@ START_TEST(test_flat_page)
     c = sq_test_redis_connect(&sq_test_redis, 1);
 
     /* user 7 is in workspaces 1 and 2; 3 is someone else's */
-    ck_assert_ptr_nonnull(redisCommand(c, "SADD sq:ws:1:members 7"));
-    ck_assert_ptr_nonnull(redisCommand(c, "SADD sq:ws:2:members 7"));
-    ck_assert_ptr_nonnull(redisCommand(c, "ZADD sq:user:7:workspaces "
-                                       "1 1 2 2"));
+    t_cmd(c, "SADD sq:ws:1:members 7");
+    t_cmd(c, "SADD sq:ws:2:members 7");
+    t_cmd(c, "ZADD sq:user:7:workspaces "
+          "1 1 2 2");
 
     for (i = 0; i < 5; i++) {
         ck_assert_int_eq(sq_test_record_create(c, &sq_res_articles,
@@ -272,9 +289,9 @@ START_TEST(test_flat_writes)
 
     c = sq_test_redis_connect(&sq_test_redis, 1);
 
-    ck_assert_ptr_nonnull(redisCommand(c, "SADD sq:ws:1:members 7"));
-    ck_assert_ptr_nonnull(redisCommand(c, "HSET sq:user:7 "
-                                       "primary_workspace_id 1"));
+    t_cmd(c, "SADD sq:ws:1:members 7");
+    t_cmd(c, "HSET sq:user:7 "
+          "primary_workspace_id 1");
 
     /* no workspace named: the primary one; the nonce is claimed */
     r = t_fcall(c, T_INSERT, T_NONCE "1", "", "", "", "", "s1",
@@ -302,8 +319,8 @@ START_TEST(test_flat_writes)
                      "https://d.example", "s4"), "WSKEY");
     t_status(t_fcall(c, T_INSERT, T_NONCE "3", "sq:ws:9:members", "", "9",
                      "", "s4", "https://d.example", "s4"), "FORBIDDEN");
-    ck_assert_ptr_nonnull(redisCommand(c, "HDEL sq:user:7 "
-                                       "primary_workspace_id"));
+    t_cmd(c, "HDEL sq:user:7 "
+          "primary_workspace_id");
     t_status(t_fcall(c, T_INSERT, T_NONCE "3", "", "", "", "", "s4",
                      "https://d.example", "s4"), "NOPRIMARY");
 
@@ -339,12 +356,12 @@ START_TEST(test_flat_me)
 
     c = sq_test_redis_connect(&sq_test_redis, 1);
 
-    ck_assert_ptr_nonnull(redisCommand(c, "HSET sq:user:7 id 7 email a@b.c "
-                                       "name A primary_workspace_id 2"));
-    ck_assert_ptr_nonnull(redisCommand(c, "ZADD sq:user:7:workspaces 1 1 "
-                                       "2 2"));
-    ck_assert_ptr_nonnull(redisCommand(c, "HSET sq:ws:2 name Two"));
-    ck_assert_ptr_nonnull(redisCommand(c, "SADD sq:ws:2:members 7"));
+    t_cmd(c, "HSET sq:user:7 id 7 email a@b.c "
+          "name A primary_workspace_id 2");
+    t_cmd(c, "ZADD sq:user:7:workspaces 1 1 "
+          "2 2");
+    t_cmd(c, "HSET sq:ws:2 name Two");
+    t_cmd(c, "SADD sq:ws:2:members 7");
 
     r = t_fcall(c, "FCALL_RO sq_me 4 %s %s sq:user:7 sq:user:7:workspaces "
                 "7 %s %s live %s", "", "", "", "", "");
