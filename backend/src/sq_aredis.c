@@ -95,13 +95,22 @@ sq_aredis_answer(sq_aredis_op_t *op, redisReply *reply)
 }
 
 
+static int
+sq_aredis_no_function(const redisReply *r)
+{
+    static const char  msg[] = "ERR Function not found";
+
+    return r->type == REDIS_REPLY_ERROR && r->len >= sizeof(msg) - 1
+           && memcmp(r->str, msg, sizeof(msg) - 1) == 0;
+}
+
+
 static void
-sq_aredis_on_reply(redisAsyncContext *ac, void *r, void *privdata)
+sq_aredis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
     sq_aredis_op_t  *op = privdata;
     sq_aredis_t     *l;
-
-    (void) ac;
+    redisReply      *r = reply;
 
     l = op->link;
     l->inflight--;
@@ -116,6 +125,11 @@ sq_aredis_on_reply(redisAsyncContext *ac, void *r, void *privdata)
 
     sq_aredis_answer(op, r);
     free(op);
+
+    /* FUNCTION FLUSH, or a Redis that lost them: a new link loads them */
+    if (r != NULL && l->ac == ac && sq_aredis_no_function(r)) {
+        sq_aredis_drop(l, "functions missing, reconnecting to load them");
+    }
 }
 
 
