@@ -1,8 +1,10 @@
 /*
  * sq_server: request pipeline
- *   identity -> route -> Redis -> nonce -> membership -> handler;
- * for the schema-driven resources the handler's one Redis call does the
- * nonce claim and the membership read (sq_res_generic.c).
+ *   identity -> route -> Redis -> nonce -> membership -> handler
+ * for /v1/keys, on the synchronous link; for the resources and /v1/me,
+ *   identity -> route -> replay window -> key's workspaces -> handler,
+ * whose one call on the asynchronous link claims the nonce of a write
+ * and re-reads membership (sq_job.h), and which answers later.
  * Every failure answers with a JSON error envelope; nothing fails open.
  */
 
