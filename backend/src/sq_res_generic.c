@@ -75,34 +75,50 @@ sq_req_body(sq_req_t *r, char *buf, size_t *len)
 }
 
 
-/* Reads and validates the body into *fields; replies itself on failure. */
+/*
+ * Reads and validates the body into *fields; replies itself on failure.
+ * The same checks as sq_req_body, but the body is read where evhttp holds
+ * it (made contiguous), not copied into a SQ_BODY_MAX buffer.
+ */
 static int
 sq_res_parse(sq_req_t *r, sq_parse_mode_t mode, uint64_t ws,
     json_t **fields)
 {
-    int      rc;
-    char     err[512], *buf;
-    size_t   len;
+    char              err[512];
+    size_t            n;
+    const char       *ct, *body;
+    struct evbuffer  *in;
 
-    buf = malloc(SQ_BODY_MAX + 1);
-    if (buf == NULL) {
+    ct = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+                            "Content-Type");
+    if (!sq_json_content_type_ok(ct)) {
+        sq_reply_error(r->req, SQ_E_VALIDATION,
+                       "Content-Type must be application/json.");
+        return -1;
+    }
+
+    in = evhttp_request_get_input_buffer(r->req);
+    n = evbuffer_get_length(in);
+
+    if (n > SQ_BODY_MAX) {
+        sq_reply_error(r->req, SQ_E_PAYLOAD_TOO_LARGE, NULL);
+        return -1;
+    }
+
+    body = n > 0 ? (const char *) evbuffer_pullup(in, -1) : "";
+    if (body == NULL) {
         sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
         return -1;
     }
 
-    rc = sq_req_body(r, buf, &len);
-
-    if (rc == 0) {
-        rc = sq_resource_parse(r->res, buf, len, mode, ws, fields, err,
-                               sizeof(err));
-        if (rc != 0) {
-            sq_reply_error(r->req, SQ_E_VALIDATION, err);
-        }
+    if (sq_resource_parse(r->res, body, n, mode, ws, fields, err,
+                          sizeof(err)) != 0)
+    {
+        sq_reply_error(r->req, SQ_E_VALIDATION, err);
+        return -1;
     }
 
-    free(buf);
-
-    return rc;
+    return 0;
 }
 
 
