@@ -189,12 +189,12 @@ sq_on_redis_timer(evutil_socket_t fd, short what, void *arg)
     (void) fd;
     (void) what;
 
-    if (ctx->redis.c == NULL) {
-        sq_redis_get(&ctx->redis);
-        return;
+    /* on the async link: a stalled Redis must not block the loop here */
+    if (ctx->aredis.base == NULL) {
+        sq_aredis_init(&ctx->aredis, ctx->base, &ctx->redis);
     }
 
-    sq_redis_keep_marker(&ctx->redis);
+    sq_aredis_tick(&ctx->aredis);
 }
 
 

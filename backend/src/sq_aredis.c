@@ -378,6 +378,52 @@ sq_aredis_link(sq_aredis_t *l)
 }
 
 
+static void
+sq_aredis_on_marker(redisReply *reply, void *data)
+{
+    (void) data;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        sq_log(SQ_LOG_ERR, "redis SET " SQ_K_EPOCH ": %.*s",
+               (int) reply->len, reply->str);
+    }
+}
+
+
+void
+sq_aredis_tick(sq_aredis_t *l)
+{
+    char            hex[33];
+    size_t          lens[4];
+    const char     *argv[4];
+    unsigned char   rnd[16];
+
+    /* a new link sets the marker (and loads the functions) itself */
+    if (l->ac != NULL) {
+        if (l->inflight >= SQ_AREDIS_INFLIGHT_MAX) {
+            return;
+        }
+
+        randombytes_buf(rnd, sizeof(rnd));
+        sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+
+        argv[0] = "SET";
+        lens[0] = 3;
+        argv[1] = SQ_K_EPOCH;
+        lens[1] = sizeof(SQ_K_EPOCH) - 1;
+        argv[2] = hex;
+        lens[2] = 32;
+        argv[3] = "NX";
+        lens[3] = 2;
+
+        (void) sq_aredis_queue(l, 4, argv, lens, sq_aredis_on_marker, NULL);
+        return;
+    }
+
+    (void) sq_aredis_link(l);
+}
+
+
 int
 sq_aredis_send(sq_aredis_t *l, int argc, const char **argv,
     const size_t *lens, sq_aredis_fn fn, void *data)

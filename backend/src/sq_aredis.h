@@ -52,6 +52,13 @@ void sq_aredis_init(sq_aredis_t *l, struct event_base *base,
 int sq_aredis_send(sq_aredis_t *l, int argc, const char **argv,
     const size_t *lens, sq_aredis_fn fn, void *data);
 
+/*
+ * Once a second, without waiting: connects when the link is down (which
+ * loads the functions and sets the marker), else SET SQ_K_EPOCH NX, so
+ * a FLUSHALL's missing marker is back within a second.
+ */
+void sq_aredis_tick(sq_aredis_t *l);
+
 /* The hiredis context of the link, or NULL (metrics). */
 const redisContext *sq_aredis_context(const sq_aredis_t *l);
 
