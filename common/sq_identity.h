@@ -35,11 +35,11 @@
  * Content-Type, up to smartlyq_body_limit, and refuses two Content-Type
  * headers.  The backend recomputes both digests from what it received
  * and refuses a mismatch.  The nonce is a per-process stream id and a
- * counter (sq_nonce_next_hex).  Every backend process remembers, for
- * every request, the counters it has seen of each stream in a sliding
- * window (backend/src/sq_replay.h), and the nonce of every write is also
- * claimed in Redis for as long as its timestamp is acceptable, so that
- * backend processes and hosts share it (backend/src/sq_nonce.h).
+ * counter (sq_nonce_next_hex).  A backend's worker processes remember,
+ * in one shared-memory window, the counters seen of each stream
+ * (backend/src/sq_replay.h), and the nonce of every write is also
+ * claimed in Redis, with the write, for as long as its timestamp is
+ * acceptable, so that backend hosts share it (backend/src/sq_nonce.h).
  */
 
 #ifndef SQ_IDENTITY_H

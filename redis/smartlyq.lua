@@ -217,3 +217,307 @@ local function sq_migrate_keys(keys, args)
 end
 
 redis.register_function('sq_migrate_keys', sq_migrate_keys)
+
+
+--[[
+  The backend's one round trip per request (sq_res_generic.c in the
+  backend, over its asynchronous link).  Each re-checks what the edge
+  decided (the identity's workspace membership) and, for writes, claims
+  the identity's nonce, so that a request is a single call.
+
+  Common arguments (ARGV[1..5]):
+    uid, the identity's workspace id or '', the key's workspace list
+    (comma-separated, '' for all the user's), the key's mode ('live' |
+    'test'), the nonce's time to live in seconds ('' for reads)
+  and KEYS[1] sq:nonce:<nonce> or '', KEYS[2] sq:ws:<wid>:members of the
+  identity's workspace or ''.
+
+  Keys these functions compute (a Redis Cluster concern, see SCHEMA.md):
+  the records of a page, the indexes and members set of the workspaces of
+  a user or of a record, the sequence and a new record's key.
+
+  Replies: a table whose first element is 'OK', 'REPLAY' (the nonce was
+  used), 'FORBIDDEN' (not a member of the identity's workspace),
+  'NOTFOUND', 'TAKEN', 'BADREF', 'NOPRIMARY' (no workspace given and the
+  user has no primary one), 'WSKEY' (the primary workspace is outside
+  the key's list).
+]]
+
+-- the common checks; nil when they pass, else the refusal
+local function sq_req_check(keys, args)
+    if keys[1] ~= '' and redis.call('EXISTS', keys[1]) == 1 then
+        return {'REPLAY'}
+    end
+
+    if keys[2] ~= ''
+       and redis.call('SISMEMBER', keys[2], args[1]) == 0
+    then
+        return {'FORBIDDEN'}
+    end
+
+    return nil
+end
+
+local function sq_req_claim(keys, args)
+    if keys[1] ~= '' then
+        redis.call('SET', keys[1], '1', 'EX', args[5])
+    end
+end
+
+-- a record's mode and workspace are visible to the identity
+local function sq_req_sees(args, wid, mode)
+    if (mode or 'live') ~= args[4] or not wid then
+        return false
+    end
+
+    if not sq_in_list(args[3], wid) then
+        return false
+    end
+
+    if args[2] ~= '' then
+        return wid == args[2]
+    end
+
+    return redis.call('SISMEMBER', 'sq:ws:' .. wid .. ':members',
+                      args[1]) == 1
+end
+
+-- HMGET of a record's meta and schema fields
+local function sq_rec_fields(key, names)
+    return redis.call('HMGET', key, 'id', 'workspace_id', 'mode',
+                      'created_at', 'updated_at', unpack(names))
+end
+
+-- sq_res_page: one page of a resource's records, merged by id over the
+-- workspaces the identity reaches.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] the identity workspace's
+--   index sq:ws:<wid>:<infix><plural>, or the user's sq:user:<uid>:
+--   workspaces when the identity names none
+--   ARGV[1..5] common, ARGV[6] the record prefix 'sq:<res>:',
+--   ARGV[7] the index suffix '<infix><plural>', ARGV[8] after (id),
+--   ARGV[9] limit, ARGV[10..] the schema's field names
+-- Returns {'OK', next id or '0', then per record {index id, its
+-- workspace, {id, workspace_id, mode, created_at, updated_at, fields...}}}
+local function sq_res_page(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local after, limit = '(' .. args[8], tonumber(args[9])
+    local names = {unpack(args, 10)}
+    local ids = {}
+
+    if args[2] ~= '' then
+        local got = redis.call('ZRANGEBYSCORE', keys[3], after, '+inf',
+                               'LIMIT', 0, limit + 1)
+        for i = 1, #got do
+            ids[i] = {tonumber(got[i]), args[2]}
+        end
+    else
+        local wss = redis.call('ZRANGE', keys[3], 0, 999)
+        for _, w in ipairs(wss) do
+            if sq_in_list(args[3], w) then
+                local got = redis.call('ZRANGEBYSCORE',
+                                       'sq:ws:' .. w .. ':' .. args[7],
+                                       after, '+inf', 'LIMIT', 0, limit + 1)
+                for i = 1, #got do
+                    ids[#ids + 1] = {tonumber(got[i]), w}
+                end
+            end
+        end
+        if #wss > 1 then
+            table.sort(ids, function(a, b) return a[1] < b[1] end)
+        end
+    end
+
+    local out = {'OK', '0'}
+    local n = #ids
+    if n > limit then
+        out[2] = string.format('%d', ids[limit][1])
+        n = limit
+    end
+
+    -- a record gone from under its index (never, but for a crash between
+    -- two writes of sqctl) is all nil: the backend skips it
+    for i = 1, n do
+        local id = string.format('%d', ids[i][1])
+        out[i + 2] = {id, ids[i][2],
+                      sq_rec_fields(args[6] .. id, names)}
+    end
+
+    return out
+end
+
+-- sq_res_one: a record, when the identity may see it.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:<res>:<id>
+--   ARGV[1..5] common, ARGV[6..] the schema's field names
+-- Returns {'OK', {id, workspace_id, mode, created_at, updated_at,
+-- fields...}} or a refusal.
+local function sq_res_one(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local v = sq_rec_fields(keys[3], {unpack(args, 6)})
+    if not sq_req_sees(args, v[2], v[3]) then
+        return {'NOTFOUND'}
+    end
+
+    return {'OK', v}
+end
+
+-- sq_res_insert: sq_res_create with the checks, the home workspace, the
+-- id draw and the nonce claim in the same call.
+--   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] a referenced record or
+--   ''
+--   ARGV[1..5] common, ARGV[6] the resource name (sequence and record
+--   'sq:<res>:<id>'), ARGV[7] the index suffix '<infix><plural>',
+--   ARGV[8] the unique index suffix '<infix><unique_key>' or '',
+--   ARGV[9] the unique value, ARGV[10] now, ARGV[11..] field value pairs
+-- Returns {'OK', id, workspace id} or a refusal.
+local function sq_res_insert(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local wid = args[2]
+    if wid == '' then
+        wid = redis.call('HGET', 'sq:user:' .. args[1],
+                         'primary_workspace_id')
+        if not wid or wid == '' or wid == '0' then
+            return {'NOPRIMARY'}
+        end
+        if not sq_in_list(args[3], wid) then
+            return {'WSKEY'}
+        end
+        if redis.call('SISMEMBER', 'sq:ws:' .. wid .. ':members',
+                      args[1]) == 0
+        then
+            return {'FORBIDDEN'}
+        end
+    end
+
+    if keys[3] ~= '' then
+        local ref = redis.call('HMGET', keys[3], 'workspace_id', 'mode')
+        if ref[1] ~= wid or (ref[2] or 'live') ~= args[4] then
+            return {'BADREF'}
+        end
+    end
+
+    local id = tostring(redis.call('INCR', 'sq:seq:' .. args[6]))
+    local ws = 'sq:ws:' .. wid .. ':'
+
+    if args[8] ~= '' then
+        if redis.call('HSETNX', ws .. args[8], args[9], id) == 0 then
+            return {'TAKEN'}
+        end
+    end
+
+    redis.call('HSET', 'sq:' .. args[6] .. ':' .. id, 'id', id,
+               'workspace_id', wid, 'mode', args[4], 'created_at', args[10],
+               'updated_at', args[10], unpack(args, 11))
+    redis.call('ZADD', ws .. args[7], id, id)
+    sq_req_claim(keys, args)
+
+    return {'OK', id, wid}
+end
+
+-- sq_res_modify: sq_res_update with the checks and the nonce claim.
+--   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] sq:<res>:<id>,
+--   KEYS[4] the unique index or '', KEYS[5] a referenced record or ''
+--   ARGV[1..5] common, ARGV[6..] sq_res_update's ARGV
+local function sq_res_modify(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    if keys[5] ~= '' then
+        if (redis.call('HGET', keys[5], 'mode') or 'live') ~= args[4] then
+            return {'BADREF'}
+        end
+    end
+
+    local rc = sq_res_update({keys[3], keys[4], keys[5]}, {unpack(args, 6)})
+    if rc == 'OK' then
+        sq_req_claim(keys, args)
+    end
+
+    return {rc}
+end
+
+-- sq_res_remove: sq_res_delete of a record the identity may see, with
+-- the checks and the nonce claim.
+--   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] sq:<res>:<id>
+--   ARGV[1..5] common, ARGV[6] the index suffix '<infix><plural>',
+--   ARGV[7] the unique field or '', ARGV[8] the unique index suffix
+--   '<infix><unique_key>' or ''
+-- Returns {'OK', id, workspace id} or a refusal.
+local function sq_res_remove(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local rec = redis.call('HMGET', keys[3], 'id', 'workspace_id', 'mode')
+    if not rec[1] or not sq_req_sees(args, rec[2], rec[3]) then
+        return {'NOTFOUND'}
+    end
+
+    local ws = 'sq:ws:' .. rec[2] .. ':'
+    sq_res_delete({keys[3], ws .. args[6],
+                   args[8] ~= '' and ws .. args[8] or ''},
+                  {rec[1], rec[2], args[7]})
+    sq_req_claim(keys, args)
+
+    return {'OK', rec[1], rec[2]}
+end
+
+redis.register_function{
+    function_name = 'sq_res_page',
+    callback = sq_res_page,
+    flags = {'no-writes'}
+}
+redis.register_function{
+    function_name = 'sq_res_one',
+    callback = sq_res_one,
+    flags = {'no-writes'}
+}
+redis.register_function('sq_res_insert', sq_res_insert)
+redis.register_function('sq_res_modify', sq_res_modify)
+redis.register_function('sq_res_remove', sq_res_remove)
+
+
+-- sq_me: GET /v1/me in one call: the user and their workspaces' names.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:<uid>,
+--   KEYS[4] sq:user:<uid>:workspaces
+--   ARGV[1..5] common (sq_req_check)
+-- Returns {'OK', {id, email, name, primary_workspace_id},
+-- {wid, name, wid, name, ...}} (the first 1000 workspaces; each
+-- workspace's sq:ws:<wid> is computed) or a refusal.
+local function sq_me(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local u = redis.call('HMGET', keys[3], 'id', 'email', 'name',
+                         'primary_workspace_id')
+    local ws = {}
+
+    for _, w in ipairs(redis.call('ZRANGE', keys[4], 0, 999)) do
+        ws[#ws + 1] = w
+        ws[#ws + 1] = redis.call('HGET', 'sq:ws:' .. w, 'name')
+    end
+
+    return {'OK', u, ws}
+end
+
+redis.register_function{
+    function_name = 'sq_me',
+    callback = sq_me,
+    flags = {'no-writes'}
+}

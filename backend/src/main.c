@@ -276,12 +276,12 @@ sq_on_redis_timer(evutil_socket_t fd, short what, void *arg)
     (void) fd;
     (void) what;
 
-    if (ctx->redis.c == NULL) {
-        sq_redis_get(&ctx->redis);
-        return;
+    /* on the async link: a stalled Redis must not block the loop here */
+    if (ctx->aredis.base == NULL) {
+        sq_aredis_init(&ctx->aredis, ctx->base, &ctx->redis);
     }
 
-    sq_redis_keep_marker(&ctx->redis);
+    sq_aredis_tick(&ctx->aredis);
 }
 
 
@@ -363,6 +363,8 @@ sq_setup(sq_ctx_t *ctx, const sq_opts_t *o, char *host, size_t cap,
 static void
 sq_cleanup_process(sq_ctx_t *ctx)
 {
+    /* first: requests waiting on Redis get their 503 while still alive */
+    sq_aredis_free(&ctx->aredis);
     sq_server_stop(ctx);
 
     if (ctx->sig_term != NULL) {

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "sq_aredis.h"
 #include "sq_identity.h"
 #include "sq_redis.h"
 #include "sq_replay.h"
@@ -31,6 +32,7 @@ typedef struct {
     struct event       *drain_timer;
     unsigned            in_flight;      /* requests not answered yet */
     int                 draining;       /* stopped accepting */
+    sq_aredis_t         aredis;         /* the requests' async link */
 } sq_ctx_t;
 
 #endif /* SQ_CTX_H */

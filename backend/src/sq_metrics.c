@@ -131,8 +131,22 @@ sq_metrics_now_us(void)
 void
 sq_metrics_begin(void)
 {
+    sq_metrics_begin_at(sq_metrics_now_us());
+}
+
+
+uint64_t
+sq_metrics_now(void)
+{
+    return sq_metrics_now_us();
+}
+
+
+void
+sq_metrics_begin_at(uint64_t start_us)
+{
     sq_cur.active = 1;
-    sq_cur.start_us = sq_metrics_now_us();
+    sq_cur.start_us = start_us;
     snprintf(sq_cur.route, sizeof(sq_cur.route), "none");
     sq_cur.status = 0;
 }

@@ -33,6 +33,14 @@ void sq_metrics_begin(void);
 void sq_metrics_end(void);
 
 /*
+ * A request answered from a Redis callback: sq_metrics_now() when it
+ * arrived, then sq_metrics_begin_at(that) in the callback instead of
+ * sq_metrics_begin(), so its time includes the wait for Redis.
+ */
+uint64_t sq_metrics_now(void);
+void sq_metrics_begin_at(uint64_t start_us);
+
+/*
  * One answered request: its route label (at most 47 bytes are kept),
  * status and time in microseconds; for a caller that keeps its own
  * record per request (a pipeline with several requests in flight)

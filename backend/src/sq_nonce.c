@@ -9,6 +9,25 @@
 #include "sq_nonce.h"
 
 
+int64_t
+sq_nonce_ttl(const char *nonce, int64_t ts, int64_t now)
+{
+    int64_t  ttl;
+
+    if (strlen(nonce) != SQ_NONCE_HEX_LEN) {
+        return -1;
+    }
+
+    /* accepted while now <= ts + skew: remembered one second past that */
+    ttl = ts + SQ_IDENTITY_SKEW - now + 1;
+    if (ttl < 1 || ttl > 2 * SQ_IDENTITY_SKEW + 1) {
+        return -1;
+    }
+
+    return ttl;
+}
+
+
 sq_rc_t
 sq_nonce_claim(redisContext *c, const char *nonce, int64_t ts, int64_t now,
     int *fresh)
@@ -19,13 +38,8 @@ sq_nonce_claim(redisContext *c, const char *nonce, int64_t ts, int64_t now,
 
     *fresh = 0;
 
-    if (strlen(nonce) != SQ_NONCE_HEX_LEN) {
-        return SQ_ERR_INVALID;
-    }
-
-    /* accepted while now <= ts + skew: remembered one second past that */
-    ttl = ts + SQ_IDENTITY_SKEW - now + 1;
-    if (ttl < 1 || ttl > 2 * SQ_IDENTITY_SKEW + 1) {
+    ttl = sq_nonce_ttl(nonce, ts, now);
+    if (ttl < 0) {
         return SQ_ERR_INVALID;
     }
 

@@ -22,4 +22,11 @@
 sq_rc_t sq_nonce_claim(redisContext *c, const char *nonce, int64_t ts,
     int64_t now, int *fresh);
 
+/*
+ * The seconds sq:nonce:<nonce> is kept for an identity signed at ts:
+ * until ts + SQ_IDENTITY_SKEW, plus one.  -1 for a malformed nonce or
+ * a timestamp outside the window.
+ */
+int64_t sq_nonce_ttl(const char *nonce, int64_t ts, int64_t now);
+
 #endif /* SQ_NONCE_H */

@@ -13,18 +13,25 @@
 
 
 static void
-sq_reply_send(struct evhttp_request *req, int status, const char *reason,
-    const char *body)
+sq_reply_headers(struct evhttp_request *req)
 {
-    struct evbuffer     *buf;
-    struct evkeyvalq    *out;
-
-    sq_metrics_status(status);
+    struct evkeyvalq  *out;
 
     out = evhttp_request_get_output_headers(req);
     evhttp_add_header(out, "Content-Type", "application/json");
     evhttp_add_header(out, "Cache-Control", "no-store");
     evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+}
+
+
+static void
+sq_reply_send(struct evhttp_request *req, int status, const char *reason,
+    const char *body)
+{
+    struct evbuffer  *buf;
+
+    sq_metrics_status(status);
+    sq_reply_headers(req);
 
     buf = evbuffer_new();
     if (buf == NULL || evbuffer_add(buf, body, strlen(body)) != 0) {
@@ -129,4 +136,13 @@ sq_reply_page(struct evhttp_request *req, json_t *data, json_t *pagination)
 
     sq_reply_send(req, 200, "OK", body);
     free(body);
+}
+
+
+void
+sq_reply_buffer(struct evhttp_request *req, int status, struct evbuffer *body)
+{
+    sq_metrics_status(status);
+    sq_reply_headers(req);
+    evhttp_send_reply(req, status, status == 201 ? "Created" : "OK", body);
 }

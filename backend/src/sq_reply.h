@@ -25,6 +25,10 @@ void sq_reply_data(struct evhttp_request *req, int status, json_t *data);
 void sq_reply_page(struct evhttp_request *req, json_t *data,
     json_t *pagination);
 
+/* A body rendered already (JSON), with the usual headers; b is kept. */
+void sq_reply_buffer(struct evhttp_request *req, int status,
+    struct evbuffer *b);
+
 /* Maps a store failure: IO -> 503, not found -> 404, else 500. */
 void sq_reply_store_error(struct evhttp_request *req, sq_rc_t rc);
 

@@ -21,6 +21,7 @@ typedef struct {
     sq_ident_t              ident;
     const sq_resource_t    *res;        /* NULL for /v1/me */
     const char             *id;         /* the path's {id}, undecoded */
+    int                     async;      /* the handler answers later */
 } sq_req_t;
 
 /*
@@ -36,7 +37,13 @@ json_t *sq_res_pagination(size_t limit, uint64_t next);
 /* 1 when the identity's key may reach workspace wid */
 int sq_req_ws_allowed(const sq_req_t *r, uint64_t wid);
 
-/* resource handlers; each sends exactly one reply */
+/* Logs why an identity was refused and answers 401 (sq_server.c). */
+void sq_server_refuse(sq_req_t *r, sq_auth_rc_t rc);
+
+/*
+ * resource handlers; each sends exactly one reply.  The generic ones
+ * answer from a Redis callback: they copy *r, set r->async and return.
+ */
 void sq_res_me_get(sq_req_t *r);
 
 /* the generic ones (sq_res_generic.c) */

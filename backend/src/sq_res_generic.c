@@ -3,8 +3,13 @@
  * schema-driven resource.  The workspace comes only from the signed
  * identity.  A record outside the caller's reach is answered exactly like
  * one that does not exist (404), and membership is read on every request.
+ * Each request is one call of a function of redis/smartlyq.lua on the
+ * asynchronous link (sq_aredis.h), which re-checks membership and, for a
+ * write, claims the identity's nonce; PATCH reads the record first, to
+ * merge and validate the whole of it here, then writes: two calls.
  */
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +17,16 @@
 
 #include <event2/buffer.h>
 
+#include "sq_argv.h"
+#include "sq_job.h"
+#include "sq_keys.h"
 #include "sq_log.h"
+#include "sq_metrics.h"
+#include "sq_nonce.h"
+#include "sq_res_flat.h"
 #include "sq_reply.h"
 #include "sq_req.h"
+#include "sq_route.h"
 #include "sq_store.h"
 #include "sq_workspace.h"
 
@@ -63,350 +75,568 @@ sq_req_body(sq_req_t *r, char *buf, size_t *len)
 }
 
 
-/* Reads and validates the body into *fields; replies itself on failure. */
+/*
+ * Reads and validates the body into *fields; replies itself on failure.
+ * The same checks as sq_req_body, but the body is read where evhttp holds
+ * it (made contiguous), not copied into a SQ_BODY_MAX buffer.
+ */
 static int
 sq_res_parse(sq_req_t *r, sq_parse_mode_t mode, uint64_t ws,
     json_t **fields)
 {
-    int      rc;
-    char     err[512], *buf;
-    size_t   len;
+    char              err[512];
+    size_t            n;
+    const char       *ct, *body;
+    struct evbuffer  *in;
 
-    buf = malloc(SQ_BODY_MAX + 1);
-    if (buf == NULL) {
+    ct = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+                            "Content-Type");
+    if (!sq_json_content_type_ok(ct)) {
+        sq_reply_error(r->req, SQ_E_VALIDATION,
+                       "Content-Type must be application/json.");
+        return -1;
+    }
+
+    in = evhttp_request_get_input_buffer(r->req);
+    n = evbuffer_get_length(in);
+
+    if (n > SQ_BODY_MAX) {
+        sq_reply_error(r->req, SQ_E_PAYLOAD_TOO_LARGE, NULL);
+        return -1;
+    }
+
+    body = n > 0 ? (const char *) evbuffer_pullup(in, -1) : "";
+    if (body == NULL) {
         sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
         return -1;
     }
 
-    rc = sq_req_body(r, buf, &len);
-
-    if (rc == 0) {
-        rc = sq_resource_parse(r->res, buf, len, mode, ws, fields, err,
-                               sizeof(err));
-        if (rc != 0) {
-            sq_reply_error(r->req, SQ_E_VALIDATION, err);
-        }
-    }
-
-    free(buf);
-
-    return rc;
-}
-
-
-/* The workspace of a new record: the identity's, else the primary one. */
-static int
-sq_res_home(sq_req_t *r, uint64_t *wid)
-{
-    int        member;
-    sq_rc_t    rc;
-    sq_user_t  u;
-
-    if (r->ident.workspace_id != 0) {
-        *wid = r->ident.workspace_id;
-        return 0;
-    }
-
-    if (r->res->flags & SQ_RES_WS_REQUIRED) {
-        sq_reply_error(r->req, SQ_E_VALIDATION, "workspace_id is required");
+    if (sq_resource_parse(r->res, body, n, mode, ws, fields, err,
+                          sizeof(err)) != 0)
+    {
+        sq_reply_error(r->req, SQ_E_VALIDATION, err);
         return -1;
     }
-
-    rc = sq_store_user_get(r->redis, r->ident.user_id, &u);
-    if (rc == SQ_OK && u.primary_workspace_id == 0) {
-        sq_reply_error(r->req, SQ_E_VALIDATION, "workspace_id: no "
-                       "workspace was given and the user has no primary "
-                       "workspace.");
-        return -1;
-    }
-
-    if (rc == SQ_OK && !sq_req_ws_allowed(r, u.primary_workspace_id)) {
-        sq_reply_error(r->req, SQ_E_VALIDATION,
-                       "workspace_id is required for this key");
-        return -1;
-    }
-
-    if (rc == SQ_OK) {
-        rc = sq_store_is_member(r->redis, u.primary_workspace_id,
-                                r->ident.user_id, &member);
-    }
-
-    if (rc != SQ_OK) {
-        sq_reply_store_error(r->req, rc);
-        return -1;
-    }
-
-    if (!member) {
-        sq_reply_error(r->req, SQ_E_FORBIDDEN, NULL);
-        return -1;
-    }
-
-    *wid = u.primary_workspace_id;
 
     return 0;
 }
 
 
-/* A failed write: 409 for a taken unique value, 400 for a bad reference. */
-static void
-sq_res_write_error(sq_req_t *r, sq_rc_t rc)
+/* what goes between a workspace and an index name (SQ_K_WS_INDEX) */
+static const char *
+sq_job_infix(const sq_job_t *j)
 {
-    char  msg[128];
+    return j->r.ident.test_mode ? "test:" : "";
+}
 
-    if (rc == SQ_ERR_TAKEN) {
-        snprintf(msg, sizeof(msg), "%s is already used in this workspace.",
-                 r->res->unique);
-        sq_reply_error(r->req, SQ_E_CONFLICT, msg);
-    } else if (rc == SQ_ERR_BADREF) {
-        sq_reply_error(r->req, SQ_E_VALIDATION, r->res->ref_rule);
+
+/* sq:<res>:<ref id> of a record's reference, or "" */
+static void
+sq_job_ref_key(sq_argv_t *a, const sq_resource_t *res, const json_t *f,
+    int check)
+{
+    json_t  *v;
+
+    v = res->ref != NULL ? json_object_get(f, res->ref) : NULL;
+
+    if (!check || !json_is_integer(v)) {
+        sq_argv_str(a, "");
     } else {
-        sq_reply_store_error(r->req, rc);
+        sq_argv_fmt(a, SQ_K_RECORD, res->ref_name,
+                    (unsigned long long) json_integer_value(v));
     }
 }
 
 
-/* Creates; a generated unique value is drawn again when it is taken. */
-static sq_rc_t
-sq_res_insert(sq_req_t *r, sq_record_t *rec, int unique_given)
+static void
+sq_job_unique_suffix(sq_argv_t *a, const sq_job_t *j)
 {
-    int      tries;
-    char     err[256];
-    sq_rc_t  rc;
-
-    for (tries = 0; ; tries++) {
-        rc = sq_store_res_create(r->redis, r->res, rec);
-
-        if (rc != SQ_ERR_TAKEN || unique_given
-            || tries + 1 >= SQ_UNIQUE_RETRIES)
-        {
-            return rc;
-        }
-
-        json_object_del(rec->fields, r->res->unique);
-        if (sq_resource_complete(r->res, rec->fields, err, sizeof(err))
-            != 0)
-        {
-            return SQ_ERR_NOMEM;
-        }
+    if (j->r.res->unique == NULL) {
+        sq_argv_str(a, "");
+    } else {
+        sq_argv_fmt(a, "%s%s", sq_job_infix(j), j->r.res->unique_key);
     }
+}
+
+
+static const char *
+sq_job_unique_value(const sq_job_t *j)
+{
+    json_t  *v;
+
+    v = j->r.res->unique != NULL
+        ? json_object_get(j->rec.fields, j->r.res->unique) : NULL;
+
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+
+/* the flat values of a record, or NULL when the reply is not that */
+static redisReply **
+sq_res_flat_values(const sq_job_t *j, const redisReply *v)
+{
+    if (v->type != REDIS_REPLY_ARRAY
+        || v->elements != SQ_FLAT_META + j->r.res->nfields)
+    {
+        return NULL;
+    }
+
+    return v->element;
+}
+
+
+/* ---- create ---- */
+
+static void sq_res_on_insert(redisReply *reply, void *data);
+
+
+static int
+sq_res_send_insert(sq_job_t *j)
+{
+    sq_argv_t           a;
+    const sq_resource_t *res;
+
+    res = j->r.res;
+
+    sq_job_head(&a, j, "sq_res_insert", 3);
+    sq_job_ref_key(&a, res, j->rec.fields, 1);
+    sq_job_common(&a, j);
+    sq_argv_str(&a, res->name);
+    sq_argv_fmt(&a, "%s%s", sq_job_infix(j), res->plural);
+    sq_job_unique_suffix(&a, j);
+    sq_argv_str(&a, sq_job_unique_value(j));
+    sq_argv_fmt(&a, "%lld", (long long) j->rec.created_at);
+    sq_argv_fields(&a, res, j->rec.fields);
+
+    return sq_job_send(j, &a, sq_res_on_insert);
+}
+
+
+/*
+ * A generated unique value was taken: draw another and send again.
+ * 0: not that case; 1: sent again; 2: the send failed (answered).
+ */
+static int
+sq_res_redraw(sq_job_t *j, const redisReply *reply)
+{
+    char  err[256];
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 1
+        || reply->element[0]->type != REDIS_REPLY_STRING
+        || strcmp(reply->element[0]->str, "TAKEN") != 0
+        || j->unique_given || ++j->tries >= SQ_UNIQUE_RETRIES)
+    {
+        return 0;
+    }
+
+    json_object_del(j->rec.fields, j->r.res->unique);
+    if (sq_resource_complete(j->r.res, j->rec.fields, err, sizeof(err))
+        != 0)
+    {
+        return 0;
+    }
+
+    return sq_res_send_insert(j) == 0 ? 1 : 2;
+}
+
+
+static void
+sq_res_on_insert(redisReply *reply, void *data)
+{
+    int        rc;
+    sq_job_t  *j = data;
+
+    sq_job_enter(j);
+
+    rc = sq_res_redraw(j, reply);
+    if (rc == 1) {
+        return;
+    }
+
+    if (rc == 2 || sq_job_refused(j, reply)) {
+        sq_job_done(j);
+        return;
+    }
+
+    if (reply->elements != 3
+        || sq_reply_id(reply->element[1], &j->rec.id) != SQ_OK
+        || sq_reply_id(reply->element[2], &j->rec.workspace_id) != SQ_OK)
+    {
+        sq_job_corrupt(j);
+        sq_job_done(j);
+        return;
+    }
+
+    sq_log(SQ_LOG_INFO, "%s %llu created in workspace %llu by user %llu",
+           j->r.res->name, (unsigned long long) j->rec.id,
+           (unsigned long long) j->rec.workspace_id,
+           (unsigned long long) j->r.ident.user_id);
+
+    sq_reply_data(j->r.req, 201, sq_resource_render(j->r.res, &j->rec));
+    sq_job_done(j);
 }
 
 
 void
 sq_res_create(sq_req_t *r)
 {
-    int          unique_given;
-    char         err[512];
-    sq_rc_t      rc;
-    sq_record_t  rec;
+    char          err[512];
+    sq_job_t     *j;
+    sq_record_t   rec;
 
     memset(&rec, 0, sizeof(rec));
-    rec.test_mode = r->ident.test_mode;
 
-    if (sq_res_home(r, &rec.workspace_id) != 0
-        || sq_res_parse(r, SQ_PARSE_CREATE, r->ident.workspace_id,
-                        &rec.fields) != 0)
+    if (r->ident.workspace_id == 0 && (r->res->flags & SQ_RES_WS_REQUIRED)) {
+        sq_reply_error(r->req, SQ_E_VALIDATION, "workspace_id is required");
+        return;
+    }
+
+    if (sq_res_parse(r, SQ_PARSE_CREATE, r->ident.workspace_id,
+                     &rec.fields) != 0)
     {
         return;
     }
 
-    unique_given = r->res->unique != NULL
-                   && json_object_get(rec.fields, r->res->unique) != NULL;
+    j = sq_job_new(r, 1);
+    if (j == NULL) {
+        sq_record_clear(&rec);
+        return;
+    }
 
-    if (sq_resource_complete(r->res, rec.fields, err, sizeof(err)) != 0) {
+    j->rec = rec;
+    j->rec.test_mode = r->ident.test_mode;
+    j->unique_given = r->res->unique != NULL
+                      && json_object_get(rec.fields, r->res->unique) != NULL;
+
+    if (sq_resource_complete(r->res, j->rec.fields, err, sizeof(err)) != 0) {
         sq_reply_error(r->req, SQ_E_VALIDATION, err);
-        sq_record_clear(&rec);
+        sq_job_free(j);
         return;
     }
 
-    rec.created_at = (int64_t) time(NULL);
-    rec.updated_at = rec.created_at;
+    j->rec.created_at = (int64_t) time(NULL);
+    j->rec.updated_at = j->rec.created_at;
 
-    rc = sq_res_insert(r, &rec, unique_given);
-    if (rc != SQ_OK) {
-        sq_res_write_error(r, rc);
-        sq_record_clear(&rec);
+    if (sq_res_send_insert(j) != 0) {
+        sq_job_free(j);
         return;
     }
 
-    sq_log(SQ_LOG_INFO, "%s %llu created in workspace %llu by user %llu",
-           r->res->name, (unsigned long long) rec.id,
-           (unsigned long long) rec.workspace_id,
-           (unsigned long long) r->ident.user_id);
-
-    sq_reply_data(r->req, 201, sq_resource_render(r->res, &rec));
-    sq_record_clear(&rec);
+    r->async = 1;
 }
 
 
-/*
- * The record of the path's {id} when the caller may see it: of the
- * key's mode, in a workspace the key may reach, and in the identity's
- * workspace, or without one in any workspace the user is a member of
- * now.  Everything else is the same 404.
- */
+/* ---- get (and the first half of patch) ---- */
+
+/* The path's {id}; 404 otherwise. */
 static int
-sq_res_load(sq_req_t *r, sq_record_t *rec)
+sq_res_path_id(sq_req_t *r, uint64_t *id)
 {
-    int       member;
-    sq_rc_t   rc;
-    uint64_t  id;
-
-    memset(rec, 0, sizeof(*rec));
-    member = 0;
-
     if (r->id == NULL
-        || sq_workspace_parse_id(r->id, strlen(r->id), &id) != 0)
+        || sq_workspace_parse_id(r->id, strlen(r->id), id) != 0)
     {
         sq_reply_error(r->req, SQ_E_NOT_FOUND, NULL);
         return -1;
     }
 
-    rc = sq_store_res_get(r->redis, r->res, id, rec);
-
-    if (rc == SQ_OK && (rec->test_mode != r->ident.test_mode
-                        || !sq_req_ws_allowed(r, rec->workspace_id)))
-    {
-        member = 0;
-    } else if (rc == SQ_OK && r->ident.workspace_id != 0) {
-        member = rec->workspace_id == r->ident.workspace_id;
-    } else if (rc == SQ_OK) {
-        rc = sq_store_is_member(r->redis, rec->workspace_id,
-                                r->ident.user_id, &member);
-    }
-
-    if (rc == SQ_OK && !member) {
-        rc = SQ_ERR_NOTFOUND;
-    }
-
-    if (rc != SQ_OK) {
-        sq_record_clear(rec);
-        sq_reply_store_error(r->req, rc);
-        return -1;
-    }
-
     return 0;
+}
+
+
+static void
+sq_res_names(sq_argv_t *a, const sq_resource_t *res)
+{
+    size_t  i;
+
+    for (i = 0; i < res->nfields; i++) {
+        sq_argv_str(a, res->fields[i].name);
+    }
+}
+
+
+/* sq_res_one of the job's record: reads, with no nonce */
+static void
+sq_res_one_argv(sq_argv_t *a, sq_job_t *j)
+{
+    sq_job_head(a, j, "sq_res_one", 3);
+    sq_argv_fmt(a, SQ_K_RECORD, j->r.res->name, (unsigned long long) j->id);
+    sq_job_common(a, j);
+    sq_res_names(a, j->r.res);
+}
+
+
+/* {'OK', {flat values}}: the values, or NULL after a 500 */
+static redisReply **
+sq_res_one_values(sq_job_t *j, const redisReply *reply)
+{
+    redisReply  **v;
+
+    v = reply->elements == 2 ? sq_res_flat_values(j, reply->element[1])
+                             : NULL;
+    if (v == NULL) {
+        sq_job_corrupt(j);
+    }
+
+    return v;
+}
+
+
+static void
+sq_res_on_one(redisReply *reply, void *data)
+{
+    sq_job_t         *j = data;
+    redisReply      **v;
+    struct evbuffer  *b;
+
+    sq_job_enter(j);
+
+    if (sq_job_refused(j, reply)
+        || (v = sq_res_one_values(j, reply)) == NULL)
+    {
+        sq_job_done(j);
+        return;
+    }
+
+    b = evbuffer_new();
+    if (b == NULL
+        || evbuffer_add(b, "{\"success\": true, \"data\": ", 26) != 0
+        || sq_flat_render(b, j->r.res, v, j->id, 0,
+                          j->r.ident.test_mode) != 0
+        || evbuffer_add(b, "}", 1) != 0)
+    {
+        sq_job_corrupt(j);
+    } else {
+        sq_reply_buffer(j->r.req, 200, b);
+    }
+
+    if (b != NULL) {
+        evbuffer_free(b);
+    }
+
+    sq_job_done(j);
 }
 
 
 void
 sq_res_get(sq_req_t *r)
 {
-    sq_record_t  rec;
+    uint64_t   id;
+    sq_job_t  *j;
+    sq_argv_t  a;
 
-    if (sq_res_load(r, &rec) != 0) {
+    if (sq_res_path_id(r, &id) != 0) {
         return;
     }
 
-    sq_reply_data(r->req, 200, sq_resource_render(r->res, &rec));
-    sq_record_clear(&rec);
+    j = sq_job_new(r, 0);
+    if (j == NULL) {
+        return;
+    }
+
+    j->id = id;
+    sq_res_one_argv(&a, j);
+    sq_job_start(j, r, &a, sq_res_on_one);
 }
 
 
-/* Applies a parsed patch to rec and stores it; replies on failure. */
-static int
-sq_res_update(sq_req_t *r, sq_record_t *rec, json_t *patch)
+/* ---- patch: read, merge here, write ---- */
+
+static void
+sq_res_on_modify(redisReply *reply, void *data)
 {
-    int      check_ref;
+    sq_job_t  *j = data;
+
+    sq_job_enter(j);
+
+    if (!sq_job_refused(j, reply)) {
+        sq_reply_data(j->r.req, 200, sq_resource_render(j->r.res, &j->rec));
+    }
+
+    sq_job_done(j);
+}
+
+
+/* The merged record, stored with sq_res_modify; answers on failure. */
+static int
+sq_res_send_modify(sq_job_t *j)
+{
+    sq_argv_t            a;
+    const sq_resource_t *res;
+
+    res = j->r.res;
+
+    sq_job_head(&a, j, "sq_res_modify", 5);
+    sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) j->rec.id);
+    if (res->unique == NULL) {
+        sq_argv_str(&a, "");
+    } else {
+        sq_argv_fmt(&a, SQ_K_WS_INDEX,
+                    (unsigned long long) j->rec.workspace_id,
+                    sq_job_infix(j), res->unique_key);
+    }
+    sq_job_ref_key(&a, res, j->rec.fields, j->check_ref);
+    sq_job_common(&a, j);
+    sq_argv_u64(&a, j->rec.id);
+    sq_argv_u64(&a, j->rec.workspace_id);
+    sq_argv_str(&a, res->unique != NULL ? res->unique : "");
+    sq_argv_str(&a, sq_job_unique_value(j));
+    sq_argv_nulls(&a, res, j->rec.fields);
+    sq_argv_str(&a, "updated_at");
+    sq_argv_fmt(&a, "%lld", (long long) j->rec.updated_at);
+    sq_argv_fields(&a, res, j->rec.fields);
+
+    return sq_job_send(j, &a, sq_res_on_modify);
+}
+
+
+/* Parses the body against the loaded record and merges; answers 400. */
+static int
+sq_res_merge_body(sq_job_t *j)
+{
+    int      rc;
     char     err[512];
-    sq_rc_t  rc;
+    json_t  *patch;
 
-    check_ref = r->res->ref != NULL
-                && json_object_get(patch, r->res->ref) != NULL;
-
-    if (sq_resource_merge(r->res, rec, patch, err, sizeof(err)) != 0) {
-        sq_reply_error(r->req, SQ_E_VALIDATION, err);
+    if (sq_res_parse(&j->r, SQ_PARSE_PATCH, j->rec.workspace_id, &patch)
+        != 0)
+    {
         return -1;
     }
 
-    rec->updated_at = (int64_t) time(NULL);
+    j->check_ref = j->r.res->ref != NULL
+                   && json_object_get(patch, j->r.res->ref) != NULL;
 
-    rc = sq_store_res_update(r->redis, r->res, rec, check_ref);
-    if (rc != SQ_OK) {
-        sq_res_write_error(r, rc);
+    rc = sq_resource_merge(j->r.res, &j->rec, patch, err, sizeof(err));
+    json_decref(patch);
+
+    if (rc != 0) {
+        sq_reply_error(j->r.req, SQ_E_VALIDATION, err);
         return -1;
     }
+
+    j->rec.updated_at = (int64_t) time(NULL);
 
     return 0;
+}
+
+
+static void
+sq_res_on_loaded(redisReply *reply, void *data)
+{
+    sq_job_t     *j = data;
+    redisReply  **v;
+
+    sq_job_enter(j);
+
+    if (sq_job_refused(j, reply)
+        || (v = sq_res_one_values(j, reply)) == NULL)
+    {
+        sq_job_done(j);
+        return;
+    }
+
+    if (sq_flat_record(j->r.res, v, j->id, &j->rec) != 0) {
+        sq_job_corrupt(j);
+        sq_job_done(j);
+        return;
+    }
+
+    if (sq_res_merge_body(j) != 0 || sq_res_send_modify(j) != 0) {
+        sq_job_done(j);
+    }
 }
 
 
 void
 sq_res_patch(sq_req_t *r)
 {
-    int          rc;
-    json_t      *patch;
-    sq_record_t  rec;
+    uint64_t   id;
+    sq_job_t  *j;
+    sq_argv_t  a;
 
-    if (sq_res_load(r, &rec) != 0) {
+    if (sq_res_path_id(r, &id) != 0) {
         return;
     }
 
-    rc = sq_res_parse(r, SQ_PARSE_PATCH, rec.workspace_id, &patch);
-
-    if (rc == 0) {
-        rc = sq_res_update(r, &rec, patch);
-        json_decref(patch);
+    j = sq_job_new(r, 1);
+    if (j == NULL) {
+        return;
     }
 
-    if (rc == 0) {
-        sq_reply_data(r->req, 200, sq_resource_render(r->res, &rec));
+    /* the read has no nonce: sq_res_modify claims it */
+    j->id = id;
+    j->ttl = -1;
+    sq_res_one_argv(&a, j);
+    j->ttl = sq_nonce_ttl(r->ident.nonce, r->ident.timestamp,
+                          (int64_t) time(NULL));
+    sq_job_start(j, r, &a, sq_res_on_loaded);
+}
+
+
+/* ---- delete ---- */
+
+static void
+sq_res_on_remove(redisReply *reply, void *data)
+{
+    sq_job_t  *j = data;
+    uint64_t   id, wid;
+
+    sq_job_enter(j);
+
+    if (sq_job_refused(j, reply)) {
+        sq_job_done(j);
+        return;
     }
 
-    sq_record_clear(&rec);
+    if (reply->elements != 3
+        || sq_reply_id(reply->element[1], &id) != SQ_OK
+        || sq_reply_id(reply->element[2], &wid) != SQ_OK)
+    {
+        sq_job_corrupt(j);
+        sq_job_done(j);
+        return;
+    }
+
+    sq_log(SQ_LOG_INFO, "%s %llu deleted from workspace %llu by user %llu",
+           j->r.res->name, (unsigned long long) id, (unsigned long long) wid,
+           (unsigned long long) j->r.ident.user_id);
+
+    sq_reply_data(j->r.req, 200, json_pack("{s:I, s:b}", "id",
+                                           (json_int_t) id, "deleted", 1));
+    sq_job_done(j);
 }
 
 
 void
 sq_res_delete(sq_req_t *r)
 {
-    sq_rc_t      rc;
-    sq_record_t  rec;
+    uint64_t             id;
+    sq_job_t            *j;
+    sq_argv_t            a;
+    const sq_resource_t *res;
 
-    if (sq_res_load(r, &rec) != 0) {
+    if (sq_res_path_id(r, &id) != 0) {
         return;
     }
 
-    rc = sq_store_res_delete(r->redis, r->res, rec.id, rec.workspace_id,
-                             rec.test_mode);
-    if (rc != SQ_OK) {
-        sq_record_clear(&rec);
-        sq_reply_store_error(r->req, rc);
+    j = sq_job_new(r, 1);
+    if (j == NULL) {
         return;
     }
 
-    sq_log(SQ_LOG_INFO, "%s %llu deleted from workspace %llu by user %llu",
-           r->res->name, (unsigned long long) rec.id,
-           (unsigned long long) rec.workspace_id,
-           (unsigned long long) r->ident.user_id);
-
-    sq_reply_data(r->req, 200, json_pack("{s:I, s:b}", "id",
-                                         (json_int_t) rec.id, "deleted", 1));
-    sq_record_clear(&rec);
+    res = r->res;
+    sq_job_head(&a, j, "sq_res_remove", 3);
+    sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) id);
+    sq_job_common(&a, j);
+    sq_argv_fmt(&a, "%s%s", sq_job_infix(j), res->plural);
+    sq_argv_str(&a, res->unique != NULL ? res->unique : "");
+    sq_job_unique_suffix(&a, j);
+    sq_job_start(j, r, &a, sq_res_on_remove);
 }
 
 
-static json_t *
-sq_res_render_list(const sq_resource_t *res, const sq_record_t *recs,
-    size_t n)
-{
-    size_t   i;
-    json_t  *arr;
-
-    arr = json_array();
-
-    for (i = 0; arr != NULL && i < n; i++) {
-        if (json_array_append_new(arr, sq_resource_render(res, &recs[i]))
-            != 0)
-        {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
-
-    return arr;
-}
-
+/* ---- list ---- */
 
 json_t *
 sq_res_pagination(size_t limit, uint64_t next)
@@ -427,19 +657,112 @@ sq_res_pagination(size_t limit, uint64_t next)
 }
 
 
-/* Keeps the ids the key may reach (all when it lists none). */
-static size_t
-sq_res_ws_filter(const sq_req_t *r, uint64_t *wids, size_t n)
+/* "], "pagination": {...}}" */
+static int
+sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
 {
-    size_t  i, k;
+    char      cursor[SQ_CURSOR_MAX + 1];
+    uint64_t  id;
 
-    for (i = 0, k = 0; i < n; i++) {
-        if (sq_req_ws_allowed(r, wids[i])) {
-            wids[k++] = wids[i];
+    if (evbuffer_add_printf(b, "], \"pagination\": {\"limit\": %zu, "
+                            "\"next_cursor\": ", limit) < 0)
+    {
+        return -1;
+    }
+
+    if (next->type == REDIS_REPLY_STRING && next->len == 1
+        && next->str[0] == '0')
+    {
+        return evbuffer_add(b, "null}}", 6);
+    }
+
+    if (sq_reply_id(next, &id) != SQ_OK
+        || sq_cursor_encode(id, cursor, sizeof(cursor)) != 0)
+    {
+        return -1;
+    }
+
+    return evbuffer_add_printf(b, "\"%s\"}}", cursor) < 0 ? -1 : 0;
+}
+
+
+/*
+ * {"success": true, "data": [records], "pagination": ...} from
+ * {'OK', next, then per record {its id and workspace in the index, its
+ * flat values}}; a record gone from under its index (all nil) is
+ * skipped, as a page read before skipped it.
+ */
+static int
+sq_res_page_render(sq_job_t *j, const redisReply *reply, struct evbuffer *b)
+{
+    size_t        i, n;
+    uint64_t      id, wid;
+    redisReply  **v;
+    redisReply   *e;
+
+    if (reply->elements < 2 || reply->elements - 2 > j->limit
+        || evbuffer_add(b, "{\"success\": true, \"data\": [", 27) != 0)
+    {
+        return -1;
+    }
+
+    for (i = 2, n = 0; i < reply->elements; i++) {
+        e = reply->element[i];
+        v = e->type == REDIS_REPLY_ARRAY && e->elements == 3
+            ? sq_res_flat_values(j, e->element[2]) : NULL;
+
+        if (v == NULL || sq_reply_id(e->element[0], &id) != SQ_OK
+            || sq_reply_id(e->element[1], &wid) != SQ_OK)
+        {
+            return -1;
+        }
+
+        if (v[0]->type == REDIS_REPLY_NIL && v[1]->type == REDIS_REPLY_NIL) {
+            continue;
+        }
+
+        if ((n++ > 0 && evbuffer_add(b, ", ", 2) != 0)
+            || sq_flat_render(b, j->r.res, v, id, wid,
+                              j->r.ident.test_mode) != 0)
+        {
+            return -1;
         }
     }
 
-    return k;
+    return sq_res_page_tail(b, j->limit, reply->element[1]);
+}
+
+
+static void
+sq_res_on_page(redisReply *reply, void *data)
+{
+    sq_job_t         *j = data;
+    struct evbuffer  *b;
+
+    sq_job_enter(j);
+
+    if (sq_job_refused(j, reply)) {
+        sq_job_done(j);
+        return;
+    }
+
+    /* one chain for a usual page rather than a growing series of them */
+    b = evbuffer_new();
+    if (b != NULL) {
+        (void) evbuffer_expand(b, 8192);
+    }
+
+    if (b == NULL || sq_res_page_render(j, reply, b) != 0) {
+        sq_job_corrupt(j);
+    } else {
+        sq_reply_buffer(j->r.req, 200, b);
+    }
+
+    if (b != NULL) {
+        evbuffer_free(b);
+    }
+
+    sq_job_done(j);
 }
 
 
@@ -447,10 +770,10 @@ void
 sq_res_list(sq_req_t *r)
 {
     char                      err[256];
-    size_t                    limit, nws, n;
-    sq_rc_t                   rc;
-    uint64_t                  after, next, *wids, one;
-    sq_record_t              *recs;
+    size_t                    limit;
+    uint64_t                  after;
+    sq_job_t                 *j;
+    sq_argv_t                 a;
     const struct evhttp_uri  *uri;
 
     uri = evhttp_request_get_evhttp_uri(r->req);
@@ -462,31 +785,28 @@ sq_res_list(sq_req_t *r)
         return;
     }
 
-    wids = NULL;
-    one = r->ident.workspace_id;
-    nws = 1;
-    rc = SQ_OK;
-
-    if (one == 0) {
-        rc = sq_store_user_workspace_ids(r->redis, r->ident.user_id, &wids,
-                                         &nws);
-        nws = rc == SQ_OK ? sq_res_ws_filter(r, wids, nws) : 0;
-    }
-
-    if (rc == SQ_OK) {
-        rc = sq_store_res_list(r->redis, r->res, r->ident.test_mode,
-                               one != 0 ? &one : wids, nws, after, limit,
-                               &recs, &n, &next);
-    }
-
-    free(wids);
-
-    if (rc != SQ_OK) {
-        sq_reply_store_error(r->req, rc);
+    j = sq_job_new(r, 0);
+    if (j == NULL) {
         return;
     }
 
-    sq_reply_page(r->req, sq_res_render_list(r->res, recs, n),
-                  sq_res_pagination(limit, next));
-    sq_records_free(recs, n);
+    j->limit = limit;
+
+    sq_job_head(&a, j, "sq_res_page", 3);
+    if (r->ident.workspace_id != 0) {
+        sq_argv_fmt(&a, SQ_K_WS_INDEX,
+                    (unsigned long long) r->ident.workspace_id,
+                    sq_job_infix(j), r->res->plural);
+    } else {
+        sq_argv_fmt(&a, SQ_K_USER_WORKSPACES,
+                    (unsigned long long) r->ident.user_id);
+    }
+    sq_job_common(&a, j);
+    sq_argv_fmt(&a, "sq:%s:", r->res->name);
+    sq_argv_fmt(&a, "%s%s", sq_job_infix(j), r->res->plural);
+    sq_argv_u64(&a, after);
+    sq_argv_fmt(&a, "%zu", limit);
+    sq_res_names(&a, r->res);
+
+    sq_job_start(j, r, &a, sq_res_on_page);
 }

@@ -1,6 +1,10 @@
 /*
  * sq_server: request pipeline
- *   identity -> route -> Redis -> nonce -> membership -> handler.
+ *   identity -> route -> Redis -> nonce -> membership -> handler
+ * for /v1/keys, on the synchronous link; for the resources and /v1/me,
+ *   identity -> route -> replay window -> key's workspaces -> handler,
+ * whose one call on the asynchronous link claims the nonce of a write
+ * and re-reads membership (sq_job.h), and which answers later.
  * Every failure answers with a JSON error envelope; nothing fails open.
  */
 
@@ -20,8 +24,7 @@
 #include "sq_server.h"
 
 
-/* logs why an identity was refused and answers 401 */
-static void
+void
 sq_server_refuse(sq_req_t *r, sq_auth_rc_t rc)
 {
     char                       *peer;
@@ -69,10 +72,12 @@ sq_server_identity(sq_req_t *r)
 
 
 /*
- * An identity is used once.  Every request's nonce goes through this
- * process's anti-replay window (sq_replay.h, no I/O); a write's is also
- * claimed in Redis, which every backend process and host shares and
- * which outlives a restart, and decides for writes.  GET and HEAD are
+ * An identity is used once.  Every request's nonce goes through the
+ * anti-replay window that this backend's worker processes share
+ * (sq_replay.h, shared memory, no I/O); a write's is also claimed in
+ * Redis, by the handler's one function call (sq_job.h), which every
+ * backend host shares and which outlives a restart, and decides for
+ * writes.  GET and HEAD are
  * not claimed there: that would make every read a write to Redis (an
  * fsync with appendfsync always), so a read the window cannot tell apart
  * from a replay gets 503 (retry).  A replay gets the same 401 as a bad
@@ -106,7 +111,7 @@ sq_server_nonce(sq_req_t *r)
     if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
         if (rr == SQ_REPLAY_UNSURE) {
             sq_log(SQ_LOG_WARN, "identity nonce outside the replay window "
-                   "(signed before this process started, or too far "
+                   "(signed before the backend started, or too far "
                    "behind its stream): 503");
             sq_reply_error(r->req, SQ_E_UNAVAILABLE, NULL);
             return -1;
@@ -115,7 +120,11 @@ sq_server_nonce(sq_req_t *r)
         return 0;
     }
 
-    /* a write: Redis decides, whatever this process could tell */
+    if (r->redis == NULL) {
+        return 0;   /* async: the handler's Redis function claims it */
+    }
+
+    /* a write on the sync link: Redis decides, whatever the window said */
     rc = sq_nonce_claim(r->redis, r->ident.nonce, r->ident.timestamp,
                         now, &fresh);
     if (rc != SQ_OK) {
@@ -206,6 +215,10 @@ sq_server_membership(sq_req_t *r)
         return -1;
     }
 
+    if (r->redis == NULL) {
+        return 0;   /* async: the handler's Redis function checks it */
+    }
+
     rc = sq_store_is_member(r->redis, r->ident.workspace_id,
                             r->ident.user_id, &member);
     if (rc != SQ_OK) {
@@ -225,7 +238,11 @@ sq_server_membership(sq_req_t *r)
 }
 
 
-static void
+/*
+ * Returns 1 when a handler answers later (from a Redis callback, which
+ * does its own metrics), else 0: answered.
+ */
+static int
 sq_server_pipeline(struct evhttp_request *req, void *arg)
 {
     int         had_link;
@@ -236,18 +253,22 @@ sq_server_pipeline(struct evhttp_request *req, void *arg)
     r.ctx = arg;
     r.req = req;
 
-    if (sq_server_identity(&r) != 0) {
-        return;
-    }
-
-    if (sq_server_route(&r, &route) != 0) {
-        return;
+    if (sq_server_identity(&r) != 0 || sq_server_route(&r, &route) != 0) {
+        return 0;
     }
 
     sq_metrics_route(&route);
 
     if (sq_server_authorize(&r, &route) != 0) {
-        return;
+        return 0;
+    }
+
+    if (!route.keys) {
+        /* resources and /v1/me: one call on the async link, no wait */
+        if (sq_server_nonce(&r) == 0 && sq_server_membership(&r) == 0) {
+            route.handler(&r);
+        }
+        return r.async;
     }
 
     had_link = r.ctx->redis.c != NULL;
@@ -255,7 +276,7 @@ sq_server_pipeline(struct evhttp_request *req, void *arg)
     sq_metrics_redis_get(had_link, r.redis);
     if (r.redis == NULL) {
         sq_reply_error(req, SQ_E_UNAVAILABLE, NULL);
-        return;
+        return 0;
     }
 
     if (sq_server_nonce(&r) == 0 && sq_server_membership(&r) == 0) {
@@ -264,6 +285,8 @@ sq_server_pipeline(struct evhttp_request *req, void *arg)
 
     sq_metrics_redis_done(r.redis);
     sq_redis_release(&r.ctx->redis);
+
+    return 0;
 }
 
 
@@ -294,8 +317,9 @@ sq_server_handle(struct evhttp_request *req, void *arg)
     }
 
     sq_metrics_begin();
-    sq_server_pipeline(req, arg);
-    sq_metrics_end();
+    if (sq_server_pipeline(req, arg) == 0) {
+        sq_metrics_end();
+    }
 }
 
 

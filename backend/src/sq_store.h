@@ -63,6 +63,9 @@ const char *sq_rc_text(sq_rc_t rc);
 sq_rc_t sq_store_user_create(redisContext *c, const char *email,
     const char *name, int64_t now, uint64_t *id);
 sq_rc_t sq_store_user_get(redisContext *c, uint64_t uid, sq_user_t *u);
+/* an HMGET of SQ_K_USER's id email name primary_workspace_id into u */
+sq_rc_t sq_store_user_parse(const redisReply *r, uint64_t uid,
+    sq_user_t *u);
 sq_rc_t sq_store_user_workspace_ids(redisContext *c, uint64_t uid,
     uint64_t **ids, size_t *n);
 sq_rc_t sq_store_user_workspaces(redisContext *c, uint64_t uid,

@@ -55,6 +55,33 @@ sq_reply_opt_id(const redisReply *r, uint64_t *id)
 
 
 sq_rc_t
+sq_store_user_parse(const redisReply *r, uint64_t uid, sq_user_t *u)
+{
+    memset(u, 0, sizeof(*u));
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+        return SQ_ERR_REDIS;
+    }
+
+    if (r->element[0]->type == REDIS_REPLY_NIL) {
+        return SQ_ERR_NOTFOUND;
+    }
+
+    if (sq_reply_id(r->element[0], &u->id) != SQ_OK
+        || u->id != uid
+        || sq_reply_copy(r->element[1], u->email, sizeof(u->email)) != SQ_OK
+        || sq_reply_copy(r->element[2], u->name, sizeof(u->name)) != SQ_OK
+        || sq_reply_opt_id(r->element[3], &u->primary_workspace_id)
+           != SQ_OK)
+    {
+        return SQ_ERR_REDIS;
+    }
+
+    return SQ_OK;
+}
+
+
+sq_rc_t
 sq_store_user_get(redisContext *c, uint64_t uid, sq_user_t *u)
 {
     sq_rc_t      rc;
@@ -66,24 +93,7 @@ sq_store_user_get(redisContext *c, uint64_t uid, sq_user_t *u)
         return rc;
     }
 
-    memset(u, 0, sizeof(*u));
-
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
-        rc = SQ_ERR_REDIS;
-    } else if (r->element[0]->type == REDIS_REPLY_NIL) {
-        rc = SQ_ERR_NOTFOUND;
-    } else if (sq_reply_id(r->element[0], &u->id) != SQ_OK
-               || u->id != uid
-               || sq_reply_copy(r->element[1], u->email,
-                                sizeof(u->email)) != SQ_OK
-               || sq_reply_copy(r->element[2], u->name,
-                                sizeof(u->name)) != SQ_OK
-               || sq_reply_opt_id(r->element[3],
-                                  &u->primary_workspace_id) != SQ_OK)
-    {
-        rc = SQ_ERR_REDIS;
-    }
-
+    rc = sq_store_user_parse(r, uid, u);
     freeReplyObject(r);
 
     return rc;

@@ -1,0 +1,454 @@
+/*
+ * sq_aredis: the asynchronous Redis link.  Every command carries an op:
+ * its callback, the caller's data and a timer.  The op lives until
+ * hiredis gives it back (a reply, or NULL when the context goes away),
+ * which hiredis always does; the caller is answered once, by whichever
+ * comes first of that and the timer, and the other finds fn cleared.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event_struct.h>
+#include <hiredis/adapters/libevent.h>
+#include <sodium.h>
+
+#include "sq_aredis.h"
+#include "sq_keys.h"
+#include "sq_log.h"
+
+typedef struct {
+    sq_aredis_t    *link;
+    sq_aredis_fn    fn;             /* NULL once the caller was answered */
+    void           *data;
+    int64_t         sent_ms;
+    struct event    timer;
+} sq_aredis_op_t;
+
+
+static int64_t
+sq_aredis_now_ms(void)
+{
+    struct timespec  ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+        return 0;
+    }
+
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+void
+sq_aredis_init(sq_aredis_t *l, struct event_base *base,
+    const sq_redis_t *conf)
+{
+    memset(l, 0, sizeof(*l));
+    l->base = base;
+    l->conf = conf;
+    l->last_try_ms = -SQ_REDIS_RETRY_MS;
+}
+
+
+const redisContext *
+sq_aredis_context(const sq_aredis_t *l)
+{
+    return l->ac != NULL ? &l->ac->c : NULL;
+}
+
+
+/* Forgets the context and frees it; its ops are answered NULL. */
+static void
+sq_aredis_drop(sq_aredis_t *l, const char *why)
+{
+    redisAsyncContext  *ac;
+
+    ac = l->ac;
+    if (ac == NULL) {
+        return;
+    }
+
+    if (!l->down_logged) {
+        sq_log(SQ_LOG_ERR, "redis async link: %s (reconnecting)", why);
+        l->down_logged = 1;
+    }
+
+    l->ac = NULL;
+    ac->data = NULL;
+    redisAsyncFree(ac);     /* deferred by hiredis inside its callbacks */
+}
+
+
+static void
+sq_aredis_answer(sq_aredis_op_t *op, redisReply *reply)
+{
+    sq_aredis_fn  fn;
+
+    fn = op->fn;
+    op->fn = NULL;
+    evtimer_del(&op->timer);
+
+    if (fn != NULL) {
+        fn(reply, op->data);
+    }
+}
+
+
+static int
+sq_aredis_no_function(const redisReply *r)
+{
+    static const char  msg[] = "ERR Function not found";
+
+    return r->type == REDIS_REPLY_ERROR && r->len >= sizeof(msg) - 1
+           && memcmp(r->str, msg, sizeof(msg) - 1) == 0;
+}
+
+
+static void
+sq_aredis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    sq_aredis_op_t  *op = privdata;
+    sq_aredis_t     *l;
+    redisReply      *r = reply;
+
+    l = op->link;
+    l->inflight--;
+
+    if (r != NULL) {
+        l->last_reply_ms = sq_aredis_now_ms();
+        if (l->down_logged && l->ac != NULL) {
+            sq_log(SQ_LOG_INFO, "redis async link up");
+            l->down_logged = 0;
+        }
+    }
+
+    sq_aredis_answer(op, r);
+    free(op);
+
+    /* FUNCTION FLUSH, or a Redis that lost them: a new link loads them */
+    if (r != NULL && l->ac == ac && sq_aredis_no_function(r)) {
+        sq_aredis_drop(l, "functions missing, reconnecting to load them");
+    }
+}
+
+
+/*
+ * The caller gets NULL now; the op waits for hiredis.  When nothing at
+ * all came back on the link since the command went out, the link is
+ * taken as dead (a stopped Redis, a dropped network) and freed, which
+ * answers every other command in flight as well.
+ */
+static void
+sq_aredis_on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    sq_aredis_op_t  *op = arg;
+    sq_aredis_t     *l;
+    int              dead;
+
+    (void) fd;
+    (void) what;
+
+    l = op->link;
+    dead = l->last_reply_ms < op->sent_ms;
+
+    sq_aredis_answer(op, NULL);
+
+    if (dead) {
+        sq_aredis_drop(l, "no reply within the timeout");
+    }
+}
+
+
+static void
+sq_aredis_on_connect(const redisAsyncContext *ac, int status)
+{
+    sq_aredis_t  *l = ac->data;
+
+    if (l == NULL || l->ac != ac) {
+        return;
+    }
+
+    if (status != REDIS_OK) {
+        if (!l->down_logged) {
+            sq_log(SQ_LOG_ERR, "redis async link: connect: %s "
+                   "(retrying)", ac->errstr);
+            l->down_logged = 1;
+        }
+        l->ac = NULL;       /* hiredis frees it */
+    }
+}
+
+
+static void
+sq_aredis_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    sq_aredis_t  *l = ac->data;
+
+    if (l == NULL || l->ac != ac) {
+        return;
+    }
+
+    if (status != REDIS_OK && !l->down_logged) {
+        sq_log(SQ_LOG_ERR, "redis async link lost: %s (reconnecting)",
+               ac->errstr);
+        l->down_logged = 1;
+    }
+
+    l->ac = NULL;
+}
+
+
+static int
+sq_aredis_queue(sq_aredis_t *l, int argc, const char **argv,
+    const size_t *lens, sq_aredis_fn fn, void *data)
+{
+    struct timeval   tv;
+    sq_aredis_op_t  *op;
+
+    op = malloc(sizeof(*op));
+    if (op == NULL) {
+        sq_log(SQ_LOG_ERR, "out of memory for a redis command");
+        return -1;
+    }
+
+    op->link = l;
+    op->fn = fn;
+    op->data = data;
+    op->sent_ms = sq_aredis_now_ms();
+
+    if (evtimer_assign(&op->timer, l->base, sq_aredis_on_timeout, op) != 0
+        || redisAsyncCommandArgv(l->ac, sq_aredis_on_reply, op, argc, argv,
+                                 lens) != REDIS_OK)
+    {
+        free(op);
+        return -1;
+    }
+
+    l->inflight++;
+
+    tv.tv_sec = SQ_REDIS_TIMEOUT_MS / 1000;
+    tv.tv_usec = (SQ_REDIS_TIMEOUT_MS % 1000) * 1000;
+    evtimer_add(&op->timer, &tv);
+
+    return 0;
+}
+
+
+/* A set-up command failed: the link is not usable. */
+static void
+sq_aredis_on_setup(redisReply *reply, void *data)
+{
+    sq_aredis_t  *l = data;
+
+    if (reply != NULL && reply->type != REDIS_REPLY_ERROR) {
+        return;
+    }
+
+    if (reply != NULL) {
+        /* Redis's error names no secret (AUTH: "WRONGPASS ...") */
+        sq_log(SQ_LOG_ERR, "redis async link set-up: %.*s",
+               (int) reply->len, reply->str);
+        l->down_logged = 1;
+    }
+
+    sq_aredis_drop(l, "set-up failed");
+}
+
+
+/* AUTH, FUNCTION LOAD REPLACE and the marker, ahead of any request. */
+static int
+sq_aredis_setup(sq_aredis_t *l)
+{
+    int                     argc;
+    char                    hex[33];
+    size_t                  lens[4];
+    const char             *argv[4];
+    unsigned char           rnd[16];
+    const sq_redis_auth_t  *auth;
+
+    auth = &l->conf->addr.auth;
+
+    if (auth->pass[0] != '\0') {
+        argc = 0;
+        argv[argc] = "AUTH";
+        lens[argc++] = 4;
+        if (auth->user[0] != '\0') {
+            argv[argc] = auth->user;
+            lens[argc++] = strlen(auth->user);
+        }
+        argv[argc] = auth->pass;
+        lens[argc++] = strlen(auth->pass);
+
+        if (sq_aredis_queue(l, argc, argv, lens, sq_aredis_on_setup, l)
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    if (l->conf->functions != NULL) {
+        argv[0] = "FUNCTION";
+        lens[0] = 8;
+        argv[1] = "LOAD";
+        lens[1] = 4;
+        argv[2] = "REPLACE";
+        lens[2] = 7;
+        argv[3] = l->conf->functions;
+        lens[3] = l->conf->functions_len;
+
+        if (sq_aredis_queue(l, 4, argv, lens, sq_aredis_on_setup, l) != 0) {
+            return -1;
+        }
+    }
+
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+
+    argv[0] = "SET";
+    lens[0] = 3;
+    argv[1] = SQ_K_EPOCH;
+    lens[1] = sizeof(SQ_K_EPOCH) - 1;
+    argv[2] = hex;
+    lens[2] = 32;
+    argv[3] = "NX";
+    lens[3] = 2;
+
+    return sq_aredis_queue(l, 4, argv, lens, sq_aredis_on_setup, l);
+}
+
+
+/* The link, connecting when it is down and the retry delay is over. */
+static int
+sq_aredis_link(sq_aredis_t *l)
+{
+    int64_t                 now;
+    redisAsyncContext      *ac;
+    const sq_redis_addr_t  *a;
+
+    if (l->ac != NULL) {
+        return 0;
+    }
+
+    now = sq_aredis_now_ms();
+    if (now - l->last_try_ms < SQ_REDIS_RETRY_MS) {
+        return -1;
+    }
+    l->last_try_ms = now;
+
+    a = &l->conf->addr;
+    ac = a->is_unix ? redisAsyncConnectUnix(a->host)
+                    : redisAsyncConnect(a->host, a->port);
+    if (ac == NULL) {
+        sq_log(SQ_LOG_ERR, "out of memory for the redis async link");
+        return -1;
+    }
+
+    if (ac->err) {
+        if (!l->down_logged) {
+            sq_log(SQ_LOG_ERR, "redis async link: connect: %s (retrying)",
+                   ac->errstr);
+            l->down_logged = 1;
+        }
+        redisAsyncFree(ac);
+        return -1;
+    }
+
+    ac->data = l;
+
+    if (redisLibeventAttach(ac, l->base) != REDIS_OK
+        || redisAsyncSetConnectCallback(ac, sq_aredis_on_connect)
+           != REDIS_OK
+        || redisAsyncSetDisconnectCallback(ac, sq_aredis_on_disconnect)
+           != REDIS_OK)
+    {
+        redisAsyncFree(ac);
+        return -1;
+    }
+
+    l->ac = ac;
+    l->last_reply_ms = now;
+
+    if (sq_aredis_setup(l) != 0) {
+        sq_aredis_drop(l, "cannot queue the set-up");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+sq_aredis_on_marker(redisReply *reply, void *data)
+{
+    (void) data;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        sq_log(SQ_LOG_ERR, "redis SET " SQ_K_EPOCH ": %.*s",
+               (int) reply->len, reply->str);
+    }
+}
+
+
+void
+sq_aredis_tick(sq_aredis_t *l)
+{
+    char            hex[33];
+    size_t          lens[4];
+    const char     *argv[4];
+    unsigned char   rnd[16];
+
+    /* a new link sets the marker (and loads the functions) itself */
+    if (l->ac != NULL) {
+        if (l->inflight >= SQ_AREDIS_INFLIGHT_MAX) {
+            return;
+        }
+
+        randombytes_buf(rnd, sizeof(rnd));
+        sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+
+        argv[0] = "SET";
+        lens[0] = 3;
+        argv[1] = SQ_K_EPOCH;
+        lens[1] = sizeof(SQ_K_EPOCH) - 1;
+        argv[2] = hex;
+        lens[2] = 32;
+        argv[3] = "NX";
+        lens[3] = 2;
+
+        (void) sq_aredis_queue(l, 4, argv, lens, sq_aredis_on_marker, NULL);
+        return;
+    }
+
+    (void) sq_aredis_link(l);
+}
+
+
+int
+sq_aredis_send(sq_aredis_t *l, int argc, const char **argv,
+    const size_t *lens, sq_aredis_fn fn, void *data)
+{
+    if (sq_aredis_link(l) != 0) {
+        return -1;
+    }
+
+    if (l->inflight >= SQ_AREDIS_INFLIGHT_MAX) {
+        if (!l->full_logged) {
+            sq_log(SQ_LOG_WARN, "%d redis commands in flight: 503 until "
+                   "some are answered", SQ_AREDIS_INFLIGHT_MAX);
+            l->full_logged = 1;
+        }
+        return -1;
+    }
+    l->full_logged = 0;
+
+    return sq_aredis_queue(l, argc, argv, lens, fn, data);
+}
+
+
+void
+sq_aredis_free(sq_aredis_t *l)
+{
+    l->down_logged = 1;     /* an exit, not an outage */
+    sq_aredis_drop(l, "closed");
+}

@@ -1,0 +1,39 @@
+/*
+ * sq_res_flat: a record as the backend's Redis functions return it
+ * (sq_res_page, sq_res_one in redis/smartlyq.lua): SQ_FLAT_META values
+ * (id, workspace_id, mode, created_at, updated_at), then one per schema
+ * field, nil where the field is null.  Read as strictly as an HGETALL of
+ * the record (sq_store_resource.c): a wrong id, workspace or mode, a
+ * missing required field or a non-integer integer is corrupt data.
+ */
+
+#ifndef SQ_RES_FLAT_H
+#define SQ_RES_FLAT_H
+
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <hiredis/hiredis.h>
+
+#include "sq_resource.h"
+
+#define SQ_FLAT_META    5
+
+/*
+ * Appends the record's JSON to b, byte for byte what
+ * json_dumps(sq_resource_render(...), 0) writes: "id", "workspace_id",
+ * the schema's fields in order, "created_at", "updated_at".  wid 0: any
+ * workspace.  Returns 0, or -1 when the data is corrupt or memory ran
+ * out (b then holds part of it).
+ */
+int sq_flat_render(struct evbuffer *b, const sq_resource_t *res,
+    redisReply **v, uint64_t id, uint64_t wid, int test_mode);
+
+/* The same values into rec (fields: every schema field, null included). */
+int sq_flat_record(const sq_resource_t *res, redisReply **v, uint64_t id,
+    sq_record_t *rec);
+
+/* A JSON string (quoted, escaped as jansson does); -1: not UTF-8, OOM */
+int sq_flat_string(struct evbuffer *b, const char *s, size_t len);
+
+#endif /* SQ_RES_FLAT_H */
