@@ -439,6 +439,43 @@ sub api {
 
 sub bearer { return { Authorization => "Bearer $_[0]" } }
 
+# raw_on($sock, $bytes): writes the exact bytes on a connected socket,
+# reads to EOF and closes it; returns (status or 0, headers lower-cased,
+# body, de-chunked when sent chunked)
+sub raw_on {
+    my ($s, $req) = @_;
+    print $s $req;
+    local $/;
+    my $resp = <$s> // '';
+    close $s;
+    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d{3})};
+    my %h;
+    for (split /\r\n/, $head // '') {
+        $h{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
+    }
+    $body //= '';
+    if (($h{'transfer-encoding'} // '') =~ /chunked/i) {
+        my $plain = '';
+        while ($body =~ s/^([0-9a-fA-F]+)\r\n//) {
+            my $n = hex $1;
+            last if $n == 0;
+            $plain .= substr($body, 0, $n, '');
+            $body =~ s/^\r\n//;
+        }
+        $body = $plain;
+    }
+    return ($status // 0, \%h, $body);
+}
+
+# raw($port, $bytes): raw_on over a new connection to 127.0.0.1:$port
+sub raw {
+    my ($p, $req) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p,
+                                  Timeout => 10) or die "connect: $!";
+    return raw_on($s, $req);
+}
+
 # cache_get($base, $method, $path, $key): status, $smartlyq_cache_status
 # (sent by the test's config as X-Cache) and body of one request
 my $cache_http;
