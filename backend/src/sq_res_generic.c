@@ -130,24 +130,6 @@ sq_job_infix(const sq_job_t *j)
 }
 
 
-/* sq:<res>:<ref id> of a record's reference, or "" */
-static void
-sq_job_ref_key(sq_argv_t *a, const sq_resource_t *res, const json_t *f,
-    int check)
-{
-    json_t  *v;
-
-    v = res->ref != NULL ? json_object_get(f, res->ref) : NULL;
-
-    if (!check || !json_is_integer(v)) {
-        sq_argv_str(a, "");
-    } else {
-        sq_argv_fmt(a, SQ_K_RECORD, res->ref_name,
-                    (unsigned long long) json_integer_value(v));
-    }
-}
-
-
 static void
 sq_job_unique_suffix(sq_argv_t *a, const sq_job_t *j)
 {
@@ -199,7 +181,7 @@ sq_res_send_insert(sq_job_t *j)
     res = j->r.res;
 
     sq_job_head(&a, j, "sq_res_insert", 3);
-    sq_job_ref_key(&a, res, j->rec.fields, 1);
+    sq_argv_ref_key(&a, res, j->rec.fields, 1);
     sq_job_common(&a, j);
     sq_argv_str(&a, res->name);
     sq_argv_fmt(&a, "%s%s", sq_job_infix(j), res->plural);
@@ -475,7 +457,7 @@ sq_res_send_modify(sq_job_t *j)
                     (unsigned long long) j->rec.workspace_id,
                     sq_job_infix(j), res->unique_key);
     }
-    sq_job_ref_key(&a, res, j->rec.fields, j->check_ref);
+    sq_argv_ref_key(&a, res, j->rec.fields, j->check_ref);
     sq_job_common(&a, j);
     sq_argv_u64(&a, j->rec.id);
     sq_argv_u64(&a, j->rec.workspace_id);

@@ -92,23 +92,6 @@ sq_ref_mode(redisContext *c, const sq_resource_t *res, const json_t *f,
 }
 
 
-static void
-sq_argv_ref_key(sq_argv_t *a, const sq_resource_t *res, const json_t *f,
-    int check)
-{
-    json_t  *v;
-
-    v = res->ref != NULL ? json_object_get(f, res->ref) : NULL;
-
-    if (!check || !json_is_integer(v)) {
-        sq_argv_str(a, "");
-    } else {
-        sq_argv_fmt(a, SQ_K_RECORD, res->ref_name,
-                    (unsigned long long) json_integer_value(v));
-    }
-}
-
-
 /* Runs the FCALL; maps its status reply to a return code. */
 static sq_rc_t
 sq_argv_call(redisContext *c, sq_argv_t *a)
