@@ -12,20 +12,9 @@
 use strict;
 use warnings;
 
-# re-run this file in its own network namespace, where iptables may DROP
-BEGIN {
-    if (!$ENV{SQ_NETNS} && $> == 0
-        && system('unshare -n true >/dev/null 2>&1') == 0
-        && system('command -v iptables >/dev/null 2>&1') == 0)
-    {
-        $ENV{SQ_NETNS} = 1;
-        exec('unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$@"',
-             'sh', $^X, $0, @ARGV);
-    }
-}
-
 use lib 't/lib';
-use SQTest;
+# in its own network namespace, where iptables may DROP
+use SQTest netns => 1;
 use SQLoad;
 use Test::More;
 use Time::HiRes qw(sleep time);

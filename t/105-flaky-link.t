@@ -17,27 +17,10 @@
 use strict;
 use warnings;
 
-# re-run this file in its own network namespace, where iptables may DROP
-BEGIN {
-    if (!$ENV{SQ_NETNS} && $> == 0
-        && system('unshare -n true >/dev/null 2>&1') == 0
-        && system('command -v iptables >/dev/null 2>&1') == 0)
-    {
-        $ENV{SQ_NETNS} = 1;
-        exec('unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$@"',
-             'sh', $^X, $0, @ARGV);
-    }
-}
-
 use lib 't/lib';
+# in its own network namespace, where iptables may DROP, or skipped
+use SQTest netns => 'needed';
 use Test::More;
-
-BEGIN {
-    plan skip_all => 'needs root, unshare -n and iptables (a network '
-        . 'namespace of its own to drop packets in)' unless $ENV{SQ_NETNS};
-}
-
-use SQTest;
 use SQLoad;
 use Time::HiRes qw(sleep time);
 

@@ -18,6 +18,12 @@ package SQTest;
 #       the default user ($DIR/redis-password).  SQ_REDIS_ACL=1 in the
 #       environment turns it on for every file: `SQ_REDIS_ACL=1 prove -r t/`
 #       runs the whole suite under the ACL users
+#   use SQTest netns => 1;
+#       re-runs the file in a network namespace of its own (unshare -n,
+#       lo up), where iptables may DROP, when it can (root, unshare,
+#       iptables): $ENV{SQ_NETNS} is 1 there
+#   use SQTest netns => 'needed';
+#       the same, and skips the file when it cannot
 
 use strict;
 use warnings;
@@ -576,11 +582,33 @@ sub setup {
     $ENV{TEST_NGINX_SQ_DIR} = $DIR;
 }
 
+# the netns option: exec()s this file again inside a new network
+# namespace, before anything is started; the copy that execs leaves no
+# temporary directory behind (its END blocks do not run)
+sub netns {
+    my ($need) = @_;
+    if (!$ENV{SQ_NETNS} && $> == 0
+        && system('unshare -n true >/dev/null 2>&1') == 0
+        && system('command -v iptables >/dev/null 2>&1') == 0)
+    {
+        $ENV{SQ_NETNS} = 1;
+        File::Path::remove_tree($DIR);
+        exec('unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$@"',
+             'sh', $^X, $0, @ARGV);
+    }
+    if ($need && $need eq 'needed' && !$ENV{SQ_NETNS}) {
+        require Test::More;
+        Test::More::plan(skip_all => 'needs root, unshare -n and iptables '
+            . '(a network namespace of its own to drop packets in)');
+    }
+}
+
 # setup runs once, on the first `use SQTest` (with its options)
 my $set_up;
 sub import {
     my ($class, %o) = @_;
     if (!$set_up++) {
+        netns($o{netns}) if $o{netns};
         %OPT = %o;
         $OPT{acl} //= $ENV{SQ_REDIS_ACL};
         setup();
