@@ -22,7 +22,6 @@
 #include "sq_keys.h"
 #include "sq_log.h"
 #include "sq_metrics.h"
-#include "sq_nonce.h"
 #include "sq_res_flat.h"
 #include "sq_reply.h"
 #include "sq_req.h"
@@ -337,6 +336,26 @@ sq_res_names(sq_argv_t *a, const sq_resource_t *res)
 }
 
 
+/* A job (write: with its nonce) for the path's {id}; NULL: answered. */
+static sq_job_t *
+sq_res_path_job(sq_req_t *r, int write)
+{
+    uint64_t   id;
+    sq_job_t  *j;
+
+    if (sq_res_path_id(r, &id) != 0) {
+        return NULL;
+    }
+
+    j = sq_job_new(r, write);
+    if (j != NULL) {
+        j->id = id;
+    }
+
+    return j;
+}
+
+
 /* sq_res_one of the job's record: reads, with no nonce */
 static void
 sq_res_one_argv(sq_argv_t *a, sq_job_t *j)
@@ -403,20 +422,14 @@ sq_res_on_one(redisReply *reply, void *data)
 void
 sq_res_get(sq_req_t *r)
 {
-    uint64_t   id;
     sq_job_t  *j;
     sq_argv_t  a;
 
-    if (sq_res_path_id(r, &id) != 0) {
-        return;
-    }
-
-    j = sq_job_new(r, 0);
+    j = sq_res_path_job(r, 0);
     if (j == NULL) {
         return;
     }
 
-    j->id = id;
     sq_res_one_argv(&a, j);
     sq_job_start(j, r, &a, sq_res_on_one);
 }
@@ -533,25 +546,20 @@ sq_res_on_loaded(redisReply *reply, void *data)
 void
 sq_res_patch(sq_req_t *r)
 {
-    uint64_t   id;
+    int64_t    ttl;
     sq_job_t  *j;
     sq_argv_t  a;
 
-    if (sq_res_path_id(r, &id) != 0) {
-        return;
-    }
-
-    j = sq_job_new(r, 1);
+    j = sq_res_path_job(r, 1);
     if (j == NULL) {
         return;
     }
 
     /* the read has no nonce: sq_res_modify claims it */
-    j->id = id;
+    ttl = j->ttl;
     j->ttl = -1;
     sq_res_one_argv(&a, j);
-    j->ttl = sq_nonce_ttl(r->ident.nonce, r->ident.timestamp,
-                          (int64_t) time(NULL));
+    j->ttl = ttl;
     sq_job_start(j, r, &a, sq_res_on_loaded);
 }
 
@@ -593,23 +601,18 @@ sq_res_on_remove(redisReply *reply, void *data)
 void
 sq_res_delete(sq_req_t *r)
 {
-    uint64_t             id;
     sq_job_t            *j;
     sq_argv_t            a;
     const sq_resource_t *res;
 
-    if (sq_res_path_id(r, &id) != 0) {
-        return;
-    }
-
-    j = sq_job_new(r, 1);
+    j = sq_res_path_job(r, 1);
     if (j == NULL) {
         return;
     }
 
     res = r->res;
     sq_job_head(&a, j, "sq_res_remove", 3);
-    sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) id);
+    sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) j->id);
     sq_job_common(&a, j);
     sq_argv_fmt(&a, "%s%s", sq_job_infix(j), res->plural);
     sq_argv_str(&a, res->unique != NULL ? res->unique : "");
