@@ -66,10 +66,6 @@ sq_rc_t sq_store_user_get(redisContext *c, uint64_t uid, sq_user_t *u);
 /* an HMGET of SQ_K_USER's id email name primary_workspace_id into u */
 sq_rc_t sq_store_user_parse(const redisReply *r, uint64_t uid,
     sq_user_t *u);
-sq_rc_t sq_store_user_workspace_ids(redisContext *c, uint64_t uid,
-    uint64_t **ids, size_t *n);
-sq_rc_t sq_store_user_workspaces(redisContext *c, uint64_t uid,
-    sq_ws_t **ws, size_t *n);
 sq_rc_t sq_store_is_member(redisContext *c, uint64_t wid, uint64_t uid,
     int *member);
 sq_rc_t sq_store_ws_exists(redisContext *c, uint64_t wid, int *exists);

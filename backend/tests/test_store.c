@@ -259,9 +259,8 @@ t_member(redisContext *c, uint64_t wid, uint64_t uid)
 
 START_TEST(test_membership)
 {
-    size_t         n;
-    sq_ws_t       *ws;
     uint64_t       a, b, w1, w2;
+    redisReply    *r;
     redisContext  *c = sq_test_redis_connect(&sq_test_redis, 0);
 
     a = t_user(c, "a@example.com");
@@ -279,12 +278,20 @@ START_TEST(test_membership)
     ck_assert_int_eq(sq_store_member_add(c, w2 + 5, b), SQ_ERR_NOTFOUND);
     ck_assert_int_eq(sq_store_member_add(c, w2, b + 5), SQ_ERR_NOTFOUND);
 
-    ck_assert_int_eq(sq_store_user_workspaces(c, a, &ws, &n), SQ_OK);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_uint_eq(ws[0].id, w1);
-    ck_assert_str_eq(ws[0].name, "One");
-    ck_assert_str_eq(ws[1].name, "Two");
-    free(ws);
+    /* a's workspaces, in order, and their names */
+    r = redisCommand(c, "ZRANGE sq:user:%llu:workspaces 0 -1",
+                     (unsigned long long) a);
+    ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+    ck_assert_uint_eq(r->elements, 2);
+    ck_assert_uint_eq(strtoull(r->element[0]->str, NULL, 10), w1);
+    ck_assert_uint_eq(strtoull(r->element[1]->str, NULL, 10), w2);
+    freeReplyObject(r);
+    r = redisCommand(c, "HMGET sq:ws:%llu name", (unsigned long long) w1);
+    ck_assert_str_eq(r->element[0]->str, "One");
+    freeReplyObject(r);
+    r = redisCommand(c, "HMGET sq:ws:%llu name", (unsigned long long) w2);
+    ck_assert_str_eq(r->element[0]->str, "Two");
+    freeReplyObject(r);
 
     ck_assert_int_eq(sq_store_member_remove(c, w1, a), SQ_OK);
     ck_assert_int_eq(t_member(c, w1, a), 0);
