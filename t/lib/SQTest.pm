@@ -422,6 +422,18 @@ sub nginx_error_log {
     return scalar <$fh>;
 }
 
+# error_log_soon($re, $secs): whether nginx's error log matches $re within
+# $secs (5) seconds
+sub error_log_soon {
+    my ($re, $secs) = @_;
+    my $end = time + ($secs || 5);
+    while (1) {
+        return 1 if nginx_error_log() =~ $re;
+        return 0 if time >= $end;
+        sleep 0.05;
+    }
+}
+
 sub http { return HTTP::Tiny->new(timeout => 10, keep_alive => 0) }
 
 # api($base, $key, $method, $path, $body): a JSON call; returns the
