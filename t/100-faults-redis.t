@@ -34,32 +34,23 @@ my $port = $SQTest::PORT{nginx};
 my $rport = $SQTest::PORT{redis};
 my $can_drop = $ENV{SQ_NETNS} ? 1 : 0;
 
-my $unavail = qr/^\{"success": false, "error": \{"code": "SERVICE_UNAVAILABLE"/;
-
-sub echo_of {
-    my ($user, $ws) = @_;
-    return sub {
-        my ($s, $b) = @_;
-        return ($s == 200 && $b =~ /^user=$user key=\d+ ws=$ws /)
-            || ($s == 503 && $b =~ $unavail);
-    };
-}
-
 my @requests = (
     { name => 'edge-alice', key => $T->{alice_key},
-      path => "/e/x?workspace_id=$T->{ws1}", want => echo_of($T->{alice}, $T->{ws1}) },
+      path => "/e/x?workspace_id=$T->{ws1}",
+      want => SQLoad::echo_of($T->{alice}, $T->{ws1}) },
     { name => 'edge-bob', key => $T->{bob_key},
-      path => "/e/x?workspace_id=$T->{wsb}", want => echo_of($T->{bob}, $T->{wsb}) },
+      path => "/e/x?workspace_id=$T->{wsb}",
+      want => SQLoad::echo_of($T->{bob}, $T->{wsb}) },
     { name => 'edge-foreign', key => $T->{alice_key},
       path => "/e/x?workspace_id=$T->{wsb}",
-      want => sub { $_[0] == 403 || ($_[0] == 503 && $_[1] =~ $unavail) } },
+      want => SQLoad::status_or_503(403) },
     { name => 'edge-disabled', key => $T->{disabled_key},
       path => "/e/x",
-      want => sub { $_[0] == 401 || ($_[0] == 503 && $_[1] =~ $unavail) } },
+      want => SQLoad::status_or_503(401) },
     { name => 'backend-me', key => $T->{alice_key}, path => '/v1/me',
       want => sub { ($_[0] == 200 && $_[1] =~ /"success": true/
                      && $_[1] =~ /"id": $T->{alice}\b/)
-                    || ($_[0] == 503 && $_[1] =~ $unavail) } },
+                    || SQLoad::unavailable(@_) } },
 );
 
 my $load = SQLoad::start(port => $port, clients => 4, requests => \@requests,

@@ -24,6 +24,31 @@ use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 
+# wants shared by the fault tests: the 503 envelope the edge and the
+# backend answer while Redis is out; the echo upstream's answer for
+# $user in workspace $ws, or that 503; $status, or that 503
+my $UNAVAILABLE = '{"success": false, "error": {"code": '
+                . '"SERVICE_UNAVAILABLE"';
+
+sub unavailable {
+    my ($status, $body) = @_;
+    return $status == 503 && index($body // '', $UNAVAILABLE) == 0;
+}
+
+sub echo_of {
+    my ($user, $ws) = @_;
+    return sub {
+        my ($s, $b) = @_;
+        return ($s == 200 && $b =~ /^user=$user key=\d+ ws=$ws /)
+            || unavailable(@_);
+    };
+}
+
+sub status_or_503 {
+    my ($want) = @_;
+    return sub { $_[0] == $want || unavailable(@_) };
+}
+
 sub _request {
     my ($sock, $req, $hang) = @_;
     my $sel = IO::Select->new($sock);
