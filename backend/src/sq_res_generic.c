@@ -39,51 +39,14 @@ sq_req_ws_allowed(const sq_req_t *r, uint64_t wid)
 }
 
 
-/* Content type and size; copies the body into buf (SQ_BODY_MAX + 1). */
-int
-sq_req_body(sq_req_t *r, char *buf, size_t *len)
-{
-    size_t            n;
-    const char       *ct;
-    struct evbuffer  *in;
-
-    ct = evhttp_find_header(evhttp_request_get_input_headers(r->req),
-                            "Content-Type");
-    if (!sq_json_content_type_ok(ct)) {
-        sq_reply_error(r->req, SQ_E_VALIDATION,
-                       "Content-Type must be application/json.");
-        return -1;
-    }
-
-    in = evhttp_request_get_input_buffer(r->req);
-    n = evbuffer_get_length(in);
-
-    if (n > SQ_BODY_MAX) {
-        sq_reply_error(r->req, SQ_E_PAYLOAD_TOO_LARGE, NULL);
-        return -1;
-    }
-
-    if (evbuffer_copyout(in, buf, n) != (ev_ssize_t) n) {
-        sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
-        return -1;
-    }
-
-    *len = n;
-
-    return 0;
-}
-
-
 /*
- * Reads and validates the body into *fields; replies itself on failure.
- * The same checks as sq_req_body, but the body is read where evhttp holds
- * it (made contiguous), not copied into a SQ_BODY_MAX buffer.
+ * The JSON body where evhttp holds it, made contiguous ("" when empty),
+ * and its length; answers (400 for another type, 413, 500) and returns
+ * NULL when there is none to read.
  */
-static int
-sq_res_parse(sq_req_t *r, sq_parse_mode_t mode, uint64_t ws,
-    json_t **fields)
+static const char *
+sq_req_json_body(sq_req_t *r, size_t *len)
 {
-    char              err[512];
     size_t            n;
     const char       *ct, *body;
     struct evbuffer  *in;
@@ -93,7 +56,7 @@ sq_res_parse(sq_req_t *r, sq_parse_mode_t mode, uint64_t ws,
     if (!sq_json_content_type_ok(ct)) {
         sq_reply_error(r->req, SQ_E_VALIDATION,
                        "Content-Type must be application/json.");
-        return -1;
+        return NULL;
     }
 
     in = evhttp_request_get_input_buffer(r->req);
@@ -101,12 +64,49 @@ sq_res_parse(sq_req_t *r, sq_parse_mode_t mode, uint64_t ws,
 
     if (n > SQ_BODY_MAX) {
         sq_reply_error(r->req, SQ_E_PAYLOAD_TOO_LARGE, NULL);
-        return -1;
+        return NULL;
     }
 
     body = n > 0 ? (const char *) evbuffer_pullup(in, -1) : "";
     if (body == NULL) {
         sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
+        return NULL;
+    }
+
+    *len = n;
+
+    return body;
+}
+
+
+/* Content type and size; copies the body into buf (SQ_BODY_MAX + 1). */
+int
+sq_req_body(sq_req_t *r, char *buf, size_t *len)
+{
+    const char  *body;
+
+    body = sq_req_json_body(r, len);
+    if (body == NULL) {
+        return -1;
+    }
+
+    memcpy(buf, body, *len);
+
+    return 0;
+}
+
+
+/* Reads and validates the body into *fields; replies itself on failure. */
+static int
+sq_res_parse(sq_req_t *r, sq_parse_mode_t mode, uint64_t ws,
+    json_t **fields)
+{
+    char         err[512];
+    size_t       n;
+    const char  *body;
+
+    body = sq_req_json_body(r, &n);
+    if (body == NULL) {
         return -1;
     }
 
