@@ -166,6 +166,28 @@ sq_res_flat_values(const sq_job_t *j, const redisReply *v)
 }
 
 
+/*
+ * A read's end: 200 with the JSON rendered into b, or 500 when b could
+ * not be made or failed (corrupt data, or out of memory); frees b and
+ * the job.
+ */
+static void
+sq_res_rendered(sq_job_t *j, struct evbuffer *b, int failed)
+{
+    if (failed) {
+        sq_job_corrupt(j);
+    } else {
+        sq_reply_buffer(j->r.req, 200, b);
+    }
+
+    if (b != NULL) {
+        evbuffer_free(b);
+    }
+
+    sq_job_done(j);
+}
+
+
 /* ---- create ---- */
 
 static void sq_res_on_insert(redisReply *reply, void *data);
@@ -400,22 +422,11 @@ sq_res_on_one(redisReply *reply, void *data)
     }
 
     b = evbuffer_new();
-    if (b == NULL
+    sq_res_rendered(j, b, b == NULL
         || evbuffer_add(b, "{\"success\": true, \"data\": ", 26) != 0
         || sq_flat_render(b, j->r.res, v, j->id, 0,
                           j->r.ident.test_mode) != 0
-        || evbuffer_add(b, "}", 1) != 0)
-    {
-        sq_job_corrupt(j);
-    } else {
-        sq_reply_buffer(j->r.req, 200, b);
-    }
-
-    if (b != NULL) {
-        evbuffer_free(b);
-    }
-
-    sq_job_done(j);
+        || evbuffer_add(b, "}", 1) != 0);
 }
 
 
@@ -737,17 +748,7 @@ sq_res_on_page(redisReply *reply, void *data)
         (void) evbuffer_expand(b, 8192);
     }
 
-    if (b == NULL || sq_res_page_render(j, reply, b) != 0) {
-        sq_job_corrupt(j);
-    } else {
-        sq_reply_buffer(j->r.req, 200, b);
-    }
-
-    if (b != NULL) {
-        evbuffer_free(b);
-    }
-
-    sq_job_done(j);
+    sq_res_rendered(j, b, b == NULL || sq_res_page_render(j, reply, b) != 0);
 }
 
 
