@@ -35,22 +35,11 @@ my $rport = $SQTest::PORT{redis};
 my $can_drop = $ENV{SQ_NETNS} ? 1 : 0;
 
 my @requests = (
-    { name => 'edge-alice', key => $T->{alice_key},
-      path => "/e/x?workspace_id=$T->{ws1}",
-      want => SQLoad::echo_of($T->{alice}, $T->{ws1}) },
-    { name => 'edge-bob', key => $T->{bob_key},
-      path => "/e/x?workspace_id=$T->{wsb}",
-      want => SQLoad::echo_of($T->{bob}, $T->{wsb}) },
-    { name => 'edge-foreign', key => $T->{alice_key},
-      path => "/e/x?workspace_id=$T->{wsb}",
-      want => SQLoad::status_or_503(403) },
+    SQLoad::edge_requests($T),
     { name => 'edge-disabled', key => $T->{disabled_key},
       path => "/e/x",
       want => SQLoad::status_or_503(401) },
-    { name => 'backend-me', key => $T->{alice_key}, path => '/v1/me',
-      want => sub { ($_[0] == 200 && $_[1] =~ /"success": true/
-                     && $_[1] =~ /"id": $T->{alice}\b/)
-                    || SQLoad::unavailable(@_) } },
+    SQLoad::me_request($T),
 );
 
 my $load = SQLoad::start(port => $port, clients => 4, requests => \@requests,

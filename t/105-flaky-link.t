@@ -43,15 +43,7 @@ my ($victim_id) = $vline =~ /^\s*(\d+)/;
 ok($victim_id, "victim key $victim_id created");
 
 my @requests = (
-    { name => 'edge-alice', key => $T->{alice_key},
-      path => "/e/x?workspace_id=$T->{ws1}",
-      want => SQLoad::echo_of($T->{alice}, $T->{ws1}) },
-    { name => 'edge-bob', key => $T->{bob_key},
-      path => "/e/x?workspace_id=$T->{wsb}",
-      want => SQLoad::echo_of($T->{bob}, $T->{wsb}) },
-    { name => 'edge-foreign', key => $T->{alice_key},
-      path => "/e/x?workspace_id=$T->{wsb}",
-      want => SQLoad::status_or_503(403) },
+    SQLoad::edge_requests($T),
     { name => 'edge-bob-foreign', key => $T->{bob_key},
       path => "/e/x?workspace_id=$T->{ws2}",
       want => SQLoad::status_or_503(403) },
@@ -63,10 +55,7 @@ my @requests = (
       path => "/e/x?workspace_id=$T->{ws1}",
       want => sub { SQLoad::echo_of($T->{alice}, $T->{ws1})->(@_)
                     || $_[0] == 401 } },
-    { name => 'backend-me', key => $T->{alice_key}, path => '/v1/me',
-      want => sub { ($_[0] == 200 && $_[1] =~ /"success": true/
-                     && $_[1] =~ /"id": $T->{alice}\b/)
-                    || SQLoad::unavailable(@_) } },
+    SQLoad::me_request($T),
 );
 
 sub iptables {

@@ -49,6 +49,33 @@ sub status_or_503 {
     return sub { $_[0] == $want || unavailable(@_) };
 }
 
+# rows every fault test loops over, for the seeded tenants $T (each
+# answer right, or the 503): Alice and Bob in their own workspaces
+# through the edge's /e/ (the echo of their identity) and Alice in Bob's
+# (403); and Alice's /v1/me through the backend
+sub edge_requests {
+    my ($T) = @_;
+    return (
+        { name => 'edge-alice', key => $T->{alice_key},
+          path => "/e/x?workspace_id=$T->{ws1}",
+          want => echo_of($T->{alice}, $T->{ws1}) },
+        { name => 'edge-bob', key => $T->{bob_key},
+          path => "/e/x?workspace_id=$T->{wsb}",
+          want => echo_of($T->{bob}, $T->{wsb}) },
+        { name => 'edge-foreign', key => $T->{alice_key},
+          path => "/e/x?workspace_id=$T->{wsb}",
+          want => status_or_503(403) },
+    );
+}
+
+sub me_request {
+    my ($T) = @_;
+    return { name => 'backend-me', key => $T->{alice_key}, path => '/v1/me',
+             want => sub { ($_[0] == 200 && $_[1] =~ /"success": true/
+                            && $_[1] =~ /"id": $T->{alice}\b/)
+                           || unavailable(@_) } };
+}
+
 sub _request {
     my ($sock, $req, $hang) = @_;
     my $sel = IO::Select->new($sock);
