@@ -53,31 +53,6 @@ sub request_bytes {
     return $r . "\r\n" . ($body // '');
 }
 
-# (status, body) of raw request bytes sent to a port
-sub raw {
-    my ($p, $req) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p,
-                                  Timeout => 10) or die "connect: $!";
-    print $s $req;
-    local $/;
-    my $resp = <$s> // '';
-    close $s;
-    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
-    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d{3})};
-    $body //= '';
-    if (($head // '') =~ /^Transfer-Encoding: chunked\r?$/mi) {
-        my $plain = '';
-        while ($body =~ s/^([0-9a-fA-F]+)\r\n//) {
-            my $n = hex $1;
-            last if $n == 0;
-            $plain .= substr($body, 0, $n, '');
-            $body =~ s/^\r\n//;
-        }
-        $body = $plain;
-    }
-    return ($status // 0, $body);
-}
-
 sub auth { return "Authorization: Bearer $_[0]" }
 
 # capture($method, $target, \@headers, $body): the request sent through
@@ -88,7 +63,7 @@ sub capture {
     my $req = request_bytes(@_);
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
-        my ($st) = raw($cap_edge, $req);
+        my ($st) = SQTest::raw($cap_edge, $req);
         POSIX::_exit($st == 200 ? 0 : 1);
     }
     my ($head, $body) = ('', '');
@@ -180,12 +155,12 @@ SKIP: {
 new_log();
 
 # (1) the same headers with another body: refused, same and other length
-my ($st, $resp) = raw($bport, with_body($head, $evil));
+my ($st, undef, $resp) = SQTest::raw($bport, with_body($head, $evil));
 is($st, 401, 'replayed with another body of the same length: 401');
 like($resp, qr/did not come through the SmartlyQ edge/, '... the envelope');
-($st) = raw($bport, with_body($head, "$article "));
+($st) = SQTest::raw($bport, with_body($head, "$article "));
 is($st, 401, 'replayed with one byte more: 401');
-($st) = raw($bport, with_body($head, ''));
+($st) = SQTest::raw($bport, with_body($head, ''));
 is($st, 401, 'replayed with no body: 401');
 is(scalar(() = new_log() =~ /identity body digest mismatch/g), 3,
    '... each logged as a body digest mismatch');
@@ -194,23 +169,23 @@ is(scalar(() = new_log() =~ /identity body digest mismatch/g), 3,
 (my $ct_head = $head) =~ s{^Content-Type: application/json\r$}
                           {Content-Type: application/json; charset=latin1\r}mi;
 isnt($ct_head, $head, 'the Content-Type was rewritten');
-($st) = raw($bport, $ct_head . $body);
+($st) = SQTest::raw($bport, $ct_head . $body);
 is($st, 401, 'replayed with another Content-Type: 401');
 ($ct_head = $head) =~ s/^Content-Type: .*\r\n//mi;
-($st) = raw($bport, $ct_head . $body);
+($st) = SQTest::raw($bport, $ct_head . $body);
 is($st, 401, 'replayed without its Content-Type: 401');
-($st) = raw($bport, $head =~ s/\r\n\r\n\z/\r\nContent-Type: text\/plain\r\n\r\n/r
+($st) = SQTest::raw($bport, $head =~ s/\r\n\r\n\z/\r\nContent-Type: text\/plain\r\n\r\n/r
                     . $body);
 is($st, 401, 'replayed with a second Content-Type: 401');
 like(new_log(), qr/identity signature mismatch/, '... signature mismatch');
 
 # the capture itself, once: accepted (it never reached the backend)
-($st, $resp) = raw($bport, $head . $body);
+($st, undef, $resp) = SQTest::raw($bport, $head . $body);
 is($st, 201, 'the exact capture, first use at the backend: 201');
 like($resp, qr/"title": "signed"/, '... created from the signed body');
 
 # (2) the exact bytes again
-($st, $resp) = raw($bport, $head . $body);
+($st, undef, $resp) = SQTest::raw($bport, $head . $body);
 is($st, 401, 'the exact capture replayed: 401');
 like($resp, qr/did not come through the SmartlyQ edge/, '... the envelope');
 like(new_log(), qr/identity nonce already used/, '... logged as a replay');
@@ -223,18 +198,18 @@ like(SQTest::redis_cli('ttl', 'sq:nonce:' . header_of($head,
 is(header_of($head, 'X-SmartlyQ-Body-Digest'), undef,
    'a request without a body: no body digest header (the backend reads '
    . 'an absent one as empty)');
-($st) = raw($bport, with_body($head, '{"workspace_id": 1}'));
+($st) = SQTest::raw($bport, with_body($head, '{"workspace_id": 1}'));
 is($st, 401, 'a body added to a request signed without one: 401');
-($st) = raw($bport, $head);
+($st) = SQTest::raw($bport, $head);
 is($st, 200, '... while the capture as is was still good');
 like(new_log(), qr/identity body digest mismatch/, '... body mismatch');
 
 # (2') a read's exact replay: refused too, by the backend process's
 # anti-replay window (no Redis write for a read)
 ($head, $body) = capture('GET', "/v1/me?workspace_id=$ws1", [auth($key)]);
-($st) = raw($bport, $head);
+($st) = SQTest::raw($bport, $head);
 is($st, 200, 'a captured read, first use at the backend: 200');
-($st, $resp) = raw($bport, $head);
+($st, undef, $resp) = SQTest::raw($bport, $head);
 is($st, 401, 'the same read replayed: 401');
 like($resp, qr/did not come through the SmartlyQ edge/, '... the envelope');
 like(new_log(), qr/identity nonce already used/, '... logged as a replay');
@@ -246,22 +221,22 @@ is(SQTest::redis_cli('exists', 'sq:nonce:' . header_of($head,
 # the process before it: 503 (retry), never a pass; writes are still
 # refused by their Redis claim
 my ($rhead) = capture('GET', "/v1/me?workspace_id=$ws1", [auth($key)]);
-($st) = raw($bport, $rhead);
+($st) = SQTest::raw($bport, $rhead);
 is($st, 200, 'another captured read: 200');
 my ($whead, $wbody) = capture('POST', $target, [auth($key), $json_ct],
                               '{"title": "before restart"}');
-($st) = raw($bport, $whead . $wbody);
+($st) = SQTest::raw($bport, $whead . $wbody);
 is($st, 201, 'a captured write: 201');
 sleep 1.1;
 SQTest::reap('backend', 'TERM');
 SQTest::backend_start();
 new_log();
-($st, $resp) = raw($bport, $rhead);
+($st, undef, $resp) = SQTest::raw($bport, $rhead);
 is($st, 503, 'the read replayed to a restarted backend: 503');
 like($resp, qr/SERVICE_UNAVAILABLE/, '... envelope');
-($st) = raw($bport, $whead . $wbody);
+($st) = SQTest::raw($bport, $whead . $wbody);
 is($st, 401, 'the write replayed to a restarted backend: 401 (Redis)');
-($st) = raw($port, request_bytes('GET', "/v1/me?workspace_id=$ws1",
+($st) = SQTest::raw($port, request_bytes('GET', "/v1/me?workspace_id=$ws1",
                                  [auth($key)]));
 is($st, 200, 'a new read through the edge after the restart: 200');
 
@@ -272,17 +247,17 @@ my $plain = "just text\n" x 10;
 is($body, $plain, 'a text/plain body reaches the upstream intact');
 like(header_of($head, 'X-SmartlyQ-Body-Digest'), qr/^[0-9a-f]{64}$/,
      '... and is digested');
-($st) = raw($bport, with_body($head, "other text\n"));
+($st) = SQTest::raw($bport, with_body($head, "other text\n"));
 is($st, 401, '... another text under its headers: 401');
 
 # --- genuine requests through the edge ---------------------------------
 
-sub edge { return raw($port, request_bytes(@_)) }
+sub edge { return SQTest::raw($port, request_bytes(@_)) }
 
-($st, $resp) = edge('POST', $target, [auth($key), $json_ct], $article);
+($st, undef, $resp) = edge('POST', $target, [auth($key), $json_ct], $article);
 is($st, 201, 'JSON body: 201');
 
-($st, $resp) = edge('POST', $target, [auth($key),
+($st, undef, $resp) = edge('POST', $target, [auth($key),
                     'Content-Type: application/x-www-form-urlencoded'],
                     "title=form&workspace_id=$ws1");
 is($st, 400, 'form body: reaches the backend');
@@ -292,14 +267,14 @@ like($resp, qr/Content-Type must be application\/json/,
 my $chunked = join '', map { sprintf("%x\r\n%s\r\n", length, $_) }
                        ('{"title": "chunked", ', '"body": "in parts"}'), '';
 $chunked .= "0\r\n\r\n";
-($st, $resp) = edge('POST', $target, [auth($key), $json_ct,
+($st, undef, $resp) = edge('POST', $target, [auth($key), $json_ct,
                     'Transfer-Encoding: chunked'], $chunked);
 is($st, 201, 'chunked JSON body: 201');
 like($resp, qr/"body": "in parts"/, '... all of it');
 
 # 20 KB: past client_body_buffer_size, so read back from the temp file
 my $big = '{"title": "spilled", "body": "' . ('z' x 20000) . '"}';
-($st, $resp) = edge('POST', $target, [auth($key), $json_ct], $big);
+($st, undef, $resp) = edge('POST', $target, [auth($key), $json_ct], $big);
 is($st, 201, 'a 20 KB JSON body spilled to a temp file: 201');
 like($resp, qr/"body": "z{20000}"/, '... intact');
 ($head, $body) = capture('POST', $target, [auth($key), $json_ct], $big);
@@ -321,28 +296,30 @@ SKIP: {
     is(header_of($head, 'X-SmartlyQ-Body-Digest'), blake2b_hex($bigplain),
        '... digested from the temp file');
 }
-($st, $resp) = edge('POST', $target, [auth($key),
+($st, undef, $resp) = edge('POST', $target, [auth($key),
                     'Content-Type: application/octet-stream'], $bigplain);
 is($st, 400, '... through to the backend: its own 400, not a 401');
 
-($st, $resp) = edge('GET', "/v1/me?workspace_id=$ws1", [auth($key)], '{}');
+($st, undef, $resp) = edge('GET', "/v1/me?workspace_id=$ws1", [auth($key)],
+                            '{}');
 is($st, 200, 'a GET with a body: read, signed, accepted');
 
-($st, $resp) = edge('GET', "/v1/me?workspace_id=$ws1", [auth($key)]);
+($st, undef, $resp) = edge('GET', "/v1/me?workspace_id=$ws1", [auth($key)]);
 is($st, 200, 'a GET without one');
 
 # two Content-Types: which one was signed is not left to the reader
-($st, $resp) = edge('POST', $target, [auth($key), $json_ct,
+($st, undef, $resp) = edge('POST', $target, [auth($key), $json_ct,
                     'Content-Type: text/plain'], $article);
 is($st, 400, 'two Content-Types: 400 at the edge');
 like($resp, qr/at most one Content-Type/, '... saying so');
 
 # every body is bounded by smartlyq_body_limit (64k), whatever its type
-($st, $resp) = edge('POST', $target, [auth($key),
+($st, undef, $resp) = edge('POST', $target, [auth($key),
                     'Content-Type: text/plain'], 'x' x 65537);
 is($st, 413, 'a text/plain body over the limit: 413');
 like($resp, qr/PAYLOAD_TOO_LARGE/, '... envelope');
-($st, $resp) = edge('PUT', $target, [auth($key), 'Content-Type: text/plain',
+($st, undef, $resp) = edge('PUT', $target, [auth($key),
+                    'Content-Type: text/plain',
                     'Transfer-Encoding: chunked'],
                     sprintf("%x\r\n%s\r\n0\r\n\r\n", 65537, 'x' x 65537));
 is($st, 413, '... chunked too');

@@ -77,18 +77,6 @@ sub conn_on {
     die "no connection reached worker $pid in 100 tries\n";
 }
 
-# (status, body) of raw request bytes on the connection $s, read to EOF
-sub send_on {
-    my ($s, $req) = @_;
-    print $s $req;
-    local $/;
-    my $resp = <$s> // '';
-    close $s;
-    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
-    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d{3})};
-    return ($status // 0, $body // '');
-}
-
 my @w = workers();
 SQTest::wait_until('two workers', sub { @w = workers(); @w == 2 });
 is(scalar @w, 2, 'two workers under the supervisor');
@@ -136,25 +124,25 @@ sub capture_read {
 
 # --- both serve; a replay is refused on the other worker ----------------
 my $read1 = capture_read();
-my ($st, $body) = send_on(conn_on($w[0]), $read1);
+my ($st, undef, $body) = SQTest::raw_on(conn_on($w[0]), $read1);
 is($st, 200, "a captured read, first use, on worker A: 200");
 like($body, qr/"success": true/, '... its envelope');
-($st, $body) = send_on(conn_on($w[1]), $read1);
+($st, undef, $body) = SQTest::raw_on(conn_on($w[1]), $read1);
 is($st, 401, 'the same read replayed to worker B: 401');
 like($body, qr/did not come through the SmartlyQ edge/, '... the envelope');
 
 my $read2 = capture_read();
-($st) = send_on(conn_on($w[1]), $read2);
+($st) = SQTest::raw_on(conn_on($w[1]), $read2);
 is($st, 200, 'another captured read, first use, on worker B: 200');
-($st) = send_on(conn_on($w[0]), $read2);
+($st) = SQTest::raw_on(conn_on($w[0]), $read2);
 is($st, 401, '... replayed to worker A: 401');
-($st) = send_on(conn_on($w[1]), $read2);
+($st) = SQTest::raw_on(conn_on($w[1]), $read2);
 is($st, 401, '... replayed to worker B itself: 401');
 
 # --- /metrics: the same totals from either worker ------------------------
 sub metrics_on {
     my ($pid) = @_;
-    my (undef, $page) = send_on(conn_on($pid),
+    my (undef, undef, $page) = SQTest::raw_on(conn_on($pid),
         "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     return $page;
 }
@@ -170,7 +158,7 @@ like($ma, qr{^smartlyq_backend_requests_total\{route="/v1/me",status="401"\} 3$}
 
 # --- a killed worker is replaced, with the window ------------------------
 my $read3 = capture_read();
-($st) = send_on(conn_on($w[0]), $read3);
+($st) = SQTest::raw_on(conn_on($w[0]), $read3);
 is($st, 200, 'a third captured read on worker A: 200');
 kill 'KILL', $w[0];
 my @after;
@@ -182,9 +170,9 @@ ok(dead($w[0]), "worker A killed (SIGKILL)");
 my ($new) = grep { $_ != $w[1] } @after;
 ok(defined $new && $new != $w[0], "a new worker ($new) in its place");
 ok(!dead($w[1]), 'worker B untouched');
-($st) = send_on(conn_on($new), $read3);
+($st) = SQTest::raw_on(conn_on($new), $read3);
 is($st, 401, 'the read A accepted, replayed to the new worker: 401, not 503');
-($st) = send_on(conn_on($new), capture_read());
+($st) = SQTest::raw_on(conn_on($new), capture_read());
 is($st, 200, 'the new worker serves a fresh read: 200');
 like(metrics_on($new),
      qr/^smartlyq_backend_request_duration_seconds_count 8$/m,

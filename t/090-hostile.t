@@ -73,36 +73,6 @@ my $key = $T->{alice_key};
 my $forbidden = '{"success": false, "error": {"code": "FORBIDDEN", '
               . '"message": "You do not have access to this workspace."}}';
 
-# raw($port, $request): the exact bytes, Connection: close; returns
-# (status, headers lower-cased, body)
-sub raw {
-    my ($p, $req) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p,
-                                  Timeout => 10) or die "connect: $!";
-    print $s $req;
-    local $/;
-    my $resp = <$s> // '';
-    close $s;
-    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
-    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d{3})};
-    my %h;
-    for (split /\r\n/, $head // '') {
-        $h{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
-    }
-    $body //= '';
-    if (($h{'transfer-encoding'} // '') =~ /chunked/i) {
-        my $plain = '';
-        while ($body =~ s/^([0-9a-fA-F]+)\r\n//) {
-            my $n = hex $1;
-            last if $n == 0;
-            $plain .= substr($body, 0, $n, '');
-            $body =~ s/^\r\n//;
-        }
-        $body = $plain;
-    }
-    return ($status // 0, \%h, $body);
-}
-
 # req($method, $target, \@headers, $body): an HTTP/1.1 request through
 # the edge, Content-Length added when a body is given
 sub req {
@@ -113,7 +83,7 @@ sub req {
     $r .= "Content-Length: " . length($body) . "\r\n"
         if defined $body && !grep { /^transfer-encoding:/i } @{ $hdrs || [] };
     $r .= "\r\n" . ($body // '');
-    return raw($p || $port, $r);
+    return SQTest::raw($p || $port, $r);
 }
 
 sub auth { return "Authorization: Bearer $_[0]" }
@@ -303,13 +273,13 @@ for my $piece (substr($cj, 0, 20), substr($cj, 20, 5), substr($cj, 25)) {
 is($st, 403, 'chunked JSON split mid-name naming Bob\'s ws: 403');
 
 # Content-Length and Transfer-Encoding together, and a bad length
-($st) = raw($port, "POST /v1/articles HTTP/1.1\r\nHost: x\r\n"
+($st) = SQTest::raw($port, "POST /v1/articles HTTP/1.1\r\nHost: x\r\n"
     . "Connection: close\r\n" . auth($key) . "\r\n"
     . "Content-Type: application/json\r\nContent-Length: 5\r\n"
     . "Transfer-Encoding: chunked\r\n\r\n"
     . sprintf("%x\r\n%s\r\n0\r\n\r\n", length $cj, $cj));
 like($st, qr/^(400|403)$/, "Content-Length + chunked naming Bob's ws: $st");
-($st) = raw($port, "POST /v1/articles HTTP/1.1\r\nHost: x\r\n"
+($st) = SQTest::raw($port, "POST /v1/articles HTTP/1.1\r\nHost: x\r\n"
     . "Connection: close\r\n" . auth($key) . "\r\n"
     . "Content-Type: application/json\r\nContent-Length: -1\r\n\r\n$cj");
 is($st, 400, 'negative Content-Length: 400');

@@ -12,20 +12,9 @@
 use strict;
 use warnings;
 
-# re-run this file in its own network namespace, where iptables may DROP
-BEGIN {
-    if (!$ENV{SQ_NETNS} && $> == 0
-        && system('unshare -n true >/dev/null 2>&1') == 0
-        && system('command -v iptables >/dev/null 2>&1') == 0)
-    {
-        $ENV{SQ_NETNS} = 1;
-        exec('unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$@"',
-             'sh', $^X, $0, @ARGV);
-    }
-}
-
 use lib 't/lib';
-use SQTest;
+# in its own network namespace, where iptables may DROP
+use SQTest netns => 1;
 use SQLoad;
 use Test::More;
 use Time::HiRes qw(sleep time);
@@ -45,32 +34,12 @@ my $port = $SQTest::PORT{nginx};
 my $rport = $SQTest::PORT{redis};
 my $can_drop = $ENV{SQ_NETNS} ? 1 : 0;
 
-my $unavail = qr/^\{"success": false, "error": \{"code": "SERVICE_UNAVAILABLE"/;
-
-sub echo_of {
-    my ($user, $ws) = @_;
-    return sub {
-        my ($s, $b) = @_;
-        return ($s == 200 && $b =~ /^user=$user key=\d+ ws=$ws /)
-            || ($s == 503 && $b =~ $unavail);
-    };
-}
-
 my @requests = (
-    { name => 'edge-alice', key => $T->{alice_key},
-      path => "/e/x?workspace_id=$T->{ws1}", want => echo_of($T->{alice}, $T->{ws1}) },
-    { name => 'edge-bob', key => $T->{bob_key},
-      path => "/e/x?workspace_id=$T->{wsb}", want => echo_of($T->{bob}, $T->{wsb}) },
-    { name => 'edge-foreign', key => $T->{alice_key},
-      path => "/e/x?workspace_id=$T->{wsb}",
-      want => sub { $_[0] == 403 || ($_[0] == 503 && $_[1] =~ $unavail) } },
+    SQLoad::edge_requests($T),
     { name => 'edge-disabled', key => $T->{disabled_key},
       path => "/e/x",
-      want => sub { $_[0] == 401 || ($_[0] == 503 && $_[1] =~ $unavail) } },
-    { name => 'backend-me', key => $T->{alice_key}, path => '/v1/me',
-      want => sub { ($_[0] == 200 && $_[1] =~ /"success": true/
-                     && $_[1] =~ /"id": $T->{alice}\b/)
-                    || ($_[0] == 503 && $_[1] =~ $unavail) } },
+      want => SQLoad::status_or_503(401) },
+    SQLoad::me_request($T),
 );
 
 my $load = SQLoad::start(port => $port, clients => 4, requests => \@requests,

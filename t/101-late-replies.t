@@ -24,7 +24,6 @@ my $base = SQTest::nginx_start(SQTest::server_conf(locations => [
 my $master = SQTest::pid_of('nginx');
 my $port = $SQTest::PORT{nginx};
 
-my $unavail = qr/^\{"success": false, "error": \{"code": "SERVICE_UNAVAILABLE"/;
 my %mismatch;
 
 # the right answer for this key and workspace, or a 503; anything else
@@ -33,7 +32,7 @@ sub want {
     my ($name, $status, $user, $ws, $mode) = @_;
     return sub {
         my ($s, $b) = @_;
-        return 1 if $s == 503 && $b =~ $unavail;
+        return 1 if SQLoad::unavailable($s, $b);
         my $ok = $s == $status
                  && ($status != 200
                      || $b =~ /^user=$user key=\d+ ws=$ws mode=$mode /);

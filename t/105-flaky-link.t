@@ -17,27 +17,10 @@
 use strict;
 use warnings;
 
-# re-run this file in its own network namespace, where iptables may DROP
-BEGIN {
-    if (!$ENV{SQ_NETNS} && $> == 0
-        && system('unshare -n true >/dev/null 2>&1') == 0
-        && system('command -v iptables >/dev/null 2>&1') == 0)
-    {
-        $ENV{SQ_NETNS} = 1;
-        exec('unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$@"',
-             'sh', $^X, $0, @ARGV);
-    }
-}
-
 use lib 't/lib';
+# in its own network namespace, where iptables may DROP, or skipped
+use SQTest netns => 'needed';
 use Test::More;
-
-BEGIN {
-    plan skip_all => 'needs root, unshare -n and iptables (a network '
-        . 'namespace of its own to drop packets in)' unless $ENV{SQ_NETNS};
-}
-
-use SQTest;
 use SQLoad;
 use Time::HiRes qw(sleep time);
 
@@ -59,38 +42,20 @@ my ($vline) = grep { /victim/ } split /\n/, sqctl('key', 'list', '--user', $T->{
 my ($victim_id) = $vline =~ /^\s*(\d+)/;
 ok($victim_id, "victim key $victim_id created");
 
-my $unavail = qr/^\{"success": false, "error": \{"code": "SERVICE_UNAVAILABLE"/;
-sub is503 { $_[0] == 503 && $_[1] =~ $unavail }
-
-sub echo_of {
-    my ($user, $ws) = @_;
-    return sub {
-        my ($s, $b) = @_;
-        return ($s == 200 && $b =~ /^user=$user key=\d+ ws=$ws /) || is503(@_);
-    };
-}
-
 my @requests = (
-    { name => 'edge-alice', key => $T->{alice_key},
-      path => "/e/x?workspace_id=$T->{ws1}", want => echo_of($T->{alice}, $T->{ws1}) },
-    { name => 'edge-bob', key => $T->{bob_key},
-      path => "/e/x?workspace_id=$T->{wsb}", want => echo_of($T->{bob}, $T->{wsb}) },
-    { name => 'edge-foreign', key => $T->{alice_key},
-      path => "/e/x?workspace_id=$T->{wsb}",
-      want => sub { $_[0] == 403 || is503(@_) } },
+    SQLoad::edge_requests($T),
     { name => 'edge-bob-foreign', key => $T->{bob_key},
       path => "/e/x?workspace_id=$T->{ws2}",
-      want => sub { $_[0] == 403 || is503(@_) } },
+      want => SQLoad::status_or_503(403) },
     { name => 'edge-disabled', key => $T->{disabled_key},
       path => "/e/x?workspace_id=$T->{ws1}",
-      want => sub { $_[0] == 401 || is503(@_) } },
+      want => SQLoad::status_or_503(401) },
     # 200 before the deletion, 401 after it: checked below by time
     { name => 'edge-revoked', key => $victim,
       path => "/e/x?workspace_id=$T->{ws1}",
-      want => sub { echo_of($T->{alice}, $T->{ws1})->(@_) || $_[0] == 401 } },
-    { name => 'backend-me', key => $T->{alice_key}, path => '/v1/me',
-      want => sub { ($_[0] == 200 && $_[1] =~ /"success": true/
-                     && $_[1] =~ /"id": $T->{alice}\b/) || is503(@_) } },
+      want => sub { SQLoad::echo_of($T->{alice}, $T->{ws1})->(@_)
+                    || $_[0] == 401 } },
+    SQLoad::me_request($T),
 );
 
 sub iptables {

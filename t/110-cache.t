@@ -219,13 +219,8 @@ ok(defined $bms, 'without keyspace events the cache is bypassed');
 sqctl('key', 'disable', '--id', $id);       # nobody hears of this
 my @during = map { (get($me1, $k))[0] } 1 .. 5;
 is_deeply(\@during, [(401) x 5], 'bypassed: the change is seen at once');
-my $logged = 0;
-for (1 .. 100) {
-    last if $logged = SQTest::nginx_error_log()
-                      =~ /does not publish the keyspace events/;
-    sleep 0.05;
-}
-ok($logged, 'the misconfiguration is logged');
+ok(SQTest::error_log_soon(qr/does not publish the keyspace events/),
+   'the misconfiguration is logged');
 my $f0 = metric('smartlyq_cache_flushes_total');
 redis_cli('CONFIG', 'SET', 'notify-keyspace-events', 'Kghsxe');
 my ($rms) = poll($me1, $T->{alice_key}, sub { $_[1] eq 'HIT' }, 12);

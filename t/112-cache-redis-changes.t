@@ -101,13 +101,8 @@ my $f0;
               'events off: an answer fetched (and stored) meanwhile');
     sqctl('key', 'disable', '--id', $id2);      # nobody hears of this
 
-    my $logged = 0;
-    for (1 .. 50) {
-        last if $logged = SQTest::nginx_error_log()
-                          =~ /does not publish the keyspace events/;
-        sleep 0.05;
-    }
-    ok($logged, 'events off: logged');
+    ok(SQTest::error_log_soon(qr/does not publish the keyspace events/,
+                              2.5), 'events off: logged');
 
     $f0 = metric('smartlyq_cache_flushes_total');
     redis_cli('CONFIG', 'SET', 'notify-keyspace-events', 'Kghsxe');
@@ -230,13 +225,8 @@ sub marker { return redis_cli('GET', 'sq:epoch') }
     is(marker(), '', 'FLUSHALL: no marker');
     my @x = map { (get(me($T->{ws1}), $T->{alice_key}))[1] } 1 .. 5;
     is_deeply(\@x, [('BYPASS') x 5], 'no marker: the cache is bypassed');
-    my $logged = 0;
-    for (1 .. 50) {
-        last if $logged = SQTest::nginx_error_log()
-                          =~ /redis has no "sq:epoch"/;
-        sleep 0.05;
-    }
-    ok($logged, 'no marker: logged');
+    ok(SQTest::error_log_soon(qr/redis has no "sq:epoch"/, 2.5),
+       'no marker: logged');
     SQTest::backend_start();
     sqctl('init', '--functions', "$SQTest::ROOT/redis/smartlyq.lua");
     $T = SQTest::seed();

@@ -256,15 +256,38 @@ sq_aredis_on_setup(redisReply *reply, void *data)
 }
 
 
+/* SET sq:epoch <16 random bytes, hex> NX: the marker of a Redis */
+static int
+sq_aredis_queue_marker(sq_aredis_t *l, sq_aredis_fn fn, void *data)
+{
+    char            hex[33];
+    size_t          lens[4];
+    const char     *argv[4];
+    unsigned char   rnd[16];
+
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+
+    argv[0] = "SET";
+    lens[0] = 3;
+    argv[1] = SQ_K_EPOCH;
+    lens[1] = sizeof(SQ_K_EPOCH) - 1;
+    argv[2] = hex;
+    lens[2] = 32;
+    argv[3] = "NX";
+    lens[3] = 2;
+
+    return sq_aredis_queue(l, 4, argv, lens, fn, data);
+}
+
+
 /* AUTH, FUNCTION LOAD REPLACE and the marker, ahead of any request. */
 static int
 sq_aredis_setup(sq_aredis_t *l)
 {
     int                     argc;
-    char                    hex[33];
     size_t                  lens[4];
     const char             *argv[4];
-    unsigned char           rnd[16];
     const sq_redis_auth_t  *auth;
 
     auth = &l->conf->addr.auth;
@@ -302,19 +325,7 @@ sq_aredis_setup(sq_aredis_t *l)
         }
     }
 
-    randombytes_buf(rnd, sizeof(rnd));
-    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
-
-    argv[0] = "SET";
-    lens[0] = 3;
-    argv[1] = SQ_K_EPOCH;
-    lens[1] = sizeof(SQ_K_EPOCH) - 1;
-    argv[2] = hex;
-    lens[2] = 32;
-    argv[3] = "NX";
-    lens[3] = 2;
-
-    return sq_aredis_queue(l, 4, argv, lens, sq_aredis_on_setup, l);
+    return sq_aredis_queue_marker(l, sq_aredis_on_setup, l);
 }
 
 
@@ -393,30 +404,13 @@ sq_aredis_on_marker(redisReply *reply, void *data)
 void
 sq_aredis_tick(sq_aredis_t *l)
 {
-    char            hex[33];
-    size_t          lens[4];
-    const char     *argv[4];
-    unsigned char   rnd[16];
-
     /* a new link sets the marker (and loads the functions) itself */
     if (l->ac != NULL) {
         if (l->inflight >= SQ_AREDIS_INFLIGHT_MAX) {
             return;
         }
 
-        randombytes_buf(rnd, sizeof(rnd));
-        sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
-
-        argv[0] = "SET";
-        lens[0] = 3;
-        argv[1] = SQ_K_EPOCH;
-        lens[1] = sizeof(SQ_K_EPOCH) - 1;
-        argv[2] = hex;
-        lens[2] = 32;
-        argv[3] = "NX";
-        lens[3] = 2;
-
-        (void) sq_aredis_queue(l, 4, argv, lens, sq_aredis_on_marker, NULL);
+        (void) sq_aredis_queue_marker(l, sq_aredis_on_marker, NULL);
         return;
     }
 

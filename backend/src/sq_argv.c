@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sq_argv.h"
+#include "sq_keys.h"
 
 void
 sq_argv_add(sq_argv_t *a, const char *s, size_t len)
@@ -118,5 +119,23 @@ sq_argv_nulls(sq_argv_t *a, const sq_resource_t *res, const json_t *f)
         snprintf(a->buf[count_at], SQ_ARG_BUF, "%zu", n);
         a->argv[count_at] = a->buf[count_at];
         a->lens[count_at] = strlen(a->buf[count_at]);
+    }
+}
+
+
+/* sq:<res>:<ref id> of the record f references, or "" (!check, none) */
+void
+sq_argv_ref_key(sq_argv_t *a, const sq_resource_t *res, const json_t *f,
+    int check)
+{
+    json_t  *v;
+
+    v = res->ref != NULL ? json_object_get(f, res->ref) : NULL;
+
+    if (!check || !json_is_integer(v)) {
+        sq_argv_str(a, "");
+    } else {
+        sq_argv_fmt(a, SQ_K_RECORD, res->ref_name,
+                    (unsigned long long) json_integer_value(v));
     }
 }

@@ -20,24 +20,16 @@
 #include "sq_workspace.h"
 
 
-/* A failed write: 409 for a taken unique value, 400 for a bad reference. */
+/* 409: the unique value a write gives is another record's */
 static void
-sq_res_write_error(sq_req_t *r, sq_rc_t rc)
+sq_job_taken(sq_job_t *j)
 {
     char  msg[128];
 
-    if (rc == SQ_ERR_TAKEN) {
-        snprintf(msg, sizeof(msg), "%s is already used in this workspace.",
-                 r->res->unique);
-        sq_reply_error(r->req, SQ_E_CONFLICT, msg);
-    } else if (rc == SQ_ERR_BADREF) {
-        sq_reply_error(r->req, SQ_E_VALIDATION, r->res->ref_rule);
-    } else {
-        sq_reply_store_error(r->req, rc);
-    }
+    snprintf(msg, sizeof(msg), "%s is already used in this workspace.",
+             j->r.res->unique);
+    sq_reply_error(j->r.req, SQ_E_CONFLICT, msg);
 }
-
-
 
 
 void
@@ -294,9 +286,9 @@ sq_job_refused(sq_job_t *j, const redisReply *reply)
     } else if (strcmp(st, "NOTFOUND") == 0) {
         sq_reply_error(j->r.req, SQ_E_NOT_FOUND, NULL);
     } else if (strcmp(st, "TAKEN") == 0) {
-        sq_res_write_error(&j->r, SQ_ERR_TAKEN);
+        sq_job_taken(j);
     } else if (strcmp(st, "BADREF") == 0) {
-        sq_res_write_error(&j->r, SQ_ERR_BADREF);
+        sq_reply_error(j->r.req, SQ_E_VALIDATION, j->r.res->ref_rule);
     } else if (strcmp(st, "NOPRIMARY") == 0) {
         sq_reply_error(j->r.req, SQ_E_VALIDATION, "workspace_id: no "
                        "workspace was given and the user has no primary "

@@ -345,23 +345,6 @@ sq_redis_get(sq_redis_t *r)
 
 
 void
-sq_redis_keep_marker(sq_redis_t *r)
-{
-    char  err[256];
-
-    if (r->c == NULL) {
-        return;
-    }
-
-    if (sq_redis_marker(r->c, err, sizeof(err)) != 0) {
-        sq_log(SQ_LOG_ERR, "redis SET " SQ_K_EPOCH ": %s", err);
-    }
-
-    sq_redis_release(r);
-}
-
-
-void
 sq_redis_release(sq_redis_t *r)
 {
     if (r->c != NULL && r->c->err) {

@@ -2,9 +2,9 @@
  * sq_res_flat: a record as the backend's Redis functions return it
  * (sq_res_page, sq_res_one in redis/smartlyq.lua): SQ_FLAT_META values
  * (id, workspace_id, mode, created_at, updated_at), then one per schema
- * field, nil where the field is null.  Read as strictly as an HGETALL of
- * the record (sq_store_resource.c): a wrong id, workspace or mode, a
- * missing required field or a non-integer integer is corrupt data.
+ * field, nil where the field is null.  Read strictly: a wrong id,
+ * workspace or mode, a missing required field or a non-integer integer
+ * is corrupt data.
  */
 
 #ifndef SQ_RES_FLAT_H

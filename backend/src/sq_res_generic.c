@@ -22,7 +22,6 @@
 #include "sq_keys.h"
 #include "sq_log.h"
 #include "sq_metrics.h"
-#include "sq_nonce.h"
 #include "sq_res_flat.h"
 #include "sq_reply.h"
 #include "sq_req.h"
@@ -40,51 +39,14 @@ sq_req_ws_allowed(const sq_req_t *r, uint64_t wid)
 }
 
 
-/* Content type and size; copies the body into buf (SQ_BODY_MAX + 1). */
-int
-sq_req_body(sq_req_t *r, char *buf, size_t *len)
-{
-    size_t            n;
-    const char       *ct;
-    struct evbuffer  *in;
-
-    ct = evhttp_find_header(evhttp_request_get_input_headers(r->req),
-                            "Content-Type");
-    if (!sq_json_content_type_ok(ct)) {
-        sq_reply_error(r->req, SQ_E_VALIDATION,
-                       "Content-Type must be application/json.");
-        return -1;
-    }
-
-    in = evhttp_request_get_input_buffer(r->req);
-    n = evbuffer_get_length(in);
-
-    if (n > SQ_BODY_MAX) {
-        sq_reply_error(r->req, SQ_E_PAYLOAD_TOO_LARGE, NULL);
-        return -1;
-    }
-
-    if (evbuffer_copyout(in, buf, n) != (ev_ssize_t) n) {
-        sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
-        return -1;
-    }
-
-    *len = n;
-
-    return 0;
-}
-
-
 /*
- * Reads and validates the body into *fields; replies itself on failure.
- * The same checks as sq_req_body, but the body is read where evhttp holds
- * it (made contiguous), not copied into a SQ_BODY_MAX buffer.
+ * The JSON body where evhttp holds it, made contiguous ("" when empty),
+ * and its length; answers (400 for another type, 413, 500) and returns
+ * NULL when there is none to read.
  */
-static int
-sq_res_parse(sq_req_t *r, sq_parse_mode_t mode, uint64_t ws,
-    json_t **fields)
+static const char *
+sq_req_json_body(sq_req_t *r, size_t *len)
 {
-    char              err[512];
     size_t            n;
     const char       *ct, *body;
     struct evbuffer  *in;
@@ -94,7 +56,7 @@ sq_res_parse(sq_req_t *r, sq_parse_mode_t mode, uint64_t ws,
     if (!sq_json_content_type_ok(ct)) {
         sq_reply_error(r->req, SQ_E_VALIDATION,
                        "Content-Type must be application/json.");
-        return -1;
+        return NULL;
     }
 
     in = evhttp_request_get_input_buffer(r->req);
@@ -102,12 +64,49 @@ sq_res_parse(sq_req_t *r, sq_parse_mode_t mode, uint64_t ws,
 
     if (n > SQ_BODY_MAX) {
         sq_reply_error(r->req, SQ_E_PAYLOAD_TOO_LARGE, NULL);
-        return -1;
+        return NULL;
     }
 
     body = n > 0 ? (const char *) evbuffer_pullup(in, -1) : "";
     if (body == NULL) {
         sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
+        return NULL;
+    }
+
+    *len = n;
+
+    return body;
+}
+
+
+/* Content type and size; copies the body into buf (SQ_BODY_MAX + 1). */
+int
+sq_req_body(sq_req_t *r, char *buf, size_t *len)
+{
+    const char  *body;
+
+    body = sq_req_json_body(r, len);
+    if (body == NULL) {
+        return -1;
+    }
+
+    memcpy(buf, body, *len);
+
+    return 0;
+}
+
+
+/* Reads and validates the body into *fields; replies itself on failure. */
+static int
+sq_res_parse(sq_req_t *r, sq_parse_mode_t mode, uint64_t ws,
+    json_t **fields)
+{
+    char         err[512];
+    size_t       n;
+    const char  *body;
+
+    body = sq_req_json_body(r, &n);
+    if (body == NULL) {
         return -1;
     }
 
@@ -127,24 +126,6 @@ static const char *
 sq_job_infix(const sq_job_t *j)
 {
     return j->r.ident.test_mode ? "test:" : "";
-}
-
-
-/* sq:<res>:<ref id> of a record's reference, or "" */
-static void
-sq_job_ref_key(sq_argv_t *a, const sq_resource_t *res, const json_t *f,
-    int check)
-{
-    json_t  *v;
-
-    v = res->ref != NULL ? json_object_get(f, res->ref) : NULL;
-
-    if (!check || !json_is_integer(v)) {
-        sq_argv_str(a, "");
-    } else {
-        sq_argv_fmt(a, SQ_K_RECORD, res->ref_name,
-                    (unsigned long long) json_integer_value(v));
-    }
 }
 
 
@@ -185,6 +166,28 @@ sq_res_flat_values(const sq_job_t *j, const redisReply *v)
 }
 
 
+/*
+ * A read's end: 200 with the JSON rendered into b, or 500 when b could
+ * not be made or failed (corrupt data, or out of memory); frees b and
+ * the job.
+ */
+static void
+sq_res_rendered(sq_job_t *j, struct evbuffer *b, int failed)
+{
+    if (failed) {
+        sq_job_corrupt(j);
+    } else {
+        sq_reply_buffer(j->r.req, 200, b);
+    }
+
+    if (b != NULL) {
+        evbuffer_free(b);
+    }
+
+    sq_job_done(j);
+}
+
+
 /* ---- create ---- */
 
 static void sq_res_on_insert(redisReply *reply, void *data);
@@ -199,7 +202,7 @@ sq_res_send_insert(sq_job_t *j)
     res = j->r.res;
 
     sq_job_head(&a, j, "sq_res_insert", 3);
-    sq_job_ref_key(&a, res, j->rec.fields, 1);
+    sq_argv_ref_key(&a, res, j->rec.fields, 1);
     sq_job_common(&a, j);
     sq_argv_str(&a, res->name);
     sq_argv_fmt(&a, "%s%s", sq_job_infix(j), res->plural);
@@ -355,6 +358,26 @@ sq_res_names(sq_argv_t *a, const sq_resource_t *res)
 }
 
 
+/* A job (write: with its nonce) for the path's {id}; NULL: answered. */
+static sq_job_t *
+sq_res_path_job(sq_req_t *r, int write)
+{
+    uint64_t   id;
+    sq_job_t  *j;
+
+    if (sq_res_path_id(r, &id) != 0) {
+        return NULL;
+    }
+
+    j = sq_job_new(r, write);
+    if (j != NULL) {
+        j->id = id;
+    }
+
+    return j;
+}
+
+
 /* sq_res_one of the job's record: reads, with no nonce */
 static void
 sq_res_one_argv(sq_argv_t *a, sq_job_t *j)
@@ -399,42 +422,25 @@ sq_res_on_one(redisReply *reply, void *data)
     }
 
     b = evbuffer_new();
-    if (b == NULL
+    sq_res_rendered(j, b, b == NULL
         || evbuffer_add(b, "{\"success\": true, \"data\": ", 26) != 0
         || sq_flat_render(b, j->r.res, v, j->id, 0,
                           j->r.ident.test_mode) != 0
-        || evbuffer_add(b, "}", 1) != 0)
-    {
-        sq_job_corrupt(j);
-    } else {
-        sq_reply_buffer(j->r.req, 200, b);
-    }
-
-    if (b != NULL) {
-        evbuffer_free(b);
-    }
-
-    sq_job_done(j);
+        || evbuffer_add(b, "}", 1) != 0);
 }
 
 
 void
 sq_res_get(sq_req_t *r)
 {
-    uint64_t   id;
     sq_job_t  *j;
     sq_argv_t  a;
 
-    if (sq_res_path_id(r, &id) != 0) {
-        return;
-    }
-
-    j = sq_job_new(r, 0);
+    j = sq_res_path_job(r, 0);
     if (j == NULL) {
         return;
     }
 
-    j->id = id;
     sq_res_one_argv(&a, j);
     sq_job_start(j, r, &a, sq_res_on_one);
 }
@@ -475,7 +481,7 @@ sq_res_send_modify(sq_job_t *j)
                     (unsigned long long) j->rec.workspace_id,
                     sq_job_infix(j), res->unique_key);
     }
-    sq_job_ref_key(&a, res, j->rec.fields, j->check_ref);
+    sq_argv_ref_key(&a, res, j->rec.fields, j->check_ref);
     sq_job_common(&a, j);
     sq_argv_u64(&a, j->rec.id);
     sq_argv_u64(&a, j->rec.workspace_id);
@@ -551,25 +557,20 @@ sq_res_on_loaded(redisReply *reply, void *data)
 void
 sq_res_patch(sq_req_t *r)
 {
-    uint64_t   id;
+    int64_t    ttl;
     sq_job_t  *j;
     sq_argv_t  a;
 
-    if (sq_res_path_id(r, &id) != 0) {
-        return;
-    }
-
-    j = sq_job_new(r, 1);
+    j = sq_res_path_job(r, 1);
     if (j == NULL) {
         return;
     }
 
     /* the read has no nonce: sq_res_modify claims it */
-    j->id = id;
+    ttl = j->ttl;
     j->ttl = -1;
     sq_res_one_argv(&a, j);
-    j->ttl = sq_nonce_ttl(r->ident.nonce, r->ident.timestamp,
-                          (int64_t) time(NULL));
+    j->ttl = ttl;
     sq_job_start(j, r, &a, sq_res_on_loaded);
 }
 
@@ -611,23 +612,18 @@ sq_res_on_remove(redisReply *reply, void *data)
 void
 sq_res_delete(sq_req_t *r)
 {
-    uint64_t             id;
     sq_job_t            *j;
     sq_argv_t            a;
     const sq_resource_t *res;
 
-    if (sq_res_path_id(r, &id) != 0) {
-        return;
-    }
-
-    j = sq_job_new(r, 1);
+    j = sq_res_path_job(r, 1);
     if (j == NULL) {
         return;
     }
 
     res = r->res;
     sq_job_head(&a, j, "sq_res_remove", 3);
-    sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) id);
+    sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) j->id);
     sq_job_common(&a, j);
     sq_argv_fmt(&a, "%s%s", sq_job_infix(j), res->plural);
     sq_argv_str(&a, res->unique != NULL ? res->unique : "");
@@ -752,17 +748,7 @@ sq_res_on_page(redisReply *reply, void *data)
         (void) evbuffer_expand(b, 8192);
     }
 
-    if (b == NULL || sq_res_page_render(j, reply, b) != 0) {
-        sq_job_corrupt(j);
-    } else {
-        sq_reply_buffer(j->r.req, 200, b);
-    }
-
-    if (b != NULL) {
-        evbuffer_free(b);
-    }
-
-    sq_job_done(j);
+    sq_res_rendered(j, b, b == NULL || sq_res_page_render(j, reply, b) != 0);
 }
 
 

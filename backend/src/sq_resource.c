@@ -436,3 +436,11 @@ sq_resource_render(const sq_resource_t *res, const sq_record_t *rec)
 
     return obj;
 }
+
+
+void
+sq_record_clear(sq_record_t *rec)
+{
+    json_decref(rec->fields);
+    memset(rec, 0, sizeof(*rec));
+}

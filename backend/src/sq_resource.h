@@ -1,8 +1,9 @@
 /*
  * sq_resource: the schema of a workspace-scoped resource and its records.
  * One generic implementation (validation in sq_resource.c, paging in
- * sq_resource_page.c, HTTP in sq_res_generic.c, storage in
- * sq_store_resource.c) serves every resource; the sq_res_<family>.c
+ * sq_resource_page.c, HTTP in sq_res_generic.c, storage in the sq_res_*
+ * functions of redis/smartlyq.lua, read by sq_res_flat.c) serves every
+ * resource; the sq_res_<family>.c
  * files hold only their schemas and special rules.
  * Their storage in Redis: redis/SCHEMA.md.
  */
@@ -115,6 +116,9 @@ int sq_resource_check(const sq_resource_t *res, const json_t *fields,
 
 /* {id, workspace_id, fields..., created_at, updated_at}; NULL on OOM */
 json_t *sq_resource_render(const sq_resource_t *res, const sq_record_t *rec);
+
+/* Frees rec's fields and zeroes it. */
+void sq_record_clear(sq_record_t *rec);
 
 /* A strict JSON object (no duplicate keys); NULL with err otherwise. */
 json_t *sq_json_load_object(const char *body, size_t len, char *err,

@@ -66,10 +66,6 @@ sq_rc_t sq_store_user_get(redisContext *c, uint64_t uid, sq_user_t *u);
 /* an HMGET of SQ_K_USER's id email name primary_workspace_id into u */
 sq_rc_t sq_store_user_parse(const redisReply *r, uint64_t uid,
     sq_user_t *u);
-sq_rc_t sq_store_user_workspace_ids(redisContext *c, uint64_t uid,
-    uint64_t **ids, size_t *n);
-sq_rc_t sq_store_user_workspaces(redisContext *c, uint64_t uid,
-    sq_ws_t **ws, size_t *n);
 sq_rc_t sq_store_is_member(redisContext *c, uint64_t wid, uint64_t uid,
     int *member);
 sq_rc_t sq_store_ws_exists(redisContext *c, uint64_t wid, int *exists);
@@ -117,41 +113,6 @@ sq_rc_t sq_store_key_usage(redisContext *c, uint64_t kid, int64_t now,
 /* social accounts (sq_store_social.c) */
 sq_rc_t sq_store_social_create(redisContext *c, uint64_t wid,
     const char *platform, const char *handle, int64_t now, sq_social_t *out);
-
-/*
- * Records of a schema-driven resource (sq_store_resource.c, layout in
- * sq_resource.h).  Every write is one call of a function of
- * redis/smartlyq.lua, so it is atomic.
- *
- * Live and test records (rec->test_mode) live in separate indexes; a
- * reference must name a record of the same mode (else SQ_ERR_BADREF).
- *
- * create: rec has workspace_id, test_mode, times and every field; sets
- *   rec->id.
- *   SQ_ERR_TAKEN when the unique field's value is used in the workspace,
- *   SQ_ERR_BADREF when the referenced record is not in the workspace.
- * update: writes every field of rec and updated_at; check_ref when the
- *   reference changed.  SQ_ERR_NOTFOUND when the record is gone.
- * get: SQ_ERR_NOTFOUND when there is no such record.
- * list: the records of mode test_mode of the workspaces wids with
- *   id > after, ascending,
- *   at most limit; *next is the cursor id when more follow, else 0.
- */
-sq_rc_t sq_store_res_create(redisContext *c, const sq_resource_t *res,
-    sq_record_t *rec);
-sq_rc_t sq_store_res_update(redisContext *c, const sq_resource_t *res,
-    const sq_record_t *rec, int check_ref);
-sq_rc_t sq_store_res_delete(redisContext *c, const sq_resource_t *res,
-    uint64_t id, uint64_t wid, int test_mode);
-sq_rc_t sq_store_res_get(redisContext *c, const sq_resource_t *res,
-    uint64_t id, sq_record_t *rec);
-sq_rc_t sq_store_res_list(redisContext *c, const sq_resource_t *res,
-    int test_mode, const uint64_t *wids, size_t nws, uint64_t after,
-    size_t limit,
-    sq_record_t **out, size_t *n, uint64_t *next);
-
-void sq_record_clear(sq_record_t *rec);
-void sq_records_free(sq_record_t *recs, size_t n);
 
 /* helpers shared by the sq_store_*.c files (sq_store.c) */
 sq_rc_t sq_cmd(redisContext *c, redisReply **out, const char *fmt, ...);

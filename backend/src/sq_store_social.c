@@ -1,6 +1,7 @@
 /*
  * sq_store_social: social accounts created by `sqctl account create`, in
- * the layout of the generic store (sq_store_resource.c) serving the API.
+ * the layout of the records the API serves (redis/SCHEMA.md; written by
+ * the sq_res_* functions of redis/smartlyq.lua).
  */
 
 #include <stdlib.h>

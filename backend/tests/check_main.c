@@ -24,7 +24,6 @@ main(void)
     srunner_add_suite(sr, sq_suite_route());
     srunner_add_suite(sr, sq_suite_store());
     srunner_add_suite(sr, sq_suite_resource());
-    srunner_add_suite(sr, sq_suite_store_resource());
     srunner_add_suite(sr, sq_suite_keys());
     srunner_add_suite(sr, sq_suite_replay());
     srunner_add_suite(sr, sq_suite_metrics());

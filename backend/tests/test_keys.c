@@ -785,18 +785,37 @@ t_rec(redisContext *c, const sq_resource_t *res, uint64_t wid, int test,
 }
 
 
+/* the records of res in wid's live or test index */
 static size_t
 t_count(redisContext *c, const sq_resource_t *res, int test, uint64_t wid)
 {
-    size_t        n;
-    uint64_t      next;
-    sq_record_t  *recs;
+    size_t       n;
+    redisReply  *r;
 
-    ck_assert_int_eq(sq_store_res_list(c, res, test, &wid, 1, 0, 100, &recs,
-                                       &n, &next), SQ_OK);
-    sq_records_free(recs, n);
+    r = redisCommand(c, "ZCARD sq:ws:%llu:%s%s", (unsigned long long) wid,
+                     test ? "test:" : "", res->plural);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+    n = (size_t) r->integer;
+    freeReplyObject(r);
 
     return n;
+}
+
+
+/* the mode a record was stored with */
+static void
+t_mode(redisContext *c, const sq_resource_t *res, uint64_t id,
+    const char *want)
+{
+    redisReply  *r;
+
+    r = redisCommand(c, "HGET sq:%s:%llu mode", res->name,
+                     (unsigned long long) id);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+    ck_assert_str_eq(r->str, want);
+    freeReplyObject(r);
 }
 
 
@@ -829,14 +848,8 @@ START_TEST(test_live_test_separation)
     ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
     freeReplyObject(r);
 
-    ck_assert_int_eq(sq_store_res_get(c, &sq_res_urls, test.id, &got),
-                     SQ_OK);
-    ck_assert_int_eq(got.test_mode, 1);
-    sq_record_clear(&got);
-    ck_assert_int_eq(sq_store_res_get(c, &sq_res_urls, live.id, &got),
-                     SQ_OK);
-    ck_assert_int_eq(got.test_mode, 0);
-    sq_record_clear(&got);
+    t_mode(c, &sq_res_urls, test.id, "test");
+    t_mode(c, &sq_res_urls, live.id, "live");
 
     /* a test post cannot point at a live account */
     ck_assert_int_eq(t_rec(c, &sq_res_social_accounts, 1, 0, "{\"platform\":"
@@ -851,8 +864,20 @@ START_TEST(test_live_test_separation)
                      SQ_OK);
     sq_record_clear(&post);
 
-    ck_assert_int_eq(sq_store_res_delete(c, &sq_res_urls, test.id, 1, 1),
-                     SQ_OK);
+    /* sq_res_remove as the API calls it, with a test key */
+    r = redisCommand(c, "FCALL sq_res_remove 3 %s %s sq:url:%llu 0 1 %s "
+                     "test %s test:urls slug test:url_slugs", "", "",
+                     (unsigned long long) test.id, "", "");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+    ck_assert_str_eq(r->element[0]->str, "OK");
+    freeReplyObject(r);
+    r = redisCommand(c, "HGET sq:ws:1:test:url_slugs s");
+    ck_assert_int_eq(r->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    r = redisCommand(c, "HGET sq:ws:1:url_slugs s");
+    ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+    freeReplyObject(r);
     ck_assert_uint_eq(t_count(c, &sq_res_urls, 1, 1), 0);
     ck_assert_uint_eq(t_count(c, &sq_res_urls, 0, 1), 1);
     sq_record_clear(&live);

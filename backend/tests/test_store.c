@@ -3,12 +3,16 @@
  * the digest stored, sq_authz agrees), memberships, social accounts.
  */
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sq_argv.h"
 #include "sq_identity.h"
 #include "sq_keygen.h"
+#include "sq_keys.h"
 #include "sq_redis.h"
+#include "sq_res_flat.h"
 #include "sq_store.h"
 #include "tests.h"
 
@@ -255,9 +259,8 @@ t_member(redisContext *c, uint64_t wid, uint64_t uid)
 
 START_TEST(test_membership)
 {
-    size_t         n;
-    sq_ws_t       *ws;
     uint64_t       a, b, w1, w2;
+    redisReply    *r;
     redisContext  *c = sq_test_redis_connect(&sq_test_redis, 0);
 
     a = t_user(c, "a@example.com");
@@ -275,12 +278,20 @@ START_TEST(test_membership)
     ck_assert_int_eq(sq_store_member_add(c, w2 + 5, b), SQ_ERR_NOTFOUND);
     ck_assert_int_eq(sq_store_member_add(c, w2, b + 5), SQ_ERR_NOTFOUND);
 
-    ck_assert_int_eq(sq_store_user_workspaces(c, a, &ws, &n), SQ_OK);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_uint_eq(ws[0].id, w1);
-    ck_assert_str_eq(ws[0].name, "One");
-    ck_assert_str_eq(ws[1].name, "Two");
-    free(ws);
+    /* a's workspaces, in order, and their names */
+    r = redisCommand(c, "ZRANGE sq:user:%llu:workspaces 0 -1",
+                     (unsigned long long) a);
+    ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+    ck_assert_uint_eq(r->elements, 2);
+    ck_assert_uint_eq(strtoull(r->element[0]->str, NULL, 10), w1);
+    ck_assert_uint_eq(strtoull(r->element[1]->str, NULL, 10), w2);
+    freeReplyObject(r);
+    r = redisCommand(c, "HMGET sq:ws:%llu name", (unsigned long long) w1);
+    ck_assert_str_eq(r->element[0]->str, "One");
+    freeReplyObject(r);
+    r = redisCommand(c, "HMGET sq:ws:%llu name", (unsigned long long) w2);
+    ck_assert_str_eq(r->element[0]->str, "Two");
+    freeReplyObject(r);
 
     ck_assert_int_eq(sq_store_member_remove(c, w1, a), SQ_OK);
     ck_assert_int_eq(t_member(c, w1, a), 0);
@@ -294,14 +305,75 @@ START_TEST(test_membership)
 END_TEST
 
 
+/*
+ * One page of social accounts as the API reads it (sq_res_page): user
+ * u's, in workspace wid or (0) over all u's workspaces, ids after after.
+ */
+static redisReply *
+t_accounts_page(redisContext *c, uint64_t u, uint64_t wid, uint64_t after)
+{
+    size_t                i;
+    sq_argv_t             a;
+    redisReply           *r;
+    const sq_resource_t  *res = &sq_res_social_accounts;
+
+    memset(&a, 0, offsetof(sq_argv_t, buf));
+    sq_argv_str(&a, "FCALL_RO");
+    sq_argv_str(&a, "sq_res_page");
+    sq_argv_str(&a, "3");
+    sq_argv_str(&a, "");
+    if (wid != 0) {
+        sq_argv_fmt(&a, SQ_K_WS_MEMBERS, (unsigned long long) wid);
+        sq_argv_fmt(&a, SQ_K_WS_INDEX, (unsigned long long) wid, "",
+                    res->plural);
+    } else {
+        sq_argv_str(&a, "");
+        sq_argv_fmt(&a, SQ_K_USER_WORKSPACES, (unsigned long long) u);
+    }
+    sq_argv_u64(&a, u);
+    if (wid != 0) {
+        sq_argv_u64(&a, wid);
+    } else {
+        sq_argv_str(&a, "");
+    }
+    sq_argv_str(&a, "");
+    sq_argv_str(&a, "live");
+    sq_argv_str(&a, "");
+    sq_argv_fmt(&a, "sq:%s:", res->name);
+    sq_argv_str(&a, res->plural);
+    sq_argv_u64(&a, after);
+    sq_argv_str(&a, "100");
+    for (i = 0; i < res->nfields; i++) {
+        sq_argv_str(&a, res->fields[i].name);
+    }
+    ck_assert(!a.failed);
+
+    r = redisCommandArgv(c, a.argc, a.argv, a.lens);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+    ck_assert_uint_ge(r->elements, 2);
+    ck_assert_str_eq(r->element[0]->str, "OK");
+
+    return r;
+}
+
+
+/* the id of a page's record i, and its workspace */
+static uint64_t
+t_page_id(const redisReply *r, size_t i, int wid)
+{
+    return strtoull(r->element[2 + i]->element[wid ? 1 : 0]->str, NULL, 10);
+}
+
+
 START_TEST(test_social_accounts)
 {
     int            i;
-    size_t         n;
-    uint64_t       u, w[2], next;
+    uint64_t       u, w[2];
+    redisReply    *r;
     sq_social_t    s;
-    sq_record_t   *items;
-    redisContext  *c = sq_test_redis_connect(&sq_test_redis, 0);
+    sq_record_t    rec;
+    redisContext  *c = sq_test_redis_connect(&sq_test_redis, 1);
 
     u = t_user(c, "s@example.com");
     ck_assert_int_eq(sq_store_ws_create(c, u, "A", T_NOW, &w[0]), SQ_OK);
@@ -319,27 +391,28 @@ START_TEST(test_social_accounts)
                                             T_NOW, &s), SQ_ERR_INVALID);
 
     /* what sqctl writes, the API reads */
-    ck_assert_int_eq(sq_store_res_list(c, &sq_res_social_accounts, 0, w, 2,
-                                       0, 100, &items, &n, &next), SQ_OK);
-    ck_assert_uint_eq(n, 100);
-    ck_assert_uint_eq(next, 100);
+    r = t_accounts_page(c, u, 0, 0);
+    ck_assert_uint_eq(r->elements, 2 + 100);
+    ck_assert_str_eq(r->element[1]->str, "100");
     for (i = 0; i < 100; i++) {
-        ck_assert_uint_eq(items[i].id, (uint64_t) i + 1);
+        ck_assert_uint_eq(t_page_id(r, (size_t) i, 0), (uint64_t) i + 1);
     }
-    ck_assert_uint_eq(items[1].workspace_id, w[1]);
-    ck_assert_str_eq(json_string_value(json_object_get(items[0].fields,
+    ck_assert_uint_eq(t_page_id(r, 1, 1), w[1]);
+    ck_assert_int_eq(sq_flat_record(&sq_res_social_accounts,
+                                    r->element[2]->element[2]->element, 1,
+                                    &rec), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(rec.fields,
                                                        "platform")),
                      "twitter");
-    ck_assert_int_eq(items[0].created_at, T_NOW);
-    sq_records_free(items, n);
+    ck_assert_int_eq(rec.created_at, T_NOW);
+    sq_record_clear(&rec);
+    freeReplyObject(r);
 
-    ck_assert_int_eq(sq_store_res_list(c, &sq_res_social_accounts, 0, &w[1],
-                                       1, 100, 100, &items, &n, &next),
-                     SQ_OK);
-    ck_assert_uint_eq(n, 10);
-    ck_assert_uint_eq(next, 0);
-    ck_assert_uint_eq(items[0].id, 102);
-    sq_records_free(items, n);
+    r = t_accounts_page(c, u, w[1], 100);
+    ck_assert_uint_eq(r->elements, 2 + 10);
+    ck_assert_str_eq(r->element[1]->str, "0");
+    ck_assert_uint_eq(t_page_id(r, 0, 0), 102);
+    freeReplyObject(r);
     redisFree(c);
 }
 END_TEST

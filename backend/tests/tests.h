@@ -19,7 +19,6 @@ Suite *sq_suite_social(void);
 Suite *sq_suite_route(void);
 Suite *sq_suite_store(void);
 Suite *sq_suite_resource(void);
-Suite *sq_suite_store_resource(void);
 Suite *sq_suite_keys(void);
 Suite *sq_suite_replay(void);
 Suite *sq_suite_metrics(void);
@@ -54,7 +53,9 @@ redisContext *sq_test_redis_connect(const sq_test_redis_t *t,
 void sq_test_redis_load_functions(redisContext *c);
 
 /* Creates a record of res in wid (test mode if test), created and updated
- * at now, from a JSON object of its fields completed with defaults. */
+ * at now, from a JSON object of its fields completed with defaults, with
+ * the API's function (sq_res_insert); SQ_ERR_TAKEN or SQ_ERR_BADREF as
+ * it refuses. */
 sq_rc_t sq_test_record_create(redisContext *c, const sq_resource_t *res,
     uint64_t wid, int test, int64_t now, const char *json, sq_record_t *rec);
 

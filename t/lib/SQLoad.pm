@@ -24,6 +24,58 @@ use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 
+# wants shared by the fault tests: the 503 envelope the edge and the
+# backend answer while Redis is out; the echo upstream's answer for
+# $user in workspace $ws, or that 503; $status, or that 503
+my $UNAVAILABLE = '{"success": false, "error": {"code": '
+                . '"SERVICE_UNAVAILABLE"';
+
+sub unavailable {
+    my ($status, $body) = @_;
+    return $status == 503 && index($body // '', $UNAVAILABLE) == 0;
+}
+
+sub echo_of {
+    my ($user, $ws) = @_;
+    return sub {
+        my ($s, $b) = @_;
+        return ($s == 200 && $b =~ /^user=$user key=\d+ ws=$ws /)
+            || unavailable(@_);
+    };
+}
+
+sub status_or_503 {
+    my ($want) = @_;
+    return sub { $_[0] == $want || unavailable(@_) };
+}
+
+# rows every fault test loops over, for the seeded tenants $T (each
+# answer right, or the 503): Alice and Bob in their own workspaces
+# through the edge's /e/ (the echo of their identity) and Alice in Bob's
+# (403); and Alice's /v1/me through the backend
+sub edge_requests {
+    my ($T) = @_;
+    return (
+        { name => 'edge-alice', key => $T->{alice_key},
+          path => "/e/x?workspace_id=$T->{ws1}",
+          want => echo_of($T->{alice}, $T->{ws1}) },
+        { name => 'edge-bob', key => $T->{bob_key},
+          path => "/e/x?workspace_id=$T->{wsb}",
+          want => echo_of($T->{bob}, $T->{wsb}) },
+        { name => 'edge-foreign', key => $T->{alice_key},
+          path => "/e/x?workspace_id=$T->{wsb}",
+          want => status_or_503(403) },
+    );
+}
+
+sub me_request {
+    my ($T) = @_;
+    return { name => 'backend-me', key => $T->{alice_key}, path => '/v1/me',
+             want => sub { ($_[0] == 200 && $_[1] =~ /"success": true/
+                            && $_[1] =~ /"id": $T->{alice}\b/)
+                           || unavailable(@_) } };
+}
+
 sub _request {
     my ($sock, $req, $hang) = @_;
     my $sel = IO::Select->new($sock);

@@ -18,6 +18,12 @@ package SQTest;
 #       the default user ($DIR/redis-password).  SQ_REDIS_ACL=1 in the
 #       environment turns it on for every file: `SQ_REDIS_ACL=1 prove -r t/`
 #       runs the whole suite under the ACL users
+#   use SQTest netns => 1;
+#       re-runs the file in a network namespace of its own (unshare -n,
+#       lo up), where iptables may DROP, when it can (root, unshare,
+#       iptables): $ENV{SQ_NETNS} is 1 there
+#   use SQTest netns => 'needed';
+#       the same, and skips the file when it cannot
 
 use strict;
 use warnings;
@@ -416,6 +422,18 @@ sub nginx_error_log {
     return scalar <$fh>;
 }
 
+# error_log_soon($re, $secs): whether nginx's error log matches $re within
+# $secs (5) seconds
+sub error_log_soon {
+    my ($re, $secs) = @_;
+    my $end = time + ($secs || 5);
+    while (1) {
+        return 1 if nginx_error_log() =~ $re;
+        return 0 if time >= $end;
+        sleep 0.05;
+    }
+}
+
 sub http { return HTTP::Tiny->new(timeout => 10, keep_alive => 0) }
 
 # api($base, $key, $method, $path, $body): a JSON call; returns the
@@ -438,6 +456,43 @@ sub api {
 }
 
 sub bearer { return { Authorization => "Bearer $_[0]" } }
+
+# raw_on($sock, $bytes): writes the exact bytes on a connected socket,
+# reads to EOF and closes it; returns (status or 0, headers lower-cased,
+# body, de-chunked when sent chunked)
+sub raw_on {
+    my ($s, $req) = @_;
+    print $s $req;
+    local $/;
+    my $resp = <$s> // '';
+    close $s;
+    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d{3})};
+    my %h;
+    for (split /\r\n/, $head // '') {
+        $h{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
+    }
+    $body //= '';
+    if (($h{'transfer-encoding'} // '') =~ /chunked/i) {
+        my $plain = '';
+        while ($body =~ s/^([0-9a-fA-F]+)\r\n//) {
+            my $n = hex $1;
+            last if $n == 0;
+            $plain .= substr($body, 0, $n, '');
+            $body =~ s/^\r\n//;
+        }
+        $body = $plain;
+    }
+    return ($status // 0, \%h, $body);
+}
+
+# raw($port, $bytes): raw_on over a new connection to 127.0.0.1:$port
+sub raw {
+    my ($p, $req) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p,
+                                  Timeout => 10) or die "connect: $!";
+    return raw_on($s, $req);
+}
 
 # cache_get($base, $method, $path, $key): status, $smartlyq_cache_status
 # (sent by the test's config as X-Cache) and body of one request
@@ -539,11 +594,33 @@ sub setup {
     $ENV{TEST_NGINX_SQ_DIR} = $DIR;
 }
 
+# the netns option: exec()s this file again inside a new network
+# namespace, before anything is started; the copy that execs leaves no
+# temporary directory behind (its END blocks do not run)
+sub netns {
+    my ($need) = @_;
+    if (!$ENV{SQ_NETNS} && $> == 0
+        && system('unshare -n true >/dev/null 2>&1') == 0
+        && system('command -v iptables >/dev/null 2>&1') == 0)
+    {
+        $ENV{SQ_NETNS} = 1;
+        File::Path::remove_tree($DIR);
+        exec('unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$@"',
+             'sh', $^X, $0, @ARGV);
+    }
+    if ($need && $need eq 'needed' && !$ENV{SQ_NETNS}) {
+        require Test::More;
+        Test::More::plan(skip_all => 'needs root, unshare -n and iptables '
+            . '(a network namespace of its own to drop packets in)');
+    }
+}
+
 # setup runs once, on the first `use SQTest` (with its options)
 my $set_up;
 sub import {
     my ($class, %o) = @_;
     if (!$set_up++) {
+        netns($o{netns}) if $o{netns};
         %OPT = %o;
         $OPT{acl} //= $ENV{SQ_REDIS_ACL};
         setup();
