@@ -521,3 +521,302 @@ redis.register_function{
     callback = sq_me,
     flags = {'no-writes'}
 }
+
+
+--[[
+  API keys (/v1/keys in the backend, `sqctl key` in the CLI; sq_store_key.c
+  builds every call).  Each operation is one atomic call; the backend's
+  no-escalation rule (sq_key_reach) is decided in C on a record read with
+  sq_key_one, and the write that follows passes that record's version (a
+  SHA-1 of the fields C decided on); the write refuses with 'CONFLICT'
+  when they changed since, and C reads and decides again.
+
+  KEYS[1], KEYS[2] and ARGV[1..5] are the common ones above; ARGV[1] (the
+  uid) is '' for sqctl, which may act on any user's key, and then KEYS[1]
+  and KEYS[2] are '' too.  A key of another user, a deleted one and an
+  unknown id are all {'NOTFOUND'}.
+
+  A key's entry, as sq_key_one, sq_key_set, sq_key_page and sq_key_usage
+  return it: {digest, HGETALL of sq:key:<digest>, {last_used_at,
+  last_used_ip} of sq:keyuse:<digest>, version}.  The backend checks the
+  digest's form and the record's fields.
+]]
+
+local SQ_KEY_FIELDS = {'type', 'mode', 'scopes', 'workspaces', 'status',
+                       'rotated_at', 'sunset_at'}
+
+-- what a no-escalation decision read, hashed: the writes compare it
+local function sq_key_version(rec)
+    local v = redis.call('HMGET', rec, unpack(SQ_KEY_FIELDS))
+    for i = 1, #SQ_KEY_FIELDS do
+        v[i] = v[i] or ''
+    end
+    return redis.sha1hex(table.concat(v, '\n'))
+end
+
+local function sq_key_entry(digest)
+    local rec = 'sq:key:' .. digest
+    return {digest, redis.call('HGETALL', rec),
+            redis.call('HMGET', 'sq:keyuse:' .. digest, 'last_used_at',
+                       'last_used_ip'),
+            sq_key_version(rec)}
+end
+
+-- the digest of a key the caller (ARGV[1], '' for any) may act on, or nil
+local function sq_key_find(idkey, uid)
+    local digest = redis.call('GET', idkey)
+    if not digest then
+        return nil
+    end
+
+    local rec = redis.call('HMGET', 'sq:key:' .. digest, 'user_id',
+                           'status')
+    if not rec[1] or rec[2] == 'deleted' or (uid ~= '' and rec[1] ~= uid)
+    then
+        return nil
+    end
+
+    return digest
+end
+
+-- a time field that is set (not absent, empty or zero)
+local function sq_key_set_time(v)
+    return (tonumber(v or '0') or 0) ~= 0
+end
+
+-- sq_key_one: a key.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:keyid:<id>
+--   ARGV[1..5] common
+-- Returns {'OK', entry} or a refusal.
+local function sq_key_one(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local digest = sq_key_find(keys[3], args[1])
+    if not digest then
+        return {'NOTFOUND'}
+    end
+
+    return {'OK', sq_key_entry(digest)}
+end
+
+-- sq_key_create: a new key, its id drawn here.
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:key:<digest>
+--   ARGV[1..5] common, ARGV[6] the digest, ARGV[7] the owner,
+--   ARGV[8] type, ARGV[9] mode, ARGV[10] scopes, ARGV[11] workspaces,
+--   ARGV[12] expires_at, ARGV[13] name, ARGV[14] created_at, ARGV[15] last4
+-- Returns {'OK', id}, {'NOTFOUND'} (no such user) or {'WSMEMBER'} (a
+-- listed workspace is not the calling user's; sqctl checks its own).
+local function sq_key_create(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local uid = args[7]
+    if redis.call('EXISTS', 'sq:user:' .. uid) == 0 then
+        return {'NOTFOUND'}
+    end
+
+    -- a user's own call (the backend): only workspaces they are in
+    if args[1] ~= '' then
+        for w in string.gmatch(args[11], '[^,]+') do
+            if redis.call('SISMEMBER', 'sq:ws:' .. w .. ':members',
+                          args[1]) == 0
+            then
+                return {'WSMEMBER'}
+            end
+        end
+    end
+
+    local id = tostring(redis.call('INCR', 'sq:seq:key'))
+    redis.call('HSET', keys[3], 'id', id, 'user_id', uid, 'type', args[8],
+               'mode', args[9], 'status', 'active', 'scopes', args[10],
+               'workspaces', args[11], 'expires_at', args[12],
+               'rotated_at', '0', 'sunset_at', '0', 'replaced_by', '0',
+               'name', args[13], 'created_at', args[14], 'last4', args[15])
+    redis.call('SET', 'sq:keyid:' .. id, args[6])
+    redis.call('SADD', 'sq:user:' .. uid .. ':keys', id)
+    sq_req_claim(keys, args)
+
+    return {'OK', id}
+end
+
+-- sq_key_rotate: a new key with the old one's settings; the old one gets
+-- rotated_at, sunset_at (now + grace) and replaced_by.
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:keyid:<old id>,
+--   KEYS[4] sq:key:<new digest>
+--   ARGV[1..5] common, ARGV[6] the new digest, ARGV[7] grace seconds,
+--   ARGV[8] now, ARGV[9] the new key's last4, ARGV[10] the old key's
+--   version as C decided on it, or '' (sqctl: no check)
+-- Returns {'OK', entry of the new key}, 'NOTFOUND', 'CONFLICT' or
+-- 'STATE' (rotated already).
+local function sq_key_rotate(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local digest = sq_key_find(keys[3], args[1])
+    if not digest then
+        return {'NOTFOUND'}
+    end
+
+    local old = 'sq:key:' .. digest
+    if args[10] ~= '' and sq_key_version(old) ~= args[10] then
+        return {'CONFLICT'}
+    end
+
+    local o = redis.call('HMGET', old, 'rotated_at', 'sunset_at', 'user_id',
+                         'type', 'mode', 'scopes', 'workspaces',
+                         'expires_at', 'name')
+    if sq_key_set_time(o[1]) or sq_key_set_time(o[2]) then
+        return {'STATE'}
+    end
+
+    local id = tostring(redis.call('INCR', 'sq:seq:key'))
+    local now = tonumber(args[8])
+    redis.call('HSET', keys[4], 'id', id, 'user_id', o[3],
+               'type', o[4] or 'secret', 'mode', o[5] or 'live',
+               'status', 'active', 'scopes', o[6] or '',
+               'workspaces', o[7] or '', 'expires_at', o[8] or '0',
+               'rotated_at', '0', 'sunset_at', '0', 'replaced_by', '0',
+               'name', o[9] or '', 'created_at', args[8], 'last4', args[9])
+    redis.call('SET', 'sq:keyid:' .. id, args[6])
+    redis.call('SADD', 'sq:user:' .. o[3] .. ':keys', id)
+    redis.call('HSET', old, 'rotated_at', args[8],
+               'sunset_at', string.format('%d', now + tonumber(args[7])),
+               'replaced_by', id)
+    sq_req_claim(keys, args)
+
+    return {'OK', sq_key_entry(args[6])}
+end
+
+-- sq_key_set: status 'active', 'disabled' or 'deleted' (a tombstone, out
+-- of sq:user:<uid>:keys).  Always a write to sq:key:<digest>, so the
+-- edge's cache drops the key on its keyspace event.
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:keyid:<id>
+--   ARGV[1..5] common, ARGV[6] the status, ARGV[7] the version C decided
+--   on, or '' (no check: disabling takes power away; sqctl)
+-- Returns {'OK', entry after the write}, 'NOTFOUND' or 'CONFLICT'.
+local function sq_key_set(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local digest = sq_key_find(keys[3], args[1])
+    if not digest then
+        return {'NOTFOUND'}
+    end
+
+    local rec = 'sq:key:' .. digest
+    if args[7] ~= '' and sq_key_version(rec) ~= args[7] then
+        return {'CONFLICT'}
+    end
+
+    redis.call('HSET', rec, 'status', args[6])
+    if args[6] == 'deleted' then
+        local r = redis.call('HMGET', rec, 'user_id', 'id')
+        redis.call('SREM', 'sq:user:' .. r[1] .. ':keys', r[2])
+    end
+    sq_req_claim(keys, args)
+
+    return {'OK', sq_key_entry(digest)}
+end
+
+-- sq_key_page: the owner's keys with id > after, ascending.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:<uid>:keys
+--   ARGV[1..5] common (ARGV[1] the owner), ARGV[6] after, ARGV[7] limit,
+--   ARGV[8] the most ids a user may have
+-- Returns {'OK', next id or '0', entry, ...} or {'TOOMANY'}.
+local function sq_key_page(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    if redis.call('SCARD', keys[3]) > tonumber(args[8]) then
+        return {'TOOMANY'}
+    end
+
+    local ids = redis.call('SMEMBERS', keys[3])
+    local after, limit = tonumber(args[6]), tonumber(args[7])
+    local out, n, last = {'OK', '0'}, 0, nil
+
+    for i = 1, #ids do
+        ids[i] = tonumber(ids[i]) or 0
+    end
+    table.sort(ids)
+
+    for _, id in ipairs(ids) do
+        if id > after then
+            if n == limit then
+                out[2] = last
+                break
+            end
+            local s = string.format('%d', id)
+            local digest = sq_key_find('sq:keyid:' .. s, args[1])
+            if digest then
+                n = n + 1
+                out[n + 2] = sq_key_entry(digest)
+                last = s
+            end
+        end
+    end
+
+    return out
+end
+
+-- sq_key_usage: request counts per UTC day, and the key when asked.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:keyid:<id> or '' (no
+--   key check)
+--   ARGV[1..5] common, ARGV[6] the key id, ARGV[7] the days,
+--   space-separated yyyymmdd
+-- Returns {'OK', entry or nil, {allowed, denied, allowed, denied, ...}}.
+local function sq_key_usage(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local entry = false
+    if keys[3] ~= '' then
+        local digest = sq_key_find(keys[3], args[1])
+        if not digest then
+            return {'NOTFOUND'}
+        end
+        entry = sq_key_entry(digest)
+    end
+
+    local counts = {}
+    for day in string.gmatch(args[7], '%d+') do
+        local v = redis.call('HMGET', 'sq:usage:' .. args[6] .. ':' .. day,
+                             'allowed', 'denied')
+        counts[#counts + 1] = v[1]
+        counts[#counts + 1] = v[2]
+    end
+
+    return {'OK', entry, counts}
+end
+
+redis.register_function{
+    function_name = 'sq_key_one',
+    callback = sq_key_one,
+    flags = {'no-writes'}
+}
+redis.register_function('sq_key_create', sq_key_create)
+redis.register_function('sq_key_rotate', sq_key_rotate)
+redis.register_function('sq_key_set', sq_key_set)
+redis.register_function{
+    function_name = 'sq_key_page',
+    callback = sq_key_page,
+    flags = {'no-writes'}
+}
+redis.register_function{
+    function_name = 'sq_key_usage',
+    callback = sq_key_usage,
+    flags = {'no-writes'}
+}

@@ -36,6 +36,9 @@ void
 sq_job_free(sq_job_t *j)
 {
     sq_record_clear(&j->rec);
+    if (j->ext != NULL) {
+        j->ext_free(j->ext);
+    }
     free(j->kws);
     free(j);
 }
@@ -50,6 +53,7 @@ sq_job_enter(sq_job_t *j)
     memset(&route, 0, sizeof(route));
     route.res = j->r.res;
     route.id = j->r.id;
+    route.keys = j->keys;
 
     sq_metrics_begin_at(j->start_us);
     sq_metrics_route(&route);

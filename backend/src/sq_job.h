@@ -36,6 +36,9 @@ typedef struct {
     int64_t       ttl;          /* a write's nonce, seconds; -1: a read */
     char         *kws;          /* the key's list "1,2", owned, or NULL */
     uint64_t      start_us;     /* when it arrived (sq_metrics_now) */
+    int           keys;         /* a /v1/keys request (its metrics) */
+    void         *ext;          /* a handler's own state, or NULL */
+    void        (*ext_free)(void *ext);     /* frees ext with the job */
 } sq_job_t;
 
 /* A job for r (write: with its nonce's TTL), or NULL after a 500. */

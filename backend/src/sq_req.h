@@ -1,14 +1,14 @@
 /*
  * sq_req: what a resource handler gets: the request, its verified
- * identity, a live Redis connection and, for the schema-driven
- * resources, the resource and the raw {id} of the path.
+ * identity and, for the schema-driven resources, the resource and the
+ * raw {id} of the path.  Redis is reached only through a job on the
+ * asynchronous link (sq_job.h).
  */
 
 #ifndef SQ_REQ_H
 #define SQ_REQ_H
 
 #include <event2/http.h>
-#include <hiredis/hiredis.h>
 
 #include "sq_auth.h"
 #include "sq_ctx.h"
@@ -17,7 +17,6 @@
 typedef struct {
     sq_ctx_t               *ctx;
     struct evhttp_request  *req;
-    redisContext           *redis;
     sq_ident_t              ident;
     const sq_resource_t    *res;        /* NULL for /v1/me */
     const char             *id;         /* the path's {id}, undecoded */

@@ -7,6 +7,14 @@
  * only keys it could hold itself (sq_key_reach: scopes, workspaces, mode);
  * otherwise 403 INSUFFICIENT_SCOPE saying why.  Disabling only takes power
  * away, so it works on any key of the same user.
+ *
+ * Every request is one call of a key function of redis/smartlyq.lua on
+ * the asynchronous link (sq_job.h, sq_store_key.h), which re-checks the
+ * identity's membership and claims a write's nonce.  Rotate, enable and
+ * delete decide on the target's record first: a read (sq_key_one), the
+ * decision here, then the write, which carries the version of the record
+ * decided on and is refused (CONFLICT) when the record changed since;
+ * the job then reads and decides again, SQ_KEY_TRIES times at most.
  */
 
 #include <stdio.h>
@@ -16,12 +24,73 @@
 
 #include <sodium.h>
 
+#include "sq_job.h"
 #include "sq_keygen.h"
 #include "sq_log.h"
 #include "sq_reply.h"
 #include "sq_req.h"
 #include "sq_store.h"
+#include "sq_store_key.h"
 #include "sq_workspace.h"
+
+/* a /v1/keys job's own state (sq_job_t's ext) */
+typedef struct {
+    sq_key_t        k;          /* the new key, or the target */
+    sq_key_text_t   t;          /* what its calls refer to */
+    char            key[SQ_KEY_GEN_LEN + 1];   /* a new key, wiped */
+    char            ver[SQ_KEY_VER_LEN + 1];   /* the target decided on */
+    sq_usage_day_t  d[SQ_USAGE_DAYS_MAX];
+    const char     *verb;       /* rotate, enable, delete; NULL: none */
+    const char     *status;     /* what set writes */
+    int64_t         grace;      /* rotate */
+    size_t          days;       /* usage */
+    int             tries;      /* reads and writes on CONFLICT */
+} sq_keys_job_t;
+
+
+static void
+sq_keys_job_free(void *ext)
+{
+    sodium_memzero(ext, sizeof(sq_keys_job_t));
+    free(ext);
+}
+
+
+/* A job for r with its key state, or NULL after a 500. */
+static sq_job_t *
+sq_keys_job(sq_req_t *r, int write)
+{
+    sq_job_t  *j;
+
+    j = sq_job_new(r, write);
+    if (j == NULL) {
+        return NULL;
+    }
+
+    j->keys = 1;
+    j->ext = calloc(1, sizeof(sq_keys_job_t));
+    if (j->ext == NULL) {
+        sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
+        sq_job_free(j);
+        return NULL;
+    }
+    j->ext_free = sq_keys_job_free;
+
+    return j;
+}
+
+
+/* the caller of a job's calls; write: with its nonce */
+static void
+sq_keys_who(const sq_job_t *j, int write, sq_key_who_t *w)
+{
+    w->uid = j->r.ident.user_id;
+    w->wid = j->r.ident.workspace_id;
+    w->kws = j->kws;
+    w->test = j->r.ident.test_mode;
+    w->nonce = write ? j->r.ident.nonce : NULL;
+    w->ttl = j->ttl;
+}
 
 
 /* The {id} of /v1/keys/{id}[/action]; replies 404 when malformed. */
@@ -140,51 +209,6 @@ sq_keys_within(sq_req_t *r, const char *verb, const sq_key_t *k)
 }
 
 
-/*
- * The key kid of the caller's user, which the calling key must reach to
- * act on it (sq_keys_within); replies and returns -1 otherwise.  A key's
- * type, mode, scopes and workspaces never change once made, so checking
- * before the store acts cannot be raced.
- */
-static int
-sq_keys_target(sq_req_t *r, const char *verb, uint64_t kid)
-{
-    sq_rc_t   rc;
-    sq_key_t  k;
-
-    rc = sq_store_key_get(r->redis, kid, r->ident.user_id, &k);
-    if (rc != SQ_OK) {
-        sq_reply_store_error(r->req, rc);
-        return -1;
-    }
-
-    return sq_keys_within(r, verb, &k);
-}
-
-
-/* The workspaces of a new key must all be the caller's. */
-static int
-sq_keys_check_ws(sq_req_t *r, const sq_wslist_t *l)
-{
-    int      all;
-    sq_rc_t  rc;
-
-    rc = sq_store_is_member_all(r->redis, l, r->ident.user_id, &all);
-    if (rc != SQ_OK) {
-        sq_reply_store_error(r->req, rc);
-        return -1;
-    }
-
-    if (!all) {
-        sq_reply_error(r->req, SQ_E_VALIDATION, "workspaces must list "
-                       "only workspaces you are a member of.");
-        return -1;
-    }
-
-    return 0;
-}
-
-
 static int
 sq_keys_need_pepper(sq_req_t *r)
 {
@@ -199,46 +223,302 @@ sq_keys_need_pepper(sq_req_t *r)
 }
 
 
+/*
+ * 1 and answered unless the reply is {'OK', ...}: the refusals of the
+ * key functions, then sq_job_refused's (503, replay, 403, 404, 500).
+ */
+static int
+sq_keys_refused(sq_job_t *j, const redisReply *reply)
+{
+    sq_rc_t  rc;
+
+    rc = reply != NULL && reply->type == REDIS_REPLY_ARRAY
+         ? sq_key_reply_rc(reply) : SQ_ERR_REDIS;
+
+    switch (rc) {
+    case SQ_ERR_STATE:
+        sq_reply_error(j->r.req, SQ_E_CONFLICT,
+                       "This key has already been rotated.");
+        return 1;
+    case SQ_ERR_INVALID:
+        sq_reply_error(j->r.req, SQ_E_VALIDATION, "workspaces must list "
+                       "only workspaces you are a member of.");
+        return 1;
+    case SQ_ERR_CONFLICT:
+        sq_reply_store_error(j->r.req, SQ_ERR_CONFLICT);
+        return 1;
+    default:
+        return sq_job_refused(j, reply);
+    }
+}
+
+
+/* {'OK', entry}: the entry's key into k (and its version), or a 500 */
+static int
+sq_keys_entry(sq_job_t *j, const redisReply *reply, uint64_t kid,
+    sq_key_t *k, char *ver)
+{
+    if (reply->elements != 2
+        || sq_key_entry(reply->element[1], kid, k, ver) != SQ_OK)
+    {
+        sq_job_corrupt(j);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* ---- create ---- */
+
+static void
+sq_keys_on_created(redisReply *reply, void *data)
+{
+    sq_job_t       *j = data;
+    sq_keys_job_t  *kj = j->ext;
+
+    sq_job_enter(j);
+
+    if (!sq_keys_refused(j, reply)) {
+        if (reply->elements != 2
+            || sq_reply_id(reply->element[1], &kj->k.id) != SQ_OK)
+        {
+            sq_job_corrupt(j);
+        } else {
+            sq_log(SQ_LOG_INFO, "key %llu created by user %llu",
+                   (unsigned long long) kj->k.id,
+                   (unsigned long long) kj->k.user_id);
+            sq_keys_reply_new(&j->r, &kj->k, kj->key, sizeof(kj->key));
+        }
+    }
+
+    sq_job_done(j);
+}
+
+
 void
 sq_keys_create(sq_req_t *r)
 {
-    int       rc;
-    char      err[512], *buf, key[SQ_KEY_GEN_LEN + 1];
-    size_t    len;
-    sq_rc_t   src;
-    sq_key_t  k, caller;
+    int             rc;
+    char            err[512], *buf;
+    size_t          len;
+    sq_job_t       *j;
+    sq_key_t        caller;
+    sq_argv_t       a;
+    sq_key_who_t    w;
+    sq_keys_job_t  *kj;
 
     buf = sq_keys_body(r, &len);
     if (buf == NULL) {
         return;
     }
 
+    j = sq_keys_job(r, 1);
+    if (j == NULL) {
+        free(buf);
+        return;
+    }
+
+    kj = j->ext;
     sq_keys_caller(r, &caller);
-    rc = sq_key_parse_create_as(buf, len, &caller, (int64_t) time(NULL), &k,
-                                err, sizeof(err));
+    rc = sq_key_parse_create_as(buf, len, &caller, (int64_t) time(NULL),
+                                &kj->k, err, sizeof(err));
     free(buf);
 
     if (rc != 0) {
         sq_reply_error(r->req, SQ_E_VALIDATION, err);
+        sq_job_free(j);
         return;
     }
 
-    if (sq_keys_within(r, "create", &k) != 0
-        || sq_keys_check_ws(r, &k.ws) != 0 || sq_keys_need_pepper(r) != 0)
+    if (sq_keys_within(r, "create", &kj->k) != 0
+        || sq_keys_need_pepper(r) != 0)
     {
+        sq_job_free(j);
         return;
     }
 
-    src = sq_store_key_create(r->redis, r->ctx->pepper, &k,
-                              (int64_t) time(NULL), key, sizeof(key));
-    if (src != SQ_OK) {
-        sq_reply_store_error(r->req, src);
+    if (sq_key_fresh(r->ctx->pepper, &kj->k, (int64_t) time(NULL), kj->key,
+                     sizeof(kj->key), &kj->t) != 0)
+    {
+        sq_reply_store_error(r->req, SQ_ERR_INVALID);
+        sq_job_free(j);
         return;
     }
 
-    sq_log(SQ_LOG_INFO, "key %llu created by user %llu",
-           (unsigned long long) k.id, (unsigned long long) k.user_id);
-    sq_keys_reply_new(r, &k, key, sizeof(key));
+    sq_keys_who(j, 1, &w);
+    sq_key_argv_create(&a, &w, &kj->k, &kj->t);
+    sq_job_start(j, r, &a, sq_keys_on_created);
+}
+
+
+/* ---- rotate, enable, delete: read, decide, write; disable: write ---- */
+
+static void sq_keys_on_target(redisReply *reply, void *data);
+static void sq_keys_on_written(redisReply *reply, void *data);
+
+
+/* Reads the target (again); answers on failure, -1. */
+static int
+sq_keys_send_read(sq_job_t *j)
+{
+    sq_argv_t     a;
+    sq_key_who_t  w;
+
+    sq_keys_who(j, 0, &w);
+    sq_key_argv_one(&a, &w, j->id);
+
+    return sq_job_send(j, &a, sq_keys_on_target);
+}
+
+
+/* The write decided on the target read; answers on failure, -1. */
+static int
+sq_keys_send_write(sq_job_t *j)
+{
+    sq_argv_t       a;
+    sq_key_who_t    w;
+    sq_keys_job_t  *kj = j->ext;
+
+    sq_keys_who(j, 1, &w);
+
+    if (kj->status == NULL) {
+        if (sq_key_fresh(j->r.ctx->pepper, &kj->k, (int64_t) time(NULL),
+                         kj->key, sizeof(kj->key), &kj->t) != 0)
+        {
+            sq_reply_store_error(j->r.req, SQ_ERR_INVALID);
+            return -1;
+        }
+        sq_key_argv_rotate(&a, &w, j->id, &kj->k, kj->grace, &kj->t,
+                           kj->ver);
+    } else {
+        sq_key_argv_set(&a, &w, j->id, kj->status, kj->ver);
+    }
+
+    return sq_job_send(j, &a, sq_keys_on_written);
+}
+
+
+static void
+sq_keys_on_target(redisReply *reply, void *data)
+{
+    sq_job_t       *j = data;
+    sq_keys_job_t  *kj = j->ext;
+
+    sq_job_enter(j);
+
+    if (sq_keys_refused(j, reply)
+        || sq_keys_entry(j, reply, j->id, &kj->k, kj->ver) != 0
+        || sq_keys_within(&j->r, kj->verb, &kj->k) != 0
+        || sq_keys_send_write(j) != 0)
+    {
+        sq_job_done(j);
+    }
+}
+
+
+/* The key changed between the read and the write: read again. */
+static int
+sq_keys_conflict(sq_job_t *j, const redisReply *reply)
+{
+    sq_keys_job_t  *kj = j->ext;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || sq_key_reply_rc(reply) != SQ_ERR_CONFLICT
+        || kj->verb == NULL || ++kj->tries >= SQ_KEY_TRIES)
+    {
+        return 0;
+    }
+
+    sq_log(SQ_LOG_INFO, "key %llu changed while user %llu acted on it: "
+           "read again", (unsigned long long) j->id,
+           (unsigned long long) j->r.ident.user_id);
+
+    return sq_keys_send_read(j) == 0 ? 1 : 2;
+}
+
+
+static void
+sq_keys_on_written(redisReply *reply, void *data)
+{
+    int             rc;
+    sq_job_t       *j = data;
+    sq_keys_job_t  *kj = j->ext;
+    sq_key_t        k;
+
+    sq_job_enter(j);
+
+    rc = sq_keys_conflict(j, reply);
+    if (rc == 1) {
+        return;
+    }
+
+    if (rc == 2 || sq_keys_refused(j, reply)
+        || sq_keys_entry(j, reply, kj->status == NULL ? 0 : j->id, &k,
+                         NULL) != 0)
+    {
+        sq_job_done(j);
+        return;
+    }
+
+    if (kj->status == NULL) {
+        sq_log(SQ_LOG_INFO, "key %llu rotated to %llu by user %llu",
+               (unsigned long long) j->id, (unsigned long long) k.id,
+               (unsigned long long) j->r.ident.user_id);
+        sq_keys_reply_new(&j->r, &k, kj->key, sizeof(kj->key));
+    } else if (strcmp(kj->status, "deleted") == 0) {
+        sq_log(SQ_LOG_INFO, "key %llu deleted by user %llu",
+               (unsigned long long) j->id,
+               (unsigned long long) j->r.ident.user_id);
+        sq_reply_data(j->r.req, 200, json_pack("{s:I, s:b}", "id",
+                                               (json_int_t) j->id,
+                                               "deleted", 1));
+    } else {
+        sq_log(SQ_LOG_INFO, "key %llu set %s by user %llu",
+               (unsigned long long) j->id, kj->status,
+               (unsigned long long) j->r.ident.user_id);
+        sq_keys_reply(&j->r, 200, &k);
+    }
+
+    sq_job_done(j);
+}
+
+
+/*
+ * status NULL: rotate (grace).  verb NULL: a write without a decision
+ * (disable), else the target is read and decided on first.
+ */
+static void
+sq_keys_act(sq_req_t *r, const char *verb, const char *status,
+    int64_t grace)
+{
+    int             rc;
+    uint64_t        kid;
+    sq_job_t       *j;
+    sq_keys_job_t  *kj;
+
+    if (sq_keys_id(r, &kid) != 0) {
+        return;
+    }
+
+    j = sq_keys_job(r, 1);
+    if (j == NULL) {
+        return;
+    }
+
+    kj = j->ext;
+    j->id = kid;
+    kj->verb = verb;
+    kj->status = status;
+    kj->grace = grace;
+
+    rc = verb != NULL ? sq_keys_send_read(j) : sq_keys_send_write(j);
+    if (rc != 0) {
+        sq_job_free(j);
+        return;
+    }
+
+    r->async = 1;
 }
 
 
@@ -246,12 +526,10 @@ void
 sq_keys_rotate(sq_req_t *r)
 {
     int       rc;
-    char      err[256], *buf, key[SQ_KEY_GEN_LEN + 1];
+    char      err[256], *buf;
     size_t    len;
     int64_t   grace;
-    sq_rc_t   src;
     uint64_t  kid;
-    sq_key_t  nk;
 
     if (sq_keys_id(r, &kid) != 0) {
         return;
@@ -270,120 +548,80 @@ sq_keys_rotate(sq_req_t *r)
         return;
     }
 
-    if (sq_keys_need_pepper(r) != 0 || sq_keys_target(r, "rotate", kid) != 0)
-    {
+    if (sq_keys_need_pepper(r) != 0) {
         return;
     }
 
-    src = sq_store_key_rotate(r->redis, r->ctx->pepper, kid,
-                              r->ident.user_id, grace, (int64_t) time(NULL),
-                              key, sizeof(key), &nk);
-    if (src == SQ_ERR_STATE) {
-        sq_reply_error(r->req, SQ_E_CONFLICT,
-                       "This key has already been rotated.");
-        return;
-    }
-
-    if (src != SQ_OK) {
-        sq_reply_store_error(r->req, src);
-        return;
-    }
-
-    sq_log(SQ_LOG_INFO, "key %llu rotated to %llu by user %llu",
-           (unsigned long long) kid, (unsigned long long) nk.id,
-           (unsigned long long) r->ident.user_id);
-    sq_keys_reply_new(r, &nk, key, sizeof(key));
-}
-
-
-void
-sq_keys_get(sq_req_t *r)
-{
-    sq_rc_t   rc;
-    uint64_t  kid;
-    sq_key_t  k;
-
-    if (sq_keys_id(r, &kid) != 0) {
-        return;
-    }
-
-    rc = sq_store_key_get(r->redis, kid, r->ident.user_id, &k);
-    if (rc != SQ_OK) {
-        sq_reply_store_error(r->req, rc);
-        return;
-    }
-
-    sq_keys_reply(r, 200, &k);
-}
-
-
-/* verb NULL: any key of the user (disabling only takes power away) */
-static void
-sq_keys_set_status(sq_req_t *r, const char *status, const char *verb)
-{
-    sq_rc_t   rc;
-    uint64_t  kid;
-    sq_key_t  k;
-
-    if (sq_keys_id(r, &kid) != 0
-        || (verb != NULL && sq_keys_target(r, verb, kid) != 0))
-    {
-        return;
-    }
-
-    rc = sq_store_key_set_status(r->redis, kid, r->ident.user_id, status);
-    if (rc == SQ_OK) {
-        rc = sq_store_key_get(r->redis, kid, r->ident.user_id, &k);
-    }
-
-    if (rc != SQ_OK) {
-        sq_reply_store_error(r->req, rc);
-        return;
-    }
-
-    sq_log(SQ_LOG_INFO, "key %llu set %s by user %llu",
-           (unsigned long long) kid, status,
-           (unsigned long long) r->ident.user_id);
-    sq_keys_reply(r, 200, &k);
+    sq_keys_act(r, "rotate", NULL, grace);
 }
 
 
 void
 sq_keys_disable(sq_req_t *r)
 {
-    sq_keys_set_status(r, "disabled", NULL);
+    sq_keys_act(r, NULL, "disabled", 0);
 }
 
 
 void
 sq_keys_enable(sq_req_t *r)
 {
-    sq_keys_set_status(r, "active", "enable");
+    sq_keys_act(r, "enable", "active", 0);
 }
 
 
 void
 sq_keys_delete(sq_req_t *r)
 {
-    sq_rc_t   rc;
-    uint64_t  kid;
-
-    if (sq_keys_id(r, &kid) != 0 || sq_keys_target(r, "delete", kid) != 0) {
-        return;
-    }
-
-    rc = sq_store_key_delete(r->redis, kid, r->ident.user_id);
-    if (rc != SQ_OK) {
-        sq_reply_store_error(r->req, rc);
-        return;
-    }
-
-    sq_log(SQ_LOG_INFO, "key %llu deleted by user %llu",
-           (unsigned long long) kid, (unsigned long long) r->ident.user_id);
-    sq_reply_data(r->req, 200, json_pack("{s:I, s:b}", "id",
-                                         (json_int_t) kid, "deleted", 1));
+    sq_keys_act(r, "delete", "deleted", 0);
 }
 
+
+/* ---- get ---- */
+
+static void
+sq_keys_on_one(redisReply *reply, void *data)
+{
+    sq_job_t  *j = data;
+    sq_key_t   k;
+
+    sq_job_enter(j);
+
+    if (!sq_keys_refused(j, reply)
+        && sq_keys_entry(j, reply, j->id, &k, NULL) == 0)
+    {
+        sq_keys_reply(&j->r, 200, &k);
+    }
+
+    sq_job_done(j);
+}
+
+
+void
+sq_keys_get(sq_req_t *r)
+{
+    uint64_t      kid;
+    sq_job_t     *j;
+    sq_argv_t     a;
+    sq_key_who_t  w;
+
+    if (sq_keys_id(r, &kid) != 0) {
+        return;
+    }
+
+    j = sq_keys_job(r, 0);
+    if (j == NULL) {
+        return;
+    }
+
+    j->id = kid;
+    sq_keys_who(j, 0, &w);
+    sq_key_argv_one(&a, &w, kid);
+    sq_job_start(j, r, &a, sq_keys_on_one);
+}
+
+
+/* ---- list ---- */
 
 static json_t *
 sq_keys_render_list(const sq_key_t *keys, size_t n)
@@ -417,14 +655,44 @@ sq_keys_query(sq_req_t *r)
 }
 
 
+static void
+sq_keys_on_page(redisReply *reply, void *data)
+{
+    size_t     n;
+    sq_rc_t    rc;
+    uint64_t   next;
+    sq_job_t  *j = data;
+    sq_key_t  *keys;
+
+    sq_job_enter(j);
+
+    if (sq_keys_refused(j, reply)) {
+        sq_job_done(j);
+        return;
+    }
+
+    rc = sq_key_page_parse(reply, j->limit, &keys, &n, &next);
+    if (rc != SQ_OK) {
+        sq_reply_store_error(j->r.req, rc);
+    } else {
+        sq_reply_page(j->r.req, sq_keys_render_list(keys, n),
+                      sq_res_pagination(j->limit, next));
+        free(keys);
+    }
+
+    sq_job_done(j);
+}
+
+
 void
 sq_keys_list(sq_req_t *r)
 {
-    char       err[256];
-    size_t     limit, n;
-    sq_rc_t    rc;
-    uint64_t   after, next;
-    sq_key_t  *keys;
+    char          err[256];
+    size_t        limit;
+    uint64_t      after;
+    sq_job_t     *j;
+    sq_argv_t     a;
+    sq_key_who_t  w;
 
     if (sq_page_parse(sq_keys_query(r), &limit, &after, err, sizeof(err))
         != 0)
@@ -433,18 +701,19 @@ sq_keys_list(sq_req_t *r)
         return;
     }
 
-    rc = sq_store_key_list(r->redis, r->ident.user_id, after, limit, &keys,
-                           &n, &next);
-    if (rc != SQ_OK) {
-        sq_reply_store_error(r->req, rc);
+    j = sq_keys_job(r, 0);
+    if (j == NULL) {
         return;
     }
 
-    sq_reply_page(r->req, sq_keys_render_list(keys, n),
-                  sq_res_pagination(limit, next));
-    free(keys);
+    j->limit = limit;
+    sq_keys_who(j, 0, &w);
+    sq_key_argv_page(&a, &w, after, limit);
+    sq_job_start(j, r, &a, sq_keys_on_page);
 }
 
+
+/* ---- usage ---- */
 
 static json_t *
 sq_keys_render_usage(const sq_usage_day_t *d, size_t n)
@@ -469,15 +738,47 @@ sq_keys_render_usage(const sq_usage_day_t *d, size_t n)
 }
 
 
+static void
+sq_keys_on_usage(redisReply *reply, void *data)
+{
+    sq_rc_t         rc;
+    sq_job_t       *j = data;
+    sq_key_t        k;
+    sq_keys_job_t  *kj = j->ext;
+
+    sq_job_enter(j);
+
+    if (sq_keys_refused(j, reply)) {
+        sq_job_done(j);
+        return;
+    }
+
+    rc = reply->elements == 3
+         ? sq_key_entry(reply->element[1], j->id, &k, NULL) : SQ_ERR_REDIS;
+    if (rc == SQ_OK) {
+        rc = sq_key_usage_parse(reply->element[2], kj->days, kj->d);
+    }
+
+    if (rc != SQ_OK) {
+        sq_reply_store_error(j->r.req, rc);
+    } else {
+        sq_reply_data(j->r.req, 200, sq_keys_render_usage(kj->d, kj->days));
+    }
+
+    sq_job_done(j);
+}
+
+
 void
 sq_keys_usage(sq_req_t *r)
 {
     char            err[256];
     int64_t         days;
-    sq_rc_t         rc;
     uint64_t        kid;
-    sq_key_t        k;
-    sq_usage_day_t  d[SQ_USAGE_DAYS_MAX];
+    sq_job_t       *j;
+    sq_argv_t       a;
+    sq_key_who_t    w;
+    sq_keys_job_t  *kj;
 
     if (sq_keys_id(r, &kid) != 0) {
         return;
@@ -490,16 +791,24 @@ sq_keys_usage(sq_req_t *r)
         return;
     }
 
-    rc = sq_store_key_get(r->redis, kid, r->ident.user_id, &k);
-    if (rc == SQ_OK) {
-        rc = sq_store_key_usage(r->redis, kid, (int64_t) time(NULL),
-                                (size_t) days, d);
-    }
-
-    if (rc != SQ_OK) {
-        sq_reply_store_error(r->req, rc);
+    j = sq_keys_job(r, 0);
+    if (j == NULL) {
         return;
     }
 
-    sq_reply_data(r->req, 200, sq_keys_render_usage(d, (size_t) days));
+    kj = j->ext;
+    j->id = kid;
+    kj->days = (size_t) days;
+
+    if (sq_key_usage_days((int64_t) time(NULL), kj->days, kj->d, &kj->t)
+        != SQ_OK)
+    {
+        sq_reply_store_error(r->req, SQ_ERR_INVALID);
+        sq_job_free(j);
+        return;
+    }
+
+    sq_keys_who(j, 0, &w);
+    sq_key_argv_usage(&a, &w, kid, 1, &kj->t);
+    sq_job_start(j, r, &a, sq_keys_on_usage);
 }

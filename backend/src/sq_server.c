@@ -1,7 +1,5 @@
 /*
  * sq_server: request pipeline
- *   identity -> route -> Redis -> nonce -> membership -> handler
- * for /v1/keys, on the synchronous link; for the resources and /v1/me,
  *   identity -> route -> replay window -> key's workspaces -> handler,
  * whose one call on the asynchronous link claims the nonce of a write
  * and re-reads membership (sq_job.h), and which answers later.
@@ -86,9 +84,7 @@ sq_server_identity(sq_req_t *r)
 static int
 sq_server_nonce(sq_req_t *r)
 {
-    int                    fresh;
     int64_t                now;
-    sq_rc_t                rc;
     sq_replay_rc_t         rr;
     enum evhttp_cmd_type   cmd;
 
@@ -120,23 +116,7 @@ sq_server_nonce(sq_req_t *r)
         return 0;
     }
 
-    if (r->redis == NULL) {
-        return 0;   /* async: the handler's Redis function claims it */
-    }
-
-    /* a write on the sync link: Redis decides, whatever the window said */
-    rc = sq_nonce_claim(r->redis, r->ident.nonce, r->ident.timestamp,
-                        now, &fresh);
-    if (rc != SQ_OK) {
-        sq_reply_store_error(r->req, rc);
-        return -1;
-    }
-
-    if (!fresh) {
-        sq_server_refuse(r, SQ_AUTH_REPLAY);
-        return -1;
-    }
-
+    /* a write: the handler's one Redis function claims it, and decides */
     return 0;
 }
 
@@ -200,9 +180,6 @@ sq_server_authorize(sq_req_t *r, const sq_route_t *route)
 static int
 sq_server_membership(sq_req_t *r)
 {
-    int      member;
-    sq_rc_t  rc;
-
     if (r->ident.workspace_id == 0) {
         return 0;
     }
@@ -215,25 +192,7 @@ sq_server_membership(sq_req_t *r)
         return -1;
     }
 
-    if (r->redis == NULL) {
-        return 0;   /* async: the handler's Redis function checks it */
-    }
-
-    rc = sq_store_is_member(r->redis, r->ident.workspace_id,
-                            r->ident.user_id, &member);
-    if (rc != SQ_OK) {
-        sq_reply_store_error(r->req, rc);
-        return -1;
-    }
-
-    if (!member) {
-        sq_log(SQ_LOG_WARN, "user %llu is not a member of workspace %llu",
-               (unsigned long long) r->ident.user_id,
-               (unsigned long long) r->ident.workspace_id);
-        sq_reply_error(r->req, SQ_E_FORBIDDEN, NULL);
-        return -1;
-    }
-
+    /* membership: the handler's one Redis function reads it */
     return 0;
 }
 
@@ -245,7 +204,6 @@ sq_server_membership(sq_req_t *r)
 static int
 sq_server_pipeline(struct evhttp_request *req, void *arg)
 {
-    int         had_link;
     sq_req_t    r;
     sq_route_t  route;
 
@@ -263,30 +221,12 @@ sq_server_pipeline(struct evhttp_request *req, void *arg)
         return 0;
     }
 
-    if (!route.keys) {
-        /* resources and /v1/me: one call on the async link, no wait */
-        if (sq_server_nonce(&r) == 0 && sq_server_membership(&r) == 0) {
-            route.handler(&r);
-        }
-        return r.async;
-    }
-
-    had_link = r.ctx->redis.c != NULL;
-    r.redis = sq_redis_get(&r.ctx->redis);
-    sq_metrics_redis_get(had_link, r.redis);
-    if (r.redis == NULL) {
-        sq_reply_error(req, SQ_E_UNAVAILABLE, NULL);
-        return 0;
-    }
-
+    /* every route: one call on the async link, no wait */
     if (sq_server_nonce(&r) == 0 && sq_server_membership(&r) == 0) {
         route.handler(&r);
     }
 
-    sq_metrics_redis_done(r.redis);
-    sq_redis_release(&r.ctx->redis);
-
-    return 0;
+    return r.async;
 }
 
 

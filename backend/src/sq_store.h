@@ -24,7 +24,7 @@ typedef enum {
     SQ_ERR_NOMEM,
     SQ_ERR_NOTFOUND,
     SQ_ERR_INVALID,
-    SQ_ERR_CONFLICT,    /* a WATCHed key changed; retried internally */
+    SQ_ERR_CONFLICT,    /* a record changed since it was read; retried */
     SQ_ERR_TAKEN,       /* a unique value is used by another record */
     SQ_ERR_BADREF,      /* a referenced record is not in the workspace */
     SQ_ERR_STATE        /* the record's state forbids it (key rotated) */
@@ -80,8 +80,9 @@ sq_rc_t sq_store_member_remove(redisContext *c, uint64_t wid, uint64_t uid);
 /*
  * API keys (sq_store_key.c).  Only a key's digest is stored.  uid 0
  * means any owner (sqctl); otherwise a key of another user is
- * SQ_ERR_NOTFOUND, like a missing or deleted one.  Writes are MULTI/EXEC
- * under WATCH of the record, retried on a concurrent change.
+ * SQ_ERR_NOTFOUND, like a missing or deleted one.  Each is a call of a
+ * key function of redis/smartlyq.lua (sq_store_key.h): atomic; rotate
+ * reads first and retries when the key changed before its write.
  *
  * create: k holds user_id, type, mode, name, scopes, ws, expires_at;
  *   sets id, status, created_at, last4, and the full key in key.

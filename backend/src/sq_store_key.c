@@ -2,7 +2,9 @@
  * sq_store_key: API key records.  Only the keyed digest of a key is
  * stored; the key itself exists in memory just long enough to be shown.
  * sq:keyid:<id> maps an id to its digest for life, so a deleted key's
- * tombstone stays reachable.
+ * tombstone stays reachable.  Every operation is one call of a key
+ * function of redis/smartlyq.lua (sq_store_key.h); the synchronous
+ * sq_store_key_* below make those calls for sqctl and the tests.
  */
 
 #include <stddef.h>
@@ -17,9 +19,7 @@
 #include "sq_keygen.h"
 #include "sq_keys.h"
 #include "sq_store.h"
-
-#define SQ_KEY_TX_RETRIES   5
-#define SQ_KEYS_MAX         100000      /* keys read per user */
+#include "sq_store_key.h"
 
 typedef enum {
     SQ_KF_ID = 0,       /* positive id */
@@ -67,15 +67,6 @@ static const sq_kf_t  sq_key_use_fields[] = {
     SQ_KF("last_used_at", SQ_KF_NUM, last_used_at),
     SQ_KF_STR("last_used_ip", last_used_ip)
 };
-
-/* a key record read under WATCH */
-typedef struct {
-    char        digest[SQ_DIGEST_HEX_LEN + 1];
-    sq_key_t    cur;
-} sq_key_ref_t;
-
-typedef sq_rc_t (*sq_key_op_t)(redisContext *c, const sq_key_ref_t *ref,
-    void *arg);
 
 
 /* One stored value into the member f of k; -1 when it is corrupt. */
@@ -185,7 +176,8 @@ sq_key_parse_record(const redisReply *r, uint64_t kid, sq_key_t *k)
         rc = sq_key_pair(r->element[i], r->element[i + 1], k);
     }
 
-    if (rc == SQ_OK && (k->id != kid || k->user_id == 0
+    if (rc == SQ_OK && ((kid != 0 && k->id != kid) || k->id == 0
+                        || k->user_id == 0
                         || k->status[0] == '\0'))
     {
         rc = SQ_ERR_REDIS;
@@ -195,41 +187,26 @@ sq_key_parse_record(const redisReply *r, uint64_t kid, sq_key_t *k)
 }
 
 
-/* sq:keyid:<id> -> digest, checked to be 64 lowercase hex digits */
-static sq_rc_t
-sq_store_key_digest(redisContext *c, uint64_t kid,
-    char digest[SQ_DIGEST_HEX_LEN + 1])
+
+
+/* 1 when s[0..len) is 64 lowercase hex digits */
+static int
+sq_key_digest_ok(const char *s, size_t len)
 {
-    size_t       i;
-    sq_rc_t      rc;
-    redisReply  *r;
+    size_t  i;
 
-    rc = sq_cmd(c, &r, "GET " SQ_K_KEYID, (unsigned long long) kid);
-    if (rc != SQ_OK) {
-        return rc;
+    if (len != SQ_DIGEST_HEX_LEN) {
+        return 0;
     }
 
-    if (r->type == REDIS_REPLY_NIL) {
-        rc = SQ_ERR_NOTFOUND;
-    } else if (r->type != REDIS_REPLY_STRING
-               || r->len != SQ_DIGEST_HEX_LEN)
-    {
-        rc = SQ_ERR_REDIS;
-    } else {
-        for (i = 0; i < r->len; i++) {
-            if (!((r->str[i] >= '0' && r->str[i] <= '9')
-                  || (r->str[i] >= 'a' && r->str[i] <= 'f')))
-            {
-                rc = SQ_ERR_REDIS;
-            }
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+        {
+            return 0;
         }
-        memcpy(digest, r->str, SQ_DIGEST_HEX_LEN);
-        digest[SQ_DIGEST_HEX_LEN] = '\0';
     }
 
-    freeReplyObject(r);
-
-    return rc;
+    return 1;
 }
 
 
@@ -240,20 +217,11 @@ sq_store_key_digest(redisContext *c, uint64_t kid,
  * edge's own bookkeeping.  Records from before the move keep theirs.
  */
 static sq_rc_t
-sq_key_read_use(redisContext *c, sq_key_ref_t *ref)
+sq_key_use(const redisReply *r, sq_key_t *k)
 {
-    size_t       i;
-    sq_rc_t      rc;
-    redisReply  *r;
-
-    rc = sq_cmd(c, &r, "HMGET " SQ_K_KEYUSE " last_used_at last_used_ip",
-                ref->digest);
-    if (rc != SQ_OK) {
-        return rc;
-    }
+    size_t  i;
 
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-        freeReplyObject(r);
         return SQ_ERR_REDIS;
     }
 
@@ -263,46 +231,433 @@ sq_key_read_use(redisContext *c, sq_key_ref_t *ref)
         }
 
         if (sq_key_field_set(&sq_key_use_fields[i], r->element[i]->str,
-                             r->element[i]->len, &ref->cur)
+                             r->element[i]->len, k)
             != 0)
         {
-            rc = SQ_ERR_REDIS;
+            return SQ_ERR_REDIS;
         }
     }
 
-    freeReplyObject(r);
+    return SQ_OK;
+}
+
+
+sq_rc_t
+sq_key_entry(const redisReply *e, uint64_t kid, sq_key_t *k, char *ver)
+{
+    sq_rc_t  rc;
+
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 4
+        || e->element[0]->type != REDIS_REPLY_STRING
+        || !sq_key_digest_ok(e->element[0]->str, e->element[0]->len)
+        || e->element[3]->type != REDIS_REPLY_STRING
+        || e->element[3]->len != SQ_KEY_VER_LEN)
+    {
+        return SQ_ERR_REDIS;
+    }
+
+    rc = sq_key_parse_record(e->element[1], kid, k);
+    if (rc == SQ_OK) {
+        rc = sq_key_use(e->element[2], k);
+    }
+
+    if (rc == SQ_OK && ver != NULL) {
+        memcpy(ver, e->element[3]->str, SQ_KEY_VER_LEN);
+        ver[SQ_KEY_VER_LEN] = '\0';
+    }
 
     return rc;
 }
 
 
-/* The record of kid as uid may see it (deleted ones included). */
+sq_rc_t
+sq_key_reply_rc(const redisReply *r)
+{
+    size_t             i;
+    const redisReply  *st;
+
+    static const struct {
+        const char  *word;
+        sq_rc_t      rc;
+    } refusals[] = {
+        { "OK", SQ_OK },
+        { "NOTFOUND", SQ_ERR_NOTFOUND },
+        { "CONFLICT", SQ_ERR_CONFLICT },
+        { "STATE", SQ_ERR_STATE },
+        { "WSMEMBER", SQ_ERR_INVALID }
+    };
+
+    if (r == NULL) {
+        return SQ_ERR_IO;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+        return SQ_ERR_REDIS;
+    }
+
+    st = r->element[0];
+    if (st->type != REDIS_REPLY_STRING) {
+        return SQ_ERR_REDIS;
+    }
+
+    for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        if (strcmp(st->str, refusals[i].word) == 0) {
+            return refusals[i].rc;
+        }
+    }
+
+    return SQ_ERR_REDIS;
+}
+
+
+/* ---- the calls ---- */
+
+/* FCALL|FCALL_RO fn nkeys, KEYS[1] nonce or "", KEYS[2] members or "" */
+static void
+sq_key_head(sq_argv_t *a, const sq_key_who_t *w, const char *fn, int write,
+    int nkeys)
+{
+    memset(a, 0, offsetof(sq_argv_t, buf));
+
+    sq_argv_str(a, write ? "FCALL" : "FCALL_RO");
+    sq_argv_str(a, fn);
+    sq_argv_fmt(a, "%d", nkeys);
+
+    if (write && w->nonce != NULL) {
+        sq_argv_fmt(a, SQ_K_NONCE, w->nonce);
+    } else {
+        sq_argv_str(a, "");
+    }
+
+    if (w->wid != 0) {
+        sq_argv_fmt(a, SQ_K_WS_MEMBERS, (unsigned long long) w->wid);
+    } else {
+        sq_argv_str(a, "");
+    }
+}
+
+
+/* ARGV[1..5]: uid or "", workspace or "", the key's list, mode, TTL */
+static void
+sq_key_common(sq_argv_t *a, const sq_key_who_t *w, int write)
+{
+    if (w->uid != 0) {
+        sq_argv_u64(a, w->uid);
+    } else {
+        sq_argv_str(a, "");
+    }
+
+    if (w->wid != 0) {
+        sq_argv_u64(a, w->wid);
+    } else {
+        sq_argv_str(a, "");
+    }
+
+    sq_argv_str(a, w->kws != NULL ? w->kws : "");
+    sq_argv_str(a, w->test ? "test" : "live");
+
+    if (write && w->nonce != NULL) {
+        sq_argv_fmt(a, "%lld", (long long) w->ttl);
+    } else {
+        sq_argv_str(a, "");
+    }
+}
+
+
+void
+sq_key_argv_one(sq_argv_t *a, const sq_key_who_t *w, uint64_t kid)
+{
+    sq_key_head(a, w, "sq_key_one", 0, 3);
+    sq_argv_fmt(a, SQ_K_KEYID, (unsigned long long) kid);
+    sq_key_common(a, w, 0);
+}
+
+
+void
+sq_key_argv_create(sq_argv_t *a, const sq_key_who_t *w, const sq_key_t *k,
+    sq_key_text_t *t)
+{
+    sq_key_head(a, w, "sq_key_create", 1, 3);
+    sq_argv_fmt(a, SQ_K_KEY, t->digest);
+    sq_key_common(a, w, 1);
+
+    if (sq_scopes_format(k->scopes, t->scopes, sizeof(t->scopes)) != 0
+        || sq_wslist_format(&k->ws, t->ws, sizeof(t->ws)) != 0)
+    {
+        a->failed = 1;
+        return;
+    }
+
+    sq_argv_str(a, t->digest);
+    sq_argv_u64(a, k->user_id);
+    sq_argv_str(a, sq_key_type_name(k->type));
+    sq_argv_str(a, sq_key_mode_name(k->mode));
+    sq_argv_str(a, t->scopes);
+    sq_argv_str(a, t->ws);
+    sq_argv_fmt(a, "%lld", (long long) k->expires_at);
+    sq_argv_str(a, k->name);
+    sq_argv_fmt(a, "%lld", (long long) k->created_at);
+    sq_argv_str(a, k->last4);
+}
+
+
+void
+sq_key_argv_rotate(sq_argv_t *a, const sq_key_who_t *w, uint64_t kid,
+    const sq_key_t *nk, int64_t grace, const sq_key_text_t *t,
+    const char *ver)
+{
+    sq_key_head(a, w, "sq_key_rotate", 1, 4);
+    sq_argv_fmt(a, SQ_K_KEYID, (unsigned long long) kid);
+    sq_argv_fmt(a, SQ_K_KEY, t->digest);
+    sq_key_common(a, w, 1);
+    sq_argv_str(a, t->digest);
+    sq_argv_fmt(a, "%lld", (long long) grace);
+    sq_argv_fmt(a, "%lld", (long long) nk->created_at);
+    sq_argv_str(a, nk->last4);
+    sq_argv_str(a, ver);
+}
+
+
+void
+sq_key_argv_set(sq_argv_t *a, const sq_key_who_t *w, uint64_t kid,
+    const char *status, const char *ver)
+{
+    sq_key_head(a, w, "sq_key_set", 1, 3);
+    sq_argv_fmt(a, SQ_K_KEYID, (unsigned long long) kid);
+    sq_key_common(a, w, 1);
+    sq_argv_str(a, status);
+    sq_argv_str(a, ver);
+}
+
+
+void
+sq_key_argv_page(sq_argv_t *a, const sq_key_who_t *w, uint64_t after,
+    size_t limit)
+{
+    sq_key_head(a, w, "sq_key_page", 0, 3);
+    sq_argv_fmt(a, SQ_K_USER_KEYS, (unsigned long long) w->uid);
+    sq_key_common(a, w, 0);
+    sq_argv_u64(a, after);
+    sq_argv_fmt(a, "%zu", limit);
+    sq_argv_fmt(a, "%d", SQ_KEYS_MAX);
+}
+
+
+void
+sq_key_argv_usage(sq_argv_t *a, const sq_key_who_t *w, uint64_t kid,
+    int check, const sq_key_text_t *t)
+{
+    sq_key_head(a, w, "sq_key_usage", 0, 3);
+    if (check) {
+        sq_argv_fmt(a, SQ_K_KEYID, (unsigned long long) kid);
+    } else {
+        sq_argv_str(a, "");
+    }
+    sq_key_common(a, w, 0);
+    sq_argv_u64(a, kid);
+    sq_argv_str(a, t->dates);
+}
+
+
+int
+sq_key_fresh(const uint8_t pepper[32], sq_key_t *k, int64_t now, char *key,
+    size_t keylen, sq_key_text_t *t)
+{
+    if (sq_key_generate(k->type, k->mode, key, keylen) != 0) {
+        sodium_memzero(key, keylen);
+        return -1;
+    }
+
+    sq_key_digest_hex(pepper, key, SQ_KEY_GEN_LEN, t->digest);
+    memcpy(k->last4, key + SQ_KEY_GEN_LEN - 4, 5);
+    memcpy(k->status, "active", sizeof("active"));
+    k->id = 0;
+    k->created_at = now;
+    k->rotated_at = 0;
+    k->sunset_at = 0;
+    k->replaced_by = 0;
+    k->last_used_at = 0;
+    k->last_used_ip[0] = '\0';
+
+    return 0;
+}
+
+
+sq_rc_t
+sq_key_usage_days(int64_t now, size_t days, sq_usage_day_t *d,
+    sq_key_text_t *t)
+{
+    char       ymd[16];
+    size_t     i, len;
+    time_t     tt;
+    struct tm  tm;
+
+    if (days == 0 || days > SQ_USAGE_DAYS_MAX || now < 0) {
+        return SQ_ERR_INVALID;
+    }
+
+    for (i = 0, len = 0; i < days; i++) {
+        tt = (time_t) (now - (int64_t) (days - 1 - i) * 86400);
+        if (gmtime_r(&tt, &tm) == NULL
+            || strftime(ymd, sizeof(ymd), "%Y%m%d", &tm) != 8
+            || strftime(d[i].date, sizeof(d[i].date), "%Y-%m-%d", &tm) == 0
+            || len + 10 > sizeof(t->dates))
+        {
+            return SQ_ERR_INVALID;
+        }
+
+        if (i > 0) {
+            t->dates[len++] = ' ';
+        }
+        memcpy(t->dates + len, ymd, 8);
+        len += 8;
+    }
+
+    t->dates[len] = '\0';
+
+    return SQ_OK;
+}
+
+
+/* ---- replies ---- */
+
+sq_rc_t
+sq_key_page_parse(const redisReply *r, size_t limit, sq_key_t **keys,
+    size_t *n, uint64_t *next)
+{
+    size_t     i;
+    sq_rc_t    rc;
+    sq_key_t  *out;
+
+    *keys = NULL;
+    *n = 0;
+    *next = 0;
+
+    if (r->elements < 2 || r->elements - 2 > limit
+        || r->element[1]->type != REDIS_REPLY_STRING)
+    {
+        return SQ_ERR_REDIS;
+    }
+
+    if (!(r->element[1]->len == 1 && r->element[1]->str[0] == '0')
+        && sq_reply_id(r->element[1], next) != SQ_OK)
+    {
+        return SQ_ERR_REDIS;
+    }
+
+    out = calloc(limit, sizeof(sq_key_t));
+    if (out == NULL) {
+        return SQ_ERR_NOMEM;
+    }
+
+    rc = SQ_OK;
+    for (i = 2; rc == SQ_OK && i < r->elements; i++) {
+        rc = sq_key_entry(r->element[i], 0, &out[i - 2], NULL);
+    }
+
+    if (rc != SQ_OK) {
+        free(out);
+        *next = 0;
+        return rc;
+    }
+
+    *keys = out;
+    *n = r->elements - 2;
+
+    return SQ_OK;
+}
+
+
+/* "allowed" or "denied" of a usage hash; absent is 0 */
 static sq_rc_t
-sq_key_read(redisContext *c, uint64_t kid, uint64_t uid, sq_key_ref_t *ref)
+sq_usage_count(const redisReply *v, int64_t *n)
+{
+    *n = 0;
+
+    if (v->type == REDIS_REPLY_NIL) {
+        return SQ_OK;
+    }
+
+    return v->type == REDIS_REPLY_STRING
+           && sq_text_parse_u63(v->str, v->len, n) == 0
+           ? SQ_OK : SQ_ERR_REDIS;
+}
+
+
+sq_rc_t
+sq_key_usage_parse(const redisReply *r, size_t days, sq_usage_day_t *d)
+{
+    size_t  i;
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * days) {
+        return SQ_ERR_REDIS;
+    }
+
+    for (i = 0; i < days; i++) {
+        if (sq_usage_count(r->element[2 * i], &d[i].allowed) != SQ_OK
+            || sq_usage_count(r->element[2 * i + 1], &d[i].denied) != SQ_OK)
+        {
+            return SQ_ERR_REDIS;
+        }
+    }
+
+    return SQ_OK;
+}
+
+
+/* ---- synchronous calls (sqctl, tests) ---- */
+
+/* The call a; its reply when it is {'OK', ...} */
+static sq_rc_t
+sq_key_call(redisContext *c, sq_argv_t *a, redisReply **out)
 {
     sq_rc_t      rc;
     redisReply  *r;
 
-    rc = sq_store_key_digest(c, kid, ref->digest);
+    *out = NULL;
+
+    if (a->failed) {
+        return SQ_ERR_INVALID;
+    }
+
+    r = redisCommandArgv(c, a->argc, a->argv, a->lens);
+    if (r == NULL) {
+        return SQ_ERR_IO;
+    }
+
+    rc = sq_key_reply_rc(r);
+    if (rc != SQ_OK) {
+        freeReplyObject(r);
+        return rc;
+    }
+
+    *out = r;
+
+    return SQ_OK;
+}
+
+
+static sq_rc_t
+sq_key_one(redisContext *c, uint64_t kid, uint64_t uid, sq_key_t *k,
+    char *ver)
+{
+    sq_rc_t        rc;
+    sq_argv_t      a;
+    redisReply    *r;
+    sq_key_who_t   w;
+
+    memset(&w, 0, sizeof(w));
+    w.uid = uid;
+
+    sq_key_argv_one(&a, &w, kid);
+    rc = sq_key_call(c, &a, &r);
     if (rc != SQ_OK) {
         return rc;
     }
 
-    rc = sq_cmd(c, &r, "HGETALL " SQ_K_KEY, ref->digest);
-    if (rc != SQ_OK) {
-        return rc;
-    }
-
-    rc = sq_key_parse_record(r, kid, &ref->cur);
+    rc = r->elements == 2 ? sq_key_entry(r->element[1], kid, k, ver)
+                          : SQ_ERR_REDIS;
     freeReplyObject(r);
-
-    if (rc == SQ_OK && uid != 0 && ref->cur.user_id != uid) {
-        rc = SQ_ERR_NOTFOUND;
-    }
-
-    if (rc == SQ_OK) {
-        rc = sq_key_read_use(c, ref);
-    }
 
     return rc;
 }
@@ -311,73 +666,7 @@ sq_key_read(redisContext *c, uint64_t kid, uint64_t uid, sq_key_ref_t *ref)
 sq_rc_t
 sq_store_key_get(redisContext *c, uint64_t kid, uint64_t uid, sq_key_t *k)
 {
-    sq_rc_t       rc;
-    sq_key_ref_t  ref;
-
-    rc = sq_key_read(c, kid, uid, &ref);
-    if (rc == SQ_OK && strcmp(ref.cur.status, "deleted") == 0) {
-        rc = SQ_ERR_NOTFOUND;
-    }
-
-    if (rc == SQ_OK) {
-        *k = ref.cur;
-    }
-
-    return rc;
-}
-
-
-/* Queues the whole record of k and its indexes. */
-static void
-sq_key_tx_write(sq_tx_t *tx, const char *digest, const sq_key_t *k)
-{
-    char  scopes[SQ_SCOPES_TEXT_MAX + 1], ws[SQ_WSLIST_TEXT_MAX + 1];
-
-    if (sq_scopes_format(k->scopes, scopes, sizeof(scopes)) != 0
-        || sq_wslist_format(&k->ws, ws, sizeof(ws)) != 0)
-    {
-        tx->failed = 1;     /* the exec discards: SQ_ERR_NOMEM */
-        return;
-    }
-
-    sq_tx_add(tx, "HSET " SQ_K_KEY " id %llu user_id %llu type %s mode %s "
-              "status %s scopes %s workspaces %s expires_at %lld "
-              "rotated_at 0 sunset_at 0 replaced_by 0 name %s "
-              "created_at %lld last4 %s", digest,
-              (unsigned long long) k->id, (unsigned long long) k->user_id,
-              sq_key_type_name(k->type), sq_key_mode_name(k->mode),
-              k->status, scopes, ws, (long long) k->expires_at, k->name,
-              (long long) k->created_at, k->last4);
-    sq_tx_add(tx, "SET " SQ_K_KEYID " %s", (unsigned long long) k->id,
-              digest);
-    sq_tx_add(tx, "SADD " SQ_K_USER_KEYS " %llu",
-              (unsigned long long) k->user_id, (unsigned long long) k->id);
-}
-
-
-/*
- * A fresh key for k (type, mode): the key text, its digest, last4, a
- * new id, status active, created_at now.
- */
-static sq_rc_t
-sq_key_fresh(redisContext *c, const uint8_t pepper[32], sq_key_t *k,
-    int64_t now, char *key, size_t keylen, char digest[])
-{
-    if (sq_key_generate(k->type, k->mode, key, keylen) != 0) {
-        return SQ_ERR_INVALID;
-    }
-
-    sq_key_digest_hex(pepper, key, SQ_KEY_GEN_LEN, digest);
-    memcpy(k->last4, key + SQ_KEY_GEN_LEN - 4, 5);
-    memcpy(k->status, "active", sizeof("active"));
-    k->created_at = now;
-    k->rotated_at = 0;
-    k->sunset_at = 0;
-    k->replaced_by = 0;
-    k->last_used_at = 0;
-    k->last_used_ip[0] = '\0';
-
-    return sq_next_id(c, "key", &k->id);
+    return sq_key_one(c, kid, uid, k, NULL);
 }
 
 
@@ -385,86 +674,120 @@ sq_rc_t
 sq_store_key_create(redisContext *c, const uint8_t pepper[32], sq_key_t *k,
     int64_t now, char *key, size_t keylen)
 {
-    char       digest[SQ_DIGEST_HEX_LEN + 1];
-    sq_rc_t    rc;
-    sq_tx_t    tx;
-    sq_user_t  u;
+    sq_rc_t        rc;
+    sq_argv_t      a;
+    redisReply    *r;
+    sq_key_who_t   w;
+    sq_key_text_t  t;
 
-    rc = sq_store_user_get(c, k->user_id, &u);
-
-    if (rc == SQ_OK) {
-        rc = sq_key_fresh(c, pepper, k, now, key, keylen, digest);
+    if (sq_key_fresh(pepper, k, now, key, keylen, &t) != 0) {
+        return SQ_ERR_INVALID;
     }
 
+    memset(&w, 0, sizeof(w));
+    sq_key_argv_create(&a, &w, k, &t);
+    rc = sq_key_call(c, &a, &r);
+
     if (rc == SQ_OK) {
-        sq_tx_begin(&tx, c);
-        sq_key_tx_write(&tx, digest, k);
-        rc = sq_tx_exec(&tx);
+        rc = r->elements == 2 ? sq_reply_id(r->element[1], &k->id)
+                              : SQ_ERR_REDIS;
+        freeReplyObject(r);
     }
 
     if (rc != SQ_OK) {
         sodium_memzero(key, keylen);
     }
 
+    sodium_memzero(&t, sizeof(t));
+
     return rc;
 }
 
 
-/*
- * WATCHes kid's record, reads it and runs op, which either refuses
- * (without a transaction) or runs its MULTI/EXEC.  Deleted keys and
- * other users' keys are SQ_ERR_NOTFOUND.
- */
+/* One read and one write; SQ_ERR_CONFLICT when the key changed between. */
 static sq_rc_t
-sq_key_apply(redisContext *c, uint64_t kid, uint64_t uid, sq_key_op_t op,
-    void *arg)
+sq_key_rotate_once(redisContext *c, const uint8_t pepper[32], uint64_t kid,
+    uint64_t uid, int64_t grace, int64_t now, char *key, size_t keylen,
+    sq_key_t *nk)
 {
-    int           attempt;
-    sq_rc_t       rc;
-    redisReply   *r;
-    sq_key_ref_t  ref;
+    char           ver[SQ_KEY_VER_LEN + 1];
+    sq_rc_t        rc;
+    sq_argv_t      a;
+    redisReply    *r;
+    sq_key_who_t   w;
+    sq_key_text_t  t;
 
-    rc = sq_store_key_digest(c, kid, ref.digest);
-
-    for (attempt = 0; rc == SQ_OK && attempt < SQ_KEY_TX_RETRIES;
-         attempt++)
-    {
-        rc = sq_cmd(c, &r, "WATCH " SQ_K_KEY, ref.digest);
-        if (rc != SQ_OK) {
-            return rc;
-        }
-        freeReplyObject(r);
-
-        rc = sq_key_read(c, kid, uid, &ref);
-        if (rc == SQ_OK && strcmp(ref.cur.status, "deleted") == 0) {
-            rc = SQ_ERR_NOTFOUND;
-        }
-
-        if (rc == SQ_OK) {
-            rc = op(c, &ref, arg);
-        }
-
-        if (rc != SQ_ERR_CONFLICT) {
-            return rc == SQ_OK ? rc : sq_unwatch(c, rc);
-        }
-
-        rc = SQ_OK;
+    rc = sq_key_one(c, kid, uid, nk, ver);
+    if (rc != SQ_OK) {
+        return rc;
     }
 
-    return rc == SQ_OK ? SQ_ERR_CONFLICT : rc;
+    if (sq_key_fresh(pepper, nk, now, key, keylen, &t) != 0) {
+        return SQ_ERR_INVALID;
+    }
+
+    memset(&w, 0, sizeof(w));
+    w.uid = uid;
+    sq_key_argv_rotate(&a, &w, kid, nk, grace, &t, ver);
+    rc = sq_key_call(c, &a, &r);
+    sodium_memzero(&t, sizeof(t));
+
+    if (rc == SQ_OK) {
+        rc = r->elements == 2 ? sq_key_entry(r->element[1], 0, nk, NULL)
+                              : SQ_ERR_REDIS;
+        freeReplyObject(r);
+    }
+
+    return rc;
+}
+
+
+sq_rc_t
+sq_store_key_rotate(redisContext *c, const uint8_t pepper[32], uint64_t kid,
+    uint64_t uid, int64_t grace, int64_t now, char *key, size_t keylen,
+    sq_key_t *nk)
+{
+    int      tries;
+    sq_rc_t  rc;
+
+    if (grace < 0 || grace > SQ_KEY_GRACE_MAX || now <= 0) {
+        return SQ_ERR_INVALID;
+    }
+
+    rc = SQ_ERR_CONFLICT;
+    for (tries = 0; rc == SQ_ERR_CONFLICT && tries < SQ_KEY_TRIES; tries++) {
+        memset(nk, 0, sizeof(*nk));
+        rc = sq_key_rotate_once(c, pepper, kid, uid, grace, now, key, keylen,
+                                nk);
+    }
+
+    if (rc != SQ_OK) {
+        sodium_memzero(key, keylen);
+        memset(nk, 0, sizeof(*nk));
+    }
+
+    return rc;
 }
 
 
 static sq_rc_t
-sq_key_op_status(redisContext *c, const sq_key_ref_t *ref, void *arg)
+sq_key_set(redisContext *c, uint64_t kid, uint64_t uid, const char *status)
 {
-    sq_tx_t  tx;
+    sq_rc_t        rc;
+    sq_argv_t      a;
+    redisReply    *r;
+    sq_key_who_t   w;
 
-    sq_tx_begin(&tx, c);
-    sq_tx_add(&tx, "HSET " SQ_K_KEY " status %s", ref->digest,
-              (const char *) arg);
+    memset(&w, 0, sizeof(w));
+    w.uid = uid;
 
-    return sq_tx_exec(&tx);
+    sq_key_argv_set(&a, &w, kid, status, "");
+    rc = sq_key_call(c, &a, &r);
+    if (rc == SQ_OK) {
+        freeReplyObject(r);
+    }
+
+    return rc;
 }
 
 
@@ -476,186 +799,14 @@ sq_store_key_set_status(redisContext *c, uint64_t kid, uint64_t uid,
         return SQ_ERR_INVALID;
     }
 
-    return sq_key_apply(c, kid, uid, sq_key_op_status, (void *) status);
-}
-
-
-static sq_rc_t
-sq_key_op_delete(redisContext *c, const sq_key_ref_t *ref, void *arg)
-{
-    sq_tx_t  tx;
-
-    (void) arg;
-
-    sq_tx_begin(&tx, c);
-    sq_tx_add(&tx, "HSET " SQ_K_KEY " status deleted", ref->digest);
-    sq_tx_add(&tx, "SREM " SQ_K_USER_KEYS " %llu",
-              (unsigned long long) ref->cur.user_id,
-              (unsigned long long) ref->cur.id);
-
-    return sq_tx_exec(&tx);
+    return sq_key_set(c, kid, uid, status);
 }
 
 
 sq_rc_t
 sq_store_key_delete(redisContext *c, uint64_t kid, uint64_t uid)
 {
-    return sq_key_apply(c, kid, uid, sq_key_op_delete, NULL);
-}
-
-
-typedef struct {
-    const uint8_t  *pepper;
-    int64_t         grace;
-    int64_t         now;
-    char           *key;
-    size_t          keylen;
-    sq_key_t       *nk;
-    char            digest[SQ_DIGEST_HEX_LEN + 1];
-} sq_key_rotate_t;
-
-
-static sq_rc_t
-sq_key_op_rotate(redisContext *c, const sq_key_ref_t *ref, void *arg)
-{
-    sq_rc_t           rc;
-    sq_tx_t           tx;
-    sq_key_rotate_t  *a = arg;
-
-    if (ref->cur.sunset_at != 0 || ref->cur.rotated_at != 0) {
-        return SQ_ERR_STATE;
-    }
-
-    /* the new key once; a retry after a conflict keeps it */
-    if (a->nk->id == 0) {
-        *a->nk = ref->cur;
-        rc = sq_key_fresh(c, a->pepper, a->nk, a->now, a->key, a->keylen,
-                          a->digest);
-        if (rc != SQ_OK) {
-            a->nk->id = 0;
-            return rc;
-        }
-    }
-
-    sq_tx_begin(&tx, c);
-    sq_key_tx_write(&tx, a->digest, a->nk);
-    sq_tx_add(&tx, "HSET " SQ_K_KEY " rotated_at %lld sunset_at %lld "
-              "replaced_by %llu", ref->digest, (long long) a->now,
-              (long long) (a->now + a->grace),
-              (unsigned long long) a->nk->id);
-
-    return sq_tx_exec(&tx);
-}
-
-
-sq_rc_t
-sq_store_key_rotate(redisContext *c, const uint8_t pepper[32], uint64_t kid,
-    uint64_t uid, int64_t grace, int64_t now, char *key, size_t keylen,
-    sq_key_t *nk)
-{
-    sq_rc_t          rc;
-    sq_key_rotate_t  a;
-
-    if (grace < 0 || grace > SQ_KEY_GRACE_MAX || now <= 0) {
-        return SQ_ERR_INVALID;
-    }
-
-    memset(nk, 0, sizeof(*nk));
-    a.pepper = pepper;
-    a.grace = grace;
-    a.now = now;
-    a.key = key;
-    a.keylen = keylen;
-    a.nk = nk;
-
-    rc = sq_key_apply(c, kid, uid, sq_key_op_rotate, &a);
-
-    if (rc != SQ_OK) {
-        sodium_memzero(key, keylen);
-        sodium_memzero(a.digest, sizeof(a.digest));
-    }
-
-    return rc;
-}
-
-
-static int
-sq_id_cmp(const void *a, const void *b)
-{
-    uint64_t  x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-
-    return x < y ? -1 : x > y;
-}
-
-
-/* the user's key ids, ascending */
-static sq_rc_t
-sq_store_key_ids(redisContext *c, uint64_t uid, uint64_t **ids, size_t *n)
-{
-    size_t       i;
-    sq_rc_t      rc;
-    uint64_t    *v;
-    redisReply  *r;
-
-    rc = sq_cmd(c, &r, "SMEMBERS " SQ_K_USER_KEYS,
-                (unsigned long long) uid);
-    if (rc != SQ_OK) {
-        return rc;
-    }
-
-    v = NULL;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements > SQ_KEYS_MAX) {
-        rc = SQ_ERR_REDIS;
-    } else if ((v = calloc(r->elements + 1, sizeof(uint64_t))) == NULL) {
-        rc = SQ_ERR_NOMEM;
-    }
-
-    for (i = 0; rc == SQ_OK && i < r->elements; i++) {
-        rc = sq_reply_id(r->element[i], &v[i]);
-    }
-
-    if (rc == SQ_OK) {
-        qsort(v, r->elements, sizeof(uint64_t), sq_id_cmp);
-        *ids = v;
-        *n = r->elements;
-    } else {
-        free(v);
-    }
-
-    freeReplyObject(r);
-
-    return rc;
-}
-
-
-/* Reads keys of ids[from..count) after the cursor; stops at limit + 1. */
-static sq_rc_t
-sq_store_key_page(redisContext *c, uint64_t uid, const uint64_t *ids,
-    size_t count, uint64_t after, size_t limit, sq_key_t *out, size_t *n,
-    uint64_t *next)
-{
-    size_t   i;
-    sq_rc_t  rc;
-
-    for (i = 0; i < count; i++) {
-        if (ids[i] <= after) {
-            continue;
-        }
-
-        if (*n == limit) {
-            *next = out[limit - 1].id;
-            return SQ_OK;
-        }
-
-        rc = sq_store_key_get(c, ids[i], uid, &out[*n]);
-        if (rc == SQ_OK) {
-            (*n)++;
-        } else if (rc != SQ_ERR_NOTFOUND) {
-            return rc;
-        }
-    }
-
-    return SQ_OK;
+    return sq_key_set(c, kid, uid, "deleted");
 }
 
 
@@ -663,40 +814,32 @@ sq_rc_t
 sq_store_key_list(redisContext *c, uint64_t uid, uint64_t after,
     size_t limit, sq_key_t **keys, size_t *n, uint64_t *next)
 {
-    size_t     count;
-    sq_rc_t    rc;
-    uint64_t  *ids;
-    sq_key_t  *out;
+    sq_rc_t        rc;
+    sq_argv_t      a;
+    redisReply    *r;
+    sq_key_who_t   w;
 
     *keys = NULL;
     *n = 0;
     *next = 0;
 
-    if (limit == 0 || limit > SQ_PAGE_MAX) {
+    if (limit == 0 || limit > SQ_PAGE_MAX || uid == 0) {
         return SQ_ERR_INVALID;
     }
 
-    rc = sq_store_key_ids(c, uid, &ids, &count);
+    memset(&w, 0, sizeof(w));
+    w.uid = uid;
+
+    sq_key_argv_page(&a, &w, after, limit);
+    rc = sq_key_call(c, &a, &r);
     if (rc != SQ_OK) {
         return rc;
     }
 
-    out = calloc(limit, sizeof(sq_key_t));
-    rc = out != NULL ? sq_store_key_page(c, uid, ids, count, after, limit,
-                                         out, n, next)
-                     : SQ_ERR_NOMEM;
-    free(ids);
+    rc = sq_key_page_parse(r, limit, keys, n, next);
+    freeReplyObject(r);
 
-    if (rc != SQ_OK) {
-        free(out);
-        *n = 0;
-        *next = 0;
-        return rc;
-    }
-
-    *keys = out;
-
-    return SQ_OK;
+    return rc;
 }
 
 
@@ -723,68 +866,31 @@ sq_store_key_max_id(redisContext *c, uint64_t *max)
 }
 
 
-/* "allowed" or "denied" of a usage hash; absent is 0 */
-static sq_rc_t
-sq_usage_count(const redisReply *v, int64_t *n)
-{
-    *n = 0;
-
-    if (v->type == REDIS_REPLY_NIL) {
-        return SQ_OK;
-    }
-
-    return v->type == REDIS_REPLY_STRING
-           && sq_text_parse_u63(v->str, v->len, n) == 0
-           ? SQ_OK : SQ_ERR_REDIS;
-}
-
-
 sq_rc_t
 sq_store_key_usage(redisContext *c, uint64_t kid, int64_t now, size_t days,
     sq_usage_day_t *out)
 {
-    char         ymd[16];
-    size_t       i;
-    sq_rc_t      rc;
-    time_t       t;
-    struct tm    tm;
-    redisReply  *r;
+    sq_rc_t        rc;
+    sq_argv_t      a;
+    redisReply    *r;
+    sq_key_who_t   w;
+    sq_key_text_t  t;
 
-    if (days == 0 || days > SQ_USAGE_DAYS_MAX || now < 0) {
-        return SQ_ERR_INVALID;
+    rc = sq_key_usage_days(now, days, out, &t);
+    if (rc != SQ_OK) {
+        return rc;
     }
 
-    for (i = 0; i < days; i++) {
-        t = (time_t) (now - (int64_t) (days - 1 - i) * 86400);
-        if (gmtime_r(&t, &tm) == NULL
-            || strftime(ymd, sizeof(ymd), "%Y%m%d", &tm) == 0
-            || strftime(out[i].date, sizeof(out[i].date), "%Y-%m-%d", &tm)
-               == 0
-            || redisAppendCommand(c, "HMGET " SQ_K_USAGE " allowed denied",
-                                  (unsigned long long) kid, ymd) != REDIS_OK)
-        {
-            c->err = REDIS_ERR_OOM;     /* replies are out of step now */
-            return SQ_ERR_NOMEM;
-        }
+    memset(&w, 0, sizeof(w));
+    sq_key_argv_usage(&a, &w, kid, 0, &t);
+    rc = sq_key_call(c, &a, &r);
+    if (rc != SQ_OK) {
+        return rc;
     }
 
-    rc = SQ_OK;
-
-    for (i = 0; i < days; i++) {
-        if (redisGetReply(c, (void **) &r) != REDIS_OK || r == NULL) {
-            return SQ_ERR_IO;
-        }
-
-        if (rc == SQ_OK
-            && (r->type != REDIS_REPLY_ARRAY || r->elements != 2
-                || sq_usage_count(r->element[0], &out[i].allowed) != SQ_OK
-                || sq_usage_count(r->element[1], &out[i].denied) != SQ_OK))
-        {
-            rc = SQ_ERR_REDIS;
-        }
-
-        freeReplyObject(r);
-    }
+    rc = r->elements == 3 ? sq_key_usage_parse(r->element[2], days, out)
+                          : SQ_ERR_REDIS;
+    freeReplyObject(r);
 
     return rc;
 }

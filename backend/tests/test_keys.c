@@ -14,6 +14,7 @@
 #include "sq_redis.h"
 #include "sq_route.h"
 #include "sq_store.h"
+#include "sq_store_key.h"
 #include "tests.h"
 
 #define T_NOW        1795000000     /* 2026-11-18T11:06:40Z */
@@ -732,6 +733,106 @@ START_TEST(test_edge_fields_read)
 END_TEST
 
 
+/* a key function's call; its first word ("OK", "CONFLICT", ...) */
+static void
+t_key_call(redisContext *c, sq_argv_t *a, char *word, size_t cap,
+    char *ver)
+{
+    redisReply  *r;
+
+    ck_assert_int_eq(a->failed, 0);
+    r = redisCommandArgv(c, a->argc, a->argv, a->lens);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+    snprintf(word, cap, "%s", r->element[0]->str);
+    if (ver != NULL && strcmp(word, "OK") == 0) {
+        ck_assert_int_eq(sq_key_entry(r->element[1], 0, &(sq_key_t) { 0 },
+                                      ver), SQ_OK);
+    }
+    freeReplyObject(r);
+}
+
+
+/*
+ * A write decided on a record refuses when the record changed since it
+ * was read (CONFLICT), and claims its nonce only once it is done.
+ */
+START_TEST(test_key_version_and_nonce)
+{
+    char            key[SQ_KEY_GEN_LEN + 1], word[32];
+    char            ver[SQ_KEY_VER_LEN + 1], ver2[SQ_KEY_VER_LEN + 1];
+    uint64_t        a, id;
+    sq_key_t        k;
+    sq_argv_t       av;
+    redisReply     *r;
+    sq_key_who_t    w;
+    sq_key_text_t   t;
+    redisContext   *c = sq_test_redis_connect(&sq_test_redis, 1);
+
+    ck_assert_int_eq(sq_store_user_create(c, "a@x.org", "A", T_NOW, &a),
+                     SQ_OK);
+    id = t_new_key(c, a, key, sizeof(key));
+
+    memset(&w, 0, sizeof(w));
+    w.uid = a;
+    sq_key_argv_one(&av, &w, id);
+    t_key_call(c, &av, word, sizeof(word), ver);
+    ck_assert_str_eq(word, "OK");
+
+    /* another write in between: the version no longer holds */
+    ck_assert_int_eq(sq_store_key_set_status(c, id, a, "disabled"), SQ_OK);
+    w.nonce = "0123456789abcdef0123456789abcdef";
+    w.ttl = 60;
+    sq_key_argv_set(&av, &w, id, "active", ver);
+    t_key_call(c, &av, word, sizeof(word), NULL);
+    ck_assert_str_eq(word, "CONFLICT");
+    r = redisCommand(c, "EXISTS sq:nonce:%s", w.nonce);
+    ck_assert_int_eq(r->integer, 0);
+    freeReplyObject(r);
+
+    /* read again, decide again: the write goes through, once */
+    sq_key_argv_one(&av, &w, id);
+    t_key_call(c, &av, word, sizeof(word), ver2);
+    ck_assert_str_ne(ver, ver2);
+    sq_key_argv_set(&av, &w, id, "active", ver2);
+    t_key_call(c, &av, word, sizeof(word), NULL);
+    ck_assert_str_eq(word, "OK");
+    r = redisCommand(c, "TTL sq:nonce:%s", w.nonce);
+    ck_assert_int_gt(r->integer, 0);
+    freeReplyObject(r);
+    sq_key_argv_set(&av, &w, id, "active", "");
+    t_key_call(c, &av, word, sizeof(word), NULL);
+    ck_assert_str_eq(word, "REPLAY");
+
+    /* another user's key is not found, whatever the version */
+    w.uid = a + 1;
+    w.nonce = NULL;
+    sq_key_argv_set(&av, &w, id, "disabled", "");
+    t_key_call(c, &av, word, sizeof(word), NULL);
+    ck_assert_str_eq(word, "NOTFOUND");
+
+    /* a user's new key lists only workspaces the user is in */
+    w.uid = a;
+    memset(&k, 0, sizeof(k));
+    k.user_id = a;
+    k.mode = SQ_KEY_LIVE;
+    k.type = SQ_KEY_PUBLISHABLE;
+    k.scopes = SQ_SCOPES_READ;
+    k.ws.ids[0] = 999;
+    k.ws.n = 1;
+    ck_assert_int_eq(sq_key_fresh(t_pepper, &k, T_NOW, key, sizeof(key), &t),
+                     0);
+    sq_key_argv_create(&av, &w, &k, &t);
+    t_key_call(c, &av, word, sizeof(word), NULL);
+    ck_assert_str_eq(word, "WSMEMBER");
+    r = redisCommand(c, "EXISTS sq:key:%s", t.digest);
+    ck_assert_int_eq(r->integer, 0);
+    freeReplyObject(r);
+    redisFree(c);
+}
+END_TEST
+
+
 START_TEST(test_usage_days)
 {
     size_t          i;
@@ -910,6 +1011,7 @@ sq_suite_keys(void)
 
     tcase_add_test(tr, test_lifecycle);
     tcase_add_test(tr, test_edge_fields_read);
+    tcase_add_test(tr, test_key_version_and_nonce);
     tcase_add_test(tr, test_usage_days);
     tcase_add_test(tr, test_live_test_separation);
     suite_add_tcase(s, tr);

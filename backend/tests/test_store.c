@@ -184,7 +184,7 @@ START_TEST(test_key_create_stores_digest_only)
     size_t           n;
     uint64_t         uid, id, wid, next;
     sq_key_t         k, *keys;
-    redisContext    *c = sq_test_redis_connect(&sq_test_redis, 0);
+    redisContext    *c = sq_test_redis_connect(&sq_test_redis, 1);
 
     uid = t_user(c, "k@example.com");
     ck_assert_int_eq(sq_store_ws_create(c, uid, "W", T_NOW, &wid), SQ_OK);
