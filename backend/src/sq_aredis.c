@@ -17,6 +17,7 @@
 #include "sq_aredis.h"
 #include "sq_keys.h"
 #include "sq_log.h"
+#include "sq_metrics.h"
 
 typedef struct {
     sq_aredis_t    *link;
@@ -155,6 +156,7 @@ sq_aredis_on_timeout(evutil_socket_t fd, short what, void *arg)
     sq_aredis_answer(op, NULL);
 
     if (dead) {
+        sq_metrics_redis_error();
         sq_aredis_drop(l, "no reply within the timeout");
     }
 }
@@ -187,6 +189,10 @@ sq_aredis_on_disconnect(const redisAsyncContext *ac, int status)
 
     if (l == NULL || l->ac != ac) {
         return;
+    }
+
+    if (status != REDIS_OK) {
+        sq_metrics_redis_error();
     }
 
     if (status != REDIS_OK && !l->down_logged) {

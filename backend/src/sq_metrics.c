@@ -196,11 +196,9 @@ sq_metrics_redis_get(int before, const redisContext *c)
 
 
 void
-sq_metrics_redis_done(const redisContext *c)
+sq_metrics_redis_error(void)
 {
-    if (c != NULL && c->err != 0) {
-        sq_metrics_add(&sq_m->redis_errors, 1);
-    }
+    sq_metrics_add(&sq_m->redis_errors, 1);
 }
 
 
@@ -436,8 +434,8 @@ sq_metrics_render(struct evbuffer *b)
                        "Requests answered 503 because no Redis link could"
                        " be made.", sq_metrics_get(&sq_m->redis_unavailable));
     sq_metrics_counter(b, "smartlyq_backend_redis_errors_total",
-                       "Requests whose Redis link failed (I/O, timeout or"
-                       " protocol error); the link is then dropped.",
+                       "Redis links lost (I/O or protocol error) or dropped"
+                       " after a command got no reply in time.",
                        sq_metrics_get(&sq_m->redis_errors));
 }
 

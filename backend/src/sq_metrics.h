@@ -54,9 +54,11 @@ void sq_metrics_route(const sq_route_t *route);
 /* The status the reply was sent with (sq_reply). */
 void sq_metrics_status(int status);
 
-/* Redis: before is whether a link was up before sq_redis_get(), c what
- * it returned; done is called before sq_redis_release(). */
+/* Redis: before is whether a link was up before the request's command,
+ * c the link it got (NULL: none, 503). */
 void sq_metrics_redis_get(int before, const redisContext *c);
-void sq_metrics_redis_done(const redisContext *c);
+
+/* A Redis link was lost, or dropped because a command got no reply. */
+void sq_metrics_redis_error(void);
 
 #endif /* SQ_METRICS_H */

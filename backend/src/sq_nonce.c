@@ -1,5 +1,6 @@
 /*
- * sq_nonce: the replay check of signed identities (SET NX EX).
+ * sq_nonce: how long a write's identity nonce is kept in Redis (the
+ * write's own function call claims it: redis/smartlyq.lua).
  */
 
 #include <string.h>
@@ -25,38 +26,4 @@ sq_nonce_ttl(const char *nonce, int64_t ts, int64_t now)
     }
 
     return ttl;
-}
-
-
-sq_rc_t
-sq_nonce_claim(redisContext *c, const char *nonce, int64_t ts, int64_t now,
-    int *fresh)
-{
-    sq_rc_t      rc;
-    int64_t      ttl;
-    redisReply  *r;
-
-    *fresh = 0;
-
-    ttl = sq_nonce_ttl(nonce, ts, now);
-    if (ttl < 0) {
-        return SQ_ERR_INVALID;
-    }
-
-    rc = sq_cmd(c, &r, "SET " SQ_K_NONCE " 1 NX EX %lld", nonce,
-                (long long) ttl);
-    if (rc != SQ_OK) {
-        return rc;
-    }
-
-    if (r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0) {
-        *fresh = 1;
-
-    } else if (r->type != REDIS_REPLY_NIL) {
-        rc = SQ_ERR_REDIS;
-    }
-
-    freeReplyObject(r);
-
-    return rc;
 }

@@ -345,17 +345,6 @@ sq_redis_get(sq_redis_t *r)
 
 
 void
-sq_redis_release(sq_redis_t *r)
-{
-    if (r->c != NULL && r->c->err) {
-        sq_log(SQ_LOG_ERR, "redis connection lost: %s", r->c->errstr);
-        redisFree(r->c);
-        r->c = NULL;
-    }
-}
-
-
-void
 sq_redis_free(sq_redis_t *r)
 {
     if (r->c != NULL) {

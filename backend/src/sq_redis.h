@@ -73,9 +73,6 @@ void sq_redis_init(sq_redis_t *r, const sq_redis_addr_t *a,
  */
 redisContext *sq_redis_get(sq_redis_t *r);
 
-/* After use: drops the connection when it saw an error. */
-void sq_redis_release(sq_redis_t *r);
-
 void sq_redis_free(sq_redis_t *r);
 
 #endif /* SQ_REDIS_H */
