@@ -152,10 +152,10 @@ local function sq_res_update(keys, args)
         end
     end
 
+    -- the stored rendering (sq_res_insert) no longer says what the
+    -- record holds: readers fall back to the fields
     local n = tonumber(args[5])
-    if n > 0 then
-        redis.call('HDEL', keys[1], unpack(args, 6, 5 + n))
-    end
+    redis.call('HDEL', keys[1], '_json', unpack(args, 6, 5 + n))
     if #args > 5 + n then
         redis.call('HSET', keys[1], unpack(args, 6 + n))
     end
@@ -297,7 +297,9 @@ end
 --   ARGV[7] the index suffix '<infix><plural>', ARGV[8] after (id),
 --   ARGV[9] limit, ARGV[10..] the schema's field names
 -- Returns {'OK', next id or '0', then per record {index id, its
--- workspace, {id, workspace_id, mode, created_at, updated_at, fields...}}}
+-- workspace, R}}, R the record's stored rendering (field _json, written
+-- by sq_res_insert: its JSON as the API writes it) or, where it has none,
+-- {id, workspace_id, mode, created_at, updated_at, fields...}.
 local function sq_res_page(keys, args)
     local bad = sq_req_check(keys, args)
     if bad then
@@ -342,8 +344,9 @@ local function sq_res_page(keys, args)
     -- two writes of sqctl) is all nil: the backend skips it
     for i = 1, n do
         local id = string.format('%d', ids[i][1])
-        out[i + 2] = {id, ids[i][2],
-                      sq_rec_fields(args[6] .. id, names)}
+        local key = args[6] .. id
+        out[i + 2] = {id, ids[i][2], redis.call('HGET', key, '_json')
+                                     or sq_rec_fields(key, names)}
     end
 
     return out
@@ -375,7 +378,9 @@ end
 --   ARGV[1..5] common, ARGV[6] the resource name (sequence and record
 --   'sq:<res>:<id>'), ARGV[7] the index suffix '<infix><plural>',
 --   ARGV[8] the unique index suffix '<infix><unique_key>' or '',
---   ARGV[9] the unique value, ARGV[10] now, ARGV[11..] field value pairs
+--   ARGV[9] the unique value, ARGV[10] now, ARGV[11] the record's JSON
+--   after its "workspace_id" member or '' (none stored),
+--   ARGV[12..] field value pairs
 -- Returns {'OK', id, workspace id} or a refusal.
 local function sq_res_insert(keys, args)
     local bad = sq_req_check(keys, args)
@@ -416,9 +421,14 @@ local function sq_res_insert(keys, args)
         end
     end
 
-    redis.call('HSET', 'sq:' .. args[6] .. ':' .. id, 'id', id,
-               'workspace_id', wid, 'mode', args[4], 'created_at', args[10],
-               'updated_at', args[10], unpack(args, 11))
+    local key = 'sq:' .. args[6] .. ':' .. id
+    redis.call('HSET', key, 'id', id, 'workspace_id', wid, 'mode', args[4],
+               'created_at', args[10], 'updated_at', args[10],
+               unpack(args, 12))
+    if args[11] ~= '' then
+        redis.call('HSET', key, '_json', '{"id": ' .. id
+                   .. ', "workspace_id": ' .. wid .. args[11])
+    end
     redis.call('ZADD', ws .. args[7], id, id)
     sq_req_claim(keys, args)
 
