@@ -438,7 +438,9 @@ end
 -- sq_res_modify: sq_res_update with the checks and the nonce claim.
 --   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] sq:<res>:<id>,
 --   KEYS[4] the unique index or '', KEYS[5] a referenced record or ''
---   ARGV[1..5] common, ARGV[6..] sq_res_update's ARGV
+--   ARGV[1..5] common, ARGV[6] the record's JSON once written or '' (the
+--   update writes or deletes every schema field), ARGV[7..]
+--   sq_res_update's ARGV
 local function sq_res_modify(keys, args)
     local bad = sq_req_check(keys, args)
     if bad then
@@ -451,8 +453,11 @@ local function sq_res_modify(keys, args)
         end
     end
 
-    local rc = sq_res_update({keys[3], keys[4], keys[5]}, {unpack(args, 6)})
+    local rc = sq_res_update({keys[3], keys[4], keys[5]}, {unpack(args, 7)})
     if rc == 'OK' then
+        if args[6] ~= '' then
+            redis.call('HSET', keys[3], '_json', args[6])
+        end
         sq_req_claim(keys, args)
     end
 

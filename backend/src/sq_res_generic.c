@@ -190,6 +190,25 @@ sq_res_flat_values(const sq_job_t *j, const redisReply *v)
 static void sq_res_on_insert(redisReply *reply, void *data);
 
 
+/* a record's JSON as the API renders it, or NULL; the caller frees it */
+static char *
+sq_res_json(const sq_resource_t *res, const sq_record_t *rec)
+{
+    char    *out;
+    json_t  *obj;
+
+    obj = sq_resource_render(res, rec);
+    if (obj == NULL) {
+        return NULL;
+    }
+
+    out = json_dumps(obj, 0);
+    json_decref(obj);
+
+    return out;
+}
+
+
 #define SQ_RES_TAIL_AFTER  "{\"id\": 0, \"workspace_id\": 0"
 
 
@@ -204,7 +223,6 @@ static char *
 sq_res_rendering(const sq_job_t *j, const char **tail)
 {
     char         *out;
-    json_t       *obj;
     sq_record_t   rec;
 
     rec = j->rec;
@@ -212,13 +230,7 @@ sq_res_rendering(const sq_job_t *j, const char **tail)
     rec.workspace_id = 0;
     rec.updated_at = rec.created_at;
 
-    obj = sq_resource_render(j->r.res, &rec);
-    if (obj == NULL) {
-        return NULL;
-    }
-
-    out = json_dumps(obj, 0);
-    json_decref(obj);
+    out = sq_res_json(j->r.res, &rec);
 
     if (out != NULL
         && strncmp(out, SQ_RES_TAIL_AFTER, sizeof(SQ_RES_TAIL_AFTER) - 1)
@@ -512,14 +524,21 @@ sq_res_on_modify(redisReply *reply, void *data)
 }
 
 
-/* The merged record, stored with sq_res_modify; answers on failure. */
+/*
+ * The merged record, stored with sq_res_modify, with its rendering (every
+ * schema field is written or deleted, so it is what the record holds
+ * after the write); answers on failure.
+ */
 static int
 sq_res_send_modify(sq_job_t *j)
 {
+    int                  rc;
+    char                *json;
     sq_argv_t            a;
     const sq_resource_t *res;
 
     res = j->r.res;
+    json = sq_res_json(res, &j->rec);
 
     sq_job_head(&a, j, "sq_res_modify", 5);
     sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) j->rec.id);
@@ -532,6 +551,7 @@ sq_res_send_modify(sq_job_t *j)
     }
     sq_job_ref_key(&a, res, j->rec.fields, j->check_ref);
     sq_job_common(&a, j);
+    sq_argv_str(&a, json != NULL ? json : "");
     sq_argv_u64(&a, j->rec.id);
     sq_argv_u64(&a, j->rec.workspace_id);
     sq_argv_str(&a, res->unique != NULL ? res->unique : "");
@@ -541,7 +561,10 @@ sq_res_send_modify(sq_job_t *j)
     sq_argv_fmt(&a, "%lld", (long long) j->rec.updated_at);
     sq_argv_fields(&a, res, j->rec.fields);
 
-    return sq_job_send(j, &a, sq_res_on_modify);
+    rc = sq_job_send(j, &a, sq_res_on_modify);
+    free(json);
+
+    return rc;
 }
 
 

@@ -398,6 +398,17 @@ START_TEST(test_flat_stored)
                      "https://c.example");
     freeReplyObject(r);
 
+    /* PATCH's write stores the merged record's rendering again */
+    freeReplyObject(t_fcall(c, "FCALL sq_res_modify 5 sq:nonce:%s %s "
+                            "sq:url:1 %s %s 7 1 %s live 60 %s 1 1 %s %s 0 "
+                            "target https://d.example", T_NONCE "s3",
+                            "sq:ws:1:members", "", "", "", "{\"id\": 1, "
+                            "\"workspace_id\": 1, \"y\": 2}", "", ""));
+    r = t_fcall(c, T_URLS, "", "sq:ws:1:members", "", "");
+    ck_assert_str_eq(r->element[2]->element[2]->str,
+                     "{\"id\": 1, \"workspace_id\": 1, \"y\": 2}");
+    freeReplyObject(r);
+
     redisFree(c);
 }
 END_TEST
