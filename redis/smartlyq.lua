@@ -152,8 +152,8 @@ local function sq_res_update(keys, args)
         end
     end
 
-    -- the stored rendering (sq_res_insert) no longer says what the
-    -- record holds: readers fall back to the fields
+    -- the stored rendering (_json) no longer says what the record holds:
+    -- readers fall back to the fields (sq_res_modify stores a new one)
     local n = tonumber(args[5])
     redis.call('HDEL', keys[1], '_json', unpack(args, 6, 5 + n))
     if #args > 5 + n then
@@ -298,8 +298,9 @@ end
 --   ARGV[9] limit, ARGV[10..] the schema's field names
 -- Returns {'OK', next id or '0', then per record {index id, its
 -- workspace, R}}, R the record's stored rendering (field _json, written
--- by sq_res_insert: its JSON as the API writes it) or, where it has none,
--- {id, workspace_id, mode, created_at, updated_at, fields...}.
+-- by sq_res_insert and sq_res_modify, dropped by sq_res_update: its JSON
+-- as the API writes it; SCHEMA.md) or, where it has none, {id,
+-- workspace_id, mode, created_at, updated_at, fields...}.
 local function sq_res_page(keys, args)
     local bad = sq_req_check(keys, args)
     if bad then

@@ -765,7 +765,7 @@ sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
 
 
 /*
- * A record's stored rendering (sq_res_insert wrote it with the record):
+ * A record's stored rendering (sq_res_insert or sq_res_modify wrote it):
  * copied as is once it is seen to begin with the id and workspace the
  * index gave; anything else is corrupt data.
  */
