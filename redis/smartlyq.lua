@@ -422,14 +422,15 @@ local function sq_res_insert(keys, args)
         end
     end
 
-    local key = 'sq:' .. args[6] .. ':' .. id
-    redis.call('HSET', key, 'id', id, 'workspace_id', wid, 'mode', args[4],
+    -- the rendering in the same HSET: one command less in the AOF
+    local f = {'id', id, 'workspace_id', wid, 'mode', args[4],
                'created_at', args[10], 'updated_at', args[10],
-               unpack(args, 12))
+               unpack(args, 12)}
     if args[11] ~= '' then
-        redis.call('HSET', key, '_json', '{"id": ' .. id
-                   .. ', "workspace_id": ' .. wid .. args[11])
+        f[#f + 1] = '_json'
+        f[#f + 1] = '{"id": ' .. id .. ', "workspace_id": ' .. wid .. args[11]
     end
+    redis.call('HSET', 'sq:' .. args[6] .. ':' .. id, unpack(f))
     redis.call('ZADD', ws .. args[7], id, id)
     sq_req_claim(keys, args)
 
