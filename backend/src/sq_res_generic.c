@@ -193,13 +193,76 @@ sq_res_rendered(sq_job_t *j, struct evbuffer *b, int failed)
 static void sq_res_on_insert(redisReply *reply, void *data);
 
 
+/* a record's JSON as the API renders it, or NULL; the caller frees it */
+static char *
+sq_res_json(const sq_resource_t *res, const sq_record_t *rec)
+{
+    char    *out;
+    json_t  *obj;
+
+    obj = sq_resource_render(res, rec);
+    if (obj == NULL) {
+        return NULL;
+    }
+
+    out = json_dumps(obj, 0);
+    json_decref(obj);
+
+    return out;
+}
+
+
+#define SQ_RES_TAIL_AFTER  "{\"id\": 0, \"workspace_id\": 0"
+
+
+/*
+ * The new record's JSON as the API renders it, rendered with id and
+ * workspace 0 (both are drawn in Redis): *tail is what follows its
+ * "workspace_id" member, which sq_res_insert stores behind the real ones
+ * for pages.  NULL (no rendering stored: pages read the fields) when it
+ * cannot be made; the caller frees the returned string.
+ */
+static char *
+sq_res_rendering(const sq_job_t *j, const char **tail)
+{
+    char         *out;
+    sq_record_t   rec;
+
+    rec = j->rec;
+    rec.id = 0;
+    rec.workspace_id = 0;
+    rec.updated_at = rec.created_at;
+
+    out = sq_res_json(j->r.res, &rec);
+
+    if (out != NULL
+        && strncmp(out, SQ_RES_TAIL_AFTER, sizeof(SQ_RES_TAIL_AFTER) - 1)
+           != 0)
+    {
+        free(out);
+        return NULL;
+    }
+
+    if (out != NULL) {
+        *tail = out + sizeof(SQ_RES_TAIL_AFTER) - 1;
+    }
+
+    return out;
+}
+
+
 static int
 sq_res_send_insert(sq_job_t *j)
 {
-    sq_argv_t           a;
+    int                  rc;
+    char                *json;
+    sq_argv_t            a;
+    const char          *tail;
     const sq_resource_t *res;
 
     res = j->r.res;
+    tail = "";
+    json = sq_res_rendering(j, &tail);
 
     sq_job_head(&a, j, "sq_res_insert", 3);
     sq_argv_ref_key(&a, res, j->rec.fields, 1);
@@ -209,9 +272,13 @@ sq_res_send_insert(sq_job_t *j)
     sq_job_unique_suffix(&a, j);
     sq_argv_str(&a, sq_job_unique_value(j));
     sq_argv_fmt(&a, "%lld", (long long) j->rec.created_at);
+    sq_argv_str(&a, tail);
     sq_argv_fields(&a, res, j->rec.fields);
 
-    return sq_job_send(j, &a, sq_res_on_insert);
+    rc = sq_job_send(j, &a, sq_res_on_insert);
+    free(json);
+
+    return rc;
 }
 
 
@@ -463,14 +530,21 @@ sq_res_on_modify(redisReply *reply, void *data)
 }
 
 
-/* The merged record, stored with sq_res_modify; answers on failure. */
+/*
+ * The merged record, stored with sq_res_modify, with its rendering (every
+ * schema field is written or deleted, so it is what the record holds
+ * after the write); answers on failure.
+ */
 static int
 sq_res_send_modify(sq_job_t *j)
 {
+    int                  rc;
+    char                *json;
     sq_argv_t            a;
     const sq_resource_t *res;
 
     res = j->r.res;
+    json = sq_res_json(res, &j->rec);
 
     sq_job_head(&a, j, "sq_res_modify", 5);
     sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) j->rec.id);
@@ -483,6 +557,7 @@ sq_res_send_modify(sq_job_t *j)
     }
     sq_argv_ref_key(&a, res, j->rec.fields, j->check_ref);
     sq_job_common(&a, j);
+    sq_argv_str(&a, json != NULL ? json : "");
     sq_argv_u64(&a, j->rec.id);
     sq_argv_u64(&a, j->rec.workspace_id);
     sq_argv_str(&a, res->unique != NULL ? res->unique : "");
@@ -492,7 +567,10 @@ sq_res_send_modify(sq_job_t *j)
     sq_argv_fmt(&a, "%lld", (long long) j->rec.updated_at);
     sq_argv_fields(&a, res, j->rec.fields);
 
-    return sq_job_send(j, &a, sq_res_on_modify);
+    rc = sq_job_send(j, &a, sq_res_on_modify);
+    free(json);
+
+    return rc;
 }
 
 
@@ -683,10 +761,37 @@ sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
 
 
 /*
+ * A record's stored rendering (sq_res_insert or sq_res_modify wrote it):
+ * copied as is once it is seen to begin with the id and workspace the
+ * index gave; anything else is corrupt data.
+ */
+static int
+sq_res_page_stored(struct evbuffer *b, const redisReply *s, uint64_t id,
+    uint64_t wid)
+{
+    int  n;
+    char head[64];
+
+    n = snprintf(head, sizeof(head),
+                 "{\"id\": %llu, \"workspace_id\": %llu, ",
+                 (unsigned long long) id, (unsigned long long) wid);
+
+    if (n < 0 || (size_t) n >= sizeof(head) || s->len <= (size_t) n
+        || memcmp(s->str, head, (size_t) n) != 0
+        || s->str[s->len - 1] != '}')
+    {
+        return -1;
+    }
+
+    return evbuffer_add(b, s->str, s->len);
+}
+
+
+/*
  * {"success": true, "data": [records], "pagination": ...} from
  * {'OK', next, then per record {its id and workspace in the index, its
- * flat values}}; a record gone from under its index (all nil) is
- * skipped, as a page read before skipped it.
+ * stored rendering or its flat values}}; a record gone from under its
+ * index (all nil) is skipped, as a page read before skipped it.
  */
 static int
 sq_res_page_render(sq_job_t *j, const redisReply *reply, struct evbuffer *b)
@@ -704,12 +809,24 @@ sq_res_page_render(sq_job_t *j, const redisReply *reply, struct evbuffer *b)
 
     for (i = 2, n = 0; i < reply->elements; i++) {
         e = reply->element[i];
-        v = e->type == REDIS_REPLY_ARRAY && e->elements == 3
-            ? sq_res_flat_values(j, e->element[2]) : NULL;
-
-        if (v == NULL || sq_reply_id(e->element[0], &id) != SQ_OK
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 3
+            || sq_reply_id(e->element[0], &id) != SQ_OK
             || sq_reply_id(e->element[1], &wid) != SQ_OK)
         {
+            return -1;
+        }
+
+        if (e->element[2]->type == REDIS_REPLY_STRING) {
+            if ((n++ > 0 && evbuffer_add(b, ", ", 2) != 0)
+                || sq_res_page_stored(b, e->element[2], id, wid) != 0)
+            {
+                return -1;
+            }
+            continue;
+        }
+
+        v = sq_res_flat_values(j, e->element[2]);
+        if (v == NULL) {
             return -1;
         }
 

@@ -279,7 +279,7 @@ END_TEST
 
 
 #define T_INSERT  "FCALL sq_res_insert 3 sq:nonce:%s %s %s 7 %s %s live 60 " \
-                  "url urls url_slugs %s 1700000000 target %s slug %s " \
+                  "url urls url_slugs %s 1700000000 %s target %s slug %s " \
                   "clicks 0"
 
 
@@ -295,8 +295,8 @@ START_TEST(test_flat_writes)
           "primary_workspace_id 1");
 
     /* no workspace named: the primary one; the nonce is claimed */
-    r = t_fcall(c, T_INSERT, T_NONCE "1", "", "", "", "", "s1",
-                "https://a.example", "s1");
+    r = t_fcall(c, T_INSERT, T_NONCE "1", "",
+                "", "", "", "s1", "", "https://a.example", "s1");
     ck_assert_str_eq(r->element[0]->str, "OK");
     ck_assert_str_eq(r->element[2]->str, "1");
     freeReplyObject(r);
@@ -306,24 +306,28 @@ START_TEST(test_flat_writes)
     freeReplyObject(r);
 
     /* the same nonce again: a replay, nothing written */
-    t_status(t_fcall(c, T_INSERT, T_NONCE "1", "", "", "", "", "s2",
-                     "https://b.example", "s2"), "REPLAY");
+    t_status(t_fcall(c, T_INSERT, T_NONCE "1", "",
+                     "", "", "", "s2", "", "https://b.example", "s2"),
+             "REPLAY");
 
     /* a taken slug does not use the nonce: the retry goes through */
-    t_status(t_fcall(c, T_INSERT, T_NONCE "2", "sq:ws:1:members", "", "1",
-                     "", "s1", "https://c.example", "s1"), "TAKEN");
-    t_status(t_fcall(c, T_INSERT, T_NONCE "2", "sq:ws:1:members", "", "1",
-                     "", "s3", "https://c.example", "s3"), "OK");
+    t_status(t_fcall(c, T_INSERT, T_NONCE "2", "sq:ws:1:members", "",
+                     "1", "", "s1", "", "https://c.example", "s1"), "TAKEN");
+    t_status(t_fcall(c, T_INSERT, T_NONCE "2", "sq:ws:1:members", "",
+                     "1", "", "s3", "", "https://c.example", "s3"), "OK");
 
     /* outside the key's list, not a member, no primary */
-    t_status(t_fcall(c, T_INSERT, T_NONCE "3", "", "", "", "5", "s4",
-                     "https://d.example", "s4"), "WSKEY");
-    t_status(t_fcall(c, T_INSERT, T_NONCE "3", "sq:ws:9:members", "", "9",
-                     "", "s4", "https://d.example", "s4"), "FORBIDDEN");
+    t_status(t_fcall(c, T_INSERT, T_NONCE "3", "",
+                     "", "", "5", "s4", "", "https://d.example", "s4"),
+             "WSKEY");
+    t_status(t_fcall(c, T_INSERT, T_NONCE "3", "sq:ws:9:members", "",
+                     "9", "", "s4", "", "https://d.example", "s4"),
+             "FORBIDDEN");
     t_cmd(c, "HDEL sq:user:7 "
           "primary_workspace_id");
-    t_status(t_fcall(c, T_INSERT, T_NONCE "3", "", "", "", "", "s4",
-                     "https://d.example", "s4"), "NOPRIMARY");
+    t_status(t_fcall(c, T_INSERT, T_NONCE "3", "",
+                     "", "", "", "s4", "", "https://d.example", "s4"),
+             "NOPRIMARY");
 
     /* delete: a replayed nonce, then the record goes with its slug */
     t_status(t_fcall(c, "FCALL sq_res_remove 3 sq:nonce:%s %s sq:url:1 7 "
@@ -344,6 +348,67 @@ START_TEST(test_flat_writes)
     t_status(t_fcall(c, "FCALL sq_res_remove 3 sq:nonce:%s %s sq:url:1 7 "
                      "%s %s live 60 urls slug url_slugs", T_NONCE "5", "",
                      "", ""), "NOTFOUND");
+
+    redisFree(c);
+}
+END_TEST
+
+
+#define T_URLS  "FCALL_RO sq_res_page 3 %s %s sq:ws:1:urls 7 1 %s live %s " \
+                "sq:url: urls 0 20 target"
+
+
+/*
+ * A page returns the rendering sq_res_insert stored behind the drawn id
+ * and workspace; a record without one (or whose update dropped it) is
+ * returned as its fields.
+ */
+START_TEST(test_flat_stored)
+{
+    redisReply   *r;
+    redisContext *c;
+
+    c = sq_test_redis_connect(&sq_test_redis, 1);
+
+    t_cmd(c, "SADD sq:ws:1:members 7");
+
+    freeReplyObject(t_fcall(c, "FCALL sq_res_insert 3 sq:nonce:%s %s %s 7 "
+                            "%s %s live 60 url urls %s %s 1700000000 %s "
+                            "target %s", T_NONCE "s1", "sq:ws:1:members",
+                            "", "1", "", "", "", ", \"x\": 1}",
+                            "https://a.example"));
+    freeReplyObject(t_fcall(c, "FCALL sq_res_insert 3 sq:nonce:%s %s %s 7 "
+                            "%s %s live 60 url urls %s %s 1700000000 %s "
+                            "target %s", T_NONCE "s2", "sq:ws:1:members",
+                            "", "1", "", "", "", "", "https://b.example"));
+
+    r = t_fcall(c, T_URLS, "", "sq:ws:1:members", "", "");
+    ck_assert_uint_eq(r->elements, 2 + 2);
+    ck_assert_int_eq(r->element[2]->element[2]->type, REDIS_REPLY_STRING);
+    ck_assert_str_eq(r->element[2]->element[2]->str,
+                     "{\"id\": 1, \"workspace_id\": 1, \"x\": 1}");
+    ck_assert_int_eq(r->element[3]->element[2]->type, REDIS_REPLY_ARRAY);
+    freeReplyObject(r);
+
+    /* an update (sqctl's, or PATCH's) drops it */
+    t_cmd(c, "FCALL sq_res_update 3 sq:url:1 %s %s 1 1 %s %s 0 "
+          "target https://c.example", "", "", "", "");
+    r = t_fcall(c, T_URLS, "", "sq:ws:1:members", "", "");
+    ck_assert_int_eq(r->element[2]->element[2]->type, REDIS_REPLY_ARRAY);
+    ck_assert_str_eq(r->element[2]->element[2]->element[SQ_FLAT_META]->str,
+                     "https://c.example");
+    freeReplyObject(r);
+
+    /* PATCH's write stores the merged record's rendering again */
+    freeReplyObject(t_fcall(c, "FCALL sq_res_modify 5 sq:nonce:%s %s "
+                            "sq:url:1 %s %s 7 1 %s live 60 %s 1 1 %s %s 0 "
+                            "target https://d.example", T_NONCE "s3",
+                            "sq:ws:1:members", "", "", "", "{\"id\": 1, "
+                            "\"workspace_id\": 1, \"y\": 2}", "", ""));
+    r = t_fcall(c, T_URLS, "", "sq:ws:1:members", "", "");
+    ck_assert_str_eq(r->element[2]->element[2]->str,
+                     "{\"id\": 1, \"workspace_id\": 1, \"y\": 2}");
+    freeReplyObject(r);
 
     redisFree(c);
 }
@@ -401,6 +466,7 @@ sq_suite_flat(void)
     tr = sq_test_redis_tcase();
     tcase_add_test(tr, test_flat_page);
     tcase_add_test(tr, test_flat_writes);
+    tcase_add_test(tr, test_flat_stored);
     tcase_add_test(tr, test_flat_me);
     tcase_add_test(tr, test_flat_times);
     suite_add_tcase(s, tr);

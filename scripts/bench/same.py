@@ -10,7 +10,8 @@ create: both 201 bodies hold the same record, keys in the same order, but
 for the values of id, created_at and updated_at; the peer's record read
 back through the backend (GET /v1/articles/<id>) is the peer's 201 body;
 and the two Redis hashes (redis-cli --raw HGETALL output) have the same
-fields with the same values but for id, created_at and updated_at.
+fields with the same values but for id, created_at and updated_at (and
+_json, the backend's stored rendering, which must be its 201 record).
 
 Exit status 0 when all hold byte for byte; 2 when they hold as JSON (the
 same values, keys in the same order) but the bytes differ (whitespace,
@@ -95,6 +96,13 @@ def check_create(b201, p201, pget, brec, prec):
     same_body(read(pget), read(p201),
               "the backend's GET of the peer's article vs the peer's 201")
     rb, rp = record(brec), record(prec)
+    # the backend's stored rendering (redis/SCHEMA.md): its 201 record
+    stored = rb.pop("_json", None)
+    if stored is not None \
+       and not read(b201).decode().endswith('"data": %s}' % stored):
+        fail("the backend's stored rendering is not its 201 record: %r"
+             % stored)
+    rp.pop("_json", None)
     if sorted(rb) != sorted(rp) or strip(rb) != strip(rp):
         fail("Redis records differ: %r vs %r" % (rb, rp))
 
