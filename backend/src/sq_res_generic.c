@@ -264,6 +264,14 @@ sq_res_send_insert(sq_job_t *j)
     tail = "";
     json = sq_res_rendering(j, &tail);
 
+    /* kept for the 201, which is the same rendering (a redraw renders
+     * the record again: its unique value changed) */
+    if (j->ext != NULL) {
+        j->ext_free(j->ext);
+    }
+    j->ext = json;
+    j->ext_free = free;
+
     sq_job_head(&a, j, "sq_res_insert", 3);
     sq_argv_ref_key(&a, res, j->rec.fields, 1);
     sq_job_common(&a, j);
@@ -276,7 +284,6 @@ sq_res_send_insert(sq_job_t *j)
     sq_argv_fields(&a, res, j->rec.fields);
 
     rc = sq_job_send(j, &a, sq_res_on_insert);
-    free(json);
 
     return rc;
 }
@@ -308,6 +315,43 @@ sq_res_redraw(sq_job_t *j, const redisReply *reply)
     }
 
     return sq_res_send_insert(j) == 0 ? 1 : 2;
+}
+
+
+/*
+ * 201 with the new record: the rendering sq_res_send_insert stored,
+ * behind the drawn id and workspace, as a page shows it; rendered again
+ * only when there is none.
+ */
+static void
+sq_res_created(sq_job_t *j)
+{
+    const char       *json;
+    struct evbuffer  *b;
+
+    json = j->ext;
+    if (json == NULL) {
+        sq_reply_data(j->r.req, 201, sq_resource_render(j->r.res, &j->rec));
+        return;
+    }
+
+    b = evbuffer_new();
+    if (b == NULL
+        || evbuffer_add_printf(b, "{\"success\": true, \"data\": "
+                               "{\"id\": %llu, \"workspace_id\": %llu%s}",
+                               (unsigned long long) j->rec.id,
+                               (unsigned long long) j->rec.workspace_id,
+                               json + sizeof(SQ_RES_TAIL_AFTER) - 1) < 0)
+    {
+        if (b != NULL) {
+            evbuffer_free(b);
+        }
+        sq_reply_data(j->r.req, 201, sq_resource_render(j->r.res, &j->rec));
+        return;
+    }
+
+    sq_reply_buffer(j->r.req, 201, b);
+    evbuffer_free(b);
 }
 
 
@@ -343,7 +387,7 @@ sq_res_on_insert(redisReply *reply, void *data)
            (unsigned long long) j->rec.workspace_id,
            (unsigned long long) j->r.ident.user_id);
 
-    sq_reply_data(j->r.req, 201, sq_resource_render(j->r.res, &j->rec));
+    sq_res_created(j);
     sq_job_done(j);
 }
 

@@ -1,0 +1,95 @@
+# One record, one rendering: the 201 of a create, a GET of the record and
+# its entry in a list are the same bytes, before and after a PATCH, for
+# records with their rendering stored by the API (the `_json` field that
+# sq_res_insert and sq_res_modify write) and for records without one
+# (written by other means: read back from their fields).  Text with
+# quotes, backslashes, slashes, tabs, newlines and non-ASCII takes
+# the escaping of both paths.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use SQTest;
+use Test::More;
+
+my $T = $SQTest::T;
+my $base = SQTest::nginx_start(SQTest::server_conf(
+    locations => [SQTest::guarded('/v1/', 'backend')]));
+my $ws = $T->{ws1};
+my $key = $T->{alice_key};
+
+# the "data" member of an envelope, as the bytes the backend wrote
+sub data_of {
+    my ($content) = @_;
+    my ($d) = $content =~ /^\{"success": true, "data": (.*)\}$/s;
+    return $d;
+}
+
+# the entry of record $id in a list's "data" array, as bytes
+sub entry_of {
+    my ($content, $id) = @_;
+    my ($list) = $content =~ /^\{"success": true, "data": \[(.*)\], "pagination"/s;
+    return undef unless defined $list;
+    for my $e (split /(?<=\}), (?=\{"id": )/, $list) {
+        return $e if $e =~ /^\{"id": $id, /;
+    }
+    return undef;
+}
+
+sub same_everywhere {
+    my ($what, $path, $id, $want) = @_;
+    my ($one) = SQTest::api($base, $key, 'GET', "$path/$id?workspace_id=$ws");
+    is($one->{status}, 200, "$what: GET one, 200");
+    is(data_of($one->{content}), $want, "$what: GET one, the same bytes");
+    my ($list) = SQTest::api($base, $key, 'GET',
+                             "$path?workspace_id=$ws&limit=100");
+    is($list->{status}, 200, "$what: list, 200");
+    is(entry_of($list->{content}, $id), $want,
+       "$what: its list entry, the same bytes");
+}
+
+my $tricky = "q\"uote b\\ack s/lash \x{e9}t\x{e9} \x{1F600} <&> \x{2028}";
+my $lines = "$tricky\ttab\nnewline";      # fields that take \t and \n
+my @cases = (
+    ['article', '/v1/articles',
+     { title => "T $tricky", body => "B $lines", status => 'draft' },
+     { title => "T2 $tricky" }],
+    ['url (generated slug)', '/v1/urls',
+     { target => 'https://example.com/a?b=c&d=%2F' },
+     { target => 'https://example.com/z' }],
+    ['chatbot', '/v1/chatbots',
+     { name => "bot $tricky", model => 'gpt-4o', instructions => $lines },
+     { instructions => "changed $lines" }],
+);
+
+require JSON::PP;
+my $json = JSON::PP->new->utf8->canonical;
+
+for my $c (@cases) {
+    my ($what, $path, $create, $patch) = @$c;
+    my ($r) = SQTest::api($base, $key, 'POST', "$path?workspace_id=$ws",
+                          $json->encode($create));
+    is($r->{status}, 201, "$what: created") or diag($r->{content});
+    my $made = data_of($r->{content});
+    my ($id) = ($made // '') =~ /^\{"id": (\d+), /;
+    ok($id, "$what: the 201 has the record") or next;
+    my $rec = "sq:" . ($path =~ m{/v1/(\w+?)s$})[0] . ":$id";
+    like(redis_cli('HEXISTS', $rec, '_json'), qr/^1$/,
+         "$what: its rendering is stored");
+    same_everywhere("$what, as created", $path, $id, $made);
+
+    ($r) = SQTest::api($base, $key, 'PATCH', "$path/$id?workspace_id=$ws",
+                       $json->encode($patch));
+    is($r->{status}, 200, "$what: patched");
+    same_everywhere("$what, as patched", $path, $id, data_of($r->{content}));
+
+    # a record whose rendering is not stored is read from its fields
+    redis_cli('HDEL', $rec, '_json');
+    like(redis_cli('HEXISTS', $rec, '_json'), qr/^0$/,
+         "$what: rendering removed");
+    same_everywhere("$what, read from its fields", $path, $id,
+                    data_of($r->{content}));
+}
+
+done_testing();
