@@ -83,6 +83,9 @@ static void ngx_smartlyq_link_schedule(ngx_smartlyq_link_t *link);
 static void ngx_smartlyq_link_gone(ngx_smartlyq_link_t *link);
 static void ngx_smartlyq_link_up(ngx_smartlyq_link_t *link);
 static ngx_int_t ngx_smartlyq_link_auth(ngx_smartlyq_link_t *link);
+static ngx_int_t ngx_smartlyq_link_queue(ngx_smartlyq_link_t *link,
+    int argc, const char **argv, const size_t *argvlen, const char *cmd,
+    size_t len, ngx_smartlyq_reply_pt fn, void *data);
 static void ngx_smartlyq_cmd_free(ngx_smartlyq_link_t *link,
     ngx_smartlyq_cmd_t *c);
 
@@ -666,8 +669,6 @@ ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, int argc,
     const char **argv, const size_t *argvlen, ngx_smartlyq_reply_pt fn,
     void *data)
 {
-    ngx_smartlyq_cmd_t  *c;
-
     if (fn == NULL) {
         if (ngx_smartlyq_link_context(link) == NULL) {
             return NGX_DECLINED;
@@ -681,6 +682,33 @@ ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, int argc,
 
         return NGX_OK;
     }
+
+    return ngx_smartlyq_link_queue(link, argc, argv, argvlen, NULL, 0, fn,
+                                   data);
+}
+
+
+/*
+ * As ngx_smartlyq_link_send with fn, for a command the caller already
+ * wrote in RESP (cmd, len bytes): hiredis copies it to its output
+ * buffer as it is, with no formatting of its own.
+ */
+ngx_int_t
+ngx_smartlyq_link_send_resp(ngx_smartlyq_link_t *link, const char *cmd,
+    size_t len, ngx_smartlyq_reply_pt fn, void *data)
+{
+    return ngx_smartlyq_link_queue(link, 0, NULL, NULL, cmd, len, fn, data);
+}
+
+
+/* queues one command with its callback: argv, or cmd when argv is NULL */
+static ngx_int_t
+ngx_smartlyq_link_queue(ngx_smartlyq_link_t *link, int argc,
+    const char **argv, const size_t *argvlen, const char *cmd, size_t len,
+    ngx_smartlyq_reply_pt fn, void *data)
+{
+    int                  rc;
+    ngx_smartlyq_cmd_t  *c;
 
     if (ngx_smartlyq_link_ready(link) != NGX_OK) {
         return NGX_DECLINED;
@@ -702,10 +730,16 @@ ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, int argc,
     c->link = link;
     c->next = NULL;
 
-    if (redisAsyncCommandArgv(link->ac, ngx_smartlyq_command_cb, c, argc,
-                              argv, argvlen)
-        != REDIS_OK)
-    {
+    if (argv) {
+        rc = redisAsyncCommandArgv(link->ac, ngx_smartlyq_command_cb, c,
+                                   argc, argv, argvlen);
+
+    } else {
+        rc = redisAsyncFormattedCommand(link->ac, ngx_smartlyq_command_cb, c,
+                                        cmd, len);
+    }
+
+    if (rc != REDIS_OK) {
         ngx_smartlyq_cmd_free(link, c);
         return NGX_ERROR;
     }
