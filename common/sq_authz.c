@@ -48,20 +48,40 @@ typedef enum {
 } sq_authz_charset_t;
 
 
-static int
-sq_authz_in(sq_authz_charset_t set, unsigned char c)
+/* the first byte of s[0..len) outside set, or len: one loop per set */
+static size_t
+sq_authz_span(sq_authz_charset_t set, const unsigned char *s, size_t len)
 {
+    size_t  i;
+
     switch (set) {
 
     case SQ_AUTHZ_DIGITS:
-        return c >= '0' && c <= '9';
+        for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            /* void */
+        }
+        break;
 
     case SQ_AUTHZ_SCOPES:
-        return (c >= 'a' && c <= 'z') || c == '_' || c == ':' || c == ' ';
+        for (i = 0; i < len; i++) {
+            if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' || s[i] == ':'
+                  || s[i] == ' '))
+            {
+                break;
+            }
+        }
+        break;
 
     default:
-        return (c >= '0' && c <= '9') || c == ',';
+        for (i = 0; i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == ',');
+             i++)
+        {
+            /* void */
+        }
+        break;
     }
+
+    return i;
 }
 
 
@@ -70,16 +90,10 @@ static int
 sq_authz_str(const sq_authz_field_t *f, sq_authz_charset_t set, size_t max,
     char *dst, size_t *len)
 {
-    size_t  i;
-
-    if (f->len > max) {
+    if (f->len > max
+        || sq_authz_span(set, (const unsigned char *) f->s, f->len) != f->len)
+    {
         return -1;
-    }
-
-    for (i = 0; i < f->len; i++) {
-        if (!sq_authz_in(set, (unsigned char) f->s[i])) {
-            return -1;
-        }
     }
 
     memcpy(dst, f->s, f->len);
