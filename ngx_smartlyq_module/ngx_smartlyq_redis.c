@@ -69,6 +69,7 @@ struct ngx_smartlyq_link_s {
     ngx_uint_t                  reported;   /* a failure was logged */
     ngx_uint_t                  exiting;
     ngx_msec_t                  heard;      /* last bytes read */
+    ngx_uint_t                  flushing;   /* in redisAsyncHandleWrite */
 
     ngx_smartlyq_cmd_t         *free;
 
@@ -119,16 +120,39 @@ ngx_smartlyq_ev_del_read(void *data)
 }
 
 
+/*
+ * A command was queued, or a write is unfinished.  On a connected link
+ * the flush is a posted event: it runs once at the end of this pass of
+ * the event loop, so the commands of every request handled in the pass
+ * go out in one write, with no epoll_ctl to arm and disarm the write
+ * event around it.  Only a write that did not finish (the socket is
+ * full), or a connect under way, waits on epoll.
+ */
 static void
 ngx_smartlyq_ev_add_write(void *data)
 {
     ngx_smartlyq_link_t  *link = data;
 
-    if (link->conn && !link->conn->write->active) {
-        if (ngx_add_event(link->conn->write, NGX_WRITE_EVENT,
-                          NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
+    ngx_event_t  *wev;
+
+    if (link->conn == NULL) {
+        return;
+    }
+
+    wev = link->conn->write;
+
+    if (!link->flushing && !wev->active
+        && (link->ac->c.flags & REDIS_CONNECTED))
+    {
+        if (!wev->posted) {
+            ngx_post_event(wev, &ngx_posted_events);
+        }
+
+        return;
+    }
+
+    if (!wev->active) {
+        if (ngx_add_event(wev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
             ngx_log_error(NGX_LOG_ERR, link->log, 0,
                           "smartlyq: redis write event add failed");
         }
@@ -211,7 +235,10 @@ ngx_smartlyq_write_handler(ngx_event_t *ev)
     ngx_smartlyq_link_t  *link = c->data;
 
     if (link->ac) {
+        /* the link outlives its context: the flag is safe to clear */
+        link->flushing = 1;
         redisAsyncHandleWrite(link->ac);
+        link->flushing = 0;
     }
 }
 
