@@ -141,7 +141,7 @@ ngx_smartlyq_ev_add_write(void *data)
 
     wev = link->conn->write;
 
-    if (!link->flushing && !wev->active
+    if (!link->flushing && !wev->active && link->ac != NULL
         && (link->ac->c.flags & REDIS_CONNECTED))
     {
         if (!wev->posted) {
