@@ -1,10 +1,12 @@
 /*
  * sq_authz: the reply of FCALL_RO sq_authz.  See sq_authz.h; the reply's
  * layout is documented beside the function in redis/smartlyq.lua:
- *   {"UNKNOWN"}, or
- *   {code, user_id, key_id, mode, type, scopes, workspaces, rotated_at,
- *    sunset_at, expires_at}
- * (libraries from before the cache send no expires_at: 9 elements).
+ *   "UNKNOWN", or
+ *   "code|user_id|key_id|mode|type|scopes|workspaces|rotated_at|
+ *    sunset_at|expires_at"
+ * one bulk string, so hiredis makes one reply object, not eleven.
+ * Libraries from before it send the same fields as an array of strings
+ * (before the cache, without expires_at: 9 elements); both are read.
  */
 
 #include <string.h>
@@ -13,6 +15,14 @@
 
 
 #define SQ_AUTHZ_TIME_MAX   ((int64_t) 1 << 40)     /* far past 2100 */
+#define SQ_AUTHZ_FIELDS     10
+
+
+/* one field of the reply, where it lies in hiredis's buffers */
+typedef struct {
+    const char  *s;
+    size_t       len;
+} sq_authz_field_t;
 
 
 static const char  *sq_authz_names[] = {
@@ -22,35 +32,73 @@ static const char  *sq_authz_names[] = {
 
 
 static int
-sq_authz_is(const redisReply *e, const char *name)
+sq_authz_is(const sq_authz_field_t *f, const char *name)
 {
     size_t  n = strlen(name);
 
-    return e->type == REDIS_REPLY_STRING && e->len == n
-           && memcmp(e->str, name, n) == 0;
+    return f->len == n && memcmp(f->s, name, n) == 0;
 }
 
 
-/* a string of at most max bytes, each in charset, copied with a NUL */
-static int
-sq_authz_str(const redisReply *e, const char *charset, size_t max,
-    char *dst, size_t *len)
+/* the charsets of the fields, tested by range, not by strchr per byte */
+typedef enum {
+    SQ_AUTHZ_DIGITS,            /* 0-9: ids */
+    SQ_AUTHZ_SCOPES,            /* a-z _ : and space: "a:read b" */
+    SQ_AUTHZ_IDS                /* 0-9 and ',': "1,2" */
+} sq_authz_charset_t;
+
+
+/* the first byte of s[0..len) outside set, or len: one loop per set */
+static size_t
+sq_authz_span(sq_authz_charset_t set, const unsigned char *s, size_t len)
 {
     size_t  i;
 
-    if (e->type != REDIS_REPLY_STRING || e->len > max) {
+    switch (set) {
+
+    case SQ_AUTHZ_DIGITS:
+        for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            /* void */
+        }
+        break;
+
+    case SQ_AUTHZ_SCOPES:
+        for (i = 0; i < len; i++) {
+            if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' || s[i] == ':'
+                  || s[i] == ' '))
+            {
+                break;
+            }
+        }
+        break;
+
+    default:
+        for (i = 0; i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == ',');
+             i++)
+        {
+            /* void */
+        }
+        break;
+    }
+
+    return i;
+}
+
+
+/* a string of at most max bytes, each in set, copied with a NUL */
+static int
+sq_authz_str(const sq_authz_field_t *f, sq_authz_charset_t set, size_t max,
+    char *dst, size_t *len)
+{
+    if (f->len > max
+        || sq_authz_span(set, (const unsigned char *) f->s, f->len) != f->len)
+    {
         return -1;
     }
 
-    for (i = 0; i < e->len; i++) {
-        if (e->str[i] == '\0' || strchr(charset, e->str[i]) == NULL) {
-            return -1;
-        }
-    }
-
-    memcpy(dst, e->str, e->len);
-    dst[e->len] = '\0';
-    *len = e->len;
+    memcpy(dst, f->s, f->len);
+    dst[f->len] = '\0';
+    *len = f->len;
 
     return 0;
 }
@@ -58,23 +106,23 @@ sq_authz_str(const redisReply *e, const char *charset, size_t max,
 
 /* decimal digits only, no sign, 0..SQ_AUTHZ_TIME_MAX */
 static int
-sq_authz_time(const redisReply *e, int64_t *t)
+sq_authz_time(const sq_authz_field_t *f, int64_t *t)
 {
     size_t   i;
     int64_t  n;
 
-    if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > 19) {
+    if (f->len == 0 || f->len > 19) {
         return -1;
     }
 
     n = 0;
 
-    for (i = 0; i < e->len; i++) {
-        if (e->str[i] < '0' || e->str[i] > '9') {
+    for (i = 0; i < f->len; i++) {
+        if (f->s[i] < '0' || f->s[i] > '9') {
             return -1;
         }
 
-        n = n * 10 + (e->str[i] - '0');
+        n = n * 10 + (f->s[i] - '0');
 
         if (n > SQ_AUTHZ_TIME_MAX) {
             return -1;
@@ -88,12 +136,12 @@ sq_authz_time(const redisReply *e, int64_t *t)
 
 
 static sq_authz_code_t
-sq_authz_code(const redisReply *e)
+sq_authz_code(const sq_authz_field_t *f)
 {
     size_t  i;
 
     for (i = SQ_AUTHZ_OK; i <= SQ_AUTHZ_FORBIDDEN; i++) {
-        if (sq_authz_is(e, sq_authz_names[i])) {
+        if (sq_authz_is(f, sq_authz_names[i])) {
             return (sq_authz_code_t) i;
         }
     }
@@ -102,39 +150,40 @@ sq_authz_code(const redisReply *e)
 }
 
 
+/* the fields after the code; n is 9 (no expires_at) or 10 */
 static int
-sq_authz_fields(redisReply **e, size_t n, sq_authz_t *a)
+sq_authz_fields(const sq_authz_field_t *f, size_t n, sq_authz_t *a)
 {
-    if (sq_authz_str(e[1], "0123456789", SQ_AUTHZ_ID_MAX, a->user_id,
+    if (sq_authz_str(&f[1], SQ_AUTHZ_DIGITS, SQ_AUTHZ_ID_MAX, a->user_id,
                      &a->user_id_len) != 0
         || a->user_id_len == 0
-        || sq_authz_str(e[2], "0123456789", SQ_AUTHZ_ID_MAX, a->key_id,
+        || sq_authz_str(&f[2], SQ_AUTHZ_DIGITS, SQ_AUTHZ_ID_MAX, a->key_id,
                         &a->key_id_len) != 0
         || a->key_id_len == 0
-        || sq_authz_str(e[5], "abcdefghijklmnopqrstuvwxyz_: ",
-                        SQ_AUTHZ_LIST_MAX, a->scopes, &a->scopes_len) != 0
-        || sq_authz_str(e[6], "0123456789,", SQ_AUTHZ_LIST_MAX,
+        || sq_authz_str(&f[5], SQ_AUTHZ_SCOPES, SQ_AUTHZ_LIST_MAX,
+                        a->scopes, &a->scopes_len) != 0
+        || sq_authz_str(&f[6], SQ_AUTHZ_IDS, SQ_AUTHZ_LIST_MAX,
                         a->workspaces, &a->workspaces_len) != 0
-        || sq_authz_time(e[7], &a->rotated_at) != 0
-        || sq_authz_time(e[8], &a->sunset_at) != 0)
+        || sq_authz_time(&f[7], &a->rotated_at) != 0
+        || sq_authz_time(&f[8], &a->sunset_at) != 0)
     {
         return -1;
     }
 
-    if (sq_authz_is(e[3], "live")) {
+    if (sq_authz_is(&f[3], "live")) {
         a->mode = SQ_KEY_LIVE;
 
-    } else if (sq_authz_is(e[3], "test")) {
+    } else if (sq_authz_is(&f[3], "test")) {
         a->mode = SQ_KEY_TEST;
 
     } else {
         return -1;
     }
 
-    if (sq_authz_is(e[4], "secret")) {
+    if (sq_authz_is(&f[4], "secret")) {
         a->type = SQ_KEY_SECRET;
 
-    } else if (sq_authz_is(e[4], "publishable")) {
+    } else if (sq_authz_is(&f[4], "publishable")) {
         a->type = SQ_KEY_PUBLISHABLE;
 
     } else {
@@ -143,7 +192,7 @@ sq_authz_fields(redisReply **e, size_t n, sq_authz_t *a)
 
     a->expires_at = -1;
 
-    if (n == 10 && sq_authz_time(e[9], &a->expires_at) != 0) {
+    if (n == SQ_AUTHZ_FIELDS && sq_authz_time(&f[9], &a->expires_at) != 0) {
         return -1;
     }
 
@@ -151,10 +200,74 @@ sq_authz_fields(redisReply **e, size_t n, sq_authz_t *a)
 }
 
 
+/*
+ * The one-string form: fields split at SQ_AUTHZ_SEP.  No field's charset
+ * holds the separator, so a stored value carrying one adds a field, and
+ * a count other than 1 or 10 is refused.  Returns the count, 0 if more.
+ */
+static size_t
+sq_authz_split(const redisReply *reply, sq_authz_field_t *f)
+{
+    size_t       n;
+    const char  *p, *end, *sep;
+
+    p = reply->str;
+    end = p + reply->len;
+    n = 0;
+
+    for ( ;; ) {
+        if (n == SQ_AUTHZ_FIELDS) {
+            return 0;
+        }
+
+        sep = memchr(p, SQ_AUTHZ_SEP, (size_t) (end - p));
+
+        f[n].s = p;
+        f[n].len = (size_t) ((sep ? sep : end) - p);
+        n++;
+
+        if (sep == NULL) {
+            return n;
+        }
+
+        p = sep + 1;
+    }
+}
+
+
+/* the array form of older libraries: 1, 9 or 10 strings */
+static size_t
+sq_authz_elements(const redisReply *reply, sq_authz_field_t *f)
+{
+    size_t  i;
+
+    if (reply->elements < 1 || reply->elements > SQ_AUTHZ_FIELDS
+        || reply->element == NULL)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        if (reply->element[i] == NULL
+            || reply->element[i]->type != REDIS_REPLY_STRING)
+        {
+            return 0;
+        }
+
+        f[i].s = reply->element[i]->str;
+        f[i].len = (size_t) reply->element[i]->len;
+    }
+
+    return reply->elements;
+}
+
+
 sq_authz_code_t
 sq_authz_parse(const redisReply *reply, sq_authz_t *a)
 {
-    sq_authz_code_t  code;
+    size_t            n;
+    sq_authz_code_t   code;
+    sq_authz_field_t  f[SQ_AUTHZ_FIELDS];
 
     memset(a, 0, sizeof(*a));
     a->code = SQ_AUTHZ_INVALID;
@@ -163,30 +276,46 @@ sq_authz_parse(const redisReply *reply, sq_authz_t *a)
         return a->code;
     }
 
-    if (reply->type == REDIS_REPLY_ERROR) {
+    switch (reply->type) {
+
+    case REDIS_REPLY_ERROR:
         a->code = SQ_AUTHZ_REDIS_ERROR;
         return a->code;
-    }
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
-        || reply->element == NULL)
-    {
+    case REDIS_REPLY_STRING:
+        n = sq_authz_split(reply, f);
+
+        if (n != 1 && n != SQ_AUTHZ_FIELDS) {
+            return a->code;
+        }
+
+        break;
+
+    case REDIS_REPLY_ARRAY:
+        n = sq_authz_elements(reply, f);
+
+        if (n != 1 && n != SQ_AUTHZ_FIELDS - 1 && n != SQ_AUTHZ_FIELDS) {
+            return a->code;
+        }
+
+        break;
+
+    default:
         return a->code;
     }
 
-    code = sq_authz_code(reply->element[0]);
+    code = sq_authz_code(&f[0]);
 
     if (code == SQ_AUTHZ_UNKNOWN) {
-        if (reply->elements == 1) {
+        if (n == 1) {
             a->code = code;
         }
 
         return a->code;
     }
 
-    if (code == SQ_AUTHZ_INVALID
-        || (reply->elements != 9 && reply->elements != 10)
-        || sq_authz_fields(reply->element, reply->elements, a) != 0)
+    if (code == SQ_AUTHZ_INVALID || n == 1
+        || sq_authz_fields(f, n, a) != 0)
     {
         memset(a, 0, sizeof(*a));
         a->code = SQ_AUTHZ_INVALID;

@@ -18,6 +18,7 @@
 
 #define SQ_AUTHZ_ID_MAX     20      /* digits of a user or key id */
 #define SQ_AUTHZ_LIST_MAX   1024    /* bytes of scopes, of workspaces */
+#define SQ_AUTHZ_SEP        '|'     /* between the fields of the reply */
 
 
 typedef enum {
@@ -52,9 +53,10 @@ typedef struct {
 
 
 /*
- * Checks reply and fills *a (zeroed first); returns a->code.  Anything
- * off (types, lengths, characters, element count) is SQ_AUTHZ_INVALID:
- * the caller fails closed.
+ * Checks reply and fills *a (zeroed first); returns a->code.  The reply
+ * is one string of fields joined by SQ_AUTHZ_SEP, or, from an older
+ * library, an array of them.  Anything off (types, lengths, characters,
+ * field count) is SQ_AUTHZ_INVALID: the caller fails closed.
  */
 sq_authz_code_t sq_authz_parse(const redisReply *reply, sq_authz_t *a);
 

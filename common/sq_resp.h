@@ -16,7 +16,10 @@
 
 #include <hiredis/hiredis.h>
 
-/* sq_authz answers 9 elements; nothing the edge sends needs more */
+/*
+ * sq_authz answers one string (older libraries: 10 elements); nothing
+ * the edge sends needs more
+ */
 #define SQ_RESP_ARRAY_MAX  64
 
 /* Makes reader refuse arrays of more than SQ_RESP_ARRAY_MAX elements. */

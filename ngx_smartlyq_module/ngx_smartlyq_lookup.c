@@ -15,6 +15,11 @@
 #include "sq_keys.h"
 
 
+/* the command's fixed part: 7 arguments, of which the first three */
+#define NGX_SMARTLYQ_AUTHZ_HEAD                                               \
+    "*7\r\n$8\r\nFCALL_RO\r\n$8\r\nsq_authz\r\n$1\r\n2\r\n"
+
+
 /*
  * One lookup in flight.  It lives on the heap, not in the request pool:
  * the link calls back for every command (with NULL when it dies),
@@ -31,6 +36,9 @@ struct ngx_smartlyq_pending_s {
 };
 
 
+static u_char *ngx_smartlyq_decimal(u_char *p, uint64_t n);
+static u_char *ngx_smartlyq_bulk_head(u_char *p, size_t len);
+static u_char *ngx_smartlyq_bulk_time(u_char *p, time_t t);
 static void ngx_smartlyq_lookup_reply(void *reply, void *data);
 static void ngx_smartlyq_lookup_cleanup(void *data);
 static void ngx_smartlyq_lookup_timeout(ngx_event_t *ev);
@@ -53,11 +61,8 @@ ngx_int_t
 ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     ngx_smartlyq_answer_pt answered)
 {
-    u_char                    *last, *now;
-    char                      *key, *members;
-    size_t                     size;
-    size_t                     lens[7];
-    const char                *argv[7];
+    u_char                    *cmd, *last;
+    size_t                     size, members;
     ngx_pool_cleanup_t        *cln;
     ngx_smartlyq_pending_t    *p;
     ngx_smartlyq_loc_conf_t   *slcf;
@@ -71,32 +76,39 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     }
 
     /* the key names, as SQ_K_KEY and SQ_K_WS_MEMBERS_TEXT spell them */
-    size = sizeof(SQ_K_KEY_PREFIX) - 1 + SQ_DIGEST_HEX_LEN
-           + sizeof(SQ_K_WS_PREFIX SQ_K_MEMBERS_SUFFIX) - 1
-           + ctx->workspace_id.len + NGX_TIME_T_LEN;
+    members = 0;
 
-    key = ngx_pnalloc(r->pool, size);
-    if (key == NULL) {
+    if (ctx->workspace_id.len) {
+        members = sizeof(SQ_K_WS_PREFIX SQ_K_MEMBERS_SUFFIX) - 1
+                  + ctx->workspace_id.len;
+    }
+
+    /*
+     * The command in RESP, written here so that hiredis copies it as it
+     * is: FCALL_RO sq_authz 2 <key> <members or ""> <now> <workspace>
+     */
+    size = sizeof(NGX_SMARTLYQ_AUTHZ_HEAD) - 1
+           + 4 * (sizeof("$\r\n\r\n") - 1 + NGX_SIZE_T_LEN)
+           + sizeof(SQ_K_KEY_PREFIX) - 1 + SQ_DIGEST_HEX_LEN
+           + members + NGX_TIME_T_LEN + ctx->workspace_id.len;
+
+    cmd = ngx_pnalloc(r->pool, size);
+    if (cmd == NULL) {
         return NGX_ERROR;
     }
 
-    argv[0] = "FCALL_RO";
-    lens[0] = sizeof("FCALL_RO") - 1;
-    argv[1] = "sq_authz";
-    lens[1] = sizeof("sq_authz") - 1;
-    argv[2] = "2";
-    lens[2] = 1;
+    last = ngx_cpymem(cmd, NGX_SMARTLYQ_AUTHZ_HEAD,
+                      sizeof(NGX_SMARTLYQ_AUTHZ_HEAD) - 1);
 
-    last = ngx_cpymem((u_char *) key, SQ_K_KEY_PREFIX,
-                      sizeof(SQ_K_KEY_PREFIX) - 1);
+    last = ngx_smartlyq_bulk_head(last, sizeof(SQ_K_KEY_PREFIX) - 1
+                                        + SQ_DIGEST_HEX_LEN);
+    last = ngx_cpymem(last, SQ_K_KEY_PREFIX, sizeof(SQ_K_KEY_PREFIX) - 1);
     last = ngx_cpymem(last, ctx->digest, SQ_DIGEST_HEX_LEN);
+    last = ngx_cpymem(last, CRLF, 2);
 
-    argv[3] = key;
-    lens[3] = last - (u_char *) key;
+    last = ngx_smartlyq_bulk_head(last, members);
 
-    members = (char *) last;
-
-    if (ctx->workspace_id.len) {
+    if (members) {
         last = ngx_cpymem(last, SQ_K_WS_PREFIX, sizeof(SQ_K_WS_PREFIX) - 1);
         last = ngx_cpymem(last, ctx->workspace_id.data,
                           ctx->workspace_id.len);
@@ -104,17 +116,13 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
                           sizeof(SQ_K_MEMBERS_SUFFIX) - 1);
     }
 
-    argv[4] = members;
-    lens[4] = last - (u_char *) members;
+    last = ngx_cpymem(last, CRLF, 2);
 
-    now = last;
-    last = ngx_sprintf(now, "%T", ngx_time());
+    last = ngx_smartlyq_bulk_time(last, ngx_time());
 
-    argv[5] = (const char *) now;
-    lens[5] = last - now;
-
-    argv[6] = (const char *) ctx->workspace_id.data;
-    lens[6] = ctx->workspace_id.len;
+    last = ngx_smartlyq_bulk_head(last, ctx->workspace_id.len);
+    last = ngx_cpymem(last, ctx->workspace_id.data, ctx->workspace_id.len);
+    last = ngx_cpymem(last, CRLF, 2);
 
     /* detaches the lookup if the request goes first */
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -143,8 +151,8 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     p->link = smcf->link;
     p->answered = answered;
 
-    if (ngx_smartlyq_link_send(smcf->link, 7, argv, lens,
-                               ngx_smartlyq_lookup_reply, p)
+    if (ngx_smartlyq_link_send_resp(smcf->link, (const char *) cmd,
+                                    last - cmd, ngx_smartlyq_lookup_reply, p)
         != NGX_OK)
     {
         p->next = ngx_smartlyq_pending_free;
@@ -166,6 +174,55 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
                    "smartlyq: redis lookup sent, timeout %M", slcf->timeout);
 
     return NGX_OK;
+}
+
+
+/* n in decimal, no ngx_sprintf: written per lookup */
+static u_char *
+ngx_smartlyq_decimal(u_char *p, uint64_t n)
+{
+    u_char   buf[NGX_INT64_LEN];
+    u_char  *d;
+
+    d = buf + sizeof(buf);
+
+    do {
+        *--d = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return ngx_cpymem(p, d, buf + sizeof(buf) - d);
+}
+
+
+/* "$<len>\r\n", the head of a RESP bulk string */
+static u_char *
+ngx_smartlyq_bulk_head(u_char *p, size_t len)
+{
+    *p++ = '$';
+    p = ngx_smartlyq_decimal(p, len);
+    *p++ = '\r';
+    *p++ = '\n';
+
+    return p;
+}
+
+
+/* t (never negative here) as a whole bulk string */
+static u_char *
+ngx_smartlyq_bulk_time(u_char *p, time_t t)
+{
+    u_char  buf[NGX_TIME_T_LEN];
+    size_t  len;
+
+    len = ngx_smartlyq_decimal(buf, (uint64_t) (t < 0 ? 0 : t)) - buf;
+
+    p = ngx_smartlyq_bulk_head(p, len);
+    p = ngx_cpymem(p, buf, len);
+    *p++ = '\r';
+    *p++ = '\n';
+
+    return p;
 }
 
 

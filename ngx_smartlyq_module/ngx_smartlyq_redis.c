@@ -69,6 +69,7 @@ struct ngx_smartlyq_link_s {
     ngx_uint_t                  reported;   /* a failure was logged */
     ngx_uint_t                  exiting;
     ngx_msec_t                  heard;      /* last bytes read */
+    ngx_uint_t                  flushing;   /* in redisAsyncHandleWrite */
 
     ngx_smartlyq_cmd_t         *free;
 
@@ -83,6 +84,9 @@ static void ngx_smartlyq_link_schedule(ngx_smartlyq_link_t *link);
 static void ngx_smartlyq_link_gone(ngx_smartlyq_link_t *link);
 static void ngx_smartlyq_link_up(ngx_smartlyq_link_t *link);
 static ngx_int_t ngx_smartlyq_link_auth(ngx_smartlyq_link_t *link);
+static ngx_int_t ngx_smartlyq_link_queue(ngx_smartlyq_link_t *link,
+    int argc, const char **argv, const size_t *argvlen, const char *cmd,
+    size_t len, ngx_smartlyq_reply_pt fn, void *data);
 static void ngx_smartlyq_cmd_free(ngx_smartlyq_link_t *link,
     ngx_smartlyq_cmd_t *c);
 
@@ -116,16 +120,39 @@ ngx_smartlyq_ev_del_read(void *data)
 }
 
 
+/*
+ * A command was queued, or a write is unfinished.  On a connected link
+ * the flush is a posted event: it runs once at the end of this pass of
+ * the event loop, so the commands of every request handled in the pass
+ * go out in one write, with no epoll_ctl to arm and disarm the write
+ * event around it.  Only a write that did not finish (the socket is
+ * full), or a connect under way, waits on epoll.
+ */
 static void
 ngx_smartlyq_ev_add_write(void *data)
 {
     ngx_smartlyq_link_t  *link = data;
 
-    if (link->conn && !link->conn->write->active) {
-        if (ngx_add_event(link->conn->write, NGX_WRITE_EVENT,
-                          NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
+    ngx_event_t  *wev;
+
+    if (link->conn == NULL) {
+        return;
+    }
+
+    wev = link->conn->write;
+
+    if (!link->flushing && !wev->active && link->ac != NULL
+        && (link->ac->c.flags & REDIS_CONNECTED))
+    {
+        if (!wev->posted) {
+            ngx_post_event(wev, &ngx_posted_events);
+        }
+
+        return;
+    }
+
+    if (!wev->active) {
+        if (ngx_add_event(wev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
             ngx_log_error(NGX_LOG_ERR, link->log, 0,
                           "smartlyq: redis write event add failed");
         }
@@ -208,7 +235,10 @@ ngx_smartlyq_write_handler(ngx_event_t *ev)
     ngx_smartlyq_link_t  *link = c->data;
 
     if (link->ac) {
+        /* the link outlives its context: the flag is safe to clear */
+        link->flushing = 1;
         redisAsyncHandleWrite(link->ac);
+        link->flushing = 0;
     }
 }
 
@@ -666,8 +696,6 @@ ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, int argc,
     const char **argv, const size_t *argvlen, ngx_smartlyq_reply_pt fn,
     void *data)
 {
-    ngx_smartlyq_cmd_t  *c;
-
     if (fn == NULL) {
         if (ngx_smartlyq_link_context(link) == NULL) {
             return NGX_DECLINED;
@@ -681,6 +709,33 @@ ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, int argc,
 
         return NGX_OK;
     }
+
+    return ngx_smartlyq_link_queue(link, argc, argv, argvlen, NULL, 0, fn,
+                                   data);
+}
+
+
+/*
+ * As ngx_smartlyq_link_send with fn, for a command the caller already
+ * wrote in RESP (cmd, len bytes): hiredis copies it to its output
+ * buffer as it is, with no formatting of its own.
+ */
+ngx_int_t
+ngx_smartlyq_link_send_resp(ngx_smartlyq_link_t *link, const char *cmd,
+    size_t len, ngx_smartlyq_reply_pt fn, void *data)
+{
+    return ngx_smartlyq_link_queue(link, 0, NULL, NULL, cmd, len, fn, data);
+}
+
+
+/* queues one command with its callback: argv, or cmd when argv is NULL */
+static ngx_int_t
+ngx_smartlyq_link_queue(ngx_smartlyq_link_t *link, int argc,
+    const char **argv, const size_t *argvlen, const char *cmd, size_t len,
+    ngx_smartlyq_reply_pt fn, void *data)
+{
+    int                  rc;
+    ngx_smartlyq_cmd_t  *c;
 
     if (ngx_smartlyq_link_ready(link) != NGX_OK) {
         return NGX_DECLINED;
@@ -702,10 +757,16 @@ ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, int argc,
     c->link = link;
     c->next = NULL;
 
-    if (redisAsyncCommandArgv(link->ac, ngx_smartlyq_command_cb, c, argc,
-                              argv, argvlen)
-        != REDIS_OK)
-    {
+    if (argv) {
+        rc = redisAsyncCommandArgv(link->ac, ngx_smartlyq_command_cb, c,
+                                   argc, argv, argvlen);
+
+    } else {
+        rc = redisAsyncFormattedCommand(link->ac, ngx_smartlyq_command_cb, c,
+                                        cmd, len);
+    }
+
+    if (rc != REDIS_OK) {
         ngx_smartlyq_cmd_free(link, c);
         return NGX_ERROR;
     }

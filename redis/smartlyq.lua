@@ -39,15 +39,18 @@ end
 --   KEYS[2] sq:ws:<workspace_id>:members, or "" when no workspace_id
 --   ARGV[1] now
 --   ARGV[2] the workspace id, or ""
--- Returns {'UNKNOWN'}, or
---   {code, user_id, key_id, mode, type, scopes, workspaces, rotated_at,
---    sunset_at, expires_at}
--- with code, first that applies: DELETED, DISABLED, EXPIRED, ROTATED
--- (grace over), FORBIDDEN (not a member, or outside the key's workspace
--- list), OK.  FORBIDDEN still carries scopes: the edge checks scopes
--- before membership.  The times go back as stored (sq_time): a value
--- that is not digits makes the edge refuse the reply (503), not read it
--- as "never".
+-- Returns 'UNKNOWN', or one string of ten fields joined by '|':
+--   code|user_id|key_id|mode|type|scopes|workspaces|rotated_at|
+--   sunset_at|expires_at
+-- (one bulk string: the edge's hiredis makes one reply object instead
+-- of eleven).  No field may hold a '|': the edge refuses any reply that
+-- does not split into exactly ten fields, each in its charset.
+-- code, first that applies: DELETED, DISABLED, EXPIRED, ROTATED (grace
+-- over), FORBIDDEN (not a member, or outside the key's workspace list),
+-- OK.  FORBIDDEN still carries scopes: the edge checks scopes before
+-- membership.  The times go back as stored (sq_time): a value that is
+-- not digits makes the edge refuse the reply (503), not read it as
+-- "never".
 local function sq_authz(keys, args)
     local rec = redis.call('HMGET', keys[1], 'id', 'user_id', 'status',
                            'expires_at', 'mode', 'type', 'scopes',
@@ -55,35 +58,39 @@ local function sq_authz(keys, args)
     local id, uid, status = rec[1], rec[2], rec[3]
 
     if not id or not uid then
-        return {'UNKNOWN'}
+        return 'UNKNOWN'
     end
 
-    local now = tonumber(args[1]) or 0
     local exp, sunset = sq_time(rec[4]), sq_time(rec[10])
-    local e = exp ~= '0' and tonumber(exp) or 0
-    local s = sunset ~= '0' and tonumber(sunset) or 0
-
-    -- expires_at lets the edge's cache end an entry when the key does
-    local out = {'OK', uid, id, rec[5] or 'live', rec[6] or 'secret',
-                 rec[7] or '', rec[8] or '', rec[9] or '0', sunset, exp}
+    local code = 'OK'
 
     if status == 'deleted' then
-        out[1] = 'DELETED'
+        code = 'DELETED'
     elseif status ~= 'active' then
-        out[1] = 'DISABLED'
-    elseif e > 0 and now >= e then
-        out[1] = 'EXPIRED'
-    elseif s > 0 and now >= s then
-        out[1] = 'ROTATED'
-    elseif keys[2] ~= nil and keys[2] ~= '' then
-        if not sq_in_list(rec[8], args[2])
-           or redis.call('SISMEMBER', keys[2], uid) == 0
-        then
-            out[1] = 'FORBIDDEN'
+        code = 'DISABLED'
+    else
+        local now = tonumber(args[1]) or 0
+        local e = exp ~= '0' and tonumber(exp) or 0
+        local s = sunset ~= '0' and tonumber(sunset) or 0
+
+        if e > 0 and now >= e then
+            code = 'EXPIRED'
+        elseif s > 0 and now >= s then
+            code = 'ROTATED'
+        elseif keys[2] ~= nil and keys[2] ~= '' then
+            if not sq_in_list(rec[8], args[2])
+               or redis.call('SISMEMBER', keys[2], uid) == 0
+            then
+                code = 'FORBIDDEN'
+            end
         end
     end
 
-    return out
+    -- expires_at lets the edge's cache end an entry when the key does
+    return code .. '|' .. uid .. '|' .. id .. '|' .. (rec[5] or 'live')
+           .. '|' .. (rec[6] or 'secret') .. '|' .. (rec[7] or '')
+           .. '|' .. (rec[8] or '') .. '|' .. (rec[9] or '0') .. '|'
+           .. sunset .. '|' .. exp
 end
 
 redis.register_function{

@@ -12,14 +12,30 @@
     "0", "0", "0"
 
 
-/* RESP array of n bulk strings, parsed by hiredis as Redis would send it */
+/* a RESP reply (wire bytes) parsed by hiredis as Redis would send it */
+static redisReply *
+from_wire(const char *buf, size_t len)
+{
+    void          *reply;
+    redisReader   *rd;
+
+    rd = redisReaderCreate();
+    ck_assert_ptr_nonnull(rd);
+    ck_assert_int_eq(redisReaderFeed(rd, buf, len), REDIS_OK);
+    ck_assert_int_eq(redisReaderGetReply(rd, &reply), REDIS_OK);
+    ck_assert_ptr_nonnull(reply);
+    redisReaderFree(rd);
+
+    return reply;
+}
+
+
+/* RESP array of n bulk strings: the older libraries' form */
 static redisReply *
 resp(size_t n, const char **items)
 {
-    char           buf[8192];
-    size_t         i, off;
-    void          *reply;
-    redisReader   *rd;
+    char    buf[8192];
+    size_t  i, off;
 
     off = (size_t) snprintf(buf, sizeof(buf), "*%zu\r\n", n);
 
@@ -29,25 +45,69 @@ resp(size_t n, const char **items)
                                  items[i]);
     }
 
-    rd = redisReaderCreate();
-    ck_assert_ptr_nonnull(rd);
-    ck_assert_int_eq(redisReaderFeed(rd, buf, off), REDIS_OK);
-    ck_assert_int_eq(redisReaderGetReply(rd, &reply), REDIS_OK);
-    ck_assert_ptr_nonnull(reply);
-    redisReaderFree(rd);
+    return from_wire(buf, off);
+}
 
-    return reply;
+
+/* one bulk string of the n items joined by '|': today's form */
+static redisReply *
+joined(size_t n, const char **items)
+{
+    char    body[4096], buf[8192];
+    size_t  i, off;
+
+    off = 0;
+
+    for (i = 0; i < n; i++) {
+        off += (size_t) snprintf(body + off, sizeof(body) - off, "%s%s",
+                                 i ? "|" : "", items[i]);
+    }
+
+    off = (size_t) snprintf(buf, sizeof(buf), "$%zu\r\n%s\r\n", off, body);
+
+    return from_wire(buf, off);
 }
 
 
 static sq_authz_code_t
+parse_str(const char *s, sq_authz_t *a)
+{
+    sq_authz_code_t   code;
+    redisReply       *r = joined(1, &s);
+
+    code = sq_authz_parse(r, a);
+    freeReplyObject(r);
+
+    return code;
+}
+
+
+/*
+ * Parses the items in both forms; they must agree, except that only the
+ * array may leave out expires_at (9 fields).
+ */
+static sq_authz_code_t
 parse(size_t n, const char **items, sq_authz_t *a)
 {
+    sq_authz_t        b;
     sq_authz_code_t   code;
     redisReply       *r = resp(n, items);
 
     code = sq_authz_parse(r, a);
     freeReplyObject(r);
+
+    r = joined(n, items);
+    sq_authz_parse(r, &b);
+    freeReplyObject(r);
+
+    if (n == 9) {
+        ck_assert_int_eq(b.code, SQ_AUTHZ_INVALID);
+        ck_assert_int_eq(b.user_id_len, 0);
+
+    } else {
+        ck_assert_int_eq(b.code, code);
+        ck_assert(memcmp(a, &b, sizeof(b)) == 0);
+    }
 
     return code;
 }
@@ -171,12 +231,13 @@ START_TEST(test_not_arrays)
     size_t        i;
     static const char  *wire[] = {
         "-ERR Function not found\r\n", "+OK\r\n", ":1\r\n", "$-1\r\n",
-        "*0\r\n", "*1\r\n:1\r\n", "*-1\r\n"
+        "*0\r\n", "*1\r\n:1\r\n", "*-1\r\n",
+        "+OK|7|12|live|secret|a:read||0|0|0\r\n"
     };
     static const sq_authz_code_t  want[] = {
         SQ_AUTHZ_REDIS_ERROR, SQ_AUTHZ_INVALID, SQ_AUTHZ_INVALID,
         SQ_AUTHZ_INVALID, SQ_AUTHZ_INVALID, SQ_AUTHZ_INVALID,
-        SQ_AUTHZ_INVALID
+        SQ_AUTHZ_INVALID, SQ_AUTHZ_INVALID
     };
 
     for (i = 0; i < sizeof(wire) / sizeof(wire[0]); i++) {
@@ -190,6 +251,45 @@ START_TEST(test_not_arrays)
     }
 
     ck_assert_int_eq(sq_authz_parse(NULL, &a), SQ_AUTHZ_INVALID);
+}
+END_TEST
+
+
+/* a '|' anywhere, as a stored value could hold, is one field too many */
+START_TEST(test_separator)
+{
+    char          buf[256];
+    size_t        i;
+    sq_authz_t    a;
+    const char   *ok = "OK|7|12|live|secret|social:read|4,5|0|0|0";
+    const char   *items[10];
+    const char   *fields[] = { TEN_FIELDS("OK") };
+    static const char  *bad[] = {
+        "", "|", "UNKNOWN|", "|UNKNOWN", "OK", "OK|7|12|live|secret|s||0|0",
+        "OK|7|12|live|secret|social:read|4,5|0|0|0|",
+        "OK|7|12|live|secret|social:read|4,5|0|0|0|0",
+        "OK|7|12|live|secret|social:read|4,5|0|0|0\n"
+    };
+
+    ck_assert_int_eq(parse_str(ok, &a), SQ_AUTHZ_OK);
+    ck_assert_str_eq(a.scopes, "social:read");
+    ck_assert_str_eq(a.workspaces, "4,5");
+    ck_assert_int_eq(parse_str("UNKNOWN", &a), SQ_AUTHZ_UNKNOWN);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(parse_str(bad[i], &a) == SQ_AUTHZ_INVALID,
+                      "\"%s\" accepted", bad[i]);
+        ck_assert_int_eq(a.user_id_len, 0);
+    }
+
+    /* each field with a separator inside: refused in both forms */
+    for (i = 1; i < 10; i++) {
+        memcpy(items, fields, sizeof(items));
+        snprintf(buf, sizeof(buf), "%s|%s", fields[i], fields[i]);
+        items[i] = buf;
+        ck_assert_msg(parse(10, items, &a) == SQ_AUTHZ_INVALID,
+                      "field %zu with a separator accepted", i);
+    }
 }
 END_TEST
 
@@ -222,6 +322,7 @@ sq_authz_suite(void)
     tcase_add_test(tc, test_nine_fields);
     tcase_add_test(tc, test_bad_fields);
     tcase_add_test(tc, test_not_arrays);
+    tcase_add_test(tc, test_separator);
     tcase_add_test(tc, test_until);
     suite_add_tcase(s, tc);
 

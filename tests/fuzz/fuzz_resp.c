@@ -20,8 +20,9 @@
  *     record only for a decision (every string NUL-terminated, in its
  *     charset and bounds, times in range), leaves it zeroed otherwise,
  *     and agrees with sq_authz_until;
- *   - a parsed decision written back as RESP and read again by hiredis
- *     parses to the very same record.
+ *   - a parsed decision written back as RESP, in both forms (one string
+ *     of '|'-joined fields, the array of older libraries), and read
+ *     again by hiredis parses to the very same record.
  */
 
 #include <stdint.h>
@@ -142,71 +143,113 @@ resp_bulk(char *out, size_t n, size_t cap, const char *s, size_t len)
 }
 
 
+/* appends s as is; returns the new length */
 static size_t
-resp_time(char *out, size_t n, size_t cap, int64_t t)
+raw(char *out, size_t n, size_t cap, const char *s, size_t len)
 {
-    char  buf[32];
-    int   w;
+    SQ_FUZZ_ASSERT(n + len < cap);
+    memcpy(out + n, s, len);
 
-    w = snprintf(buf, sizeof(buf), "%lld", (long long) t);
-    SQ_FUZZ_ASSERT(w > 0 && (size_t) w < sizeof(buf));
-
-    return resp_bulk(out, n, cap, buf, (size_t) w);
+    return n + len;
 }
 
 
-/* the record as sq_authz would have sent it, parsed again */
+/*
+ * The record as sq_authz sends it: one string of fields joined by '|'
+ * (joined) or, as older libraries did, an array of them.
+ */
+static size_t
+authz_write(const sq_authz_t *a, int joined, char *out, size_t cap)
+{
+    char         t[3][32];
+    size_t       n, i, nf, len[10], body;
+    const char  *f[10];
+
+    f[0] = sq_authz_code_name(a->code);
+    f[1] = a->user_id;
+    f[2] = a->key_id;
+    f[3] = sq_key_mode_name(a->mode);
+    f[4] = sq_key_type_name(a->type);
+    f[5] = a->scopes;
+    f[6] = a->workspaces;
+    snprintf(t[0], sizeof(t[0]), "%lld", (long long) a->rotated_at);
+    snprintf(t[1], sizeof(t[1]), "%lld", (long long) a->sunset_at);
+    snprintf(t[2], sizeof(t[2]), "%lld", (long long) a->expires_at);
+    f[7] = t[0];
+    f[8] = t[1];
+    f[9] = t[2];
+    nf = a->expires_at < 0 ? 9 : 10;
+
+    for (i = 0; i < nf; i++) {
+        len[i] = strlen(f[i]);
+    }
+
+    if (!joined) {
+        n = (size_t) snprintf(out, cap, "*%zu\r\n", nf);
+
+        for (i = 0; i < nf; i++) {
+            n = resp_bulk(out, n, cap, f[i], len[i]);
+        }
+
+        return n;
+    }
+
+    SQ_FUZZ_ASSERT(nf == 10);
+
+    body = nf - 1;
+    for (i = 0; i < nf; i++) {
+        body += len[i];
+    }
+
+    n = (size_t) snprintf(out, cap, "$%zu\r\n", body);
+
+    for (i = 0; i < nf; i++) {
+        n = raw(out, n, cap, f[i], len[i]);
+        n = raw(out, n, cap, i + 1 < nf ? "|" : "\r\n", i + 1 < nf ? 1 : 2);
+    }
+
+    return n;
+}
+
+
+/* the record written back in each form the edge reads, parsed again */
 static void
 authz_round_trip(const sq_authz_t *a)
 {
-    char             *out;
-    void             *reply;
-    size_t            n, cap;
-    const char       *name;
-    sq_authz_t        b;
-    redisReader      *r;
+    int           joined;
+    char         *out;
+    void         *reply;
+    size_t        n, cap;
+    sq_authz_t    b;
+    redisReader  *r;
 
     cap = 4 * SQ_AUTHZ_LIST_MAX + 512;
     out = malloc(cap);
-    r = reader_create();
 
-    if (out == NULL || r == NULL) {
-        free(out);
-        if (r != NULL) {
-            redisReaderFree(r);
-        }
+    if (out == NULL) {
         return;
     }
 
-    name = sq_authz_code_name(a->code);
+    for (joined = 0; joined <= (a->expires_at >= 0); joined++) {
+        r = reader_create();
+        if (r == NULL) {
+            break;
+        }
 
-    n = (size_t) snprintf(out, cap, "*%d\r\n", a->expires_at < 0 ? 9 : 10);
-    n = resp_bulk(out, n, cap, name, strlen(name));
-    n = resp_bulk(out, n, cap, a->user_id, a->user_id_len);
-    n = resp_bulk(out, n, cap, a->key_id, a->key_id_len);
-    name = sq_key_mode_name(a->mode);
-    n = resp_bulk(out, n, cap, name, strlen(name));
-    name = sq_key_type_name(a->type);
-    n = resp_bulk(out, n, cap, name, strlen(name));
-    n = resp_bulk(out, n, cap, a->scopes, a->scopes_len);
-    n = resp_bulk(out, n, cap, a->workspaces, a->workspaces_len);
-    n = resp_time(out, n, cap, a->rotated_at);
-    n = resp_time(out, n, cap, a->sunset_at);
+        n = authz_write(a, joined, out, cap);
 
-    if (a->expires_at >= 0) {
-        n = resp_time(out, n, cap, a->expires_at);
+        reply = NULL;
+        SQ_FUZZ_ASSERT(redisReaderFeed(r, out, n) == REDIS_OK);
+        SQ_FUZZ_ASSERT(redisReaderGetReply(r, &reply) == REDIS_OK
+                       && reply != NULL);
+
+        SQ_FUZZ_ASSERT(sq_authz_parse(reply, &b) == a->code);
+        SQ_FUZZ_ASSERT(memcmp(a, &b, sizeof(b)) == 0);
+
+        freeReplyObject(reply);
+        redisReaderFree(r);
     }
 
-    reply = NULL;
-    SQ_FUZZ_ASSERT(redisReaderFeed(r, out, n) == REDIS_OK);
-    SQ_FUZZ_ASSERT(redisReaderGetReply(r, &reply) == REDIS_OK
-                   && reply != NULL);
-
-    SQ_FUZZ_ASSERT(sq_authz_parse(reply, &b) == a->code);
-    SQ_FUZZ_ASSERT(memcmp(a, &b, sizeof(b)) == 0);
-
-    freeReplyObject(reply);
-    redisReaderFree(r);
     free(out);
 }
 
@@ -214,7 +257,9 @@ authz_round_trip(const sq_authz_t *a)
 static void
 sq_fuzz_authz(const redisReply *reply)
 {
+    size_t            n;
     int64_t           until;
+    const char       *name;
     sq_authz_t        a, b;
     sq_authz_code_t   code;
     static const sq_authz_t  zero;
@@ -241,10 +286,20 @@ sq_fuzz_authz(const redisReply *reply)
     }
 
     /* a decision: the reply had its shape, the record holds its fields */
-    SQ_FUZZ_ASSERT(reply->type == REDIS_REPLY_ARRAY
-                   && (reply->elements == 9 || reply->elements == 10));
-    SQ_FUZZ_ASSERT(strcmp(reply->element[0]->str, sq_authz_code_name(code))
-                   == 0);
+    name = sq_authz_code_name(code);
+
+    if (reply->type == REDIS_REPLY_STRING) {
+        n = strlen(name);
+        SQ_FUZZ_ASSERT(a.expires_at >= 0);
+        SQ_FUZZ_ASSERT((size_t) reply->len > n && reply->str[n] == '|'
+                       && memcmp(reply->str, name, n) == 0);
+
+    } else {
+        SQ_FUZZ_ASSERT(reply->type == REDIS_REPLY_ARRAY
+                       && (reply->elements == 9 || reply->elements == 10));
+        SQ_FUZZ_ASSERT(strcmp(reply->element[0]->str, name) == 0);
+        SQ_FUZZ_ASSERT((a.expires_at == -1) == (reply->elements == 9));
+    }
 
     SQ_FUZZ_ASSERT(a.user_id_len >= 1 && a.user_id_len <= SQ_AUTHZ_ID_MAX);
     SQ_FUZZ_ASSERT(a.key_id_len >= 1 && a.key_id_len <= SQ_AUTHZ_ID_MAX);
@@ -260,7 +315,6 @@ sq_fuzz_authz(const redisReply *reply)
     SQ_FUZZ_ASSERT(a.type == SQ_KEY_SECRET || a.type == SQ_KEY_PUBLISHABLE);
     SQ_FUZZ_ASSERT(a.rotated_at >= 0 && a.sunset_at >= 0);
     SQ_FUZZ_ASSERT(a.expires_at >= -1);
-    SQ_FUZZ_ASSERT((a.expires_at == -1) == (reply->elements == 9));
 
     until = sq_authz_until(&a);
 
