@@ -244,6 +244,8 @@ if (!$asan) {
     my %bs;
     $bs{$_->[2]}++ for @rec;
     my $alive = !grep { !kill(0, $_) } @backend;
+    diag(`grep -v ' created in workspace ' $SQTest::DIR/backend.log | tail -n 20`)
+        if !$alive;     # the supervisor logs how a worker died
     ok($alive, 'address space capped: the backend (' . scalar(@backend)
        . ' workers) is still running (' . join(', ', map { "$_: $bs{$_}" } sort keys %bs) . ')');
     is(scalar(grep { $_->[2] > 0 && !$_->[4] } @rec), 0,

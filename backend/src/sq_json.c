@@ -72,6 +72,13 @@ sq_json_free(void *p)
 }
 
 
+void
+sq_json_str_free(void *s)
+{
+    sq_json_free(s);
+}
+
+
 int
 sq_json_reserve_init(void)
 {

@@ -46,6 +46,13 @@ char *sq_json_error(sq_err_t e, const char *message);
 /* Steals the reference to data, which may be NULL only on OOM. */
 char *sq_json_success(json_t *data);
 
+/*
+ * Frees what json_dumps (and so the three above) returned: it may come
+ * from the reserve jansson falls back on when malloc fails, which free()
+ * must not see.
+ */
+void sq_json_str_free(void *s);
+
 /* The same with "pagination" after "data"; steals both. */
 char *sq_json_success_page(json_t *data, json_t *pagination);
 

@@ -74,7 +74,7 @@ sq_reply_error(struct evhttp_request *req, sq_err_t e, const char *message)
     }
 
     sq_reply_send(req, sq_err_status(e), sq_err_reason(e), body);
-    free(body);
+    sq_json_str_free(body);
 }
 
 
@@ -100,7 +100,7 @@ sq_reply_data(struct evhttp_request *req, int status, json_t *data)
     }
 
     sq_reply_send(req, status, status == 201 ? "Created" : "OK", body);
-    free(body);
+    sq_json_str_free(body);
 }
 
 
@@ -135,7 +135,7 @@ sq_reply_page(struct evhttp_request *req, json_t *data, json_t *pagination)
     }
 
     sq_reply_send(req, 200, "OK", body);
-    free(body);
+    sq_json_str_free(body);
 }
 
 

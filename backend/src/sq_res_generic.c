@@ -239,7 +239,7 @@ sq_res_rendering(const sq_job_t *j, const char **tail)
         && strncmp(out, SQ_RES_TAIL_AFTER, sizeof(SQ_RES_TAIL_AFTER) - 1)
            != 0)
     {
-        free(out);
+        sq_json_str_free(out);
         return NULL;
     }
 
@@ -270,7 +270,7 @@ sq_res_send_insert(sq_job_t *j)
         j->ext_free(j->ext);
     }
     j->ext = json;
-    j->ext_free = free;
+    j->ext_free = sq_json_str_free;
 
     sq_job_head(&a, j, "sq_res_insert", 3);
     sq_argv_ref_key(&a, res, j->rec.fields, 1);
@@ -612,7 +612,7 @@ sq_res_send_modify(sq_job_t *j)
     sq_argv_fields(&a, res, j->rec.fields);
 
     rc = sq_job_send(j, &a, sq_res_on_modify);
-    free(json);
+    sq_json_str_free(json);
 
     return rc;
 }
