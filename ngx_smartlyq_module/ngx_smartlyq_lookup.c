@@ -120,8 +120,12 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
     last = ngx_smartlyq_bulk_time(last, ngx_time());
 
+    /* no workspace: an empty bulk string (and no memcpy from NULL) */
     last = ngx_smartlyq_bulk_head(last, ctx->workspace_id.len);
-    last = ngx_cpymem(last, ctx->workspace_id.data, ctx->workspace_id.len);
+    if (ctx->workspace_id.len) {
+        last = ngx_cpymem(last, ctx->workspace_id.data,
+                          ctx->workspace_id.len);
+    }
     last = ngx_cpymem(last, CRLF, 2);
 
     /* detaches the lookup if the request goes first */
