@@ -97,29 +97,8 @@ my ($edge) = $base =~ /:(\d+)$/;
 
 # a signed GET /v1/me as the edge sent it upstream (head only)
 sub capture_read {
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                      PeerPort => $edge, Timeout => 10)
-            or POSIX::_exit(1);
-        print $s "GET /v1/me?workspace_id=$ws1 HTTP/1.1\r\nHost: localhost\r\n"
-               . "Connection: close\r\nAuthorization: Bearer $key\r\n\r\n";
-        local $/;
-        my $resp = <$s> // '';
-        POSIX::_exit($resp =~ m{^HTTP/1\.\d 200 } ? 0 : 1);
-    }
-    my $head = '';
-    if (IO::Select->new($cap)->can_read(10)) {
-        my $c = $cap->accept;
-        until ($head =~ /\r\n\r\n/) {
-            sysread($c, $head, 65536, length $head) or last;
-        }
-        print $c "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok";
-        close $c;
-    }
-    waitpid $pid, 0;
-    die "no capture\n" unless $? == 0 && $head =~ /X-SmartlyQ-Nonce/i;
-    return $head;
+    return SQTest::capture_signed($cap, $edge, $key,
+                                  "/v1/me?workspace_id=$ws1");
 }
 
 # --- both serve; a replay is refused on the other worker ----------------

@@ -457,6 +457,39 @@ sub api {
 
 sub bearer { return { Authorization => "Bearer $_[0]" } }
 
+# capture_signed($listener, $edge_port, $key, $path): GET $path with $key
+# through the edge at $edge_port, whose upstream is $listener (a listening
+# IO::Socket::INET of the test's own); returns the request head the edge
+# sent upstream, signed identity and all, after answering it 200
+sub capture_signed {
+    my ($cap, $edge, $key, $path) = @_;
+    require IO::Select;
+    require POSIX;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $edge, Timeout => 10)
+            or POSIX::_exit(1);
+        print $s "GET $path HTTP/1.1\r\nHost: localhost\r\n"
+               . "Connection: close\r\nAuthorization: Bearer $key\r\n\r\n";
+        local $/;
+        my $resp = <$s> // '';
+        POSIX::_exit($resp =~ m{^HTTP/1\.\d 200 } ? 0 : 1);
+    }
+    my $head = '';
+    if (IO::Select->new($cap)->can_read(10)) {
+        my $c = $cap->accept;
+        until ($head =~ /\r\n\r\n/) {
+            sysread($c, $head, 65536, length $head) or last;
+        }
+        print $c "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        close $c;
+    }
+    waitpid $pid, 0;
+    die "no capture\n" unless $? == 0 && $head =~ /X-SmartlyQ-Nonce/i;
+    return $head;
+}
+
 # raw_on($sock, $bytes): writes the exact bytes on a connected socket,
 # reads to EOF and closes it; returns (status or 0, headers lower-cased,
 # body, de-chunked when sent chunked)
