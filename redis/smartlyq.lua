@@ -100,35 +100,12 @@ redis.register_function{
 }
 
 --[[
-  Records of the backend's workspace-scoped resources (sq_store_resource.c
-  in the backend; their layout: redis/SCHEMA.md).
-  Each write below is one atomic call.  Replies: 'OK', 'NOTFOUND' (no such
-  record in that workspace), 'TAKEN' (unique value in use) or 'BADREF'
-  (the referenced record is not in the workspace).
+  Records of the backend's workspace-scoped resources (their layout:
+  redis/SCHEMA.md).  The two helpers below run inside sq_res_modify and
+  sq_res_remove; sq_res_update is also registered, for the unit tests.  Replies: 'OK', 'NOTFOUND' (no
+  such record in that workspace), 'TAKEN' (unique value in use) or
+  'BADREF' (the referenced record is not in the workspace).
 ]]
-
--- sq_res_create:
---   KEYS[1] sq:<res>:<id>, KEYS[2] sq:ws:<wid>:<res>s,
---   KEYS[3] the unique index or '', KEYS[4] a referenced record or ''
---   ARGV[1] id, ARGV[2] workspace id, ARGV[3] unique value,
---   ARGV[4..] field value pairs of the record
-local function sq_res_create(keys, args)
-    if keys[4] ~= '' then
-        if redis.call('HGET', keys[4], 'workspace_id') ~= args[2] then
-            return 'BADREF'
-        end
-    end
-
-    if keys[3] ~= '' then
-        if redis.call('HSETNX', keys[3], args[3], args[1]) == 0 then
-            return 'TAKEN'
-        end
-    end
-
-    redis.call('HSET', keys[1], unpack(args, 4))
-    redis.call('ZADD', keys[2], args[1], args[1])
-    return 'OK'
-end
 
 -- sq_res_update: the record must still be in the workspace.
 --   KEYS[1] sq:<res>:<id>, KEYS[2] the unique index or '',
@@ -190,9 +167,9 @@ local function sq_res_delete(keys, args)
     return 'OK'
 end
 
-redis.register_function('sq_res_create', sq_res_create)
+
+
 redis.register_function('sq_res_update', sq_res_update)
-redis.register_function('sq_res_delete', sq_res_delete)
 
 
 -- sq_migrate_keys: keys made before scopes and types existed had full
@@ -379,8 +356,9 @@ local function sq_res_one(keys, args)
     return {'OK', v}
 end
 
--- sq_res_insert: sq_res_create with the checks, the home workspace, the
--- id draw and the nonce claim in the same call.
+-- sq_res_insert: a new record (its unique value, the record, the index)
+-- with the checks, the home workspace, the id draw and the nonce claim in
+-- the same call.
 --   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] a referenced record or
 --   ''
 --   ARGV[1..5] common, ARGV[6] the resource name (sequence and record

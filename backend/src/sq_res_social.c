@@ -1,7 +1,7 @@
 /*
  * sq_res_social: /v1/social/accounts and /v1/social/posts.  A post's
  * account_id must name an account of the post's own workspace; the store
- * checks that atomically with the write (sq_res_create/update in
+ * checks that atomically with the write (sq_res_insert/modify in
  * redis/smartlyq.lua).
  */
 
