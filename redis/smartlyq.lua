@@ -581,6 +581,20 @@ local function sq_key_find(idkey, uid)
     return digest
 end
 
+-- a new active key's record at rec, with its id drawn here, the id's
+-- digest and the owner's set: what create and rotate both write
+local function sq_key_add(rec, digest, f)
+    local id = tostring(redis.call('INCR', 'sq:seq:key'))
+    redis.call('HSET', rec, 'id', id, 'user_id', f.uid, 'type', f.type,
+               'mode', f.mode, 'status', 'active', 'scopes', f.scopes,
+               'workspaces', f.workspaces, 'expires_at', f.expires_at,
+               'rotated_at', '0', 'sunset_at', '0', 'replaced_by', '0',
+               'name', f.name, 'created_at', f.created_at, 'last4', f.last4)
+    redis.call('SET', 'sq:keyid:' .. id, digest)
+    redis.call('SADD', 'sq:user:' .. f.uid .. ':keys', id)
+    return id
+end
+
 -- a time field that is set (not absent, empty or zero)
 local function sq_key_set_time(v)
     return (tonumber(v or '0') or 0) ~= 0
@@ -633,14 +647,10 @@ local function sq_key_create(keys, args)
         end
     end
 
-    local id = tostring(redis.call('INCR', 'sq:seq:key'))
-    redis.call('HSET', keys[3], 'id', id, 'user_id', uid, 'type', args[8],
-               'mode', args[9], 'status', 'active', 'scopes', args[10],
-               'workspaces', args[11], 'expires_at', args[12],
-               'rotated_at', '0', 'sunset_at', '0', 'replaced_by', '0',
-               'name', args[13], 'created_at', args[14], 'last4', args[15])
-    redis.call('SET', 'sq:keyid:' .. id, args[6])
-    redis.call('SADD', 'sq:user:' .. uid .. ':keys', id)
+    local id = sq_key_add(keys[3], args[6], {
+        uid = uid, type = args[8], mode = args[9], scopes = args[10],
+        workspaces = args[11], expires_at = args[12], name = args[13],
+        created_at = args[14], last4 = args[15]})
     sq_req_claim(keys, args)
 
     return {'OK', id}
@@ -678,16 +688,12 @@ local function sq_key_rotate(keys, args)
         return {'STATE'}
     end
 
-    local id = tostring(redis.call('INCR', 'sq:seq:key'))
+    local id = sq_key_add(keys[4], args[6], {
+        uid = o[3], type = o[4] or 'secret', mode = o[5] or 'live',
+        scopes = o[6] or '', workspaces = o[7] or '',
+        expires_at = o[8] or '0', name = o[9] or '', created_at = args[8],
+        last4 = args[9]})
     local now = tonumber(args[8])
-    redis.call('HSET', keys[4], 'id', id, 'user_id', o[3],
-               'type', o[4] or 'secret', 'mode', o[5] or 'live',
-               'status', 'active', 'scopes', o[6] or '',
-               'workspaces', o[7] or '', 'expires_at', o[8] or '0',
-               'rotated_at', '0', 'sunset_at', '0', 'replaced_by', '0',
-               'name', o[9] or '', 'created_at', args[8], 'last4', args[9])
-    redis.call('SET', 'sq:keyid:' .. id, args[6])
-    redis.call('SADD', 'sq:user:' .. o[3] .. ':keys', id)
     redis.call('HSET', old, 'rotated_at', args[8],
                'sunset_at', string.format('%d', now + tonumber(args[7])),
                'replaced_by', id)
