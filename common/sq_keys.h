@@ -54,6 +54,32 @@
 #define SQ_K_NOTIFY_WS_PREFIX   SQ_K_NOTIFY_DB SQ_K_WS_PREFIX
 
 /*
+ * API Applications (OAuth 2 clients, redis/SCHEMA.md "API Applications").
+ * An access token (sqo_) is a key record, SQ_K_KEY with type "oauth".
+ */
+/* an app: hash; client_id -> app id: string; a workspace's apps: zset */
+#define SQ_K_APP                "sq:app:%llu"
+#define SQ_K_APP_CLIENT         "sq:appclient:%s"
+#define SQ_K_WS_APPS            "sq:ws:%llu:apps"
+/* an app's grants: zset; its authorize outcomes: stream and counts */
+#define SQ_K_APP_GRANTS         "sq:app:%llu:grants"
+#define SQ_K_APP_OUTCOMES       "sq:app:%llu:outcomes"
+#define SQ_K_APP_OUTCOME_COUNTS "sq:app:%llu:outcome_counts"
+/* a grant (one consent, one token family) and its tokens' digests */
+#define SQ_K_GRANT              "sq:grant:%llu"
+#define SQ_K_GRANT_ACCESS       "sq:grant:%llu:access"
+#define SQ_K_GRANT_REFRESH      "sq:grant:%llu:refresh"
+#define SQ_K_USER_GRANTS        "sq:user:%llu:grants"
+/* an authorization code and a refresh token: hash, by digest */
+#define SQ_K_OAUTH_CODE         "sq:oauthcode:%s"
+#define SQ_K_REFRESH            "sq:refresh:%s"
+/* sign-in: email -> user id; a session by its cookie's digest; limits */
+#define SQ_K_USER_EMAIL         "sq:useremail:%s"
+#define SQ_K_SESSION            "sq:session:%s"
+#define SQ_K_RATE_SIGNIN_ACCT   "sq:rl:signin:acct:%s"
+#define SQ_K_RATE_SIGNIN_IP     "sq:rl:signin:ip:%s"
+
+/*
  * jansson 2.14's lexer ignores a failed allocation and overflows its
  * buffer; both sides give it memory that cannot fail for a body within
  * their limit: SQ_JSON_BYTES_PER_BYTE per input byte (measured need:

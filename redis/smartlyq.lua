@@ -828,3 +828,59 @@ redis.register_function{
     callback = sq_key_usage,
     flags = {'no-writes'}
 }
+
+--[[
+  API Applications (OAuth 2 clients): layout in redis/SCHEMA.md, "API
+  Applications".  sq_grant_revoke is the one way a token family ends;
+  the app functions (sq_app_*) and the flow's (sq_oauth_*) below use it.
+]]
+
+-- sq_grant_revoke: ends grant gid, every access token of it (a write to
+-- each token's sq:key:<digest>, so every edge's cache drops it) and every
+-- refresh token.  Returns the number of access tokens it revoked.
+local function sq_grant_revoke(gid, now, reason)
+    local g = 'sq:grant:' .. gid
+    local n = 0
+
+    if redis.call('EXISTS', g) == 0 then
+        return 0
+    end
+
+    if redis.call('HGET', g, 'status') ~= 'revoked' then
+        redis.call('HSET', g, 'status', 'revoked', 'revoked_at', now,
+                   'revoke_reason', reason)
+    end
+
+    for _, d in ipairs(redis.call('SMEMBERS', g .. ':access')) do
+        local rec = 'sq:key:' .. d
+        local st = redis.call('HGET', rec, 'status')
+        if st and st ~= 'revoked' then
+            redis.call('HSET', rec, 'status', 'revoked')
+            n = n + 1
+        end
+    end
+
+    for _, d in ipairs(redis.call('SMEMBERS', g .. ':refresh')) do
+        local rec = 'sq:refresh:' .. d
+        if redis.call('EXISTS', rec) == 1 then
+            redis.call('HSET', rec, 'status', 'revoked')
+        end
+    end
+
+    return n
+end
+
+-- every grant of app id (disable, delete, secret rotated with revoke)
+local function sq_app_revoke_grants(id, now, reason)
+    local n = 0
+    for _, gid in ipairs(redis.call('ZRANGE', 'sq:app:' .. id .. ':grants',
+                                    0, -1))
+    do
+        n = n + sq_grant_revoke(gid, now, reason)
+    end
+    return n
+end
+
+-- === managing apps (sq_app_*): issue 14, "apps" ===
+
+-- === the OAuth flow (sq_oauth_*): issue 14, "oauth" ===
