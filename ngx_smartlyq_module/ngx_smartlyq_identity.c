@@ -65,6 +65,11 @@ static const char      *ngx_smartlyq_name_text[NGX_SMARTLYQ_H_COUNT] = {
  * counter (sq_identity.h) */
 static sq_nonce_stream_t  ngx_smartlyq_nonces;
 
+/* the timestamp of this worker's last identity, written once a second */
+static time_t  ngx_smartlyq_ts_sec = -1;
+static u_char  ngx_smartlyq_ts_text[NGX_TIME_T_LEN];
+static size_t  ngx_smartlyq_ts_len;
+
 
 static ngx_uint_t
 ngx_smartlyq_header_dropped(ngx_table_elt_t *h)
@@ -134,8 +139,16 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_ERROR;
     }
 
+    if (ngx_time() != ngx_smartlyq_ts_sec) {
+        ngx_smartlyq_ts_sec = ngx_time();
+        ngx_smartlyq_ts_len = ngx_sprintf(ngx_smartlyq_ts_text, "%T",
+                                          ngx_smartlyq_ts_sec)
+                              - ngx_smartlyq_ts_text;
+    }
+
     ts.data = p;
-    ts.len = ngx_sprintf(p, "%T", ngx_time()) - p;
+    ts.len = ngx_smartlyq_ts_len;
+    ngx_memcpy(p, ngx_smartlyq_ts_text, ts.len);
 
     nonce.data = ts.data + ts.len + SQ_MAC_HEX_LEN + 1;
     nonce.len = SQ_NONCE_HEX_LEN;

@@ -114,6 +114,8 @@ typedef struct {
     ngx_flag_t                 enable;
     ngx_flag_t                 publishable;
     ngx_str_t                  scope;       /* "family" or "family:perm" */
+    ngx_str_t                  scope_read;  /* what GET, HEAD need */
+    ngx_str_t                  scope_write; /* what other methods need */
     ngx_msec_t                 timeout;
     size_t                     body_limit;
     time_t                     retry_after;

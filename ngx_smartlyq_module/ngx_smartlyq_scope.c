@@ -41,31 +41,32 @@ ngx_smartlyq_type_allowed(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 }
 
 
-/* is scope one of the space-separated scopes? */
+/*
+ * Is scope one of the space-separated scopes?  Paid on every request, the
+ * cached ones too: memchr() finds the separators, a token is compared
+ * only when its length matches.
+ */
 static ngx_uint_t
 ngx_smartlyq_has_scope(ngx_str_t *scopes, ngx_str_t *scope)
 {
-    u_char  *p, *end, *tok;
+    u_char  *p, *end, *sp;
 
     p = scopes->data;
     end = p + scopes->len;
 
     while (p < end) {
-        while (p < end && *p == ' ') {
-            p++;
+        sp = memchr(p, ' ', end - p);
+        if (sp == NULL) {
+            sp = end;
         }
 
-        tok = p;
-
-        while (p < end && *p != ' ') {
-            p++;
-        }
-
-        if ((size_t) (p - tok) == scope->len
-            && ngx_strncmp(tok, scope->data, scope->len) == 0)
+        if ((size_t) (sp - p) == scope->len
+            && ngx_memcmp(p, scope->data, scope->len) == 0)
         {
             return 1;
         }
+
+        p = sp + 1;
     }
 
     return 0;
@@ -75,7 +76,6 @@ ngx_smartlyq_has_scope(ngx_str_t *scopes, ngx_str_t *scope)
 ngx_int_t
 ngx_smartlyq_scope_allowed(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
-    ngx_str_t                *need;
     ngx_smartlyq_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_smartlyq_module);
@@ -84,25 +84,10 @@ ngx_smartlyq_scope_allowed(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_OK;
     }
 
-    need = &ctx->needed_scope;
+    ctx->needed_scope = ngx_smartlyq_is_read(r) ? slcf->scope_read
+                                                : slcf->scope_write;
 
-    if (ngx_strlchr(slcf->scope.data, slcf->scope.data + slcf->scope.len,
-                    ':'))
-    {
-        *need = slcf->scope;
-
-    } else {
-        need->data = ngx_pnalloc(r->pool, slcf->scope.len + sizeof(":write"));
-        if (need->data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        need->len = ngx_sprintf(need->data, "%V:%s", &slcf->scope,
-                                ngx_smartlyq_is_read(r) ? "read" : "write")
-                    - need->data;
-    }
-
-    if (ngx_smartlyq_has_scope(&ctx->scopes, need)) {
+    if (ngx_smartlyq_has_scope(&ctx->scopes, &ctx->needed_scope)) {
         return NGX_OK;
     }
 
@@ -153,6 +138,28 @@ ngx_smartlyq_scope_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     slcf->scope = value[1];
+
+    if (colons) {
+        slcf->scope_read = value[1];
+        slcf->scope_write = value[1];
+        return NGX_CONF_OK;
+    }
+
+    /* a family: its two scopes, spelled once here, not per request */
+    slcf->scope_read.data = ngx_pnalloc(cf->pool,
+                                        value[1].len + sizeof(":read"));
+    slcf->scope_write.data = ngx_pnalloc(cf->pool,
+                                         value[1].len + sizeof(":write"));
+    if (slcf->scope_read.data == NULL || slcf->scope_write.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->scope_read.len = ngx_sprintf(slcf->scope_read.data, "%V:read",
+                                       &value[1])
+                           - slcf->scope_read.data;
+    slcf->scope_write.len = ngx_sprintf(slcf->scope_write.data, "%V:write",
+                                        &value[1])
+                            - slcf->scope_write.data;
 
     return NGX_CONF_OK;
 }
