@@ -16,7 +16,8 @@ SQ_SRCS   := common/sq_authz.c \
              common/sq_bearer.c \
              common/sq_workspace.c \
              common/sq_identity.c \
-             common/sq_redis_auth.c
+             common/sq_redis_auth.c \
+             common/sq_scope.c
 UNIT_SRCS := $(wildcard tests/*.c)
 
 # Debian 12 packages the build, the servers and the tests need
@@ -163,17 +164,18 @@ FUZZ_SRCS_bearer       := common/sq_bearer.c \
                           common/sq_workspace.c
 FUZZ_SRCS_workspace    := common/sq_workspace.c
 FUZZ_SRCS_backend_body := common/sq_workspace.c \
-                          common/sq_bearer.c \
+                          common/sq_bearer.c common/sq_scope.c \
                           backend/src/sq_key.c backend/src/sq_key_parse.c \
                           $(FUZZ_BACKEND)
 FUZZ_SRCS_identity     := backend/src/sq_auth.c backend/src/sq_key.c \
                           backend/src/sq_text.c backend/src/sq_resource.c \
-                          common/sq_identity.c \
+                          common/sq_identity.c common/sq_scope.c \
                           common/sq_workspace.c \
                           common/sq_bearer.c
 # the RESP bound, and the sq_authz reply parser over what it lets through
 FUZZ_SRCS_resp         := common/sq_resp.c common/sq_authz.c \
-                          common/sq_bearer.c common/sq_workspace.c
+                          common/sq_bearer.c common/sq_workspace.c \
+                          common/sq_scope.c
 FUZZ_DEFS_resp         := -DSQ_FUZZ_AUTHZ
 
 .SECONDEXPANSION:

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sq_authz.h"
+#include "sq_scope.h"
 
 
 #define SQ_AUTHZ_TIME_MAX   ((int64_t) 1 << 40)     /* far past 2100 */
@@ -190,6 +191,7 @@ sq_authz_fields(const sq_authz_field_t *f, size_t n, sq_authz_t *a)
         return -1;
     }
 
+    a->scope_bits = sq_scope_bits(a->scopes, a->scopes_len);
     a->expires_at = -1;
 
     if (n == SQ_AUTHZ_FIELDS && sq_authz_time(&f[9], &a->expires_at) != 0) {

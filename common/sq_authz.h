@@ -43,6 +43,7 @@ typedef struct {
     int64_t          expires_at;    /* 0: never; -1: not said (old lib) */
     size_t           user_id_len;
     size_t           key_id_len;
+    uint32_t         scope_bits;    /* the known scopes (sq_scope.h) */
     size_t           scopes_len;
     size_t           workspaces_len;
     char             user_id[SQ_AUTHZ_ID_MAX + 1];

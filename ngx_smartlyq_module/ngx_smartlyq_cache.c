@@ -21,9 +21,6 @@
 
 #define NGX_SMARTLYQ_EXPIRE_MAX   2          /* expired entries per insert */
 #define NGX_SMARTLYQ_EVICT_MAX    2          /* forced, per try */
-#define NGX_SMARTLYQ_TOKENS       128        /* distinct scope names */
-#define NGX_SMARTLYQ_TOKEN_LEN    31
-#define NGX_SMARTLYQ_PACK_MAX     32         /* scopes in a packed entry */
 
 
 typedef struct {
@@ -34,15 +31,6 @@ typedef struct {
     ngx_smartlyq_epoch_t       epoch;          /* ngx_smartlyq_epoch.c's */
     ngx_atomic_t               counters[NGX_SMARTLYQ_CACHE_COUNTERS];
 
-    /*
-     * Scope names, each stored once: an entry keeps its scopes as one
-     * byte per name ("packed"), which halves the size of an entry for a
-     * key with every scope.  Under the lock; names are never removed.
-     */
-    ngx_uint_t                 ntokens;
-    u_char                     token_len[NGX_SMARTLYQ_TOKENS];
-    u_char                     token[NGX_SMARTLYQ_TOKENS]
-                                    [NGX_SMARTLYQ_TOKEN_LEN];
 } ngx_smartlyq_cache_sh_t;
 
 
@@ -61,8 +49,7 @@ typedef struct {
     u_char                     type;
     u_char                     user_id_len;
     u_char                     key_id_len;
-    u_char                     packed;         /* scopes as token ids */
-    uint16_t                   scopes_len;     /* bytes in data */
+    uint32_t                   scope_bits;     /* sq_scope.h: no names */
     uint16_t                   workspaces_len;
     ngx_queue_t                queue;
     uint64_t                   ws;             /* 0: no workspace_id */
@@ -72,7 +59,7 @@ typedef struct {
     int64_t                    sunset_at;
     ngx_smartlyq_stamp_t       stamp;          /* read before lookup */
     u_char                     digest[SQ_DIGEST_BYTES];
-    u_char                     data[1];        /* ids, scopes, workspaces */
+    u_char                     data[1];        /* ids, workspaces */
 } ngx_smartlyq_cache_node_t;
 
 
@@ -399,94 +386,9 @@ ngx_smartlyq_cache_for(ngx_http_request_t *r)
 }
 
 
-/*
- * The scopes "a b c" (single spaces, each a known or new name) as one
- * byte per name into out; the count, or 0 when they do not pack.
- */
-static size_t
-ngx_smartlyq_cache_pack(ngx_smartlyq_cache_sh_t *sh, const sq_authz_t *a,
-    u_char *out)
-{
-    size_t       n, len;
-    ngx_uint_t   t;
-    const char  *p, *end, *sp;
-
-    p = a->scopes;
-    end = p + a->scopes_len;
-    n = 0;
-
-    while (p < end) {
-        sp = (const char *) ngx_strlchr((u_char *) p, (u_char *) end,
-                                        ' ');
-        len = (sp ? sp : end) - p;
-
-        if (len == 0 || len > NGX_SMARTLYQ_TOKEN_LEN
-            || n == NGX_SMARTLYQ_PACK_MAX || (sp && sp + 1 == end))
-        {
-            return 0;
-        }
-
-        for (t = 0; t < sh->ntokens; t++) {
-            if (sh->token_len[t] == len
-                && ngx_memcmp(sh->token[t], p, len) == 0)
-            {
-                break;
-            }
-        }
-
-        if (t == sh->ntokens) {
-            if (t == NGX_SMARTLYQ_TOKENS) {
-                return 0;
-            }
-
-            ngx_memcpy(sh->token[t], p, len);
-            sh->token_len[t] = (u_char) len;
-            sh->ntokens++;
-        }
-
-        out[n++] = (u_char) t;
-        p += len + (sp ? 1 : 0);
-    }
-
-    return n;
-}
-
-
-static void
-ngx_smartlyq_cache_unpack(ngx_smartlyq_cache_sh_t *sh,
-    ngx_smartlyq_cache_node_t *cn, u_char *p, sq_authz_t *a)
-{
-    char        *dst;
-    ngx_uint_t   i, t;
-
-    if (!cn->packed) {
-        a->scopes_len = cn->scopes_len;
-        ngx_memcpy(a->scopes, p, a->scopes_len);
-        a->scopes[a->scopes_len] = '\0';
-        return;
-    }
-
-    dst = a->scopes;
-
-    for (i = 0; i < cn->scopes_len; i++) {
-        t = p[i];
-
-        if (i > 0) {
-            *dst++ = ' ';
-        }
-
-        dst = (char *) ngx_cpymem(dst, sh->token[t], sh->token_len[t]);
-    }
-
-    *dst = '\0';
-    a->scopes_len = dst - a->scopes;
-}
-
-
 /* a cache entry's answer, as sq_authz_parse() would have given it */
 static void
-ngx_smartlyq_cache_answer(ngx_smartlyq_cache_sh_t *sh,
-    ngx_smartlyq_cache_node_t *cn, sq_authz_t *a)
+ngx_smartlyq_cache_answer(ngx_smartlyq_cache_node_t *cn, sq_authz_t *a)
 {
     u_char  *p;
 
@@ -509,8 +411,10 @@ ngx_smartlyq_cache_answer(ngx_smartlyq_cache_sh_t *sh,
     a->key_id[a->key_id_len] = '\0';
     p += a->key_id_len;
 
-    ngx_smartlyq_cache_unpack(sh, cn, p, a);
-    p += cn->scopes_len;
+    /* the bits are what the edge uses; the names are not kept */
+    a->scope_bits = cn->scope_bits;
+    a->scopes_len = 0;
+    a->scopes[0] = '\0';
 
     a->workspaces_len = cn->workspaces_len;
     ngx_memcpy(a->workspaces, p, a->workspaces_len);
@@ -593,7 +497,7 @@ ngx_smartlyq_cache_get(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     if (ok) {
         ngx_queue_remove(&cn->queue);
         ngx_queue_insert_head(&sh->queue, &cn->queue);
-        ngx_smartlyq_cache_answer(sh, cn, a);
+        ngx_smartlyq_cache_answer(cn, a);
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -628,8 +532,7 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     const sq_authz_t *a)
 {
     u_char                     *p, *bin;
-    u_char                      packed[NGX_SMARTLYQ_PACK_MAX];
-    size_t                      size, npacked;
+    size_t                      size;
     int64_t                     until;
     ngx_msec_t                  ttl;
     ngx_uint_t                  tries;
@@ -669,12 +572,9 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    npacked = ngx_smartlyq_cache_pack(cache->sh, a, packed);
-
     size = offsetof(ngx_rbtree_node_t, color)
            + offsetof(ngx_smartlyq_cache_node_t, data)
-           + a->user_id_len + a->key_id_len
-           + (npacked ? npacked : a->scopes_len) + a->workspaces_len;
+           + a->user_id_len + a->key_id_len + a->workspaces_len;
 
     cn = ngx_smartlyq_cache_find(cache, bin, ctx->workspace_num);
     if (cn) {
@@ -717,14 +617,11 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
     cn->user_id_len = (u_char) a->user_id_len;
     cn->key_id_len = (u_char) a->key_id_len;
-    cn->packed = (npacked != 0);
-    cn->scopes_len = (uint16_t) (npacked ? npacked : a->scopes_len);
+    cn->scope_bits = a->scope_bits;
     cn->workspaces_len = (uint16_t) a->workspaces_len;
 
     p = ngx_cpymem(cn->data, a->user_id, a->user_id_len);
     p = ngx_cpymem(p, a->key_id, a->key_id_len);
-    p = npacked ? ngx_cpymem(p, packed, npacked)
-                : ngx_cpymem(p, a->scopes, a->scopes_len);
     ngx_memcpy(p, a->workspaces, a->workspaces_len);
 
     ngx_rbtree_insert(&cache->sh->rbtree, node);

@@ -14,6 +14,8 @@
 #include "ngx_smartlyq_identity.h"
 #include "ngx_smartlyq_util.h"
 
+#include "sq_scope.h"
+
 
 #define NGX_SMARTLYQ_PREFIX      "x-smartlyq-"
 #define NGX_SMARTLYQ_PREFIX_LEN  (sizeof(NGX_SMARTLYQ_PREFIX) - 1)
@@ -96,7 +98,7 @@ ngx_int_t
 ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
     u_char                    *p;
-    ngx_str_t                  ts, sig, mode, type, nonce, body, ct;
+    ngx_str_t                  ts, sig, mode, type, nonce, body, ct, sc;
     ngx_str_t                  values[NGX_SMARTLYQ_H_COUNT];
     ngx_uint_t                 i, k, n;
     ngx_list_t                 list;
@@ -134,7 +136,8 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     }
 
     p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + SQ_MAC_HEX_LEN + 1
-                             + SQ_NONCE_HEX_LEN + 1 + SQ_DIGEST_HEX_LEN + 1);
+                             + SQ_NONCE_HEX_LEN + 1 + SQ_DIGEST_HEX_LEN + 1
+                             + SQ_SCOPES_HEX_MAX + 1);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -164,6 +167,14 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         ct.len = SQ_DIGEST_HEX_LEN;
     }
 
+    /* the scopes as bits in hex (sq_scope.h); none: left out */
+    sc.data = ct.data + SQ_DIGEST_HEX_LEN + 1;
+    sc.len = 0;
+
+    if (ctx->scope_bits) {
+        sc.len = sq_scope_hex(ctx->scope_bits, (char *) sc.data);
+    }
+
     body.data = (u_char *) ctx->body_digest;
     body.len = ngx_strlen(ctx->body_digest);
 
@@ -186,8 +197,8 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     id.mode.len = mode.len;
     id.key_type.data = (const char *) type.data;
     id.key_type.len = type.len;
-    id.scopes.data = (const char *) ctx->scopes.data;
-    id.scopes.len = ctx->scopes.len;
+    id.scopes.data = (const char *) sc.data;
+    id.scopes.len = sc.len;
     id.key_workspaces.data = (const char *) ctx->key_workspaces.data;
     id.key_workspaces.len = ctx->key_workspaces.len;
     id.timestamp.data = (const char *) ts.data;
@@ -208,7 +219,7 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     values[NGX_SMARTLYQ_H_WORKSPACE] = ctx->workspace_id;
     values[NGX_SMARTLYQ_H_MODE] = mode;
     values[NGX_SMARTLYQ_H_TYPE] = type;
-    values[NGX_SMARTLYQ_H_SCOPES] = ctx->scopes;
+    values[NGX_SMARTLYQ_H_SCOPES] = sc;
     values[NGX_SMARTLYQ_H_KEY_WS] = ctx->key_workspaces;
     values[NGX_SMARTLYQ_H_TIMESTAMP] = ts;
     values[NGX_SMARTLYQ_H_NONCE] = nonce;

@@ -419,8 +419,6 @@ ngx_smartlyq_lookup_apply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
            != NGX_OK
         || ngx_smartlyq_copy(r, &ctx->key_id, a->key_id, a->key_id_len)
            != NGX_OK
-        || ngx_smartlyq_copy(r, &ctx->scopes, a->scopes, a->scopes_len)
-           != NGX_OK
         || ngx_smartlyq_copy(r, &ctx->key_workspaces, a->workspaces,
                              a->workspaces_len)
            != NGX_OK)
@@ -428,6 +426,7 @@ ngx_smartlyq_lookup_apply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         return NGX_ERROR;
     }
 
+    ctx->scope_bits = a->scope_bits;
     ctx->rotated_at = (time_t) a->rotated_at;
     ctx->sunset_at = (time_t) a->sunset_at;
     ctx->result = results[a->code];

@@ -353,9 +353,13 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->publishable, prev->publishable, 0);
-    ngx_conf_merge_str_value(conf->scope, prev->scope, "");
-    ngx_conf_merge_str_value(conf->scope_read, prev->scope_read, "");
-    ngx_conf_merge_str_value(conf->scope_write, prev->scope_write, "");
+    if (conf->scope.data == NULL) {     /* smartlyq_scope's four, as one */
+        conf->scope = prev->scope;
+        conf->scope_read = prev->scope_read;
+        conf->scope_write = prev->scope_write;
+        conf->scope_read_bit = prev->scope_read_bit;
+        conf->scope_write_bit = prev->scope_write_bit;
+    }
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 100);
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 1);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,

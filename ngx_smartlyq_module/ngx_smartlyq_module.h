@@ -116,6 +116,8 @@ typedef struct {
     ngx_str_t                  scope;       /* "family" or "family:perm" */
     ngx_str_t                  scope_read;  /* what GET, HEAD need */
     ngx_str_t                  scope_write; /* what other methods need */
+    uint32_t                   scope_read_bit;   /* the same as bits */
+    uint32_t                   scope_write_bit;
     ngx_msec_t                 timeout;
     size_t                     body_limit;
     time_t                     retry_after;
@@ -143,7 +145,7 @@ typedef struct {
                                                /* "": no body bytes */
     ngx_str_t                  workspace_id;   /* empty: none given */
     uint64_t                   workspace_num;  /* 0: none given */
-    ngx_str_t                  scopes;         /* the key's, from Redis */
+    uint32_t                   scope_bits;     /* the key's (sq_scope.h) */
     ngx_str_t                  key_workspaces; /* "" or "1,2" */
     ngx_str_t                  needed_scope;
     time_t                     rotated_at;

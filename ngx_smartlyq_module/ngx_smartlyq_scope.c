@@ -11,6 +11,8 @@
 #include "ngx_smartlyq_scope.h"
 #include "ngx_smartlyq_refuse.h"
 
+#include "sq_scope.h"
+
 
 #define NGX_SMARTLYQ_SCOPE_MAX  64
 
@@ -41,41 +43,10 @@ ngx_smartlyq_type_allowed(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 }
 
 
-/*
- * Is scope one of the space-separated scopes?  Paid on every request, the
- * cached ones too: memchr() finds the separators, a token is compared
- * only when its length matches.
- */
-static ngx_uint_t
-ngx_smartlyq_has_scope(ngx_str_t *scopes, ngx_str_t *scope)
-{
-    u_char  *p, *end, *sp;
-
-    p = scopes->data;
-    end = p + scopes->len;
-
-    while (p < end) {
-        sp = memchr(p, ' ', end - p);
-        if (sp == NULL) {
-            sp = end;
-        }
-
-        if ((size_t) (sp - p) == scope->len
-            && ngx_memcmp(p, scope->data, scope->len) == 0)
-        {
-            return 1;
-        }
-
-        p = sp + 1;
-    }
-
-    return 0;
-}
-
-
 ngx_int_t
 ngx_smartlyq_scope_allowed(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
+    uint32_t                  need;
     ngx_smartlyq_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_smartlyq_module);
@@ -84,15 +55,50 @@ ngx_smartlyq_scope_allowed(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         return NGX_OK;
     }
 
-    ctx->needed_scope = ngx_smartlyq_is_read(r) ? slcf->scope_read
-                                                : slcf->scope_write;
+    if (ngx_smartlyq_is_read(r)) {
+        need = slcf->scope_read_bit;
+        ctx->needed_scope = slcf->scope_read;
 
-    if (ngx_smartlyq_has_scope(&ctx->scopes, &ctx->needed_scope)) {
+    } else {
+        need = slcf->scope_write_bit;
+        ctx->needed_scope = slcf->scope_write;
+    }
+
+    if (ctx->scope_bits & need) {
         return NGX_OK;
     }
 
     /* the scope was checked to be [a-z_:] at configuration: no escaping */
     return ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_SCOPE);
+}
+
+
+/*
+ * A location's scopes as bits of the table the backend shares
+ * (sq_scope.h): a name it does not know could never be held, so it is
+ * refused here rather than refusing every request there.
+ */
+static char *
+ngx_smartlyq_scope_bits(ngx_conf_t *cf, ngx_smartlyq_loc_conf_t *slcf)
+{
+    ngx_int_t   rd, wr;
+
+    rd = sq_scope_lookup((char *) slcf->scope_read.data,
+                         slcf->scope_read.len);
+    wr = sq_scope_lookup((char *) slcf->scope_write.data,
+                         slcf->scope_write.len);
+
+    if (rd < 0 || wr < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown scope \"%V\"", rd < 0
+                           ? &slcf->scope_read : &slcf->scope_write);
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->scope_read_bit = SQ_SCOPE_BIT(rd);
+    slcf->scope_write_bit = SQ_SCOPE_BIT(wr);
+
+    return NGX_CONF_OK;
 }
 
 
@@ -142,7 +148,7 @@ ngx_smartlyq_scope_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (colons) {
         slcf->scope_read = value[1];
         slcf->scope_write = value[1];
-        return NGX_CONF_OK;
+        return ngx_smartlyq_scope_bits(cf, slcf);
     }
 
     /* a family: its two scopes, spelled once here, not per request */
@@ -161,5 +167,5 @@ ngx_smartlyq_scope_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                         &value[1])
                             - slcf->scope_write.data;
 
-    return NGX_CONF_OK;
+    return ngx_smartlyq_scope_bits(cf, slcf);
 }

@@ -305,3 +305,33 @@ SQTest::http_config()
 --- must_die
 --- error_log
 invalid value "debug"
+
+
+
+=== TEST 22: smartlyq_scope must name a scope the edge knows
+--- http_config eval
+SQTest::http_config()
+--- config
+    location /v1/ {
+        smartlyq on;
+        smartlyq_scope keys:read;
+        proxy_pass http://echo;
+    }
+--- must_die
+--- error_log
+unknown scope "keys:read"
+
+
+
+=== TEST 23: a family needs both its read and its write scope
+--- http_config eval
+SQTest::http_config()
+--- config
+    location /v1/ {
+        smartlyq on;
+        smartlyq_scope workspace;
+        proxy_pass http://echo;
+    }
+--- must_die
+--- error_log
+unknown scope "workspace:write"

@@ -75,20 +75,30 @@ is(metric('smartlyq_redis_round_trips_total'), $trips + 1,
 like($body, qr/^user=$T->{alice} key=\d+ ws=$T->{ws1} mode=live /,
      'a hit carries the same identity upstream');
 
-# scopes and the key's workspace list, stored packed, come back exact
+# scopes (kept as the bits of sq_scope.h) and the key's workspace list
+# come back exact from the cache
 {
     my ($k, $id, $digest) = new_key('c-pack', '--scopes', 'all',
                                     '--workspaces', "$T->{ws1},$T->{ws2}");
-    my $want = sprintf 'scopes=[%s] wsl=[%s]',
-               redis_cli('HGET', "sq:key:$digest", 'scopes'),
+    like(redis_cli('HGET', "sq:key:$digest", 'scopes'),
+         qr/^chatbots:read .* keys:manage$/, '(every scope, by name)');
+    my $want = sprintf 'scopes=[3fff] wsl=[%s]',
                redis_cli('HGET', "sq:key:$digest", 'workspaces');
     my @miss = get("/sc/x?workspace_id=$T->{ws1}", $k);
     ok(poll("/sc/x?workspace_id=$T->{ws1}", $k, sub { $_[1] eq 'HIT' }),
-       'packed entry: cached');
+       'every scope: cached');
     my @hit = get("/sc/x?workspace_id=$T->{ws1}", $k);
-    is($miss[2], $want, 'from Redis: the scopes and workspaces sent on');
+    is($miss[2], $want, 'from Redis: the scopes as bits and workspaces');
     is($hit[2], $want, 'from the cache: the very same strings');
-    like($want, qr/chatbots:read .* keys:manage\]/, '(every scope)');
+
+    # one scope, and none: a scope-less key sends no scopes header
+    my ($k1) = new_key('c-one', '--scopes', 'workspace:read');
+    my ($k0, $id0, $d0) = new_key('c-none', '--scopes', 'workspace:read');
+    redis_cli('HSET', "sq:key:$d0", 'scopes', '');     # sqctl makes none
+    is((get("/sc/x?workspace_id=$T->{ws1}", $k1))[2],
+       'scopes=[1000] wsl=[]', 'workspace:read alone: bit 12');
+    is((get("/sc/x?workspace_id=$T->{ws1}", $k0))[2],
+       'scopes=[] wsl=[]', 'no scope: no header');
 }
 
 # a workspace_id read from a JSON body is cached like one in the query

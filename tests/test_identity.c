@@ -161,18 +161,20 @@ END_TEST
  * that it spans several of the signer's buffers, and the v3 MAC
  * (HMAC-SHA-512-256) of the same message refused.
  */
-START_TEST(version_is_v4)
+START_TEST(version_is_v5)
 {
     char                              sig[SQ_MAC_HEX_LEN + 1];
     char                              longuri[700];
     uint8_t                           mac[SQ_MAC_BYTES];
-    size_t                            i;
+    size_t                            i, v;
     sq_identity_t                     id = sample();
+    static const char                *versions[] = { "smartlyq-v5",
+                                                      "smartlyq-v4" };
     const sq_str_t                   *part;
     crypto_generichash_state          st;
     crypto_auth_hmacsha512256_state   hs;
 
-    ck_assert_str_eq(SQ_IDENTITY_VERSION, "smartlyq-v4");
+    ck_assert_str_eq(SQ_IDENTITY_VERSION, "smartlyq-v5");
 
     memset(longuri, 'u', sizeof(longuri));
     longuri[0] = '/';
@@ -180,19 +182,24 @@ START_TEST(version_is_v4)
     id.uri.len = sizeof(longuri);
 
     part = (const sq_str_t *) &id;
-    crypto_generichash_init(&st, secret, sizeof(secret), SQ_MAC_BYTES);
-    crypto_generichash_update(&st, (const uint8_t *) "smartlyq-v4", 11);
-    for (i = 0; i < SQ_IDENTITY_FIELDS; i++) {
-        crypto_generichash_update(&st, (const uint8_t *) "\n", 1);
-        crypto_generichash_update(&st, (const uint8_t *) part[i].data,
-                                  part[i].len);
-    }
-    crypto_generichash_final(&st, mac, sizeof(mac));
-    sodium_bin2hex(sig, sizeof(sig), mac, sizeof(mac));
-
     ck_assert_uint_eq(SQ_IDENTITY_FIELDS, 13);
-    ck_assert_int_eq(sq_identity_verify_hex(secret, &id, sig,
-                                            SQ_MAC_HEX_LEN), 0);
+
+    /* v5 is accepted, the same message under v4's name is not */
+    for (v = 0; v < 2; v++) {
+        crypto_generichash_init(&st, secret, sizeof(secret), SQ_MAC_BYTES);
+        crypto_generichash_update(&st, (const uint8_t *) versions[v], 11);
+        for (i = 0; i < SQ_IDENTITY_FIELDS; i++) {
+            crypto_generichash_update(&st, (const uint8_t *) "\n", 1);
+            crypto_generichash_update(&st, (const uint8_t *) part[i].data,
+                                      part[i].len);
+        }
+        crypto_generichash_final(&st, mac, sizeof(mac));
+        sodium_bin2hex(sig, sizeof(sig), mac, sizeof(mac));
+
+        ck_assert_int_eq(sq_identity_verify_hex(secret, &id, sig,
+                                                SQ_MAC_HEX_LEN) == 0,
+                         v == 0);
+    }
 
     crypto_auth_hmacsha512256_init(&hs, secret, sizeof(secret));
     crypto_auth_hmacsha512256_update(&hs, (const uint8_t *) "smartlyq-v3",
@@ -302,7 +309,7 @@ sq_identity_suite(void)
     tcase_add_test(tc, wrong_secret_or_garbage);
     tcase_add_test(tc, content_digest_parts);
     tcase_add_test(tc, nonces_differ);
-    tcase_add_test(tc, version_is_v4);
+    tcase_add_test(tc, version_is_v5);
     tcase_add_test(tc, digest_is_keyed_and_stable);
     tcase_add_test(tc, secret_files);
     suite_add_tcase(s, tc);

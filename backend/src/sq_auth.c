@@ -146,6 +146,16 @@ sq_auth_hex(const sq_str_t *v, size_t len)
 }
 
 
+/* the key's scopes: bits in hex (sq_scope.h), absent or empty for none */
+static int
+sq_auth_scopes(const sq_str_t *v, uint32_t *bits)
+{
+    *bits = 0;
+
+    return v->len == 0 ? 0 : sq_scope_hex_parse(v->data, v->len, bits);
+}
+
+
 static sq_auth_rc_t
 sq_auth_shape(const sq_str_t v[SQ_H_COUNT], sq_ident_t *out,
     int64_t *timestamp)
@@ -178,8 +188,7 @@ sq_auth_shape(const sq_str_t v[SQ_H_COUNT], sq_ident_t *out,
     out->publishable = sq_auth_enum(&v[SQ_H_TYPE], "secret", "publishable");
 
     if (out->test_mode < 0 || out->publishable < 0
-        || sq_scopes_parse(v[SQ_H_SCOPES].data, v[SQ_H_SCOPES].len,
-                           &out->scopes) != 0
+        || sq_auth_scopes(&v[SQ_H_SCOPES], &out->scopes) != 0
         || sq_wslist_parse(v[SQ_H_KEY_WS].data, v[SQ_H_KEY_WS].len,
                            &out->key_ws) != 0
         || !sq_auth_hex(&v[SQ_H_NONCE], SQ_NONCE_HEX_LEN)

@@ -12,38 +12,6 @@
 #include "sq_workspace.h"
 
 
-static const char  *const sq_scope_names[SQ_SCOPE_COUNT] = {
-    "chatbots:read", "chatbots:write", "social:read", "social:write",
-    "urls:read", "urls:write", "articles:read", "articles:write",
-    "images:read", "images:write", "media:read", "media:write",
-    "workspace:read", "keys:manage"
-};
-
-
-const char *
-sq_scope_name(sq_scope_t s)
-{
-    return (unsigned) s < SQ_SCOPE_COUNT ? sq_scope_names[s] : "unknown";
-}
-
-
-int
-sq_scope_lookup(const char *s, size_t len)
-{
-    int  i;
-
-    for (i = 0; i < SQ_SCOPE_COUNT; i++) {
-        if (strlen(sq_scope_names[i]) == len
-            && memcmp(sq_scope_names[i], s, len) == 0)
-        {
-            return i;
-        }
-    }
-
-    return -1;
-}
-
-
 /*
  * Calls item() on each sep-separated token of s[0..len); an empty s has
  * none, an empty token is an error.
@@ -126,7 +94,7 @@ sq_scopes_format(uint32_t mask, char *out, size_t cap)
         }
 
         n = snprintf(out + used, cap - used, "%s%s", used ? " " : "",
-                     sq_scope_names[i]);
+                     sq_scope_name(i));
         if (n < 0 || (size_t) n >= cap - used) {
             return -1;
         }
@@ -399,7 +367,7 @@ sq_scopes_json(uint32_t mask)
 
     for (i = 0; arr != NULL && i < SQ_SCOPE_COUNT; i++) {
         if ((mask & SQ_SCOPE_BIT(i))
-            && json_array_append_new(arr, json_string(sq_scope_names[i]))
+            && json_array_append_new(arr, json_string(sq_scope_name(i)))
                != 0)
         {
             json_decref(arr);

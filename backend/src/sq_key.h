@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "sq_bearer.h"
+#include "sq_scope.h"
 #include "sq_text.h"
 
 #define SQ_KEY_WS_MAX       100         /* workspaces a key may list */
@@ -24,29 +25,6 @@
 #define SQ_SCOPES_TEXT_MAX  256         /* all scopes, space-separated */
 #define SQ_WSLIST_TEXT_MAX  (SQ_KEY_WS_MAX * 17)
 
-/* scopes; a resource family f has read 2f and write 2f + 1 */
-typedef enum {
-    SQ_SC_CHATBOTS_READ = 0,
-    SQ_SC_CHATBOTS_WRITE,
-    SQ_SC_SOCIAL_READ,
-    SQ_SC_SOCIAL_WRITE,
-    SQ_SC_URLS_READ,
-    SQ_SC_URLS_WRITE,
-    SQ_SC_ARTICLES_READ,
-    SQ_SC_ARTICLES_WRITE,
-    SQ_SC_IMAGES_READ,
-    SQ_SC_IMAGES_WRITE,
-    SQ_SC_MEDIA_READ,
-    SQ_SC_MEDIA_WRITE,
-    SQ_SC_WORKSPACE_READ,
-    SQ_SC_KEYS_MANAGE,
-    SQ_SCOPE_COUNT
-} sq_scope_t;
-
-#define SQ_SCOPE_BIT(s)     (1u << (unsigned) (s))
-#define SQ_SCOPES_ALL       (SQ_SCOPE_BIT(SQ_SCOPE_COUNT) - 1)
-/* every *:read scope: what a publishable key may hold */
-#define SQ_SCOPES_READ      0x1555u
 
 typedef struct {
     uint64_t    ids[SQ_KEY_WS_MAX];
@@ -71,11 +49,6 @@ typedef struct {
     char            last4[8];
     char            last_used_ip[SQ_KEY_IP_MAX + 1];
 } sq_key_t;
-
-const char *sq_scope_name(sq_scope_t s);
-
-/* the scope named s[0..len), or -1 */
-int sq_scope_lookup(const char *s, size_t len);
 
 /* Space-separated scope names (may be empty), none twice; 0 or -1. */
 int sq_scopes_parse(const char *s, size_t len, uint32_t *mask);

@@ -177,14 +177,14 @@ t_check(const t_fields_t *signd, const t_fields_t *sent, sq_ident_t *out)
 
 static const t_fields_t  t_base = {
     "GET", "/v1/social/accounts?workspace_id=5", "12", "34", "5", "live",
-    "secret", "social:read social:write", "", "1795000000",
+    "secret", "c", "", "1795000000",
     "0123456789abcdef0123456789abcdef", NULL, NULL
 };
 
 /* a write with a JSON body */
 static const t_fields_t  t_post = {
     "POST", "/v1/articles?workspace_id=5", "12", "34", "5", "live",
-    "secret", "articles:write", "", "1795000000",
+    "secret", "80", "", "1795000000",
     "fedcba9876543210fedcba9876543210", "application/json",
     "{\"title\": \"a\", \"body\": \"b\"}"
 };
@@ -213,7 +213,7 @@ START_TEST(test_accept_v2_fields)
     t_fields_t  f = t_base;
 
     f.type = "publishable";
-    f.scopes = "media:read chatbots:read workspace:read";
+    f.scopes = "1401";   /* media:read chatbots:read workspace:read */
     f.kws = "5,7,9007199254740991";
     ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_OK);
     ck_assert_int_eq(id.publishable, 1);
@@ -258,9 +258,8 @@ START_TEST(test_v2_malformed)
     t_fields_t   f;
     const char  *bad_types[] = { "", "Secret", "secret ", "publish", "pub" };
     const char  *bad_scopes[] = {
-        " social:read", "social:read ", "social:read  urls:read",
-        "social:read,urls:read", "social:read social:read", "social",
-        "keys:read", "SOCIAL:READ", "social:read\turls:read"
+        " c", "c ", "0c", "C", "4000", "g", "-1", "123456789", "0x1",
+        "c c", "social:read", "00"
     };
     const char  *bad_kws[] = { ",", "5,", ",5", "5,,6", "0", "05", "5,5",
                                "-1", "5 ,6", "9007199254740992", "a" };
@@ -294,10 +293,7 @@ START_TEST(test_v2_bounds)
     t_fields_t   f = t_base;
 
     /* every scope once: accepted */
-    f.scopes = "chatbots:read chatbots:write social:read social:write "
-               "urls:read urls:write articles:read articles:write "
-               "images:read images:write media:read media:write "
-               "workspace:read keys:manage";
+    f.scopes = "3fff";
     ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_OK);
     ck_assert_uint_eq(id.scopes, SQ_SCOPES_ALL);
 
@@ -372,7 +368,7 @@ START_TEST(test_tampered)
     f = t_base; f.type = "publishable";
     ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_SIGNATURE);
 
-    f = t_base; f.scopes = "social:read social:write urls:write";
+    f = t_base; f.scopes = "2c";
     ck_assert_int_eq(t_check(&t_base, &f, &id), SQ_AUTH_SIGNATURE);
 
     f = t_base; f.scopes = "";
@@ -438,7 +434,7 @@ START_TEST(test_duplicate_and_missing)
     } dup[] = {                 /* an identity header a second time */
         { "x-smartlyq-user-id", "12" },
         { "X-SmartlyQ-Workspace-Id", "5" },
-        { "x-smartlyq-key-scopes", "social:read" },
+        { "x-smartlyq-key-scopes", "4" },
         { "X-SmartlyQ-Key-Workspaces", "" },
         { "X-SMARTLYQ-KEY-TYPE", "secret" },
     };
