@@ -216,24 +216,31 @@ sq_identity_sign_hex_with(const sq_signer_t *signer, const sq_identity_t *id,
 }
 
 
+/*
+ * The MAC is compared as hex, in constant time: the expected one written
+ * out is cheaper than parsing the given one (libsodium's hex2bin is
+ * constant-time too, and slow).  Only lowercase hex, as the edge writes
+ * it, can match.
+ */
 int
 sq_identity_verify_hex(const uint8_t secret[SQ_SECRET_BYTES],
     const sq_identity_t *id, const char *sig_hex, size_t sig_len)
 {
-    size_t   bin_len;
-    uint8_t  mac[SQ_MAC_BYTES], given[SQ_MAC_BYTES];
+    int      rc;
+    char     want[SQ_MAC_HEX_LEN + 1];
+    uint8_t  mac[SQ_MAC_BYTES];
 
-    if (sig_len != SQ_MAC_HEX_LEN
-        || sodium_hex2bin(given, sizeof(given), sig_hex, sig_len, NULL,
-                          &bin_len, NULL) != 0
-        || bin_len != SQ_MAC_BYTES)
-    {
+    if (sig_len != SQ_MAC_HEX_LEN) {
         return -1;
     }
 
     sq_identity_mac(secret, id, mac);
+    sq_public_hex(want, mac, sizeof(mac));
 
-    return sodium_memcmp(mac, given, SQ_MAC_BYTES) == 0 ? 0 : -1;
+    rc = sodium_memcmp(want, sig_hex, SQ_MAC_HEX_LEN) == 0 ? 0 : -1;
+    sodium_memzero(want, sizeof(want));
+
+    return rc;
 }
 
 
@@ -311,20 +318,44 @@ sq_nonce_next_hex(sq_nonce_stream_t *s, char out[SQ_NONCE_HEX_LEN + 1])
 }
 
 
+/* a lowercase hex digit's value, or -1 */
+static int
+sq_hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
 int
 sq_nonce_parse(const char *hex, size_t len,
     uint8_t id[SQ_NONCE_STREAM_BYTES], uint64_t *seq)
 {
-    int       i;
-    size_t    n;
+    int       hi, lo;
+    size_t    i;
     uint8_t   bin[SQ_NONCE_BYTES];
     uint64_t  v;
 
-    if (len != SQ_NONCE_HEX_LEN
-        || sodium_hex2bin(bin, sizeof(bin), hex, len, NULL, &n, NULL) != 0
-        || n != sizeof(bin))
-    {
+    if (len != SQ_NONCE_HEX_LEN) {
         return -1;
+    }
+
+    for (i = 0; i < SQ_NONCE_BYTES; i++) {
+        hi = sq_hex_value(hex[2 * i]);
+        lo = sq_hex_value(hex[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+
+        bin[i] = (uint8_t) (hi << 4 | lo);
     }
 
     memcpy(id, bin, SQ_NONCE_STREAM_BYTES);

@@ -92,4 +92,44 @@ for my $c (@cases) {
                     data_of($r->{content}));
 }
 
+# A page whose records all hold their rendering goes back from Redis as
+# one joined string (sq_res_page); one without goes record by record.
+# Both give the same bytes.  A rendering that does not begin with its own
+# id and workspace is corrupt data: the function will not join it, and
+# the backend refuses it (500), never serving it.
+{
+    my @ids;
+    for my $n (1 .. 3) {
+        my ($r) = SQTest::api($base, $key, 'POST', "/v1/articles?workspace_id=$T->{ws2}",
+                              $json->encode({ title => "page $n", body => 'b',
+                                              status => 'draft' }));
+        is($r->{status}, 201, "page article $n created");
+        push @ids, data_of($r->{content}) =~ /^\{"id": (\d+), /;
+    }
+    my $list = sub {
+        my ($r) = SQTest::api($base, $key, 'GET',
+                              "/v1/articles?workspace_id=$T->{ws2}&limit=100");
+        return ($r->{status}, $r->{content});
+    };
+    my ($s1, $joined) = $list->();
+    is($s1, 200, 'a fully rendered page: 200');
+    my $kept = redis_cli('HGET', "sq:article:$ids[1]", '_json');
+    redis_cli('HDEL', "sq:article:$ids[1]", '_json');
+    my ($s2, $mixed) = $list->();
+    is($s2, 200, 'a page with one record unrendered: 200');
+    is($mixed, $joined, 'record by record: the very same bytes as joined');
+
+    my $bad = $kept;
+    $bad =~ s/^\{"id": \d+/{"id": 999999/;
+    for my $way ('all others rendered', 'record by record') {
+        redis_cli('HSET', "sq:article:$ids[1]", '_json', $bad);
+        redis_cli('HDEL', "sq:article:$ids[0]", '_json')
+            if $way eq 'record by record';
+        my ($s, $body) = $list->();
+        is($s, 500, "$way: a rendering of another id is refused (500)");
+        unlike($body, qr/999999/, "$way: and not served");
+        redis_cli('HSET', "sq:article:$ids[1]", '_json', $kept);
+    }
+}
+
 done_testing();

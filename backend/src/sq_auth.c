@@ -35,23 +35,30 @@ enum {
 
 typedef struct {
     const char  *name;
+    size_t       name_len;
     size_t       max;           /* bytes of the value */
     int          optional;      /* absent means empty */
 } sq_auth_header_t;
 
+#define SQ_AUTH_HEADER(name, max, optional)                                      \
+    { name, sizeof(name) - 1, max, optional }
+
 static const sq_auth_header_t  sq_auth_headers[SQ_H_COUNT] = {
-    { "X-SmartlyQ-User-Id", SQ_AUTH_VALUE_MAX, 0 },
-    { "X-SmartlyQ-Key-Id", SQ_AUTH_VALUE_MAX, 0 },
-    { "X-SmartlyQ-Workspace-Id", SQ_AUTH_VALUE_MAX, 1 },
-    { "X-SmartlyQ-Key-Mode", SQ_AUTH_VALUE_MAX, 0 },
-    { "X-SmartlyQ-Key-Type", SQ_AUTH_VALUE_MAX, 0 },
-    { "X-SmartlyQ-Key-Scopes", SQ_SCOPES_TEXT_MAX, 1 },
-    { "X-SmartlyQ-Key-Workspaces", SQ_WSLIST_TEXT_MAX, 1 },
-    { "X-SmartlyQ-Timestamp", SQ_AUTH_VALUE_MAX, 0 },
-    { "X-SmartlyQ-Nonce", SQ_NONCE_HEX_LEN, 0 },
-    { "X-SmartlyQ-Body-Digest", SQ_DIGEST_HEX_LEN, 1 },
-    { "X-SmartlyQ-Signature", SQ_AUTH_VALUE_MAX, 0 }
+    SQ_AUTH_HEADER("X-SmartlyQ-User-Id", SQ_AUTH_VALUE_MAX, 0),
+    SQ_AUTH_HEADER("X-SmartlyQ-Key-Id", SQ_AUTH_VALUE_MAX, 0),
+    SQ_AUTH_HEADER("X-SmartlyQ-Workspace-Id", SQ_AUTH_VALUE_MAX, 1),
+    SQ_AUTH_HEADER("X-SmartlyQ-Key-Mode", SQ_AUTH_VALUE_MAX, 0),
+    SQ_AUTH_HEADER("X-SmartlyQ-Key-Type", SQ_AUTH_VALUE_MAX, 0),
+    SQ_AUTH_HEADER("X-SmartlyQ-Key-Scopes", SQ_SCOPES_HEX_MAX, 1),
+    SQ_AUTH_HEADER("X-SmartlyQ-Key-Workspaces", SQ_WSLIST_TEXT_MAX, 1),
+    SQ_AUTH_HEADER("X-SmartlyQ-Timestamp", SQ_AUTH_VALUE_MAX, 0),
+    SQ_AUTH_HEADER("X-SmartlyQ-Nonce", SQ_NONCE_HEX_LEN, 0),
+    SQ_AUTH_HEADER("X-SmartlyQ-Body-Digest", SQ_DIGEST_HEX_LEN, 1),
+    SQ_AUTH_HEADER("X-SmartlyQ-Signature", SQ_AUTH_VALUE_MAX, 0)
 };
+
+#define SQ_AUTH_PREFIX      "x-smartlyq-"
+#define SQ_AUTH_PREFIX_LEN  (sizeof(SQ_AUTH_PREFIX) - 1)
 
 
 /*
@@ -63,13 +70,18 @@ sq_auth_collect(const struct evkeyvalq *headers, sq_str_t v[SQ_H_COUNT],
     const char **ct)
 {
     int                     i;
+    size_t                  len;
     const struct evkeyval  *kv;
 
     memset(v, 0, sizeof(sq_str_t) * SQ_H_COUNT);
     *ct = NULL;
 
     TAILQ_FOREACH(kv, headers, next) {
-        if (strcasecmp(kv->key, "Content-Type") == 0) {
+        len = strlen(kv->key);
+
+        if (len == sizeof("Content-Type") - 1
+            && strcasecmp(kv->key, "Content-Type") == 0)
+        {
             if (*ct != NULL) {
                 return SQ_AUTH_DUPLICATE;
             }
@@ -78,8 +90,19 @@ sq_auth_collect(const struct evkeyvalq *headers, sq_str_t v[SQ_H_COUNT],
             continue;
         }
 
+        /* every request carries a dozen headers: most stop here */
+        if (len <= SQ_AUTH_PREFIX_LEN
+            || strncasecmp(kv->key, SQ_AUTH_PREFIX, SQ_AUTH_PREFIX_LEN) != 0)
+        {
+            continue;
+        }
+
         for (i = 0; i < SQ_H_COUNT; i++) {
-            if (strcasecmp(kv->key, sq_auth_headers[i].name) != 0) {
+            if (sq_auth_headers[i].name_len != len
+                || strcasecmp(kv->key + SQ_AUTH_PREFIX_LEN,
+                              sq_auth_headers[i].name + SQ_AUTH_PREFIX_LEN)
+                   != 0)
+            {
                 continue;
             }
 

@@ -833,6 +833,8 @@ sq_res_page_stored(struct evbuffer *b, const redisReply *s, uint64_t id,
 
 /*
  * {"success": true, "data": [records], "pagination": ...} from
+ * {'OK', next, 'JSON', the records' stored renderings joined by ", "}
+ * (sq_res_page checked each begins with its id and workspace) or from
  * {'OK', next, then per record {its id and workspace in the index, its
  * stored rendering or its flat values}}; a record gone from under its
  * index (all nil) is skipped, as a page read before skipped it.
@@ -845,9 +847,30 @@ sq_res_page_render(sq_job_t *j, const redisReply *reply, struct evbuffer *b)
     redisReply  **v;
     redisReply   *e;
 
-    if (reply->elements < 2 || reply->elements - 2 > j->limit
+    if (reply->elements < 2
         || evbuffer_add(b, "{\"success\": true, \"data\": [", 27) != 0)
     {
+        return -1;
+    }
+
+    /* the usual page: the stored renderings, checked and joined there */
+    if (reply->elements == 4 && reply->element[2]->type == REDIS_REPLY_STRING
+        && reply->element[2]->len == 4
+        && memcmp(reply->element[2]->str, "JSON", 4) == 0)
+    {
+        e = reply->element[3];
+
+        if (e->type != REDIS_REPLY_STRING || e->len < 2 || e->str[0] != '{'
+            || e->str[e->len - 1] != '}'
+            || evbuffer_add(b, e->str, e->len) != 0)
+        {
+            return -1;
+        }
+
+        return sq_res_page_tail(b, j->limit, reply->element[1]);
+    }
+
+    if (reply->elements - 2 > j->limit) {
         return -1;
     }
 
