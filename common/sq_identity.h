@@ -10,7 +10,7 @@
  *   (empty when the request named no workspace), X-SmartlyQ-Key-Mode
  *   (live|test), X-SmartlyQ-Key-Type (secret|publishable),
  *   X-SmartlyQ-Key-Scopes (the key's scopes as the bits of sq_scope.h in
- *   lowercase hex, no leading zeros: "3fff" for all fourteen; the names
+ *   lowercase hex, no leading zeros: "7fff" for all fifteen; the names
  *   cost the edge 190 header bytes and two BLAKE2b blocks a request),
  *   X-SmartlyQ-Key-Workspaces
  *   (comma-separated ids the key is limited to; empty: all the user's),

@@ -5,7 +5,8 @@
  * a location's scope as a bit of the key's, and signs the key's scopes
  * into the identity as those bits in hex (sq_identity.h), which the
  * backend reads back with the same table.  A new scope is a line here
- * (at the end: the bits are on the wire) and its name in sq_scope.c.
+ * and its name in sq_scope.c; the bits are on the wire, so a change of
+ * the table is a change of SQ_IDENTITY_VERSION.
  */
 
 #ifndef SQ_SCOPE_H
@@ -29,6 +30,7 @@ typedef enum {
     SQ_SC_MEDIA_READ,
     SQ_SC_MEDIA_WRITE,
     SQ_SC_WORKSPACE_READ,
+    SQ_SC_APPS_MANAGE,          /* /v1/apps (API Applications) */
     SQ_SC_KEYS_MANAGE,
     SQ_SCOPE_COUNT
 } sq_scope_t;

@@ -82,7 +82,7 @@ like($body, qr/^user=$T->{alice} key=\d+ ws=$T->{ws1} mode=live /,
                                     '--workspaces', "$T->{ws1},$T->{ws2}");
     like(redis_cli('HGET', "sq:key:$digest", 'scopes'),
          qr/^chatbots:read .* keys:manage$/, '(every scope, by name)');
-    my $want = sprintf 'scopes=[3fff] wsl=[%s]',
+    my $want = sprintf 'scopes=[7fff] wsl=[%s]',
                redis_cli('HGET', "sq:key:$digest", 'workspaces');
     my @miss = get("/sc/x?workspace_id=$T->{ws1}", $k);
     ok(poll("/sc/x?workspace_id=$T->{ws1}", $k, sub { $_[1] eq 'HIT' }),

@@ -36,7 +36,8 @@ START_TEST(names_and_bits)
                            "social:write urls:read urls:write "
                            "articles:read articles:write images:read "
                            "images:write media:read media:write "
-                           "workspace:read keys:manage"), SQ_SCOPES_ALL);
+                           "workspace:read apps:manage keys:manage"),
+                      SQ_SCOPES_ALL);
 }
 END_TEST
 
@@ -49,7 +50,7 @@ START_TEST(hex_round_trip)
     ck_assert_uint_eq(sq_scope_hex(0, out), 1);
     ck_assert_str_eq(out, "0");
     ck_assert_uint_eq(sq_scope_hex(SQ_SCOPES_ALL, out), 4);
-    ck_assert_str_eq(out, "3fff");
+    ck_assert_str_eq(out, "7fff");
     ck_assert_uint_eq(sq_scope_hex(0x80, out), 2);
     ck_assert_str_eq(out, "80");
 
@@ -66,7 +67,7 @@ START_TEST(hex_strict)
 {
     size_t       i;
     uint32_t     v;
-    const char  *bad[] = { "", "00", "0c", "C", "3FFF", "4000", "g", "-1",
+    const char  *bad[] = { "", "00", "0c", "C", "7FFF", "8000", "g", "-1",
                            "123456789", "0x1", " c", "c ", "c c",
                            "social:read" };
 
