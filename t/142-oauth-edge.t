@@ -75,7 +75,9 @@ sub mint {
 
 my $unknown_early = 'sqo_' . ('Z' x 40);
 my ($tok, $digest, $kid) = mint(scopes => 'social:read workspace:read');
-my ($wtok) = mint(scopes => 'social:read social:write workspace:read');
+# for Alice's second workspace: not her primary one
+my ($wtok) = mint(scopes => 'social:read social:write workspace:read',
+                  workspace => $T->{ws2});
 like($tok, qr/^sqo_[A-Za-z0-9]{40}$/, 'an access token: sqo_ + 40 base62');
 is(redis_cli('HGET', "sq:key:$digest", 'type'), 'oauth',
    '... its record is a key record of type oauth');
@@ -112,14 +114,20 @@ is_deeply([map { $_->{id} } @{ $c[2]{data} }], [$T->{acc1} + 0],
              { platform => 'twitter', handle => '@via_oauth' });
 is("@c[0,1]", '201 OK', 'no workspace_id: a create is allowed');
 my $new = $c[2]{data}{id};
-is($c[2]{data}{workspace_id}, $T->{ws1}, '... in the token\'s workspace');
+is($c[2]{data}{workspace_id}, $T->{ws2},
+   '... in the token\'s workspace (not the user\'s primary one)');
 @c = code_of($T->{alice_key}, 'GET',
-             "/v1/social/accounts/$new?workspace_id=$T->{ws1}");
+             "/v1/social/accounts/$new?workspace_id=$T->{ws2}");
 is("@c[0,1]", '200 OK', '... where an API key finds it');
 
 @c = code_of($tok, 'GET', "/v1/social/accounts/$T->{acc2}");
 is("@c[0,1]", '404 NOT_FOUND',
    "no workspace_id: another workspace's record is not there");
+
+@c = code_of($wtok, 'GET', '/v1/social/accounts');
+is_deeply([sort { $a <=> $b } map { $_->{id} } @{ $c[2]{data} }],
+          [sort { $a <=> $b } $T->{acc2}, $new],
+          '... and lists that workspace\'s accounts only');
 
 @c = code_of($tok, 'GET', '/v1/me');
 is("@c[0,1]", '200 OK', '/v1/me');
