@@ -37,6 +37,7 @@ my $direct = SQTest::free_port();
 my $base = SQTest::nginx_start(
     SQTest::server_conf(
         routes => 1, cache => 'sqcache:4m ttl=60s negative_ttl=60s',
+        server => 'add_header X-App $smartlyq_app_id always;',
         locations => [
             SQTest::guarded('/v1/x-ident', '127.0.0.1:$PORT/ident-echo'),
             <<'CONF'])
@@ -232,6 +233,12 @@ for my $q ("access_token=$tok", 'refresh_token=sqr_x', 'code=sqc_x',
         sub { $_[0] == 200 && $_[1] eq 'HIT' });
     ok(defined $ms, 'the token is cached');
     is($b, $want, 'from the cache: type oauth, the app id, its workspace');
+    my $x = SQTest::http()->request('GET', "$base$path",
+                                    { headers => SQTest::bearer($tok) });
+    is($x->{headers}{'x-app'}, '7', '$smartlyq_app_id: the app');
+    $x = SQTest::http()->request('GET', "$base$path",
+                                 { headers => SQTest::bearer($T->{alice_key}) });
+    is($x->{headers}{'x-app'}, undef, '... empty (no header) for an API key');
     my ($st2, $xc2, $b2) = SQTest::cache_get($base, 'GET',
         "/v1/x-ident?workspace_id=$T->{ws2}", $T->{alice_key});
     like("$st2 $b2", qr/^200 type=secret app= ws=$T->{ws2} wsl= scopes=\S/,
