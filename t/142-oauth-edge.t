@@ -31,9 +31,9 @@ use Time::HiRes qw(sleep time);
 my $T = $SQTest::T;
 my $direct = SQTest::free_port();
 
-# two workers; the routes with a cache; /v1/x-ident echoes the identity headers; a
-# second server lets tokens through to the backend everywhere, to see
-# the backend's own refusal
+# two workers; the routes with a cache; /v1/x-ident echoes the identity
+# headers; a second server lets tokens through to the backend everywhere,
+# to see the backend's own refusal
 my $base = SQTest::nginx_start(
     SQTest::server_conf(
         routes => 1, cache => 'sqcache:4m ttl=60s negative_ttl=60s',
