@@ -347,7 +347,7 @@ local function sq_res_page(keys, args)
         parts[i] = json
     end
 
-    if parts then
+    if parts and n > 0 then
         out[3] = 'JSON'
         out[4] = table.concat(parts, ', ')
         return out

@@ -111,6 +111,11 @@ for my $c (@cases) {
                               "/v1/articles?workspace_id=$T->{ws2}&limit=100");
         return ($r->{status}, $r->{content});
     };
+    my ($e) = SQTest::api($base, $key, 'GET',
+                          "/v1/media?workspace_id=$T->{ws2}&limit=100");
+    is($e->{status}, 200, 'an empty page: 200');
+    like($e->{content}, qr/^\{"success": true, "data": \[\], /,
+         'an empty page: no records');
     my ($s1, $joined) = $list->();
     is($s1, 200, 'a fully rendered page: 200');
     my $kept = redis_cli('HGET', "sq:article:$ids[1]", '_json');
