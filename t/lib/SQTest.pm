@@ -44,7 +44,7 @@ our @EXPORT = qw(sqctl redis_cli $T);
 
 our $ROOT  = abs_path(dirname(__FILE__) . '/../..');
 our $BUILD = $ENV{SQ_BUILD} || "$ROOT/build";
-our $DIR   = tempdir('sqtest-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+our $DIR   = tempdir('sqtest-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{SQ_KEEP_DIR});
 our %PORT;
 our $T;         # the seeded tenants
 our %OPT;       # from `use SQTest ...`
