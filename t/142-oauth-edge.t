@@ -231,7 +231,7 @@ for my $q ("access_token=$tok", 'refresh_token=sqr_x', 'code=sqc_x',
 {
     my $path = "/v1/x-ident?workspace_id=$T->{ws1}";
     my $want = "type=oauth app=7 ws=$T->{ws1} wsl=$T->{ws1} "
-             . 'scopes=social:read workspace:read';
+             . 'scopes=1004';   # social:read, workspace:read as bits
     my ($ms, $st, $xc, $b) = SQTest::poll_request($base, $path, $tok,
         sub { $_[0] == 200 && $_[1] eq 'HIT' });
     ok(defined $ms, 'the token is cached');
