@@ -546,6 +546,12 @@ redis_cli('HSET', "sq:app:$app->{id}", secret_hash => digest($new),
 ($tr) = token({ grant_type => 'authorization_code', code => $code,
                 redirect_uri => $CB, code_verifier => $v }, basic($app));
 is($tr->{status}, 200, 'a rotated secret: the old one works in its grace');
+($code, $v) = fresh_code($app);
+($tr, $e) = token({ grant_type => 'authorization_code', code => $code,
+                    redirect_uri => $CB, code_verifier => $v },
+                  basic($app, 'sqs_' . rnd62(40)));
+is("$tr->{status} $e->{error}", '401 invalid_client',
+   '... while any other secret still fails');
 redis_cli('HSET', "sq:app:$app->{id}", prev_secret_until => time - 1);
 ($code, $v) = fresh_code($app);
 ($tr, $e) = token({ grant_type => 'authorization_code', code => $code,
