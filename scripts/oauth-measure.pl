@@ -2,7 +2,7 @@
 # Latency of the OAuth endpoints through nginx, on the test harness's stack:
 #   SQ_BUILD=$PWD/build PERL5LIB=/work/shared/vendor/test-nginx/lib \
 #       perl scripts/oauth-measure.pl
-# 20 sign-ins, then 200 times: authorize page, consent approve, code
+# 20 sign-ins, 4 failed ones of each kind, then 200 times: authorize page, consent approve, code
 # redemption, refresh (one client, sequential, keep-alive).
 use strict; use warnings;
 use lib 't/lib';
@@ -26,6 +26,12 @@ for (1 .. 20) {
   my $r = timed('signin', sub { post('/signin', { email => 'alice@example.com', password => 'correct horse battery' }) });
   ($cookie) = $r->{headers}{'set-cookie'} =~ /sq_session=([^;]*)/;
 }
+# a failed sign-in takes as long for an unknown email as for a wrong
+# password (the dummy hash); 4 of each, under both limits
+for my $i (1 .. 4) {
+  timed('signin_wrong_pw', sub { post('/signin', { email => 'alice@example.com', password => 'wrong wrong' }) });
+  timed('signin_unknown', sub { post('/signin', { email => "nobody$i\@example.com", password => 'wrong wrong' }) });
+}
 my $N = 200;
 for (1 .. $N) {
   my $v = join '', map { ('a'..'z')[rand 26] } 1..64;
@@ -41,7 +47,7 @@ for (1 .. $N) {
   $r = timed('token_refresh', sub { post('/oauth/token', { grant_type => 'refresh_token', refresh_token => $tok->{refresh_token} }, { Authorization => $basic }) });
   die "refresh $r->{status}" unless $r->{status} == 200;
 }
-for my $k (qw(signin authorize consent token_code token_refresh)) {
+for my $k (qw(signin signin_wrong_pw signin_unknown authorize consent token_code token_refresh)) {
   my @s = sort { $a <=> $b } @{$t{$k}};
   printf "%-14s n=%3d median %6.2f ms  p90 %6.2f ms  max %6.2f ms\n", $k, scalar @s, $s[@s/2], $s[int(@s*0.9)], $s[-1];
 }
