@@ -11,6 +11,7 @@ Suite *sq_identity_suite(void);
 Suite *sq_authz_suite(void);
 Suite *sq_redis_auth_suite(void);
 Suite *sq_scope_suite(void);
+Suite *sq_form_suite(void);
 Suite *sq_redirect_suite(void);
 
 /* a key of the right shape, built at run time (no key in the source) */
