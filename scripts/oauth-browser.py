@@ -25,6 +25,9 @@ command line.  Usage:
                    --email E --decision approve|deny [--workspace NAME]
                    [--shots DIR] [--prefix NAME]
   oauth-browser.py --selftest --redirect-uri http://127.0.0.1:P/cb --shots D
+  oauth-browser.py --frame URL --redirect-uri ... --prefix framed
+      (the listener's /frame page puts URL in an iframe; "console" and
+      "framed_text" say whether the browser showed it)
 
 --decision none stops at the page the authorize URL shows (an error
 page, say) and waits --settle seconds for a redirect that must not come.
@@ -58,12 +61,20 @@ class Listener:
     def __init__(self, port, path):
         self.hits = []
         self.path = path
+        self.frame = None
         self.arrived = threading.Event()
         listener = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 u = urllib.parse.urlsplit(self.path)
+                if u.path == '/frame' and listener.frame:
+                    self.page('<!doctype html><title>Framing</title>'
+                              '<h1>A page that frames the consent page'
+                              '</h1><iframe width="800" height="500" '
+                              'src="%s"></iframe>'
+                              % html.escape(listener.frame))
+                    return
                 if u.path != listener.path:
                     self.send_error(404)
                     return
@@ -77,11 +88,13 @@ class Listener:
                             v = v[:8] + '\u2026'
                         shown.append('<tr><th>%s</th><td>%s</td></tr>'
                                      % (html.escape(k), html.escape(v)))
-                body = ('<!doctype html><html><head><meta charset="utf-8">'
-                        '<title>Client callback</title></head><body>'
-                        '<h1>Client callback %s</h1><table>%s</table>'
-                        '</body></html>'
-                        % (html.escape(u.path), ''.join(shown)))
+                self.page('<!doctype html><html><head><meta '
+                          'charset="utf-8"><title>Client callback</title>'
+                          '</head><body><h1>Client callback %s</h1>'
+                          '<table>%s</table></body></html>'
+                          % (html.escape(u.path), ''.join(shown)))
+
+            def page(self, body):
                 data = body.encode()
                 self.send_response(200)
                 self.send_header('Content-Type', 'text/html; charset=utf-8')
@@ -113,6 +126,8 @@ def browser(timeout):
               '--disable-background-networking', '--disable-sync',
               '--password-store=basic', '--lang=en-US'):
         opts.add_argument(a)
+    # the console, for what the browser refused (CSP frame-ancestors)
+    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     drv.set_page_load_timeout(timeout)
     return drv
@@ -258,6 +273,8 @@ def main():
     p.add_argument('--settle', type=float, default=15.0)
     p.add_argument('--timeout', type=float, default=30.0)
     p.add_argument('--selftest', action='store_true')
+    p.add_argument('--frame', help='a URL the listener\'s /frame page '
+                   'puts in an iframe')
     a = p.parse_args()
 
     ru = urllib.parse.urlsplit(a.redirect_uri)
@@ -270,7 +287,19 @@ def main():
     rc = 0
     try:
         drv = browser(a.timeout)
-        if a.selftest:
+        if a.frame:
+            # an origin of its own (the listener) frames the page: CSP
+            # frame-ancestors 'none' must keep it out
+            lst.frame = a.frame
+            drv.get('http://127.0.0.1:%d/frame' % ru.port)
+            time.sleep(1)
+            out['pages'].append(snapshot(drv, a.prefix, a.shots))
+            out['console'] = [e.get('message', '')
+                              for e in drv.get_log('browser')]
+            drv.switch_to.frame(drv.find_element(By.TAG_NAME, 'iframe'))
+            out['framed_text'] = drv.find_element(By.TAG_NAME, 'body').text
+            drv.switch_to.default_content()
+        elif a.selftest:
             drv.get(a.redirect_uri + '?state=selftest&code=sqc_selftest0')
             lst.arrived.wait(5)
             out['pages'].append(snapshot(drv, 'selftest', a.shots))
