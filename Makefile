@@ -16,7 +16,9 @@ SQ_SRCS   := common/sq_authz.c \
              common/sq_bearer.c \
              common/sq_workspace.c \
              common/sq_identity.c \
-             common/sq_redis_auth.c
+             common/sq_redis_auth.c \
+             common/sq_form.c \
+             common/sq_redirect.c
 UNIT_SRCS := $(wildcard tests/*.c)
 
 # Debian 12 packages the build, the servers and the tests need

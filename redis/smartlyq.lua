@@ -884,3 +884,388 @@ end
 -- === managing apps (sq_app_*): issue 14, "apps" ===
 
 -- === the OAuth flow (sq_oauth_*): issue 14, "oauth" ===
+
+--[[
+  The authorization server's calls (backend/src/sq_public.c and the
+  files it dispatches to).  They take no identity (the endpoints are
+  public); the C side checks passwords, client secrets, CSRF tokens and
+  redirect URIs (constant-time compares, exact matches) and the
+  functions keep what must be atomic: rate-limit counters, a code's
+  single use, a refresh token's rotation, a family's revocation.
+  Refusals are {'INVALID_GRANT', why}, {'INVALID_SCOPE'}, {'NOTFOUND'},
+  {'FORBIDDEN'}; why is a word for the log, never sent to a client.
+]]
+
+local SQ_OAUTH_ACCESS_TTL = 3600
+local SQ_OAUTH_REFRESH_TTL = 2592000
+local SQ_OAUTH_CODE_TTL = 60
+local SQ_OAUTH_CODE_KEEP = 120
+
+local SQ_OAUTH_APP_FIELDS = {'id', 'name', 'type', 'redirect_uris',
+                             'scopes', 'workspace_id', 'status',
+                             'secret_hash', 'prev_secret_hash',
+                             'prev_secret_until', 'client_id'}
+
+-- the space-separated words of s as a set
+local function sq_oauth_words(s)
+    local set = {}
+    for w in string.gmatch(s or '', '%S+') do
+        set[w] = true
+    end
+    return set
+end
+
+-- one authorize outcome: the stream entry and its count, one call
+local function sq_oauth_outcome_add(app_id, outcome, reason, uid, wid,
+                                    scopes, at)
+    local a = 'sq:app:' .. app_id
+    redis.call('XADD', a .. ':outcomes', 'MAXLEN', '~', '1000', '*',
+               'outcome', outcome, 'reason', reason, 'user_id', uid,
+               'workspace_id', wid, 'scopes', scopes, 'at', at)
+    redis.call('HINCRBY', a .. ':outcome_counts', outcome, 1)
+end
+
+-- an access token's key record (SCHEMA.md) and a refresh token's, both
+-- in grant gid's family
+local function sq_oauth_tokens(g, access, refresh, a)
+    local now = tonumber(a.now)
+    local id = tostring(redis.call('INCR', 'sq:seq:key'))
+    local akey = 'sq:key:' .. access
+    local rkey = 'sq:refresh:' .. refresh
+    local rexp = now + SQ_OAUTH_REFRESH_TTL
+
+    redis.call('HSET', akey, 'id', id, 'user_id', g.uid, 'type', 'oauth',
+               'mode', 'live', 'status', 'active', 'scopes', g.scopes,
+               'workspaces', g.wid,
+               'expires_at', string.format('%d', now + SQ_OAUTH_ACCESS_TTL),
+               'rotated_at', '0', 'sunset_at', '0', 'replaced_by', '0',
+               'name', 'oauth', 'created_at', a.now, 'last4', a.last4,
+               'app_id', g.app_id, 'grant_id', g.gid)
+    redis.call('SADD', 'sq:grant:' .. g.gid .. ':access', access)
+
+    redis.call('HSET', rkey, 'grant_id', g.gid, 'app_id', g.app_id,
+               'user_id', g.uid, 'workspace_id', g.wid,
+               'scopes', g.scopes, 'status', 'active',
+               'created_at', a.now,
+               'expires_at', string.format('%d', rexp))
+    redis.call('EXPIREAT', rkey, rexp)
+    redis.call('SADD', 'sq:grant:' .. g.gid .. ':refresh', refresh)
+
+    redis.call('HSET', 'sq:app:' .. g.app_id, 'last_used_at', a.now)
+
+    return id
+end
+
+-- sq_oauth_read: what authorize, consent and the token endpoint read.
+--   KEYS[1] sq:appclient:<client_id>, KEYS[2] sq:session:<digest> or ''
+-- Returns {'NOTFOUND'} (no such client) or {'OK', app fields
+-- (SQ_OAUTH_APP_FIELDS order), the owner workspace's name, session
+-- {user_id, csrf} or {}, the session user's workspaces {id, name, ...}}.
+-- A deleted app is NOTFOUND.
+local function sq_oauth_read(keys, args)
+    local app_id = redis.call('GET', keys[1])
+    if not app_id then
+        return {'NOTFOUND'}
+    end
+
+    local app = redis.call('HMGET', 'sq:app:' .. app_id,
+                           unpack(SQ_OAUTH_APP_FIELDS))
+    if not app[1] or app[7] == 'deleted' then
+        return {'NOTFOUND'}
+    end
+    for i = 1, #SQ_OAUTH_APP_FIELDS do
+        app[i] = app[i] or ''
+    end
+
+    local owner = redis.call('HGET', 'sq:ws:' .. app[6], 'name') or ''
+    local sess, wss = {}, {}
+
+    if keys[2] ~= '' then
+        local s = redis.call('HMGET', keys[2], 'user_id', 'csrf')
+        if s[1] and s[2] then
+            sess = s
+            for _, w in ipairs(redis.call('ZRANGE', 'sq:user:' .. s[1]
+                                          .. ':workspaces', 0, 99))
+            do
+                wss[#wss + 1] = w
+                wss[#wss + 1] = redis.call('HGET', 'sq:ws:' .. w, 'name')
+                                or ''
+            end
+        end
+    end
+
+    return {'OK', app, owner, sess, wss}
+end
+
+-- sq_oauth_outcome: a denied or failed authorize.
+--   KEYS[1] sq:app:<id>:outcomes, KEYS[2] sq:app:<id>:outcome_counts
+--   ARGV[1] app id, ARGV[2] 'denied' | 'error', ARGV[3] reason,
+--   ARGV[4] user id or '', ARGV[5] workspace id or '', ARGV[6] scopes,
+--   ARGV[7] now
+local function sq_oauth_outcome(keys, args)
+    if args[2] ~= 'denied' and args[2] ~= 'error' then
+        return {'INVALID'}
+    end
+    sq_oauth_outcome_add(args[1], args[2], args[3], args[4], args[5],
+                         args[6], args[7])
+    return {'OK'}
+end
+
+-- sq_oauth_code_issue: an approved consent: the code and its outcome.
+--   KEYS[1] sq:oauthcode:<digest>, KEYS[2] outcomes, KEYS[3] counts
+--   ARGV[1] app id, ARGV[2] client_id, ARGV[3] redirect_uri,
+--   ARGV[4] user id, ARGV[5] workspace id, ARGV[6] scopes,
+--   ARGV[7] challenge or '', ARGV[8] now
+-- Returns {'OK'}, {'FORBIDDEN'} (the user is not a member of the
+-- workspace) or {'NOTFOUND'} (the app is no longer active).
+local function sq_oauth_code_issue(keys, args)
+    local now = tonumber(args[8])
+
+    if redis.call('HGET', 'sq:app:' .. args[1], 'status') ~= 'active' then
+        return {'NOTFOUND'}
+    end
+    if redis.call('SISMEMBER', 'sq:ws:' .. args[5] .. ':members',
+                  args[4]) == 0
+    then
+        return {'FORBIDDEN'}
+    end
+
+    redis.call('HSET', keys[1], 'app_id', args[1], 'client_id', args[2],
+               'redirect_uri', args[3], 'user_id', args[4],
+               'workspace_id', args[5], 'scopes', args[6],
+               'challenge', args[7], 'created_at', args[8],
+               'expires_at', string.format('%d', now + SQ_OAUTH_CODE_TTL),
+               'used', '0', 'grant_id', '')
+    redis.call('EXPIRE', keys[1], SQ_OAUTH_CODE_KEEP)
+    sq_oauth_outcome_add(args[1], 'approved', '', args[4], args[5],
+                         args[6], args[8])
+
+    return {'OK'}
+end
+
+-- sq_oauth_code_redeem: authorization_code, once the client is
+-- authenticated (C).  A second use of a code revokes its grant's family.
+--   KEYS[1] sq:oauthcode:<digest>, KEYS[2] sq:key:<access digest>,
+--   KEYS[3] sq:refresh:<refresh digest>
+--   ARGV[1] app id, ARGV[2] redirect_uri, ARGV[3] the S256 of the
+--   code_verifier or '' (none given), ARGV[4] now, ARGV[5] access digest,
+--   ARGV[6] refresh digest, ARGV[7] the access token's last4
+-- Returns {'OK', grant id, scopes, access key id} or
+-- {'INVALID_GRANT', why}.
+local function sq_oauth_code_redeem(keys, args)
+    local c = redis.call('HMGET', keys[1], 'app_id', 'redirect_uri',
+                         'user_id', 'workspace_id', 'scopes', 'challenge',
+                         'expires_at', 'used', 'grant_id')
+    local now = tonumber(args[4])
+
+    if not c[1] then
+        return {'INVALID_GRANT', 'unknown code'}
+    end
+    if c[1] ~= args[1] then
+        return {'INVALID_GRANT', 'code of another client'}
+    end
+    if c[8] ~= '0' then
+        if c[9] and c[9] ~= '' then
+            sq_grant_revoke(c[9], args[4], 'code_reuse')
+        end
+        return {'INVALID_GRANT', 'code used twice: grant revoked'}
+    end
+    if now >= (tonumber(c[7]) or 0) then
+        return {'INVALID_GRANT', 'code expired'}
+    end
+    if c[2] ~= args[2] then
+        return {'INVALID_GRANT', 'redirect_uri differs'}
+    end
+    if c[6] ~= '' then
+        if args[3] == '' then
+            return {'INVALID_GRANT', 'code_verifier missing'}
+        end
+        if args[3] ~= c[6] then
+            return {'INVALID_GRANT', 'code_verifier does not match'}
+        end
+    elseif args[3] ~= '' then
+        return {'INVALID_GRANT', 'code_verifier without a challenge'}
+    end
+    if redis.call('HGET', 'sq:app:' .. args[1], 'status') ~= 'active' then
+        return {'INVALID_GRANT', 'app not active'}
+    end
+
+    local gid = tostring(redis.call('INCR', 'sq:seq:grant'))
+    local g = {gid = gid, app_id = args[1], uid = c[3], wid = c[4],
+               scopes = c[5]}
+
+    redis.call('HSET', keys[1], 'used', '1', 'grant_id', gid)
+    redis.call('HSET', 'sq:grant:' .. gid, 'id', gid, 'app_id', args[1],
+               'user_id', c[3], 'workspace_id', c[4], 'scopes', c[5],
+               'status', 'active', 'created_at', args[4],
+               'revoked_at', '0', 'revoke_reason', '')
+    redis.call('ZADD', 'sq:app:' .. args[1] .. ':grants', now, gid)
+    redis.call('ZADD', 'sq:user:' .. c[3] .. ':grants', now, gid)
+
+    local id = sq_oauth_tokens(g, args[5], args[6],
+                               {now = args[4], last4 = args[7]})
+
+    return {'OK', gid, c[5], id}
+end
+
+-- sq_oauth_refresh: refresh_token, once the client is authenticated.
+-- The token rotates; a used one presented again revokes the family.
+--   KEYS[1] sq:refresh:<old digest>, KEYS[2] sq:key:<new access digest>,
+--   KEYS[3] sq:refresh:<new refresh digest>
+--   ARGV[1] app id, ARGV[2] scopes asked ('' = the same), ARGV[3] now,
+--   ARGV[4] access digest, ARGV[5] refresh digest, ARGV[6] last4
+-- Returns {'OK', grant id, scopes, access key id}, {'INVALID_GRANT',
+-- why} or {'INVALID_SCOPE'}.
+local function sq_oauth_refresh(keys, args)
+    local r = redis.call('HMGET', keys[1], 'grant_id', 'app_id', 'user_id',
+                         'workspace_id', 'scopes', 'status', 'expires_at')
+    local now = tonumber(args[3])
+
+    if not r[1] then
+        return {'INVALID_GRANT', 'unknown refresh token'}
+    end
+    if r[2] ~= args[1] then
+        return {'INVALID_GRANT', 'refresh token of another client'}
+    end
+    if r[6] == 'used' then
+        sq_grant_revoke(r[1], args[3], 'refresh_reuse')
+        return {'INVALID_GRANT', 'refresh token reused: family revoked'}
+    end
+    if r[6] ~= 'active'
+       or redis.call('HGET', 'sq:grant:' .. r[1], 'status') ~= 'active'
+    then
+        return {'INVALID_GRANT', 'refresh token revoked'}
+    end
+    if now >= (tonumber(r[7]) or 0) then
+        return {'INVALID_GRANT', 'refresh token expired'}
+    end
+    if redis.call('HGET', 'sq:app:' .. args[1], 'status') ~= 'active' then
+        return {'INVALID_GRANT', 'app not active'}
+    end
+
+    local scopes = r[5]
+    if args[2] ~= '' then
+        local held = sq_oauth_words(r[5])
+        for w in string.gmatch(args[2], '%S+') do
+            if not held[w] then
+                return {'INVALID_SCOPE'}
+            end
+        end
+        scopes = args[2]
+    end
+
+    redis.call('HSET', keys[1], 'status', 'used')
+
+    local g = {gid = r[1], app_id = args[1], uid = r[3], wid = r[4],
+               scopes = scopes}
+    local id = sq_oauth_tokens(g, args[4], args[5],
+                               {now = args[3], last4 = args[6]})
+
+    return {'OK', r[1], scopes, id}
+end
+
+-- sq_oauth_revoke: RFC 7009, once the client is authenticated.  An
+-- access token ends alone; a refresh token ends its whole family.  A
+-- token that is unknown or another client's is left alone: the answer
+-- is the same 200 (RFC 7009 2.2).
+--   KEYS[1] sq:key:<digest> or '', KEYS[2] sq:refresh:<digest> or ''
+--   ARGV[1] app id, ARGV[2] now
+-- Returns {'OK', n}: the access tokens revoked.
+local function sq_oauth_revoke(keys, args)
+    if keys[1] ~= '' then
+        local k = redis.call('HMGET', keys[1], 'type', 'app_id', 'status')
+        if k[1] == 'oauth' and k[2] == args[1] and k[3] ~= 'revoked' then
+            redis.call('HSET', keys[1], 'status', 'revoked')
+            return {'OK', 1}
+        end
+    end
+
+    if keys[2] ~= '' then
+        local r = redis.call('HMGET', keys[2], 'grant_id', 'app_id')
+        if r[1] and r[2] == args[1] then
+            return {'OK', sq_grant_revoke(r[1], args[2], 'revoked')}
+        end
+    end
+
+    return {'OK', 0}
+end
+
+-- sq_oauth_signin_read: a sign-in's rate-limit counters and the account.
+--   KEYS[1] sq:useremail:<email>, KEYS[2] sq:rl:signin:acct:<email>,
+--   KEYS[3] sq:rl:signin:ip:<ip>
+-- Returns {'OK', account failures, IP failures, user id or '',
+-- password hash or ''}.
+local function sq_oauth_signin_read(keys, args)
+    local uid = redis.call('GET', keys[1]) or ''
+    local hash = ''
+
+    if uid ~= '' then
+        hash = redis.call('HGET', 'sq:user:' .. uid, 'password_hash') or ''
+    end
+
+    return {'OK', redis.call('GET', keys[2]) or '0',
+            redis.call('GET', keys[3]) or '0', uid, hash}
+end
+
+-- sq_oauth_signin_fail: one failed sign-in, counted for the account and
+-- the IP over a 900 s window from the first failure.
+--   KEYS[1] sq:rl:signin:acct:<email>, KEYS[2] sq:rl:signin:ip:<ip>
+local function sq_oauth_signin_fail(keys, args)
+    for i = 1, 2 do
+        if redis.call('INCR', keys[i]) == 1 then
+            redis.call('EXPIRE', keys[i], 900)
+        end
+    end
+    return {'OK'}
+end
+
+-- sq_oauth_session_new: a signed-in session.
+--   KEYS[1] sq:session:<digest>
+--   ARGV[1] user id, ARGV[2] csrf, ARGV[3] now, ARGV[4] lifetime (s)
+local function sq_oauth_session_new(keys, args)
+    redis.call('HSET', keys[1], 'user_id', args[1], 'csrf', args[2],
+               'created_at', args[3])
+    redis.call('EXPIRE', keys[1], args[4])
+    return {'OK'}
+end
+
+-- sq_oauth_session_end: sign-out.  KEYS[1] sq:session:<digest>
+local function sq_oauth_session_end(keys, args)
+    redis.call('DEL', keys[1])
+    return {'OK'}
+end
+
+-- sq_oauth_user_password: sqctl user password: the hash and the email's
+-- index (lower case, as sign-in looks it up).
+--   KEYS[1] sq:user:<id>, ARGV[1] the password hash
+-- Returns {'OK'} or {'NOTFOUND'}.
+local function sq_oauth_user_password(keys, args)
+    local email = redis.call('HGET', keys[1], 'email')
+    if not email then
+        return {'NOTFOUND'}
+    end
+    redis.call('HSET', keys[1], 'password_hash', args[1])
+    redis.call('SET', 'sq:useremail:' .. string.lower(email),
+               redis.call('HGET', keys[1], 'id'))
+    return {'OK'}
+end
+
+redis.register_function{
+    function_name = 'sq_oauth_read',
+    callback = sq_oauth_read,
+    flags = {'no-writes'}
+}
+redis.register_function('sq_oauth_outcome', sq_oauth_outcome)
+redis.register_function('sq_oauth_code_issue', sq_oauth_code_issue)
+redis.register_function('sq_oauth_code_redeem', sq_oauth_code_redeem)
+redis.register_function('sq_oauth_refresh', sq_oauth_refresh)
+redis.register_function('sq_oauth_revoke', sq_oauth_revoke)
+redis.register_function{
+    function_name = 'sq_oauth_signin_read',
+    callback = sq_oauth_signin_read,
+    flags = {'no-writes'}
+}
+redis.register_function('sq_oauth_signin_fail', sq_oauth_signin_fail)
+redis.register_function('sq_oauth_session_new', sq_oauth_session_new)
+redis.register_function('sq_oauth_session_end', sq_oauth_session_end)
+redis.register_function('sq_oauth_user_password', sq_oauth_user_password)

@@ -174,6 +174,8 @@ http {
         # every route with the scope it needs; nginx's own error pages
         # (400, 413, 502, 504...) are envelopes too, from the module
         include $ROOT/conf/smartlyq-routes.conf;
+        # issue 14: the OAuth endpoints (sign-in, consent, token, ...)
+        include $ROOT/conf/smartlyq-oauth.conf;
 
         # Prometheus text from the module's shared counters; loopback only
         location = /metrics {

@@ -28,6 +28,8 @@ main(void)
     srunner_add_suite(sr, sq_identity_suite());
     srunner_add_suite(sr, sq_authz_suite());
     srunner_add_suite(sr, sq_redis_auth_suite());
+    srunner_add_suite(sr, sq_form_suite());
+    srunner_add_suite(sr, sq_redirect_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -20,6 +20,7 @@ static const sqctl_entry_t  sqctl_commands[] = {
     { "secret", NULL, sqctl_secret },
     { "init", NULL, sqctl_init },
     { "user", "create", sqctl_user_create },
+    { "user", "password", sqctl_user_password },
     { "workspace", "create", sqctl_workspace_create },
     { "member", "add", sqctl_member_add },
     { "member", "remove", sqctl_member_remove },
@@ -44,6 +45,7 @@ sqctl_usage(void)
           "  secret\n"
           "  init --functions FILE\n"
           "  user create --email E --name N\n"
+          "  user password --id U   (the password on stdin)\n"
           "  workspace create --owner UID --name N\n"
           "  member add|remove --workspace W --user U\n"
           "  key create --user U [--type secret|publishable] "

@@ -37,6 +37,7 @@ int sqctl_fail(const char *what, sq_rc_t rc);
 int sqctl_secret(sqctl_t *s, int argc, char **argv);
 int sqctl_init(sqctl_t *s, int argc, char **argv);
 int sqctl_user_create(sqctl_t *s, int argc, char **argv);
+int sqctl_user_password(sqctl_t *s, int argc, char **argv);
 int sqctl_workspace_create(sqctl_t *s, int argc, char **argv);
 int sqctl_member_add(sqctl_t *s, int argc, char **argv);
 int sqctl_member_remove(sqctl_t *s, int argc, char **argv);

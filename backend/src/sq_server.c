@@ -17,6 +17,7 @@
 #include "sq_log.h"
 #include "sq_metrics.h"
 #include "sq_nonce.h"
+#include "sq_public.h"
 #include "sq_reply.h"
 #include "sq_route.h"
 #include "sq_server.h"
@@ -253,6 +254,11 @@ sq_server_handle(struct evhttp_request *req, void *arg)
     evhttp_request_set_on_complete_cb(req, sq_server_done, ctx);
 
     if (sq_metrics_serve(req)) {
+        return;
+    }
+
+    /* issue 14: the authorization server's unsigned endpoints */
+    if (sq_public_serve(ctx, req)) {
         return;
     }
 

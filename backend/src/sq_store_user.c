@@ -18,6 +18,8 @@ sq_rc_t
 sq_store_user_create(redisContext *c, const char *email, const char *name,
     int64_t now, uint64_t *id)
 {
+    char         lower[256];
+    size_t       i, n;
     sq_rc_t      rc;
     redisReply  *r;
 
@@ -29,6 +31,23 @@ sq_store_user_create(redisContext *c, const char *email, const char *name,
     rc = sq_cmd(c, &r, "HSET " SQ_K_USER " id %llu email %s name %s "
                 "created_at %lld", (unsigned long long) *id,
                 (unsigned long long) *id, email, name, (long long) now);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+    freeReplyObject(r);
+
+    /* issue 14: sign-in finds the user by the email, in lower case */
+    n = strlen(email);
+    if (n >= sizeof(lower)) {
+        return SQ_ERR_INVALID;
+    }
+    for (i = 0; i <= n; i++) {
+        lower[i] = (char) (email[i] >= 'A' && email[i] <= 'Z'
+                           ? email[i] - 'A' + 'a' : email[i]);
+    }
+
+    rc = sq_cmd(c, &r, "SET " SQ_K_USER_EMAIL " %llu", lower,
+                (unsigned long long) *id);
     if (rc == SQ_OK) {
         freeReplyObject(r);
     }

@@ -354,6 +354,8 @@ sub server_conf {
     push @body, 'add_header X-Cache $smartlyq_cache_status always;'
         if $o{cache};
     push @body, "include $ROOT/conf/smartlyq-routes.conf;" if $o{routes};
+    # issue 14, oauth: the authorization server's public endpoints
+    push @body, "include $ROOT/conf/smartlyq-oauth.conf;" if $o{routes};
     push @body, @{ $o{locations} || [] };
     push @body, metrics_location() if $o{metrics};
 
