@@ -883,6 +883,490 @@ end
 
 -- === managing apps (sq_app_*): issue 14, "apps" ===
 
+--[[
+  API Applications management (/v1/apps in the backend, `sqctl app` in
+  the CLI; backend/src/sq_store_app.c builds every call).  KEYS[1],
+  KEYS[2] and ARGV[1..5] are the common ones above; ARGV[1] '' is sqctl,
+  which may act on any app (KEYS[1] and KEYS[2] are '' then).
+
+  The caller of everything but its own authorizations must be a member
+  of the app's workspace, the workspace must be in the calling key's
+  list and, when the identity names a workspace, be that one
+  (sq_app_member).  An app that fails this, an unknown id and a deleted
+  app are all {'NOTFOUND'}.  The backend decides the no-escalation rule
+  (an app's scopes within the calling key's) before the call: it needs
+  no record.
+
+  An app's entry: its fields in SQ_APP_FIELDS order, '' when absent;
+  never secret_hash or prev_secret_hash.  A grant's: SQ_GRANT_FIELDS.
+]]
+
+local SQ_APP_FIELDS = {'id', 'client_id', 'name', 'type', 'redirect_uris',
+                       'scopes', 'workspace_id', 'owner_id', 'status',
+                       'secret_last4', 'created_at', 'updated_at',
+                       'last_used_at', 'prev_secret_until'}
+
+local SQ_GRANT_FIELDS = {'id', 'app_id', 'user_id', 'workspace_id',
+                         'scopes', 'status', 'created_at', 'revoked_at',
+                         'revoke_reason'}
+
+local function sq_app_hmget(key, fields)
+    local v = redis.call('HMGET', key, unpack(fields))
+    for i = 1, #fields do
+        v[i] = v[i] or ''
+    end
+    return v
+end
+
+local function sq_app_entry(rec)
+    return sq_app_hmget(rec, SQ_APP_FIELDS)
+end
+
+-- the caller (ARGV[1], '' for sqctl) may manage apps of workspace wid
+local function sq_app_member(args, wid)
+    if args[1] == '' then
+        return true
+    end
+
+    if not wid or not sq_in_list(args[3], wid) then
+        return false
+    end
+
+    if args[2] ~= '' and wid ~= args[2] then
+        return false
+    end
+
+    return redis.call('SISMEMBER', 'sq:ws:' .. wid .. ':members',
+                      args[1]) == 1
+end
+
+-- the workspace of the app at rec when it exists and is not deleted
+local function sq_app_live(rec)
+    local r = redis.call('HMGET', rec, 'id', 'workspace_id', 'status')
+    if not r[1] or not r[2] or r[3] == 'deleted' then
+        return nil
+    end
+    return r[2]
+end
+
+-- the app's workspace when the caller may manage it, else nil
+local function sq_app_find(rec, args)
+    local wid = sq_app_live(rec)
+    if not wid or not sq_app_member(args, wid) then
+        return nil
+    end
+    return wid
+end
+
+-- every scope of have is one of allowed (both space-separated)
+local function sq_app_scopes_within(have, allowed)
+    local set = {}
+    for s in string.gmatch(allowed, '%S+') do
+        set[s] = true
+    end
+    for s in string.gmatch(have or '', '%S+') do
+        if not set[s] then
+            return false
+        end
+    end
+    return true
+end
+
+-- sq_app_create: a new app, its id drawn here.
+--   KEYS[1] nonce or '', KEYS[2] members or '',
+--   KEYS[3] sq:appclient:<client_id>
+--   ARGV[1..5] common, ARGV[6] the owning workspace, ARGV[7] the owner,
+--   ARGV[8] client_id, ARGV[9] name, ARGV[10] type, ARGV[11]
+--   redirect_uris (one per line), ARGV[12] scopes, ARGV[13] the secret's
+--   digest ('' for a public app), ARGV[14] its last4, ARGV[15] now
+-- Returns {'OK', entry}, {'FORBIDDEN'} (the caller or, for sqctl, the
+-- owner is not a member of that workspace; or no such workspace) or
+-- {'CONFLICT'} (the client_id exists: the backend draws another).
+local function sq_app_create(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local wid, owner = args[6], args[7]
+    if redis.call('EXISTS', 'sq:ws:' .. wid) == 0
+       or not sq_app_member(args, wid)
+       or redis.call('SISMEMBER', 'sq:ws:' .. wid .. ':members',
+                     owner) == 0
+    then
+        return {'FORBIDDEN'}
+    end
+
+    if redis.call('EXISTS', keys[3]) == 1 then
+        return {'CONFLICT'}
+    end
+
+    local id = tostring(redis.call('INCR', 'sq:seq:app'))
+    local rec = 'sq:app:' .. id
+    redis.call('HSET', rec, 'id', id, 'client_id', args[8],
+               'name', args[9], 'type', args[10],
+               'redirect_uris', args[11], 'scopes', args[12],
+               'workspace_id', wid, 'owner_id', owner, 'status', 'active',
+               'secret_hash', args[13], 'secret_last4', args[14],
+               'prev_secret_hash', '', 'prev_secret_until', '0',
+               'created_at', args[15], 'updated_at', args[15],
+               'last_used_at', '0')
+    redis.call('SET', keys[3], id)
+    redis.call('ZADD', 'sq:ws:' .. wid .. ':apps', id, id)
+    sq_req_claim(keys, args)
+
+    return {'OK', sq_app_entry(rec)}
+end
+
+-- sq_app_one: an app.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   ARGV[1..5] common
+-- Returns {'OK', entry} or a refusal.
+local function sq_app_one(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    if not sq_app_find(keys[3], args) then
+        return {'NOTFOUND'}
+    end
+
+    return {'OK', sq_app_entry(keys[3])}
+end
+
+-- ids > after of the zset idx, at most limit + 1, into ids
+local function sq_app_ids_of(idx, after, limit, ids)
+    local got = redis.call('ZRANGEBYSCORE', idx, '(' .. after, '+inf',
+                           'LIMIT', 0, limit + 1)
+    for i = 1, #got do
+        ids[#ids + 1] = tonumber(got[i])
+    end
+end
+
+-- sq_app_page: the apps the caller may manage with id > after, ascending.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] the index listed:
+--   sq:ws:<wid>:apps, sq:user:<uid>:workspaces, or '' (sqctl, all)
+--   ARGV[1..5] common, ARGV[6] after, ARGV[7] limit, ARGV[8] the
+--   workspace asked for, or '' (every one the caller reaches)
+-- Returns {'OK', next id or '0', entry, ...} or a refusal.
+local function sq_app_page(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local after, limit = tonumber(args[6]), tonumber(args[7])
+    local ids = {}
+
+    if args[8] ~= '' then
+        if not sq_app_member(args, args[8]) then
+            return {'FORBIDDEN'}
+        end
+        sq_app_ids_of('sq:ws:' .. args[8] .. ':apps', after, limit, ids)
+    elseif args[1] ~= '' then
+        for _, w in ipairs(redis.call('ZRANGE', keys[3], 0, 999)) do
+            if sq_app_member(args, w) then
+                sq_app_ids_of('sq:ws:' .. w .. ':apps', after, limit, ids)
+            end
+        end
+    else
+        local last = tonumber(redis.call('GET', 'sq:seq:app') or '0')
+        local id = after + 1
+        while id <= last and #ids <= limit do
+            if sq_app_live('sq:app:' .. id) then
+                ids[#ids + 1] = id
+            end
+            id = id + 1
+        end
+    end
+
+    table.sort(ids)
+
+    local out = {'OK', '0'}
+    local n = #ids
+    if n > limit then
+        out[2] = string.format('%d', ids[limit])
+        n = limit
+    end
+
+    for i = 1, n do
+        out[i + 2] = sq_app_entry('sq:app:' .. string.format('%d', ids[i]))
+    end
+
+    return out
+end
+
+-- every grant of app id holding a scope outside scopes ends
+local function sq_app_narrow_grants(id, scopes, now)
+    local n = 0
+    for _, gid in ipairs(redis.call('ZRANGE', 'sq:app:' .. id .. ':grants',
+                                    0, -1))
+    do
+        local g = redis.call('HMGET', 'sq:grant:' .. gid, 'scopes',
+                             'status')
+        if g[2] == 'active' and not sq_app_scopes_within(g[1], scopes) then
+            n = n + sq_grant_revoke(gid, now, 'revoked')
+        end
+    end
+    return n
+end
+
+-- sq_app_update: name, redirect_uris and scopes (PATCH).  Narrowed
+-- scopes end every grant that holds a scope the app no longer has.
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   ARGV[1..5] common, ARGV[6] now, ARGV[7..] field value pairs, fields
+--   among name, redirect_uris, scopes
+-- Returns {'OK', entry, tokens revoked} or a refusal.
+local function sq_app_update(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    if not sq_app_find(keys[3], args) then
+        return {'NOTFOUND'}
+    end
+
+    local scopes = nil
+    for i = 7, #args - 1, 2 do
+        local f = args[i]
+        if f ~= 'name' and f ~= 'redirect_uris' and f ~= 'scopes' then
+            return redis.error_reply('sq_app_update: field ' .. f)
+        end
+        redis.call('HSET', keys[3], f, args[i + 1])
+        if f == 'scopes' then
+            scopes = args[i + 1]
+        end
+    end
+    redis.call('HSET', keys[3], 'updated_at', args[6])
+
+    local n = 0
+    if scopes then
+        n = sq_app_narrow_grants(redis.call('HGET', keys[3], 'id'), scopes,
+                                 args[6])
+    end
+    sq_req_claim(keys, args)
+
+    return {'OK', sq_app_entry(keys[3]), n}
+end
+
+-- sq_app_set: status 'active', 'disabled' or 'deleted' (the record
+-- stays, out of its workspace's index).  Disabling and deleting end
+-- every grant of the app (sq_app_revoke_grants) in the same call.
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   ARGV[1..5] common, ARGV[6] the status, ARGV[7] now
+-- Returns {'OK', entry, tokens revoked} or a refusal.
+local function sq_app_set(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local wid = sq_app_find(keys[3], args)
+    if not wid then
+        return {'NOTFOUND'}
+    end
+
+    local id, st, now = redis.call('HGET', keys[3], 'id'), args[6], args[7]
+    if st ~= 'active' and st ~= 'disabled' and st ~= 'deleted' then
+        return redis.error_reply('sq_app_set: status ' .. st)
+    end
+
+    redis.call('HSET', keys[3], 'status', st, 'updated_at', now)
+
+    local n = 0
+    if st == 'disabled' then
+        n = sq_app_revoke_grants(id, now, 'app_disabled')
+    elseif st == 'deleted' then
+        n = sq_app_revoke_grants(id, now, 'app_deleted')
+        redis.call('ZREM', 'sq:ws:' .. wid .. ':apps', id)
+    end
+    sq_req_claim(keys, args)
+
+    return {'OK', sq_app_entry(keys[3]), n}
+end
+
+-- sq_app_rotate_secret: a new client secret; the old one authenticates
+-- until now + grace (0: not at all).  With revoke, every grant ends.
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   ARGV[1..5] common, ARGV[6] the new secret's digest, ARGV[7] its
+--   last4, ARGV[8] grace seconds, ARGV[9] '1' to revoke, ARGV[10] now
+-- Returns {'OK', entry, tokens revoked}, {'STATE'} (a public app has no
+-- secret) or a refusal.
+local function sq_app_rotate_secret(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    if not sq_app_find(keys[3], args) then
+        return {'NOTFOUND'}
+    end
+
+    local a = redis.call('HMGET', keys[3], 'id', 'type', 'secret_hash')
+    if a[2] ~= 'confidential' then
+        return {'STATE'}
+    end
+
+    local now, grace = tonumber(args[10]), tonumber(args[8])
+    if grace > 0 then
+        redis.call('HSET', keys[3], 'prev_secret_hash', a[3] or '',
+                   'prev_secret_until', string.format('%d', now + grace))
+    else
+        redis.call('HSET', keys[3], 'prev_secret_hash', '',
+                   'prev_secret_until', '0')
+    end
+    redis.call('HSET', keys[3], 'secret_hash', args[6],
+               'secret_last4', args[7], 'updated_at', args[10])
+
+    local n = 0
+    if args[9] == '1' then
+        n = sq_app_revoke_grants(a[1], args[10], 'secret_rotated')
+    end
+    sq_req_claim(keys, args)
+
+    return {'OK', sq_app_entry(keys[3]), n}
+end
+
+-- sq_app_grants: the app's grants with id > after, ascending: all of
+-- them for a member of the app's workspace, else the caller's own (none:
+-- {'NOTFOUND'}, as for an app the caller cannot see).
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   ARGV[1..5] common, ARGV[6] after, ARGV[7] limit, ARGV[8] the most
+--   grants read
+-- Returns {'OK', next id or '0', grant entry, ...}, {'TOOMANY'} or a
+-- refusal.
+local function sq_app_grants(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local wid = sq_app_live(keys[3])
+    if not wid then
+        return {'NOTFOUND'}
+    end
+
+    local all = sq_app_member(args, wid)
+    local id = redis.call('HGET', keys[3], 'id')
+    local idx = 'sq:app:' .. id .. ':grants'
+    if redis.call('ZCARD', idx) > tonumber(args[8]) then
+        return {'TOOMANY'}
+    end
+
+    local ids, mine = {}, 0
+    for _, g in ipairs(redis.call('ZRANGE', idx, 0, -1)) do
+        local uid = redis.call('HGET', 'sq:grant:' .. g, 'user_id')
+        if all or uid == args[1] then
+            ids[#ids + 1] = tonumber(g)
+            mine = mine + 1
+        end
+    end
+
+    if not all and mine == 0 then
+        return {'NOTFOUND'}
+    end
+
+    table.sort(ids)
+
+    local after, limit = tonumber(args[6]), tonumber(args[7])
+    local out, n, last = {'OK', '0'}, 0, nil
+    for _, g in ipairs(ids) do
+        if g > after then
+            if n == limit then
+                out[2] = last
+                break
+            end
+            last = string.format('%d', g)
+            n = n + 1
+            out[n + 2] = sq_app_hmget('sq:grant:' .. last, SQ_GRANT_FIELDS)
+        end
+    end
+
+    return out
+end
+
+-- sq_app_grant_revoke: ends one grant of the app (DELETE of an
+-- authorization), for a member of the app's workspace or the grant's
+-- user.  A revoked grant stays revoked (the reply is the same).
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:<id>,
+--   KEYS[4] sq:grant:<gid>
+--   ARGV[1..5] common, ARGV[6] the grant id, ARGV[7] now
+-- Returns {'OK', grant entry, tokens revoked} or a refusal.
+local function sq_app_grant_revoke(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local wid = sq_app_live(keys[3])
+    if not wid then
+        return {'NOTFOUND'}
+    end
+
+    local g = redis.call('HMGET', keys[4], 'app_id', 'user_id')
+    if not g[1] or g[1] ~= redis.call('HGET', keys[3], 'id')
+       or not (sq_app_member(args, wid) or g[2] == args[1])
+    then
+        return {'NOTFOUND'}
+    end
+
+    local n = sq_grant_revoke(args[6], args[7], 'user')
+    sq_req_claim(keys, args)
+
+    return {'OK', sq_app_hmget(keys[4], SQ_GRANT_FIELDS), n}
+end
+
+-- sq_app_outcomes: the app's authorize outcomes, counted and the latest.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   ARGV[1..5] common, ARGV[6] how many recent entries
+-- Returns {'OK', {approved, denied, error}, XREVRANGE of the stream} or
+-- a refusal.
+local function sq_app_outcomes(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    if not sq_app_find(keys[3], args) then
+        return {'NOTFOUND'}
+    end
+
+    local base = 'sq:app:' .. redis.call('HGET', keys[3], 'id')
+    local c = sq_app_hmget(base .. ':outcome_counts',
+                           {'approved', 'denied', 'error'})
+
+    return {'OK', c, redis.call('XREVRANGE', base .. ':outcomes', '+', '-',
+                                'COUNT', args[6])}
+end
+
+redis.register_function('sq_app_create', sq_app_create)
+redis.register_function{
+    function_name = 'sq_app_one',
+    callback = sq_app_one,
+    flags = {'no-writes'}
+}
+redis.register_function{
+    function_name = 'sq_app_page',
+    callback = sq_app_page,
+    flags = {'no-writes'}
+}
+redis.register_function('sq_app_update', sq_app_update)
+redis.register_function('sq_app_set', sq_app_set)
+redis.register_function('sq_app_rotate_secret', sq_app_rotate_secret)
+redis.register_function{
+    function_name = 'sq_app_grants',
+    callback = sq_app_grants,
+    flags = {'no-writes'}
+}
+redis.register_function('sq_app_grant_revoke', sq_app_grant_revoke)
+redis.register_function{
+    function_name = 'sq_app_outcomes',
+    callback = sq_app_outcomes,
+    flags = {'no-writes'}
+}
+
 -- === the OAuth flow (sq_oauth_*): issue 14, "oauth" ===
 
 --[[

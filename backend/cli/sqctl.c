@@ -32,7 +32,19 @@ static const sqctl_entry_t  sqctl_commands[] = {
     { "key", "delete", sqctl_key_delete },
     { "key", "review", sqctl_key_review },
     { "key", "usage", sqctl_key_usage },
-    { "account", "create", sqctl_account_create }
+    { "account", "create", sqctl_account_create },
+    /* issue 14 (apps) */
+    { "app", "create", sqctl_app_create },
+    { "app", "list", sqctl_app_list },
+    { "app", "get", sqctl_app_get },
+    { "app", "update", sqctl_app_update },
+    { "app", "disable", sqctl_app_disable },
+    { "app", "enable", sqctl_app_enable },
+    { "app", "delete", sqctl_app_delete },
+    { "app", "rotate-secret", sqctl_app_rotate_secret },
+    { "app", "authorizations", sqctl_app_authorizations },
+    { "app", "revoke", sqctl_app_revoke },
+    { "app", "outcomes", sqctl_app_outcomes }
 };
 
 
@@ -53,13 +65,24 @@ sqctl_usage(void)
           "             [--name N] [--scopes \"a b\"|all] [--workspaces 1,2] "
           "[--expires-at UNIX]\n"
           "             (secret keys default to every scope but "
-          "keys:manage)\n"
+          "keys:manage and apps:manage)\n"
           "  key rotate --id K --grace SECONDS\n"
           "  key disable|enable|delete --id K\n"
           "  key list --user U\n"
           "  key review --unused-days N [--user U]\n"
           "  key usage --id K [--days N]\n"
           "  account create --workspace W --platform P --handle H\n"
+          "  app create --workspace W --owner U --name N "
+          "[--type confidential|public]\n"
+          "             --redirect-uris \"u1 u2\" --scopes \"a b\"\n"
+          "  app list [--workspace W]\n"
+          "  app get|disable|enable|delete|authorizations --id A\n"
+          "  app update --id A [--name N] [--redirect-uris \"u1 u2\"] "
+          "[--scopes \"a b\"]\n"
+          "  app rotate-secret --id A [--grace SECONDS] "
+          "[--revoke-tokens yes|no]\n"
+          "  app revoke --id A --grant G\n"
+          "  app outcomes --id A [--limit N]\n"
           "env: " SQ_REDIS_ENV " (default " SQ_REDIS_DEFAULT "), "
           SQCTL_PEPPER_ENV ", " SQ_REDIS_AUTH_ENV "\n", stderr);
 

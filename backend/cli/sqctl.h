@@ -50,5 +50,17 @@ int sqctl_key_delete(sqctl_t *s, int argc, char **argv);
 int sqctl_key_review(sqctl_t *s, int argc, char **argv);
 int sqctl_key_usage(sqctl_t *s, int argc, char **argv);
 int sqctl_account_create(sqctl_t *s, int argc, char **argv);
+/* issue 14 (apps): sqctl_cmd_app.c */
+int sqctl_app_create(sqctl_t *s, int argc, char **argv);
+int sqctl_app_list(sqctl_t *s, int argc, char **argv);
+int sqctl_app_get(sqctl_t *s, int argc, char **argv);
+int sqctl_app_update(sqctl_t *s, int argc, char **argv);
+int sqctl_app_disable(sqctl_t *s, int argc, char **argv);
+int sqctl_app_enable(sqctl_t *s, int argc, char **argv);
+int sqctl_app_delete(sqctl_t *s, int argc, char **argv);
+int sqctl_app_rotate_secret(sqctl_t *s, int argc, char **argv);
+int sqctl_app_authorizations(sqctl_t *s, int argc, char **argv);
+int sqctl_app_revoke(sqctl_t *s, int argc, char **argv);
+int sqctl_app_outcomes(sqctl_t *s, int argc, char **argv);
 
 #endif /* SQCTL_H */

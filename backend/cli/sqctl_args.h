@@ -8,7 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SQCTL_ARG_MAX  200      /* bytes of any argument value */
+/* bytes of any argument value: an app's 10 redirect URIs of 512 bytes */
+#define SQCTL_ARG_MAX  5200
 
 typedef struct {
     const char  *name;          /* without the leading "--" */

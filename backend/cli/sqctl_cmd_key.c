@@ -41,8 +41,9 @@ sqctl_key_enum(const char *name, const char *v, const char *no,
 
 /*
  * --scopes, defaulting by type: a secret key gets every scope but
- * keys:manage, which only an explicit list or "all" gives (issue 11: a
- * leaked key must not manage its owner's keys unless meant to).
+ * keys:manage and apps:manage, which only an explicit list or "all"
+ * gives (issue 11: a leaked key must not manage its owner's keys unless
+ * meant to; issue 14: nor register OAuth clients).
  */
 static int
 sqctl_key_scopes(const char *v, sq_key_t *k)
@@ -50,7 +51,8 @@ sqctl_key_scopes(const char *v, sq_key_t *k)
     if (v == NULL) {
         k->scopes = k->type == SQ_KEY_PUBLISHABLE
                     ? SQ_SCOPES_READ
-                    : SQ_SCOPES_ALL & ~SQ_SCOPE_BIT(SQ_SC_KEYS_MANAGE);
+                    : SQ_SCOPES_ALL & ~SQ_SCOPE_BIT(SQ_SC_KEYS_MANAGE)
+                      & ~SQ_SCOPE_BIT(SQ_SC_APPS_MANAGE);
         return 0;
     }
 

@@ -54,6 +54,7 @@ sq_job_enter(sq_job_t *j)
     route.res = j->r.res;
     route.id = j->r.id;
     route.keys = j->keys;
+    route.apps = j->apps;
 
     sq_metrics_begin_at(j->start_us);
     sq_metrics_route(&route);

@@ -37,6 +37,7 @@ typedef struct {
     char         *kws;          /* the key's list "1,2", owned, or NULL */
     uint64_t      start_us;     /* when it arrived (sq_metrics_now) */
     int           keys;         /* a /v1/keys request (its metrics) */
+    int           apps;         /* a /v1/apps request (issue 14) */
     void         *ext;          /* a handler's own state, or NULL */
     void        (*ext_free)(void *ext);     /* frees ext with the job */
 } sq_job_t;

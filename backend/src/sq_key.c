@@ -16,7 +16,7 @@ static const char  *const sq_scope_names[SQ_SCOPE_COUNT] = {
     "chatbots:read", "chatbots:write", "social:read", "social:write",
     "urls:read", "urls:write", "articles:read", "articles:write",
     "images:read", "images:write", "media:read", "media:write",
-    "workspace:read", "keys:manage"
+    "workspace:read", "apps:manage", "keys:manage"
 };
 
 

@@ -39,6 +39,7 @@ typedef enum {
     SQ_SC_MEDIA_READ,
     SQ_SC_MEDIA_WRITE,
     SQ_SC_WORKSPACE_READ,
+    SQ_SC_APPS_MANAGE,          /* issue 14: /v1/apps */
     SQ_SC_KEYS_MANAGE,
     SQ_SCOPE_COUNT
 } sq_scope_t;

@@ -189,7 +189,8 @@ static const sq_kp_field_t  sq_kp_fields[] = {
     { "scopes", sq_kp_scopes, "a non-empty array of distinct scopes, each "
       "one of: chatbots:read, chatbots:write, social:read, social:write, "
       "urls:read, urls:write, articles:read, articles:write, images:read, "
-      "images:write, media:read, media:write, workspace:read, keys:manage" },
+      "images:write, media:read, media:write, workspace:read, apps:manage, "
+      "keys:manage" },
     { "workspaces", sq_kp_workspaces, "an array of at most 100 distinct "
       "workspace ids" },
     { "expires_at", sq_kp_expires, "a future UTC time written "

@@ -34,3 +34,27 @@ sq_key_generate(sq_key_type_t type, sq_key_mode_t mode, char *out,
 
     return 0;
 }
+
+
+/* issue 14 (apps): client secrets, and the flow's codes and tokens */
+int
+sq_token_generate(const char *prefix, char *out, size_t outlen)
+{
+    size_t  i, n;
+
+    n = strlen(prefix);
+
+    if (outlen < n + SQ_KEY_BODY_GEN + 1) {
+        return -1;
+    }
+
+    memcpy(out, prefix, n);
+
+    for (i = 0; i < SQ_KEY_BODY_GEN; i++) {
+        out[n + i] = sq_base62[randombytes_uniform(62)];
+    }
+
+    out[n + SQ_KEY_BODY_GEN] = '\0';
+
+    return 0;
+}

@@ -19,4 +19,10 @@
 int sq_key_generate(sq_key_type_t type, sq_key_mode_t mode, char *out,
     size_t outlen);
 
+/*
+ * Issue 14 (apps): prefix ("sqs_", "sqc_", "sqo_", "sqr_") + SQ_KEY_BODY_GEN
+ * unbiased base62 chars; out >= strlen(prefix) + SQ_KEY_BODY_GEN + 1.
+ */
+int sq_token_generate(const char *prefix, char *out, size_t outlen);
+
 #endif /* SQ_KEYGEN_H */

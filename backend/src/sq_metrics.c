@@ -161,6 +161,8 @@ sq_metrics_route(const sq_route_t *route)
         base = route->res->path;
     } else if (route->keys) {
         base = "/v1/keys";
+    } else if (route->apps) {
+        base = "/v1/apps";      /* issue 14 (apps) */
     } else {
         base = "/v1/me";
     }

@@ -62,4 +62,17 @@ void sq_keys_disable(sq_req_t *r);
 void sq_keys_enable(sq_req_t *r);
 void sq_keys_usage(sq_req_t *r);
 
+/* /v1/apps (sq_res_apps.c), issue 14 */
+void sq_apps_list(sq_req_t *r);
+void sq_apps_create(sq_req_t *r);
+void sq_apps_get(sq_req_t *r);
+void sq_apps_patch(sq_req_t *r);
+void sq_apps_delete(sq_req_t *r);
+void sq_apps_disable(sq_req_t *r);
+void sq_apps_enable(sq_req_t *r);
+void sq_apps_rotate(sq_req_t *r);
+void sq_apps_grants(sq_req_t *r);
+void sq_apps_grant_delete(sq_req_t *r);
+void sq_apps_outcomes(sq_req_t *r);
+
 #endif /* SQ_REQ_H */

@@ -14,6 +14,7 @@
 #define SQ_ALLOW_POST        "POST"
 #define SQ_ALLOW_GET         "GET, HEAD"
 #define SQ_KEYS_PATH         "/v1/keys"
+#define SQ_APPS_PATH         "/v1/apps"      /* issue 14 (apps) */
 
 typedef struct {
     const sq_resource_t  *res;
@@ -188,6 +189,15 @@ sq_route_match(const char *path, int method, sq_route_t *route,
                              allow);
     }
 
+    /* issue 14 (apps) */
+    if (strncmp(path, SQ_APPS_PATH, sizeof(SQ_APPS_PATH) - 1) == 0
+        && (path[sizeof(SQ_APPS_PATH) - 1] == '\0'
+            || path[sizeof(SQ_APPS_PATH) - 1] == '/'))
+    {
+        return sq_route_apps(path + sizeof(SQ_APPS_PATH) - 1, method, route,
+                             allow);
+    }
+
     if (strcmp(path, "/v1/me") == 0) {
         route->scope = SQ_SC_WORKSPACE_READ;
         route->handler = method == EVHTTP_REQ_GET ? sq_res_me_get : NULL;
@@ -220,7 +230,7 @@ sq_route_authorize(const sq_ident_t *id, const sq_route_t *route,
     int method, sq_err_t *e)
 {
     if (id->publishable
-        && (route->keys
+        && (route->keys || route->apps
             || (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)))
     {
         *e = SQ_E_PUBLISHABLE;

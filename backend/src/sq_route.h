@@ -18,6 +18,7 @@ typedef struct {
     const char           *id;       /* points into the path, or NULL */
     sq_scope_t            scope;    /* the scope the request needs */
     int                   keys;     /* a /v1/keys route */
+    int                   apps;     /* a /v1/apps route (issue 14) */
 } sq_route_t;
 
 typedef enum {
@@ -36,6 +37,15 @@ typedef enum {
  */
 sq_route_rc_t sq_route_match(const char *path, int method,
     sq_route_t *route, const char **allow);
+
+/*
+ * Issue 14 (apps): below /v1/apps, rest being what follows it: "",
+ * /{id}, /{id}/disable|enable|outcomes|authorizations,
+ * /{id}/secret/rotate, /{id}/authorizations/{grant_id}.  Needs
+ * apps:manage.  (sq_route_apps.c)
+ */
+sq_route_rc_t sq_route_apps(const char *rest, int method, sq_route_t *route,
+    const char **allow);
 
 /*
  * Defense in depth of the edge's decision: a publishable key only on GET

@@ -297,7 +297,7 @@ START_TEST(test_v2_bounds)
     f.scopes = "chatbots:read chatbots:write social:read social:write "
                "urls:read urls:write articles:read articles:write "
                "images:read images:write media:read media:write "
-               "workspace:read keys:manage";
+               "workspace:read apps:manage keys:manage";
     ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_OK);
     ck_assert_uint_eq(id.scopes, SQ_SCOPES_ALL);
 
