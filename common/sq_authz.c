@@ -3,10 +3,13 @@
  * layout is documented beside the function in redis/smartlyq.lua:
  *   "UNKNOWN", or
  *   "code|user_id|key_id|mode|type|scopes|workspaces|rotated_at|
- *    sunset_at|expires_at"
- * one bulk string, so hiredis makes one reply object, not eleven.
- * Libraries from before it send the same fields as an array of strings
- * (before the cache, without expires_at: 9 elements); both are read.
+ *    sunset_at|expires_at|app_id"
+ * one bulk string, so hiredis makes one reply object, not twelve.
+ * app_id (issue 14: empty for a key, the app's id for an OAuth access
+ * token, type "oauth") is absent from libraries before it: 10 fields.
+ * Libraries from before those send the same fields as an array of
+ * strings (before the cache, without expires_at: 9 elements); all are
+ * read.
  */
 
 #include <string.h>
@@ -15,7 +18,8 @@
 
 
 #define SQ_AUTHZ_TIME_MAX   ((int64_t) 1 << 40)     /* far past 2100 */
-#define SQ_AUTHZ_FIELDS     10
+#define SQ_AUTHZ_FIELDS     11      /* the most a reply has */
+#define SQ_AUTHZ_FIELDS_V10 10      /* before app_id */
 
 
 /* one field of the reply, where it lies in hiredis's buffers */
@@ -150,7 +154,7 @@ sq_authz_code(const sq_authz_field_t *f)
 }
 
 
-/* the fields after the code; n is 9 (no expires_at) or 10 */
+/* the fields after the code; n is 9 (no expires_at), 10 or 11 (app_id) */
 static int
 sq_authz_fields(const sq_authz_field_t *f, size_t n, sq_authz_t *a)
 {
@@ -186,13 +190,30 @@ sq_authz_fields(const sq_authz_field_t *f, size_t n, sq_authz_t *a)
     } else if (sq_authz_is(&f[4], "publishable")) {
         a->type = SQ_KEY_PUBLISHABLE;
 
+    } else if (sq_authz_is(&f[4], "oauth")) {
+        a->type = SQ_KEY_OAUTH;
+
     } else {
         return -1;
     }
 
     a->expires_at = -1;
 
-    if (n == SQ_AUTHZ_FIELDS && sq_authz_time(&f[9], &a->expires_at) != 0) {
+    if (n >= SQ_AUTHZ_FIELDS_V10
+        && sq_authz_time(&f[9], &a->expires_at) != 0)
+    {
+        return -1;
+    }
+
+    if (n == SQ_AUTHZ_FIELDS
+        && sq_authz_str(&f[10], SQ_AUTHZ_DIGITS, SQ_AUTHZ_ID_MAX, a->app_id,
+                        &a->app_id_len) != 0)
+    {
+        return -1;
+    }
+
+    /* a token always names its app, a key never does */
+    if ((a->type == SQ_KEY_OAUTH) != (a->app_id_len != 0)) {
         return -1;
     }
 
@@ -203,7 +224,8 @@ sq_authz_fields(const sq_authz_field_t *f, size_t n, sq_authz_t *a)
 /*
  * The one-string form: fields split at SQ_AUTHZ_SEP.  No field's charset
  * holds the separator, so a stored value carrying one adds a field, and
- * a count other than 1 or 10 is refused.  Returns the count, 0 if more.
+ * a count other than 1, 10 or 11 is refused.  Returns the count, 0 if
+ * more.
  */
 static size_t
 sq_authz_split(const redisReply *reply, sq_authz_field_t *f)
@@ -235,7 +257,7 @@ sq_authz_split(const redisReply *reply, sq_authz_field_t *f)
 }
 
 
-/* the array form of older libraries: 1, 9 or 10 strings */
+/* the array form of older libraries: 1, 9, 10 or 11 strings */
 static size_t
 sq_authz_elements(const redisReply *reply, sq_authz_field_t *f)
 {
@@ -285,7 +307,7 @@ sq_authz_parse(const redisReply *reply, sq_authz_t *a)
     case REDIS_REPLY_STRING:
         n = sq_authz_split(reply, f);
 
-        if (n != 1 && n != SQ_AUTHZ_FIELDS) {
+        if (n != 1 && n != SQ_AUTHZ_FIELDS_V10 && n != SQ_AUTHZ_FIELDS) {
             return a->code;
         }
 
@@ -294,7 +316,9 @@ sq_authz_parse(const redisReply *reply, sq_authz_t *a)
     case REDIS_REPLY_ARRAY:
         n = sq_authz_elements(reply, f);
 
-        if (n != 1 && n != SQ_AUTHZ_FIELDS - 1 && n != SQ_AUTHZ_FIELDS) {
+        if (n != 1 && n != SQ_AUTHZ_FIELDS_V10 - 1
+            && n != SQ_AUTHZ_FIELDS_V10 && n != SQ_AUTHZ_FIELDS)
+        {
             return a->code;
         }
 

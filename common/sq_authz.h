@@ -45,10 +45,12 @@ typedef struct {
     size_t           key_id_len;
     size_t           scopes_len;
     size_t           workspaces_len;
+    size_t           app_id_len;    /* 0: a key, not an OAuth token */
     char             user_id[SQ_AUTHZ_ID_MAX + 1];
     char             key_id[SQ_AUTHZ_ID_MAX + 1];
     char             scopes[SQ_AUTHZ_LIST_MAX + 1];      /* "a:read b" */
     char             workspaces[SQ_AUTHZ_LIST_MAX + 1];  /* "" or "1,2" */
+    char             app_id[SQ_AUTHZ_ID_MAX + 1];        /* "" or digits */
 } sq_authz_t;
 
 

@@ -44,11 +44,48 @@ sq_ascii_casecmp(const char *a, const char *b, size_t n)
 }
 
 
+/* 1 when s[0..len) is all base62 */
+static int
+sq_all_base62(const char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (!sq_is_base62((unsigned char) s[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* "sqo_" + SQ_OAUTH_BODY_MIN..MAX base62: an OAuth access token */
+static sq_key_mode_t
+sq_oauth_shape(const char *key, size_t len)
+{
+    if (len < SQ_OAUTH_PREFIX_LEN + SQ_OAUTH_BODY_MIN
+        || len > SQ_OAUTH_PREFIX_LEN + SQ_OAUTH_BODY_MAX
+        || !sq_all_base62(key + SQ_OAUTH_PREFIX_LEN,
+                          len - SQ_OAUTH_PREFIX_LEN))
+    {
+        return SQ_KEY_BAD;
+    }
+
+    return SQ_KEY_LIVE;
+}
+
+
 sq_key_mode_t
 sq_key_shape(const char *key, size_t len)
 {
-    size_t         i;
     sq_key_mode_t  mode;
+
+    if (len >= SQ_OAUTH_PREFIX_LEN
+        && memcmp(key, SQ_OAUTH_PREFIX, SQ_OAUTH_PREFIX_LEN) == 0)
+    {
+        return sq_oauth_shape(key, len);
+    }
 
     if (len < SQ_KEY_PREFIX_LEN + SQ_KEY_BODY_MIN || len > SQ_KEY_MAX_LEN) {
         return SQ_KEY_BAD;
@@ -70,10 +107,8 @@ sq_key_shape(const char *key, size_t len)
         return SQ_KEY_BAD;
     }
 
-    for (i = SQ_KEY_PREFIX_LEN; i < len; i++) {
-        if (!sq_is_base62((unsigned char) key[i])) {
-            return SQ_KEY_BAD;
-        }
+    if (!sq_all_base62(key + SQ_KEY_PREFIX_LEN, len - SQ_KEY_PREFIX_LEN)) {
+        return SQ_KEY_BAD;
     }
 
     return mode;
@@ -128,7 +163,17 @@ sq_bearer_parse(const char *value, size_t len, const char **key,
 sq_key_type_t
 sq_key_type(const char *key)
 {
-    return key[2] == 'p' ? SQ_KEY_PUBLISHABLE : SQ_KEY_SECRET;
+    switch (key[2]) {
+
+    case 'p':
+        return SQ_KEY_PUBLISHABLE;
+
+    case 'o':
+        return SQ_KEY_OAUTH;
+
+    default:
+        return SQ_KEY_SECRET;
+    }
 }
 
 
@@ -142,7 +187,17 @@ sq_key_mode_name(sq_key_mode_t mode)
 const char *
 sq_key_type_name(sq_key_type_t type)
 {
-    return type == SQ_KEY_PUBLISHABLE ? "publishable" : "secret";
+    switch (type) {
+
+    case SQ_KEY_PUBLISHABLE:
+        return "publishable";
+
+    case SQ_KEY_OAUTH:
+        return "oauth";
+
+    default:
+        return "secret";
+    }
 }
 
 
@@ -182,7 +237,8 @@ sq_key_in_query(const char *args, size_t len)
 {
     size_t       start, i, k, p;
     static const char  *prefixes[] = {
-        "sqk_live_", "sqk_test_", "sqp_live_", "sqp_test_"
+        "sqk_live_", "sqk_test_", "sqp_live_", "sqp_test_",
+        "sqo_", "sqr_", "sqc_", "sqs_"
     };
 
     for (start = 0; start < len; start++) {
@@ -191,7 +247,7 @@ sq_key_in_query(const char *args, size_t len)
             continue;
         }
 
-        for (p = 0; p < 4; p++) {
+        for (p = 0; p < sizeof(prefixes) / sizeof(prefixes[0]); p++) {
             i = start;
 
             for (k = 0; prefixes[p][k] != '\0'; k++) {

@@ -12,13 +12,20 @@
 
 /*
  * "sqk_live_" + body (secret) or "sqp_live_" + body (publishable), "test"
- * for test mode; the body is base62, SQ_KEY_BODY_MIN..MAX chars
+ * for test mode; the body is base62, SQ_KEY_BODY_MIN..MAX chars.
+ * An OAuth access token (issue 14) is "sqo_" + SQ_OAUTH_BODY_MIN..MAX
+ * base62 chars, always live.  The flow's other strings (refresh token
+ * "sqr_", code "sqc_", client secret "sqs_") are never bearers.
  */
 #define SQ_KEY_PREFIX_LEN   9
 #define SQ_KEY_BODY_MIN     32
 #define SQ_KEY_BODY_MAX     64
 #define SQ_KEY_BODY_GEN     40   /* what sqctl generates */
 #define SQ_KEY_MAX_LEN      (SQ_KEY_PREFIX_LEN + SQ_KEY_BODY_MAX)
+#define SQ_OAUTH_PREFIX     "sqo_"
+#define SQ_OAUTH_PREFIX_LEN 4
+#define SQ_OAUTH_BODY_MIN   40
+#define SQ_OAUTH_BODY_MAX   64
 
 typedef enum {
     SQ_BEARER_OK = 0,
@@ -34,7 +41,8 @@ typedef enum {
 
 typedef enum {
     SQ_KEY_SECRET = 0,
-    SQ_KEY_PUBLISHABLE
+    SQ_KEY_PUBLISHABLE,
+    SQ_KEY_OAUTH                /* an OAuth access token, "sqo_" */
 } sq_key_type_t;
 
 /*
@@ -45,7 +53,10 @@ typedef enum {
 sq_bearer_rc_t sq_bearer_parse(const char *value, size_t len,
     const char **key, size_t *key_len, sq_key_mode_t *mode);
 
-/* Checks prefix, charset and length; returns the mode or SQ_KEY_BAD. */
+/*
+ * Checks prefix, charset and length; returns the mode or SQ_KEY_BAD (an
+ * "sqo_" token is SQ_KEY_LIVE).
+ */
 sq_key_mode_t sq_key_shape(const char *key, size_t len);
 
 /* the type of a key of the right shape, from its prefix */
@@ -53,18 +64,23 @@ sq_key_type_t sq_key_type(const char *key);
 
 /*
  * Does this query string carry something that looks like a SmartlyQ key
- * (sqk_/sqp_ + live_/test_, raw or percent-encoded, in a name or a
- * value)?  Keys in URLs end up in logs and histories: refused.
+ * (sqk_/sqp_ + live_/test_) or OAuth secret (sqo_, sqr_, sqc_, sqs_),
+ * raw or percent-encoded, in a name or a value?  Keys in URLs end up in
+ * logs and histories: refused.
  */
 int sq_key_in_query(const char *args, size_t len);
 
 /* "live" / "test" */
 const char *sq_key_mode_name(sq_key_mode_t mode);
 
-/* "secret" / "publishable" */
+/* "secret" / "publishable" / "oauth" */
 const char *sq_key_type_name(sq_key_type_t type);
 
-/* the key prefix for a type and mode, e.g. "sqp_test_" */
+/*
+ * the key prefix for a type and mode, e.g. "sqp_test_"; SQ_KEY_PREFIX_LEN
+ * bytes: secret and publishable only (an "sqo_" token is not a key that
+ * sq_key_generate() makes)
+ */
 const char *sq_key_prefix(sq_key_type_t type, sq_key_mode_t mode);
 
 #endif /* SQ_BEARER_H */

@@ -8,21 +8,24 @@
  * The identity travels as request headers:
  *   X-SmartlyQ-User-Id, X-SmartlyQ-Key-Id, X-SmartlyQ-Workspace-Id
  *   (empty when the request named no workspace), X-SmartlyQ-Key-Mode
- *   (live|test), X-SmartlyQ-Key-Type (secret|publishable),
+ *   (live|test), X-SmartlyQ-Key-Type (secret|publishable|oauth),
  *   X-SmartlyQ-Key-Scopes (space-separated), X-SmartlyQ-Key-Workspaces
- *   (comma-separated ids the key is limited to; empty: all the user's),
+ *   (comma-separated ids the key is limited to; empty: all the user's;
+ *   an OAuth token's: its one granted workspace), X-SmartlyQ-App-Id (the
+ *   API Application whose OAuth access token this is; empty for a key),
  *   X-SmartlyQ-Timestamp (unix seconds), X-SmartlyQ-Nonce (32 lowercase
  *   hex digits, random per request), X-SmartlyQ-Body-Digest (empty when
  *   the request has no body bytes) and X-SmartlyQ-Signature,
- * the edge leaving out the four optional ones (Workspace-Id, Key-Scopes,
- * Key-Workspaces, Body-Digest) when empty, which the backend reads as
+ * the edge leaving out the five optional ones (Workspace-Id, Key-Scopes,
+ * Key-Workspaces, App-Id, Body-Digest) when empty, which the backend reads as
  * empty; the signature being
  *   hex(BLAKE2b-256 keyed with secret, over message)
  * (libsodium's crypto_generichash with a key: the key fills one block,
  * then a message of up to 128 bytes is one more) with
- *   message = "smartlyq-v4" then, each after a "\n": method, uri,
+ *   message = "smartlyq-v5" then, each after a "\n": method, uri,
  *             user_id, key_id, workspace_id, mode, key_type, scopes,
- *             key_workspaces, timestamp, nonce, content_type, body
+ *             key_workspaces, app_id, timestamp, nonce, content_type,
+ *             body
  * where uri is the request-target as the client sent it; content_type
  * is hex(BLAKE2b-256(Content-Type header value)), empty when the request
  * has no Content-Type header; body is hex(BLAKE2b-256(body bytes)),
@@ -58,7 +61,8 @@
 #define SQ_IDENTITY_SKEW    300     /* seconds a signature stays valid */
 #define SQ_NONCE_BYTES      16
 #define SQ_NONCE_HEX_LEN    (SQ_NONCE_BYTES * 2)
-#define SQ_IDENTITY_VERSION "smartlyq-v4"   /* v3: HMAC-SHA-512-256 */
+#define SQ_IDENTITY_VERSION "smartlyq-v5"   /* v4: without app_id;
+                                               v3: HMAC-SHA-512-256 */
 
 typedef struct {
     const char  *data;
@@ -75,6 +79,7 @@ typedef struct {
     sq_str_t     key_type;
     sq_str_t     scopes;
     sq_str_t     key_workspaces;
+    sq_str_t     app_id;            /* empty for a key */
     sq_str_t     timestamp;
     sq_str_t     nonce;
     sq_str_t     content_type;      /* its digest, or empty */

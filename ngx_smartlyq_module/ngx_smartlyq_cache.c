@@ -61,6 +61,7 @@ typedef struct {
     u_char                     type;
     u_char                     user_id_len;
     u_char                     key_id_len;
+    u_char                     app_id_len;     /* 0: a key */
     u_char                     packed;         /* scopes as token ids */
     uint16_t                   scopes_len;     /* bytes in data */
     uint16_t                   workspaces_len;
@@ -72,7 +73,8 @@ typedef struct {
     int64_t                    sunset_at;
     ngx_smartlyq_stamp_t       stamp;          /* read before lookup */
     u_char                     digest[SQ_DIGEST_BYTES];
-    u_char                     data[1];        /* ids, scopes, workspaces */
+    u_char                     data[1];        /* ids, scopes, workspaces,
+                                                  app id */
 } ngx_smartlyq_cache_node_t;
 
 
@@ -515,6 +517,11 @@ ngx_smartlyq_cache_answer(ngx_smartlyq_cache_sh_t *sh,
     a->workspaces_len = cn->workspaces_len;
     ngx_memcpy(a->workspaces, p, a->workspaces_len);
     a->workspaces[a->workspaces_len] = '\0';
+    p += a->workspaces_len;
+
+    a->app_id_len = cn->app_id_len;
+    ngx_memcpy(a->app_id, p, a->app_id_len);
+    a->app_id[a->app_id_len] = '\0';
 }
 
 
@@ -674,7 +681,8 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     size = offsetof(ngx_rbtree_node_t, color)
            + offsetof(ngx_smartlyq_cache_node_t, data)
            + a->user_id_len + a->key_id_len
-           + (npacked ? npacked : a->scopes_len) + a->workspaces_len;
+           + (npacked ? npacked : a->scopes_len) + a->workspaces_len
+           + a->app_id_len;
 
     cn = ngx_smartlyq_cache_find(cache, bin, ctx->workspace_num);
     if (cn) {
@@ -717,6 +725,7 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
     cn->user_id_len = (u_char) a->user_id_len;
     cn->key_id_len = (u_char) a->key_id_len;
+    cn->app_id_len = (u_char) a->app_id_len;
     cn->packed = (npacked != 0);
     cn->scopes_len = (uint16_t) (npacked ? npacked : a->scopes_len);
     cn->workspaces_len = (uint16_t) a->workspaces_len;
@@ -725,7 +734,8 @@ ngx_smartlyq_cache_put(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     p = ngx_cpymem(p, a->key_id, a->key_id_len);
     p = npacked ? ngx_cpymem(p, packed, npacked)
                 : ngx_cpymem(p, a->scopes, a->scopes_len);
-    ngx_memcpy(p, a->workspaces, a->workspaces_len);
+    p = ngx_cpymem(p, a->workspaces, a->workspaces_len);
+    ngx_memcpy(p, a->app_id, a->app_id_len);
 
     ngx_rbtree_insert(&cache->sh->rbtree, node);
     ngx_queue_insert_head(&cache->sh->queue, &cn->queue);

@@ -3,8 +3,8 @@
  * request.
  *
  * Every client-sent X-SmartlyQ-* header (any case) and the Authorization
- * header are taken out of the request; the verified user, key, workspace
- * and key mode go in, with a timestamp, a nonce, the body's digest
+ * header are taken out of the request; the verified user, key, workspace,
+ * key mode and (for an OAuth access token) app go in, with a timestamp, a nonce, the body's digest
  * and a MAC over them and the method, the request-target and the
  * Content-Type (sq_identity.h).  The backend trusts nothing else, so
  * forging these headers, calling it directly, or replaying what it was
@@ -28,6 +28,7 @@ typedef enum {
     NGX_SMARTLYQ_H_TYPE,
     NGX_SMARTLYQ_H_SCOPES,
     NGX_SMARTLYQ_H_KEY_WS,
+    NGX_SMARTLYQ_H_APP,
     NGX_SMARTLYQ_H_TIMESTAMP,
     NGX_SMARTLYQ_H_NONCE,
     NGX_SMARTLYQ_H_BODY,
@@ -54,6 +55,7 @@ static const char      *ngx_smartlyq_name_text[NGX_SMARTLYQ_H_COUNT] = {
     "X-SmartlyQ-Key-Type",
     "X-SmartlyQ-Key-Scopes",
     "X-SmartlyQ-Key-Workspaces",
+    "X-SmartlyQ-App-Id",
     "X-SmartlyQ-Timestamp",
     "X-SmartlyQ-Nonce",
     "X-SmartlyQ-Body-Digest",
@@ -177,6 +179,8 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     id.scopes.len = ctx->scopes.len;
     id.key_workspaces.data = (const char *) ctx->key_workspaces.data;
     id.key_workspaces.len = ctx->key_workspaces.len;
+    id.app_id.data = (const char *) ctx->app_id.data;
+    id.app_id.len = ctx->app_id.len;
     id.timestamp.data = (const char *) ts.data;
     id.timestamp.len = ts.len;
     id.nonce.data = (const char *) nonce.data;
@@ -197,6 +201,7 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
     values[NGX_SMARTLYQ_H_TYPE] = type;
     values[NGX_SMARTLYQ_H_SCOPES] = ctx->scopes;
     values[NGX_SMARTLYQ_H_KEY_WS] = ctx->key_workspaces;
+    values[NGX_SMARTLYQ_H_APP] = ctx->app_id;
     values[NGX_SMARTLYQ_H_TIMESTAMP] = ts;
     values[NGX_SMARTLYQ_H_NONCE] = nonce;
     values[NGX_SMARTLYQ_H_BODY] = body;
@@ -211,7 +216,8 @@ ngx_smartlyq_identity_set(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
         /* the backend reads an absent optional header as empty */
         if (values[k].len == 0
             && (k == NGX_SMARTLYQ_H_WORKSPACE || k == NGX_SMARTLYQ_H_SCOPES
-                || k == NGX_SMARTLYQ_H_KEY_WS || k == NGX_SMARTLYQ_H_BODY))
+                || k == NGX_SMARTLYQ_H_KEY_WS || k == NGX_SMARTLYQ_H_APP
+                || k == NGX_SMARTLYQ_H_BODY))
         {
             continue;
         }

@@ -423,6 +423,8 @@ ngx_smartlyq_lookup_apply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
            != NGX_OK
         || ngx_smartlyq_copy(r, &ctx->key_workspaces, a->workspaces,
                              a->workspaces_len)
+           != NGX_OK
+        || ngx_smartlyq_copy(r, &ctx->app_id, a->app_id, a->app_id_len)
            != NGX_OK)
     {
         return NGX_ERROR;

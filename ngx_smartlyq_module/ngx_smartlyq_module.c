@@ -66,6 +66,14 @@ static ngx_command_t  ngx_smartlyq_commands[] = {
       offsetof(ngx_smartlyq_loc_conf_t, publishable),
       NULL },
 
+    /* smartlyq_oauth on|off; OAuth access tokens (sqo_) here */
+    { ngx_string("smartlyq_oauth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_smartlyq_loc_conf_t, oauth),
+      NULL },
+
     /* smartlyq_scope family | family:permission; */
     { ngx_string("smartlyq_scope"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -331,6 +339,7 @@ ngx_smartlyq_create_loc_conf(ngx_conf_t *cf)
 
     slcf->enable = NGX_CONF_UNSET;
     slcf->publishable = NGX_CONF_UNSET;
+    slcf->oauth = NGX_CONF_UNSET;
     slcf->timeout = NGX_CONF_UNSET_MSEC;
     slcf->retry_after = NGX_CONF_UNSET;
     slcf->body_limit = NGX_CONF_UNSET_SIZE;
@@ -353,6 +362,7 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->publishable, prev->publishable, 0);
+    ngx_conf_merge_value(conf->oauth, prev->oauth, 0);
     ngx_conf_merge_str_value(conf->scope, prev->scope, "");
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 100);
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 1);

@@ -64,6 +64,7 @@ typedef enum {
     NGX_SMARTLYQ_PUBLISHABLE,        /* publishable key, not allowed here */
     NGX_SMARTLYQ_SCOPE,              /* the key lacks the scope */
     NGX_SMARTLYQ_KEY_IN_URL,         /* a key in the request-target */
+    NGX_SMARTLYQ_OAUTH,              /* OAuth token, not allowed here */
     NGX_SMARTLYQ_RESULTS             /* how many there are */
 } ngx_smartlyq_result_e;
 
@@ -113,6 +114,7 @@ typedef struct {
 typedef struct {
     ngx_flag_t                 enable;
     ngx_flag_t                 publishable;
+    ngx_flag_t                 oauth;       /* smartlyq_oauth */
     ngx_str_t                  scope;       /* "family" or "family:perm" */
     ngx_msec_t                 timeout;
     size_t                     body_limit;
@@ -143,6 +145,7 @@ typedef struct {
     uint64_t                   workspace_num;  /* 0: none given */
     ngx_str_t                  scopes;         /* the key's, from Redis */
     ngx_str_t                  key_workspaces; /* "" or "1,2" */
+    ngx_str_t                  app_id;         /* "": a key, not a token */
     ngx_str_t                  needed_scope;
     time_t                     rotated_at;
     time_t                     sunset_at;      /* 0: not rotated */

@@ -29,7 +29,8 @@ typedef struct {
     const char                *message;    /* ngx_sprintf() format: %V is
                                               the detail (needed scope) */
     const char                *www_error;  /* WWW-Authenticate error=, or
-                                              NULL: the realm alone */
+                                              NULL: the realm alone (a
+                                              401; a 403 has none) */
     ngx_smartlyq_code_e        metric;     /* smartlyq_refusals_total */
     ngx_uint_t                 usage;      /* a denied use of a known key */
     ngx_uint_t                 quiet;      /* logged one level below
@@ -78,6 +79,15 @@ static ngx_smartlyq_refusal_t  ngx_smartlyq_refusals[NGX_SMARTLYQ_REFUSALS] = {
         .code = "PUBLISHABLE_KEY_NOT_ALLOWED",
         .message = "Publishable keys cannot be used here.",
         .metric = NGX_SMARTLYQ_CODE_PUBLISHABLE },
+
+    [NGX_SMARTLYQ_R_OAUTH] = {
+        .decision = NGX_SMARTLYQ_OAUTH,
+        .status = NGX_HTTP_FORBIDDEN,
+        .code = "OAUTH_TOKEN_NOT_ALLOWED",
+        .message = "OAuth access tokens cannot be used here; use an "
+                   "API key.",
+        .metric = NGX_SMARTLYQ_CODE_OAUTH,
+        .usage = 1 },
 
     [NGX_SMARTLYQ_R_WS_DUPLICATE] = {
         ngx_smartlyq_400(NGX_SMARTLYQ_BAD_WORKSPACE,
@@ -142,6 +152,7 @@ static ngx_smartlyq_refusal_t  ngx_smartlyq_refusals[NGX_SMARTLYQ_REFUSALS] = {
         .status = NGX_HTTP_FORBIDDEN,
         .code = "INSUFFICIENT_SCOPE",
         .message = "This key lacks the scope %V.",
+        .www_error = "insufficient_scope",
         .metric = NGX_SMARTLYQ_CODE_SCOPE,
         .usage = 1 },
 
@@ -163,7 +174,7 @@ static ngx_smartlyq_refusal_t  ngx_smartlyq_refusals[NGX_SMARTLYQ_REFUSALS] = {
 
 
 static ngx_int_t ngx_smartlyq_refusal_headers(ngx_http_request_t *r,
-    ngx_smartlyq_refusal_t *rf);
+    ngx_smartlyq_ctx_t *ctx, ngx_smartlyq_refusal_t *rf);
 static void ngx_smartlyq_refusal_log(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, ngx_smartlyq_refusal_t *rf);
 
@@ -213,7 +224,7 @@ ngx_smartlyq_refuse(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
-    if (ngx_smartlyq_refusal_headers(r, rf) != NGX_OK) {
+    if (ngx_smartlyq_refusal_headers(r, ctx, rf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -243,9 +254,13 @@ ngx_smartlyq_refuse(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 }
 
 
-/* WWW-Authenticate for a 401, Retry-After for a 503, never cached */
+/*
+ * WWW-Authenticate for a 401 and for a 403 with an error (RFC 6750 3:
+ * insufficient_scope names the scope wanted), Retry-After for a 503,
+ * never cached
+ */
 static ngx_int_t
-ngx_smartlyq_refusal_headers(ngx_http_request_t *r,
+ngx_smartlyq_refusal_headers(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     ngx_smartlyq_refusal_t *rf)
 {
     u_char                   *p;
@@ -253,11 +268,15 @@ ngx_smartlyq_refusal_headers(ngx_http_request_t *r,
     ngx_str_t                 value;
     ngx_smartlyq_loc_conf_t  *slcf;
 
-    if (rf->status == NGX_HTTP_UNAUTHORIZED) {
+    if (rf->status == NGX_HTTP_UNAUTHORIZED || rf->www_error != NULL) {
         len = sizeof("Bearer realm=\"smartlyq\"") - 1;
 
         if (rf->www_error) {
             len += sizeof(", error=\"\"") - 1 + ngx_strlen(rf->www_error);
+        }
+
+        if (rf->status == NGX_HTTP_FORBIDDEN) {
+            len += sizeof(", scope=\"\"") - 1 + ctx->needed_scope.len;
         }
 
         p = ngx_pnalloc(r->pool, len);
@@ -271,6 +290,11 @@ ngx_smartlyq_refusal_headers(ngx_http_request_t *r,
 
         if (rf->www_error) {
             p = ngx_sprintf(p, ", error=\"%s\"", rf->www_error);
+        }
+
+        /* the scope was checked to be [a-z_:] at configuration */
+        if (rf->status == NGX_HTTP_FORBIDDEN) {
+            p = ngx_sprintf(p, ", scope=\"%V\"", &ctx->needed_scope);
         }
 
         value.len = p - value.data;

@@ -2,7 +2,8 @@
  * ngx_smartlyq_scope: what kind of key may do what where.
  *
  * Key type first (no I/O: the prefix says it): a publishable key
- * (sqp_...) only where "smartlyq_publishable on" and only for GET/HEAD.
+ * (sqp_...) only where "smartlyq_publishable on" and only for GET/HEAD,
+ * an OAuth access token (sqo_...) only where "smartlyq_oauth on".
  * Then, once Redis has the key's scopes, the scope a location declares
  * with "smartlyq_scope": a family ("social": social:read for GET/HEAD,
  * social:write otherwise) or one exact scope ("keys:manage").
@@ -27,11 +28,16 @@ ngx_smartlyq_type_allowed(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx)
 {
     ngx_smartlyq_loc_conf_t  *slcf;
 
-    if (ctx->type != SQ_KEY_PUBLISHABLE) {
+    if (ctx->type == SQ_KEY_SECRET) {
         return NGX_OK;
     }
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_smartlyq_module);
+
+    if (ctx->type == SQ_KEY_OAUTH) {
+        return slcf->oauth ? NGX_OK
+                           : ngx_smartlyq_refuse(r, ctx, NGX_SMARTLYQ_R_OAUTH);
+    }
 
     if (slcf->publishable && ngx_smartlyq_is_read(r)) {
         return NGX_OK;

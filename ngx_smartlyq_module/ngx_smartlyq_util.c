@@ -25,7 +25,8 @@ static ngx_str_t  ngx_smartlyq_decisions[NGX_SMARTLYQ_RESULTS] = {
     [NGX_SMARTLYQ_BAD_BODY] = ngx_string("bad_body"),
     [NGX_SMARTLYQ_PUBLISHABLE] = ngx_string("publishable_not_allowed"),
     [NGX_SMARTLYQ_SCOPE] = ngx_string("insufficient_scope"),
-    [NGX_SMARTLYQ_KEY_IN_URL] = ngx_string("key_in_url")
+    [NGX_SMARTLYQ_KEY_IN_URL] = ngx_string("key_in_url"),
+    [NGX_SMARTLYQ_OAUTH] = ngx_string("oauth_not_allowed")
 };
 
 

@@ -39,12 +39,14 @@ end
 --   KEYS[2] sq:ws:<workspace_id>:members, or "" when no workspace_id
 --   ARGV[1] now
 --   ARGV[2] the workspace id, or ""
--- Returns 'UNKNOWN', or one string of ten fields joined by '|':
+-- Returns 'UNKNOWN', or one string of eleven fields joined by '|':
 --   code|user_id|key_id|mode|type|scopes|workspaces|rotated_at|
---   sunset_at|expires_at
+--   sunset_at|expires_at|app_id
 -- (one bulk string: the edge's hiredis makes one reply object instead
--- of eleven).  No field may hold a '|': the edge refuses any reply that
--- does not split into exactly ten fields, each in its charset.
+-- of twelve).  app_id is empty for a key and the app's id for an OAuth
+-- access token (type 'oauth', issue 14).  No field may hold a '|': the
+-- edge refuses any reply that does not split into exactly eleven (or,
+-- from a library before app_id, ten) fields, each in its charset.
 -- code, first that applies: DELETED, DISABLED, EXPIRED, ROTATED (grace
 -- over), FORBIDDEN (not a member, or outside the key's workspace list),
 -- OK.  FORBIDDEN still carries scopes: the edge checks scopes before
@@ -54,7 +56,8 @@ end
 local function sq_authz(keys, args)
     local rec = redis.call('HMGET', keys[1], 'id', 'user_id', 'status',
                            'expires_at', 'mode', 'type', 'scopes',
-                           'workspaces', 'rotated_at', 'sunset_at')
+                           'workspaces', 'rotated_at', 'sunset_at',
+                           'app_id')
     local id, uid, status = rec[1], rec[2], rec[3]
 
     if not id or not uid then
@@ -90,7 +93,7 @@ local function sq_authz(keys, args)
     return code .. '|' .. uid .. '|' .. id .. '|' .. (rec[5] or 'live')
            .. '|' .. (rec[6] or 'secret') .. '|' .. (rec[7] or '')
            .. '|' .. (rec[8] or '') .. '|' .. (rec[9] or '0') .. '|'
-           .. sunset .. '|' .. exp
+           .. sunset .. '|' .. exp .. '|' .. (rec[11] or '')
 end
 
 redis.register_function{

@@ -266,8 +266,9 @@ START_TEST(test_separator)
     const char   *fields[] = { TEN_FIELDS("OK") };
     static const char  *bad[] = {
         "", "|", "UNKNOWN|", "|UNKNOWN", "OK", "OK|7|12|live|secret|s||0|0",
-        "OK|7|12|live|secret|social:read|4,5|0|0|0|",
+        "OK|7|12|live|secret|social:read|4,5|0|0|0||",
         "OK|7|12|live|secret|social:read|4,5|0|0|0|0",
+        "OK|7|12|live|oauth|social:read|4|0|0|0|3|",
         "OK|7|12|live|secret|social:read|4,5|0|0|0\n"
     };
 
@@ -290,6 +291,84 @@ START_TEST(test_separator)
         ck_assert_msg(parse(10, items, &a) == SQ_AUTHZ_INVALID,
                       "field %zu with a separator accepted", i);
     }
+}
+END_TEST
+
+
+/* the library with app_id: an empty one for a key */
+START_TEST(test_eleven_fields_key)
+{
+    sq_authz_t   a;
+    const char  *items[] = { TEN_FIELDS("OK"), "" };
+
+    ck_assert_int_eq(parse(11, items, &a), SQ_AUTHZ_OK);
+    ck_assert_int_eq(a.type, SQ_KEY_SECRET);
+    ck_assert_int_eq(a.app_id_len, 0);
+    ck_assert_str_eq(a.app_id, "");
+    ck_assert_str_eq(a.workspaces, "4,5");
+    ck_assert_int_eq(a.expires_at, 0);
+}
+END_TEST
+
+
+/* an OAuth access token: type oauth, its app's id (issue 14) */
+START_TEST(test_oauth_token)
+{
+    size_t       i;
+    sq_authz_t   a;
+    const char  *items[11];
+    const char  *ok[] = { "OK", "7", "31", "live", "oauth",
+                          "social:read urls:write", "4", "0", "0",
+                          "1900000000", "3" };
+    static const struct {
+        size_t       field;
+        const char  *value;
+    } bad[] = {
+        { 10, "" },                         /* a token names its app */
+        { 10, "3a" }, { 10, "-3" }, { 10, " 3" },
+        { 10, "123456789012345678901" },    /* over SQ_AUTHZ_ID_MAX */
+        { 4, "OAuth" }, { 4, "oauth " }
+    };
+
+    ck_assert_int_eq(parse(11, ok, &a), SQ_AUTHZ_OK);
+    ck_assert_int_eq(a.type, SQ_KEY_OAUTH);
+    ck_assert_int_eq(a.mode, SQ_KEY_LIVE);
+    ck_assert_str_eq(a.app_id, "3");
+    ck_assert_int_eq(a.app_id_len, 1);
+    ck_assert_str_eq(a.key_id, "31");
+    ck_assert_str_eq(a.workspaces, "4");
+    ck_assert_int_eq(sq_authz_until(&a), 1900000000);
+
+    /* the longest id fits */
+    memcpy(items, ok, sizeof(items));
+    items[10] = "12345678901234567890";
+    ck_assert_int_eq(parse(11, items, &a), SQ_AUTHZ_OK);
+    ck_assert_int_eq(a.app_id_len, 20);
+
+    /* FORBIDDEN and the other codes carry it too */
+    memcpy(items, ok, sizeof(items));
+    items[0] = "FORBIDDEN";
+    ck_assert_int_eq(parse(11, items, &a), SQ_AUTHZ_FORBIDDEN);
+    ck_assert_str_eq(a.app_id, "3");
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memcpy(items, ok, sizeof(items));
+        items[bad[i].field] = bad[i].value;
+        ck_assert_msg(parse(11, items, &a) == SQ_AUTHZ_INVALID,
+                      "field %zu \"%s\" accepted", bad[i].field,
+                      bad[i].value);
+        ck_assert_int_eq(a.user_id_len, 0);
+        ck_assert_int_eq(a.app_id_len, 0);
+    }
+
+    /* a key never names an app */
+    memcpy(items, ok, sizeof(items));
+    items[4] = "secret";
+    ck_assert_int_eq(parse(11, items, &a), SQ_AUTHZ_INVALID);
+
+    /* an oauth record read by a library without app_id: fail closed */
+    ck_assert_int_eq(parse(10, ok, &a), SQ_AUTHZ_INVALID);
+    ck_assert_int_eq(parse(9, ok, &a), SQ_AUTHZ_INVALID);
 }
 END_TEST
 
@@ -323,6 +402,8 @@ sq_authz_suite(void)
     tcase_add_test(tc, test_bad_fields);
     tcase_add_test(tc, test_not_arrays);
     tcase_add_test(tc, test_separator);
+    tcase_add_test(tc, test_eleven_fields_key);
+    tcase_add_test(tc, test_oauth_token);
     tcase_add_test(tc, test_until);
     suite_add_tcase(s, tc);
 

@@ -172,6 +172,56 @@ START_TEST(shape_bounds)
 END_TEST
 
 
+/* "sqo_" + 40..64 base62: an OAuth access token, live (issue 14) */
+START_TEST(oauth_tokens)
+{
+    char           hdr[160], key[100];
+    size_t         len, n;
+    const char    *k;
+    sq_key_mode_t  mode;
+
+    static const size_t  good[] = { 40, 41, 64 };
+    static const size_t  bad[] = { 0, 1, 32, 39, 65, 69 };
+
+    for (n = 0; n < sizeof(good) / sizeof(good[0]); n++) {
+        sq_test_key(key, "sqo_", good[n], 'Q');
+        snprintf(hdr, sizeof(hdr), "Bearer %s", key);
+        ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_OK);
+        ck_assert_uint_eq(len, 4 + good[n]);
+        ck_assert_int_eq(mode, SQ_KEY_LIVE);
+        ck_assert_int_eq(sq_key_type(k), SQ_KEY_OAUTH);
+        ck_assert_uint_le(len, SQ_KEY_MAX_LEN);
+    }
+
+    for (n = 0; n < sizeof(bad) / sizeof(bad[0]); n++) {
+        sq_test_key(key, "sqo_", bad[n], 'Q');
+        ck_assert_msg(sq_key_shape(key, strlen(key)) == SQ_KEY_BAD,
+                      "sqo_ + %zu accepted", bad[n]);
+    }
+
+    /* not base62, or another prefix's case */
+    sq_test_key(key, "sqo_", 40, 'Q');
+    key[10] = '_';
+    ck_assert_int_eq(sq_key_shape(key, strlen(key)), SQ_KEY_BAD);
+    sq_test_key(key, "SQO_", 40, 'Q');
+    ck_assert_int_eq(sq_key_shape(key, strlen(key)), SQ_KEY_BAD);
+    sq_test_key(key, "sqo_live_", 40, 'Q');
+    ck_assert_int_eq(sq_key_shape(key, strlen(key)), SQ_KEY_BAD);
+
+    /* the flow's other strings are never bearers: malformed, a 401 */
+    sq_test_key(hdr, "Bearer sqr_", 40, 'Q');
+    ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_MALFORMED);
+    sq_test_key(hdr, "Bearer sqc_", 40, 'Q');
+    ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_MALFORMED);
+    sq_test_key(hdr, "Bearer sqs_", 40, 'Q');
+    ck_assert_int_eq(parse(hdr, &k, &len, &mode), SQ_BEARER_MALFORMED);
+
+    ck_assert_str_eq(sq_key_type_name(SQ_KEY_OAUTH), "oauth");
+    ck_assert_str_eq(sq_key_type_name(SQ_KEY_SECRET), "secret");
+}
+END_TEST
+
+
 static int
 kq(const char *q)
 {
@@ -202,6 +252,16 @@ START_TEST(keys_in_query_strings)
     ck_assert_int_eq(kq("q=sqklive_"), 0);
     ck_assert_int_eq(kq("q=%"), 0);
     ck_assert_int_eq(kq("q=sqk_live%"), 0);
+
+    /* the OAuth strings: token, refresh token, code, client secret */
+    ck_assert_int_eq(kq("access_token=sqo_abc"), 1);
+    ck_assert_int_eq(kq("refresh_token=sqr_abc"), 1);
+    ck_assert_int_eq(kq("code=sqc_abc"), 1);
+    ck_assert_int_eq(kq("client_secret=sqs_abc"), 1);
+    ck_assert_int_eq(kq("x=SQO_abc"), 1);
+    ck_assert_int_eq(kq("x=sq%6F%5Fabc"), 1);
+    ck_assert_int_eq(kq("q=sqo"), 0);
+    ck_assert_int_eq(kq("q=sqa_abc&r=sqox"), 0);
 }
 END_TEST
 
@@ -219,6 +279,7 @@ sq_bearer_suite(void)
     tcase_add_test(tc, nul_inside_key_is_malformed);
     tcase_add_test(tc, shape_bounds);
     tcase_add_test(tc, keys_in_query_strings);
+    tcase_add_test(tc, oauth_tokens);
     suite_add_tcase(s, tc);
 
     return s;

@@ -31,7 +31,7 @@ sample(void)
     sq_identity_t  id = {
         S("GET"), S("/v1/me?workspace_id=4"), S("3"), S("7"), S("4"),
         S("live"), S("secret"), S("social:read social:write"), S("4,5"),
-        S("1790000000"), S("00112233445566778899aabbccddeeff"),
+        S(""), S("1790000000"), S("00112233445566778899aabbccddeeff"),
         S("7e4b1c9a0f2d3e5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c"),
         S("")
     };
@@ -161,7 +161,7 @@ END_TEST
  * that it spans several of the signer's buffers, and the v3 MAC
  * (HMAC-SHA-512-256) of the same message refused.
  */
-START_TEST(version_is_v4)
+START_TEST(version_is_v5)
 {
     char                              sig[SQ_MAC_HEX_LEN + 1];
     char                              longuri[700];
@@ -172,7 +172,7 @@ START_TEST(version_is_v4)
     crypto_generichash_state          st;
     crypto_auth_hmacsha512256_state   hs;
 
-    ck_assert_str_eq(SQ_IDENTITY_VERSION, "smartlyq-v4");
+    ck_assert_str_eq(SQ_IDENTITY_VERSION, "smartlyq-v5");
 
     memset(longuri, 'u', sizeof(longuri));
     longuri[0] = '/';
@@ -181,7 +181,7 @@ START_TEST(version_is_v4)
 
     part = (const sq_str_t *) &id;
     crypto_generichash_init(&st, secret, sizeof(secret), SQ_MAC_BYTES);
-    crypto_generichash_update(&st, (const uint8_t *) "smartlyq-v4", 11);
+    crypto_generichash_update(&st, (const uint8_t *) "smartlyq-v5", 11);
     for (i = 0; i < SQ_IDENTITY_FIELDS; i++) {
         crypto_generichash_update(&st, (const uint8_t *) "\n", 1);
         crypto_generichash_update(&st, (const uint8_t *) part[i].data,
@@ -190,8 +190,26 @@ START_TEST(version_is_v4)
     crypto_generichash_final(&st, mac, sizeof(mac));
     sodium_bin2hex(sig, sizeof(sig), mac, sizeof(mac));
 
-    ck_assert_uint_eq(SQ_IDENTITY_FIELDS, 13);
+    ck_assert_uint_eq(SQ_IDENTITY_FIELDS, 14);
+    ck_assert_ptr_eq(&part[9], &id.app_id);     /* after key_workspaces */
     ck_assert_int_eq(sq_identity_verify_hex(secret, &id, sig,
+                                            SQ_MAC_HEX_LEN), 0);
+
+    /* v4: the same fields but app_id, under its own version string */
+    crypto_generichash_init(&st, secret, sizeof(secret), SQ_MAC_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *) "smartlyq-v4", 11);
+    for (i = 0; i < SQ_IDENTITY_FIELDS; i++) {
+        if (&part[i] == &id.app_id) {
+            continue;
+        }
+        crypto_generichash_update(&st, (const uint8_t *) "\n", 1);
+        crypto_generichash_update(&st, (const uint8_t *) part[i].data,
+                                  part[i].len);
+    }
+    crypto_generichash_final(&st, mac, sizeof(mac));
+    sodium_bin2hex(sig, sizeof(sig), mac, sizeof(mac));
+
+    ck_assert_int_ne(sq_identity_verify_hex(secret, &id, sig,
                                             SQ_MAC_HEX_LEN), 0);
 
     crypto_auth_hmacsha512256_init(&hs, secret, sizeof(secret));
@@ -206,6 +224,42 @@ START_TEST(version_is_v4)
     crypto_auth_hmacsha512256_final(&hs, mac);
     sodium_bin2hex(sig, sizeof(sig), mac, sizeof(mac));
 
+    ck_assert_int_ne(sq_identity_verify_hex(secret, &id, sig,
+                                            SQ_MAC_HEX_LEN), 0);
+}
+END_TEST
+
+
+/* an OAuth token's app is bound: another app, or none, breaks the MAC */
+START_TEST(app_id_is_signed)
+{
+    char           sig[SQ_MAC_HEX_LEN + 1];
+    sq_identity_t  id = sample();
+
+    id.key_type.data = "oauth";
+    id.key_type.len = 5;
+    id.key_workspaces.data = "4";
+    id.key_workspaces.len = 1;
+    id.app_id.data = "12";
+    id.app_id.len = 2;
+
+    sq_identity_sign_hex(secret, &id, sig);
+    ck_assert_int_eq(sq_identity_verify_hex(secret, &id, sig,
+                                            SQ_MAC_HEX_LEN), 0);
+
+    id.app_id.data = "13";
+    ck_assert_int_ne(sq_identity_verify_hex(secret, &id, sig,
+                                            SQ_MAC_HEX_LEN), 0);
+
+    id.app_id.len = 0;
+    ck_assert_int_ne(sq_identity_verify_hex(secret, &id, sig,
+                                            SQ_MAC_HEX_LEN), 0);
+
+    /* the field boundary counts: "4" + "12" is not "41" + "2" */
+    id.key_workspaces.data = "41";
+    id.key_workspaces.len = 2;
+    id.app_id.data = "2";
+    id.app_id.len = 1;
     ck_assert_int_ne(sq_identity_verify_hex(secret, &id, sig,
                                             SQ_MAC_HEX_LEN), 0);
 }
@@ -302,7 +356,8 @@ sq_identity_suite(void)
     tcase_add_test(tc, wrong_secret_or_garbage);
     tcase_add_test(tc, content_digest_parts);
     tcase_add_test(tc, nonces_differ);
-    tcase_add_test(tc, version_is_v4);
+    tcase_add_test(tc, version_is_v5);
+    tcase_add_test(tc, app_id_is_signed);
     tcase_add_test(tc, digest_is_keyed_and_stable);
     tcase_add_test(tc, secret_files);
     suite_add_tcase(s, tc);

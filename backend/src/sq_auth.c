@@ -24,6 +24,7 @@ enum {
     SQ_H_TYPE,
     SQ_H_SCOPES,
     SQ_H_KEY_WS,
+    SQ_H_APP,
     SQ_H_TIMESTAMP,
     SQ_H_NONCE,
     SQ_H_BODY,
@@ -47,6 +48,7 @@ static const sq_auth_header_t  sq_auth_headers[SQ_H_COUNT] = {
     { "X-SmartlyQ-Key-Type", SQ_AUTH_VALUE_MAX, 0 },
     { "X-SmartlyQ-Key-Scopes", SQ_SCOPES_TEXT_MAX, 1 },
     { "X-SmartlyQ-Key-Workspaces", SQ_WSLIST_TEXT_MAX, 1 },
+    { "X-SmartlyQ-App-Id", SQ_AUTH_VALUE_MAX, 1 },
     { "X-SmartlyQ-Timestamp", SQ_AUTH_VALUE_MAX, 0 },
     { "X-SmartlyQ-Nonce", SQ_NONCE_HEX_LEN, 0 },
     { "X-SmartlyQ-Body-Digest", SQ_DIGEST_HEX_LEN, 1 },
@@ -124,6 +126,25 @@ sq_auth_enum(const sq_str_t *v, const char *no, const char *yes)
 }
 
 
+/*
+ * The key type: secret, publishable or oauth (an OAuth access token,
+ * which always names its app, as a key never does); 0, or -1
+ */
+static int
+sq_auth_type(const sq_str_t *type, const sq_str_t *app, sq_ident_t *out)
+{
+    if (type->len == 5 && memcmp(type->data, "oauth", 5) == 0) {
+        out->oauth = 1;
+
+        return sq_workspace_parse_id(app->data, app->len, &out->app_id);
+    }
+
+    out->publishable = sq_auth_enum(type, "secret", "publishable");
+
+    return out->publishable < 0 || app->len != 0 ? -1 : 0;
+}
+
+
 /* 1 when v is exactly len lowercase hex digits */
 static int
 sq_auth_hex(const sq_str_t *v, size_t len)
@@ -175,9 +196,9 @@ sq_auth_shape(const sq_str_t v[SQ_H_COUNT], sq_ident_t *out,
     }
 
     out->test_mode = sq_auth_enum(&v[SQ_H_MODE], "live", "test");
-    out->publishable = sq_auth_enum(&v[SQ_H_TYPE], "secret", "publishable");
 
-    if (out->test_mode < 0 || out->publishable < 0
+    if (out->test_mode < 0
+        || sq_auth_type(&v[SQ_H_TYPE], &v[SQ_H_APP], out) != 0
         || sq_scopes_parse(v[SQ_H_SCOPES].data, v[SQ_H_SCOPES].len,
                            &out->scopes) != 0
         || sq_wslist_parse(v[SQ_H_KEY_WS].data, v[SQ_H_KEY_WS].len,
@@ -186,6 +207,11 @@ sq_auth_shape(const sq_str_t v[SQ_H_COUNT], sq_ident_t *out,
         || (v[SQ_H_BODY].len != 0
             && !sq_auth_hex(&v[SQ_H_BODY], SQ_DIGEST_HEX_LEN)))
     {
+        return SQ_AUTH_MALFORMED;
+    }
+
+    /* a token is live and bound to exactly one workspace */
+    if (out->oauth && (out->test_mode || out->key_ws.n != 1)) {
         return SQ_AUTH_MALFORMED;
     }
 
@@ -292,6 +318,7 @@ sq_auth_verify(const uint8_t secret[SQ_SECRET_BYTES],
     id.key_type = v[SQ_H_TYPE];
     id.scopes = v[SQ_H_SCOPES];
     id.key_workspaces = v[SQ_H_KEY_WS];
+    id.app_id = v[SQ_H_APP];
     id.timestamp = v[SQ_H_TIMESTAMP];
     id.nonce = v[SQ_H_NONCE];
     id.content_type.data = ct_hex;

@@ -20,6 +20,8 @@ typedef struct {
     uint64_t     workspace_id;      /* 0: the request named none */
     int          test_mode;
     int          publishable;       /* key type publishable */
+    int          oauth;             /* an OAuth access token (type oauth) */
+    uint64_t     app_id;            /* its API Application; 0: a key */
     uint32_t     scopes;            /* SQ_SCOPE_BIT()s */
     sq_wslist_t  key_ws;            /* empty: all the user's workspaces */
     int64_t      timestamp;         /* unix s, as signed */

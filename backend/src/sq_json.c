@@ -123,7 +123,9 @@ static const sq_err_info_t  sq_err_table[] = {
     { 403, "Forbidden", "INSUFFICIENT_SCOPE",
       "This key lacks a required scope." },
     { 403, "Forbidden", "PUBLISHABLE_KEY_NOT_ALLOWED",
-      "Publishable keys cannot be used here." }
+      "Publishable keys cannot be used here." },
+    { 403, "Forbidden", "OAUTH_TOKEN_NOT_ALLOWED",
+      "OAuth access tokens cannot be used here; use an API key." }
 };
 
 

@@ -29,7 +29,8 @@ typedef enum {
     SQ_E_INTERNAL,
     SQ_E_CONFLICT,
     SQ_E_INSUFFICIENT_SCOPE,
-    SQ_E_PUBLISHABLE
+    SQ_E_PUBLISHABLE,
+    SQ_E_OAUTH_TOKEN            /* an OAuth access token where none may go */
 } sq_err_t;
 
 /* jansson's allocations fall back on a reserve when malloc fails */

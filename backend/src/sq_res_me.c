@@ -38,12 +38,15 @@ sq_res_me_workspaces(const sq_wslist_t *limit, const sq_ws_t *ws, size_t n)
 }
 
 
+/* an OAuth access token's caller also learns which app it acts through */
 static json_t *
-sq_res_me_render(const sq_user_t *u, const sq_wslist_t *limit,
+sq_res_me_render(const sq_user_t *u, const sq_ident_t *id,
     const sq_ws_t *ws, size_t n)
 {
-    json_t  *wsj, *primary;
+    json_t             *wsj, *primary, *me;
+    const sq_wslist_t  *limit;
 
+    limit = &id->key_ws;
     wsj = sq_res_me_workspaces(limit, ws, n);
     primary = u->primary_workspace_id != 0
               && sq_wslist_allows(limit, u->primary_workspace_id)
@@ -56,10 +59,21 @@ sq_res_me_render(const sq_user_t *u, const sq_wslist_t *limit,
         return NULL;
     }
 
-    return json_pack("{s:{s:I, s:s, s:s}, s:o, s:o}",
-                     "user", "id", (json_int_t) u->id, "email", u->email,
-                     "name", u->name, "primary_workspace_id", primary,
-                     "workspaces", wsj);
+    me = json_pack("{s:{s:I, s:s, s:s}, s:o, s:o}",
+                   "user", "id", (json_int_t) u->id, "email", u->email,
+                   "name", u->name, "primary_workspace_id", primary,
+                   "workspaces", wsj);
+
+    if (me != NULL && id->oauth
+        && json_object_set_new(me, "app_id",
+                               json_integer((json_int_t) id->app_id))
+           != 0)
+    {
+        json_decref(me);
+        return NULL;
+    }
+
+    return me;
 }
 
 
@@ -134,7 +148,7 @@ sq_res_on_me(redisReply *reply, void *data)
         sq_reply_store_error(j->r.req, rc);
     } else {
         sq_reply_data(j->r.req, 200,
-                      sq_res_me_render(&u, &j->r.ident.key_ws, ws, n));
+                      sq_res_me_render(&u, &j->r.ident, ws, n));
     }
 
     free(ws);

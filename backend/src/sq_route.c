@@ -246,6 +246,30 @@ sq_route_authorize(const sq_ident_t *id, const sq_route_t *route,
 }
 
 
+int
+sq_route_oauth_excluded(const char *path)
+{
+    size_t              i, n;
+    static const char  *const roots[] = { "/v1/keys", "/v1/apps" };
+
+    if (path == NULL) {
+        return 1;
+    }
+
+    for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+        n = strlen(roots[i]);
+
+        if (strncmp(path, roots[i], n) == 0
+            && (path[n] == '\0' || path[n] == '/'))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 const char *
 sq_route_method_name(int method)
 {

@@ -55,6 +55,13 @@ sq_route_rc_t sq_route_apps(const char *rest, int method, sq_route_t *route,
 int sq_route_authorize(const sq_ident_t *id, const sq_route_t *route,
     int method, sq_err_t *e);
 
+/*
+ * 1 when path is one an OAuth access token may never reach: /v1/keys and
+ * /v1/apps, and everything under them (issue 14; the edge refuses them
+ * first, with "smartlyq_oauth off" there).
+ */
+int sq_route_oauth_excluded(const char *path);
+
 /* "GET", "POST", ... or NULL for a method the backend does not serve */
 const char *sq_route_method_name(int method);
 

@@ -177,6 +177,42 @@ sq_server_authorize(sq_req_t *r, const sq_route_t *route)
 }
 
 
+/*
+ * An OAuth access token (issue 14): never on /v1/keys or /v1/apps, and
+ * bound to its one granted workspace: a request that names none acts on
+ * that one (lists, creates and /v1/me are then that workspace's, and the
+ * handler's Redis function checks the user is still its member).
+ * Defense in depth for the path: the edge refuses it first.
+ */
+static int
+sq_server_oauth(sq_req_t *r)
+{
+    const struct evhttp_uri  *uri;
+
+    if (!r->ident.oauth) {
+        return 0;
+    }
+
+    uri = evhttp_request_get_evhttp_uri(r->req);
+
+    if (sq_route_oauth_excluded(uri != NULL ? evhttp_uri_get_path(uri)
+                                            : NULL))
+    {
+        sq_log(SQ_LOG_WARN, "oauth token of app %llu refused on a key or "
+               "app route", (unsigned long long) r->ident.app_id);
+        sq_reply_error(r->req, SQ_E_OAUTH_TOKEN, NULL);
+        return -1;
+    }
+
+    /* sq_auth_verify() saw to it that key_ws holds exactly one */
+    if (r->ident.workspace_id == 0) {
+        r->ident.workspace_id = r->ident.key_ws.ids[0];
+    }
+
+    return 0;
+}
+
+
 /* Defense in depth: the edge checked membership already. */
 static int
 sq_server_membership(sq_req_t *r)
@@ -212,7 +248,9 @@ sq_server_pipeline(struct evhttp_request *req, void *arg)
     r.ctx = arg;
     r.req = req;
 
-    if (sq_server_identity(&r) != 0 || sq_server_route(&r, &route) != 0) {
+    if (sq_server_identity(&r) != 0 || sq_server_oauth(&r) != 0
+        || sq_server_route(&r, &route) != 0)
+    {
         return 0;
     }
 

@@ -27,6 +27,7 @@ typedef struct {
     const char  *type;
     const char  *scopes;
     const char  *kws;
+    const char  *app;       /* "" for a key */
     const char  *ts;
     const char  *nonce;
     const char  *ct;        /* NULL: no Content-Type header */
@@ -75,6 +76,7 @@ t_sign(const uint8_t *secret, const t_fields_t *f,
     id.key_type = t_str(f->type);
     id.scopes = t_str(f->scopes);
     id.key_workspaces = t_str(f->kws);
+    id.app_id = t_str(f->app);
     id.timestamp = t_str(f->ts);
     id.nonce = t_str(f->nonce);
     id.content_type = t_digest(f->ct, 0, ct);
@@ -102,6 +104,7 @@ t_headers_body(struct evkeyvalq *h, const t_fields_t *f, const char *sig,
     evhttp_add_header(h, "X-SmartlyQ-Key-Type", f->type);
     evhttp_add_header(h, "X-SmartlyQ-Key-Scopes", f->scopes);
     evhttp_add_header(h, "X-SmartlyQ-Key-Workspaces", f->kws);
+    evhttp_add_header(h, "X-SmartlyQ-App-Id", f->app);
     evhttp_add_header(h, "X-SmartlyQ-Timestamp", f->ts);
     evhttp_add_header(h, "X-SmartlyQ-Nonce", f->nonce);
     evhttp_add_header(h, "X-SmartlyQ-Body-Digest",
@@ -177,14 +180,14 @@ t_check(const t_fields_t *signd, const t_fields_t *sent, sq_ident_t *out)
 
 static const t_fields_t  t_base = {
     "GET", "/v1/social/accounts?workspace_id=5", "12", "34", "5", "live",
-    "secret", "social:read social:write", "", "1795000000",
+    "secret", "social:read social:write", "", "", "1795000000",
     "0123456789abcdef0123456789abcdef", NULL, NULL
 };
 
 /* a write with a JSON body */
 static const t_fields_t  t_post = {
     "POST", "/v1/articles?workspace_id=5", "12", "34", "5", "live",
-    "secret", "articles:write", "", "1795000000",
+    "secret", "articles:write", "", "", "1795000000",
     "fedcba9876543210fedcba9876543210", "application/json",
     "{\"title\": \"a\", \"body\": \"b\"}"
 };
@@ -228,6 +231,78 @@ START_TEST(test_accept_v2_fields)
     f.kws = "";
     ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_OK);
     ck_assert_uint_eq(id.scopes, 0);
+}
+END_TEST
+
+
+/*
+ * An OAuth access token (issue 14): type oauth, live, its app's id and
+ * exactly one workspace; the app id is signed.
+ */
+START_TEST(test_oauth_identity)
+{
+    size_t       i;
+    sq_ident_t   id;
+    t_fields_t   f = t_base, g;
+    static const struct {
+        const char  *mode;
+        const char  *kws;
+        const char  *app;
+    } bad[] = {
+        { "live", "5", "" },            /* a token names its app */
+        { "live", "5", "0" },
+        { "live", "5", "3a" },
+        { "live", "5", "-3" },
+        { "test", "5", "3" },           /* tokens are live */
+        { "live", "", "3" },            /* and bound to one workspace */
+        { "live", "5,6", "3" }
+    };
+
+    f.type = "oauth";
+    f.kws = "5";
+    f.app = "3";
+    ck_assert_int_eq(t_check(&f, &f, &id), SQ_AUTH_OK);
+    ck_assert_int_eq(id.oauth, 1);
+    ck_assert_int_eq(id.publishable, 0);
+    ck_assert_uint_eq(id.app_id, 3);
+    ck_assert_uint_eq(id.key_ws.n, 1);
+    ck_assert_uint_eq(id.key_ws.ids[0], 5);
+
+    /* with no workspace named, still accepted (the server pins it) */
+    g = f;
+    g.ws = "";
+    ck_assert_int_eq(t_check(&g, &g, &id), SQ_AUTH_OK);
+    ck_assert_uint_eq(id.workspace_id, 0);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        g = f;
+        g.mode = bad[i].mode;
+        g.kws = bad[i].kws;
+        g.app = bad[i].app;
+        ck_assert_msg(t_check(&g, &g, &id) == SQ_AUTH_MALFORMED,
+                      "oauth %s kws \"%s\" app \"%s\" accepted",
+                      bad[i].mode, bad[i].kws, bad[i].app);
+        ck_assert_int_eq(id.oauth, 0);
+        ck_assert_uint_eq(id.app_id, 0);
+    }
+
+    /* a key never names an app */
+    g = t_base;
+    g.app = "3";
+    ck_assert_int_eq(t_check(&g, &g, &id), SQ_AUTH_MALFORMED);
+
+    /* another app than the one signed, or none: refused */
+    g = f;
+    g.app = "4";
+    ck_assert_int_eq(t_check(&f, &g, &id), SQ_AUTH_SIGNATURE);
+    ck_assert_int_ne(t_check_less(&f, &f, "X-SmartlyQ-App-Id", NULL, &id),
+                     SQ_AUTH_OK);
+
+    /* a token signed as a secret key's identity: refused */
+    g = f;
+    g.type = "secret";
+    g.app = "";
+    ck_assert_int_eq(t_check(&g, &f, &id), SQ_AUTH_SIGNATURE);
 }
 END_TEST
 
@@ -705,6 +780,7 @@ sq_suite_auth(void)
     tcase_add_test(tc, test_accept_workspace_header_absent);
     tcase_add_test(tc, test_accept_v2_fields);
     tcase_add_test(tc, test_accept_empty_headers_absent);
+    tcase_add_test(tc, test_oauth_identity);
     tcase_add_test(tc, test_v2_malformed);
     tcase_add_test(tc, test_v2_bounds);
     tcase_add_test(tc, test_tampered);

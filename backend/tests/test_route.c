@@ -102,6 +102,32 @@ START_TEST(test_not_found_and_method)
 END_TEST
 
 
+/* where an OAuth access token never goes (issue 14) */
+START_TEST(test_oauth_excluded)
+{
+    size_t              i;
+    static const char  *const no[] = {
+        "/v1/keys", "/v1/keys/", "/v1/keys/7", "/v1/keys/7/rotate",
+        "/v1/apps", "/v1/apps/3", "/v1/apps/3/authorizations/9", NULL
+    };
+    static const char  *const yes[] = {
+        "/v1/me", "/v1/social/accounts", "/v1/keysx", "/v1/appsy",
+        "/v1/chatbots/keys", "/v2/keys", "/v1/Keys", ""
+    };
+
+    for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+        ck_assert_msg(sq_route_oauth_excluded(no[i]) == 1,
+                      "%s allowed", no[i] ? no[i] : "NULL");
+    }
+
+    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        ck_assert_msg(sq_route_oauth_excluded(yes[i]) == 0,
+                      "%s excluded", yes[i]);
+    }
+}
+END_TEST
+
+
 START_TEST(test_method_names)
 {
     ck_assert_str_eq(sq_route_method_name(EVHTTP_REQ_PATCH), "PATCH");
@@ -155,6 +181,7 @@ sq_suite_route(void)
     tcase_add_test(tc, test_routes);
     tcase_add_test(tc, test_not_found_and_method);
     tcase_add_test(tc, test_method_names);
+    tcase_add_test(tc, test_oauth_excluded);
     tcase_add_test(tc, test_addresses);
     suite_add_tcase(s, tc);
 

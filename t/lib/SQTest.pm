@@ -663,6 +663,49 @@ sub import {
     $class->export_to_level(1, $class);
 }
 
+# === issue 14, "edge": OAuth access tokens written straight into Redis ===
+
+# token_digest($token): hex BLAKE2b-256 keyed with the pepper, as
+# sq_key_digest_hex (Debian's python3: hashlib has keyed BLAKE2b)
+sub token_digest {
+    my ($token) = @_;
+    my ($hex, $rc) = run_capture('/usr/bin/python3', '-c',
+        'import hashlib,sys; p=bytes.fromhex(open(sys.argv[1]).read().strip());'
+        . ' print(hashlib.blake2b(sys.argv[2].encode(), key=p,'
+        . ' digest_size=32).hexdigest())', "$DIR/pepper", $token);
+    die "token digest failed\n" if $rc || $hex !~ /^[0-9a-f]{64}$/;
+    return $hex;
+}
+
+# mint_oauth_token(user => U, workspace => W, scopes => 'a:read b:write',
+#   app_id => A, grant_id => G, expires_in => 3600): an access token
+# "sqo_" + 40 base62 and its key record as redis/SCHEMA.md ("API
+# Applications") has the token endpoint write it: type oauth, mode live,
+# id from sq:seq:key, no sq:keyid: and not in the user's keys; its digest
+# in sq:grant:<G>:access.  Returns ($token, $digest, $id).
+sub mint_oauth_token {
+    my (%o) = @_;
+    my @c = ('0' .. '9', 'A' .. 'Z', 'a' .. 'z');
+    my $token = 'sqo_' . join('', map { $c[int rand 62] } 1 .. 40);
+    my $digest = token_digest($token);
+    my $id = redis_cli('INCR', 'sq:seq:key');
+    my $now = int time;
+    my $app = $o{app_id} // 1;
+    my $gid = $o{grant_id} // 1;
+    redis_cli('HSET', "sq:key:$digest", 'id', $id, 'type', 'oauth',
+              'mode', 'live', 'status', 'active', 'user_id', $o{user},
+              'scopes', $o{scopes} // '', 'workspaces', $o{workspace},
+              'expires_at', $now + ($o{expires_in} // 3600),
+              'rotated_at', 0, 'sunset_at', 0, 'replaced_by', 0,
+              'name', 'oauth', 'created_at', $now,
+              'last4', substr($token, -4), 'app_id', $app,
+              'grant_id', $gid);
+    redis_cli('SADD', "sq:grant:$gid:access", $digest);
+    return ($token, $digest, $id);
+}
+
+# === end of issue 14, "edge" ===
+
 END {
     if ($$ == $parent) {
         my $rc = $?;

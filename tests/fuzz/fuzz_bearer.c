@@ -5,7 +5,8 @@
  * Properties checked besides memory safety:
  *   - sq_bearer_parse is deterministic and, on SQ_BEARER_OK, returns a
  *     key inside the input whose shape, mode and type agree with
- *     sq_key_shape and its prefix;
+ *     sq_key_shape and its prefix (an OAuth access token, "sqo_", is
+ *     live and of type oauth; "sqr_", "sqc_", "sqs_" never parse);
  *   - a key the header parser accepts is also found by sq_key_in_query,
  *     raw and fully percent-encoded, wherever it sits in a query string;
  *   - sq_key_shape never accepts anything sq_key_in_query would miss.
@@ -26,14 +27,25 @@ check_key(const char *key, size_t len, sq_key_mode_t mode)
     char            buf[3 * SQ_KEY_MAX_LEN + 16];
     static const char  hex[] = "0123456789ABCDEF";
 
-    SQ_FUZZ_ASSERT(len >= SQ_KEY_PREFIX_LEN + SQ_KEY_BODY_MIN);
     SQ_FUZZ_ASSERT(len <= SQ_KEY_MAX_LEN);
     SQ_FUZZ_ASSERT(sq_key_shape(key, len) == mode);
     SQ_FUZZ_ASSERT(mode == SQ_KEY_LIVE || mode == SQ_KEY_TEST);
     SQ_FUZZ_ASSERT((sq_key_type(key) == SQ_KEY_PUBLISHABLE)
                    == (key[2] == 'p'));
-    SQ_FUZZ_ASSERT(memcmp(key, sq_key_prefix(sq_key_type(key), mode),
-                          SQ_KEY_PREFIX_LEN) == 0);
+    SQ_FUZZ_ASSERT((sq_key_type(key) == SQ_KEY_OAUTH) == (key[2] == 'o'));
+
+    if (sq_key_type(key) == SQ_KEY_OAUTH) {
+        SQ_FUZZ_ASSERT(len >= SQ_OAUTH_PREFIX_LEN + SQ_OAUTH_BODY_MIN
+                       && len <= SQ_OAUTH_PREFIX_LEN + SQ_OAUTH_BODY_MAX);
+        SQ_FUZZ_ASSERT(mode == SQ_KEY_LIVE);
+        SQ_FUZZ_ASSERT(memcmp(key, SQ_OAUTH_PREFIX, SQ_OAUTH_PREFIX_LEN)
+                       == 0);
+
+    } else {
+        SQ_FUZZ_ASSERT(len >= SQ_KEY_PREFIX_LEN + SQ_KEY_BODY_MIN);
+        SQ_FUZZ_ASSERT(memcmp(key, sq_key_prefix(sq_key_type(key), mode),
+                              SQ_KEY_PREFIX_LEN) == 0);
+    }
 
     /* the key as a query value, raw */
     memcpy(buf, "a=1&k=", 6);

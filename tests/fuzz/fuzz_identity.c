@@ -5,9 +5,11 @@
  * plus the scope and key-workspace lists it parses there
  * (backend/src/sq_key.c).
  *
- * The input is up to thirteen newline-separated fields: method, uri,
+ * The input is up to fourteen newline-separated fields: method, uri,
  * user, key, workspace, mode, type, scopes, key workspaces, timestamp,
- * nonce, Content-Type and body.  A missing nonce is a fixed valid one (so
+ * nonce, Content-Type, body and app id (last, so that the corpus from
+ * before it keeps its meaning; signed in its place, after key
+ * workspaces).  A missing nonce is a fixed valid one (so
  * that ten-field inputs still reach acceptance); an empty Content-Type is
  * no header, an empty body no body.  The harness signs them as the edge
  * does (sq_identity_sign_hex over the two digests), sends them as the
@@ -21,6 +23,9 @@
  *     workspace is sq_workspace_parse_id of the header (0 when empty) and
  *     its only spelling is the canonical decimal one; user, key, mode,
  *     type, scopes and key workspaces likewise;
+ *   - accepted, an app id is there exactly when the type is oauth, and an
+ *     oauth identity is live with one key workspace; another app id
+ *     breaks the signature;
  *   - the scope and workspace lists survive format and parse again;
  *   - another workspace, method, uri or Content-Type breaks the
  *     signature; another body (one byte more) is BODY; a timestamp 301 s
@@ -46,14 +51,14 @@
 #include "sq_workspace.h"
 #include "fuzz.h"
 
-#define NFIELDS  13
+#define NFIELDS  14
 
 enum {
     F_METHOD = 0, F_URI, F_USER, F_KEY, F_WS, F_MODE, F_TYPE, F_SCOPES,
-    F_KEYWS, F_TS, F_NONCE, F_CT, F_BODY
+    F_KEYWS, F_TS, F_NONCE, F_CT, F_BODY, F_APP
 };
 
-/* headers sent as is; F_CT and F_BODY are handled apart */
+/* headers sent as is; F_CT, F_BODY and F_APP are handled apart */
 static const char  *names[] = {
     NULL, NULL, "X-SmartlyQ-User-Id", "X-SmartlyQ-Key-Id",
     "X-SmartlyQ-Workspace-Id", "X-SmartlyQ-Key-Mode",
@@ -127,6 +132,7 @@ headers_build(struct evkeyvalq *h, char *f[NFIELDS], int skip)
     id.key_type = str(f[F_TYPE]);
     id.scopes = str(f[F_SCOPES]);
     id.key_workspaces = str(f[F_KEYWS]);
+    id.app_id = str(f[F_APP]);
     id.timestamp = str(f[F_TS]);
     id.nonce = str(f[F_NONCE]);
     id.content_type = digest(f[F_CT], ct);
@@ -143,7 +149,10 @@ headers_build(struct evkeyvalq *h, char *f[NFIELDS], int skip)
         }
     }
 
-    if (evhttp_add_header(h, "X-SmartlyQ-Body-Digest", body) != 0
+    /* as the edge: left out when empty */
+    if ((f[F_APP][0] != '\0' && skip != F_APP
+         && evhttp_add_header(h, "X-SmartlyQ-App-Id", f[F_APP]) != 0)
+        || evhttp_add_header(h, "X-SmartlyQ-Body-Digest", body) != 0
         || evhttp_add_header(h, "X-SmartlyQ-Signature", sig) != 0
         || (f[F_CT][0] != '\0'
             && evhttp_add_header(h, "Content-Type", f[F_CT]) != 0))
@@ -258,6 +267,36 @@ check_accepted(const sq_ident_t *out, char *f[NFIELDS], int64_t ts)
     SQ_FUZZ_ASSERT(out->test_mode == (strcmp(f[F_MODE], "test") == 0));
     SQ_FUZZ_ASSERT(out->publishable
                    == (strcmp(f[F_TYPE], "publishable") == 0));
+    SQ_FUZZ_ASSERT(out->oauth == (strcmp(f[F_TYPE], "oauth") == 0));
+
+    if (out->oauth) {
+        SQ_FUZZ_ASSERT(sq_workspace_parse_id(f[F_APP], strlen(f[F_APP]),
+                                             &id) == 0
+                       && id == out->app_id && id != 0);
+        SQ_FUZZ_ASSERT(!out->test_mode && out->key_ws.n == 1);
+
+        /* another app breaks the signature */
+        saved = f[F_APP];
+        n = snprintf(buf, sizeof(buf), "%s", strcmp(saved, "1") == 0
+                                             ? "2" : "1");
+        SQ_FUZZ_ASSERT(n > 0);
+        f[F_APP] = buf;
+        {
+            struct evkeyvalq  h;
+
+            SQ_FUZZ_ASSERT(headers_build(&h, f, F_APP) == 0);
+            SQ_FUZZ_ASSERT(evhttp_add_header(&h, "X-SmartlyQ-App-Id",
+                                             saved) == 0);
+            SQ_FUZZ_ASSERT(verify_body(&h, f[F_METHOD], f[F_URI],
+                                       f[F_BODY], NULL, ts, &tmp)
+                           == SQ_AUTH_SIGNATURE);
+            evhttp_clear_headers(&h);
+        }
+        f[F_APP] = saved;
+
+    } else {
+        SQ_FUZZ_ASSERT(f[F_APP][0] == '\0' && out->app_id == 0);
+    }
 
     check_lists(out, f);
 

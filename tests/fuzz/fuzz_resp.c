@@ -162,8 +162,8 @@ static size_t
 authz_write(const sq_authz_t *a, int joined, char *out, size_t cap)
 {
     char         t[3][32];
-    size_t       n, i, nf, len[10], body;
-    const char  *f[10];
+    size_t       n, i, nf, len[11], body;
+    const char  *f[11];
 
     f[0] = sq_authz_code_name(a->code);
     f[1] = a->user_id;
@@ -178,7 +178,8 @@ authz_write(const sq_authz_t *a, int joined, char *out, size_t cap)
     f[7] = t[0];
     f[8] = t[1];
     f[9] = t[2];
-    nf = a->expires_at < 0 ? 9 : 10;
+    f[10] = a->app_id;
+    nf = a->expires_at < 0 ? 9 : 11;       /* today's: with app_id */
 
     for (i = 0; i < nf; i++) {
         len[i] = strlen(f[i]);
@@ -194,7 +195,7 @@ authz_write(const sq_authz_t *a, int joined, char *out, size_t cap)
         return n;
     }
 
-    SQ_FUZZ_ASSERT(nf == 10);
+    SQ_FUZZ_ASSERT(nf == 11);
 
     body = nf - 1;
     for (i = 0; i < nf; i++) {
@@ -296,7 +297,7 @@ sq_fuzz_authz(const redisReply *reply)
 
     } else {
         SQ_FUZZ_ASSERT(reply->type == REDIS_REPLY_ARRAY
-                       && (reply->elements == 9 || reply->elements == 10));
+                       && reply->elements >= 9 && reply->elements <= 11);
         SQ_FUZZ_ASSERT(strcmp(reply->element[0]->str, name) == 0);
         SQ_FUZZ_ASSERT((a.expires_at == -1) == (reply->elements == 9));
     }
@@ -312,7 +313,13 @@ sq_fuzz_authz(const redisReply *reply)
     authz_charset_ok(a.workspaces, a.workspaces_len, "0123456789,");
 
     SQ_FUZZ_ASSERT(a.mode == SQ_KEY_LIVE || a.mode == SQ_KEY_TEST);
-    SQ_FUZZ_ASSERT(a.type == SQ_KEY_SECRET || a.type == SQ_KEY_PUBLISHABLE);
+    SQ_FUZZ_ASSERT(a.type == SQ_KEY_SECRET || a.type == SQ_KEY_PUBLISHABLE
+                   || a.type == SQ_KEY_OAUTH);
+
+    /* an OAuth access token, and only one, names its app */
+    SQ_FUZZ_ASSERT(a.app_id_len <= SQ_AUTHZ_ID_MAX);
+    SQ_FUZZ_ASSERT((a.type == SQ_KEY_OAUTH) == (a.app_id_len != 0));
+    authz_charset_ok(a.app_id, a.app_id_len, "0123456789");
     SQ_FUZZ_ASSERT(a.rotated_at >= 0 && a.sunset_at >= 0);
     SQ_FUZZ_ASSERT(a.expires_at >= -1);
 
