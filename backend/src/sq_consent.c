@@ -422,6 +422,40 @@ sq_consent_hidden(struct evbuffer *b, const char *name, const char *value)
 }
 
 
+/*
+ * issue 14, browser: the origin of a redirect URI (scheme://host[:port])
+ * into out, for the consent page's CSP form-action; "" when it holds a
+ * byte that could not stand in a CSP source expression.
+ */
+static void
+sq_consent_origin(const char *uri, char *out, size_t cap)
+{
+    size_t       n;
+    const char  *h;
+
+    out[0] = '\0';
+    if (strncmp(uri, "https://", 8) == 0) {
+        h = uri + 8;
+    } else if (strncmp(uri, "http://", 7) == 0) {
+        h = uri + 7;
+    } else {
+        return;
+    }
+
+    n = strcspn(h, "/?");
+    if (n == 0 || strspn(h, "abcdefghijklmnopqrstuvwxyz"
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
+                  < n
+        || (size_t) (h - uri) + n >= cap)
+    {
+        return;
+    }
+
+    memcpy(out, uri, (size_t) (h - uri) + n);
+    out[(size_t) (h - uri) + n] = '\0';
+}
+
+
 static void
 sq_consent_page(sq_pub_t *p, const sq_consent_t *c)
 {
@@ -509,6 +543,7 @@ sq_consent_page(sq_pub_t *p, const sq_consent_t *c)
                         "value=\"deny\" id=\"deny\">Deny</button>\n"
                         "</form>\n");
 
+    sq_consent_origin(p->text, p->form_to, sizeof(p->form_to));
     sq_pub_page_send(p, 200, b);
 }
 

@@ -584,6 +584,7 @@ sq_pub_page_begin(const char *title)
 void
 sq_pub_page_send(sq_pub_t *p, int status, struct evbuffer *b)
 {
+    char               csp[SQ_PUB_URI_MAX + 128];
     struct evkeyvalq  *out;
 
     if (b == NULL) {
@@ -595,11 +596,19 @@ sq_pub_page_send(sq_pub_t *p, int status, struct evbuffer *b)
 
     evbuffer_add_printf(b, "</body></html>\n");
 
+    /*
+     * Chromium holds the redirects that answer a form to form-action
+     * too: the consent page adds its redirect URI's origin (form_to,
+     * scheme://host[:port] of safe bytes only), or its Approve and Deny
+     * would never reach the client.
+     */
+    snprintf(csp, sizeof(csp), "default-src 'none'; style-src "
+             "'unsafe-inline'; form-action 'self'%s%s; "
+             "frame-ancestors 'none'", p->form_to[0] ? " " : "", p->form_to);
+
     out = evhttp_request_get_output_headers(p->req);
     evhttp_add_header(out, "Content-Type", "text/html; charset=utf-8");
-    evhttp_add_header(out, "Content-Security-Policy",
-                      "default-src 'none'; style-src 'unsafe-inline'; "
-                      "form-action 'self'; frame-ancestors 'none'");
+    evhttp_add_header(out, "Content-Security-Policy", csp);
     evhttp_add_header(out, "X-Frame-Options", "DENY");
     evhttp_add_header(out, "Cache-Control", "no-store");
     evhttp_add_header(out, "Referrer-Policy", "no-referrer");

@@ -77,6 +77,9 @@ struct sq_pub_s {
     char                    key2[600];
     char                    key3[600];
     char                    text[SQ_PUB_URI_MAX + 1];   /* a location */
+    /* issue 14, browser: the consent form's redirect origin, for the
+     * page's CSP form-action; "" on every other page */
+    char                    form_to[SQ_PUB_URI_MAX + 1];
     char                    scopes[256];
     char                    wid[24];
     char                    ip[SQ_PUB_IP_MAX + 1];
