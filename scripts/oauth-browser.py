@@ -230,8 +230,16 @@ def decision_button(drv, word):
     raise SystemExit('oauth-browser: no %s button on the page' % word)
 
 
+def shot_name(a, step):
+    """consent.png, signin.png, approved.png, denied.png for the default
+    prefix; <prefix>-<step>.png otherwise"""
+    return step if a.prefix == 'consent' else a.prefix + '-' + step
+
+
 def run_flow(drv, lst, a, out):
     drv.get(a.authorize_url)
+    if visible(drv, 'input[type=password]'):
+        out['pages'].append(snapshot(drv, shot_name(a, 'signin'), a.shots))
     if sign_in(drv, a.email, os.environ.get('SQ_OAUTH_PASSWORD', '')):
         out['signin'] = True
     if a.decision == 'none':
@@ -254,10 +262,9 @@ def run_flow(drv, lst, a, out):
         return
     WebDriverWait(drv, 10).until(
         lambda d: d.current_url.startswith(a.redirect_uri))
-    done = 'approved' if a.decision == 'approve' else 'denied'
-    if a.prefix != 'consent':
-        done = a.prefix + '-' + done
-    out['pages'].append(snapshot(drv, done, a.shots))
+    out['pages'].append(snapshot(
+        drv, a.done_shot or shot_name(a, 'approved' if a.decision == 'approve'
+                                      else 'denied'), a.shots))
 
 
 def main():
@@ -270,6 +277,8 @@ def main():
     p.add_argument('--workspace')
     p.add_argument('--shots')
     p.add_argument('--prefix', default='consent')
+    p.add_argument('--done-shot', help='the name of the redirect target\'s '
+                   'screenshot (default approved/denied, prefixed)')
     p.add_argument('--settle', type=float, default=15.0)
     p.add_argument('--timeout', type=float, default=30.0)
     p.add_argument('--selftest', action='store_true')
@@ -308,6 +317,9 @@ def main():
                 p.error('--authorize-url is needed')
             run_flow(drv, lst, a, out)
         out['final_url'] = drv.current_url
+        if 'console' not in out:
+            out['console'] = [e.get('message', '')
+                              for e in drv.get_log('browser')]
     except (WebDriverException, TimeoutException,
             NoSuchElementException) as e:
         out['error'] = '%s: %s' % (type(e).__name__,
