@@ -20,7 +20,8 @@ The user's part (sign in, consent) is done one of two ways:
               for you to approve in a browser.
 
 The client secret comes from SQ_CLIENT_SECRET (none: a public client,
-which sends client_id in the body).  Progress goes to stderr, tokens cut
+which sends client_id in the body); a confidential client authenticates
+with client_secret_basic, or client_secret_post with --auth post.  Progress goes to stderr, tokens cut
 to their first 8 characters; with --json one JSON summary (statuses and
 facts, no secrets) goes to stdout.  Exit status 0 when every step did
 what RFC 6749/7009 say it should.
@@ -249,6 +250,8 @@ def main():
     p.add_argument('--api', default='/v1/me')
     p.add_argument('--wait', type=int, default=300)
     p.add_argument('--json', action='store_true')
+    p.add_argument('--auth', choices=('basic', 'post'), default='basic',
+                   help='a confidential client\'s authentication')
     a = p.parse_args()
 
     host = urllib.parse.urlsplit(a.base).hostname
@@ -289,10 +292,20 @@ def main():
         back = wait_for_redirect(auth_url, a.redirect_uri, a.wait)
 
     # the client's auth: client_secret_basic for a confidential client
-    # (requests-oauthlib's default), client_id in the body for a public one
+    # (requests-oauthlib's default) or, with --auth post, client_secret_post
+    # (include_client_id + client_secret); client_id in the body for a
+    # public one
+    post = bool(secret) and a.auth == 'post'
+    res['client_auth'] = ('none' if not secret else
+                          'client_secret_post' if post
+                          else 'client_secret_basic')
     tok_auth = (requests.auth.HTTPBasicAuth(a.client_id, secret)
-                if secret else None)
-    extra = {} if secret else {'include_client_id': True}
+                if secret and not post else None)
+    extra = ({} if tok_auth else
+             {'include_client_id': True, 'client_secret': secret})
+    body_auth = {} if tok_auth else {'client_id': a.client_id}
+    if post:
+        body_auth['client_secret'] = secret
     try:
         tok = sess.fetch_token(md['token_endpoint'],
                                authorization_response=back,
@@ -316,7 +329,7 @@ def main():
           'GET %s with the access token: %d' % (a.api, r.status_code))
 
     # refresh: requests-oauthlib's refresh_token, the same client auth
-    rkw = {} if secret else {'client_id': a.client_id}
+    rkw = dict(body_auth)
     try:
         tok2 = sess.refresh_token(md['token_endpoint'], auth=tok_auth,
                                   **rkw)
@@ -334,9 +347,7 @@ def main():
           'GET %s with the refreshed token: %d' % (a.api, r.status_code))
 
     # RFC 7009: revoke the refresh token, with the same client auth
-    rv = {'token': refresh2, 'token_type_hint': 'refresh_token'}
-    if not secret:
-        rv['client_id'] = a.client_id
+    rv = dict(body_auth, token=refresh2, token_type_hint='refresh_token')
     r = requests.post(md['revocation_endpoint'], data=rv, auth=tok_auth,
                       timeout=10)
     res['revoke_status'] = r.status_code

@@ -3,8 +3,9 @@
 # WebApplicationClient), unchanged, through the authorization code flow
 # with PKCE S256 against the whole stack, with the endpoints from the
 # RFC 8414 metadata: token, API call, refresh (rotation), API call,
-# revocation (RFC 7009), and the revoked family refused.  A confidential
-# client (client_secret_basic) and a public one (client_id in the body).
+# revocation (RFC 7009), and the revoked family refused.  Confidential
+# clients (client_secret_basic, client_secret_post) and a public one
+# (client_id in the body).
 
 use strict;
 use warnings;
@@ -63,12 +64,18 @@ my %want = (metadata => 1, token => 1, api => 1, refresh => 1,
             api_after_refresh => 1, revoke => 1, revoked_refresh => 1,
             api_after_revoke => 1);
 
-for my $type (qw(confidential public)) {
-    my $app = app_create('--name', "Std client $type", '--type', $type);
+for my $case (['confidential', 'basic', 'client_secret_basic'],
+              ['confidential', 'post', 'client_secret_post'],
+              ['public', 'basic', 'none']) {
+    my ($kind, $auth, $how) = @$case;
+    my $type = "$kind ($how)";
+    my $app = app_create('--name', "Std client $how", '--type', $kind);
     my ($d, $rc, $said) = client($app, '--workspace', 'Alice Two',
-                                 '--api', '/v1/social/accounts');
+                                 '--api', '/v1/social/accounts',
+                                 '--auth', $auth);
     is($rc, 0, "$type: requests-oauthlib completes the flow") or diag($said);
-    is($d->{client_type}, $type, "$type: ... as a $type client");
+    is("$d->{client_type} $d->{client_auth}", "$kind $how",
+       "$type: ... as that client");
     is_deeply({ map { $_ => $d->{$_} ? 1 : 0 } keys %want }, \%want,
               "$type: metadata, token, API, refresh, API, revoke, "
               . 'the family dead');
