@@ -150,7 +150,7 @@ FUZZ_CC     ?= clang-14
 FUZZ_SECS   ?= 60
 FUZZ_MAXLEN ?= 4096
 FUZZ_DIR    := $(BUILD)/fuzz
-FUZZ_NAMES  := bearer workspace backend_body identity resp
+FUZZ_NAMES  := bearer workspace backend_body identity resp oauth
 FUZZ_BINS   := $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_NAMES))
 FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 \
                -fsanitize=fuzzer,address,undefined \
@@ -181,6 +181,8 @@ FUZZ_SRCS_identity     := backend/src/sq_auth.c backend/src/sq_key.c \
 FUZZ_SRCS_resp         := common/sq_resp.c common/sq_authz.c \
                           common/sq_bearer.c common/sq_workspace.c
 FUZZ_DEFS_resp         := -DSQ_FUZZ_AUTHZ
+# issue 14, oauth: the token endpoint's form parser, the redirect URIs
+FUZZ_SRCS_oauth        := common/sq_form.c common/sq_redirect.c
 
 .SECONDEXPANSION:
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_SRCS_$$*) \

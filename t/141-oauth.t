@@ -456,6 +456,12 @@ $r = post('/oauth/revoke', { token => $tok->{access_token},
 is($r->{status}, 200, 'revoke an access token: 200');
 is(redis_cli('HGET', 'sq:key:' . digest($tok->{access_token}), 'status'),
    'revoked', '... revoked');
+TODO: {
+    local $TODO = $EDGE;
+    my ($w) = SQTest::api($base, $tok->{access_token}, 'GET',
+                          "/v1/chatbots?workspace_id=$T->{ws1}");
+    is($w->{status}, 401, 'EDGE: a revoked token: 401 at the next call');
+}
 $r = post('/oauth/revoke', { token => $tok->{refresh_token} }, undef, basic($app));
 is($r->{status}, 200, 'revoke a refresh token: 200');
 is(redis_cli('HGET', 'sq:refresh:' . digest($tok->{refresh_token}), 'status'),
@@ -550,6 +556,12 @@ redis_cli('HSET', "sq:app:$app->{id}", secret_hash => digest($new),
 ($tr) = token({ grant_type => 'authorization_code', code => $code,
                 redirect_uri => $CB, code_verifier => $v }, basic($app));
 is($tr->{status}, 200, 'a rotated secret: the old one works in its grace');
+($code, $v) = fresh_code($app);
+($tr, $e) = token({ grant_type => 'authorization_code', code => $code,
+                    redirect_uri => $CB, code_verifier => $v },
+                  basic($app, 'sqs_' . rnd62(40)));
+is("$tr->{status} $e->{error}", '401 invalid_client',
+   '... while any other secret still fails');
 redis_cli('HSET', "sq:app:$app->{id}", prev_secret_until => time - 1);
 ($code, $v) = fresh_code($app);
 ($tr, $e) = token({ grant_type => 'authorization_code', code => $code,
@@ -569,6 +581,55 @@ $r = get(authorize_path($app), $cookie);
 is($r->{status}, 400, '... and an error page at authorize');
 ok(!defined $r->{headers}{location}, '... no redirect');
 redis_cli('HSET', "sq:app:$app->{id}", status => 'active');
+
+# --- an app made by sqctl app create (the apps engineer's records) ------
+
+{
+    my $made = $json->decode(sqctl('app', 'create', '--workspace', $T->{wsb},
+        '--owner', $T->{bob}, '--name', 'Made By Sqctl',
+        '--redirect-uris', $CB, '--scopes', 'chatbots:read chatbots:write'));
+    my $sa = { id => $made->{id}, client_id => $made->{client_id},
+               secret => $made->{client_secret} };
+    like($sa->{secret}, qr/^sqs_/, 'sqctl app create: a client secret');
+    my ($c2, $v2) = fresh_code($sa, scope => 'chatbots:read chatbots:write');
+    my ($tr2, $tk) = token({ grant_type => 'authorization_code', code => $c2,
+                             redirect_uri => $CB, code_verifier => $v2 },
+                           basic($sa));
+    is($tr2->{status}, 200, '... its flow: a token');
+    TODO: {
+        local $TODO = $EDGE;
+        my ($w) = SQTest::api($base, $tk->{access_token}, 'POST',
+                              "/v1/chatbots?workspace_id=$T->{ws1}",
+                              { name => 'from oauth', model => 'm' });
+        is($w->{status}, 201, 'EDGE: the token writes with the consented scope');
+        ($w) = SQTest::api($base, $tk->{access_token}, 'GET',
+                           "/v1/urls?workspace_id=$T->{ws1}");
+        is($w->{status}, 403, 'EDGE: ... and has no other scope');
+    }
+    my ($tr3, $tk2) = token({ grant_type => 'refresh_token',
+                              refresh_token => $tk->{refresh_token} }, basic($sa));
+    is($tr3->{status}, 200, '... refreshed');
+    TODO: {
+        local $TODO = $EDGE;
+        my ($w) = SQTest::api($base, $tk2->{access_token}, 'GET',
+                              "/v1/chatbots?workspace_id=$T->{ws1}");
+        is($w->{status}, 200, 'EDGE: the refreshed token calls the API');
+    }
+    sqctl('app', 'disable', '--id', $sa->{id});
+    is(redis_cli('HGET', 'sq:key:' . digest($tk2->{access_token}), 'status'),
+       'revoked', 'sqctl app disable revokes the app\'s tokens');
+    TODO: {
+        local $TODO = $EDGE;
+        my ($w) = SQTest::api($base, $tk2->{access_token}, 'GET',
+                              "/v1/chatbots?workspace_id=$T->{ws1}");
+        is($w->{status}, 401, 'EDGE: ... the next call is refused');
+        like($w->{headers}{'www-authenticate'} // '', qr/invalid_token/,
+             'EDGE: ... with WWW-Authenticate invalid_token');
+    }
+    ($tr3) = token({ grant_type => 'refresh_token',
+                     refresh_token => $tk2->{refresh_token} }, basic($sa));
+    is($tr3->{status}, 401, '... and the disabled app cannot refresh');
+}
 
 # --- other paths stay closed --------------------------------------------
 

@@ -24,6 +24,7 @@ Suite *sq_suite_replay(void);
 Suite *sq_suite_metrics(void);
 Suite *sq_suite_redis_auth(void);
 Suite *sq_suite_flat(void);
+Suite *sq_suite_apps(void);       /* issue 14 */
 
 typedef struct {
     pid_t   pid;
