@@ -4,9 +4,9 @@
  *
  * Every client-sent X-SmartlyQ-* header (any case) and the Authorization
  * header are taken out of the request; the verified user, key, workspace,
- * key mode and (for an OAuth access token) app go in, with a timestamp, a nonce, the body's digest
- * and a MAC over them and the method, the request-target and the
- * Content-Type (sq_identity.h).  The backend trusts nothing else, so
+ * key mode and (for an OAuth access token) app go in, with a timestamp,
+ * a nonce, the body's digest and a MAC over them and the method, the
+ * request-target and the Content-Type (sq_identity.h).  The backend trusts nothing else, so
  * forging these headers, calling it directly, or replaying what it was
  * sent (with another body or as is) gets nothing.
  */

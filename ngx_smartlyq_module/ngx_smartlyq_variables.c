@@ -1,7 +1,8 @@
 /*
  * ngx_smartlyq_variables: $smartlyq_user_id, $smartlyq_key_id,
- * $smartlyq_workspace_id, $smartlyq_decision and $smartlyq_cache_status
- * (HIT, MISS, BYPASS, STALE), for access logs.
+ * $smartlyq_workspace_id, $smartlyq_app_id (an OAuth access token's
+ * app), $smartlyq_decision and $smartlyq_cache_status (HIT, MISS,
+ * BYPASS, STALE), for access logs.
  * Empty (not found) until the check has run.
  */
 
@@ -13,6 +14,7 @@ typedef enum {
     NGX_SMARTLYQ_VAR_USER = 0,
     NGX_SMARTLYQ_VAR_KEY,
     NGX_SMARTLYQ_VAR_WORKSPACE,
+    NGX_SMARTLYQ_VAR_APP,
     NGX_SMARTLYQ_VAR_DECISION,
     NGX_SMARTLYQ_VAR_CACHE
 } ngx_smartlyq_var_e;
@@ -32,6 +34,9 @@ static ngx_http_variable_t  ngx_smartlyq_vars[] = {
 
     { ngx_string("smartlyq_workspace_id"), NULL, ngx_smartlyq_variable,
       NGX_SMARTLYQ_VAR_WORKSPACE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("smartlyq_app_id"), NULL, ngx_smartlyq_variable,
+      NGX_SMARTLYQ_VAR_APP, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("smartlyq_decision"), NULL, ngx_smartlyq_variable,
       NGX_SMARTLYQ_VAR_DECISION, NGX_HTTP_VAR_NOCACHEABLE, 0 },
@@ -97,6 +102,10 @@ ngx_smartlyq_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     case NGX_SMARTLYQ_VAR_WORKSPACE:
         s = &ctx->workspace_id;
+        break;
+
+    case NGX_SMARTLYQ_VAR_APP:
+        s = &ctx->app_id;
         break;
 
     case NGX_SMARTLYQ_VAR_DECISION:
