@@ -271,6 +271,34 @@ ok(grep({ /frame-ancestors/ } @{ $d->{console} || [] }),
 unlike($d->{framed_text} // '', qr/Sign in|wants to access/,
        '... and shows nothing of the page in the frame');
 
+# --- what let the browser follow: form-action names the client's origin -
+# (Chromium holds the redirect that answers the consent form to the page's
+# form-action; 'self' alone kept Approve and Deny from ever arriving)
+{
+    my $far = 'https://partner.example:8443/oauth/cb?tenant=7';
+    my $a2 = $json->decode(SQTest::sqctl('app', 'create', '--workspace',
+        $T->{wsb}, '--owner', $T->{bob}, '--redirect-uris', $far,
+        '--scopes', 'workspace:read', '--name', 'Far client'));
+    my $sr = $http->request('POST', "$base/signin", {
+        headers => { 'Content-Type' => 'application/x-www-form-urlencoded' },
+        content => $http->www_form_urlencode({ email => 'alice@example.com',
+                                               password => $PW }) });
+    my ($cookie) = ($sr->{headers}{'set-cookie'} // '') =~ /(sq_session=[^;]*)/;
+    my $page = $http->request('GET', authorize_url($a2, redirect_uri => $far,
+        scope => 'workspace:read', state => 'st-csp',
+        code_challenge => b64url(sha256(rnd62(50))),
+        code_challenge_method => 'S256'),
+        { headers => { Cookie => $cookie // '' } });
+    is($page->{status}, 200, 'csp: a consent page for an https client');
+    is($page->{headers}{'content-security-policy'},
+       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' "
+       . "https://partner.example:8443; frame-ancestors 'none'",
+       '... form-action adds its origin, scheme://host:port, no path or query');
+    my $signin = $http->request('GET', "$base/signin");
+    like($signin->{headers}{'content-security-policy'},
+         qr/form-action 'self'; /, '... other pages: form-action self only');
+}
+
 # --- the outcome log saw what the browser did ---------------------------
 my $oc = outcome_counts($app);
 is($oc->{approved}, 1, 'outcomes: the approval');
