@@ -631,6 +631,42 @@ redis_cli('HSET', "sq:app:$app->{id}", status => 'active');
     is($tr3->{status}, 401, '... and the disabled app cannot refresh');
 }
 
+# --- workspaces at consent; sign-in's next -------------------------------
+
+{
+    SQTest::run_capture('sh', '-c', 'printf "%s\n" "$0" | SMARTLYQ_REDIS=$1 '
+        . 'SMARTLYQ_PEPPER_FILE=$2 SMARTLYQ_REDIS_PASSWORD_FILE=$3 $4 user '
+        . 'password --id $5', $PW, "127.0.0.1:$SQTest::PORT{redis}",
+        "$SQTest::DIR/pepper", $SQTest::PASS{backend},
+        "$SQTest::BUILD/sqctl", $T->{bob});
+    my (undef, $bc) = signin('bob@example.com', $PW);
+    my $p = get(authorize_path($app), $bc);
+    like($p->{content}, qr{<strong id="workspace">Bob Studio</strong>},
+         'one workspace: named on the page');
+    is(consent_fields($p->{content})->{workspace_id}, $T->{wsb},
+       '... and sent with the form');
+    my $bf = consent_fields($p->{content});
+    $r = post('/oauth/authorize', { %$bf, decision => 'approve',
+                                    workspace_id => $T->{ws1} }, $bc);
+    is($r->{status}, 400, 'approving for a workspace not the user\'s: 400');
+    ok(!defined $r->{headers}{location}, '... no code');
+
+    my $carol = sqctl(qw(user create --email carol@example.com --name Carol));
+    SQTest::run_capture('sh', '-c', 'printf "%s\n" "$0" | SMARTLYQ_REDIS=$1 '
+        . 'SMARTLYQ_PEPPER_FILE=$2 SMARTLYQ_REDIS_PASSWORD_FILE=$3 $4 user '
+        . 'password --id $5', $PW, "127.0.0.1:$SQTest::PORT{redis}",
+        "$SQTest::DIR/pepper", $SQTest::PASS{backend},
+        "$SQTest::BUILD/sqctl", $carol);
+    my (undef, $cc) = signin('carol@example.com', $PW);
+    is(redirect_error(get(authorize_path($app), $cc)),
+       '302 access_denied to-client', 'a user with no workspace: access_denied');
+
+    my ($s2) = signin('bob@example.com', $PW, 'https://evil.example/x');
+    is($s2->{status}, 200, 'sign-in with a next elsewhere: no redirect');
+    ($s2) = signin('bob@example.com', $PW, '//evil.example/oauth/authorize?');
+    is($s2->{status}, 200, '... nor to a protocol-relative one');
+}
+
 # --- other paths stay closed --------------------------------------------
 
 $r = get('/oauth/other');
