@@ -164,7 +164,9 @@ is($c[3], 'Bearer realm="smartlyq", error="insufficient_scope", '
 is("@c[0,1]", '403 INSUFFICIENT_SCOPE', 'another family: 403');
 
 # --- never keys or apps -----------------------------------------------------
-for my $path ('/v1/keys', '/v1/keys/1', "/v1/keys?workspace_id=$T->{ws1}") {
+for my $path ('/v1/keys', '/v1/keys/1', "/v1/keys?workspace_id=$T->{ws1}",
+              '/v1/apps', '/v1/apps/1/authorizations')
+{
     @c = code_of($tok, 'GET', $path);
     is("@c[0,1]", '403 OAUTH_TOKEN_NOT_ALLOWED', "GET $path: 403 at the edge");
 }
