@@ -31,6 +31,10 @@ command line.  Usage:
 
 --decision none stops at the page the authorize URL shows (an error
 page, say) and waits --settle seconds for a redirect that must not come.
+--decision forge reaches the consent page, then has a page of another
+origin (the listener's /forge) post the consent's fields with
+decision=approve and the csrf field as --csrf says (missing, wrong, or
+right: the control that shows the browser does send the session there).
 """
 
 import argparse
@@ -62,6 +66,7 @@ class Listener:
         self.hits = []
         self.path = path
         self.frame = None
+        self.forge = None
         self.arrived = threading.Event()
         listener = self
 
@@ -74,6 +79,19 @@ class Listener:
                               '</h1><iframe width="800" height="500" '
                               'src="%s"></iframe>'
                               % html.escape(listener.frame))
+                    return
+                if u.path == '/forge' and listener.forge:
+                    action, fields = listener.forge
+                    inputs = ''.join(
+                        '<input type="hidden" name="%s" value="%s">'
+                        % (html.escape(k), html.escape(v))
+                        for k, v in fields)
+                    self.page('<!doctype html><title>Another site</title>'
+                              '<h1>Another site posts a consent</h1>'
+                              '<form method="post" action="%s">%s'
+                              '<button type="submit" id="go">Win a prize'
+                              '</button></form>'
+                              % (html.escape(action), inputs))
                     return
                 if u.path != listener.path:
                     self.send_error(404)
@@ -256,6 +274,9 @@ def run_flow(drv, lst, a, out):
         raise SystemExit('oauth-browser: workspace %r not offered'
                          % a.workspace)
     out['pages'].append(snapshot(drv, a.prefix, a.shots))
+    if a.decision == 'forge':
+        forge(drv, lst, a, out)
+        return
     decision_button(drv, a.decision).click()
     if not lst.arrived.wait(a.settle):
         out['pages'].append(snapshot(drv, a.prefix + '-stuck', a.shots))
@@ -267,13 +288,40 @@ def run_flow(drv, lst, a, out):
                                       else 'denied'), a.shots))
 
 
+def forge(drv, lst, a, out):
+    """Cross-site request forgery, as a browser lives it: the signed-in
+    browser opens a page of another origin (the listener's /forge) whose
+    form posts the consent's fields, with decision=approve, to the
+    authorize endpoint; its csrf field is left out, changed, or (the
+    control) kept as the consent page had it."""
+    form = drv.find_element(By.CSS_SELECTOR, 'form')
+    action = urllib.parse.urljoin(drv.current_url,
+                                  form.get_attribute('action') or '')
+    fields = drv.execute_script(
+        'return Array.from(arguments[0].elements)'
+        '.filter(function (e) { return e.name && e.type !== "submit"; })'
+        '.map(function (e) { return [e.name, e.value]; })', form)
+    fields = [(k, v) for k, v in fields if k != 'csrf' or a.csrf == 'right']
+    if a.csrf == 'wrong':
+        fields.append(('csrf', '0' * 32))
+    fields.append(('decision', 'approve'))
+    lst.forge = (action, fields)
+    drv.get('http://127.0.0.1:%d/forge' % lst.server.server_address[1])
+    drv.find_element(By.ID, 'go').click()
+    lst.arrived.wait(a.settle)
+    out['pages'].append(snapshot(drv, shot_name(a, 'forged'), a.shots))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--authorize-url')
     p.add_argument('--redirect-uri', required=True)
     p.add_argument('--email', default='')
-    p.add_argument('--decision', choices=('approve', 'deny', 'none'),
-                   default='approve')
+    p.add_argument('--decision', choices=('approve', 'deny', 'none',
+                                          'forge'), default='approve')
+    p.add_argument('--csrf', choices=('missing', 'wrong', 'right'),
+                   default='missing', help='--decision forge: the forged '
+                   'form\'s csrf field')
     p.add_argument('--workspace')
     p.add_argument('--shots')
     p.add_argument('--prefix', default='consent')

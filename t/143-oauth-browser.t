@@ -271,6 +271,37 @@ ok(grep({ /frame-ancestors/ } @{ $d->{console} || [] }),
 unlike($d->{framed_text} // '', qr/Sign in|wants to access/,
        '... and shows nothing of the page in the frame');
 
+# --- CSRF as a browser lives it -----------------------------------------
+# Signed in, the browser opens a page of another origin (the listener's
+# /forge, same site: 127.0.0.1, so the SameSite=Lax cookie goes along)
+# whose form posts the consent with decision=approve.  Without the csrf
+# field, or with a wrong one, no code; the control, with the page's own
+# csrf, gets one: the session did travel, the token alone stops it.
+for my $case (['missing', 0], ['wrong', 0], ['right', 1]) {
+    my ($csrf, $works) = @$case;
+    my $st = 'st-forge-' . rnd62(8);
+    ($d, $rc) = browse($PW, '--authorize-url',
+        authorize_url($app, state => $st,
+                      code_challenge => b64url(sha256(rnd62(50))),
+                      code_challenge_method => 'S256'),
+        '--redirect-uri', $cb, '--email', 'alice@example.com',
+        '--decision', 'forge', '--csrf', $csrf, '--prefix', "forge-$csrf",
+        '--settle', $works ? 15 : 3);
+    is($rc, 0, "forged consent, csrf $csrf: the browser went through")
+        or diag($d->{error} // '');
+    $q = $d->{callback} && $d->{callback}{query} || {};
+    if ($works) {
+        like($q->{code} && $q->{code}[0], qr/^sqc_/,
+             'forged consent with the page\'s own csrf (the control): a '
+             . 'code, so the session cookie did go along');
+    } else {
+        is($d->{callback}, undef,
+           "forged consent, csrf $csrf: nothing reaches the client");
+        like(page($d, "forge-$csrf-forged")->{text} // '', qr/Form expired/,
+             '... the browser shows the refusal');
+    }
+}
+
 # --- what let the browser follow: form-action names the client's origin -
 # (Chromium holds the redirect that answers the consent form to the page's
 # form-action; 'self' alone kept Approve and Deny from ever arriving)
@@ -301,7 +332,8 @@ unlike($d->{framed_text} // '', qr/Sign in|wants to access/,
 
 # --- the outcome log saw what the browser did ---------------------------
 my $oc = outcome_counts($app);
-is($oc->{approved}, 1, 'outcomes: the approval');
+is($oc->{approved}, 2, 'outcomes: the approvals (the browser\'s, the '
+   . 'forged control\'s), none for the forgeries');
 is($oc->{denied}, 1, 'outcomes: the denial');
 
 done_testing();
