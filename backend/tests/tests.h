@@ -25,6 +25,7 @@ Suite *sq_suite_metrics(void);
 Suite *sq_suite_redis_auth(void);
 Suite *sq_suite_flat(void);
 Suite *sq_suite_apps(void);       /* issue 14 */
+Suite *sq_suite_oauth(void);      /* issue 14, oauth */
 
 typedef struct {
     pid_t   pid;
