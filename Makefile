@@ -31,6 +31,10 @@ DEBS := nginx nginx-dev redis-server libhiredis-dev libjansson-dev \
         wrk iptables iproute2 slowhttptest \
         debhelper dpkg-dev fakeroot help2man adduser lintian \
         prometheus
+# issue 14 (browser): headless chromium through selenium for the consent
+# page (t/143-oauth-browser.t) and a stock OAuth 2 client library
+# (scripts/oauth-client.py); the scripts run Debian's /usr/bin/python3
+DEBS += chromium chromium-driver python3-selenium python3-requests-oauthlib
 
 # Test::Nginx is on CPAN, which this machine cannot reach: the shared copy
 VENDOR_TN := $(abspath $(CURDIR)/../shared/vendor/test-nginx/lib)
