@@ -22,13 +22,19 @@ sq_scope_name(sq_scope_t s)
 }
 
 
+/* the names' lengths, so that a lookup compares bytes of one or two */
+static const unsigned char  sq_scope_lens[SQ_SCOPE_COUNT] = {
+    13, 14, 11, 12, 9, 10, 13, 14, 11, 12, 10, 11, 14, 11, 11
+};
+
+
 int
 sq_scope_lookup(const char *s, size_t len)
 {
     int  i;
 
     for (i = 0; i < SQ_SCOPE_COUNT; i++) {
-        if (strlen(sq_scope_names[i]) == len
+        if (sq_scope_lens[i] == len
             && memcmp(sq_scope_names[i], s, len) == 0)
         {
             return i;
