@@ -37,6 +37,8 @@
 /* a workspace id the edge holds as text (length, bytes): %.*s */
 #define SQ_K_WS_MEMBERS_TEXT    SQ_K_WS_PREFIX "%.*s" SQ_K_MEMBERS_SUFFIX
 #define SQ_K_WS_INDEX           SQ_K_WS ":%s%s"
+/* an index's stored renderings: hash, record id -> its JSON */
+#define SQ_K_WS_RENDERINGS      SQ_K_WS ":%s%s:json"
 
 /* a resource record: hash, "sq:<resource>:<id>" */
 #define SQ_K_RECORD             "sq:%s:%llu"

@@ -112,7 +112,8 @@ redis.register_function{
 
 -- sq_res_update: the record must still be in the workspace.
 --   KEYS[1] sq:<res>:<id>, KEYS[2] the unique index or '',
---   KEYS[3] a referenced record or ''
+--   KEYS[3] a referenced record or '', KEYS[4] (optional) the index's
+--   rendering hash sq:ws:<wid>:<infix><plural>:json or ''
 --   ARGV[1] id, ARGV[2] workspace id, ARGV[3] unique field or '',
 --   ARGV[4] its new value, ARGV[5] n, ARGV[6..5+n] fields to delete,
 --   then field value pairs
@@ -139,8 +140,13 @@ local function sq_res_update(keys, args)
         end
     end
 
-    -- the stored rendering (_json) no longer says what the record holds:
-    -- readers fall back to the fields (sq_res_modify stores a new one)
+    -- the stored rendering (in the index's rendering hash, or from
+    -- before it the record's _json) no longer says what the record
+    -- holds: readers fall back to the fields (sq_res_modify stores a new
+    -- one)
+    if keys[4] and keys[4] ~= '' then
+        redis.call('HDEL', keys[4], args[1])
+    end
     local n = tonumber(args[5])
     redis.call('HDEL', keys[1], '_json', unpack(args, 6, 5 + n))
     if #args > 5 + n then
@@ -167,6 +173,7 @@ local function sq_res_delete(keys, args)
 
     redis.call('DEL', keys[1])
     redis.call('ZREM', keys[2], args[1])
+    redis.call('HDEL', keys[2] .. ':json', args[1])
     return 'OK'
 end
 
@@ -283,10 +290,14 @@ end
 --   ARGV[1..5] common, ARGV[6] the record prefix 'sq:<res>:',
 --   ARGV[7] the index suffix '<infix><plural>', ARGV[8] after (id),
 --   ARGV[9] limit, ARGV[10..] the schema's field names
--- Returns {'OK', next id or '0', then per record {index id, its
--- workspace, R}}, R the record's stored rendering (field _json, written
--- by sq_res_insert and sq_res_modify, dropped by sq_res_update: its JSON
--- as the API writes it; SCHEMA.md) or, where it has none, {id,
+-- Returns {'OK', next id or '0', 'JSON', the records' renderings joined
+-- by ', '} when every record has one that begins with its id and
+-- workspace, else {'OK', next id or '0', then per record {index id, its
+-- workspace, R}}, R the record's stored rendering (its JSON as the API
+-- writes it, in sq:ws:<wid>:<infix><plural>:json, written by
+-- sq_res_insert and sq_res_modify, dropped by sq_res_modify and
+-- sq_res_delete; or, from before that hash, the record's field _json,
+-- which sq_res_update drops; SCHEMA.md) or, where it has none, {id,
 -- workspace_id, mode, created_at, updated_at, fields...}.
 local function sq_res_page(keys, args)
     local bad = sq_req_check(keys, args)
@@ -328,23 +339,41 @@ local function sq_res_page(keys, args)
         n = limit
     end
 
-    -- The usual page: every record has its stored rendering, which
-    -- begins with the id and workspace the index gave.  It goes back
-    -- joined, one string: {'OK', next, 'JSON', "{...}, {...}"}, so that
-    -- the backend's hiredis makes four reply objects, not eighty.
+    -- The usual page: every record has its stored rendering (one HMGET
+    -- per workspace's rendering hash), which begins with the id and
+    -- workspace the index gave.  They go back joined, one string:
+    -- {'OK', next, 'JSON', "{...}, {...}"}, so that the backend's hiredis
+    -- makes four reply objects, not eighty.
+    local json, byws = {}, {}
+    for i = 1, n do
+        local w = ids[i][2]
+        byws[w] = byws[w] or {}
+        table.insert(byws[w], i)
+    end
+    for w, idx in pairs(byws) do
+        local f = {}
+        for k, i in ipairs(idx) do
+            f[k] = string.format('%d', ids[i][1])
+        end
+        local got = redis.call('HMGET', 'sq:ws:' .. w .. ':' .. args[7]
+                               .. ':json', unpack(f))
+        for k, i in ipairs(idx) do
+            json[i] = got[k]
+        end
+    end
+
     local parts = {}
     for i = 1, n do
-        local id = string.format('%d', ids[i][1])
-        local json = redis.call('HGET', args[6] .. id, '_json')
-        local head = '{"id": ' .. id .. ', "workspace_id": ' .. ids[i][2]
-                     .. ', '
-        if not json or #json <= #head or string.sub(json, 1, #head) ~= head
-           or string.sub(json, -1) ~= '}'
+        local head = '{"id": ' .. string.format('%d', ids[i][1])
+                     .. ', "workspace_id": ' .. ids[i][2] .. ', '
+        local j = json[i]
+        if not j or #j <= #head or string.sub(j, 1, #head) ~= head
+           or string.sub(j, -1) ~= '}'
         then
             parts = nil
             break
         end
-        parts[i] = json
+        parts[i] = j
     end
 
     if parts and n > 0 then
@@ -360,7 +389,8 @@ local function sq_res_page(keys, args)
     for i = 1, n do
         local id = string.format('%d', ids[i][1])
         local key = args[6] .. id
-        out[i + 2] = {id, ids[i][2], redis.call('HGET', key, '_json')
+        out[i + 2] = {id, ids[i][2], json[i]
+                                     or redis.call('HGET', key, '_json')
                                      or sq_rec_fields(key, names)}
     end
 
@@ -437,16 +467,15 @@ local function sq_res_insert(keys, args)
         end
     end
 
-    -- the rendering in the same HSET: one command less in the AOF
-    local f = {'id', id, 'workspace_id', wid, 'mode', args[4],
-               'created_at', args[10], 'updated_at', args[10],
-               unpack(args, 12)}
-    if args[11] ~= '' then
-        f[#f + 1] = '_json'
-        f[#f + 1] = '{"id": ' .. id .. ', "workspace_id": ' .. wid .. args[11]
-    end
-    redis.call('HSET', 'sq:' .. args[6] .. ':' .. id, unpack(f))
+    redis.call('HSET', 'sq:' .. args[6] .. ':' .. id, 'id', id,
+               'workspace_id', wid, 'mode', args[4], 'created_at', args[10],
+               'updated_at', args[10], unpack(args, 12))
     redis.call('ZADD', ws .. args[7], id, id)
+    -- the rendering, in the index's rendering hash (a page's are one HMGET)
+    if args[11] ~= '' then
+        redis.call('HSET', ws .. args[7] .. ':json', id,
+                   '{"id": ' .. id .. ', "workspace_id": ' .. wid .. args[11])
+    end
     sq_req_claim(keys, args)
 
     return {'OK', id, wid}
@@ -454,7 +483,9 @@ end
 
 -- sq_res_modify: sq_res_update with the checks and the nonce claim.
 --   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] sq:<res>:<id>,
---   KEYS[4] the unique index or '', KEYS[5] a referenced record or ''
+--   KEYS[4] the unique index or '', KEYS[5] a referenced record or '',
+--   KEYS[6] the workspace index's rendering hash,
+--   sq:ws:<wid>:<infix><plural>:json
 --   ARGV[1..5] common, ARGV[6] the record's JSON once written or '' (the
 --   update writes or deletes every schema field), ARGV[7..]
 --   sq_res_update's ARGV
@@ -470,10 +501,13 @@ local function sq_res_modify(keys, args)
         end
     end
 
-    local rc = sq_res_update({keys[3], keys[4], keys[5]}, {unpack(args, 7)})
+    local rh = keys[6] or ''
+    local rc = sq_res_update({keys[3], keys[4], keys[5], rh},
+                             {unpack(args, 7)})
     if rc == 'OK' then
-        if args[6] ~= '' then
-            redis.call('HSET', keys[3], '_json', args[6])
+        -- the new rendering (sq_res_update dropped the old one)
+        if rh ~= '' and args[6] ~= '' then
+            redis.call('HSET', rh, args[7], args[6])
         end
         sq_req_claim(keys, args)
     end

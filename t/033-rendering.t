@@ -1,8 +1,10 @@
 # One record, one rendering: the 201 of a create, a GET of the record and
 # its entry in a list are the same bytes, before and after a PATCH, for
-# records with their rendering stored by the API (the `_json` field that
-# sq_res_insert and sq_res_modify write) and for records without one
-# (written by other means: read back from their fields).  Text with
+# records with their rendering stored by the API (in the workspace
+# index's rendering hash, sq:ws:<wid>:<plural>:json, that sq_res_insert
+# and sq_res_modify write), with it in the record's `_json` field (the
+# layout before that hash) and for records without one (written by other
+# means: read back from their fields).  Text with
 # quotes, backslashes, slashes, tabs, newlines and non-ASCII takes
 # the escaping of both paths.
 
@@ -75,8 +77,11 @@ for my $c (@cases) {
     my ($id) = ($made // '') =~ /^\{"id": (\d+), /;
     ok($id, "$what: the 201 has the record") or next;
     my $rec = "sq:" . ($path =~ m{/v1/(\w+?)s$})[0] . ":$id";
-    like(redis_cli('HEXISTS', $rec, '_json'), qr/^1$/,
-         "$what: its rendering is stored");
+    my $rh = "sq:ws:$ws:" . ($path =~ m{/v1/(\w+)$})[0] . ':json';
+    like(redis_cli('HEXISTS', $rh, $id), qr/^1$/,
+         "$what: its rendering is stored, in the index's rendering hash");
+    like(redis_cli('HEXISTS', $rec, '_json'), qr/^0$/,
+         "$what: not in the record");
     same_everywhere("$what, as created", $path, $id, $made);
 
     ($r) = SQTest::api($base, $key, 'PATCH', "$path/$id?workspace_id=$ws",
@@ -84,9 +89,18 @@ for my $c (@cases) {
     is($r->{status}, 200, "$what: patched");
     same_everywhere("$what, as patched", $path, $id, data_of($r->{content}));
 
+    # a record of the layout before the rendering hash (its rendering in
+    # the record's field _json) is read from there
+    my $kept = redis_cli('HGET', $rh, $id);
+    chomp $kept;
+    redis_cli('HDEL', $rh, $id);
+    redis_cli('HSET', $rec, '_json', $kept);
+    same_everywhere("$what, its rendering in the record (older layout)",
+                    $path, $id, data_of($r->{content}));
+
     # a record whose rendering is not stored is read from its fields
     redis_cli('HDEL', $rec, '_json');
-    like(redis_cli('HEXISTS', $rec, '_json'), qr/^0$/,
+    like(redis_cli('HEXISTS', $rh, $id), qr/^0$/,
          "$what: rendering removed");
     same_everywhere("$what, read from its fields", $path, $id,
                     data_of($r->{content}));
@@ -118,8 +132,10 @@ for my $c (@cases) {
          'an empty page: no records');
     my ($s1, $joined) = $list->();
     is($s1, 200, 'a fully rendered page: 200');
-    my $kept = redis_cli('HGET', "sq:article:$ids[1]", '_json');
-    redis_cli('HDEL', "sq:article:$ids[1]", '_json');
+    my $rh = "sq:ws:$T->{ws2}:articles:json";
+    my $kept = redis_cli('HGET', $rh, $ids[1]);
+    chomp $kept;
+    redis_cli('HDEL', $rh, $ids[1]);
     my ($s2, $mixed) = $list->();
     is($s2, 200, 'a page with one record unrendered: 200');
     is($mixed, $joined, 'record by record: the very same bytes as joined');
@@ -127,13 +143,12 @@ for my $c (@cases) {
     my $bad = $kept;
     $bad =~ s/^\{"id": \d+/{"id": 999999/;
     for my $way ('all others rendered', 'record by record') {
-        redis_cli('HSET', "sq:article:$ids[1]", '_json', $bad);
-        redis_cli('HDEL', "sq:article:$ids[0]", '_json')
-            if $way eq 'record by record';
+        redis_cli('HSET', $rh, $ids[1], $bad);
+        redis_cli('HDEL', $rh, $ids[0]) if $way eq 'record by record';
         my ($s, $body) = $list->();
         is($s, 500, "$way: a rendering of another id is refused (500)");
         unlike($body, qr/999999/, "$way: and not served");
-        redis_cli('HSET', "sq:article:$ids[1]", '_json', $kept);
+        redis_cli('HSET', $rh, $ids[1], $kept);
     }
 }
 

@@ -206,6 +206,18 @@ like(redis_cli('HGET', "sq:user:$T->{alice}", 'password_hash'),
      qr/^\$argon2id\$/, 'sqctl user password: an Argon2id hash');
 is(redis_cli('GET', 'sq:useremail:alice@example.com'), $T->{alice},
    'sqctl user create: the email index');
+{
+    # one user per email (sign-in finds users by it), in any letter case
+    my ($err, $rc) = SQTest::run_capture('sh', '-c', 'SMARTLYQ_REDIS=$0 '
+        . 'SMARTLYQ_PEPPER_FILE=$1 SMARTLYQ_REDIS_PASSWORD_FILE=$2 exec "$3" '
+        . 'user create --email ALICE@example.com --name Again 2>&1',
+        "127.0.0.1:$SQTest::PORT{redis}", "$SQTest::DIR/pepper",
+        $SQTest::PASS{backend}, "$SQTest::BUILD/sqctl");
+    isnt($rc, 0, 'sqctl user create: an email in use is refused');
+    like($err, qr/another user has the email/, '... saying why');
+    is(redis_cli('GET', 'sq:useremail:alice@example.com'), $T->{alice},
+       '... and the index still names the first user');
+}
 
 # --- metadata (RFC 8414) ------------------------------------------------
 

@@ -44,6 +44,12 @@ sqctl_user_create(sqctl_t *s, int argc, char **argv)
 
     src = sq_store_user_create(s->c, opts[0].value, opts[1].value,
                                (int64_t) time(NULL), &id);
+    if (src == SQ_ERR_TAKEN) {
+        /* sign-in finds a user by the email: one user per email */
+        fprintf(stderr, "sqctl: user create: another user has the email "
+                "\"%s\"\n", opts[0].value);
+        return SQCTL_FAIL;
+    }
     if (src != SQ_OK) {
         return sqctl_fail("user create", src);
     }

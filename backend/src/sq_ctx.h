@@ -33,6 +33,7 @@ typedef struct {
     unsigned            in_flight;      /* requests not answered yet */
     int                 draining;       /* stopped accepting */
     sq_aredis_t         aredis;         /* the requests' async link */
+    unsigned            signin_verifying;   /* Argon2id threads running */
 } sq_ctx_t;
 
 #endif /* SQ_CTX_H */

@@ -590,7 +590,7 @@ sq_res_send_modify(sq_job_t *j)
     res = j->r.res;
     json = sq_res_json(res, &j->rec);
 
-    sq_job_head(&a, j, "sq_res_modify", 5);
+    sq_job_head(&a, j, "sq_res_modify", 6);
     sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) j->rec.id);
     if (res->unique == NULL) {
         sq_argv_str(&a, "");
@@ -600,6 +600,9 @@ sq_res_send_modify(sq_job_t *j)
                     sq_job_infix(j), res->unique_key);
     }
     sq_argv_ref_key(&a, res, j->rec.fields, j->check_ref);
+    sq_argv_fmt(&a, SQ_K_WS_RENDERINGS,
+                (unsigned long long) j->rec.workspace_id, sq_job_infix(j),
+                res->plural);
     sq_job_common(&a, j);
     sq_argv_str(&a, json != NULL ? json : "");
     sq_argv_u64(&a, j->rec.id);

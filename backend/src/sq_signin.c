@@ -5,10 +5,21 @@
  * sq:session:<digest> (8 h); failures are counted per account (5) and
  * per IP (20) over 15 minutes, and a limited sign-in is refused before
  * its password is looked at.
+ *
+ * The Argon2id verify (about 60 ms of CPU) runs in a thread of its own,
+ * never on the worker's event loop: the worker goes on serving while it
+ * runs, and the thread's end wakes the loop through a pipe.  At most
+ * SQ_SIGNIN_VERIFY_MAX run at once per worker (each holds 19 MiB); a
+ * sign-in beyond them gets 503 with Retry-After.
  */
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -21,6 +32,7 @@
 
 #define SQ_SIGNIN_PASSWORD_MAX  1024
 #define SQ_SIGNIN_NEXT          "/oauth/authorize?"
+#define SQ_SIGNIN_VERIFY_MAX    2       /* verifies at once, per worker */
 
 /*
  * An Argon2id hash, at sqctl's cost, of a random password nobody kept:
@@ -208,11 +220,155 @@ sq_signin_fail(sq_pub_t *p)
 }
 
 
+/* one password verify, handed to a thread and back to the loop */
+typedef struct {
+    sq_pub_t      *p;
+    pthread_t      tid;
+    int            fd[2];           /* the thread writes, the loop reads */
+    struct event  *ev;
+    uint64_t       uid;
+    int            real;            /* an account with a password */
+    int            ok;              /* set by the thread */
+    size_t         len;
+    char           hash[crypto_pwhash_STRBYTES];
+    char           pw[SQ_SIGNIN_PASSWORD_MAX + 1];
+} sq_signin_verify_t;
+
+
+static void
+sq_signin_verify_free(sq_signin_verify_t *v)
+{
+    if (v->ev != NULL) {
+        event_free(v->ev);
+    }
+
+    if (v->fd[0] >= 0) {
+        close(v->fd[0]);
+    }
+
+    if (v->fd[1] >= 0) {
+        close(v->fd[1]);
+    }
+
+    sodium_memzero(v->pw, sizeof(v->pw));
+    free(v);
+}
+
+
+static void *
+sq_signin_thread(void *arg)
+{
+    char                 one;
+    ssize_t              n;
+    sq_signin_verify_t  *v = arg;
+
+    v->ok = crypto_pwhash_str_verify(v->hash, v->pw, v->len) == 0;
+
+    one = 1;
+    do {
+        n = write(v->fd[1], &one, 1);
+    } while (n < 0 && errno == EINTR);
+
+    return NULL;
+}
+
+
+/* on the loop: the thread is done (its byte is in the pipe) */
+static void
+sq_signin_verified(evutil_socket_t fd, short what, void *arg)
+{
+    int                  ok;
+    char                 byte;
+    ssize_t              n;
+    sq_pub_t            *p;
+    sq_signin_verify_t  *v = arg;
+
+    (void) what;
+
+    do {
+        n = read(fd, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+
+    pthread_join(v->tid, NULL);
+
+    p = v->p;
+    ok = v->ok && v->real;
+    p->user_id = ok ? v->uid : 0;
+    p->ctx->signin_verifying--;
+    sq_signin_verify_free(v);
+
+    p->async = 0;
+
+    if (ok) {
+        sq_signin_success(p);
+    } else {
+        sq_signin_fail(p);
+    }
+
+    sq_pub_finish(p);
+}
+
+
+/* the verify in a thread; 0, or -1 when it could not start (answered) */
+static int
+sq_signin_verify(sq_pub_t *p, uint64_t uid, const char *hash,
+    const char *pw, size_t len)
+{
+    sq_signin_verify_t  *v;
+
+    if (p->ctx->signin_verifying >= SQ_SIGNIN_VERIFY_MAX) {
+        sq_log(SQ_LOG_WARN, "signin: %u verifies running, one more "
+               "refused (503)", p->ctx->signin_verifying);
+        sq_pub_unavailable(p);
+        return -1;
+    }
+
+    v = calloc(1, sizeof(*v));
+    if (v == NULL) {
+        sq_pub_unavailable(p);
+        return -1;
+    }
+
+    v->p = p;
+    v->uid = uid;
+    v->fd[0] = v->fd[1] = -1;
+    v->real = uid != 0 && hash[0] != '\0' && strlen(hash) < sizeof(v->hash);
+    snprintf(v->hash, sizeof(v->hash), "%s",
+             v->real ? hash : SQ_SIGNIN_DUMMY_HASH);
+    memcpy(v->pw, pw, len);
+    v->len = len;
+
+    if (pipe(v->fd) != 0
+        || fcntl(v->fd[0], F_SETFD, FD_CLOEXEC) != 0
+        || fcntl(v->fd[1], F_SETFD, FD_CLOEXEC) != 0
+        || (v->ev = event_new(p->ctx->base, v->fd[0], EV_READ,
+                              sq_signin_verified, v)) == NULL
+        || event_add(v->ev, NULL) != 0)
+    {
+        sq_log(SQ_LOG_ERR, "signin: cannot wait for a verify: %s",
+               strerror(errno));
+        sq_signin_verify_free(v);
+        sq_pub_unavailable(p);
+        return -1;
+    }
+
+    if (pthread_create(&v->tid, NULL, sq_signin_thread, v) != 0) {
+        sq_log(SQ_LOG_ERR, "signin: cannot start a verify thread");
+        sq_signin_verify_free(v);
+        sq_pub_unavailable(p);
+        return -1;
+    }
+
+    p->ctx->signin_verifying++;
+    p->async = 1;
+
+    return 0;
+}
+
+
 static void
 sq_signin_read(redisReply *reply, void *data)
 {
-    int          ok, real;
-    char         h[crypto_pwhash_STRBYTES];
     size_t       len;
     uint64_t     uid;
     sq_pub_t    *p = data;
@@ -243,27 +399,12 @@ sq_signin_read(redisReply *reply, void *data)
     hash = sq_pub_str(reply, 4);
     pw = sq_form_get(&p->form, "password", &len);
 
-    if (pw == NULL) {
+    if (pw == NULL || len > SQ_SIGNIN_PASSWORD_MAX) {
         pw = "";
         len = 0;
     }
 
-    real = uid != 0 && hash[0] != '\0' && strlen(hash) < sizeof(h);
-    memset(h, 0, sizeof(h));
-    snprintf(h, sizeof(h), "%s", real ? hash : SQ_SIGNIN_DUMMY_HASH);
-
-    ok = crypto_pwhash_str_verify(h, pw, len) == 0 && real;
-
-    /* the hash took the loop tens of ms: the next call's timer from now */
-    event_base_update_cache_time(p->ctx->base);
-
-    if (!ok) {
-        sq_signin_fail(p);
-        goto done;
-    }
-
-    p->user_id = uid;
-    sq_signin_success(p);
+    (void) sq_signin_verify(p, uid, hash, pw, len);
 
 done:
     sq_pub_finish(p);

@@ -18,23 +18,11 @@ sq_rc_t
 sq_store_user_create(redisContext *c, const char *email, const char *name,
     int64_t now, uint64_t *id)
 {
+    int          taken;
     char         lower[256];
     size_t       i, n;
     sq_rc_t      rc;
     redisReply  *r;
-
-    rc = sq_next_id(c, "user", id);
-    if (rc != SQ_OK) {
-        return rc;
-    }
-
-    rc = sq_cmd(c, &r, "HSET " SQ_K_USER " id %llu email %s name %s "
-                "created_at %lld", (unsigned long long) *id,
-                (unsigned long long) *id, email, name, (long long) now);
-    if (rc != SQ_OK) {
-        return rc;
-    }
-    freeReplyObject(r);
 
     /* issue 14: sign-in finds the user by the email, in lower case */
     n = strlen(email);
@@ -46,8 +34,26 @@ sq_store_user_create(redisContext *c, const char *email, const char *name,
                            ? email[i] - 'A' + 'a' : email[i]);
     }
 
-    rc = sq_cmd(c, &r, "SET " SQ_K_USER_EMAIL " %llu", lower,
+    rc = sq_next_id(c, "user", id);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    /* one user per email: the index is claimed before the user exists */
+    rc = sq_cmd(c, &r, "SET " SQ_K_USER_EMAIL " %llu NX", lower,
                 (unsigned long long) *id);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+    taken = r->type == REDIS_REPLY_NIL;
+    freeReplyObject(r);
+    if (taken) {
+        return SQ_ERR_TAKEN;
+    }
+
+    rc = sq_cmd(c, &r, "HSET " SQ_K_USER " id %llu email %s name %s "
+                "created_at %lld", (unsigned long long) *id,
+                (unsigned long long) *id, email, name, (long long) now);
     if (rc == SQ_OK) {
         freeReplyObject(r);
     }

@@ -360,8 +360,9 @@ END_TEST
 
 /*
  * A page returns the rendering sq_res_insert stored behind the drawn id
- * and workspace; a record without one (or whose update dropped it) is
- * returned as its fields.
+ * and workspace (in the index's rendering hash); a record without one (or
+ * whose update dropped it) is returned as its fields; a page whose
+ * records all have one comes joined.
  */
 START_TEST(test_flat_stored)
 {
@@ -391,8 +392,8 @@ START_TEST(test_flat_stored)
     freeReplyObject(r);
 
     /* an update (sqctl's, or PATCH's) drops it */
-    t_cmd(c, "FCALL sq_res_update 3 sq:url:1 %s %s 1 1 %s %s 0 "
-          "target https://c.example", "", "", "", "");
+    t_cmd(c, "FCALL sq_res_update 4 sq:url:1 %s %s sq:ws:1:urls:json 1 1 "
+          "%s %s 0 target https://c.example", "", "", "", "");
     r = t_fcall(c, T_URLS, "", "sq:ws:1:members", "", "");
     ck_assert_int_eq(r->element[2]->element[2]->type, REDIS_REPLY_ARRAY);
     ck_assert_str_eq(r->element[2]->element[2]->element[SQ_FLAT_META]->str,
@@ -400,9 +401,10 @@ START_TEST(test_flat_stored)
     freeReplyObject(r);
 
     /* PATCH's write stores the merged record's rendering again */
-    freeReplyObject(t_fcall(c, "FCALL sq_res_modify 5 sq:nonce:%s %s "
-                            "sq:url:1 %s %s 7 1 %s live 60 %s 1 1 %s %s 0 "
-                            "target https://d.example", T_NONCE "s3",
+    freeReplyObject(t_fcall(c, "FCALL sq_res_modify 6 sq:nonce:%s %s "
+                            "sq:url:1 %s %s sq:ws:1:urls:json 7 1 %s live 60 "
+                            "%s 1 1 %s %s 0 target https://d.example",
+                            T_NONCE "s3",
                             "sq:ws:1:members", "", "", "", "{\"id\": 1, "
                             "\"workspace_id\": 1, \"y\": 2}", "", ""));
     r = t_fcall(c, T_URLS, "", "sq:ws:1:members", "", "");
