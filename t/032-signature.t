@@ -1,4 +1,4 @@
-# What the identity signature binds (smartlyq-v4, sq_identity.h): the
+# What the identity signature binds (smartlyq-v5, sq_identity.h): the
 # body and the Content-Type, and a nonce the backend accepts once.
 #
 # A capture server stands where an attacker watching the edge->backend
