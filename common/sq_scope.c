@@ -22,21 +22,49 @@ sq_scope_name(sq_scope_t s)
 }
 
 
-/* the names' lengths, so that a lookup compares bytes of one or two */
-static const unsigned char  sq_scope_lens[SQ_SCOPE_COUNT] = {
-    13, 14, 11, 12, 9, 10, 13, 14, 11, 12, 10, 11, 14, 11, 11
+/*
+ * The names by length (9 to 14 bytes, none longer): a lookup compares the
+ * first byte, then the rest, of at most five names.  Every uncached
+ * check turns a key's scope names into bits with it.
+ */
+#define SQ_SCOPE_LEN_MIN  9
+#define SQ_SCOPE_LEN_MAX  14
+#define SQ_SCOPE_PER_LEN  5
+
+static const signed char
+    sq_scope_by_len[SQ_SCOPE_LEN_MAX - SQ_SCOPE_LEN_MIN + 1]
+                   [SQ_SCOPE_PER_LEN] = {
+    /*  9 */ { SQ_SC_URLS_READ, -1, -1, -1, -1 },
+    /* 10 */ { SQ_SC_URLS_WRITE, SQ_SC_MEDIA_READ, -1, -1, -1 },
+    /* 11 */ { SQ_SC_SOCIAL_READ, SQ_SC_IMAGES_READ, SQ_SC_MEDIA_WRITE,
+               SQ_SC_APPS_MANAGE, SQ_SC_KEYS_MANAGE },
+    /* 12 */ { SQ_SC_SOCIAL_WRITE, SQ_SC_IMAGES_WRITE, -1, -1, -1 },
+    /* 13 */ { SQ_SC_CHATBOTS_READ, SQ_SC_ARTICLES_READ, -1, -1, -1 },
+    /* 14 */ { SQ_SC_CHATBOTS_WRITE, SQ_SC_ARTICLES_WRITE,
+               SQ_SC_WORKSPACE_READ, -1, -1 }
 };
+
+
+static int
+sq_scope_is(int i, const char *s, size_t len)
+{
+    return i >= 0 && sq_scope_names[i][0] == s[0]
+           && memcmp(sq_scope_names[i], s, len) == 0;
+}
 
 
 int
 sq_scope_lookup(const char *s, size_t len)
 {
-    int  i;
+    int  k, i;
 
-    for (i = 0; i < SQ_SCOPE_COUNT; i++) {
-        if (sq_scope_lens[i] == len
-            && memcmp(sq_scope_names[i], s, len) == 0)
-        {
+    if (len < SQ_SCOPE_LEN_MIN || len > SQ_SCOPE_LEN_MAX) {
+        return -1;
+    }
+
+    for (k = 0; k < SQ_SCOPE_PER_LEN; k++) {
+        i = sq_scope_by_len[len - SQ_SCOPE_LEN_MIN][k];
+        if (sq_scope_is(i, s, len)) {
             return i;
         }
     }

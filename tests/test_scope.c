@@ -22,7 +22,21 @@ START_TEST(names_and_bits)
                                          strlen(sq_scope_name(i))), i);
     }
 
+    /* each name found, and a name one byte off (first or last) not */
+    for (i = 0; i < SQ_SCOPE_COUNT; i++) {
+        char    m[32];
+        size_t  n = strlen(sq_scope_name(i));
+
+        memcpy(m, sq_scope_name(i), n);
+        m[n - 1] ^= 1;
+        ck_assert_int_eq(sq_scope_lookup(m, n), -1);
+        m[n - 1] ^= 1;
+        m[0] ^= 1;
+        ck_assert_int_eq(sq_scope_lookup(m, n), -1);
+    }
+
     ck_assert_int_eq(sq_scope_lookup("keys:manage", 11), SQ_SC_KEYS_MANAGE);
+    ck_assert_int_eq(sq_scope_lookup("apps:manage", 11), SQ_SC_APPS_MANAGE);
     ck_assert_int_eq(sq_scope_lookup("keys:manag", 10), -1);
     ck_assert_int_eq(sq_scope_lookup("", 0), -1);
 
