@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "sq_job.h"
 #include "sq_keys.h"
 #include "sq_log.h"
@@ -32,12 +34,38 @@ sq_job_taken(sq_job_t *j)
 }
 
 
+sq_job_t *
+sq_job_new_ext(sq_req_t *r, int write, size_t size)
+{
+    sq_job_t  *j;
+
+    j = sq_job_new(r, write);
+    if (j == NULL) {
+        return NULL;
+    }
+
+    j->ext = calloc(1, size);
+    if (j->ext == NULL) {
+        sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
+        sq_job_free(j);
+        return NULL;
+    }
+    j->ext_size = size;
+
+    return j;
+}
+
+
 void
 sq_job_free(sq_job_t *j)
 {
     sq_record_clear(&j->rec);
-    if (j->ext != NULL) {
+    if (j->ext != NULL && j->ext_free != NULL) {
         j->ext_free(j->ext);
+
+    } else if (j->ext != NULL) {
+        sodium_memzero(j->ext, j->ext_size);
+        free(j->ext);
     }
     free(j->kws);
     free(j);

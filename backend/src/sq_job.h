@@ -39,11 +39,21 @@ typedef struct {
     int           keys;         /* a /v1/keys request (its metrics) */
     int           apps;         /* a /v1/apps request (issue 14) */
     void         *ext;          /* a handler's own state, or NULL */
-    void        (*ext_free)(void *ext);     /* frees ext with the job */
+    void        (*ext_free)(void *ext);     /* frees ext with the job, or
+                                               NULL: wiped (ext_size
+                                               bytes) and freed */
+    size_t        ext_size;
 } sq_job_t;
 
 /* A job for r (write: with its nonce's TTL), or NULL after a 500. */
 sq_job_t *sq_job_new(sq_req_t *r, int write);
+
+/*
+ * The same with ext: size zeroed bytes of the handler's own state, which
+ * may hold secrets (a new key, a client secret): wiped and freed with
+ * the job.  NULL after a 500.
+ */
+sq_job_t *sq_job_new_ext(sq_req_t *r, int write, size_t size);
 void sq_job_free(sq_job_t *j);
 
 /* A callback's start (its reply's metrics) and end (frees the job). */

@@ -42,33 +42,16 @@ typedef struct {
 #define SQ_APPS_GRANTS_SEG  "/authorizations/"
 
 
-static void
-sq_apps_job_free(void *ext)
-{
-    sodium_memzero(ext, sizeof(sq_apps_job_t));
-    free(ext);
-}
-
-
 /* A job for r with its app state, or NULL after a 500. */
 static sq_job_t *
 sq_apps_job(sq_req_t *r, int write)
 {
     sq_job_t  *j;
 
-    j = sq_job_new(r, write);
-    if (j == NULL) {
-        return NULL;
+    j = sq_job_new_ext(r, write, sizeof(sq_apps_job_t));
+    if (j != NULL) {
+        j->apps = 1;
     }
-
-    j->apps = 1;
-    j->ext = calloc(1, sizeof(sq_apps_job_t));
-    if (j->ext == NULL) {
-        sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
-        sq_job_free(j);
-        return NULL;
-    }
-    j->ext_free = sq_apps_job_free;
 
     return j;
 }

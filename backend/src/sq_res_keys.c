@@ -48,33 +48,16 @@ typedef struct {
 } sq_keys_job_t;
 
 
-static void
-sq_keys_job_free(void *ext)
-{
-    sodium_memzero(ext, sizeof(sq_keys_job_t));
-    free(ext);
-}
-
-
 /* A job for r with its key state, or NULL after a 500. */
 static sq_job_t *
 sq_keys_job(sq_req_t *r, int write)
 {
     sq_job_t  *j;
 
-    j = sq_job_new(r, write);
-    if (j == NULL) {
-        return NULL;
+    j = sq_job_new_ext(r, write, sizeof(sq_keys_job_t));
+    if (j != NULL) {
+        j->keys = 1;
     }
-
-    j->keys = 1;
-    j->ext = calloc(1, sizeof(sq_keys_job_t));
-    if (j->ext == NULL) {
-        sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
-        sq_job_free(j);
-        return NULL;
-    }
-    j->ext_free = sq_keys_job_free;
 
     return j;
 }
