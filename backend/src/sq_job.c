@@ -57,6 +57,41 @@ sq_job_new_ext(sq_req_t *r, int write, size_t size)
 
 
 void
+sq_job_who(const sq_job_t *j, int write, sq_key_who_t *w)
+{
+    w->uid = j->r.ident.user_id;
+    w->wid = j->r.ident.workspace_id;
+    w->kws = j->kws;
+    w->test = j->r.ident.test_mode;
+    w->nonce = write ? j->r.ident.nonce : NULL;
+    w->ttl = j->ttl;
+}
+
+
+int
+sq_job_path_id(sq_req_t *r, uint64_t *id)
+{
+    size_t       len;
+    const char  *slash;
+
+    if (r->id == NULL) {
+        sq_reply_error(r->req, SQ_E_NOT_FOUND, NULL);
+        return -1;
+    }
+
+    slash = strchr(r->id, '/');
+    len = slash != NULL ? (size_t) (slash - r->id) : strlen(r->id);
+
+    if (sq_workspace_parse_id(r->id, len, id) != 0) {
+        sq_reply_error(r->req, SQ_E_NOT_FOUND, NULL);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
 sq_job_free(sq_job_t *j)
 {
     sq_record_clear(&j->rec);

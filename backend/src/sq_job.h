@@ -17,6 +17,7 @@
 #include "sq_aredis.h"
 #include "sq_argv.h"
 #include "sq_req.h"
+#include "sq_store_key.h"
 
 /*
  * A request between its handler and its Redis reply.  r is a copy of the
@@ -54,6 +55,12 @@ sq_job_t *sq_job_new(sq_req_t *r, int write);
  * the job.  NULL after a 500.
  */
 sq_job_t *sq_job_new_ext(sq_req_t *r, int write, size_t size);
+
+/* the caller of a job's calls (keys, apps); write: with its nonce */
+void sq_job_who(const sq_job_t *j, int write, sq_key_who_t *w);
+
+/* The {id} of /v1/<collection>/{id}[/...]; replies 404 when malformed. */
+int sq_job_path_id(sq_req_t *r, uint64_t *id);
 void sq_job_free(sq_job_t *j);
 
 /* A callback's start (its reply's metrics) and end (frees the job). */

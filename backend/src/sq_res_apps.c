@@ -57,42 +57,6 @@ sq_apps_job(sq_req_t *r, int write)
 }
 
 
-static void
-sq_apps_who(const sq_job_t *j, int write, sq_key_who_t *w)
-{
-    w->uid = j->r.ident.user_id;
-    w->wid = j->r.ident.workspace_id;
-    w->kws = j->kws;
-    w->test = j->r.ident.test_mode;
-    w->nonce = write ? j->r.ident.nonce : NULL;
-    w->ttl = j->ttl;
-}
-
-
-/* The {id} of /v1/apps/{id}[/...]; replies 404 when malformed. */
-static int
-sq_apps_id(sq_req_t *r, uint64_t *id)
-{
-    size_t       len;
-    const char  *slash;
-
-    if (r->id == NULL) {
-        sq_reply_error(r->req, SQ_E_NOT_FOUND, NULL);
-        return -1;
-    }
-
-    slash = strchr(r->id, '/');
-    len = slash != NULL ? (size_t) (slash - r->id) : strlen(r->id);
-
-    if (sq_workspace_parse_id(r->id, len, id) != 0) {
-        sq_reply_error(r->req, SQ_E_NOT_FOUND, NULL);
-        return -1;
-    }
-
-    return 0;
-}
-
-
 /* The {grant_id} of /v1/apps/{id}/authorizations/{grant_id}; else 404. */
 static int
 sq_apps_grant_id(sq_req_t *r, uint64_t *gid)
@@ -338,7 +302,7 @@ sq_apps_create(sq_req_t *r)
         return;
     }
 
-    sq_apps_who(j, 1, &w);
+    sq_job_who(j, 1, &w);
     sq_app_argv_create(&a, &w, &aj->app, (int64_t) time(NULL), &aj->t);
     sq_job_start(j, r, &a, sq_apps_on_created);
 }
@@ -372,7 +336,7 @@ sq_apps_get(sq_req_t *r)
     sq_argv_t     a;
     sq_key_who_t  w;
 
-    if (sq_apps_id(r, &id) != 0) {
+    if (sq_job_path_id(r, &id) != 0) {
         return;
     }
 
@@ -382,7 +346,7 @@ sq_apps_get(sq_req_t *r)
     }
 
     j->id = id;
-    sq_apps_who(j, 0, &w);
+    sq_job_who(j, 0, &w);
     sq_app_argv_one(&a, &w, id);
     sq_job_start(j, r, &a, sq_apps_on_one);
 }
@@ -434,7 +398,7 @@ sq_apps_set(sq_req_t *r, const char *status)
     sq_key_who_t    w;
     sq_apps_job_t  *aj;
 
-    if (sq_apps_id(r, &id) != 0) {
+    if (sq_job_path_id(r, &id) != 0) {
         return;
     }
 
@@ -446,7 +410,7 @@ sq_apps_set(sq_req_t *r, const char *status)
     aj = j->ext;
     j->id = id;
     aj->status = status;
-    sq_apps_who(j, 1, &w);
+    sq_job_who(j, 1, &w);
     sq_app_argv_set(&a, &w, id, status, (int64_t) time(NULL));
     sq_job_start(j, r, &a, sq_apps_on_written);
 }
@@ -486,7 +450,7 @@ sq_apps_patch(sq_req_t *r)
     sq_key_who_t    w;
     sq_apps_job_t  *aj;
 
-    if (sq_apps_id(r, &id) != 0) {
+    if (sq_job_path_id(r, &id) != 0) {
         return;
     }
 
@@ -519,7 +483,7 @@ sq_apps_patch(sq_req_t *r)
     }
 
     j->id = id;
-    sq_apps_who(j, 1, &w);
+    sq_job_who(j, 1, &w);
     sq_app_argv_update(&a, &w, id, &aj->app, fields, (int64_t) time(NULL),
                        &aj->t);
     sq_job_start(j, r, &a, sq_apps_on_written);
@@ -584,7 +548,7 @@ sq_apps_rotate(sq_req_t *r)
     sq_key_who_t    w;
     sq_apps_job_t  *aj;
 
-    if (sq_apps_id(r, &id) != 0) {
+    if (sq_job_path_id(r, &id) != 0) {
         return;
     }
 
@@ -621,7 +585,7 @@ sq_apps_rotate(sq_req_t *r)
         return;
     }
 
-    sq_apps_who(j, 1, &w);
+    sq_job_who(j, 1, &w);
     sq_app_argv_rotate(&a, &w, id, &aj->app, &aj->t, grace, revoke,
                        (int64_t) time(NULL));
     sq_job_start(j, r, &a, sq_apps_on_rotated);
@@ -732,7 +696,7 @@ sq_apps_list(sq_req_t *r)
         return;
     }
 
-    sq_apps_who(j, 0, &w);
+    sq_job_who(j, 0, &w);
     sq_app_argv_page(&a, &w, r->ident.workspace_id, after, j->limit);
     sq_job_start(j, r, &a, sq_apps_on_list);
 }
@@ -746,7 +710,7 @@ sq_apps_grants(sq_req_t *r)
     sq_argv_t     a;
     sq_key_who_t  w;
 
-    if (sq_apps_id(r, &id) != 0) {
+    if (sq_job_path_id(r, &id) != 0) {
         return;
     }
 
@@ -756,7 +720,7 @@ sq_apps_grants(sq_req_t *r)
     }
 
     j->id = id;
-    sq_apps_who(j, 0, &w);
+    sq_job_who(j, 0, &w);
     sq_app_argv_grants(&a, &w, id, after, j->limit);
     sq_job_start(j, r, &a, sq_apps_on_grants);
 }
@@ -802,7 +766,7 @@ sq_apps_grant_delete(sq_req_t *r)
     sq_key_who_t    w;
     sq_apps_job_t  *aj;
 
-    if (sq_apps_id(r, &id) != 0 || sq_apps_grant_id(r, &gid) != 0) {
+    if (sq_job_path_id(r, &id) != 0 || sq_apps_grant_id(r, &gid) != 0) {
         return;
     }
 
@@ -814,7 +778,7 @@ sq_apps_grant_delete(sq_req_t *r)
     aj = j->ext;
     j->id = id;
     aj->gid = gid;
-    sq_apps_who(j, 1, &w);
+    sq_job_who(j, 1, &w);
     sq_app_argv_grant_revoke(&a, &w, id, gid, (int64_t) time(NULL));
     sq_job_start(j, r, &a, sq_apps_on_grant_revoked);
 }
@@ -865,7 +829,7 @@ sq_apps_outcomes(sq_req_t *r)
     sq_key_who_t    w;
     sq_apps_job_t  *aj;
 
-    if (sq_apps_id(r, &id) != 0) {
+    if (sq_job_path_id(r, &id) != 0) {
         return;
     }
 
@@ -884,7 +848,7 @@ sq_apps_outcomes(sq_req_t *r)
     aj = j->ext;
     j->id = id;
     aj->recent = (size_t) recent;
-    sq_apps_who(j, 0, &w);
+    sq_job_who(j, 0, &w);
     sq_app_argv_outcomes(&a, &w, id, aj->recent);
     sq_job_start(j, r, &a, sq_apps_on_outcomes);
 }

@@ -63,43 +63,6 @@ sq_keys_job(sq_req_t *r, int write)
 }
 
 
-/* the caller of a job's calls; write: with its nonce */
-static void
-sq_keys_who(const sq_job_t *j, int write, sq_key_who_t *w)
-{
-    w->uid = j->r.ident.user_id;
-    w->wid = j->r.ident.workspace_id;
-    w->kws = j->kws;
-    w->test = j->r.ident.test_mode;
-    w->nonce = write ? j->r.ident.nonce : NULL;
-    w->ttl = j->ttl;
-}
-
-
-/* The {id} of /v1/keys/{id}[/action]; replies 404 when malformed. */
-static int
-sq_keys_id(sq_req_t *r, uint64_t *kid)
-{
-    size_t       len;
-    const char  *slash;
-
-    if (r->id == NULL) {
-        sq_reply_error(r->req, SQ_E_NOT_FOUND, NULL);
-        return -1;
-    }
-
-    slash = strchr(r->id, '/');
-    len = slash != NULL ? (size_t) (slash - r->id) : strlen(r->id);
-
-    if (sq_workspace_parse_id(r->id, len, kid) != 0) {
-        sq_reply_error(r->req, SQ_E_NOT_FOUND, NULL);
-        return -1;
-    }
-
-    return 0;
-}
-
-
 /* Reads the JSON body into a fresh buffer; replies on failure. */
 static char *
 sq_keys_body(sq_req_t *r, size_t *len)
@@ -329,7 +292,7 @@ sq_keys_create(sq_req_t *r)
         return;
     }
 
-    sq_keys_who(j, 1, &w);
+    sq_job_who(j, 1, &w);
     sq_key_argv_create(&a, &w, &kj->k, &kj->t);
     sq_job_start(j, r, &a, sq_keys_on_created);
 }
@@ -348,7 +311,7 @@ sq_keys_send_read(sq_job_t *j)
     sq_argv_t     a;
     sq_key_who_t  w;
 
-    sq_keys_who(j, 0, &w);
+    sq_job_who(j, 0, &w);
     sq_key_argv_one(&a, &w, j->id);
 
     return sq_job_send(j, &a, sq_keys_on_target);
@@ -363,7 +326,7 @@ sq_keys_send_write(sq_job_t *j)
     sq_key_who_t    w;
     sq_keys_job_t  *kj = j->ext;
 
-    sq_keys_who(j, 1, &w);
+    sq_job_who(j, 1, &w);
 
     if (kj->status == NULL) {
         if (sq_key_fresh(j->r.ctx->pepper, &kj->k, (int64_t) time(NULL),
@@ -480,7 +443,7 @@ sq_keys_act(sq_req_t *r, const char *verb, const char *status,
     sq_job_t       *j;
     sq_keys_job_t  *kj;
 
-    if (sq_keys_id(r, &kid) != 0) {
+    if (sq_job_path_id(r, &kid) != 0) {
         return;
     }
 
@@ -514,7 +477,7 @@ sq_keys_rotate(sq_req_t *r)
     int64_t   grace;
     uint64_t  kid;
 
-    if (sq_keys_id(r, &kid) != 0) {
+    if (sq_job_path_id(r, &kid) != 0) {
         return;
     }
 
@@ -588,7 +551,7 @@ sq_keys_get(sq_req_t *r)
     sq_argv_t     a;
     sq_key_who_t  w;
 
-    if (sq_keys_id(r, &kid) != 0) {
+    if (sq_job_path_id(r, &kid) != 0) {
         return;
     }
 
@@ -598,7 +561,7 @@ sq_keys_get(sq_req_t *r)
     }
 
     j->id = kid;
-    sq_keys_who(j, 0, &w);
+    sq_job_who(j, 0, &w);
     sq_key_argv_one(&a, &w, kid);
     sq_job_start(j, r, &a, sq_keys_on_one);
 }
@@ -690,7 +653,7 @@ sq_keys_list(sq_req_t *r)
     }
 
     j->limit = limit;
-    sq_keys_who(j, 0, &w);
+    sq_job_who(j, 0, &w);
     sq_key_argv_page(&a, &w, after, limit);
     sq_job_start(j, r, &a, sq_keys_on_page);
 }
@@ -763,7 +726,7 @@ sq_keys_usage(sq_req_t *r)
     sq_key_who_t    w;
     sq_keys_job_t  *kj;
 
-    if (sq_keys_id(r, &kid) != 0) {
+    if (sq_job_path_id(r, &kid) != 0) {
         return;
     }
 
@@ -791,7 +754,7 @@ sq_keys_usage(sq_req_t *r)
         return;
     }
 
-    sq_keys_who(j, 0, &w);
+    sq_job_who(j, 0, &w);
     sq_key_argv_usage(&a, &w, kid, 1, &kj->t);
     sq_job_start(j, r, &a, sq_keys_on_usage);
 }
