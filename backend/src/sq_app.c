@@ -489,28 +489,6 @@ sq_app_time(int64_t t)
 
 
 static json_t *
-sq_app_scopes_json(uint32_t mask)
-{
-    int      i;
-    json_t  *arr;
-
-    arr = json_array();
-
-    for (i = 0; arr != NULL && i < SQ_SCOPE_COUNT; i++) {
-        if ((mask & SQ_SCOPE_BIT(i))
-            && json_array_append_new(arr, json_string(sq_scope_name(i)))
-               != 0)
-        {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
-
-    return arr;
-}
-
-
-static json_t *
 sq_app_uris_json(const char *lines)
 {
     json_t      *arr;
@@ -557,7 +535,7 @@ sq_app_render(const sq_app_t *a)
                      "name", a->name,
                      "type", sq_app_type_name(a->type),
                      "redirect_uris", sq_app_uris_json(a->uris),
-                     "scopes", sq_app_scopes_json(a->scopes),
+                     "scopes", sq_scopes_json(a->scopes),
                      "workspace_id", (json_int_t) a->workspace_id,
                      "owner_id", (json_int_t) a->owner_id,
                      "status", a->status,
@@ -578,7 +556,7 @@ sq_grant_render(const sq_grant_t *g)
                      "app_id", (json_int_t) g->app_id,
                      "user_id", (json_int_t) g->user_id,
                      "workspace_id", (json_int_t) g->workspace_id,
-                     "scopes", sq_app_scopes_json(g->scopes),
+                     "scopes", sq_scopes_json(g->scopes),
                      "status", g->status,
                      "created_at", sq_app_time(g->created_at),
                      "revoked_at", sq_app_time(g->revoked_at),

@@ -357,7 +357,7 @@ sq_json_id_or_null(uint64_t id)
 }
 
 
-static json_t *
+json_t *
 sq_scopes_json(uint32_t mask)
 {
     int      i;

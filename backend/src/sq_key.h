@@ -56,6 +56,9 @@ int sq_scopes_parse(const char *s, size_t len, uint32_t *mask);
 /* The canonical space-separated form; 0 or -1 when it does not fit. */
 int sq_scopes_format(uint32_t mask, char *out, size_t cap);
 
+/* The same as a JSON array of names, or NULL (no memory). */
+json_t *sq_scopes_json(uint32_t mask);
+
 /* Comma-separated positive ids (may be empty), none twice; 0 or -1. */
 int sq_wslist_parse(const char *s, size_t len, sq_wslist_t *l);
 int sq_wslist_format(const sq_wslist_t *l, char *out, size_t cap);

@@ -15,68 +15,14 @@
 #define SQ_GRANT_ENTRY_FIELDS   9
 
 
-/* ---- the calls ---- */
-
-/* FCALL|FCALL_RO fn nkeys, KEYS[1] nonce or "", KEYS[2] members or "" */
-static void
-sq_app_head(sq_argv_t *a, const sq_key_who_t *w, const char *fn, int write,
-    int nkeys)
-{
-    memset(a, 0, offsetof(sq_argv_t, buf));
-
-    sq_argv_str(a, write ? "FCALL" : "FCALL_RO");
-    sq_argv_str(a, fn);
-    sq_argv_fmt(a, "%d", nkeys);
-
-    if (write && w->nonce != NULL) {
-        sq_argv_fmt(a, SQ_K_NONCE, w->nonce);
-    } else {
-        sq_argv_str(a, "");
-    }
-
-    if (w->wid != 0) {
-        sq_argv_fmt(a, SQ_K_WS_MEMBERS, (unsigned long long) w->wid);
-    } else {
-        sq_argv_str(a, "");
-    }
-}
-
-
-/* ARGV[1..5]: uid or "", workspace or "", the key's list, mode, TTL */
-static void
-sq_app_common(sq_argv_t *a, const sq_key_who_t *w, int write)
-{
-    if (w->uid != 0) {
-        sq_argv_u64(a, w->uid);
-    } else {
-        sq_argv_str(a, "");
-    }
-
-    if (w->wid != 0) {
-        sq_argv_u64(a, w->wid);
-    } else {
-        sq_argv_str(a, "");
-    }
-
-    sq_argv_str(a, w->kws != NULL ? w->kws : "");
-    sq_argv_str(a, w->test ? "test" : "live");
-
-    if (write && w->nonce != NULL) {
-        sq_argv_fmt(a, "%lld", (long long) w->ttl);
-    } else {
-        sq_argv_str(a, "");
-    }
-}
-
-
 /* head, KEYS[3] sq:app:<id>, common: what most calls start with */
 static void
 sq_app_start(sq_argv_t *a, const sq_key_who_t *w, const char *fn,
     int write, uint64_t id)
 {
-    sq_app_head(a, w, fn, write, 3);
+    sq_store_who_head(a, w, fn, write, 3);
     sq_argv_fmt(a, SQ_K_APP, (unsigned long long) id);
-    sq_app_common(a, w, write);
+    sq_store_who_common(a, w, write);
 }
 
 
@@ -84,9 +30,9 @@ void
 sq_app_argv_create(sq_argv_t *a, const sq_key_who_t *w, const sq_app_t *app,
     int64_t now, sq_app_text_t *t)
 {
-    sq_app_head(a, w, "sq_app_create", 1, 3);
+    sq_store_who_head(a, w, "sq_app_create", 1, 3);
     sq_argv_fmt(a, SQ_K_APP_CLIENT, app->client_id);
-    sq_app_common(a, w, 1);
+    sq_store_who_common(a, w, 1);
 
     if (sq_scopes_format(app->scopes, t->scopes, sizeof(t->scopes)) != 0) {
         a->failed = 1;
@@ -117,7 +63,7 @@ void
 sq_app_argv_page(sq_argv_t *a, const sq_key_who_t *w, uint64_t wid,
     uint64_t after, size_t limit)
 {
-    sq_app_head(a, w, "sq_app_page", 0, 3);
+    sq_store_who_head(a, w, "sq_app_page", 0, 3);
 
     if (wid != 0) {
         sq_argv_fmt(a, SQ_K_WS_APPS, (unsigned long long) wid);
@@ -127,7 +73,7 @@ sq_app_argv_page(sq_argv_t *a, const sq_key_who_t *w, uint64_t wid,
         sq_argv_str(a, "");
     }
 
-    sq_app_common(a, w, 0);
+    sq_store_who_common(a, w, 0);
     sq_argv_u64(a, after);
     sq_argv_fmt(a, "%zu", limit);
 
@@ -208,10 +154,10 @@ void
 sq_app_argv_grant_revoke(sq_argv_t *a, const sq_key_who_t *w, uint64_t id,
     uint64_t gid, int64_t now)
 {
-    sq_app_head(a, w, "sq_app_grant_revoke", 1, 4);
+    sq_store_who_head(a, w, "sq_app_grant_revoke", 1, 4);
     sq_argv_fmt(a, SQ_K_APP, (unsigned long long) id);
     sq_argv_fmt(a, SQ_K_GRANT, (unsigned long long) gid);
-    sq_app_common(a, w, 1);
+    sq_store_who_common(a, w, 1);
     sq_argv_u64(a, gid);
     sq_argv_fmt(a, "%lld", (long long) now);
 }

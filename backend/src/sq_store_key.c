@@ -312,9 +312,8 @@ sq_key_reply_rc(const redisReply *r)
 
 /* ---- the calls ---- */
 
-/* FCALL|FCALL_RO fn nkeys, KEYS[1] nonce or "", KEYS[2] members or "" */
-static void
-sq_key_head(sq_argv_t *a, const sq_key_who_t *w, const char *fn, int write,
+void
+sq_store_who_head(sq_argv_t *a, const sq_key_who_t *w, const char *fn, int write,
     int nkeys)
 {
     memset(a, 0, offsetof(sq_argv_t, buf));
@@ -338,8 +337,8 @@ sq_key_head(sq_argv_t *a, const sq_key_who_t *w, const char *fn, int write,
 
 
 /* ARGV[1..5]: uid or "", workspace or "", the key's list, mode, TTL */
-static void
-sq_key_common(sq_argv_t *a, const sq_key_who_t *w, int write)
+void
+sq_store_who_common(sq_argv_t *a, const sq_key_who_t *w, int write)
 {
     if (w->uid != 0) {
         sq_argv_u64(a, w->uid);
@@ -367,9 +366,9 @@ sq_key_common(sq_argv_t *a, const sq_key_who_t *w, int write)
 void
 sq_key_argv_one(sq_argv_t *a, const sq_key_who_t *w, uint64_t kid)
 {
-    sq_key_head(a, w, "sq_key_one", 0, 3);
+    sq_store_who_head(a, w, "sq_key_one", 0, 3);
     sq_argv_fmt(a, SQ_K_KEYID, (unsigned long long) kid);
-    sq_key_common(a, w, 0);
+    sq_store_who_common(a, w, 0);
 }
 
 
@@ -377,9 +376,9 @@ void
 sq_key_argv_create(sq_argv_t *a, const sq_key_who_t *w, const sq_key_t *k,
     sq_key_text_t *t)
 {
-    sq_key_head(a, w, "sq_key_create", 1, 3);
+    sq_store_who_head(a, w, "sq_key_create", 1, 3);
     sq_argv_fmt(a, SQ_K_KEY, t->digest);
-    sq_key_common(a, w, 1);
+    sq_store_who_common(a, w, 1);
 
     if (sq_scopes_format(k->scopes, t->scopes, sizeof(t->scopes)) != 0
         || sq_wslist_format(&k->ws, t->ws, sizeof(t->ws)) != 0)
@@ -406,10 +405,10 @@ sq_key_argv_rotate(sq_argv_t *a, const sq_key_who_t *w, uint64_t kid,
     const sq_key_t *nk, int64_t grace, const sq_key_text_t *t,
     const char *ver)
 {
-    sq_key_head(a, w, "sq_key_rotate", 1, 4);
+    sq_store_who_head(a, w, "sq_key_rotate", 1, 4);
     sq_argv_fmt(a, SQ_K_KEYID, (unsigned long long) kid);
     sq_argv_fmt(a, SQ_K_KEY, t->digest);
-    sq_key_common(a, w, 1);
+    sq_store_who_common(a, w, 1);
     sq_argv_str(a, t->digest);
     sq_argv_fmt(a, "%lld", (long long) grace);
     sq_argv_fmt(a, "%lld", (long long) nk->created_at);
@@ -422,9 +421,9 @@ void
 sq_key_argv_set(sq_argv_t *a, const sq_key_who_t *w, uint64_t kid,
     const char *status, const char *ver)
 {
-    sq_key_head(a, w, "sq_key_set", 1, 3);
+    sq_store_who_head(a, w, "sq_key_set", 1, 3);
     sq_argv_fmt(a, SQ_K_KEYID, (unsigned long long) kid);
-    sq_key_common(a, w, 1);
+    sq_store_who_common(a, w, 1);
     sq_argv_str(a, status);
     sq_argv_str(a, ver);
 }
@@ -434,9 +433,9 @@ void
 sq_key_argv_page(sq_argv_t *a, const sq_key_who_t *w, uint64_t after,
     size_t limit)
 {
-    sq_key_head(a, w, "sq_key_page", 0, 3);
+    sq_store_who_head(a, w, "sq_key_page", 0, 3);
     sq_argv_fmt(a, SQ_K_USER_KEYS, (unsigned long long) w->uid);
-    sq_key_common(a, w, 0);
+    sq_store_who_common(a, w, 0);
     sq_argv_u64(a, after);
     sq_argv_fmt(a, "%zu", limit);
     sq_argv_fmt(a, "%d", SQ_KEYS_MAX);
@@ -447,13 +446,13 @@ void
 sq_key_argv_usage(sq_argv_t *a, const sq_key_who_t *w, uint64_t kid,
     int check, const sq_key_text_t *t)
 {
-    sq_key_head(a, w, "sq_key_usage", 0, 3);
+    sq_store_who_head(a, w, "sq_key_usage", 0, 3);
     if (check) {
         sq_argv_fmt(a, SQ_K_KEYID, (unsigned long long) kid);
     } else {
         sq_argv_str(a, "");
     }
-    sq_key_common(a, w, 0);
+    sq_store_who_common(a, w, 0);
     sq_argv_u64(a, kid);
     sq_argv_str(a, t->dates);
 }

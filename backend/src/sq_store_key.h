@@ -35,6 +35,16 @@ typedef struct {
     int64_t      ttl;       /* its seconds */
 } sq_key_who_t;
 
+/*
+ * The head and first arguments of a function call as who (keys, apps):
+ * FCALL|FCALL_RO fn nkeys, KEYS[1] the nonce or "", KEYS[2] the members
+ * or ""; then ARGV[1..5] uid or "", workspace or "", the key's list,
+ * mode, the nonce's TTL or "".
+ */
+void sq_store_who_head(sq_argv_t *a, const sq_key_who_t *w, const char *fn,
+    int write, int nkeys);
+void sq_store_who_common(sq_argv_t *a, const sq_key_who_t *w, int write);
+
 /* text a call refers to, kept by the caller until it is sent */
 typedef struct {
     char    scopes[SQ_SCOPES_TEXT_MAX + 1];
