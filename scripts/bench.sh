@@ -611,6 +611,10 @@ for f in sys.argv[1:]:
     for id in "$bid" "$pid"; do
         rcli --raw hgetall "sq:article:$id" > "$TMP/record.$id"
     done
+    # the backend's stored rendering, from its index's rendering hash
+    # (redis/SCHEMA.md), as a field _json of its record for same.py
+    { echo _json; rcli --raw hget "sq:ws:$wsc:articles:json" "$bid"; } \
+        >> "$TMP/record.$bid"
     same "peer_create (ids $bid, $pid)" create \
         "$TMP/backend-create.json" "$TMP/peer-create.json" \
         "$TMP/peer-create-get.json" "$TMP/record.$bid" "$TMP/record.$pid"

@@ -11,7 +11,8 @@ for the values of id, created_at and updated_at; the peer's record read
 back through the backend (GET /v1/articles/<id>) is the peer's 201 body;
 and the two Redis hashes (redis-cli --raw HGETALL output) have the same
 fields with the same values but for id, created_at and updated_at (and
-_json, the backend's stored rendering, which must be its 201 record).
+_json, the backend's stored rendering, which bench.sh appends from the
+index's rendering hash and which must be its 201 record).
 
 Exit status 0 when all hold byte for byte; 2 when they hold as JSON (the
 same values, keys in the same order) but the bytes differ (whitespace,
@@ -98,8 +99,9 @@ def check_create(b201, p201, pget, brec, prec):
     rb, rp = record(brec), record(prec)
     # the backend's stored rendering (redis/SCHEMA.md): its 201 record
     stored = rb.pop("_json", None)
-    if stored is not None \
-       and not read(b201).decode().endswith('"data": %s}' % stored):
+    if stored is None:
+        fail("the backend stored no rendering of its create")
+    if not read(b201).decode().endswith('"data": %s}' % stored):
         fail("the backend's stored rendering is not its 201 record: %r"
              % stored)
     rp.pop("_json", None)
