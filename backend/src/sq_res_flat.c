@@ -4,6 +4,7 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sq_res_flat.h"
@@ -256,6 +257,97 @@ sq_flat_field(struct evbuffer *b, const sq_field_t *f, const redisReply *v)
     }
 
     return sq_flat_string(b, v->str, v->len);
+}
+
+
+/* ", \"name\": " then a field's value from a parsed record */
+static int
+sq_flat_json_field(struct evbuffer *b, const char *name, const json_t *v)
+{
+    char  num[24];
+
+    if (evbuffer_add(b, ", \"", 3) != 0
+        || evbuffer_add(b, name, strlen(name)) != 0
+        || evbuffer_add(b, "\": ", 3) != 0)
+    {
+        return -1;
+    }
+
+    if (v == NULL || json_is_null(v)) {
+        return evbuffer_add(b, "null", 4);
+    }
+
+    if (json_is_string(v)) {
+        return sq_flat_string(b, json_string_value(v), json_string_length(v));
+    }
+
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        return evbuffer_add(b, num, strlen(num));
+    }
+
+    return -1;      /* the schemas hold strings, integers and nulls only */
+}
+
+
+char *
+sq_flat_record_json(const sq_resource_t *res, const sq_record_t *rec)
+{
+    int               bad;
+    char             *out, created[32], updated[32];
+    size_t            i, len;
+    struct evbuffer  *b;
+
+    if (sq_text_iso8601(rec->created_at, created, sizeof(created)) != 0
+        || sq_text_iso8601(rec->updated_at, updated, sizeof(updated)) != 0)
+    {
+        return NULL;
+    }
+
+    b = evbuffer_new();
+    if (b == NULL) {
+        return NULL;
+    }
+
+    bad = evbuffer_add(b, "{\"id\": ", 7) != 0
+          || sq_flat_u64(b, rec->id) != 0
+          || evbuffer_add(b, ", \"workspace_id\": ", 18) != 0
+          || sq_flat_u64(b, rec->workspace_id) != 0;
+
+    for (i = 0; !bad && i < res->nfields; i++) {
+        bad = sq_flat_json_field(b, res->fields[i].name,
+                                 json_object_get(rec->fields,
+                                                 res->fields[i].name))
+              != 0;
+    }
+
+    bad = bad
+          || evbuffer_add(b, ", \"created_at\": \"", 17) != 0
+          || evbuffer_add(b, created, strlen(created)) != 0
+          || evbuffer_add(b, "\", \"updated_at\": \"", 18) != 0
+          || evbuffer_add(b, updated, strlen(updated)) != 0
+          || evbuffer_add(b, "\"}", 2) != 0;
+
+    out = NULL;
+    len = evbuffer_get_length(b);
+
+    if (!bad) {
+        out = malloc(len + 1);
+    }
+
+    if (out != NULL) {
+        if (evbuffer_remove(b, out, len) == (int) len) {
+            out[len] = '\0';
+        } else {
+            free(out);
+            out = NULL;
+        }
+    }
+
+    evbuffer_free(b);
+
+    return out;
 }
 
 

@@ -36,4 +36,12 @@ int sq_flat_record(const sq_resource_t *res, redisReply **v, uint64_t id,
 /* A JSON string (quoted, escaped as jansson does); -1: not UTF-8, OOM */
 int sq_flat_string(struct evbuffer *b, const char *s, size_t len);
 
+/*
+ * A record's JSON exactly as sq_resource_render() then json_dumps() write
+ * it, without building a jansson tree (a create's and a patch's
+ * rendering; t/033 checks the bytes against the other renderers).
+ * malloc'd and NUL-terminated, for free(); NULL on failure.
+ */
+char *sq_flat_record_json(const sq_resource_t *res, const sq_record_t *rec);
+
 #endif /* SQ_RES_FLAT_H */

@@ -193,22 +193,14 @@ sq_res_rendered(sq_job_t *j, struct evbuffer *b, int failed)
 static void sq_res_on_insert(redisReply *reply, void *data);
 
 
-/* a record's JSON as the API renders it, or NULL; the caller frees it */
+/*
+ * a record's JSON as the API renders it, or NULL; the caller free()s it
+ * (written straight, as jansson would: no tree for a create or a patch)
+ */
 static char *
 sq_res_json(const sq_resource_t *res, const sq_record_t *rec)
 {
-    char    *out;
-    json_t  *obj;
-
-    obj = sq_resource_render(res, rec);
-    if (obj == NULL) {
-        return NULL;
-    }
-
-    out = json_dumps(obj, 0);
-    json_decref(obj);
-
-    return out;
+    return sq_flat_record_json(res, rec);
 }
 
 
@@ -239,7 +231,7 @@ sq_res_rendering(const sq_job_t *j, const char **tail)
         && strncmp(out, SQ_RES_TAIL_AFTER, sizeof(SQ_RES_TAIL_AFTER) - 1)
            != 0)
     {
-        sq_json_str_free(out);
+        free(out);
         return NULL;
     }
 
@@ -270,7 +262,7 @@ sq_res_send_insert(sq_job_t *j)
         j->ext_free(j->ext);
     }
     j->ext = json;
-    j->ext_free = sq_json_str_free;
+    j->ext_free = free;
 
     sq_job_head(&a, j, "sq_res_insert", 3);
     sq_argv_ref_key(&a, res, j->rec.fields, 1);
@@ -615,7 +607,7 @@ sq_res_send_modify(sq_job_t *j)
     sq_argv_fields(&a, res, j->rec.fields);
 
     rc = sq_job_send(j, &a, sq_res_on_modify);
-    sq_json_str_free(json);
+    free(json);
 
     return rc;
 }

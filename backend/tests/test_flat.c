@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 #include <jansson.h>
 
+#include "sq_json.h"
 #include "sq_res_flat.h"
 #include "tests.h"
 
@@ -150,6 +151,68 @@ t_same_record(redisReply **v, const sq_record_t *rec, int test)
 
 #define T_PAGE  "FCALL_RO sq_res_page 3 %s %s %s %s %s %s live %s " \
                 "sq:article: %s %s %s title body status"
+
+
+/*
+ * A create's and a patch's rendering, written straight, are the bytes
+ * jansson writes from sq_resource_render(): strings with every escape,
+ * control bytes, non-ASCII, integers (negative too) and nulls.
+ */
+START_TEST(test_flat_record_json)
+{
+    char         *ours, *theirs;
+    size_t        i;
+    json_t       *obj;
+    sq_record_t   rec;
+    const char   *titles[] = {
+        "plain", "q\"uote b\\ack s/lash", "tab\tnl\ncr\rbs\bff\f",
+        "\x01\x1f\x7f", "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x80\xa8", ""
+    };
+
+    for (i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+        memset(&rec, 0, sizeof(rec));
+        rec.id = 42 + i;
+        rec.workspace_id = 7;
+        rec.created_at = 1700000000;
+        rec.updated_at = 1700000001 + (int64_t) i;
+        rec.fields = json_pack("{s:s, s:n}", "title", titles[i], "body");
+        ck_assert_ptr_nonnull(rec.fields);
+
+        ours = sq_flat_record_json(&sq_res_articles, &rec);
+        obj = sq_resource_render(&sq_res_articles, &rec);
+        ck_assert_ptr_nonnull(obj);
+        theirs = json_dumps(obj, 0);
+        json_decref(obj);
+
+        ck_assert_ptr_nonnull(ours);
+        ck_assert_str_eq(ours, theirs);
+        free(ours);
+        sq_json_str_free(theirs);
+        sq_record_clear(&rec);
+    }
+
+    /* an integer field, negative too, and an absent one (null) */
+    memset(&rec, 0, sizeof(rec));
+    rec.id = 1;
+    rec.workspace_id = 2;
+    rec.fields = json_pack("{s:s, s:s, s:I}", "url", "https://e.com/a.png",
+                           "mime_type", "image/png", "size",
+                           (json_int_t) -5);
+    ours = sq_flat_record_json(&sq_res_images, &rec);
+    obj = sq_resource_render(&sq_res_images, &rec);
+    theirs = json_dumps(obj, 0);
+    json_decref(obj);
+    ck_assert_ptr_nonnull(ours);
+    ck_assert_str_eq(ours, theirs);
+    free(ours);
+    sq_json_str_free(theirs);
+
+    /* a type no schema holds is refused, not written */
+    json_object_set_new(rec.fields, "size", json_real(1.5));
+    ck_assert_ptr_null(sq_flat_record_json(&sq_res_images, &rec));
+    sq_record_clear(&rec);
+}
+END_TEST
 
 
 START_TEST(test_flat_page)
@@ -467,6 +530,7 @@ sq_suite_flat(void)
 
     tr = sq_test_redis_tcase();
     tcase_add_test(tr, test_flat_page);
+    tcase_add_test(tc, test_flat_record_json);
     tcase_add_test(tr, test_flat_writes);
     tcase_add_test(tr, test_flat_stored);
     tcase_add_test(tr, test_flat_me);
