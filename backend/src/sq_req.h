@@ -25,10 +25,20 @@ typedef struct {
 
 /*
  * The request body, which must be application/json of at most
- * SQ_BODY_MAX bytes, into buf (SQ_BODY_MAX + 1 bytes); replies itself
- * and returns -1 otherwise.
+ * SQ_BODY_MAX bytes, as a fresh NUL-terminated copy (free() it); replies
+ * itself and returns NULL otherwise.
  */
-int sq_req_body(sq_req_t *r, char *buf, size_t *len);
+char *sq_req_body(sq_req_t *r, size_t *len);
+
+/* the request-target's query string, or NULL */
+const char *sq_req_query(sq_req_t *r);
+
+/*
+ * 0 when the backend has its pepper (--pepper-file), which making keys
+ * and client secrets needs; else logs that it cannot make what, answers
+ * 503 and returns -1.
+ */
+int sq_req_need_pepper(sq_req_t *r, const char *what);
 
 /* {"limit": L, "next_cursor": "..." | null}; NULL when out of memory */
 json_t *sq_res_pagination(size_t limit, uint64_t next);

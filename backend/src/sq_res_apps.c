@@ -78,40 +78,6 @@ sq_apps_grant_id(sq_req_t *r, uint64_t *gid)
 }
 
 
-/* Reads the JSON body into a fresh buffer; replies on failure. */
-static char *
-sq_apps_body(sq_req_t *r, size_t *len)
-{
-    char  *buf;
-
-    buf = malloc(SQ_BODY_MAX + 1);
-    if (buf == NULL) {
-        sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
-        return NULL;
-    }
-
-    if (sq_req_body(r, buf, len) != 0) {
-        free(buf);
-        return NULL;
-    }
-
-    buf[*len] = '\0';
-
-    return buf;
-}
-
-
-static const char *
-sq_apps_query(sq_req_t *r)
-{
-    const struct evhttp_uri  *uri;
-
-    uri = evhttp_request_get_evhttp_uri(r->req);
-
-    return uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-}
-
-
 /* The app's scopes within the calling key's, or a 403 saying which. */
 static int
 sq_apps_within(sq_req_t *r, uint32_t scopes)
@@ -129,20 +95,6 @@ sq_apps_within(sq_req_t *r, uint32_t scopes)
            (unsigned long long) r->ident.key_id,
            (unsigned long long) r->ident.user_id, sq_scope_name(missing));
     sq_reply_error(r->req, SQ_E_INSUFFICIENT_SCOPE, msg);
-
-    return -1;
-}
-
-
-static int
-sq_apps_need_pepper(sq_req_t *r)
-{
-    if (r->ctx->has_pepper) {
-        return 0;
-    }
-
-    sq_log(SQ_LOG_ERR, "cannot make client secrets: no --pepper-file");
-    sq_reply_error(r->req, SQ_E_UNAVAILABLE, NULL);
 
     return -1;
 }
@@ -254,7 +206,7 @@ sq_apps_create(sq_req_t *r)
     sq_key_who_t    w;
     sq_apps_job_t  *aj;
 
-    buf = sq_apps_body(r, &len);
+    buf = sq_req_body(r, &len);
     if (buf == NULL) {
         return;
     }
@@ -284,7 +236,7 @@ sq_apps_create(sq_req_t *r)
     }
 
     if (sq_apps_within(r, aj->app.scopes) != 0
-        || sq_apps_need_pepper(r) != 0)
+        || sq_req_need_pepper(r, "client secrets") != 0)
     {
         sq_job_free(j);
         return;
@@ -454,7 +406,7 @@ sq_apps_patch(sq_req_t *r)
         return;
     }
 
-    buf = sq_apps_body(r, &len);
+    buf = sq_req_body(r, &len);
     if (buf == NULL) {
         return;
     }
@@ -552,7 +504,7 @@ sq_apps_rotate(sq_req_t *r)
         return;
     }
 
-    buf = sq_apps_body(r, &len);
+    buf = sq_req_body(r, &len);
     if (buf == NULL) {
         return;
     }
@@ -565,7 +517,7 @@ sq_apps_rotate(sq_req_t *r)
         return;
     }
 
-    if (sq_apps_need_pepper(r) != 0) {
+    if (sq_req_need_pepper(r, "client secrets") != 0) {
         return;
     }
 
@@ -667,7 +619,7 @@ sq_apps_page_job(sq_req_t *r, uint64_t *after)
     size_t     limit;
     sq_job_t  *j;
 
-    if (sq_page_parse(sq_apps_query(r), &limit, after, err, sizeof(err))
+    if (sq_page_parse(sq_req_query(r), &limit, after, err, sizeof(err))
         != 0)
     {
         sq_reply_error(r->req, SQ_E_VALIDATION, err);
@@ -833,7 +785,7 @@ sq_apps_outcomes(sq_req_t *r)
         return;
     }
 
-    if (sq_query_int(sq_apps_query(r), "limit", 1, SQ_APP_RECENT_MAX,
+    if (sq_query_int(sq_req_query(r), "limit", 1, SQ_APP_RECENT_MAX,
                      SQ_APP_RECENT_DEF, &recent, err, sizeof(err)) != 0)
     {
         sq_reply_error(r->req, SQ_E_VALIDATION, err);

@@ -79,20 +79,53 @@ sq_req_json_body(sq_req_t *r, size_t *len)
 }
 
 
-/* Content type and size; copies the body into buf (SQ_BODY_MAX + 1). */
-int
-sq_req_body(sq_req_t *r, char *buf, size_t *len)
+/* Content type and size; the body copied, with a NUL. */
+char *
+sq_req_body(sq_req_t *r, size_t *len)
 {
+    char        *buf;
     const char  *body;
 
     body = sq_req_json_body(r, len);
     if (body == NULL) {
-        return -1;
+        return NULL;
+    }
+
+    buf = malloc(*len + 1);
+    if (buf == NULL) {
+        sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
+        return NULL;
     }
 
     memcpy(buf, body, *len);
+    buf[*len] = '\0';
 
-    return 0;
+    return buf;
+}
+
+
+const char *
+sq_req_query(sq_req_t *r)
+{
+    const struct evhttp_uri  *uri;
+
+    uri = evhttp_request_get_evhttp_uri(r->req);
+
+    return uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+}
+
+
+int
+sq_req_need_pepper(sq_req_t *r, const char *what)
+{
+    if (r->ctx->has_pepper) {
+        return 0;
+    }
+
+    sq_log(SQ_LOG_ERR, "cannot make %s: no --pepper-file", what);
+    sq_reply_error(r->req, SQ_E_UNAVAILABLE, NULL);
+
+    return -1;
 }
 
 
@@ -939,12 +972,9 @@ sq_res_list(sq_req_t *r)
     uint64_t                  after;
     sq_job_t                 *j;
     sq_argv_t                 a;
-    const struct evhttp_uri  *uri;
 
-    uri = evhttp_request_get_evhttp_uri(r->req);
-
-    if (sq_page_parse(uri != NULL ? evhttp_uri_get_query(uri) : NULL,
-                      &limit, &after, err, sizeof(err)) != 0)
+    if (sq_page_parse(sq_req_query(r), &limit, &after, err, sizeof(err))
+        != 0)
     {
         sq_reply_error(r->req, SQ_E_VALIDATION, err);
         return;

@@ -63,27 +63,6 @@ sq_keys_job(sq_req_t *r, int write)
 }
 
 
-/* Reads the JSON body into a fresh buffer; replies on failure. */
-static char *
-sq_keys_body(sq_req_t *r, size_t *len)
-{
-    char  *buf;
-
-    buf = malloc(SQ_BODY_MAX + 1);
-    if (buf == NULL) {
-        sq_reply_error(r->req, SQ_E_INTERNAL, NULL);
-        return NULL;
-    }
-
-    if (sq_req_body(r, buf, len) != 0) {
-        free(buf);
-        return NULL;
-    }
-
-    return buf;
-}
-
-
 static void
 sq_keys_reply(sq_req_t *r, int status, const sq_key_t *k)
 {
@@ -150,20 +129,6 @@ sq_keys_within(sq_req_t *r, const char *verb, const sq_key_t *k)
            (unsigned long long) k->id, msg);
     sq_reply_error(r->req, reach == SQ_REACH_PUBLISHABLE ? SQ_E_PUBLISHABLE
                            : SQ_E_INSUFFICIENT_SCOPE, msg);
-
-    return -1;
-}
-
-
-static int
-sq_keys_need_pepper(sq_req_t *r)
-{
-    if (r->ctx->has_pepper) {
-        return 0;
-    }
-
-    sq_log(SQ_LOG_ERR, "cannot make keys: no --pepper-file");
-    sq_reply_error(r->req, SQ_E_UNAVAILABLE, NULL);
 
     return -1;
 }
@@ -254,7 +219,7 @@ sq_keys_create(sq_req_t *r)
     sq_key_who_t    w;
     sq_keys_job_t  *kj;
 
-    buf = sq_keys_body(r, &len);
+    buf = sq_req_body(r, &len);
     if (buf == NULL) {
         return;
     }
@@ -278,7 +243,7 @@ sq_keys_create(sq_req_t *r)
     }
 
     if (sq_keys_within(r, "create", &kj->k) != 0
-        || sq_keys_need_pepper(r) != 0)
+        || sq_req_need_pepper(r, "keys") != 0)
     {
         sq_job_free(j);
         return;
@@ -481,7 +446,7 @@ sq_keys_rotate(sq_req_t *r)
         return;
     }
 
-    buf = sq_keys_body(r, &len);
+    buf = sq_req_body(r, &len);
     if (buf == NULL) {
         return;
     }
@@ -494,7 +459,7 @@ sq_keys_rotate(sq_req_t *r)
         return;
     }
 
-    if (sq_keys_need_pepper(r) != 0) {
+    if (sq_req_need_pepper(r, "keys") != 0) {
         return;
     }
 
@@ -590,17 +555,6 @@ sq_keys_render_list(const sq_key_t *keys, size_t n)
 }
 
 
-static const char *
-sq_keys_query(sq_req_t *r)
-{
-    const struct evhttp_uri  *uri;
-
-    uri = evhttp_request_get_evhttp_uri(r->req);
-
-    return uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-}
-
-
 static void
 sq_keys_on_page(redisReply *reply, void *data)
 {
@@ -640,7 +594,7 @@ sq_keys_list(sq_req_t *r)
     sq_argv_t     a;
     sq_key_who_t  w;
 
-    if (sq_page_parse(sq_keys_query(r), &limit, &after, err, sizeof(err))
+    if (sq_page_parse(sq_req_query(r), &limit, &after, err, sizeof(err))
         != 0)
     {
         sq_reply_error(r->req, SQ_E_VALIDATION, err);
@@ -730,7 +684,7 @@ sq_keys_usage(sq_req_t *r)
         return;
     }
 
-    if (sq_query_int(sq_keys_query(r), "days", 1, SQ_USAGE_DAYS_MAX,
+    if (sq_query_int(sq_req_query(r), "days", 1, SQ_USAGE_DAYS_MAX,
                      SQ_USAGE_DAYS_DEF, &days, err, sizeof(err)) != 0)
     {
         sq_reply_error(r->req, SQ_E_VALIDATION, err);
