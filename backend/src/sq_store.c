@@ -40,6 +40,36 @@ sq_rc_text(sq_rc_t rc)
 }
 
 
+sq_rc_t
+sq_reply_word_rc(const redisReply *r, const sq_reply_word_t *words,
+    size_t n)
+{
+    size_t             i;
+    const redisReply  *st;
+
+    if (r == NULL) {
+        return SQ_ERR_IO;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+        return SQ_ERR_REDIS;
+    }
+
+    st = r->element[0];
+    if (st->type != REDIS_REPLY_STRING) {
+        return SQ_ERR_REDIS;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(st->str, words[i].word) == 0) {
+            return words[i].rc;
+        }
+    }
+
+    return SQ_ERR_REDIS;
+}
+
+
 static sq_rc_t
 sq_vcmd(redisContext *c, redisReply **out, const char *fmt, va_list ap)
 {

@@ -59,6 +59,19 @@ typedef struct {
 
 const char *sq_rc_text(sq_rc_t rc);
 
+/* a function reply's first word and what it means */
+typedef struct {
+    const char  *word;
+    sq_rc_t      rc;
+} sq_reply_word_t;
+
+/*
+ * The rc of a function reply {word, ...} by words[0..n): SQ_ERR_IO for
+ * no reply (the link), SQ_ERR_REDIS for any other shape or word.
+ */
+sq_rc_t sq_reply_word_rc(const redisReply *r, const sq_reply_word_t *words,
+    size_t n);
+
 /* users, workspaces, members (sq_store_user.c) */
 sq_rc_t sq_store_user_create(redisContext *c, const char *email,
     const char *name, int64_t now, uint64_t *id);

@@ -177,13 +177,7 @@ sq_app_argv_outcomes(sq_argv_t *a, const sq_key_who_t *w, uint64_t id,
 sq_rc_t
 sq_app_reply_rc(const redisReply *r)
 {
-    size_t             i;
-    const redisReply  *st;
-
-    static const struct {
-        const char  *word;
-        sq_rc_t      rc;
-    } refusals[] = {
+    static const sq_reply_word_t  words[] = {
         { "OK", SQ_OK },
         { "NOTFOUND", SQ_ERR_NOTFOUND },
         { "CONFLICT", SQ_ERR_CONFLICT },
@@ -192,26 +186,7 @@ sq_app_reply_rc(const redisReply *r)
         { "TOOMANY", SQ_ERR_TAKEN }
     };
 
-    if (r == NULL) {
-        return SQ_ERR_IO;
-    }
-
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-        return SQ_ERR_REDIS;
-    }
-
-    st = r->element[0];
-    if (st->type != REDIS_REPLY_STRING) {
-        return SQ_ERR_REDIS;
-    }
-
-    for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
-        if (strcmp(st->str, refusals[i].word) == 0) {
-            return refusals[i].rc;
-        }
-    }
-
-    return SQ_ERR_REDIS;
+    return sq_reply_word_rc(r, words, sizeof(words) / sizeof(words[0]));
 }
 
 

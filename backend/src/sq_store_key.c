@@ -273,13 +273,7 @@ sq_key_entry(const redisReply *e, uint64_t kid, sq_key_t *k, char *ver)
 sq_rc_t
 sq_key_reply_rc(const redisReply *r)
 {
-    size_t             i;
-    const redisReply  *st;
-
-    static const struct {
-        const char  *word;
-        sq_rc_t      rc;
-    } refusals[] = {
+    static const sq_reply_word_t  words[] = {
         { "OK", SQ_OK },
         { "NOTFOUND", SQ_ERR_NOTFOUND },
         { "CONFLICT", SQ_ERR_CONFLICT },
@@ -287,26 +281,7 @@ sq_key_reply_rc(const redisReply *r)
         { "WSMEMBER", SQ_ERR_INVALID }
     };
 
-    if (r == NULL) {
-        return SQ_ERR_IO;
-    }
-
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-        return SQ_ERR_REDIS;
-    }
-
-    st = r->element[0];
-    if (st->type != REDIS_REPLY_STRING) {
-        return SQ_ERR_REDIS;
-    }
-
-    for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
-        if (strcmp(st->str, refusals[i].word) == 0) {
-            return refusals[i].rc;
-        }
-    }
-
-    return SQ_ERR_REDIS;
+    return sq_reply_word_rc(r, words, sizeof(words) / sizeof(words[0]));
 }
 
 
