@@ -226,6 +226,32 @@ like($un_lines, qr/^\S+\t$for_carol\t-\tn205\n\S+\t$for_carol\t-\tn204\n?$/,
 ($r) = call($carol_key, 'POST', '/v1/me/notifications');
 is($r->{status}, 405, '/v1/me/notifications: GET only');
 
+# --- apps: owner_id and purpose -------------------------------------------
+($r, $d) = call($full, 'POST', '/v1/apps', {
+    name => 'Blog sync', redirect_uris => ['https://example.com/cb'],
+    scopes => ['articles:read'], workspace_id => $T->{ws1} + 0,
+    purpose => 'syncs the blog' });
+is($r->{status}, 201, 'an app with a purpose') or diag($r->{content});
+my $app = $d->{data}{id};
+is($d->{data}{owner_id}, $T->{alice}, '... owned by its creator');
+is($d->{data}{purpose}, 'syncs the blog', '... the purpose kept');
+($r, $d) = call($full, 'PATCH', "/v1/apps/$app", { owner_id => $carol + 0, purpose => 'sync' });
+is($r->{status}, 200, 'PATCH /v1/apps/{id} owner_id and purpose') or diag($r->{content});
+is($d->{data}{owner_id}, $carol, '... owner set');
+is($d->{data}{purpose}, 'sync', '... purpose set');
+is($d->{data}{name}, 'Blog sync', '... the rest kept');
+($r, $d) = call($full, 'PATCH', "/v1/apps/$app", { owner_id => $T->{bob} + 0 });
+is(err($r, $d), '400 VALIDATION_ERROR', 'an app owner sharing no workspace: 400');
+($r, $d) = call($full, 'PATCH', "/v1/apps/$app", { purpose => 'z' x 201 });
+is(err($r, $d), '400 VALIDATION_ERROR', 'an app purpose over 200 bytes: 400');
+($r, $d) = call($full, 'POST', '/v1/apps', {
+    name => 'x', redirect_uris => ['https://example.com/cb'],
+    scopes => ['articles:read'], workspace_id => $T->{ws1} + 0, owner_id => $carol + 0 });
+is(err($r, $d), '400 VALIDATION_ERROR', 'owner_id at app creation: refused (the creator owns it)');
+SQTest::sqctl('app', 'set', '--id', $app, '--owner', $T->{alice}, '--purpose', 'cli');
+(undef, $d) = call($full, 'GET', "/v1/apps/$app");
+is("$d->{data}{owner_id} $d->{data}{purpose}", "$T->{alice} cli", 'sqctl app set');
+
 my $log = SQTest::nginx_error_log();
 unlike($log, qr/exited on signal|\[alert\]/, 'no worker crashed');
 
