@@ -2100,9 +2100,14 @@ local function sq_key_review(keys, args)
         local rec = digest and 'sq:key:' .. digest
         local r = rec and redis.call('HMGET', rec, 'status', 'created_at',
                                      'rotated_at', 'scopes',
-                                     'last_used_at', 'expires_at')
+                                     'last_used_at', 'expires_at',
+                                     'sunset_at')
         local exp = r and tonumber(r[6] or '0') or 0
-        if r and r[1] == 'active' and (exp == 0 or exp > now) then
+        local sunset = r and tonumber(r[7] or '0') or 0
+        -- active: not disabled, expired, or rotated past its grace
+        if r and r[1] == 'active' and (exp == 0 or exp > now)
+           and (sunset == 0 or sunset > now)
+        then
             local used = tonumber(redis.call('HGET', 'sq:keyuse:' .. digest,
                                              'last_used_at') or '')
                          or tonumber(r[5] or '') or 0

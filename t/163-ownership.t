@@ -123,6 +123,9 @@ call($full, 'POST', "/v1/keys/$rk{rotated}/rotate", { grace_seconds => 3600 });
 $rk{disabled} = new_key(name => 'disabled-old')->{id};
 SQTest::redis_cli('HSET', 'sq:key:' . digest_of($rk{disabled}), 'created_at', int($now - 100 * $day));
 call($full, 'POST', "/v1/keys/$rk{disabled}/disable");
+$rk{dead} = new_key(name => 'rotated-away')->{id};
+SQTest::redis_cli('HSET', 'sq:key:' . digest_of($rk{dead}), 'created_at', int($now - 60 * $day));
+call($full, 'POST', "/v1/keys/$rk{dead}/rotate", { grace_seconds => 0 });
 $rk{fresh} = new_key(name => 'fresh')->{id};
 SQTest::redis_cli('HSET', 'sq:keyuse:' . digest_of($rk{fresh}), 'last_used_at', int $now);
 
@@ -145,6 +148,8 @@ ok(!$ag{$rk{rotated}}, '... not one that was rotated');
 ok(!$ag{$rk{unused}}, '... not one 60 days old');
 ok(!grep({ $_->{id} == $rk{disabled} } map { @{ $d->{data}{$_} } } keys %{ $d->{data} }),
    'a disabled key is in no list');
+ok(!grep({ $_->{id} == $rk{dead} } map { @{ $d->{data}{$_} } } keys %{ $d->{data} }),
+   'nor one rotated past its grace');
 my %br = %{ ids($d, 'broad') };
 my $alice_kid = (grep { $_->{name} eq 'alice' } @{ (call($full, 'GET', '/v1/keys?limit=100'))[1]{data} })[0]{id};
 ok($br{$alice_kid}, 'broad: the key holding every scope');
