@@ -159,6 +159,14 @@ like($lines[0], qr/\t10\.0\.0\.2\tGET\t\/v1\/chatbots\t-\t403\tinsufficient_scop
 my $js = JSON::PP->new->decode(SQTest::sqctl('key', 'activity', '--id', $kid, '--json'));
 is($js->{summary}{requests}, 57, 'sqctl key activity --json: the API\'s data and summary');
 
+# --- refusals of unknown keys, per IP (act's sq:act:unknown:<day>) --------
+my @tg = gmtime;
+my $today = sprintf '%04d%02d%02d', $tg[5] + 1900, $tg[4] + 1, $tg[3];
+SQTest::redis_cli('HINCRBY', "sq:act:unknown:$today", '10.9.9.9', 7);
+like(SQTest::sqctl('activity', 'unknown'),
+     qr/^\d{4}-\d\d-\d\d\t10\.9\.9\.9\t7$/m,
+     'sqctl activity unknown: date, IP, count');
+
 # --- deleting the key hides its activity like the key itself ---------------
 is((call($full, 'DELETE', "/v1/keys/$kid"))[0]{status}, 200, 'delete the key');
 ($r) = activity();
@@ -169,7 +177,7 @@ SKIP: {
     my $so = "$SQTest::BUILD/ngx_http_smartlyq_module.so";
     my $has = do { local $/; open my $f, '<', $so or die $!; binmode $f;
                    my $b = <$f>; index($b, 'smartlyq_activity') >= 0 };
-    skip 'the module does not record activity (act\'s branch not merged)', 4
+    skip 'the module does not record activity (act\'s branch not merged)', 5
         unless $has;
     ($r, $d) = call($full, 'POST', '/v1/keys',
                     { name => 'e2e', scopes => ['articles:read'] });
@@ -188,6 +196,17 @@ SKIP: {
               'e2e: the foreign workspace refused as forbidden');
     is_deeply($got->{summary}{ips}, ['127.0.0.1'], 'e2e: the client IP');
     is_deeply($got->{summary}{routes}, ['/v1/articles'], 'e2e: the route');
+
+    # an unknown key, counted per IP only
+    my $before = SQTest::redis_cli('HGET', "sq:act:unknown:$today", '127.0.0.1') || 0;
+    call('sqk_live_' . ('Z' x 40), 'GET', '/v1/articles');
+    my $after = $before;
+    for (1 .. 50) {
+        $after = SQTest::redis_cli('HGET', "sq:act:unknown:$today", '127.0.0.1') || 0;
+        last if $after > $before;
+        sleep 0.1;
+    }
+    is($after, $before + 1, 'e2e: an unknown key counted for its IP only');
 }
 
 my $log = SQTest::nginx_error_log();

@@ -50,7 +50,8 @@ static const sqctl_entry_t  sqctl_commands[] = {
     { "key", "set", sqctl_key_set },
     { "key", "notify", sqctl_key_notify },
     { "user", "notifications", sqctl_user_notifications },
-    { "app", "set", sqctl_app_owner_set }
+    { "app", "set", sqctl_app_owner_set },
+    { "activity", "unknown", sqctl_activity_unknown }
 };
 
 
@@ -84,6 +85,7 @@ sqctl_usage(void)
           "  key notify --id K --message TEXT\n"
           "  user notifications --user U [--limit N] [--json]\n"
           "  app set --id A [--owner U] [--purpose TEXT]\n"
+          "  activity unknown [--days N]   unknown keys' refusals per IP\n"
           "  key usage --id K [--days N]\n"
           "  account create --workspace W --platform P --handle H\n"
           "  app create --workspace W --owner U --name N "

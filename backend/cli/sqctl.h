@@ -68,5 +68,6 @@ int sqctl_key_set(sqctl_t *s, int argc, char **argv);
 int sqctl_key_notify(sqctl_t *s, int argc, char **argv);
 int sqctl_user_notifications(sqctl_t *s, int argc, char **argv);
 int sqctl_app_owner_set(sqctl_t *s, int argc, char **argv);
+int sqctl_activity_unknown(sqctl_t *s, int argc, char **argv);
 
 #endif /* SQCTL_H */

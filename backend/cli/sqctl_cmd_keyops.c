@@ -9,6 +9,8 @@
  *   key notify --id K --message TEXT
  *   user notifications --user U [--limit N] [--json]
  *   app set --id A [--owner U] [--purpose TEXT]
+ *   activity unknown [--days N]   refusals of unknown keys per IP (act's
+ *                                 sq:act:unknown:<day>), newest day first
  *
  * Lines are tab-separated; --json prints the API's data.
  */
@@ -668,4 +670,86 @@ sqctl_app_owner_set(sqctl_t *s, int argc, char **argv)
     }
 
     return sqctl_fail("app set", src);
+}
+
+
+/* one day's refusals of unknown keys, "yyyymmdd" */
+static sq_rc_t
+sqctl_ko_unknown_day(sqctl_t *s, const char *ymd)
+{
+    size_t       i;
+    sq_rc_t      rc;
+    redisReply  *r, *ip, *n;
+
+    rc = sq_cmd(s->c, &r, "HGETALL " SQ_K_ACT_UNKNOWN, ymd);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) {
+        freeReplyObject(r);
+        return SQ_ERR_REDIS;
+    }
+
+    for (i = 0; i < r->elements; i += 2) {
+        ip = r->element[i];
+        n = r->element[i + 1];
+        if (ip->type == REDIS_REPLY_STRING && n->type == REDIS_REPLY_STRING) {
+            printf("%.4s-%.2s-%.2s\t%.*s\t%.*s\n", ymd, ymd + 4, ymd + 6,
+                   (int) ip->len, ip->str, (int) n->len, n->str);
+        }
+    }
+
+    freeReplyObject(r);
+
+    return SQ_OK;
+}
+
+
+/* activity unknown [--days N]: refusals of unknown keys per IP and day */
+int
+sqctl_activity_unknown(sqctl_t *s, int argc, char **argv)
+{
+    int          rc;
+    char         ymd[16];
+    time_t       tt;
+    int64_t      days, i, now;
+    sq_rc_t      src;
+    struct tm    tm;
+    sqctl_opt_t  opts[] = { { "days", 0, NULL } };
+
+    if (sqctl_args(argc, argv, opts, 1) != 0
+        || sqctl_ko_num_opt("days", opts[0].value, 366, &days) != 0)
+    {
+        return SQCTL_USAGE;
+    }
+
+    if (days == 0) {
+        days = 1;
+    }
+
+    rc = sqctl_connect(s);
+    if (rc != SQCTL_OK) {
+        return rc;
+    }
+
+    now = (int64_t) time(NULL);
+    src = SQ_OK;
+
+    for (i = 0; src == SQ_OK && i < days; i++) {
+        tt = (time_t) (now - i * 86400);
+        if (gmtime_r(&tt, &tm) == NULL
+            || strftime(ymd, sizeof(ymd), "%Y%m%d", &tm) != 8)
+        {
+            src = SQ_ERR_INVALID;
+            break;
+        }
+        src = sqctl_ko_unknown_day(s, ymd);
+    }
+
+    if (src != SQ_OK) {
+        return sqctl_fail("activity unknown", src);
+    }
+
+    return fflush(stdout) == 0 ? SQCTL_OK : SQCTL_FAIL;
 }
