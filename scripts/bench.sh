@@ -697,12 +697,27 @@ time_wait() {
     done
 }
 echo "$CONNS" > "$RES/conns.txt"
+# === act (issue 16): CPU ticks (utime + stime) of the nginx worker and of
+# Redis around each run, for CPU per request (report.py), which a shared
+# machine's load disturbs less than req/s does ===
+cpu_ticks() {
+    local p t=0 w=0
+    for p in $(pgrep -P "$NGINX_PID"); do
+        w=$(( w + $(awk '{print $14 + $15}' "/proc/$p/stat") ))
+    done
+    t=$(awk '{print $14 + $15}' "/proc/$REDIS_PID/stat")
+    echo "$w $t"
+}
+getconf CLK_TCK > "$RES/clk_tck.txt"
+# === end act ===
 for r in $(seq 1 "$RUNS"); do
     line="run $r/$RUNS:"
     for c in $CASES; do
         n0=$(wc -l < "$UNEXPECTED")
         mapfile -t tw0 < <(time_wait)
+        cpu0=$(cpu_ticks)                                   # act
         run_wrk "$c" "$SECS" "$RES/$c.$r.txt"
+        echo "$cpu0 $(cpu_ticks)" > "$RES/$c.$r.cpu"          # act
         mapfile -t tw1 < <(time_wait)
         echo "$(( tw1[0] > tw0[0] ? tw1[0] - tw0[0] : 0 ))" \
              "$(( tw1[1] > tw0[1] ? tw1[1] - tw0[1] : 0 ))" > "$RES/$c.$r.tw"
