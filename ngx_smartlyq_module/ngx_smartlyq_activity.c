@@ -332,8 +332,12 @@ ngx_smartlyq_activity_log(ngx_http_request_t *r)
     rec.route_len = (u_char) ngx_min(clcf->name.len, sizeof(rec.route));
     ngx_memcpy(rec.route, clcf->name.data, rec.route_len);
 
-    rec.ws_len = (u_char) ngx_min(ctx->workspace_id.len, sizeof(rec.ws));
-    ngx_memcpy(rec.ws, ctx->workspace_id.data, rec.ws_len);
+    /* no workspace: data may be NULL, which memcpy() may not take */
+    if (ctx->workspace_id.len) {
+        rec.ws_len = (u_char) ngx_min(ctx->workspace_id.len,
+                                      sizeof(rec.ws));
+        ngx_memcpy(rec.ws, ctx->workspace_id.data, rec.ws_len);
+    }
 
     ngx_smartlyq_activity_add(a, &rec);
 
