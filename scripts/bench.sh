@@ -93,11 +93,12 @@ REVOKE_TRIALS=${BENCH_REVOKE_TRIALS:-5}
 ALL_CASES="static200 static403 proxy mod_allow mod_deny mod_10k
            mod_allow_nc mod_deny_nc mod_10k_nc peer peer_cached backend
            static_json peer_list backend_create peer_create"
-# === act (issue 16): key activity recording on vs off ===
-ALL_CASES="$ALL_CASES mod_act mod_act_off mod_act_10k mod_act_10k_off"
-# === end act ===
 CASES=${BENCH_CASES:-$ALL_CASES}
 PERF_CASES=${BENCH_PERF:-}
+# === act (issue 16): key activity recording on vs off ===
+ALL_CASES="$ALL_CASES mod_act mod_act_off mod_act_10k mod_act_10k_off"
+CASES=${BENCH_CASES:-$ALL_CASES}
+# === end act ===
 BACKEND_ARGS=() BACKEND_NOTE="with its default worker count"
 if [ -n "${BENCH_BACKEND_WORKERS:-}" ]; then
     BACKEND_ARGS=(--workers "$BENCH_BACKEND_WORKERS")
@@ -562,18 +563,6 @@ def backend_create 201 "/v1/articles?workspace_id=$wsc" "$AUTH" \
 def peer_create 201 "/peer/articles?workspace_id=$wsc" "$AUTH" \
     "Lua peer (OpenResty, cjson) → Redis, create 1 article (INCR, MULTI)" \
     "$HERE/post.lua" "$TMP/create.json"
-# === act (issue 16): the cost of recording key activity ===
-def mod_act     200 "/modact/x?workspace_id=$ws1" "$AUTH" \
-    "module allow, cached, **activity on** + proxy"
-def mod_act_off 200 "/modactoff/x?workspace_id=$ws1" "$AUTH" \
-    "module allow, cached, **activity off** + proxy"
-def mod_act_10k 200 "/modact/x?workspace_id=$ws1" - \
-    "module allow, cached, $NKEYS keys rotating, **activity on** + proxy" \
-    "$HERE/keys.lua" "$TMP/keys.txt"
-def mod_act_10k_off 200 "/modactoff/x?workspace_id=$ws1" - \
-    "module allow, cached, $NKEYS keys rotating, **activity off** + proxy" \
-    "$HERE/keys.lua" "$TMP/keys.txt"
-# === end act ===
 
 # one request of case $1 with curl; extra curl arguments after it
 probe() {
@@ -589,6 +578,19 @@ probe() {
     esac
     curl "${args[@]}" "$@" "$E${C_PATH[$c]}"
 }
+
+# === act (issue 16): the cost of recording key activity ===
+def mod_act     200 "/modact/x?workspace_id=$ws1" "$AUTH" \
+    "module allow, cached, **activity on** + proxy"
+def mod_act_off 200 "/modactoff/x?workspace_id=$ws1" "$AUTH" \
+    "module allow, cached, **activity off** + proxy"
+def mod_act_10k 200 "/modact/x?workspace_id=$ws1" - \
+    "module allow, cached, $NKEYS keys rotating, **activity on** + proxy" \
+    "$HERE/keys.lua" "$TMP/keys.txt"
+def mod_act_10k_off 200 "/modactoff/x?workspace_id=$ws1" - \
+    "module allow, cached, $NKEYS keys rotating, **activity off** + proxy" \
+    "$HERE/keys.lua" "$TMP/keys.txt"
+# === end act ===
 
 : > "$RES/cases.tsv"
 for c in $CASES; do

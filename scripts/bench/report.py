@@ -29,6 +29,8 @@ UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 ALL_CASES = ("static200 static403 proxy mod_allow mod_deny mod_10k "
              "mod_allow_nc mod_deny_nc mod_10k_nc peer peer_cached backend "
              "static_json peer_list backend_create peer_create").split()
+
+
 # === act (issue 16) ===
 ALL_CASES += "mod_act mod_act_off mod_act_10k mod_act_10k_off".split()
 # === end act ===
