@@ -676,12 +676,12 @@ ngx_smartlyq_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    if (ngx_smartlyq_notify_init(cycle, smcf) != NGX_OK) {
+    /* === act === */
+    if (ngx_smartlyq_activity_init(cycle, smcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    /* === act === */
-    if (ngx_smartlyq_activity_init(cycle, smcf) != NGX_OK) {
+    if (ngx_smartlyq_notify_init(cycle, smcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -96,6 +96,7 @@ typedef struct {
     ngx_smartlyq_link_t       *link;        /* this worker's lookups */
     ngx_smartlyq_link_t       *write_link;  /* this worker's usage writes */
     void                      *usage;       /* this worker's counters */
+    void                      *activity;    /* act: its key activity */
     ngx_smartlyq_metrics_t    *metrics;     /* in shared memory */
 
     ngx_shm_zone_t            *cache_zone;  /* smartlyq_cache_zone */
@@ -108,9 +109,6 @@ typedef struct {
     ngx_smartlyq_epoch_t      *epoch;       /* in the cache zone */
     ngx_smartlyq_notify_t     *notify;      /* this worker's subscriber */
     uint32_t                   redis_id;    /* crc32 of the address */
-    /* === act === */
-    void                      *activity;    /* this worker's records */
-    /* === end act === */
 } ngx_smartlyq_main_conf_t;
 
 

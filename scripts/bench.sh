@@ -93,11 +93,12 @@ REVOKE_TRIALS=${BENCH_REVOKE_TRIALS:-5}
 ALL_CASES="static200 static403 proxy mod_allow mod_deny mod_10k
            mod_allow_nc mod_deny_nc mod_10k_nc peer peer_cached backend
            static_json peer_list backend_create peer_create"
-# === act (issue 16): key activity recording on vs off ===
-ALL_CASES="$ALL_CASES mod_act mod_act_off mod_act_10k mod_act_10k_off"
-# === end act ===
 CASES=${BENCH_CASES:-$ALL_CASES}
 PERF_CASES=${BENCH_PERF:-}
+# === act (issue 16): key activity recording on vs off ===
+ALL_CASES="$ALL_CASES mod_act mod_act_off mod_act_10k mod_act_10k_off"
+CASES=${BENCH_CASES:-$ALL_CASES}
+# === end act ===
 BACKEND_ARGS=() BACKEND_NOTE="with its default worker count"
 if [ -n "${BENCH_BACKEND_WORKERS:-}" ]; then
     BACKEND_ARGS=(--workers "$BENCH_BACKEND_WORKERS")
@@ -562,18 +563,6 @@ def backend_create 201 "/v1/articles?workspace_id=$wsc" "$AUTH" \
 def peer_create 201 "/peer/articles?workspace_id=$wsc" "$AUTH" \
     "Lua peer (OpenResty, cjson) → Redis, create 1 article (INCR, MULTI)" \
     "$HERE/post.lua" "$TMP/create.json"
-# === act (issue 16): the cost of recording key activity ===
-def mod_act     200 "/modact/x?workspace_id=$ws1" "$AUTH" \
-    "module allow, cached, **activity on** + proxy"
-def mod_act_off 200 "/modactoff/x?workspace_id=$ws1" "$AUTH" \
-    "module allow, cached, **activity off** + proxy"
-def mod_act_10k 200 "/modact/x?workspace_id=$ws1" - \
-    "module allow, cached, $NKEYS keys rotating, **activity on** + proxy" \
-    "$HERE/keys.lua" "$TMP/keys.txt"
-def mod_act_10k_off 200 "/modactoff/x?workspace_id=$ws1" - \
-    "module allow, cached, $NKEYS keys rotating, **activity off** + proxy" \
-    "$HERE/keys.lua" "$TMP/keys.txt"
-# === end act ===
 
 # one request of case $1 with curl; extra curl arguments after it
 probe() {
@@ -589,6 +578,19 @@ probe() {
     esac
     curl "${args[@]}" "$@" "$E${C_PATH[$c]}"
 }
+
+# === act (issue 16): the cost of recording key activity ===
+def mod_act     200 "/modact/x?workspace_id=$ws1" "$AUTH" \
+    "module allow, cached, **activity on** + proxy"
+def mod_act_off 200 "/modactoff/x?workspace_id=$ws1" "$AUTH" \
+    "module allow, cached, **activity off** + proxy"
+def mod_act_10k 200 "/modact/x?workspace_id=$ws1" - \
+    "module allow, cached, $NKEYS keys rotating, **activity on** + proxy" \
+    "$HERE/keys.lua" "$TMP/keys.txt"
+def mod_act_10k_off 200 "/modactoff/x?workspace_id=$ws1" - \
+    "module allow, cached, $NKEYS keys rotating, **activity off** + proxy" \
+    "$HERE/keys.lua" "$TMP/keys.txt"
+# === end act ===
 
 : > "$RES/cases.tsv"
 for c in $CASES; do
@@ -697,12 +699,27 @@ time_wait() {
     done
 }
 echo "$CONNS" > "$RES/conns.txt"
+# === act (issue 16): CPU ticks (utime + stime) of the nginx worker and of
+# Redis around each run, for CPU per request (report.py), which a shared
+# machine's load disturbs less than req/s does ===
+cpu_ticks() {
+    local p t=0 w=0
+    for p in $(pgrep -P "$NGINX_PID"); do
+        w=$(( w + $(awk '{print $14 + $15}' "/proc/$p/stat") ))
+    done
+    t=$(awk '{print $14 + $15}' "/proc/$REDIS_PID/stat")
+    echo "$w $t"
+}
+getconf CLK_TCK > "$RES/clk_tck.txt"
+# === end act ===
 for r in $(seq 1 "$RUNS"); do
     line="run $r/$RUNS:"
     for c in $CASES; do
         n0=$(wc -l < "$UNEXPECTED")
         mapfile -t tw0 < <(time_wait)
+        cpu0=$(cpu_ticks)                                   # act
         run_wrk "$c" "$SECS" "$RES/$c.$r.txt"
+        echo "$cpu0 $(cpu_ticks)" > "$RES/$c.$r.cpu"          # act
         mapfile -t tw1 < <(time_wait)
         echo "$(( tw1[0] > tw0[0] ? tw1[0] - tw0[0] : 0 ))" \
              "$(( tw1[1] > tw0[1] ? tw1[1] - tw0[1] : 0 ))" > "$RES/$c.$r.tw"

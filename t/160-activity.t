@@ -24,6 +24,7 @@ my $base = SQTest::nginx_start(SQTest::server_conf(
         SQTest::guarded('/quiet/', 'echo', 'smartlyq_activity off;'),
         SQTest::guarded('/small/', 'echo', 'smartlyq_activity on max=10;'),
         SQTest::guarded('/brief/', 'echo', 'smartlyq_activity on days=1;'),
+        SQTest::guarded('/v1/nowhere', 'backend'),
     ]), 1);
 my ($port) = $base =~ /:(\d+)$/;
 
@@ -96,6 +97,15 @@ ok(abs($plain->[1]{t} - time) < 10, 'time: the request\'s second');
 my $ttl = SQTest::redis_cli('TTL', "sq:act:$alice_id");
 ok($ttl > 29 * 86400 && $ttl <= 30 * 86400,
    "the stream expires after the default 30 days ($ttl s)");
+
+# an allowed request's status is the upstream's, whatever it is
+my $nst = get($T->{alice_key}, '/v1/nowhere');
+isnt($nst, 200, "the backend has no /v1/nowhere ($nst)");
+@e = wait_entries($alice_id, 'the /v1/nowhere entry',
+                  sub { grep { $_->[1]{r} eq '/v1/nowhere' } @_ });
+my ($nw) = grep { $_->[1]{r} eq '/v1/nowhere' } @e;
+is_deeply([@{ $nw->[1] }{qw(s c)}], [$nst, ''],
+          'allowed, the upstream\'s status recorded, no refusal code');
 
 # --- refused, with their codes
 is(get($T->{alice_key}, "/v1/articles?workspace_id=$T->{wsb}"), 403,

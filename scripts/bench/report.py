@@ -29,6 +29,8 @@ UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 ALL_CASES = ("static200 static403 proxy mod_allow mod_deny mod_10k "
              "mod_allow_nc mod_deny_nc mod_10k_nc peer peer_cached backend "
              "static_json peer_list backend_create peer_create").split()
+
+
 # === act (issue 16) ===
 ALL_CASES += "mod_act mod_act_off mod_act_10k mod_act_10k_off".split()
 # === end act ===
@@ -100,6 +102,45 @@ def fmt_lat(v):
     if v is None:
         return "-"
     return "%.0f µs" % (v * 1000) if v < 1 else "%.2f ms" % v
+
+
+# === act (issue 16): CPU per request of the nginx worker and of Redis ===
+def act_cpu(rdir, stats, clk):
+    """Lines on the CPU time per request of the activity cases, from the
+    ticks bench.sh read around each run: (worker, Redis) before, after."""
+    pairs = [("mod_act", "mod_act_off"), ("mod_act_10k", "mod_act_10k_off")]
+    if not clk or not any(a in stats and b in stats for a, b in pairs):
+        return []
+    tick_us = 1e6 / int(clk)
+    out = ["", "CPU per request (issue 16; utime + stime over the timed "
+           "runs / requests; the ratio off / on is what on / off "
+           "throughput would be were the two CPU-bound):", "",
+           "| case | nginx worker | Redis | both | off / on |",
+           "|---|---:|---:|---:|---:|"]
+
+    def per_req(cid):
+        w = r = n = 0
+        for p in glob.glob(os.path.join(rdir, "%s.[0-9]*.cpu" % cid)):
+            with open(p) as f:
+                w0, r0, w1, r1 = (int(x) for x in f.read().split())
+            with open(p[:-len(".cpu")] + ".txt") as f:
+                m = re.search(r"(\d+) requests in", f.read())
+            if m:
+                w += w1 - w0
+                r += r1 - r0
+                n += int(m.group(1))
+        return (w * tick_us / n, r * tick_us / n) if n else None
+
+    for on, off in pairs:
+        a, b = per_req(on), per_req(off)
+        if not a or not b:
+            continue
+        for cid, v, rel in ((on, a, "%.3f" % (sum(b) / sum(a))),
+                            (off, b, "")):
+            out.append("| %s | %.1f µs | %.1f µs | %.1f µs | %s |" % (
+                cid, v[0], v[1], sum(v), rel))
+    return out
+# === end act ===
 
 
 def main():
@@ -237,6 +278,7 @@ def main():
         v = ratio(a, b)
         goal(name, "–", v and "%.2f" % v[0], v and spread(v), "≥ 0.97",
              v and v[0] >= 0.97)
+    cpu_lines = act_cpu(rdir, stats, read("clk_tck.txt"))
     # === end act ===
 
     s = stats.get("backend")
@@ -269,6 +311,8 @@ def main():
          "%d" % bad if stats else None,
          ", ".join("%s %d" % (c, n) for n, c in sorted(worst, reverse=True))
          or "", "0", bad == 0)
+
+    lines += cpu_lines      # act (issue 16)
 
     for cid, st in stats.items():
         if st["codes"]:
