@@ -1,0 +1,197 @@
+# The operator's console (issue 16) over HTTP, through the edge
+# (conf/smartlyq-console.conf): sign-in required, the strict CSP on every
+# page and static file, no inline script or style, CSRF refusals (no
+# token, a wrong one, another origin, no session, another user), and the
+# key actions (create shown once, disable, enable, rotate, delete) taking
+# effect at the edge on the very next request.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use SQTest;
+use JSON::PP;
+use Test::More;
+
+my $T = $SQTest::T;
+my $base = SQTest::nginx_start(SQTest::server_conf(routes => 1));
+my $http = HTTP::Tiny->new(max_redirect => 0, timeout => 10,
+                           keep_alive => 0);
+my $PW = 'correct horse battery staple';
+my $CSP = "default-src 'none'; script-src 'self'; style-src 'self'; "
+        . "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+        . "frame-ancestors 'none'; base-uri 'none'";
+
+for my $u ($T->{alice}, $T->{bob}) {
+    SQTest::run_capture('sh', '-c', 'printf "%s\n" "$0" | SMARTLYQ_REDIS=$1 '
+        . 'SMARTLYQ_PEPPER_FILE=$2 SMARTLYQ_REDIS_PASSWORD_FILE=$3 $4 user '
+        . 'password --id $5', $PW, "127.0.0.1:$SQTest::PORT{redis}",
+        "$SQTest::DIR/pepper", $SQTest::PASS{backend},
+        "$SQTest::BUILD/sqctl", $u);
+}
+
+sub form { return $http->www_form_urlencode($_[0]) }
+
+sub get {
+    my ($path, $cookie) = @_;
+    my %h;
+    $h{Cookie} = "sq_session=$cookie" if $cookie;
+    return $http->request('GET', "$base$path", { headers => \%h });
+}
+
+sub post {
+    my ($path, $f, $cookie, $h) = @_;
+    my %h = ('Content-Type' => 'application/x-www-form-urlencoded',
+             %{ $h || {} });
+    $h{Cookie} = "sq_session=$cookie" if $cookie;
+    return $http->request('POST', "$base$path",
+                          { headers => \%h, content => form($f) });
+}
+
+sub signin {
+    my ($email) = @_;
+    my $r = post('/signin', { email => $email, password => $PW,
+                              next => '/console/' });
+    my ($c) = ($r->{headers}{'set-cookie'} // '') =~ /sq_session=([^;]*)/;
+    return ($r, $c);
+}
+
+sub csrf_of { my ($r) = @_; return ($r->{content} =~ /name="csrf" value="([0-9a-f]{32})"/)[0] }
+
+sub edge {
+    my ($key, $path) = @_;
+    my ($r) = SQTest::api($base, $key, 'GET', $path || '/v1/urls');
+    return $r->{status};
+}
+
+sub page_ok {
+    my ($r, $status, $what) = @_;
+    is($r->{status}, $status, "$what: $status");
+    is($r->{headers}{'content-security-policy'}, $CSP, "$what: the strict CSP");
+    unlike($r->{content}, qr/<script(?![^>]*\bsrc=)/i, "$what: no inline script");
+    unlike($r->{content}, qr/\sstyle=|<style/i, "$what: no inline style");
+}
+
+# --- sign-in required ----------------------------------------------------
+my $r = get('/console/');
+is($r->{status}, 302, 'no session: redirected');
+is($r->{headers}{location}, '/signin?next=%2Fconsole%2F', '... to the sign-in, back to the console');
+$r = get('/console/playground');
+is($r->{headers}{location}, '/signin?next=%2Fconsole%2Fplayground', '... back to the page asked for');
+$r = get('/console/', 'sqx_' . ('A' x 40));
+is($r->{status}, 302, 'an unknown session: redirected too');
+$r = post("/console/keys/1/disable", { csrf => 'x' x 32 });
+is($r->{status}, 403, 'a POST without a session: 403');
+
+for my $f (['console.css', qr{^text/css}], ['console.js', qr{^text/javascript}]) {
+    $r = get("/console/static/$f->[0]");
+    is($r->{status}, 200, "static $f->[0]");
+    like($r->{headers}{'content-type'}, $f->[1], '... its type');
+    is($r->{headers}{'content-security-policy'}, $CSP, '... with the CSP');
+}
+like(get('/console/static/console.js')->{content}, qr/sqk_live_/, 'the script knows live keys');
+
+my ($sr, $alice) = signin('alice@example.com');
+is($sr->{status}, 303, 'sign-in with next=/console/');
+is($sr->{headers}{location}, '/console/', '... goes back to the console');
+ok($alice, '... with a session cookie');
+
+# --- the pages -------------------------------------------------------------
+$r = get('/console/', $alice);
+page_ok($r, 200, 'the keys list');
+like($r->{content}, qr/>alicetest</, '... lists the keys by name');
+like($r->{content}, qr/<svg class="spark"/, '... with inline SVG sparklines');
+unlike($r->{content}, qr/sqk_(live|test)_[A-Za-z0-9]{40}/, '... and no full key');
+my $csrf = csrf_of(get('/console/keys/new', $alice));
+ok($csrf, 'the create form carries a CSRF token');
+page_ok(get('/console/keys/new', $alice), 200, 'the create form');
+page_ok(get('/console/playground', $alice), 200, 'the playground');
+like(get('/console/playground', $alice)->{content}, qr/>alicetest \(sqk_test_/,
+     '... offers the test keys by name');
+unlike(get('/console/playground', $alice)->{content}, qr/<option[^>]*>alice \(/,
+       '... and no live key');
+page_ok(get('/console/nope', $alice), 404, 'an unknown page');
+page_ok(get('/console/keys', $alice), 405, 'GET of a form address');
+
+# --- create: shown once, works at the edge ----------------------------------
+$r = post('/console/keys', { csrf => $csrf, name => 'console <one>', mode => 'test',
+                             type => 'secret', 'scope.urls:read' => 1,
+                             'scope.urls:write' => 1, workspaces => '' }, $alice);
+page_ok($r, 201, 'create');
+my ($key) = $r->{content} =~ /<code id="new-key">(sqk_test_[A-Za-z0-9]{40})</;
+my ($kid) = $r->{content} =~ /<span id="new-id">(\d+)</;
+ok($key && $kid, 'the new key is shown, with its id');
+like($r->{content}, qr/console &lt;one&gt;/, '... its name escaped');
+like($r->{content}, qr/shown only this once/, '... once');
+is(edge($key), 200, 'the new key works at the edge');
+is(edge($key, '/v1/social/accounts'), 403, '... with the scopes picked only');
+$r = get('/console/', $alice);
+unlike($r->{content}, qr/\Q$key\E/, 'the list does not show it again');
+like($r->{content}, qr/id="key-$kid" data-status="active"/, '... but lists it');
+
+$r = post('/console/keys', { csrf => $csrf, name => '', mode => 'test',
+                             type => 'secret' }, $alice);
+is($r->{status}, 400, 'create without a name or scopes: 400');
+like($r->{content}, qr/id="error"/, '... saying why on the form');
+
+# --- CSRF ----------------------------------------------------------------------
+$r = post("/console/keys/$kid/disable", {}, $alice);
+page_ok($r, 403, 'disable without the CSRF token');
+$r = post("/console/keys/$kid/disable", { csrf => 'f' x 32 }, $alice);
+is($r->{status}, 403, 'disable with a wrong token: 403');
+$r = post("/console/keys/$kid/disable", { csrf => $csrf }, $alice,
+          { Origin => 'http://evil.example' });
+is($r->{status}, 403, 'a cross-site post (another Origin), even with the token: 403');
+is(edge($key), 200, '... none of them disabled the key');
+my (undef, $bob) = signin('bob@example.com');
+my $bcsrf = csrf_of(get('/console/keys/new', $bob));
+$r = post("/console/keys/$kid/disable", { csrf => $bcsrf }, $bob);
+is($r->{status}, 404, "another user's key: 404");
+$r = post("/console/keys/$kid/disable", { csrf => $bcsrf }, $alice);
+is($r->{status}, 403, "another session's token: 403");
+is(edge($key), 200, '... the key still works');
+
+# --- the actions, confirmed, at the edge on the next request -----------------
+$r = get("/console/keys/$kid/confirm?do=disable", $alice);
+page_ok($r, 200, 'the disable confirmation');
+like($r->{content}, qr{action="/console/keys/$kid/disable"}, '... posts the action');
+$r = post("/console/keys/$kid/disable", { csrf => $csrf }, $alice,
+          { Origin => $base });
+is($r->{status}, 303, 'disable (same origin)');
+is($r->{headers}{location}, "/console/?done=disable&id=$kid", '... back to the list');
+is(edge($key), 401, 'disabled: 401 at the edge on the very next request');
+like(get("/console/?done=disable&id=$kid", $alice)->{content},
+     qr/id="key-$kid" data-status="disabled"/, 'the list shows it disabled');
+
+$r = post("/console/keys/$kid/enable", { csrf => $csrf }, $alice);
+is($r->{status}, 303, 'enable');
+is(edge($key), 200, 'enabled: 200 on the next request');
+
+page_ok(get("/console/keys/$kid/confirm?do=rotate", $alice), 200, 'the rotate confirmation');
+$r = post("/console/keys/$kid/rotate", { csrf => $csrf, grace => 0 }, $alice);
+page_ok($r, 201, 'rotate, no grace');
+my ($key2) = $r->{content} =~ /<code id="new-key">(sqk_test_[A-Za-z0-9]{40})</;
+my ($kid2) = $r->{content} =~ /<span id="new-id">(\d+)</;
+ok($key2 && $key2 ne $key, 'the new key is shown once');
+is(edge($key2), 200, 'the new key works');
+is(edge($key), 401, 'the old one is refused');
+$r = post("/console/keys/$kid/rotate", { csrf => $csrf, grace => 0 }, $alice);
+is($r->{status}, 409, 'rotating it again: 409');
+$r = post("/console/keys/$kid2/rotate", { csrf => $csrf, grace => 'x' }, $alice);
+is($r->{status}, 400, 'a bad grace: 400');
+
+$r = post("/console/keys/$kid2/delete", { csrf => $csrf }, $alice);
+is($r->{status}, 303, 'delete');
+is(edge($key2), 401, 'deleted: 401 on the next request');
+unlike(get('/console/', $alice)->{content}, qr/id="key-$kid2"/, 'gone from the list');
+is(get("/console/keys/$kid2/confirm?do=enable", $alice)->{status}, 404,
+   'a deleted key: 404');
+is(get("/console/keys/$kid/confirm?do=explode", $alice)->{status}, 400,
+   'an unknown action: 400');
+
+# --- sign out ------------------------------------------------------------------
+$r = post('/signout', {}, $alice);
+is($r->{status}, 303, 'sign out');
+is(get('/console/', $alice)->{status}, 302, 'the session is over');
+
+done_testing();
