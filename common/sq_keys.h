@@ -90,4 +90,10 @@
 #define SQ_JSON_BYTES_PER_BYTE  96
 #define SQ_JSON_SLACK           (512 * 1024)
 
+/* === keyops (issue 16) === */
+/* a user's notices, newest first, capped: list of JSON strings */
+#define SQ_K_USER_NOTIFICATIONS "sq:user:%llu:notifications"
+/* the id counter of notices is SQ_K_SEQ "notice" */
+/* === end keyops === */
+
 #endif /* SQ_KEYS_H */

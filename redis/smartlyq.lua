@@ -654,10 +654,17 @@ local function sq_key_add(rec, digest, f)
                'workspaces', f.workspaces, 'expires_at', f.expires_at,
                'rotated_at', '0', 'sunset_at', '0', 'replaced_by', '0',
                'name', f.name, 'created_at', f.created_at, 'last4', f.last4)
+    -- issue 16 (keyops): the owner (default the key's user) and purpose
+    redis.call('HSET', rec, 'owner_id', f.owner or f.uid,
+               'purpose', f.purpose or '')
     redis.call('SET', 'sq:keyid:' .. id, digest)
     redis.call('SADD', 'sq:user:' .. f.uid .. ':keys', id)
     return id
 end
+
+-- issue 16 (keyops): whether a user may name another as a key's owner;
+-- defined in the keyops block at the end
+local sq_ko_owner_allowed
 
 -- a time field that is set (not absent, empty or zero)
 local function sq_key_set_time(v)
@@ -686,7 +693,9 @@ end
 --   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:key:<digest>
 --   ARGV[1..5] common, ARGV[6] the digest, ARGV[7] the owner,
 --   ARGV[8] type, ARGV[9] mode, ARGV[10] scopes, ARGV[11] workspaces,
---   ARGV[12] expires_at, ARGV[13] name, ARGV[14] created_at, ARGV[15] last4
+--   ARGV[12] expires_at, ARGV[13] name, ARGV[14] created_at, ARGV[15] last4,
+--   ARGV[16] owner_id or '' (the owner, ARGV[7]), ARGV[17] purpose or ''
+--   (issue 16; absent from older callers)
 -- Returns {'OK', id}, {'NOTFOUND'} (no such user) or {'WSMEMBER'} (a
 -- listed workspace is not the calling user's; sqctl checks its own).
 local function sq_key_create(keys, args)
@@ -711,10 +720,17 @@ local function sq_key_create(keys, args)
         end
     end
 
+    if (args[16] or '') ~= '' and not sq_ko_owner_allowed(args[1], args[16])
+    then
+        return {'NOUSER'}
+    end
+
     local id = sq_key_add(keys[3], args[6], {
         uid = uid, type = args[8], mode = args[9], scopes = args[10],
         workspaces = args[11], expires_at = args[12], name = args[13],
-        created_at = args[14], last4 = args[15]})
+        created_at = args[14], last4 = args[15],
+        owner = (args[16] or '') ~= '' and args[16] or nil,
+        purpose = args[17]})
     sq_req_claim(keys, args)
 
     return {'OK', id}
@@ -747,7 +763,7 @@ local function sq_key_rotate(keys, args)
 
     local o = redis.call('HMGET', old, 'rotated_at', 'sunset_at', 'user_id',
                          'type', 'mode', 'scopes', 'workspaces',
-                         'expires_at', 'name')
+                         'expires_at', 'name', 'owner_id', 'purpose')
     if sq_key_set_time(o[1]) or sq_key_set_time(o[2]) then
         return {'STATE'}
     end
@@ -756,7 +772,7 @@ local function sq_key_rotate(keys, args)
         uid = o[3], type = o[4] or 'secret', mode = o[5] or 'live',
         scopes = o[6] or '', workspaces = o[7] or '',
         expires_at = o[8] or '0', name = o[9] or '', created_at = args[8],
-        last4 = args[9]})
+        last4 = args[9], owner = o[10], purpose = o[11]})
     local now = tonumber(args[8])
     redis.call('HSET', old, 'rotated_at', args[8],
                'sunset_at', string.format('%d', now + tonumber(args[7])),
@@ -1817,3 +1833,419 @@ redis.register_function('sq_oauth_signin_fail', sq_oauth_signin_fail)
 redis.register_function('sq_oauth_session_new', sq_oauth_session_new)
 redis.register_function('sq_oauth_session_end', sq_oauth_session_end)
 redis.register_function('sq_oauth_user_password', sq_oauth_user_password)
+
+-- === keyops ===
+--[[
+  Issue 16, "keyops": reading a key's activity (written by the edge into
+  sq:act:<key id>, one stream entry per worker, second and tuple, fields
+  t ip m r ws s c n), the review of a user's keys, and notices to a key's
+  owner (sq:user:<uid>:notifications, a list of JSON strings, newest
+  first).  KEYS[1], KEYS[2] and ARGV[1..5] are the common ones; a key of
+  another user, a deleted one and an unknown id are {'NOTFOUND'}.
+  Replies carry JSON built here (cjson only encodes strings: empty
+  arrays must stay arrays).
+]]
+
+local function sq_ko_str(s)
+    return cjson.encode(s)
+end
+
+local function sq_ko_num_or_null(s)
+    if s == nil or s == '' or not string.match(s, '^%d+$') then
+        return 'null'
+    end
+    return s
+end
+
+-- the sorted keys of set t as a JSON array of strings
+local function sq_ko_set_json(t, numbers)
+    local a = {}
+    for k in pairs(t) do
+        a[#a + 1] = k
+    end
+    if numbers then
+        table.sort(a, function(x, y) return tonumber(x) < tonumber(y) end)
+    else
+        table.sort(a)
+    end
+    for i = 1, #a do
+        a[i] = numbers and a[i] or sq_ko_str(a[i])
+    end
+    return '[' .. table.concat(a, ',') .. ']'
+end
+
+-- a stream entry's fields as a table
+local function sq_ko_fields(kv)
+    local f = {}
+    for i = 1, #kv, 2 do
+        f[kv[i]] = kv[i + 1]
+    end
+    return f
+end
+
+-- stream id a is below stream id b ("ms-seq")
+local function sq_ko_id_below(a, b)
+    local am, as = string.match(a, '^(%d+)-(%d+)$')
+    local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+    am, bm = tonumber(am), tonumber(bm)
+    if am ~= bm then
+        return am < bm
+    end
+    return tonumber(as) < tonumber(bs)
+end
+
+local function sq_ko_entry_json(f)
+    local code = (f.c and f.c ~= '') and sq_ko_str(f.c) or 'null'
+    return '{"time":' .. sq_ko_num_or_null(f.t)
+        .. ',"ip":' .. sq_ko_str(f.ip or '')
+        .. ',"method":' .. sq_ko_str(f.m or '')
+        .. ',"route":' .. sq_ko_str(f.r or '')
+        .. ',"workspace_id":' .. sq_ko_num_or_null(f.ws)
+        .. ',"status":' .. sq_ko_num_or_null(f.s)
+        .. ',"code":' .. code
+        .. ',"count":' .. (tonumber(f.n) and f.n or '1') .. '}'
+end
+
+-- an entry passes the filters of ARGV[6..9] and [13]
+local function sq_ko_match(f, q)
+    local t = tonumber(f.t or '')
+    if not t then
+        return false
+    end
+    if (q.since and t < q.since) or (q.untl and t > q.untl) then
+        return false
+    end
+    local refused = f.c ~= nil and f.c ~= ''
+    if (q.outcome == 'allowed' and refused)
+       or (q.outcome == 'refused' and not refused)
+    then
+        return false
+    end
+    return q.ws == '' or f.ws == q.ws
+end
+
+local function sq_ko_summary_add(s, f)
+    local n = tonumber(f.n) or 1
+    s.entries = s.entries + 1
+    s.requests = s.requests + n
+    if f.ip and f.ip ~= '' then
+        s.ips[f.ip] = true
+    end
+    if f.r and f.r ~= '' then
+        s.routes[f.r] = true
+    end
+    if f.ws and string.match(f.ws, '^%d+$') then
+        s.workspaces[f.ws] = true
+    end
+    if f.c and f.c ~= '' then
+        s.refused = s.refused + n
+        s.codes[f.c] = (s.codes[f.c] or 0) + n
+    end
+end
+
+local function sq_ko_summary_json(s)
+    local codes = {}
+    for c, n in pairs(s.codes) do
+        codes[#codes + 1] = c
+    end
+    table.sort(codes)
+    for i = 1, #codes do
+        codes[i] = sq_ko_str(codes[i]) .. ':'
+                   .. string.format('%d', s.codes[codes[i]])
+    end
+    return '{"entries":' .. string.format('%d', s.entries)
+        .. ',"requests":' .. string.format('%d', s.requests)
+        .. ',"refused":' .. string.format('%d', s.refused)
+        .. ',"ips":' .. sq_ko_set_json(s.ips, false)
+        .. ',"routes":' .. sq_ko_set_json(s.routes, false)
+        .. ',"workspaces":' .. sq_ko_set_json(s.workspaces, true)
+        .. ',"refusals_by_code":{' .. table.concat(codes, ',') .. '}'
+        .. ',"scanned":' .. string.format('%d', s.scanned)
+        .. ',"truncated":' .. (s.truncated and 'true' or 'false') .. '}'
+end
+
+-- sq_key_activity: a key's activity, newest first, and its summary.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:act:<key id>,
+--   KEYS[4] sq:keyid:<key id>
+--   ARGV[1..5] common, ARGV[6] since or '', ARGV[7] until or '' (unix
+--   seconds, inclusive, on the entries' t), ARGV[8] 'allowed', 'refused'
+--   or '', ARGV[9] cursor (a stream id: entries below it) or '',
+--   ARGV[10] count, ARGV[11] workspace id or '', ARGV[12] the most
+--   entries scanned (the retention's bound)
+-- Returns {'OK', '{"data":[...],"next_cursor":...,"summary":{...}}'}.
+-- The summary covers the whole window and filters, not the page.
+local function sq_key_activity(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    if not sq_key_find(keys[4], args[1]) then
+        return {'NOTFOUND'}
+    end
+
+    local q = {since = tonumber(args[6]), untl = tonumber(args[7]),
+               outcome = args[8], ws = args[11]}
+    local cursor, count = args[9], tonumber(args[10]) or 50
+    local scan = tonumber(args[12]) or 100000
+    -- an entry is flushed after its second: none of t >= since is older
+    local low = q.since and string.format('%d', q.since * 1000) or '-'
+    local s = {entries = 0, requests = 0, refused = 0, ips = {},
+               routes = {}, workspaces = {}, codes = {}, scanned = 0,
+               truncated = false}
+    local page, next_cursor, last = {}, 'null', nil
+    local high, batch = '+', 1000
+
+    while s.scanned < scan do
+        local n = math.min(batch, scan - s.scanned)
+        local xs = redis.call('XREVRANGE', keys[3], high, low, 'COUNT', n)
+        for _, x in ipairs(xs) do
+            local f = sq_ko_fields(x[2])
+            if sq_ko_match(f, q) then
+                sq_ko_summary_add(s, f)
+                if cursor == '' or sq_ko_id_below(x[1], cursor) then
+                    if #page < count then
+                        page[#page + 1] = sq_ko_entry_json(f)
+                        last = x[1]
+                    elseif next_cursor == 'null' then
+                        next_cursor = sq_ko_str(last)
+                    end
+                end
+            end
+        end
+        s.scanned = s.scanned + #xs
+        if #xs < n then
+            break
+        end
+        high = '(' .. xs[#xs][1]
+        if s.scanned >= scan then
+            s.truncated = true
+        end
+    end
+
+    return {'OK', '{"data":[' .. table.concat(page, ',')
+                  .. '],"next_cursor":' .. next_cursor
+                  .. ',"summary":' .. sq_ko_summary_json(s) .. '}'}
+end
+
+-- the key's owner_id when it names a user, else nil
+local function sq_ko_owner(rec)
+    local o = redis.call('HGET', rec, 'owner_id')
+    if not o or not string.match(o, '^%d+$')
+       or redis.call('EXISTS', 'sq:user:' .. o) == 0
+    then
+        return nil
+    end
+    return o
+end
+
+-- the key's scopes (distinct known names, as the backend writes them)
+-- number every scope there is
+local function sq_ko_all_scopes(have, count)
+    local set, n = {}, 0
+    for s in string.gmatch(have or '', '%S+') do
+        if not set[s] then
+            set[s] = true
+            n = n + 1
+        end
+    end
+    return n >= count
+end
+
+-- sq_key_review: the monthly checklist over the user's active keys.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:<uid>:keys
+--   ARGV[1..5] common, ARGV[6] now, ARGV[7] unused days, ARGV[8] age
+--   days, ARGV[9] how many scopes there are, ARGV[10] the most keys
+-- Returns {'OK', '{"no_owner":[id...],"unused":[...],"aging":[...],
+-- "broad":[...]}', entry, ...}, the entries of the keys named (sq_key_
+-- entry; the backend renders them), or {'TOOMANY'}.
+local function sq_key_review(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    if redis.call('SCARD', keys[3]) > tonumber(args[10]) then
+        return {'TOOMANY'}
+    end
+
+    local now = tonumber(args[6])
+    local unused_before = now - tonumber(args[7]) * 86400
+    local aged_before = now - tonumber(args[8]) * 86400
+    local ids = redis.call('SMEMBERS', keys[3])
+    local cat = {no_owner = {}, unused = {}, aging = {}, broad = {}}
+    local out = {'OK', ''}
+
+    for i = 1, #ids do
+        ids[i] = tonumber(ids[i]) or 0
+    end
+    table.sort(ids)
+
+    for _, id in ipairs(ids) do
+        local s = string.format('%d', id)
+        local digest = sq_key_find('sq:keyid:' .. s, args[1])
+        local rec = digest and 'sq:key:' .. digest
+        local r = rec and redis.call('HMGET', rec, 'status', 'created_at',
+                                     'rotated_at', 'scopes',
+                                     'last_used_at', 'expires_at')
+        local exp = r and tonumber(r[6] or '0') or 0
+        if r and r[1] == 'active' and (exp == 0 or exp > now) then
+            local used = tonumber(redis.call('HGET', 'sq:keyuse:' .. digest,
+                                             'last_used_at') or '')
+                         or tonumber(r[5] or '') or 0
+            local created = tonumber(r[2] or '0') or 0
+            local listed = false
+            local function put(c)
+                cat[c][#cat[c] + 1] = s
+                listed = true
+            end
+            if not sq_ko_owner(rec) then
+                put('no_owner')
+            end
+            if (used ~= 0 and used or created) < unused_before then
+                put('unused')
+            end
+            if created < aged_before and not sq_key_set_time(r[3]) then
+                put('aging')
+            end
+            if sq_ko_all_scopes(r[4], tonumber(args[9])) then
+                put('broad')
+            end
+            if listed then
+                out[#out + 1] = sq_key_entry(digest)
+            end
+        end
+    end
+
+    out[2] = '{"no_owner":[' .. table.concat(cat.no_owner, ',')
+             .. '],"unused":[' .. table.concat(cat.unused, ',')
+             .. '],"aging":[' .. table.concat(cat.aging, ',')
+             .. '],"broad":[' .. table.concat(cat.broad, ',') .. ']}'
+
+    return out
+end
+
+-- the owner may be named by uid: themself, or a member of a workspace
+-- of theirs; any user for sqctl (uid '')
+sq_ko_owner_allowed = function(uid, owner)
+    if redis.call('EXISTS', 'sq:user:' .. owner) == 0 then
+        return false
+    end
+    if uid == '' or uid == owner then
+        return true
+    end
+    for _, w in ipairs(redis.call('ZRANGE', 'sq:user:' .. uid
+                                  .. ':workspaces', 0, 999)) do
+        if redis.call('SISMEMBER', 'sq:ws:' .. w .. ':members', owner) == 1
+        then
+            return true
+        end
+    end
+    return false
+end
+
+-- sq_key_own: a key's owner and purpose.  Always a write to
+-- sq:key:<digest> (the edge drops its cache entries for the key).
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:keyid:<id>
+--   ARGV[1..5] common, ARGV[6] owner id or '' (unchanged), ARGV[7] '1'
+--   to set the purpose to ARGV[8], else '0'
+-- Returns {'OK', entry after the write}, 'NOTFOUND' or 'NOUSER' (the
+-- owner is no user the caller shares a workspace with).
+local function sq_key_own(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local digest = sq_key_find(keys[3], args[1])
+    if not digest then
+        return {'NOTFOUND'}
+    end
+
+    if args[6] ~= '' and not sq_ko_owner_allowed(args[1], args[6]) then
+        return {'NOUSER'}
+    end
+
+    local rec = 'sq:key:' .. digest
+    if args[6] ~= '' then
+        redis.call('HSET', rec, 'owner_id', args[6])
+    end
+    if args[7] == '1' then
+        redis.call('HSET', rec, 'purpose', args[8])
+    end
+    sq_req_claim(keys, args)
+
+    return {'OK', sq_key_entry(digest)}
+end
+
+-- sq_notify_owner: a notice about a key of the caller to its owner.
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:keyid:<id>
+--   ARGV[1..5] common, ARGV[6] the message, ARGV[7] now, ARGV[8] how
+--   many notices a user keeps
+-- Returns {'OK', the notice's JSON}, 'NOTFOUND' or 'NO_OWNER'.
+local function sq_notify_owner(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local digest = sq_key_find(keys[3], args[1])
+    if not digest then
+        return {'NOTFOUND'}
+    end
+
+    local rec = 'sq:key:' .. digest
+    local owner = sq_ko_owner(rec)
+    if not owner then
+        return {'NO_OWNER'}
+    end
+
+    local id = redis.call('INCR', 'sq:seq:notice')
+    local from = args[1] ~= '' and args[1] or 'null'
+    local notice = '{"id":' .. string.format('%d', id)
+        .. ',"time":' .. args[7]
+        .. ',"kind":"key_notice","key_id":'
+        .. redis.call('HGET', rec, 'id')
+        .. ',"message":' .. sq_ko_str(args[6])
+        .. ',"from_user_id":' .. from .. '}'
+    local list = 'sq:user:' .. owner .. ':notifications'
+    redis.call('LPUSH', list, notice)
+    redis.call('LTRIM', list, 0, tonumber(args[8]) - 1)
+    sq_req_claim(keys, args)
+
+    return {'OK', notice, owner}
+end
+
+-- sq_notifications: the caller's notices, newest first.
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:<uid>:
+--   notifications
+--   ARGV[1..5] common, ARGV[6] how many
+-- Returns {'OK', '[notice, ...]'}.
+local function sq_notifications(keys, args)
+    local bad = sq_req_check(keys, args)
+    if bad then
+        return bad
+    end
+
+    local l = redis.call('LRANGE', keys[3], 0, tonumber(args[6]) - 1)
+
+    return {'OK', '[' .. table.concat(l, ',') .. ']'}
+end
+
+redis.register_function{
+    function_name = 'sq_key_activity',
+    callback = sq_key_activity,
+    flags = {'no-writes'}
+}
+redis.register_function{
+    function_name = 'sq_key_review',
+    callback = sq_key_review,
+    flags = {'no-writes'}
+}
+redis.register_function('sq_key_own', sq_key_own)
+redis.register_function('sq_notify_owner', sq_notify_owner)
+redis.register_function{
+    function_name = 'sq_notifications',
+    callback = sq_notifications,
+    flags = {'no-writes'}
+}

@@ -427,6 +427,8 @@ sq_key_render(const sq_key_t *k, int64_t now)
     sq_jb_set(&b, "last_used_ip", k->last_used_ip[0] != '\0'
                                   ? json_string(k->last_used_ip)
                                   : json_null());
+    sq_jb_set(&b, "owner_id", sq_json_id_or_null(k->owner_id));
+    sq_jb_set(&b, "purpose", json_string(k->purpose));
 
     return b.obj;
 }

@@ -24,6 +24,7 @@
 #define SQ_USAGE_DAYS_DEF   30
 #define SQ_SCOPES_TEXT_MAX  256         /* all scopes, space-separated */
 #define SQ_WSLIST_TEXT_MAX  (SQ_KEY_WS_MAX * 17)
+#define SQ_KEY_PURPOSE_MAX  200         /* bytes of a purpose (issue 16) */
 
 
 typedef struct {
@@ -48,6 +49,9 @@ typedef struct {
     char            name[SQ_TEXT_MAX + 1];
     char            last4[8];
     char            last_used_ip[SQ_KEY_IP_MAX + 1];
+    /* issue 16 (keyops): who answers for it; 0: absent (older records) */
+    uint64_t        owner_id;
+    char            purpose[SQ_KEY_PURPOSE_MAX + 1];
 } sq_key_t;
 
 /* Space-separated scope names (may be empty), none twice; 0 or -1. */

@@ -181,6 +181,44 @@ sq_kp_owner(sq_kp_t *p, const json_t *v)
 }
 
 
+/* issue 16 (keyops): free text of at most SQ_KEY_PURPOSE_MAX bytes */
+static int
+sq_kp_purpose(sq_kp_t *p, const json_t *v)
+{
+    size_t  len;
+
+    if (!json_is_string(v)) {
+        return -1;
+    }
+
+    len = json_string_length(v);
+    if (len > SQ_KEY_PURPOSE_MAX
+        || sq_text_check_ex(json_string_value(v), len, 0,
+                            SQ_KEY_PURPOSE_MAX, 0) != 0)
+    {
+        return -1;
+    }
+
+    memcpy(p->k->purpose, json_string_value(v), len + 1);
+
+    return 0;
+}
+
+
+/* issue 16 (keyops): a user id; sq_key_create checks it names one */
+static int
+sq_kp_owner_id(sq_kp_t *p, const json_t *v)
+{
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        return -1;
+    }
+
+    p->k->owner_id = (uint64_t) json_integer_value(v);
+
+    return 0;
+}
+
+
 static const sq_kp_field_t  sq_kp_fields[] = {
     { "name", sq_kp_name, "a string of 1 to 100 characters without "
       "control characters" },
@@ -195,7 +233,10 @@ static const sq_kp_field_t  sq_kp_fields[] = {
       "workspace ids" },
     { "expires_at", sq_kp_expires, "a future UTC time written "
       "YYYY-MM-DDTHH:MM:SSZ, or null" },
-    { "owner", sq_kp_owner, "your own user id" }
+    { "owner", sq_kp_owner, "your own user id" },
+    { "purpose", sq_kp_purpose, "a string of at most 200 bytes without "
+      "control characters" },
+    { "owner_id", sq_kp_owner_id, "a user id" }
 };
 
 

@@ -146,3 +146,46 @@ sq_reply_buffer(struct evhttp_request *req, int status, struct evbuffer *body)
     sq_reply_headers(req);
     evhttp_send_reply(req, status, status == 201 ? "Created" : "OK", body);
 }
+
+
+/* === keyops (issue 16) === */
+
+void
+sq_reply_json(struct evhttp_request *req, int status, json_t *body)
+{
+    char  *out;
+
+    out = body != NULL ? json_dumps(body, JSON_ENCODE_ANY) : NULL;
+    json_decref(body);
+
+    if (out == NULL) {
+        sq_log(SQ_LOG_ERR, "cannot render a response");
+        sq_reply_internal(req);
+        return;
+    }
+
+    sq_reply_send(req, status, status == 201 ? "Created" : "OK", out);
+    sq_json_str_free(out);
+}
+
+
+void
+sq_reply_error_code(struct evhttp_request *req, int status,
+    const char *reason, const char *code, const char *message)
+{
+    char    *out;
+    json_t  *root;
+
+    root = json_pack("{s:b, s:{s:s, s:s}}", "success", 0, "error",
+                     "code", code, "message", message);
+    out = root != NULL ? json_dumps(root, 0) : NULL;
+    json_decref(root);
+
+    if (out == NULL) {
+        sq_reply_internal(req);
+        return;
+    }
+
+    sq_reply_send(req, status, reason, out);
+    sq_json_str_free(out);
+}

@@ -32,4 +32,11 @@ void sq_reply_buffer(struct evhttp_request *req, int status,
 /* Maps a store failure: IO -> 503, not found -> 404, else 500. */
 void sq_reply_store_error(struct evhttp_request *req, sq_rc_t rc);
 
+/* issue 16 (keyops): a whole body (steals it; NULL gives a 500) */
+void sq_reply_json(struct evhttp_request *req, int status, json_t *body);
+
+/* issue 16 (keyops): an error envelope with a code of the handler's */
+void sq_reply_error_code(struct evhttp_request *req, int status,
+    const char *reason, const char *code, const char *message);
+
 #endif /* SQ_REPLY_H */

@@ -72,6 +72,13 @@ void sq_keys_disable(sq_req_t *r);
 void sq_keys_enable(sq_req_t *r);
 void sq_keys_usage(sq_req_t *r);
 
+/* issue 16 (keyops): sq_res_activity.c */
+void sq_keys_activity(sq_req_t *r);
+void sq_keys_review(sq_req_t *r);
+void sq_keys_patch(sq_req_t *r);
+void sq_keys_notify(sq_req_t *r);
+void sq_me_notifications(sq_req_t *r);
+
 /* /v1/apps (sq_res_apps.c), issue 14 */
 void sq_apps_list(sq_req_t *r);
 void sq_apps_create(sq_req_t *r);

@@ -157,4 +157,12 @@ int sq_page_parse(const char *query, size_t *limit, uint64_t *after,
 int sq_query_int(const char *query, const char *name, int64_t min,
     int64_t max, int64_t def, int64_t *out, char *err, size_t errlen);
 
+/*
+ * issue 16 (keyops): the text parameter name of a raw query string,
+ * percent-decoded, into out (< cap bytes, at most SQ_CURSOR_MAX);
+ * *seen 0 when absent.  Returns 0, or -1 with a message in err.
+ */
+int sq_query_str(const char *query, const char *name, char *out, size_t cap,
+    int *seen, char *err, size_t errlen);
+
 #endif /* SQ_RESOURCE_H */

@@ -251,3 +251,37 @@ sq_query_int(const char *query, const char *name, int64_t min, int64_t max,
 
     return 0;
 }
+
+
+/* === keyops (issue 16) === */
+
+int
+sq_query_str(const char *query, const char *name, char *out, size_t cap,
+    int *seen, char *err, size_t errlen)
+{
+    sq_qparam_t  p;
+
+    memset(&p, 0, sizeof(p));
+    p.name = name;
+    *seen = 0;
+    out[0] = '\0';
+
+    if (sq_page_scan(query, &p, 1, err, errlen) != 0) {
+        return -1;
+    }
+
+    if (!p.seen) {
+        return 0;
+    }
+
+    if (p.bad || p.len >= cap || memchr(p.value, '\0', p.len) != NULL) {
+        snprintf(err, errlen, "%s is not valid.", name);
+        return -1;
+    }
+
+    memcpy(out, p.value, p.len);
+    out[p.len] = '\0';
+    *seen = 1;
+
+    return 0;
+}

@@ -10,7 +10,7 @@
 #define SQ_ALLOW_ME          "GET, HEAD"
 #define SQ_ALLOW_COLLECTION  "GET, HEAD, POST"
 #define SQ_ALLOW_ITEM        "GET, HEAD, PATCH, DELETE"
-#define SQ_ALLOW_KEY         "GET, HEAD, DELETE"
+#define SQ_ALLOW_KEY         "GET, HEAD, PATCH, DELETE"
 #define SQ_ALLOW_POST        "POST"
 #define SQ_ALLOW_GET         "GET, HEAD"
 #define SQ_KEYS_PATH         "/v1/keys"
@@ -42,7 +42,10 @@ static const sq_route_key_action_t  sq_key_actions[] = {
     { "rotate", EVHTTP_REQ_POST, sq_keys_rotate, SQ_ALLOW_POST },
     { "disable", EVHTTP_REQ_POST, sq_keys_disable, SQ_ALLOW_POST },
     { "enable", EVHTTP_REQ_POST, sq_keys_enable, SQ_ALLOW_POST },
-    { "usage", EVHTTP_REQ_GET, sq_keys_usage, SQ_ALLOW_GET }
+    { "usage", EVHTTP_REQ_GET, sq_keys_usage, SQ_ALLOW_GET },
+    /* issue 16 (keyops) */
+    { "activity", EVHTTP_REQ_GET, sq_keys_activity, SQ_ALLOW_GET },
+    { "notify", EVHTTP_REQ_POST, sq_keys_notify, SQ_ALLOW_POST }
 };
 
 
@@ -146,6 +149,9 @@ sq_route_keys(const char *rest, int method, sq_route_t *route,
         *allow = SQ_ALLOW_COLLECTION;
     } else if (*rest != '/' || rest[1] == '\0' || rest[1] == '/') {
         return SQ_ROUTE_NOT_FOUND;
+    } else if (strcmp(rest, "/review") == 0) {       /* issue 16 */
+        route->handler = method == EVHTTP_REQ_GET ? sq_keys_review : NULL;
+        *allow = SQ_ALLOW_GET;
     } else if ((slash = strchr(rest + 1, '/')) != NULL) {
         route->id = rest + 1;
         if (strchr(slash + 1, '/') != NULL) {
@@ -156,6 +162,7 @@ sq_route_keys(const char *rest, int method, sq_route_t *route,
         route->id = rest + 1;
         route->handler = method == EVHTTP_REQ_GET ? sq_keys_get
                          : method == EVHTTP_REQ_DELETE ? sq_keys_delete
+                         : method == EVHTTP_REQ_PATCH ? sq_keys_patch
                          : NULL;
         *allow = SQ_ALLOW_KEY;
     }
@@ -196,6 +203,15 @@ sq_route_match(const char *path, int method, sq_route_t *route,
     {
         return sq_route_apps(path + sizeof(SQ_APPS_PATH) - 1, method, route,
                              allow);
+    }
+
+    /* issue 16 (keyops): the user's notices, as /v1/me */
+    if (strcmp(path, "/v1/me/notifications") == 0) {
+        route->scope = SQ_SC_WORKSPACE_READ;
+        route->handler = method == EVHTTP_REQ_GET ? sq_me_notifications
+                                                  : NULL;
+        *allow = SQ_ALLOW_ME;
+        return route->handler != NULL ? SQ_ROUTE_FOUND : SQ_ROUTE_BAD_METHOD;
     }
 
     if (strcmp(path, "/v1/me") == 0) {
@@ -250,7 +266,8 @@ int
 sq_route_oauth_excluded(const char *path)
 {
     size_t              i, n;
-    static const char  *const roots[] = { "/v1/keys", "/v1/apps" };
+    static const char  *const roots[] = { "/v1/keys", "/v1/apps",
+                                          "/v1/me/notifications" };
 
     if (path == NULL) {
         return 1;

@@ -114,6 +114,9 @@ void sq_review_argv(sq_argv_t *a, const sq_key_who_t *w, int64_t now,
 void sq_notify_argv(sq_argv_t *a, const sq_key_who_t *w, uint64_t kid,
     const char *message, int64_t now);
 void sq_notices_argv(sq_argv_t *a, const sq_key_who_t *w, size_t limit);
+/* sq_key_own: owner 0 keeps it, purpose NULL keeps it; reply sq_key_one's */
+void sq_own_argv(sq_argv_t *a, const sq_key_who_t *w, uint64_t kid,
+    uint64_t owner, const char *purpose);
 
 /*
  * A reply of one of the four into *data (a new reference), or the rc.

@@ -59,7 +59,9 @@ static const sq_kf_t  sq_key_fields[] = {
     SQ_KF_STR("status", status),
     SQ_KF_STR("name", name),
     SQ_KF_STR("last4", last4),
-    SQ_KF_STR("last_used_ip", last_used_ip)
+    SQ_KF_STR("last_used_ip", last_used_ip),
+    SQ_KF("owner_id", SQ_KF_OPTID, owner_id),      /* issue 16 */
+    SQ_KF_STR("purpose", purpose)
 };
 
 /* sq:keyuse:<digest>, in HMGET order */
@@ -278,7 +280,9 @@ sq_key_reply_rc(const redisReply *r)
         { "NOTFOUND", SQ_ERR_NOTFOUND },
         { "CONFLICT", SQ_ERR_CONFLICT },
         { "STATE", SQ_ERR_STATE },
-        { "WSMEMBER", SQ_ERR_INVALID }
+        { "WSMEMBER", SQ_ERR_INVALID },
+        { "NOUSER", SQ_ERR_BADREF },        /* issue 16: sq_key_own */
+        { "NO_OWNER", SQ_ERR_STATE }        /* issue 16: sq_notify_owner */
     };
 
     return sq_reply_word_rc(r, words, sizeof(words) / sizeof(words[0]));
@@ -372,6 +376,13 @@ sq_key_argv_create(sq_argv_t *a, const sq_key_who_t *w, const sq_key_t *k,
     sq_argv_str(a, k->name);
     sq_argv_fmt(a, "%lld", (long long) k->created_at);
     sq_argv_str(a, k->last4);
+    /* issue 16 (keyops): owner (0: the key's user) and purpose */
+    if (k->owner_id != 0) {
+        sq_argv_u64(a, k->owner_id);
+    } else {
+        sq_argv_str(a, "");
+    }
+    sq_argv_str(a, k->purpose);
 }
 
 

@@ -54,9 +54,27 @@ START_TEST(test_key_routes)
     ck_assert_int_eq(t_match("/v1/keys/7", EVHTTP_REQ_DELETE, &r, &allow),
                      SQ_ROUTE_FOUND);
     ck_assert_ptr_eq((void *) r.handler, (void *) sq_keys_delete);
+    /* issue 16: PATCH sets owner_id and purpose */
     ck_assert_int_eq(t_match("/v1/keys/7", EVHTTP_REQ_PATCH, &r, &allow),
+                     SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq((void *) r.handler, (void *) sq_keys_patch);
+    ck_assert_int_eq(t_match("/v1/keys/7", EVHTTP_REQ_PUT, &r, &allow),
                      SQ_ROUTE_BAD_METHOD);
-    ck_assert_str_eq(allow, "GET, HEAD, DELETE");
+    ck_assert_str_eq(allow, "GET, HEAD, PATCH, DELETE");
+    ck_assert_int_eq(t_match("/v1/keys/review", EVHTTP_REQ_GET, &r, &allow),
+                     SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq((void *) r.handler, (void *) sq_keys_review);
+    ck_assert_int_eq(r.scope, SQ_SC_KEYS_MANAGE);
+    ck_assert_int_eq(t_match("/v1/keys/7/activity", EVHTTP_REQ_GET, &r,
+                             &allow), SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq((void *) r.handler, (void *) sq_keys_activity);
+    ck_assert_int_eq(t_match("/v1/keys/7/notify", EVHTTP_REQ_POST, &r,
+                             &allow), SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq((void *) r.handler, (void *) sq_keys_notify);
+    ck_assert_int_eq(t_match("/v1/me/notifications", EVHTTP_REQ_GET, &r,
+                             &allow), SQ_ROUTE_FOUND);
+    ck_assert_ptr_eq((void *) r.handler, (void *) sq_me_notifications);
+    ck_assert_int_eq(sq_route_oauth_excluded("/v1/me/notifications"), 1);
 
     ck_assert_int_eq(t_match("/v1/keys/7/rotate", EVHTTP_REQ_POST, &r,
                              &allow), SQ_ROUTE_FOUND);
@@ -518,7 +536,8 @@ START_TEST(test_render)
                      "\"created_at\": \"2026-11-18T11:06:40Z\", "
                      "\"expires_at\": null, \"rotated_at\": null, "
                      "\"sunset_at\": null, \"replaced_by\": null, "
-                     "\"last_used_at\": null, \"last_used_ip\": null}");
+                     "\"last_used_at\": null, \"last_used_ip\": null, "
+                     "\"owner_id\": null, \"purpose\": \"\"}");
     free(s);
     json_decref(o);
 
