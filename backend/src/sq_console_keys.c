@@ -358,7 +358,9 @@ sq_con_key_form(sq_pub_t *p, int status, const char *error)
                         "<input id=\"name\" name=\"name\" maxlength=\"100\" "
                         "required>\n<label for=\"purpose\">Purpose</label>"
                         "<input id=\"purpose\" name=\"purpose\" "
-                        "maxlength=\"200\">\n"
+                        "maxlength=\"200\">\n<label for=\"owner_id\">Owner (a "
+                        "user id; empty: you)</label><input id=\"owner_id\" "
+                        "name=\"owner_id\" inputmode=\"numeric\">\n"
                         "<label for=\"mode\">Mode</label><select id=\"mode\" "
                         "name=\"mode\"><option value=\"test\">test "
                         "(sqk_test_)</option><option value=\"live\">live "
@@ -498,6 +500,19 @@ sq_con_create_body(sq_pub_t *p, char *err, size_t errlen)
     json_object_set_new(o, "mode", json_string(v != NULL ? v : ""));
     v = sq_form_get(&p->form, "type", NULL);
     json_object_set_new(o, "type", json_string(v != NULL ? v : ""));
+    v = sq_form_get(&p->form, "purpose", NULL);
+    if (v != NULL && v[0] != '\0') {
+        json_object_set_new(o, "purpose", json_string(v));
+    }
+    v = sq_form_get(&p->form, "owner_id", NULL);
+    if (v != NULL && v[0] != '\0') {
+        if (sq_pub_id(v) == 0) {
+            snprintf(err, errlen, "The owner must be a user id.");
+            goto done;
+        }
+        json_object_set_new(o, "owner_id", json_integer((json_int_t)
+                                                        sq_pub_id(v)));
+    }
     json_object_set(o, "scopes", sc);
 
     out = json_dumps(o, JSON_COMPACT);
