@@ -44,7 +44,12 @@ static const sqctl_entry_t  sqctl_commands[] = {
     { "app", "rotate-secret", sqctl_app_rotate_secret },
     { "app", "authorizations", sqctl_app_authorizations },
     { "app", "revoke", sqctl_app_revoke },
-    { "app", "outcomes", sqctl_app_outcomes }
+    { "app", "outcomes", sqctl_app_outcomes },
+    /* issue 16 (keyops) */
+    { "key", "activity", sqctl_key_activity },
+    { "key", "set", sqctl_key_set },
+    { "key", "notify", sqctl_key_notify },
+    { "user", "notifications", sqctl_user_notifications }
 };
 
 
@@ -69,7 +74,14 @@ sqctl_usage(void)
           "  key rotate --id K --grace SECONDS\n"
           "  key disable|enable|delete --id K\n"
           "  key list --user U\n"
-          "  key review --unused-days N [--user U]\n"
+          "  key review [--unused-days N] [--age-days M] [--user U] "
+          "[--json]\n"
+          "  key activity --id K [--since T] [--until T] "
+          "[--outcome allowed|refused]\n"
+          "             [--workspace W] [--limit N] [--cursor C] [--json]\n"
+          "  key set --id K [--owner U] [--purpose TEXT]\n"
+          "  key notify --id K --message TEXT\n"
+          "  user notifications --user U [--limit N] [--json]\n"
           "  key usage --id K [--days N]\n"
           "  account create --workspace W --platform P --handle H\n"
           "  app create --workspace W --owner U --name N "

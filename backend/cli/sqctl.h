@@ -62,5 +62,10 @@ int sqctl_app_rotate_secret(sqctl_t *s, int argc, char **argv);
 int sqctl_app_authorizations(sqctl_t *s, int argc, char **argv);
 int sqctl_app_revoke(sqctl_t *s, int argc, char **argv);
 int sqctl_app_outcomes(sqctl_t *s, int argc, char **argv);
+/* issue 16 (keyops): sqctl_cmd_keyops.c; key review moved there */
+int sqctl_key_activity(sqctl_t *s, int argc, char **argv);
+int sqctl_key_set(sqctl_t *s, int argc, char **argv);
+int sqctl_key_notify(sqctl_t *s, int argc, char **argv);
+int sqctl_user_notifications(sqctl_t *s, int argc, char **argv);
 
 #endif /* SQCTL_H */

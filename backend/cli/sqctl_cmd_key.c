@@ -386,78 +386,7 @@ sqctl_key_list(sqctl_t *s, int argc, char **argv)
 }
 
 
-/* one line when k is active and unused since before cutoff */
-static void
-sqctl_key_review_one(const sq_key_t *k, uint64_t uid, int64_t now,
-    int64_t cutoff)
-{
-    char     masked[SQ_KEY_MASK_MAX], t[32];
-    int64_t  used;
-
-    used = k->last_used_at != 0 ? k->last_used_at : k->created_at;
-
-    if ((uid != 0 && k->user_id != uid) || used >= cutoff
-        || strcmp(sq_key_status(k, now), "active") != 0)
-    {
-        return;
-    }
-
-    sq_key_mask(k->type, k->mode, k->last4, masked, sizeof(masked));
-    printf("%llu\t%llu\t%s\t%s\t%s\n", (unsigned long long) k->id,
-           (unsigned long long) k->user_id, masked,
-           k->name[0] ? k->name : "-",
-           sqctl_time(k->last_used_at, t, sizeof(t), "never"));
-}
-
-
-int
-sqctl_key_review(sqctl_t *s, int argc, char **argv)
-{
-    int           rc;
-    int64_t       days, now;
-    sq_rc_t       src;
-    uint64_t      uid, kid, max;
-    sq_key_t      k;
-    sqctl_opt_t   opts[] = { { "unused-days", 1, NULL }, { "user", 0, NULL } };
-
-    uid = 0;
-    if (sqctl_args(argc, argv, opts, 2) != 0
-        || (opts[1].value != NULL
-            && sqctl_arg_id("user", opts[1].value, &uid) != 0))
-    {
-        return SQCTL_USAGE;
-    }
-
-    if (sq_text_parse_u63(opts[0].value, strlen(opts[0].value), &days) != 0
-        || days > 36500)
-    {
-        fprintf(stderr, "sqctl: --unused-days must be 0..36500\n");
-        return SQCTL_USAGE;
-    }
-
-    rc = sqctl_connect(s);
-    if (rc != SQCTL_OK) {
-        return rc;
-    }
-
-    src = sq_store_key_max_id(s->c, &max);
-    now = (int64_t) time(NULL);
-
-    for (kid = 1; src == SQ_OK && kid <= max; kid++) {
-        src = sq_store_key_get(s->c, kid, uid, &k);
-        if (src == SQ_OK) {
-            sqctl_key_review_one(&k, uid, now, now - days * 86400);
-        } else if (src == SQ_ERR_NOTFOUND) {
-            src = SQ_OK;
-        }
-    }
-
-    if (src != SQ_OK) {
-        return sqctl_fail("key review", src);
-    }
-
-    return fflush(stdout) == 0 ? SQCTL_OK : SQCTL_FAIL;
-}
+/* key review: sqctl_cmd_keyops.c (issue 16) */
 
 
 int

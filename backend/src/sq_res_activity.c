@@ -147,12 +147,33 @@ sq_act_query_parse(const char *query, sq_act_query_t *q, char *err,
         }
     }
 
+    /*
+     * workspace_id is also the identity's workspace at the edge (the
+     * user must be a member); workspace filters by any, a foreign one
+     * that refused the key included
+     */
     if (sq_query_int(query, "workspace_id", 1, INT64_MAX, 0, &n, err,
                      errlen) != 0)
     {
         return -1;
     }
     q->wid = (uint64_t) n;
+
+    if (sq_query_int(query, "workspace", 1, INT64_MAX, 0, &n, err, errlen)
+        != 0)
+    {
+        return -1;
+    }
+
+    if (n != 0 && q->wid != 0 && (uint64_t) n != q->wid) {
+        snprintf(err, errlen, "give workspace or workspace_id, not two "
+                 "different ones.");
+        return -1;
+    }
+
+    if (n != 0) {
+        q->wid = (uint64_t) n;
+    }
 
     if (sq_query_int(query, "limit", 1, SQ_ACT_LIMIT_MAX, SQ_ACT_LIMIT_DEF,
                      &n, err, errlen) != 0)
