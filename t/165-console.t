@@ -116,7 +116,8 @@ page_ok(get('/console/keys', $alice), 405, 'GET of a form address');
 # --- create: shown once, works at the edge ----------------------------------
 $r = post('/console/keys', { csrf => $csrf, name => 'console <one>', mode => 'test',
                              type => 'secret', 'scope.urls:read' => 1,
-                             'scope.urls:write' => 1, workspaces => '' }, $alice);
+                             'scope.urls:write' => 1, workspaces => '',
+                             purpose => 'billing sync' }, $alice);
 page_ok($r, 201, 'create');
 my ($key) = $r->{content} =~ /<code id="new-key">(sqk_test_[A-Za-z0-9]{40})</;
 my ($kid) = $r->{content} =~ /<span id="new-id">(\d+)</;
@@ -128,6 +129,55 @@ is(edge($key, '/v1/social/accounts'), 403, '... with the scopes picked only');
 $r = get('/console/', $alice);
 unlike($r->{content}, qr/\Q$key\E/, 'the list does not show it again');
 like($r->{content}, qr/id="key-$kid" data-status="active"/, '... but lists it');
+like($r->{content}, qr{<tr id="key-$kid".*?<td>user $T->{alice}</td><td>billing sync</td>},
+     '... with its owner (the creator) and purpose');
+
+# --- a key's page: its activity (entries as the edge writes them) ----------
+my $now = time;
+redis_cli('XADD', "sq:act:$kid", '*', t => $now - 5, ip => '203.0.113.7', m => 'GET',
+          r => '/v1/urls', ws => $T->{ws1}, s => 200, c => '', n => 3);
+redis_cli('XADD', "sq:act:$kid", '*', t => $now - 2, ip => '198.51.100.9', m => 'POST',
+          r => '/v1/urls', ws => $T->{wsb}, s => 403, c => 'forbidden', n => 2);
+$r = get("/console/keys/$kid", $alice);
+page_ok($r, 200, 'the key page');
+like($r->{content}, qr{<tr class="refused">.*?198\.51\.100\.9.*?forbidden}s, '... the refused entry');
+like($r->{content}, qr{<tr class="allowed">.*?203\.0\.113\.7}s, '... the allowed one');
+like($r->{content}, qr{id="s-requests">5<}, '... the summary counts requests');
+like($r->{content}, qr{id="s-refused">2<}, '... and refusals');
+like($r->{content}, qr{id="s-codes">forbidden: 2<}, '... by code');
+like($r->{content}, qr{id="s-ips">[^<]*198\.51\.100\.9}, '... and the IPs');
+$r = get("/console/keys/$kid?outcome=refused&workspace_id=", $alice);
+unlike($r->{content}, qr{<tr class="allowed">}, 'filter refused: no allowed entry');
+like($r->{content}, qr{<tr class="refused">}, '... the refused one');
+$r = get("/console/keys/$kid?outcome=allowed&workspace_id=$T->{ws1}", $alice);
+like($r->{content}, qr{<tr class="allowed">}, 'filter allowed in ws1');
+unlike($r->{content}, qr{<tr class="refused">}, '... only');
+$r = get("/console/keys/$kid?outcome=allowed&workspace_id=$T->{wsb}", $alice);
+like($r->{content}, qr{id="no-activity"}, 'allowed in wsb: none');
+is(get("/console/keys/$kid?outcome=maybe", $alice)->{status}, 400, 'a bad filter: 400');
+my (undef, $bobs) = signin('bob@example.com');
+is(get("/console/keys/$kid", $bobs)->{status}, 404, "another user's key page: 404");
+
+# --- the checklist, notify owner, notifications ---------------------------
+my ($admin_id) = get('/console/', $alice)->{content} =~ /<tr id="key-(\d+)"[^>]*><td><a [^>]*>alice</;
+redis_cli("HDEL", "sq:key:" . redis_cli("GET", "sq:keyid:$admin_id"), "owner_id");
+$r = get('/console/checklist', $alice);
+page_ok($r, 200, 'the checklist');
+like($r->{content}, qr{<table id="no-owner">.*?id="no-owner-$admin_id"}s, '... a key without owner');
+like($r->{content}, qr{<table id="broad">.*?id="broad-$admin_id"}s, '... a key with every scope');
+like($r->{content}, qr{id="no-owner-disable-$admin_id"}, '... with one-click disable');
+unlike($r->{content}, qr{id="no-owner-$kid"}, '... the owned key is not listed there');
+$r = post("/console/keys/$admin_id/notify", { csrf => $csrf, message => 'x' }, $alice);
+is($r->{status}, 409, 'notify a key without owner: 409');
+$r = post("/console/keys/$kid/notify", { csrf => $csrf, message => 'Rotate <this> key' }, $alice);
+is($r->{status}, 303, 'notify the owner');
+$r = get('/console/notifications', $alice);
+page_ok($r, 200, 'the notifications');
+like($r->{content}, qr{Rotate &lt;this&gt; key}, '... the notice, escaped');
+like(get('/console/notifications', $bobs)->{content}, qr/id="no-notices"/,
+     "... not in another user's");
+$r = post("/console/keys/$kid/notify", { message => 'x' }, $alice);
+is($r->{status}, 403, 'notify without the token: 403');
 
 $r = post('/console/keys', { csrf => $csrf, name => '', mode => 'test',
                              type => 'secret' }, $alice);
