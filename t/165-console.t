@@ -133,12 +133,17 @@ like($r->{content}, qr{<tr id="key-$kid".*?<td>user $T->{alice}</td><td>billing 
      '... with its owner (the creator) and purpose');
 
 # --- a key's page: its activity (entries as the edge writes them) ----------
+# on a key the edge never sees, so that an edge recording activity (issue
+# 16, act) adds nothing to what is read here
+my ($qid) = post('/console/keys', { csrf => $csrf, name => 'quiet', mode => 'test',
+                                   type => 'secret', 'scope.urls:read' => 1 },
+                 $alice)->{content} =~ /<span id="new-id">(\d+)</;
 my $now = time;
-redis_cli('XADD', "sq:act:$kid", '*', t => $now - 5, ip => '203.0.113.7', m => 'GET',
+redis_cli('XADD', "sq:act:$qid", '*', t => $now - 5, ip => '203.0.113.7', m => 'GET',
           r => '/v1/urls', ws => $T->{ws1}, s => 200, c => '', n => 3);
-redis_cli('XADD', "sq:act:$kid", '*', t => $now - 2, ip => '198.51.100.9', m => 'POST',
+redis_cli('XADD', "sq:act:$qid", '*', t => $now - 2, ip => '198.51.100.9', m => 'POST',
           r => '/v1/urls', ws => $T->{wsb}, s => 403, c => 'forbidden', n => 2);
-$r = get("/console/keys/$kid", $alice);
+$r = get("/console/keys/$qid", $alice);
 page_ok($r, 200, 'the key page');
 like($r->{content}, qr{<tr class="refused">.*?198\.51\.100\.9.*?forbidden}s, '... the refused entry');
 like($r->{content}, qr{<tr class="allowed">.*?203\.0\.113\.7}s, '... the allowed one');
@@ -146,17 +151,17 @@ like($r->{content}, qr{id="s-requests">5<}, '... the summary counts requests');
 like($r->{content}, qr{id="s-refused">2<}, '... and refusals');
 like($r->{content}, qr{id="s-codes">forbidden: 2<}, '... by code');
 like($r->{content}, qr{id="s-ips">[^<]*198\.51\.100\.9}, '... and the IPs');
-$r = get("/console/keys/$kid?outcome=refused&workspace_id=", $alice);
+$r = get("/console/keys/$qid?outcome=refused&workspace_id=", $alice);
 unlike($r->{content}, qr{<tr class="allowed">}, 'filter refused: no allowed entry');
 like($r->{content}, qr{<tr class="refused">}, '... the refused one');
-$r = get("/console/keys/$kid?outcome=allowed&workspace_id=$T->{ws1}", $alice);
+$r = get("/console/keys/$qid?outcome=allowed&workspace_id=$T->{ws1}", $alice);
 like($r->{content}, qr{<tr class="allowed">}, 'filter allowed in ws1');
 unlike($r->{content}, qr{<tr class="refused">}, '... only');
-$r = get("/console/keys/$kid?outcome=allowed&workspace_id=$T->{wsb}", $alice);
+$r = get("/console/keys/$qid?outcome=allowed&workspace_id=$T->{wsb}", $alice);
 like($r->{content}, qr{id="no-activity"}, 'allowed in wsb: none');
-is(get("/console/keys/$kid?outcome=maybe", $alice)->{status}, 400, 'a bad filter: 400');
+is(get("/console/keys/$qid?outcome=maybe", $alice)->{status}, 400, 'a bad filter: 400');
 my (undef, $bobs) = signin('bob@example.com');
-is(get("/console/keys/$kid", $bobs)->{status}, 404, "another user's key page: 404");
+is(get("/console/keys/$qid", $bobs)->{status}, 404, "another user's key page: 404");
 
 # --- the checklist, notify owner, notifications ---------------------------
 my ($admin_id) = get('/console/', $alice)->{content} =~ /<tr id="key-(\d+)"[^>]*><td><a [^>]*>alice</;

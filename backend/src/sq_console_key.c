@@ -215,11 +215,23 @@ sq_con_on_activity(sq_rc_t rc, json_t *data, void *arg)
     evbuffer_add_printf(b, ". Purpose: ");
     sq_pub_esc(b, c->rows != NULL ? c->rows[0].purpose : "");
     evbuffer_add_printf(b, "</p><p>");
-    evbuffer_add_printf(b, "<a class=\"act\" href=\"/console/keys/%llu/"
-                        "confirm?do=disable\">disable</a> <a class=\"act\" "
-                        "href=\"/console/keys/%llu/confirm?do=rotate\">"
-                        "rotate</a></p></div>\n",
+    evbuffer_add_printf(b, "<a class=\"act\" id=\"%s-%llu\" "
+                        "href=\"/console/keys/%llu/confirm?do=%s\">%s</a> ",
+                        strcmp(c->k.status, "disabled") == 0 ? "enable"
+                                                              : "disable",
                         (unsigned long long) c->kid,
+                        (unsigned long long) c->kid,
+                        strcmp(c->k.status, "disabled") == 0 ? "enable"
+                                                              : "disable",
+                        strcmp(c->k.status, "disabled") == 0 ? "enable"
+                                                              : "disable");
+    if (c->k.rotated_at == 0) {
+        evbuffer_add_printf(b, "<a class=\"act\" href=\"/console/keys/%llu/"
+                            "confirm?do=rotate\">rotate</a> ",
+                            (unsigned long long) c->kid);
+    }
+    evbuffer_add_printf(b, "<a class=\"act\" href=\"/console/keys/%llu/"
+                        "confirm?do=delete\">delete</a></p></div>\n",
                         (unsigned long long) c->kid);
 
     memset(&q, 0, sizeof(q));
