@@ -244,6 +244,33 @@ is(get("/console/keys/$kid2/confirm?do=enable", $alice)->{status}, 404,
 is(get("/console/keys/$kid/confirm?do=explode", $alice)->{status}, 400,
    'an unknown action: 400');
 
+# --- apps: redirect URIs, outcomes, secret rotation ----------------------
+my $app = JSON::PP->new->decode(SQTest::sqctl('app', 'create', '--workspace', $T->{ws1},
+    '--owner', $T->{alice}, '--redirect-uris', 'https://client.example/cb',
+    '--scopes', 'urls:read', '--name', 'Alice <App>'));
+redis_cli('HINCRBY', "sq:app:$app->{id}:outcome_counts", 'approved', 3);
+redis_cli('HINCRBY', "sq:app:$app->{id}:outcome_counts", 'denied', 2);
+$r = get('/console/apps', $alice);
+page_ok($r, 200, 'the apps page');
+like($r->{content}, qr{<tr id="app-$app->{id}"><td>Alice &lt;App&gt;</td>}, '... the app, escaped');
+like($r->{content}, qr{<code>https://client\.example/cb</code>}, '... its redirect URI');
+like($r->{content}, qr{class="approved">3<.*?class="denied">2<}s, '... approved vs denied');
+unlike(get('/console/apps', $bobs)->{content}, qr/id="app-$app->{id}"/, "... not in another user's");
+page_ok(get("/console/apps/$app->{id}/confirm", $alice), 200, 'the app rotation confirmation');
+$r = post("/console/apps/$app->{id}/rotate", { csrf => $csrf, grace => 0 }, $alice);
+page_ok($r, 200, 'rotate the client secret');
+my ($sec) = $r->{content} =~ /<code id="new-key">(sqs_[A-Za-z0-9]{40})</;
+ok($sec, '... the new secret shown once');
+my $last4 = substr($sec // 'none', -4);
+$r = get('/console/apps', $alice);
+like($r->{content}, qr/sqs_\x{e2}\x{80}\x{a6}\Q$last4\E</, '... the list shows its last 4');
+my $whole = $sec // 'none';
+unlike($r->{content}, qr/\Q$whole\E/, '... not the secret');
+is(post("/console/apps/$app->{id}/rotate", { csrf => $bcsrf, grace => 0 }, $bob)->{status},
+   404, "another user's app: 404");
+is(post("/console/apps/$app->{id}/rotate", { grace => 0 }, $alice)->{status}, 403,
+   'without the token: 403');
+
 # --- sign out ------------------------------------------------------------------
 $r = post('/signout', {}, $alice);
 is($r->{status}, 303, 'sign out');

@@ -44,6 +44,9 @@ static const sq_con_route_t  sq_con_routes[] = {
     { "checklist", 0, sq_con_checklist },
     { "notifications", 0, sq_con_notifications },
     { "playground", 0, sq_con_playground },
+    { "apps", 0, sq_con_apps },
+    { "apps/#/confirm", 0, sq_con_app_confirm },
+    { "apps/#/rotate", 1, sq_con_app_rotate },
 };
 
 static const char  *sq_con_nav[][2] = {
@@ -51,6 +54,7 @@ static const char  *sq_con_nav[][2] = {
     { "checklist", "/console/checklist" },
     { "notifications", "/console/notifications" },
     { "playground", "/console/playground" },
+    { "apps", "/console/apps" },
 };
 
 
@@ -66,6 +70,8 @@ sq_console_free(void *data)
     sodium_memzero(c->key, sizeof(c->key));
     free(c->keys);
     free(c->rows);
+    free(c->apps);
+    free(c->app_rows);
     free(c);
 }
 

@@ -9,6 +9,8 @@
  *   sq_console_key.c      a key's page (activity), the checklist,
  *                         notify owner, notifications
  *   sq_console_play.c     the API playground
+ *   sq_console_apps.c     the API Applications: redirect URIs, outcomes,
+ *                         secret rotation
  *
  * Every page but the static files needs the sign-in session of
  * sq_signin.c (else a redirect to /signin?next=/console/...); every POST
@@ -23,6 +25,7 @@
 #include "sq_public.h"
 #include "sq_store_key.h"
 #include "sq_keygen.h"
+#include "sq_app.h"
 
 #define SQ_CON_KEYS_MAX     100     /* keys on the list */
 #define SQ_CON_DAYS         30      /* the sparkline's days */
@@ -37,6 +40,14 @@ typedef struct {
     int             usage;          /* d is filled */
 } sq_con_row_t;
 
+/* a row of the apps list: its authorize outcomes */
+typedef struct {
+    sq_outcome_counts_t  c;
+    sq_outcome_t         o[5];
+    size_t               n;
+    int                  ok;            /* c and o are filled */
+} sq_con_app_row_t;
+
 /* a console request's own state (sq_pub_t's console) */
 typedef struct {
     const char     *sub;        /* the path after /console/ */
@@ -50,7 +61,9 @@ typedef struct {
     sq_key_t       *keys;       /* the list, malloc()ed */
     sq_con_row_t   *rows;
     size_t          n;
-    size_t          pending;    /* usage calls in flight */
+    size_t          pending;    /* usage / outcome calls in flight */
+    sq_app_t       *apps;       /* the apps list, malloc()ed */
+    sq_con_app_row_t  *app_rows;
 } sq_con_t;
 
 
@@ -85,6 +98,9 @@ void sq_con_checklist(sq_pub_t *p);
 void sq_con_notify(sq_pub_t *p);
 void sq_con_notifications(sq_pub_t *p);
 void sq_con_playground(sq_pub_t *p);
+void sq_con_apps(sq_pub_t *p);
+void sq_con_app_confirm(sq_pub_t *p);
+void sq_con_app_rotate(sq_pub_t *p);
 
 /* the static files (sq_console_static.c) */
 extern const char  sq_con_css[];
