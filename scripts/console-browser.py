@@ -237,6 +237,35 @@ def step_play_live(r, key_name, secret):
     return s
 
 
+def step_checklist(r):
+    """The monthly checklist: one-click notify on a flagged key, then the
+    notice in the notifications; the apps page."""
+    s = {}
+    r.go('/console/checklist')
+    r.wait(lambda d: r.has('section.check'))
+    s['sections'] = len(r.drv.find_elements(By.CSS_SELECTOR,
+                                            'section.check'))
+    r.shot('checklist')
+    btn = r.drv.find_elements(By.CSS_SELECTOR, 'table#broad button'
+                              '[id^="broad-notify-"]')
+    s['broad'] = len(btn)
+    if btn:
+        btn[0].click()
+        r.wait(lambda d: r.has('#flash'))
+        s['notified'] = r.el('#flash').text
+    r.go('/console/notifications')
+    r.wait(lambda d: r.has('table#notices'))
+    s['notices'] = len(r.drv.find_elements(By.CSS_SELECTOR,
+                                           'table#notices tbody tr'))
+    r.shot('notifications')
+    r.go('/console/apps')
+    r.wait(lambda d: r.has('table#apps'))
+    s['apps'] = len(r.drv.find_elements(By.CSS_SELECTOR,
+                                        'table#apps tbody tr'))
+    r.shot('apps')
+    return s
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--base', required=True)
@@ -264,6 +293,7 @@ def main():
             a.foreign_ws)
         st['play_live'] = step_play_live(
             r, a.test_key_name, os.environ.get('SQ_CONSOLE_LIVE_KEY', ''))
+        st['checklist'] = step_checklist(r)
         # the new key is not printed whole: its prefix only
         st['create']['key'] = key[:9] + '...' if key else key
         rc = 0

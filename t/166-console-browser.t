@@ -43,6 +43,11 @@ my $PW = 'a long console passphrase';
     die "sqctl user password failed\n" if $rc;
 }
 
+# an app of Alice's, for the apps page
+SQTest::sqctl('app', 'create', '--workspace', $T->{ws1}, '--owner', $T->{alice},
+              '--redirect-uris', 'https://client.example/cb', '--scopes',
+              'urls:read', '--name', 'Alice App');
+
 # whether the edge of this build records activity (issue 16, "act")
 my $records = system('grep', '-q', 'smartlyq_activity', glob("$ROOT/ngx_smartlyq_module/*.c")) == 0;
 
@@ -103,11 +108,19 @@ like($s->{play_live}{refused} // '', qr/Refused: this is a live key/, '6. the pl
 ok(!$s->{play_live}{result_shown}, '6. ... shows no response');
 is($s->{play_live}{sent}, 0, '6. ... and sent no request');
 
+# the checklist's one-click notify, the notice, the apps
+is($s->{checklist}{sections}, 5, "the checklist has the seed's five steps");
+cmp_ok($s->{checklist}{broad} // 0, '>=', 1, '... the keys with every scope, each with notify');
+is($s->{checklist}{notified}, 'The owner was notified.', '... one click notifies the owner');
+cmp_ok($s->{checklist}{notices} // 0, '>=', 1, '... whose notifications show it');
+is($s->{checklist}{apps}, 1, 'the apps page lists the app');
+
 is_deeply($d->{foreign} || ['?'], [], 'no page loaded anything from another origin');
 is_deeply($d->{csp_errors} || ['?'], [], 'the CSP refused nothing the pages use');
 
 for my $n (qw(signin keys create created confirm-disable disabled activity
-              playground-403 playground-live)) {
+              playground-403 playground-live checklist notifications
+              apps)) {
     my $path = "$SHOTS/console-$n.png";
     my $head = '';
     if (open my $fh, '<:raw', $path) { read $fh, $head, 24; close $fh }

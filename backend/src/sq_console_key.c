@@ -193,6 +193,11 @@ sq_con_on_activity(sq_rc_t rc, json_t *data, void *arg)
         goto done;
     }
 
+    if (sq_form_get(&p->form, "notified", NULL) != NULL) {
+        evbuffer_add_printf(b, "<p class=\"flash\" id=\"flash\">The "
+                            "owner was notified.</p>\n");
+    }
+
     evbuffer_add_printf(b, "<div class=\"box\" id=\"key\"><p><strong>");
     sq_pub_esc(b, c->k.name);
     evbuffer_add_printf(b, "</strong> id %llu, status <span id=\"status\">"
