@@ -81,6 +81,13 @@
 #define SQ_K_RATE_SIGNIN_ACCT   "sq:rl:signin:acct:%s"
 #define SQ_K_RATE_SIGNIN_IP     "sq:rl:signin:ip:%s"
 
+/* === act (issue 16): key activity, written by the edge === */
+/* a key's activity: stream, by key id (redis/SCHEMA.md "Key activity") */
+#define SQ_K_ACT                "sq:act:%llu"
+/* refusals of unknown keys on a UTC day (yyyymmdd): hash, ip -> count */
+#define SQ_K_ACT_UNKNOWN        "sq:act:unknown:%s"
+/* === end act === */
+
 /*
  * jansson 2.14's lexer ignores a failed allocation and overflows its
  * buffer; both sides give it memory that cannot fail for a body within

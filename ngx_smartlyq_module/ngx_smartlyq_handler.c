@@ -84,6 +84,8 @@ ngx_smartlyq_access_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        ctx->act_loc_conf = r->loc_conf;    /* the route of its activity */
+
         return ngx_smartlyq_start(r, ctx);
     }
 

@@ -4,6 +4,7 @@
  */
 
 #include "ngx_smartlyq_module.h"
+#include "ngx_smartlyq_activity.h"      /* act */
 #include "ngx_smartlyq_cache.h"
 #include "ngx_smartlyq_filters.h"
 #include "ngx_smartlyq_handler.h"
@@ -183,6 +184,14 @@ static ngx_command_t  ngx_smartlyq_commands[] = {
       offsetof(ngx_smartlyq_loc_conf_t, log_level),
       &ngx_smartlyq_log_levels },
 
+    /* === act === smartlyq_activity on|off [max=N] [days=D]; key activity */
+    { ngx_string("smartlyq_activity"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_smartlyq_activity_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     /* smartlyq_retry_after 1s; Retry-After of 503 refusals */
     { ngx_string("smartlyq_retry_after"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -255,6 +264,11 @@ ngx_smartlyq_postconfiguration(ngx_conf_t *cf)
     *h = ngx_smartlyq_access_handler;
 
     if (ngx_smartlyq_errors_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* === act === */
+    if (ngx_smartlyq_activity_postconf(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -346,6 +360,10 @@ ngx_smartlyq_create_loc_conf(ngx_conf_t *cf)
     slcf->cache = NGX_CONF_UNSET;
     slcf->stale = NGX_CONF_UNSET_MSEC;
     slcf->log_level = NGX_CONF_UNSET_UINT;
+    /* === act === */
+    slcf->activity = NGX_CONF_UNSET;
+    slcf->activity_max = NGX_CONF_UNSET_UINT;
+    slcf->activity_days = NGX_CONF_UNSET_UINT;
 
     return slcf;
 }
@@ -400,6 +418,12 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* info: below nginx's default error_log level, as before the directive */
     ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
                               NGX_LOG_INFO);
+    /* === act === */
+    ngx_conf_merge_value(conf->activity, prev->activity, 1);
+    ngx_conf_merge_uint_value(conf->activity_max, prev->activity_max,
+                              NGX_SMARTLYQ_ACT_MAX);
+    ngx_conf_merge_uint_value(conf->activity_days, prev->activity_days,
+                              NGX_SMARTLYQ_ACT_DAYS);
 
     if (conf->timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -656,6 +680,11 @@ ngx_smartlyq_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    /* === act === */
+    if (ngx_smartlyq_activity_init(cycle, smcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_smartlyq_usage_init(cycle, smcf);
 }
 
@@ -670,6 +699,7 @@ ngx_smartlyq_exit_process(ngx_cycle_t *cycle)
 
     if (smcf) {
         ngx_smartlyq_usage_exit(smcf);
+        ngx_smartlyq_activity_exit(smcf);      /* act */
         ngx_smartlyq_notify_exit(smcf);
         ngx_smartlyq_link_exit(smcf->link);
         ngx_smartlyq_link_exit(smcf->write_link);

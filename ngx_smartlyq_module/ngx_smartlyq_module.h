@@ -108,6 +108,9 @@ typedef struct {
     ngx_smartlyq_epoch_t      *epoch;       /* in the cache zone */
     ngx_smartlyq_notify_t     *notify;      /* this worker's subscriber */
     uint32_t                   redis_id;    /* crc32 of the address */
+    /* === act === */
+    void                      *activity;    /* this worker's records */
+    /* === end act === */
 } ngx_smartlyq_main_conf_t;
 
 
@@ -127,6 +130,11 @@ typedef struct {
     ngx_str_t                  cache_name;  /* smartlyq_cache name */
     ngx_msec_t                 stale;       /* smartlyq_fail_mode; 0 */
     ngx_uint_t                 log_level;   /* of refusals */
+    /* === act === smartlyq_activity on|off [max=N] [days=D] */
+    ngx_flag_t                 activity;
+    ngx_uint_t                 activity_max;
+    ngx_uint_t                 activity_days;
+    /* === end act === */
 } ngx_smartlyq_loc_conf_t;
 
 
@@ -164,6 +172,9 @@ typedef struct {
     ngx_smartlyq_cache_status_e  cache_status;
     ngx_uint_t                 snapped;        /* stamp read */
     ngx_smartlyq_stamp_t       stamp;
+    /* === act === the location the check ran in (r->loc_conf) */
+    void                     **act_loc_conf;
+    /* === end act === */
 } ngx_smartlyq_ctx_t;
 
 

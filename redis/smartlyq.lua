@@ -984,7 +984,8 @@ end
 local SQ_APP_FIELDS = {'id', 'client_id', 'name', 'type', 'redirect_uris',
                        'scopes', 'workspace_id', 'owner_id', 'status',
                        'secret_last4', 'created_at', 'updated_at',
-                       'last_used_at', 'prev_secret_until'}
+                       'last_used_at', 'prev_secret_until',
+                       'purpose'}   -- issue 16 (keyops)
 
 local SQ_GRANT_FIELDS = {'id', 'app_id', 'user_id', 'workspace_id',
                          'scopes', 'status', 'created_at', 'revoked_at',
@@ -1058,7 +1059,8 @@ end
 --   ARGV[1..5] common, ARGV[6] the owning workspace, ARGV[7] the owner,
 --   ARGV[8] client_id, ARGV[9] name, ARGV[10] type, ARGV[11]
 --   redirect_uris (one per line), ARGV[12] scopes, ARGV[13] the secret's
---   digest ('' for a public app), ARGV[14] its last4, ARGV[15] now
+--   digest ('' for a public app), ARGV[14] its last4, ARGV[15] now,
+--   ARGV[16] purpose (issue 16; absent from older callers)
 -- Returns {'OK', entry}, {'FORBIDDEN'} (the caller or, for sqctl, the
 -- owner is not a member of that workspace; or no such workspace) or
 -- {'CONFLICT'} (the client_id exists: the backend draws another).
@@ -1090,7 +1092,7 @@ local function sq_app_create(keys, args)
                'secret_hash', args[13], 'secret_last4', args[14],
                'prev_secret_hash', '', 'prev_secret_until', '0',
                'created_at', args[15], 'updated_at', args[15],
-               'last_used_at', '0')
+               'last_used_at', '0', 'purpose', args[16] or '')
     redis.call('SET', keys[3], id)
     redis.call('ZADD', 'sq:ws:' .. wid .. ':apps', id, id)
     sq_req_claim(keys, args)
@@ -1196,7 +1198,8 @@ end
 -- scopes end every grant that holds a scope the app no longer has.
 --   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:<id>
 --   ARGV[1..5] common, ARGV[6] now, ARGV[7..] field value pairs, fields
---   among name, redirect_uris, scopes
+--   among name, redirect_uris, scopes, owner_id, purpose (issue 16:
+--   'NOUSER' when the owner is no user the caller may name)
 -- Returns {'OK', entry, tokens revoked} or a refusal.
 local function sq_app_update(keys, args)
     local bad = sq_req_check(keys, args)
@@ -1211,9 +1214,19 @@ local function sq_app_update(keys, args)
     local scopes = nil
     for i = 7, #args - 1, 2 do
         local f = args[i]
-        if f ~= 'name' and f ~= 'redirect_uris' and f ~= 'scopes' then
+        if f ~= 'name' and f ~= 'redirect_uris' and f ~= 'scopes'
+           and f ~= 'owner_id' and f ~= 'purpose'
+        then
             return redis.error_reply('sq_app_update: field ' .. f)
         end
+        -- issue 16 (keyops): an owner the caller may name
+        if f == 'owner_id' and not sq_ko_owner_allowed(args[1], args[i + 1])
+        then
+            return {'NOUSER'}
+        end
+    end
+    for i = 7, #args - 1, 2 do
+        local f = args[i]
         redis.call('HSET', keys[3], f, args[i + 1])
         if f == 'scopes' then
             scopes = args[i + 1]

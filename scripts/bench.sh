@@ -93,6 +93,9 @@ REVOKE_TRIALS=${BENCH_REVOKE_TRIALS:-5}
 ALL_CASES="static200 static403 proxy mod_allow mod_deny mod_10k
            mod_allow_nc mod_deny_nc mod_10k_nc peer peer_cached backend
            static_json peer_list backend_create peer_create"
+# === act (issue 16): key activity recording on vs off ===
+ALL_CASES="$ALL_CASES mod_act mod_act_off mod_act_10k mod_act_10k_off"
+# === end act ===
 CASES=${BENCH_CASES:-$ALL_CASES}
 PERF_CASES=${BENCH_PERF:-}
 BACKEND_ARGS=() BACKEND_NOTE="with its default worker count"
@@ -435,6 +438,22 @@ http {
             smartlyq_metrics;
         }
 
+        # === act (issue 16): as /mod/, activity recorded or not ===
+        location /modact/ {
+            smartlyq on;
+            smartlyq_activity on;
+            smartlyq_scope workspace:read;
+            proxy_pass http://origin;
+        }
+
+        location /modactoff/ {
+            smartlyq on;
+            smartlyq_activity off;
+            smartlyq_scope workspace:read;
+            proxy_pass http://origin;
+        }
+        # === end act ===
+
         location /peer/ {
             access_by_lua_block {
                 require("sqbench_peer").check(nil)
@@ -543,6 +562,18 @@ def backend_create 201 "/v1/articles?workspace_id=$wsc" "$AUTH" \
 def peer_create 201 "/peer/articles?workspace_id=$wsc" "$AUTH" \
     "Lua peer (OpenResty, cjson) → Redis, create 1 article (INCR, MULTI)" \
     "$HERE/post.lua" "$TMP/create.json"
+# === act (issue 16): the cost of recording key activity ===
+def mod_act     200 "/modact/x?workspace_id=$ws1" "$AUTH" \
+    "module allow, cached, **activity on** + proxy"
+def mod_act_off 200 "/modactoff/x?workspace_id=$ws1" "$AUTH" \
+    "module allow, cached, **activity off** + proxy"
+def mod_act_10k 200 "/modact/x?workspace_id=$ws1" - \
+    "module allow, cached, $NKEYS keys rotating, **activity on** + proxy" \
+    "$HERE/keys.lua" "$TMP/keys.txt"
+def mod_act_10k_off 200 "/modactoff/x?workspace_id=$ws1" - \
+    "module allow, cached, $NKEYS keys rotating, **activity off** + proxy" \
+    "$HERE/keys.lua" "$TMP/keys.txt"
+# === end act ===
 
 # one request of case $1 with curl; extra curl arguments after it
 probe() {

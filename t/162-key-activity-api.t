@@ -35,9 +35,9 @@ my @rows = (
     [$now - 3 * 86400, '10.0.0.3', 'GET', '/v1/articles', $T->{ws2}, 200, '', 4],
     [$now - 100, '10.0.0.1', 'GET', '/v1/articles', $T->{ws1}, 200, '', 50],
     [$now - 90, '10.0.0.2', 'POST', '/v1/articles', $T->{wsb}, 403,
-     'FORBIDDEN', 2],
+     'forbidden', 2],
     [$now - 80, '10.0.0.2', 'GET', '/v1/chatbots', '', 403,
-     'INSUFFICIENT_SCOPE', 1],
+     'insufficient_scope', 1],
 );
 for my $x (@rows) {
     my %f;
@@ -64,7 +64,7 @@ is_deeply([map { $_->{time} } @{ $d->{data} }],
 is_deeply($d->{data}[1], {
     time => $now - 90, ip => '10.0.0.2', method => 'POST',
     route => '/v1/articles', workspace_id => $T->{wsb} + 0, status => 403,
-    code => 'FORBIDDEN', count => 2 }, '... an entry in the contract\'s form');
+    code => 'forbidden', count => 2 }, '... an entry in the contract\'s form');
 is($d->{data}[0]{workspace_id}, undef, '... no workspace: null');
 is($d->{data}[2]{code}, undef, '... allowed: code null');
 is($d->{next_cursor}, undef, '... no next page');
@@ -76,12 +76,12 @@ is_deeply($s->{ips}, ['10.0.0.1', '10.0.0.2', '10.0.0.3'], 'summary: distinct IP
 is_deeply($s->{routes}, ['/v1/articles', '/v1/chatbots'], 'summary: routes');
 is_deeply($s->{workspaces}, [sort { $a <=> $b } $T->{ws1} + 0, $T->{ws2} + 0, $T->{wsb} + 0],
           'summary: workspaces');
-is_deeply($s->{refusals_by_code}, { FORBIDDEN => 2, INSUFFICIENT_SCOPE => 1 },
+is_deeply($s->{refusals_by_code}, { forbidden => 2, insufficient_scope => 1 },
           'summary: refusals by code');
 
 # --- filters --------------------------------------------------------------
 ($r, $d) = activity('?outcome=refused');
-is_deeply([map { $_->{code} } @{ $d->{data} }], ['INSUFFICIENT_SCOPE', 'FORBIDDEN'],
+is_deeply([map { $_->{code} } @{ $d->{data} }], ['insufficient_scope', 'forbidden'],
           'outcome=refused: the refusals only');
 is($d->{summary}{requests}, 3, '... the summary over the filter');
 is_deeply($d->{summary}{ips}, ['10.0.0.2'], '... its IPs');
@@ -132,7 +132,7 @@ is($d->{next_cursor}, undef, '... and no next cursor when nothing more matches')
 # --- refused parameters -----------------------------------------------------
 for my $q ('?outcome=denied', '?cursor=abc', '?cursor=1-2-3', '?since=yesterday',
            '?since=2026-13-01', '?limit=0', '?limit=501', '?workspace_id=x',
-           '?outcome=allowed&outcome=refused', "?workspace=999"?workspace=1&workspace_id=$T->{ws1}"workspace_id=$T->{ws1}",
+           '?outcome=allowed&outcome=refused', "?workspace=999&workspace_id=$T->{ws1}",
            '?since=' . ($now - 10) . '&until=' . ($now - 20)) {
     ($r, $d) = activity($q);
     is("$r->{status} " . ($d->{error}{code} // ''), '400 VALIDATION_ERROR', "400 for $q");
@@ -154,7 +154,7 @@ is($r->{status}, 405, 'only GET');
 my $out = SQTest::sqctl('key', 'activity', '--id', $kid, '--outcome', 'refused');
 my @lines = grep { /\S/ && !/^#/ } split /\n/, $out;
 is(scalar @lines, 2, 'sqctl key activity --outcome refused: two lines');
-like($lines[0], qr/\t10\.0\.0\.2\tGET\t\/v1\/chatbots\t-\t403\tINSUFFICIENT_SCOPE\t1$/,
+like($lines[0], qr/\t10\.0\.0\.2\tGET\t\/v1\/chatbots\t-\t403\tinsufficient_scope\t1$/,
      '... newest first, tab-separated');
 my $js = JSON::PP->new->decode(SQTest::sqctl('key', 'activity', '--id', $kid, '--json'));
 is($js->{summary}{requests}, 57, 'sqctl key activity --json: the API\'s data and summary');
@@ -184,8 +184,8 @@ SKIP: {
         sleep 0.1;
     }
     is($got->{summary}{requests}, 2, 'e2e: both requests recorded');
-    is_deeply($got->{summary}{refusals_by_code}, { FORBIDDEN => 1 },
-              'e2e: the foreign workspace refused as FORBIDDEN');
+    is_deeply($got->{summary}{refusals_by_code}, { forbidden => 1 },
+              'e2e: the foreign workspace refused as forbidden');
     is_deeply($got->{summary}{ips}, ['127.0.0.1'], 'e2e: the client IP');
     is_deeply($got->{summary}{routes}, ['/v1/articles'], 'e2e: the route');
 }

@@ -49,7 +49,8 @@ static const sqctl_entry_t  sqctl_commands[] = {
     { "key", "activity", sqctl_key_activity },
     { "key", "set", sqctl_key_set },
     { "key", "notify", sqctl_key_notify },
-    { "user", "notifications", sqctl_user_notifications }
+    { "user", "notifications", sqctl_user_notifications },
+    { "app", "set", sqctl_app_owner_set }
 };
 
 
@@ -82,6 +83,7 @@ sqctl_usage(void)
           "  key set --id K [--owner U] [--purpose TEXT]\n"
           "  key notify --id K --message TEXT\n"
           "  user notifications --user U [--limit N] [--json]\n"
+          "  app set --id A [--owner U] [--purpose TEXT]\n"
           "  key usage --id K [--days N]\n"
           "  account create --workspace W --platform P --handle H\n"
           "  app create --workspace W --owner U --name N "

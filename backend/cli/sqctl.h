@@ -67,5 +67,6 @@ int sqctl_key_activity(sqctl_t *s, int argc, char **argv);
 int sqctl_key_set(sqctl_t *s, int argc, char **argv);
 int sqctl_key_notify(sqctl_t *s, int argc, char **argv);
 int sqctl_user_notifications(sqctl_t *s, int argc, char **argv);
+int sqctl_app_owner_set(sqctl_t *s, int argc, char **argv);
 
 #endif /* SQCTL_H */

@@ -8,6 +8,7 @@
  *   key set --id K [--owner U] [--purpose TEXT]
  *   key notify --id K --message TEXT
  *   user notifications --user U [--limit N] [--json]
+ *   app set --id A [--owner U] [--purpose TEXT]
  *
  * Lines are tab-separated; --json prints the API's data.
  */
@@ -19,6 +20,7 @@
 
 #include "sq_keys.h"
 #include "sq_store_activity.h"
+#include "sq_store_app.h"
 #include "sqctl.h"
 #include "sqctl_args.h"
 
@@ -594,4 +596,76 @@ sqctl_user_notifications(sqctl_t *s, int argc, char **argv)
     json_decref(d);
 
     return rc == SQCTL_OK && fflush(stdout) == 0 ? SQCTL_OK : SQCTL_FAIL;
+}
+
+
+/* app set --id A [--owner U] [--purpose TEXT] */
+int
+sqctl_app_owner_set(sqctl_t *s, int argc, char **argv)
+{
+    int            rc;
+    sq_rc_t        src;
+    unsigned       fields;
+    uint64_t       id;
+    sq_app_t       app;
+    sq_argv_t      a;
+    redisReply    *r;
+    sq_key_who_t   w;
+    sq_app_text_t  t;
+    sqctl_opt_t    opts[] = { { "id", 1, NULL }, { "owner", 0, NULL },
+                              { "purpose", 0, NULL } };
+
+    memset(&app, 0, sizeof(app));
+    fields = 0;
+
+    if (sqctl_args(argc, argv, opts, 3) != 0
+        || sqctl_arg_id("id", opts[0].value, &id) != 0
+        || (opts[1].value != NULL
+            && sqctl_arg_id("owner", opts[1].value, &app.owner_id) != 0))
+    {
+        return SQCTL_USAGE;
+    }
+
+    if (opts[1].value != NULL) {
+        fields |= SQ_APP_F_OWNER;
+    }
+
+    if (opts[2].value != NULL) {
+        if (strlen(opts[2].value) > SQ_KEY_PURPOSE_MAX
+            || sq_text_check_ex(opts[2].value, strlen(opts[2].value), 0,
+                                SQ_KEY_PURPOSE_MAX, 0) != 0)
+        {
+            fprintf(stderr, "sqctl: --purpose must be at most %d bytes "
+                    "without control characters\n", SQ_KEY_PURPOSE_MAX);
+            return SQCTL_USAGE;
+        }
+        memcpy(app.purpose, opts[2].value, strlen(opts[2].value) + 1);
+        fields |= SQ_APP_F_PURPOSE;
+    }
+
+    if (fields == 0) {
+        fprintf(stderr, "sqctl: give --owner, --purpose or both\n");
+        return SQCTL_USAGE;
+    }
+
+    rc = sqctl_connect(s);
+    if (rc != SQCTL_OK) {
+        return rc;
+    }
+
+    memset(&w, 0, sizeof(w));
+    memset(&t, 0, sizeof(t));
+    sq_app_argv_update(&a, &w, id, &app, fields, (int64_t) time(NULL), &t);
+    src = sq_store_app_call(s->c, &a, &r);
+    if (src == SQ_OK) {
+        freeReplyObject(r);
+        return SQCTL_OK;
+    }
+
+    if (src == SQ_ERR_BADREF) {
+        fprintf(stderr, "sqctl: app set: --owner names no user\n");
+        return SQCTL_FAIL;
+    }
+
+    return sqctl_fail("app set", src);
 }

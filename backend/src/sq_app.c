@@ -239,10 +239,50 @@ sq_ap_ws(sq_ap_t *p, const json_t *v)
 }
 
 
+/* issue 16 (keyops): free text of at most SQ_KEY_PURPOSE_MAX bytes */
+static int
+sq_ap_purpose(sq_ap_t *p, const json_t *v)
+{
+    size_t  len;
+
+    len = json_is_string(v) ? json_string_length(v) : 0;
+
+    if (!json_is_string(v) || len > SQ_KEY_PURPOSE_MAX
+        || sq_text_check_ex(json_string_value(v), len, 0,
+                            SQ_KEY_PURPOSE_MAX, 0) != 0)
+    {
+        snprintf(p->err, p->errlen, "purpose must be a string of at most "
+                 "%d bytes without control characters.", SQ_KEY_PURPOSE_MAX);
+        return -1;
+    }
+
+    memcpy(p->a->purpose, json_string_value(v), len + 1);
+    p->seen |= SQ_APP_F_PURPOSE;
+
+    return 0;
+}
+
+
+/* issue 16 (keyops): a user id; sq_app_update checks it names one */
+static int
+sq_ap_owner(sq_ap_t *p, const json_t *v)
+{
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        snprintf(p->err, p->errlen, "owner_id must be a user id.");
+        return -1;
+    }
+
+    p->a->owner_id = (uint64_t) json_integer_value(v);
+    p->seen |= SQ_APP_F_OWNER;
+
+    return 0;
+}
+
+
 typedef struct {
     const char  *name;
     int        (*parse)(sq_ap_t *p, const json_t *v);
-    unsigned     create_only;
+    unsigned     create_only;   /* 1: create only; 2: update only */
 } sq_ap_member_t;
 
 static const sq_ap_member_t  sq_ap_members[] = {
@@ -250,7 +290,9 @@ static const sq_ap_member_t  sq_ap_members[] = {
     { "redirect_uris", sq_ap_uris, 0 },
     { "scopes", sq_ap_scopes, 0 },
     { "type", sq_ap_type, 1 },
-    { "workspace_id", sq_ap_ws, 1 }
+    { "workspace_id", sq_ap_ws, 1 },
+    { "purpose", sq_ap_purpose, 0 },
+    { "owner_id", sq_ap_owner, 2 }
 };
 
 
@@ -274,7 +316,7 @@ sq_ap_body(const char *body, size_t len, int create, sq_ap_t *p)
              i++)
         {
             if (strcmp(sq_ap_members[i].name, key) == 0
-                && (create || !sq_ap_members[i].create_only))
+                && sq_ap_members[i].create_only != (create ? 2u : 1u))
             {
                 break;
             }
@@ -349,11 +391,12 @@ sq_app_parse_update(const char *body, size_t len, sq_app_t *a,
         return -1;
     }
 
-    *fields = p.seen & (SQ_APP_F_NAME | SQ_APP_F_URIS | SQ_APP_F_SCOPES);
+    *fields = p.seen & (SQ_APP_F_NAME | SQ_APP_F_URIS | SQ_APP_F_SCOPES
+                        | SQ_APP_F_OWNER | SQ_APP_F_PURPOSE);
 
     if (*fields == 0) {
         snprintf(err, errlen, "Give at least one of name, redirect_uris, "
-                 "scopes.");
+                 "scopes, owner_id, purpose.");
         return -1;
     }
 
@@ -529,7 +572,7 @@ json_t *
 sq_app_render(const sq_app_t *a)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:s, "
-                     "s:o, s:o, s:o, s:o}",
+                     "s:o, s:o, s:o, s:o, s:s}",
                      "id", (json_int_t) a->id,
                      "client_id", a->client_id,
                      "name", a->name,
@@ -544,7 +587,8 @@ sq_app_render(const sq_app_t *a)
                                      : json_null(),
                      "created_at", sq_app_time(a->created_at),
                      "updated_at", sq_app_time(a->updated_at),
-                     "last_used_at", sq_app_time(a->last_used_at));
+                     "last_used_at", sq_app_time(a->last_used_at),
+                     "purpose", a->purpose);        /* issue 16 */
 }
 
 

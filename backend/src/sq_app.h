@@ -38,6 +38,9 @@
 #define SQ_APP_F_NAME           0x1u
 #define SQ_APP_F_URIS           0x2u
 #define SQ_APP_F_SCOPES         0x4u
+/* issue 16 (keyops): owner_id (PATCH only) and purpose */
+#define SQ_APP_F_OWNER          0x100u
+#define SQ_APP_F_PURPOSE        0x200u
 
 typedef enum {
     SQ_APP_CONFIDENTIAL = 0,
@@ -59,6 +62,7 @@ typedef struct {
     char            status[16];         /* active|disabled|deleted */
     char            secret_last4[8];    /* "" for a public app */
     char            uris[SQ_APP_URIS_TEXT_MAX + 1];  /* one per line */
+    char            purpose[SQ_KEY_PURPOSE_MAX + 1];    /* issue 16 */
 } sq_app_t;
 
 typedef struct {

@@ -118,6 +118,11 @@ sq_apps_refused(sq_job_t *j, const redisReply *reply)
         sq_log(SQ_LOG_ERR, "a new client_id was taken already");
         sq_reply_error(j->r.req, SQ_E_INTERNAL, NULL);
         return 1;
+    case SQ_ERR_BADREF:         /* issue 16: NOUSER */
+        sq_reply_error(j->r.req, SQ_E_VALIDATION, "owner_id must be your "
+                       "own user id or that of a member of one of your "
+                       "workspaces.");
+        return 1;
     default:
         return sq_job_refused(j, reply);
     }

@@ -158,6 +158,11 @@ sq_keys_refused(sq_job_t *j, const redisReply *reply)
     case SQ_ERR_CONFLICT:
         sq_reply_store_error(j->r.req, SQ_ERR_CONFLICT);
         return 1;
+    case SQ_ERR_BADREF:         /* issue 16: NOUSER */
+        sq_reply_error(j->r.req, SQ_E_VALIDATION, "owner_id must be your "
+                       "own user id or that of a member of one of your "
+                       "workspaces.");
+        return 1;
     default:
         return sq_job_refused(j, reply);
     }
@@ -196,6 +201,9 @@ sq_keys_on_created(redisReply *reply, void *data)
         {
             sq_job_corrupt(j);
         } else {
+            if (kj->k.owner_id == 0) {      /* issue 16: the default */
+                kj->k.owner_id = kj->k.user_id;
+            }
             sq_log(SQ_LOG_INFO, "key %llu created by user %llu",
                    (unsigned long long) kj->k.id,
                    (unsigned long long) kj->k.user_id);

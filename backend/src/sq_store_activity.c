@@ -18,7 +18,8 @@
 #define SQ_K_ACT                "sq:act:%llu"
 #endif
 
-#define SQ_ACT_SCAN_MAX         100000  /* entries a read scans at most */
+#define SQ_ACT_SCAN_MAX         10000   /* entries a read scans at most: the
+                                           default retention (act) */
 
 
 static const char *

@@ -11,7 +11,7 @@
 #include "sq_keys.h"
 #include "sq_store_app.h"
 
-#define SQ_APP_ENTRY_FIELDS     14
+#define SQ_APP_ENTRY_FIELDS     15      /* 15th: purpose, issue 16 */
 #define SQ_GRANT_ENTRY_FIELDS   9
 
 
@@ -49,6 +49,7 @@ sq_app_argv_create(sq_argv_t *a, const sq_key_who_t *w, const sq_app_t *app,
     sq_argv_str(a, app->type == SQ_APP_PUBLIC ? "" : t->digest);
     sq_argv_str(a, app->secret_last4);
     sq_argv_fmt(a, "%lld", (long long) now);
+    sq_argv_str(a, app->purpose);          /* issue 16 */
 }
 
 
@@ -111,6 +112,17 @@ sq_app_argv_update(sq_argv_t *a, const sq_key_who_t *w, uint64_t id,
         }
         sq_argv_str(a, "scopes");
         sq_argv_str(a, t->scopes);
+    }
+
+    /* issue 16 (keyops) */
+    if (fields & SQ_APP_F_OWNER) {
+        sq_argv_str(a, "owner_id");
+        sq_argv_u64(a, app->owner_id);
+    }
+
+    if (fields & SQ_APP_F_PURPOSE) {
+        sq_argv_str(a, "purpose");
+        sq_argv_str(a, app->purpose);
     }
 }
 
@@ -183,7 +195,8 @@ sq_app_reply_rc(const redisReply *r)
         { "CONFLICT", SQ_ERR_CONFLICT },
         { "STATE", SQ_ERR_STATE },
         { "FORBIDDEN", SQ_ERR_INVALID },
-        { "TOOMANY", SQ_ERR_TAKEN }
+        { "TOOMANY", SQ_ERR_TAKEN },
+        { "NOUSER", SQ_ERR_BADREF }         /* issue 16: sq_app_update */
     };
 
     return sq_reply_word_rc(r, words, sizeof(words) / sizeof(words[0]));
@@ -284,6 +297,7 @@ sq_app_entry(const redisReply *e, sq_app_t *app)
         || sq_app_f_num(f[11], &app->updated_at) != 0
         || sq_app_f_num(f[12], &app->last_used_at) != 0
         || sq_app_f_num(f[13], &app->prev_secret_until) != 0
+        || sq_app_f_text(f[14], app->purpose, sizeof(app->purpose)) != 0
         || app->status[0] == '\0')
     {
         return SQ_ERR_REDIS;

@@ -29,6 +29,9 @@ UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 ALL_CASES = ("static200 static403 proxy mod_allow mod_deny mod_10k "
              "mod_allow_nc mod_deny_nc mod_10k_nc peer peer_cached backend "
              "static_json peer_list backend_create peer_create").split()
+# === act (issue 16) ===
+ALL_CASES += "mod_act mod_act_off mod_act_10k mod_act_10k_off".split()
+# === end act ===
 
 
 def ms(text):
@@ -224,6 +227,17 @@ def main():
         v = ratio(a, b)
         goal(name, now, v and "%.2f" % v[0], v and spread(v),
              "≥ %.2f" % g, v and v[0] >= g)
+
+    # === act (issue 16): recording key activity costs at most 3 % ===
+    for name, a, b in [
+            ("module allow, cached: activity on / off (issue 16)",
+             "mod_act", "mod_act_off"),
+            ("module allow, cached, 10k keys: activity on / off "
+             "(issue 16)", "mod_act_10k", "mod_act_10k_off")]:
+        v = ratio(a, b)
+        goal(name, "–", v and "%.2f" % v[0], v and spread(v), "≥ 0.97",
+             v and v[0] >= 0.97)
+    # === end act ===
 
     s = stats.get("backend")
     if s and conns == "32":
