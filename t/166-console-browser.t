@@ -48,9 +48,6 @@ SQTest::sqctl('app', 'create', '--workspace', $T->{ws1}, '--owner', $T->{alice},
               '--redirect-uris', 'https://client.example/cb', '--scopes',
               'urls:read', '--name', 'Alice App');
 
-# whether the edge of this build records activity (issue 16, "act")
-my $records = system('grep', '-q', 'smartlyq_activity', glob("$ROOT/ngx_smartlyq_module/*.c")) == 0;
-
 my ($out, $rc);
 {
     local $ENV{SQ_CONSOLE_PASSWORD} = $PW;
@@ -60,7 +57,7 @@ my ($out, $rc);
         "$ROOT/scripts/console-browser.py", '--base', $base,
         '--email', 'alice@example.com', '--test-key-name', 'alicetest',
         '--foreign-ws', $T->{wsb}, '--shots', $SHOTS,
-        '--activity-secs', $records ? 5 : 0);
+        '--activity-secs', 5);
 }
 my $d = eval { $json->decode($out) } || {};
 is($rc, 0, 'the browser ran the six steps') or diag($d->{error} // $out);
@@ -87,10 +84,9 @@ is($s->{disable}{row_status}, 'disabled', '3. the list shows it disabled');
 is($s->{disable}{api_status}, 401, '3. the next API call with it: 401');
 is($s->{disable}{api_code}, 'UNAUTHORIZED', '3. ... the envelope');
 
-# 4. its activity shows that refused call
-TODO: {
-    local $TODO = $records ? undef
-        : "this branch's edge does not record activity (act's branch not merged)";
+# 4. its activity shows that refused call (the edge flushes once a second;
+# the script polls the page for 5 s at most)
+{
     ok(scalar(grep { /401/ && /disabled_key/ && m{/v1/urls} } @{ $s->{activity}{rows} || [] }),
        '4. the key page (refused) shows the refused call: 401 disabled_key on /v1/urls')
         or diag(explain($s->{activity}));
