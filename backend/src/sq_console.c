@@ -278,6 +278,15 @@ sq_console_serve(sq_pub_t *p)
         return;
     }
 
+    if (strncmp(sub, "static/", 7) == 0
+        && evhttp_request_get_command(p->req) != EVHTTP_REQ_GET)
+    {
+        evhttp_add_header(evhttp_request_get_output_headers(p->req),
+                          "Allow", "GET");
+        evhttp_send_error(p->req, 405, NULL);
+        return;
+    }
+
     if (strcmp(sub, "static/console.css") == 0) {
         sq_con_static(p, "text/css; charset=utf-8", sq_con_css);
         return;

@@ -61,7 +61,8 @@ typedef struct {
     sq_key_t       *keys;       /* the list, malloc()ed */
     sq_con_row_t   *rows;
     size_t          n;
-    size_t          pending;    /* usage / outcome calls in flight */
+    size_t          calls;      /* usage / outcome calls sent */
+    size_t          pending;    /* ... and still in flight */
     sq_app_t       *apps;       /* the apps list, malloc()ed */
     sq_con_app_row_t  *app_rows;
 } sq_con_t;

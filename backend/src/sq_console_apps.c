@@ -139,7 +139,7 @@ sq_con_on_outcomes(redisReply *reply, void *data)
     sq_con_t          *c = p->console;
     sq_con_app_row_t  *row;
 
-    i = c->n - c->pending;
+    i = c->calls - c->pending;
     c->pending--;
     row = &c->app_rows[i];
 
@@ -214,7 +214,7 @@ sq_con_on_apps(redisReply *reply, void *data)
         goto done;
     }
 
-    c->pending = c->n = sent;
+    c->pending = c->calls = sent;
     p->async = 1;
 
 done:

@@ -212,7 +212,7 @@ sq_con_on_usage(redisReply *reply, void *data)
     sq_con_t      *c = p->console;
     sq_con_row_t  *row;
 
-    i = c->n - c->pending;
+    i = c->calls - c->pending;
     c->pending--;
     row = &c->rows[i];
 
@@ -272,7 +272,7 @@ sq_con_usage_send(sq_pub_t *p)
     }
 
     /* the keys whose call could not go: no sparkline */
-    c->pending = c->n = sent;
+    c->pending = c->calls = sent;
     p->async = 1;
 }
 
