@@ -287,7 +287,7 @@ install: all man
 	install -m 0644 $(MAN_DIR)/sqctl.1 $(MAN_DIR)/smartlyq-backend.1 \
 	    $(DESTDIR)$(DATADIR)/man/man1/
 	install -m 0644 README.md conf/smartlyq-routes.conf \
-	    conf/smartlyq-oauth.conf $(DESTDIR)$(DATADIR)/doc/smartlyq/
+	    conf/smartlyq-oauth.conf conf/smartlyq-console.conf $(DESTDIR)$(DATADIR)/doc/smartlyq/
 	$(SUBST) packaging/smartlyq-backend.service.in \
 	    > $(DESTDIR)$(UNITDIR)/smartlyq-backend.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/smartlyq-backend.service

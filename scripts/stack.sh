@@ -176,6 +176,7 @@ http {
         include $ROOT/conf/smartlyq-routes.conf;
         # issue 14: the OAuth endpoints (sign-in, consent, token, ...)
         include $ROOT/conf/smartlyq-oauth.conf;
+        include $ROOT/conf/smartlyq-console.conf;
 
         # Prometheus text from the module's shared counters; loopback only
         location = /metrics {

@@ -112,6 +112,7 @@ for f in ./usr/lib/nginx/modules/ngx_http_smartlyq_module.so \
          ./usr/share/nginx/modules-available/mod-http-smartlyq.conf \
          ./usr/share/doc/libnginx-mod-http-smartlyq/examples/smartlyq-routes.conf \
          ./usr/share/doc/libnginx-mod-http-smartlyq/examples/smartlyq-oauth.conf \
+         ./usr/share/doc/libnginx-mod-http-smartlyq/examples/smartlyq-console.conf \
          ./usr/share/doc/libnginx-mod-http-smartlyq/copyright
 do
     has "$mod_files" "^${f//./\\.}\$" "module package holds $f"

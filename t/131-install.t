@@ -41,6 +41,7 @@ for my $f (qw(/opt/nginx/modules/ngx_http_smartlyq_module.so
               /opt/sq/share/man/man1/smartlyq-backend.1
               /opt/sq/share/doc/smartlyq/smartlyq-routes.conf
               /opt/sq/share/doc/smartlyq/smartlyq-oauth.conf
+              /opt/sq/share/doc/smartlyq/smartlyq-console.conf
               /opt/sq/lib/systemd/system/smartlyq-backend.service
               /etc/sq/smartlyq/backend.conf)) {
     ok(-s "$dest$f", "$f");

@@ -40,6 +40,10 @@ static const sq_pub_route_t  sq_pub_routes[] = {
       "GET" },
 };
 
+/* issue 16: /console and every path under /console/ */
+static const sq_pub_route_t  sq_pub_console =
+    { "/console/", sq_console_serve, sq_console_serve, 0, "GET, POST" };
+
 static const char  sq_pub_base62[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -51,6 +55,7 @@ sq_pub_free(sq_pub_t *p)
     sodium_memzero(p->tok1, sizeof(p->tok1));
     sodium_memzero(p->tok2, sizeof(p->tok2));
     sodium_memzero(&p->form, sizeof(p->form));
+    sq_console_free(p->console);
     free(p->location);
     free(p);
 }
@@ -100,6 +105,11 @@ sq_public_serve(sq_ctx_t *ctx, struct evhttp_request *req)
     }
 
     rt = sq_pub_find(path);
+    if (rt == NULL && (strcmp(path, "/console") == 0
+                       || strncmp(path, "/console/", 9) == 0))
+    {
+        rt = &sq_pub_console;
+    }
     if (rt == NULL) {
         return 0;
     }

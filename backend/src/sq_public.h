@@ -88,6 +88,8 @@ struct sq_pub_s {
     int                     err_status;
     const char             *err_title;
     const char             *err_text;
+    /* issue 16, console: its own state (sq_console.h), freed with p */
+    void                   *console;
     /* sq_client_auth's continuation */
     void                  (*next)(sq_pub_t *p, const redisReply *app);
 };
@@ -177,6 +179,9 @@ void sq_consent_post(sq_pub_t *p);
 void sq_token_post(sq_pub_t *p);
 void sq_revoke_post(sq_pub_t *p);
 void sq_metadata_get(sq_pub_t *p);
+/* issue 16: every page under /console/ (sq_console.c), and its state */
+void sq_console_serve(sq_pub_t *p);
+void sq_console_free(void *console);
 
 /*
  * The client of a token or revoke request: client_secret_basic or

@@ -32,6 +32,7 @@
 
 #define SQ_SIGNIN_PASSWORD_MAX  1024
 #define SQ_SIGNIN_NEXT          "/oauth/authorize?"
+#define SQ_SIGNIN_NEXT_CONSOLE  "/console/"     /* issue 16 */
 #define SQ_SIGNIN_VERIFY_MAX    2       /* verifies at once, per worker */
 
 /*
@@ -45,7 +46,8 @@
     "9rueM4N1anhoJATN+fDhWe1vfPPcgqvm7oRsM2M2nI4"
 
 
-/* the form's next, when it is an authorize URL of this server, or NULL */
+/* the form's next, when it is an authorize URL of this server or a
+ * console page, or NULL */
 static const char *
 sq_signin_next(const sq_pub_t *p)
 {
@@ -54,7 +56,9 @@ sq_signin_next(const sq_pub_t *p)
 
     n = sq_form_get(&p->form, "next", &len);
     if (n == NULL || len > 4096
-        || strncmp(n, SQ_SIGNIN_NEXT, sizeof(SQ_SIGNIN_NEXT) - 1) != 0)
+        || (strncmp(n, SQ_SIGNIN_NEXT, sizeof(SQ_SIGNIN_NEXT) - 1) != 0
+            && strncmp(n, SQ_SIGNIN_NEXT_CONSOLE,
+                       sizeof(SQ_SIGNIN_NEXT_CONSOLE) - 1) != 0))
     {
         return NULL;
     }

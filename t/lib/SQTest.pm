@@ -356,6 +356,7 @@ sub server_conf {
     push @body, "include $ROOT/conf/smartlyq-routes.conf;" if $o{routes};
     # issue 14, oauth: the authorization server's public endpoints
     push @body, "include $ROOT/conf/smartlyq-oauth.conf;" if $o{routes};
+    push @body, "include $ROOT/conf/smartlyq-console.conf;" if $o{routes};
     push @body, @{ $o{locations} || [] };
     push @body, metrics_location() if $o{metrics};
 
