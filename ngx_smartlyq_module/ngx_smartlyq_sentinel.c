@@ -18,8 +18,9 @@
  * Each worker asks one Sentinel, over a link of its own on the event
  * loop, every NGX_SMARTLYQ_SENTINEL_TICK ms: SENTINEL
  * get-master-addr-by-name, then SENTINEL replicas (skipping those
- * flagged s_down, o_down or disconnected, or whose link to the primary
- * is down); a Sentinel that fails or does not answer within
+ * flagged s_down, o_down or disconnected; not those whose link to the
+ * primary is down: while the primary is, they all are, and their stale
+ * answers are what keeps reads going); a Sentinel that fails or does not answer within
  * NGX_SMARTLYQ_SENTINEL_WAIT ms gives way to the next.  The links move
  * (ngx_smartlyq_link_retarget) when the answer changes.  The node read
  * from is then asked ROLE: a change of node, of role (a replica
@@ -690,10 +691,6 @@ ngx_smartlyq_sentinel_replica(redisReply *e, ngx_str_t *host,
                 up = 0;     /* s_down, o_down, disconnected */
             }
 
-        } else if (ngx_smartlyq_reply_str(f, "master-link-status")) {
-            if (!ngx_smartlyq_reply_str(v, "ok")) {
-                up = 0;
-            }
         }
     }
 
