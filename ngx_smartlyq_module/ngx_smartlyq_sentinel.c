@@ -21,7 +21,11 @@
  * flagged s_down, o_down or disconnected; not those whose link to the
  * primary is down: while the primary is, they all are, and their stale
  * answers are what keeps reads going); a Sentinel that fails or does not answer within
- * NGX_SMARTLYQ_SENTINEL_WAIT ms gives way to the next.  The links move
+ * NGX_SMARTLYQ_SENTINEL_WAIT ms gives way to the next.  A second link to
+ * the same Sentinel subscribes to +switch-master, +sdown, -sdown,
+ * +slave and +reboot: any of them asks at once rather than at the next
+ * tick (the tick alone is enough to be right; the events make it
+ * sooner).  The links move
  * (ngx_smartlyq_link_retarget) when the answer changes.  The node read
  * from is then asked ROLE: a change of node, of role (a replica
  * promoted, a primary demoted), of the primary a replica follows, or a
@@ -31,6 +35,7 @@
  */
 
 #include <hiredis/hiredis.h>
+#include <hiredis/async.h>
 
 #include "ngx_smartlyq_sentinel.h"
 #include "ngx_smartlyq_epoch.h"
@@ -63,6 +68,7 @@ struct ngx_smartlyq_sentinel_s {
     ngx_smartlyq_main_conf_t  *smcf;
     ngx_log_t                 *log;
     ngx_smartlyq_link_t       *link;        /* to addrs[current] */
+    ngx_smartlyq_link_t       *sub;         /* its events, subscribed */
     ngx_uint_t                 current;
     ngx_event_t                tick;        /* cancelable */
     ngx_uint_t                 asking;      /* a question in flight */
@@ -509,6 +515,8 @@ ngx_smartlyq_sentinel_next(ngx_smartlyq_sentinel_t *sn)
     a = sn->addrs.elts;
     (void) ngx_smartlyq_link_retarget(sn->link, &a[sn->current].host,
                                       a[sn->current].port);
+    (void) ngx_smartlyq_link_retarget(sn->sub, &a[sn->current].host,
+                                      a[sn->current].port);
 }
 
 
@@ -830,6 +838,60 @@ ngx_smartlyq_sentinel_ask(ngx_smartlyq_sentinel_t *sn)
 }
 
 
+/* a message on the subscribed link: Sentinel saw something; ask now */
+static void
+ngx_smartlyq_sentinel_event_cb(redisAsyncContext *ac, void *data,
+    void *privdata)
+{
+    redisReply               *r = data;
+    ngx_smartlyq_sentinel_t  *sn = privdata;
+
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3
+        || !ngx_smartlyq_reply_str(r->element[0], "message")
+        || r->element[1]->type != REDIS_REPLY_STRING)
+    {
+        return;     /* a confirmation, or the link is going */
+    }
+
+    ngx_log_error(NGX_LOG_INFO, sn->log, 0,
+                  "smartlyq: sentinel event %*s",
+                  (size_t) ngx_min(r->element[1]->len, 32),
+                  r->element[1]->str);
+
+    if (!sn->asking && !ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_smartlyq_sentinel_ask(sn);
+    }
+}
+
+
+/* the subscribed link is up (again): subscribe */
+static void
+ngx_smartlyq_sentinel_sub_up(void *data)
+{
+    ngx_smartlyq_sentinel_t  *sn = data;
+
+    redisAsyncContext  *ac;
+
+    static const char    *argv[] = {
+        "SUBSCRIBE", "+switch-master", "+sdown", "-sdown", "+slave",
+        "+reboot"
+    };
+    static const size_t   lens[] = { 9, 14, 6, 6, 6, 7 };
+
+    ac = ngx_smartlyq_link_context(sn->sub);
+    if (ac == NULL) {
+        return;
+    }
+
+    if (redisAsyncCommandArgv(ac, ngx_smartlyq_sentinel_event_cb, sn, 6,
+                              argv, lens)
+        != REDIS_OK)
+    {
+        ngx_smartlyq_link_drop(sn->sub, "SUBSCRIBE could not be queued");
+    }
+}
+
+
 static void
 ngx_smartlyq_sentinel_tick(ngx_event_t *ev)
 {
@@ -873,9 +935,13 @@ ngx_smartlyq_sentinel_init(ngx_cycle_t *cycle, ngx_smartlyq_main_conf_t *smcf)
 
     sn->link = ngx_smartlyq_link_create_at(cycle, smcf, &a[0].host,
                                            a[0].port, &sn->auth);
-    if (sn->link == NULL) {
+    sn->sub = ngx_smartlyq_link_create_at(cycle, smcf, &a[0].host,
+                                          a[0].port, &sn->auth);
+    if (sn->link == NULL || sn->sub == NULL) {
         return NGX_ERROR;
     }
+
+    ngx_smartlyq_link_hooks(sn->sub, ngx_smartlyq_sentinel_sub_up, NULL, sn);
 
     sn->tick.handler = ngx_smartlyq_sentinel_tick;
     sn->tick.data = sn;
@@ -903,6 +969,8 @@ ngx_smartlyq_sentinel_exit(ngx_smartlyq_main_conf_t *smcf)
         ngx_del_timer(&sn->tick);
     }
 
+    ngx_smartlyq_link_exit(sn->sub);
     ngx_smartlyq_link_exit(sn->link);
+    sn->sub = NULL;
     sn->link = NULL;
 }

@@ -8,7 +8,9 @@
 # straight on a replica); a member removed is refused; kill -9 of the
 # primary: reads go on being authorized from the replica and the cache,
 # Sentinel promotes a replica, the usage writes resume on it without any
-# reload, and the cache is flushed on the change.
+# reload, and the cache is flushed on the change.  The location has
+# smartlyq_fail_mode stale=: the reads that meet a link killed under
+# them go on on their cached grant.
 
 use strict;
 use warnings;
@@ -65,6 +67,10 @@ my $base = SQTest::nginx_start(<<"CONF", 1, { redis => $redis });
         listen 127.0.0.1:\$PORT;
         location / {
             smartlyq on;
+            # a lookup in flight when Sentinel kills the node's clients
+            # (CLIENT KILL on each node it reconfigures) or the edge
+            # moves its link fails closed; a read goes on on its grant
+            smartlyq_fail_mode stale=30s;
             add_header X-Cache \$smartlyq_cache_status always;
             proxy_pass http://echo;
         }
