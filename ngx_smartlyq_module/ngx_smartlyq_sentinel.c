@@ -25,7 +25,7 @@
  * the same Sentinel subscribes to +switch-master, +sdown, -sdown,
  * +slave and +reboot: any of them asks at once rather than at the next
  * tick (the tick alone is enough to be right; the events make it
- * sooner).  The links move
+ * sooner), and so does the loss of the lookup or the write link.  The links move
  * (ngx_smartlyq_link_retarget) when the answer changes.  The node read
  * from is then asked ROLE: a change of node, of role (a replica
  * promoted, a primary demoted), of the primary a replica follows, or a
@@ -74,6 +74,7 @@ struct ngx_smartlyq_sentinel_s {
     ngx_uint_t                 asking;      /* a question in flight */
     ngx_msec_t                 asked;
     ngx_uint_t                 failures;    /* of addrs[current] */
+    ngx_uint_t                 moving;      /* in apply(): links moved */
 
     u_char                     primary[NGX_SOCKADDR_STRLEN + 1];
     ngx_int_t                  primary_port;
@@ -610,6 +611,8 @@ ngx_smartlyq_sentinel_apply(ngx_smartlyq_sentinel_t *sn, ngx_str_t *primary,
 {
     ngx_smartlyq_link_t  *sub;
 
+    sn->moving = 1;
+
     if (!ngx_smartlyq_same(sn->primary, sn->primary_port, primary,
                            primary_port))
     {
@@ -652,6 +655,8 @@ ngx_smartlyq_sentinel_apply(ngx_smartlyq_sentinel_t *sn, ngx_str_t *primary,
     if (sub) {
         (void) ngx_smartlyq_link_retarget(sub, read, read_port);
     }
+
+    sn->moving = 0;
 
     ngx_smartlyq_sentinel_ask_role(sn);
 }
@@ -892,6 +897,20 @@ ngx_smartlyq_sentinel_sub_up(void *data)
 }
 
 
+/* a lookup or write link lost (not moved by us): ask Sentinel now */
+static void
+ngx_smartlyq_sentinel_node_down(void *data)
+{
+    ngx_smartlyq_sentinel_t  *sn = data;
+
+    if (!sn->moving && !sn->asking && !ngx_exiting && !ngx_quit
+        && !ngx_terminate)
+    {
+        ngx_smartlyq_sentinel_ask(sn);
+    }
+}
+
+
 static void
 ngx_smartlyq_sentinel_tick(ngx_event_t *ev)
 {
@@ -942,6 +961,10 @@ ngx_smartlyq_sentinel_init(ngx_cycle_t *cycle, ngx_smartlyq_main_conf_t *smcf)
     }
 
     ngx_smartlyq_link_hooks(sn->sub, ngx_smartlyq_sentinel_sub_up, NULL, sn);
+    ngx_smartlyq_link_hooks(smcf->link, NULL,
+                            ngx_smartlyq_sentinel_node_down, sn);
+    ngx_smartlyq_link_hooks(smcf->write_link, NULL,
+                            ngx_smartlyq_sentinel_node_down, sn);
 
     sn->tick.handler = ngx_smartlyq_sentinel_tick;
     sn->tick.data = sn;
