@@ -193,8 +193,9 @@ ok(eval { SQTest::wait_until('cache flushed', sub {
         (SQTest::metric($base, 'smartlyq_cache_flushes_total') // 0)
             > $flushes }, 10) },
    'the cache was flushed on the change (smartlyq_cache_flushes_total)');
-like(logs(), qr/smartlyq: (?:replica 127\.0\.0\.1:\d+ synced with 127\.0\.0\.1:$new|redis 127\.0\.0\.1:\d+ is now a primary|sentinel: reading from 127\.0\.0\.1:\d+).*/,
-     '... on the replica following the new primary (or reading elsewhere)');
+like(logs(), qr/smartlyq: (?:replica 127\.0\.0\.1:\d+ synced with 127\.0\.0\.1:$new|redis 127\.0\.0\.1:$new is now a primary|sentinel: reading from 127\.0\.0\.1:\d+ \(.*\)): cache flushed/,
+     '... by the edge, on the role change of the node it reads from '
+     . '(promoted, or following the new primary) or on reading another');
 like(logs(), qr/sentinel: primary of "sqm" is 127\.0\.0\.1:$new/,
      'the edge follows the new primary');
 
