@@ -17,17 +17,18 @@
  *
  * Each worker asks one Sentinel, over a link of its own on the event
  * loop, every NGX_SMARTLYQ_SENTINEL_TICK ms: SENTINEL
- * get-master-addr-by-name, then SENTINEL replicas (skipping those
- * flagged s_down, o_down or disconnected; not those whose link to the
- * primary is down: while the primary is, they all are, and their stale
- * answers are what keeps reads going); a Sentinel that fails or does not answer within
- * NGX_SMARTLYQ_SENTINEL_WAIT ms gives way to the next.  A second link to
- * the same Sentinel subscribes to +switch-master, +sdown, -sdown,
+ * get-master-addr-by-name, then SENTINEL replicas, and picks the node to
+ * read from (ngx_smartlyq_sentinel_replicas_cb: sticky, never a replica
+ * flagged s_down or o_down; replicas whose link to the primary is down
+ * still count: while the primary is, they all are, and their answers are
+ * what keeps reads going).  A Sentinel that fails or does not answer
+ * within NGX_SMARTLYQ_SENTINEL_WAIT ms gives way to the next.  A second
+ * link to the same Sentinel subscribes to +switch-master, +sdown, -sdown,
  * +slave and +reboot: any of them asks at once rather than at the next
  * tick (the tick alone is enough to be right; the events make it
- * sooner), and so does the loss of the lookup or the write link.  The links move
- * (ngx_smartlyq_link_retarget) when the answer changes.  The node read
- * from is then asked ROLE: a change of node, of role (a replica
+ * sooner), and so does the loss of the lookup or the write link.  The
+ * links move (ngx_smartlyq_link_retarget) when the answer changes.  The
+ * node read from is then asked ROLE: a change of node, of role (a replica
  * promoted, a primary demoted), of the primary a replica follows, or a
  * replica whose link to its primary comes back (a full resync publishes
  * nothing) bumps the cache's epoch: a new primary may have lost the last
