@@ -26,6 +26,7 @@ Suite *sq_suite_redis_auth(void);
 Suite *sq_suite_flat(void);
 Suite *sq_suite_apps(void);       /* issue 14 */
 Suite *sq_suite_oauth(void);      /* issue 14, oauth */
+Suite *sq_suite_sentinel(void);   /* issue 15 */
 
 typedef struct {
     pid_t   pid;
