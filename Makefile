@@ -35,6 +35,8 @@ DEBS := nginx nginx-dev redis-server libhiredis-dev libjansson-dev \
 # page (t/143-oauth-browser.t) and a stock OAuth 2 client library
 # (scripts/oauth-client.py); the scripts run Debian's /usr/bin/python3
 DEBS += chromium chromium-driver python3-selenium python3-requests-oauthlib
+# === issue 15, "sedge": Sentinel for t/lib/SQCluster.pm and the demo ===
+DEBS += redis-sentinel
 
 # Test::Nginx is on CPAN, which this machine cannot reach: the shared copy
 VENDOR_TN := $(abspath $(CURDIR)/../shared/vendor/test-nginx/lib)

@@ -166,11 +166,28 @@ our $REDIS_DIR = "$DIR/redis";     # a fault test may move it
 sub redis_start {
     make_path($REDIS_DIR);
     spawn('redis', "$DIR/redis.log", 'redis-server',
-          "$ROOT/redis/redis.conf", '--port', $PORT{redis},
+          redis_conf_path(), '--port', $PORT{redis},
           '--dir', $REDIS_DIR, '--include', "$DIR/redis-auth.conf",
           @{ $OPT{redis_args} || [] });
     wait_until("redis start", sub { my $o = redis_cli("ping"); warn "ping: [$o]\n" if $ENV{SQ_DEBUG}; $o eq "PONG" });
 }
+
+# === issue 15, "sedge": `use SQTest own_redis_conf => 1` starts Redis
+# from a copy of redis/redis.conf in $DIR (t/lib/SQCluster.pm needs it:
+# Sentinel's CONFIG REWRITE rewrites the file a node was started with) ===
+sub redis_conf_path {
+    return "$ROOT/redis/redis.conf" unless $OPT{own_redis_conf};
+    my $copy = "$DIR/redis-primary.conf";
+    if (!-e $copy) {
+        open my $in, '<', "$ROOT/redis/redis.conf" or die $!;
+        local $/;
+        my $text = <$in>;
+        close $in;
+        write_secret($copy, $text);
+    }
+    return $copy;
+}
+# === end of issue 15, "sedge" ===
 
 # another Redis, as redis_start's, under its own name, port and dir
 sub redis_start_other {
