@@ -448,7 +448,9 @@ sq_setup_links(sq_ctx_t *ctx)
 {
     sq_aredis_init(&ctx->aredis, ctx->base, &ctx->redis);
     sq_aredis_init(&ctx->awrite, ctx->base, &ctx->redis);
-    ctx->awrite.timeout_ms = SQ_REDIS_TIMEOUT_MS + ctx->wait_timeout_ms;
+    /* a write may queue behind the WAIT before its own: two WAITs */
+    ctx->awrite.timeout_ms = SQ_REDIS_TIMEOUT_MS
+                             + 2 * ctx->wait_timeout_ms;
 
     if (!ctx->use_sentinel) {
         return 0;

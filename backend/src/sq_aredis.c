@@ -505,19 +505,29 @@ sq_aredis_send(sq_aredis_t *l, int argc, const char **argv,
 
 
 /*
- * issue 15: a write and its WAIT.  The write's reply is copied (hiredis
- * frees its own after the callback) and handed on once WAIT answered;
- * each of the two ops answers once, the last one answers the caller.
+ * issue 15: writes and their WAIT, as a group commit.  A write goes out
+ * at once; the writes sent since the last WAIT then share one WAIT, sent
+ * after them on the same link (WAIT covers every write the link made
+ * before it) at the end of the loop's pass, or when the WAIT in flight
+ * answers: one WAIT in flight per link.  Redis blocks the link while
+ * WAIT waits, so one WAIT per write, or per pass, would serialize the
+ * writes behind each other's replication.
+ * A write's reply is copied (hiredis frees its own after the callback)
+ * and handed on once its WAIT answered: each write waits for two answers,
+ * its own and its WAIT's, and the last one answers the caller.
  */
-typedef struct {
-    sq_aredis_t    *link;
-    sq_aredis_fn    fn;
-    void           *data;
-    redisReply     *copy;           /* the write's reply, or NULL */
-    long long       acked;          /* WAIT's count, -1: none */
-    int             want;
-    int             pending;        /* ops not answered yet */
-} sq_aredis_wait_t;
+typedef struct sq_aredis_wait_s  sq_aredis_wait_t;
+
+struct sq_aredis_wait_s {
+    sq_aredis_t        *link;
+    sq_aredis_fn        fn;
+    void               *data;
+    redisReply         *copy;       /* the write's reply, or NULL */
+    long long           acked;      /* WAIT's count, -1: none */
+    int                 want;
+    int                 pending;    /* answers still to come */
+    sq_aredis_wait_t   *next;       /* in its WAIT's batch */
+};
 
 #define SQ_AREDIS_NOTREPLICATED  "NOTREPLICATED"
 #define SQ_AREDIS_DUP_DEPTH      8
@@ -646,24 +656,102 @@ sq_aredis_on_written(redisReply *reply, void *data)
 }
 
 
+/* a batch's WAIT answered (count, error or NULL): each write learns it */
 static void
 sq_aredis_on_waited(redisReply *reply, void *data)
 {
-    sq_aredis_wait_t  *w = data;
+    long long          acked;
+    sq_aredis_wait_t  *w, *next;
+
+    acked = -1;
+
+    if (data == NULL) {
+        return;     /* the WAIT of an empty batch: none are sent */
+    }
 
     if (reply != NULL && reply->type == REDIS_REPLY_INTEGER) {
-        w->acked = reply->integer;
-        if (w->acked >= w->want) {
-            w->link->wait_logged = 0;
-        }
+        acked = reply->integer;
 
     } else if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
         sq_log(SQ_LOG_ERR, "redis WAIT: %.*s", (int) reply->len, reply->str);
     }
 
-    if (--w->pending == 0) {
-        sq_aredis_wait_end(w);
+    for (w = data; w != NULL; w = next) {
+        next = w->next;
+        w->acked = acked;
+
+        if (acked >= w->want) {
+            w->link->wait_logged = 0;
+        }
+
+        if (--w->pending == 0) {
+            sq_aredis_wait_end(w);
+        }
     }
+}
+
+
+/* the batch's WAIT answered: the next batch's WAIT goes out now */
+static void sq_aredis_on_flush(evutil_socket_t fd, short what, void *arg);
+
+static void
+sq_aredis_on_waited_next(redisReply *reply, void *data)
+{
+    sq_aredis_wait_t  *w = data;
+    sq_aredis_t       *l;
+
+    l = w->link;
+    l->wait_inflight = 0;
+
+    sq_aredis_on_waited(reply, data);
+
+    if (l->wait_batch != NULL && !l->wait_flush_set) {
+        sq_aredis_on_flush(-1, 0, l);
+    }
+}
+
+
+/* one WAIT for the writes sent since the last, unless one is in flight */
+static void
+sq_aredis_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    char               nb[16], mb[16];
+    size_t             wl[3];
+    const char        *wv[3];
+    sq_aredis_t       *l = arg;
+    sq_aredis_wait_t  *batch;
+
+    (void) fd;
+    (void) what;
+
+    if (what != 0) {
+        l->wait_flush_set = 0;      /* the loop's event, not a call */
+    }
+
+    batch = l->wait_batch;
+    if (batch == NULL || (l->wait_inflight && l->ac != NULL)) {
+        return;     /* the WAIT in flight sends this one when it answers */
+    }
+
+    l->wait_batch = NULL;
+
+    wv[0] = "WAIT";
+    wl[0] = 4;
+    wv[1] = nb;
+    wl[1] = (size_t) snprintf(nb, sizeof(nb), "%d", batch->want);
+    wv[2] = mb;
+    wl[2] = (size_t) snprintf(mb, sizeof(mb), "%d", l->wait_ms);
+
+    /* the link that sent them dropped: their own answers say so (NULL) */
+    if (l->ac == NULL
+        || sq_aredis_queue(l, 3, wv, wl, sq_aredis_on_waited_next, batch)
+           != 0)
+    {
+        sq_aredis_on_waited(NULL, batch);
+        return;
+    }
+
+    l->wait_inflight = 1;
 }
 
 
@@ -671,20 +759,29 @@ int
 sq_aredis_send_wait(sq_aredis_t *l, int argc, const char **argv,
     const size_t *lens, int n, int ms, sq_aredis_fn fn, void *data)
 {
-    char               nb[16], mb[16];
-    size_t             wl[3];
-    const char        *wv[3];
+    struct timeval     now = { 0, 0 };
     sq_aredis_wait_t  *w;
 
     if (sq_aredis_link(l) != 0 || l->inflight + 2 > SQ_AREDIS_INFLIGHT_MAX) {
         return -1;
     }
 
+    if (!l->wait_flush_set
+        && event_base_once(l->base, -1, EV_TIMEOUT, sq_aredis_on_flush, l,
+                           &now) != 0)
+    {
+        return -1;
+    }
+
     w = calloc(1, sizeof(*w));
     if (w == NULL) {
         sq_log(SQ_LOG_ERR, "out of memory for a redis command");
+        l->wait_flush_set = 1;      /* the event is set, with no batch */
         return -1;
     }
+
+    l->wait_flush_set = 1;
+    l->wait_ms = ms;
 
     w->link = l;
     w->fn = fn;
@@ -699,17 +796,8 @@ sq_aredis_send_wait(sq_aredis_t *l, int argc, const char **argv,
         return -1;
     }
 
-    wv[0] = "WAIT";
-    wl[0] = 4;
-    wv[1] = nb;
-    wl[1] = (size_t) snprintf(nb, sizeof(nb), "%d", n);
-    wv[2] = mb;
-    wl[2] = (size_t) snprintf(mb, sizeof(mb), "%d", ms);
-
-    if (sq_aredis_queue(l, 3, wv, wl, sq_aredis_on_waited, w) != 0) {
-        w->pending--;       /* the write's answer ends it: a 503 */
-        w->want = n + 1;
-    }
+    w->next = l->wait_batch;
+    l->wait_batch = w;
 
     return 0;
 }
@@ -728,4 +816,7 @@ sq_aredis_free(sq_aredis_t *l)
     l->lost = NULL;
     l->down_logged = 1;     /* an exit, not an outage */
     sq_aredis_drop(l, "closed");
+
+    /* writes still awaiting their WAIT: answered now (NULL) */
+    sq_aredis_on_flush(-1, 0, l);
 }

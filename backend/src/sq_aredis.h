@@ -43,6 +43,10 @@ typedef struct {
     void               (*lost)(void *arg);  /* dropped, READONLY, ... */
     void                *lost_arg;
     int                  wait_logged;
+    void                *wait_batch;    /* writes awaiting their WAIT */
+    int                  wait_flush_set;    /* the batch's WAIT is due */
+    int                  wait_inflight;     /* a WAIT sent, not answered */
+    int                  wait_ms;
 } sq_aredis_t;
 
 /* Binds the link to a loop and a configuration; connects on first use. */
@@ -69,7 +73,8 @@ void sq_aredis_tick(sq_aredis_t *l);
 const redisContext *sq_aredis_context(const sq_aredis_t *l);
 
 /*
- * issue 15: argv, then WAIT n ms pipelined on the same link; fn gets the
+ * issue 15: argv, then WAIT n ms pipelined on the same link (one WAIT for
+ * all the writes sent in the same pass of the loop); fn gets the
  * command's reply once WAIT reported at least n replicas, or the reply
  * itself when it is an error, or NULL (no reply, or the link dropped),
  * or else an error reply "NOTREPLICATED <acked> <n>": the command ran on
