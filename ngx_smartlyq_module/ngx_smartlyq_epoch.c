@@ -55,7 +55,11 @@ ngx_smartlyq_epoch_redis_id(ngx_smartlyq_main_conf_t *smcf)
 
     ngx_crc32_init(crc);
 
-    if (smcf->unix_path.len) {
+    if (smcf->redis_name.len) {
+        /* Sentinel: the master's name, whichever node serves it now */
+        ngx_crc32_update(&crc, smcf->redis_name.data, smcf->redis_name.len);
+
+    } else if (smcf->unix_path.len) {
         ngx_crc32_update(&crc, (u_char *) "unix:", 5);
         ngx_crc32_update(&crc, smcf->unix_path.data, smcf->unix_path.len);
 

@@ -11,6 +11,7 @@
 #include "ngx_smartlyq_notify.h"
 #include "ngx_smartlyq_redis.h"
 #include "ngx_smartlyq_scope.h"
+#include "ngx_smartlyq_sentinel.h"
 #include "ngx_smartlyq_usage.h"
 #include "ngx_smartlyq_variables.h"
 
@@ -89,6 +90,35 @@ static ngx_command_t  ngx_smartlyq_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
+
+    /* === issue 15, "sedge": replicas and Sentinel === */
+
+    /* smartlyq_redis_write host:port; the edge's own writes */
+    { ngx_string("smartlyq_redis_write"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_smartlyq_redis_write_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    /* smartlyq_redis_sentinel host:port ... master=NAME
+     *     [role=replica|master] [prefer=host:port]; */
+    { ngx_string("smartlyq_redis_sentinel"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_smartlyq_sentinel_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    /* smartlyq_redis_sentinel_password_file path; AUTH to the Sentinels */
+    { ngx_string("smartlyq_redis_sentinel_password_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_smartlyq_sentinel_password_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    /* === end of issue 15, "sedge" === */
 
     /* smartlyq_redis_timeout 100ms; per command */
     { ngx_string("smartlyq_redis_timeout"),
@@ -312,6 +342,10 @@ ngx_smartlyq_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(smcf->connect_timeout, 1000);
 
+    if (ngx_smartlyq_sentinel_check(cf, smcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (ngx_smartlyq_metrics_zone(cf, smcf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
@@ -411,10 +445,14 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
-    if (smcf->port == NGX_CONF_UNSET && smcf->unix_path.len == 0) {
+    if (smcf->port == NGX_CONF_UNSET && smcf->unix_path.len == 0
+        && smcf->redis_name.len == 0)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"smartlyq\" is on but \"smartlyq_redis\" "
-                           "is not set in the http block");
+                           "\"smartlyq\" is on but neither "
+                           "\"smartlyq_redis\" nor "
+                           "\"smartlyq_redis_sentinel\" is set in the "
+                           "http block");
         return NGX_CONF_ERROR;
     }
 
@@ -471,6 +509,10 @@ ngx_smartlyq_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (smcf->port != NGX_CONF_UNSET || smcf->unix_path.len) {
         return "is duplicate";
+    }
+
+    if (smcf->redis_name.len) {
+        return "cannot be used with \"smartlyq_redis_sentinel\"";
     }
 
     value = cf->args->elts;
@@ -646,13 +688,21 @@ ngx_smartlyq_init_process(ngx_cycle_t *cycle)
     }
 
     smcf->link = ngx_smartlyq_link_create(cycle, smcf);
-    smcf->write_link = ngx_smartlyq_link_create(cycle, smcf);
+    smcf->write_link = smcf->write_addr.port
+        ? ngx_smartlyq_link_create_at(cycle, smcf, &smcf->write_addr.host,
+                                      smcf->write_addr.port, NULL)
+        : ngx_smartlyq_link_create(cycle, smcf);
 
     if (smcf->link == NULL || smcf->write_link == NULL) {
         return NGX_ERROR;
     }
 
     if (ngx_smartlyq_notify_init(cycle, smcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* after the links it moves: the first answer comes on the loop */
+    if (ngx_smartlyq_sentinel_init(cycle, smcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -669,6 +719,7 @@ ngx_smartlyq_exit_process(ngx_cycle_t *cycle)
                                                ngx_http_smartlyq_module);
 
     if (smcf) {
+        ngx_smartlyq_sentinel_exit(smcf);
         ngx_smartlyq_usage_exit(smcf);
         ngx_smartlyq_notify_exit(smcf);
         ngx_smartlyq_link_exit(smcf->link);

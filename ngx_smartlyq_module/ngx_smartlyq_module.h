@@ -26,6 +26,14 @@ typedef struct ngx_smartlyq_cache_s    ngx_smartlyq_cache_t;
 typedef struct ngx_smartlyq_notify_s   ngx_smartlyq_notify_t;
 typedef struct ngx_smartlyq_epoch_s    ngx_smartlyq_epoch_t;
 typedef struct ngx_smartlyq_metrics_s  ngx_smartlyq_metrics_t;
+typedef struct ngx_smartlyq_sentinel_s ngx_smartlyq_sentinel_t;
+
+
+/* a TCP address as hiredis takes it: the host bare, resolved */
+typedef struct {
+    ngx_str_t                  host;
+    ngx_int_t                  port;        /* 0: not set */
+} ngx_smartlyq_addr_t;
 
 
 /* what a cached answer was read under (ngx_smartlyq_epoch.c) */
@@ -108,6 +116,11 @@ typedef struct {
     ngx_smartlyq_epoch_t      *epoch;       /* in the cache zone */
     ngx_smartlyq_notify_t     *notify;      /* this worker's subscriber */
     uint32_t                   redis_id;    /* crc32 of the address */
+
+    /* issue 15: replicas and Sentinel (ngx_smartlyq_sentinel.c) */
+    ngx_smartlyq_addr_t        write_addr;  /* smartlyq_redis_write */
+    ngx_smartlyq_sentinel_t   *sentinel;    /* smartlyq_redis_sentinel */
+    ngx_str_t                  redis_name;  /* "sentinel:<master>" */
 } ngx_smartlyq_main_conf_t;
 
 

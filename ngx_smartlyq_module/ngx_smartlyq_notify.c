@@ -695,6 +695,14 @@ ngx_smartlyq_notify_exit(ngx_smartlyq_main_conf_t *smcf)
 }
 
 
+/* the subscriber's link (NULL: no cache), for Sentinel to move it */
+ngx_smartlyq_link_t *
+ngx_smartlyq_notify_link(ngx_smartlyq_main_conf_t *smcf)
+{
+    return smcf->notify ? smcf->notify->link : NULL;
+}
+
+
 /* may this worker answer from the cache now? */
 ngx_uint_t
 ngx_smartlyq_notify_trusted(ngx_smartlyq_main_conf_t *smcf)

@@ -76,6 +76,12 @@ struct ngx_smartlyq_link_s {
     ngx_smartlyq_link_hook_pt   up;         /* connected */
     ngx_smartlyq_link_hook_pt   down;       /* the context is gone */
     void                       *hook_data;
+
+    /* where it connects: port 0 and no unix path: nowhere yet (parked) */
+    u_char                      host[NGX_SOCKADDR_STRLEN + 1];
+    ngx_int_t                   port;
+    ngx_str_t                   unix_path;
+    sq_redis_auth_t            *auth;       /* pass "": no AUTH */
 };
 
 
@@ -273,7 +279,7 @@ ngx_smartlyq_connect_cb(const redisAsyncContext *ac, int status)
         return;
     }
 
-    if (link->smcf->auth.pass[0] != '\0') {
+    if (link->auth->pass[0] != '\0') {
         /* AUTH is queued: up on its reply, within the connect timeout */
         return;
     }
@@ -302,8 +308,7 @@ ngx_smartlyq_auth_cb(redisAsyncContext *ac, void *reply, void *privdata)
     if (!link->reported) {
         ngx_log_error(NGX_LOG_ERR, link->log, 0,
                       "smartlyq: redis AUTH as user \"%s\" refused: %*s",
-                      link->smcf->auth.user[0] ? link->smcf->auth.user
-                                               : "default",
+                      link->auth->user[0] ? link->auth->user : "default",
                       rr->type == REDIS_REPLY_ERROR
                       ? (size_t) ngx_min((size_t) rr->len, 200) : 0,
                       rr->type == REDIS_REPLY_ERROR ? rr->str : "");
@@ -354,7 +359,7 @@ ngx_smartlyq_link_auth(ngx_smartlyq_link_t *link)
     int               argc;
     size_t            len[3];
     const char       *argv[3];
-    sq_redis_auth_t  *auth = &link->smcf->auth;
+    sq_redis_auth_t  *auth = link->auth;
 
     if (auth->pass[0] == '\0') {
         return NGX_OK;
@@ -445,7 +450,9 @@ ngx_smartlyq_reconnect_handler(ngx_event_t *ev)
 {
     ngx_smartlyq_link_t  *link = ev->data;
 
-    if (ngx_exiting || ngx_quit || ngx_terminate || link->exiting) {
+    if (ngx_exiting || ngx_quit || ngx_terminate || link->exiting
+        || (link->port == 0 && link->unix_path.len == 0))
+    {
         return;
     }
 
@@ -526,17 +533,20 @@ ngx_smartlyq_link_connect(ngx_smartlyq_link_t *link)
     redisAsyncContext         *ac;
     ngx_smartlyq_main_conf_t  *smcf = link->smcf;
 
-    if (smcf->unix_path.len) {
-        p = ngx_cpymem(addr, smcf->unix_path.data,
-                       ngx_min(smcf->unix_path.len, NGX_MAX_PATH));
+    if (link->unix_path.len) {
+        p = ngx_cpymem(addr, link->unix_path.data,
+                       ngx_min(link->unix_path.len, NGX_MAX_PATH));
         *p = '\0';
         ac = redisAsyncConnectUnix((char *) addr);
 
-    } else {
-        p = ngx_cpymem(addr, smcf->host.data,
-                       ngx_min(smcf->host.len, NGX_MAX_PATH));
+    } else if (link->port) {
+        p = ngx_cpymem(addr, link->host,
+                       ngx_strlen(link->host));
         *p = '\0';
-        ac = redisAsyncConnect((char *) addr, (int) smcf->port);
+        ac = redisAsyncConnect((char *) addr, (int) link->port);
+
+    } else {
+        return;     /* parked: no address yet */
     }
 
     if (ac == NULL) {
@@ -609,11 +619,51 @@ ngx_smartlyq_link_connect(ngx_smartlyq_link_t *link)
 ngx_smartlyq_link_t *
 ngx_smartlyq_link_create(ngx_cycle_t *cycle, ngx_smartlyq_main_conf_t *smcf)
 {
+    if (smcf->redis_name.len) {
+        /* parked until Sentinel names a node (ngx_smartlyq_sentinel.c) */
+        return ngx_smartlyq_link_create_at(cycle, smcf, NULL, 0, NULL);
+    }
+
+    if (smcf->unix_path.len) {
+        return ngx_smartlyq_link_create_at(cycle, smcf, &smcf->unix_path, 0,
+                                           NULL);
+    }
+
+    return ngx_smartlyq_link_create_at(cycle, smcf, &smcf->host, smcf->port,
+                                       NULL);
+}
+
+
+/*
+ * A link to host:port (port 0: host is a unix socket's path; host NULL:
+ * parked, connecting nowhere until ngx_smartlyq_link_retarget), with the
+ * credentials of auth (NULL: smartlyq_redis_password_file's).
+ */
+ngx_smartlyq_link_t *
+ngx_smartlyq_link_create_at(ngx_cycle_t *cycle,
+    ngx_smartlyq_main_conf_t *smcf, ngx_str_t *host, ngx_int_t port,
+    sq_redis_auth_t *auth)
+{
     ngx_smartlyq_link_t  *link;
 
     link = ngx_pcalloc(cycle->pool, sizeof(ngx_smartlyq_link_t));
     if (link == NULL) {
         return NULL;
+    }
+
+    link->auth = auth ? auth : &smcf->auth;
+
+    if (host && port == 0) {
+        link->unix_path = *host;
+
+    } else if (host) {
+        if (host->len > NGX_SOCKADDR_STRLEN) {
+            return NULL;
+        }
+
+        ngx_memcpy(link->host, host->data, host->len);
+        link->host[host->len] = '\0';
+        link->port = port;
     }
 
     link->smcf = smcf;
@@ -844,4 +894,56 @@ ngx_smartlyq_link_timed_out(ngx_smartlyq_link_t *link)
     if (ngx_current_msec - link->progress >= NGX_SMARTLYQ_STALL_MIN) {
         ngx_smartlyq_link_drop(link, "no reply within 1s");
     }
+}
+
+
+/*
+ * Points the link at host:port (Sentinel named another node): a link to
+ * another address is dropped, its commands fail closed, and it connects
+ * to the new one at once.  NGX_DECLINED when it already points there.
+ */
+ngx_int_t
+ngx_smartlyq_link_retarget(ngx_smartlyq_link_t *link, ngx_str_t *host,
+    ngx_int_t port)
+{
+    if (link == NULL || host->len == 0 || host->len > NGX_SOCKADDR_STRLEN
+        || port <= 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (link->port == port && ngx_strlen(link->host) == host->len
+        && ngx_strncmp(link->host, host->data, host->len) == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (link->port) {
+        ngx_log_error(NGX_LOG_NOTICE, link->log, 0,
+                      "smartlyq: redis link moves from %s:%i to %V:%i",
+                      link->host, link->port, host, port);
+    }
+
+    ngx_memcpy(link->host, host->data, host->len);
+    link->host[host->len] = '\0';
+    link->port = port;
+
+    if (link->ac) {
+        link->reported = 1;     /* no "lost" error: we moved it */
+        ngx_smartlyq_link_drop(link, "moved");
+    }
+
+    if (link->exiting || ngx_exiting || ngx_quit || ngx_terminate) {
+        return NGX_OK;
+    }
+
+    if (link->reconnect.timer_set) {
+        ngx_del_timer(&link->reconnect);
+    }
+
+    link->backoff = NGX_SMARTLYQ_BACKOFF_MIN;
+    link->reported = 0;
+    ngx_smartlyq_link_connect(link);
+
+    return NGX_OK;
 }

@@ -21,6 +21,11 @@ typedef void (*ngx_smartlyq_reply_pt)(void *reply, void *data);
 
 ngx_smartlyq_link_t *ngx_smartlyq_link_create(ngx_cycle_t *cycle,
     ngx_smartlyq_main_conf_t *smcf);
+ngx_smartlyq_link_t *ngx_smartlyq_link_create_at(ngx_cycle_t *cycle,
+    ngx_smartlyq_main_conf_t *smcf, ngx_str_t *host, ngx_int_t port,
+    sq_redis_auth_t *auth);
+ngx_int_t ngx_smartlyq_link_retarget(ngx_smartlyq_link_t *link,
+    ngx_str_t *host, ngx_int_t port);
 void ngx_smartlyq_link_hooks(ngx_smartlyq_link_t *link,
     ngx_smartlyq_link_hook_pt up, ngx_smartlyq_link_hook_pt down,
     void *data);

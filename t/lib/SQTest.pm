@@ -269,9 +269,13 @@ sub seed {
     return \%t;
 }
 
+# (issue 15, "sedge": nginx_start's $opt->{redis} replaces the
+# smartlyq_redis line, e.g. with smartlyq_redis_sentinel ...;)
 sub http_config {
+    my ($redis) = @_;
+    $redis //= "smartlyq_redis 127.0.0.1:$PORT{redis};";
     return <<"CONF";
-    smartlyq_redis 127.0.0.1:$PORT{redis};
+    $redis
     smartlyq_redis_password_file $PASS{edge};
     smartlyq_key_pepper_file $DIR/pepper;
     smartlyq_signing_key_file $DIR/signing;
@@ -399,7 +403,7 @@ sub nginx_start {
     chmod 0711, $DIR;
     chmod 01777, "$prefix/tmp";
     $PORT{nginx} ||= free_port();
-    my $common = http_config();
+    my $common = http_config($opt->{redis});
     my $module = "$BUILD/ngx_http_smartlyq_module.so";
     $http =~ s/\$PORT/$PORT{nginx}/g;
     open my $fh, '>', "$prefix/nginx.conf" or die $!;

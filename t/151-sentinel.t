@@ -1,0 +1,209 @@
+# Issue 15: an edge on a replicated Redis, found through Sentinel.  A
+# primary (SQTest's), two replicas and three Sentinels (t/lib/SQCluster.pm,
+# with a Sentinel password); nginx with
+#   smartlyq_redis_sentinel s1 s2 s3 master=sqm prefer=<replica 2>
+# and the decision cache.  It reads from the preferred replica; a key
+# disabled on the primary is refused at the edge (the replica publishes
+# the keyspace notification of the write it replays: asserted first,
+# straight on a replica); a member removed is refused; kill -9 of the
+# primary: reads go on being authorized from the replica and the cache,
+# Sentinel promotes a replica, the usage writes resume on it without any
+# reload, and the cache is flushed on the change.  The location has
+# smartlyq_fail_mode stale=: the reads that meet a link killed under
+# them go on on their cached grant.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use SQTest own_redis_conf => 1;
+use SQCluster;
+use Test::More;
+use POSIX qw(strftime);
+use Time::HiRes qw(sleep time);
+
+my $T = $SQTest::T;
+my $c = SQCluster::start(replicas => 2, sentinels => 3);
+my ($r1, $r2) = @{ $c->{replicas} };
+my $old = $c->{primary};
+
+# --- do replicas publish keyspace notifications of replayed writes? -----
+{
+    my $out = "$SQTest::DIR/replica-sub.out";
+    local %ENV = (%ENV, SQTest::redis_cli_env());
+    my $pid = fork // die;
+    if ($pid == 0) {
+        open STDOUT, '>', $out;
+        open STDERR, '>', '/dev/null';
+        exec('timeout', '5', 'redis-cli', '-p', $r1, '--csv', 'PSUBSCRIBE',
+             '__keyspace@0__:sq:*') or POSIX::_exit(127);
+    }
+    my $slurp = sub { local (@ARGV, $/) = ($out); -e $out ? <> // '' : '' };
+    SQTest::wait_until('replica subscription', sub {
+        $slurp->() =~ /psubscribe/ }, 5);
+    SQCluster::node_cli($old, 'HSET', 'sq:key:probe', 'status', 'x');
+    SQCluster::node_cli($old, 'DEL', 'sq:key:probe');
+    my $seen = eval {
+        SQTest::wait_until('notification on the replica', sub {
+            $slurp->() =~ /sq:key:probe","del"/ }, 3);
+    };
+    ok($seen, 'a replica publishes keyspace notifications for the writes '
+              . 'it replays (hset, del)') or diag $slurp->();
+    like($slurp->(), qr/sq:key:probe","hset"/, '... the hset too');
+    kill 'TERM', $pid;
+    waitpid $pid, 0;
+}
+
+# --- the edge -----------------------------------------------------------
+my $sentinels = join ' ', map { "127.0.0.1:$_" } @{ $c->{sentinels} };
+my $redis = "smartlyq_redis_sentinel $sentinels master=$c->{master} "
+          . "prefer=127.0.0.1:$r2;\n"
+          . "    smartlyq_redis_sentinel_password_file "
+          . "$c->{sentinel_password_file};";
+my $cache = SQTest::cache_zone('sqc:1m ttl=60s negative_ttl=60s');
+my $base = SQTest::nginx_start(<<"CONF", 1, { redis => $redis });
+    $cache
+    server {
+        listen 127.0.0.1:\$PORT;
+        location / {
+            smartlyq on;
+            # a lookup in flight when Sentinel kills the node's clients
+            # (CLIENT KILL on each node it reconfigures) or the edge
+            # moves its link fails closed; a read goes on on its grant
+            smartlyq_fail_mode stale=30s;
+            add_header X-Cache \$smartlyq_cache_status always;
+            proxy_pass http://echo;
+        }
+        location = /metrics {
+            smartlyq_metrics;
+        }
+    }
+CONF
+
+sub logs { return SQTest::nginx_error_log() }
+
+ok(eval { SQTest::wait_until('reading from the preferred replica', sub {
+        logs() =~ /sentinel: reading from 127\.0\.0\.1:$r2 \(a replica\)/ },
+        10) }, 'Sentinel named the preferred replica: the edge reads from it')
+    or diag logs();
+
+sub fcall_ro_calls {
+    my ($port) = @_;
+    my $s = SQCluster::node_cli($port, 'INFO', 'commandstats');
+    return $s =~ /^cmdstat_fcall_ro:calls=(\d+)/m ? $1 : 0;
+}
+
+my $q = "?workspace_id=$T->{ws1}";
+my ($on_r1, $on_r2) = (fcall_ro_calls($r1), fcall_ro_calls($r2));
+ok(SQTest::poll_request($base, "/v1/a$q", $T->{alice_key},
+                        sub { $_[0] == 200 }, 10),
+   'a key is authorized through the Sentinel-found link');
+cmp_ok(fcall_ro_calls($r2), '>', $on_r2,
+       '... its lookup ran on the preferred replica');
+is(fcall_ro_calls($r1), $on_r1, '... not on the other one');
+ok(SQTest::poll_request($base, "/v1/a$q", $T->{alice_key},
+                        sub { $_[0] == 200 && $_[1] eq 'HIT' }, 5),
+   'the cache fills (subscribed on the replica)');
+
+# --- revocation through the replica ------------------------------------
+my $key = SQCluster::sqctl('key', 'create', '--user', $T->{alice},
+                           '--name', 'revoked-soon');
+my ($line) = grep { /revoked-soon/ } split /\n/,
+             SQCluster::sqctl('key', 'list', '--user', $T->{alice});
+my ($kid) = $line =~ /^\s*(\d+)/;
+ok(SQTest::poll_request($base, "/v1/b$q", $key,
+                        sub { $_[0] == 200 && $_[1] eq 'HIT' }, 5),
+   'a new key, allowed and cached');
+SQCluster::sqctl('key', 'disable', '--id', $kid);
+my ($ms, $st) = SQTest::poll_request($base, "/v1/b$q", $key,
+                                     sub { $_[0] == 401 }, 2);
+ok(defined $ms, 'disabled on the primary: refused at the edge');
+diag(sprintf 'key disable -> first 401 at the edge (via replica): %.1f ms',
+     $ms // -1);
+
+# a member removed: a workspace of Bob's that Alice joins, then leaves
+my $wsx = SQCluster::sqctl('workspace', 'create', '--owner', $T->{bob},
+                           '--name', 'Shared');
+SQCluster::sqctl('member', 'add', '--workspace', $wsx, '--user',
+                 $T->{alice});
+ok(SQTest::poll_request($base, "/v1/c?workspace_id=$wsx", $T->{alice_key},
+                        sub { $_[0] == 200 && $_[1] eq 'HIT' }, 5),
+   'a member of the workspace: allowed and cached');
+SQCluster::sqctl('member', 'remove', '--workspace', $wsx, '--user',
+                 $T->{alice});
+($ms) = SQTest::poll_request($base, "/v1/c?workspace_id=$wsx",
+                             $T->{alice_key}, sub { $_[0] == 403 }, 2);
+ok(defined $ms, 'removed on the primary: refused at the edge');
+diag(sprintf 'member remove -> first 403 at the edge: %.1f ms', $ms // -1);
+
+# --- kill -9 the primary ------------------------------------------------
+my $day = strftime('%Y%m%d', gmtime);
+my ($alice_id) = grep { /\balice\b/ } split /\n/,
+                 SQCluster::sqctl('key', 'list', '--user', $T->{alice});
+($alice_id) = $alice_id =~ /^\s*(\d+)/;
+my $usage = sub {
+    my ($port) = @_;
+    my $v = SQCluster::node_cli($port, 'HGET', "sq:usage:$alice_id:$day",
+                                'allowed');
+    return $v =~ /^\d+$/ ? $v : 0;
+};
+ok(eval { SQTest::wait_until('usage flushed to the primary', sub {
+        $usage->($old) > 0 }, 5) }, 'usage writes reach the primary');
+
+my $flushes = SQTest::metric($base, 'smartlyq_cache_flushes_total') // 0;
+SQCluster::kill_node($old);
+my $t_kill = time;
+
+# reads during the failover: a cached key and a lookup on the replica
+my %during;
+my $n = 0;
+my $http = SQTest::http();
+my $failed_over;
+while (time - $t_kill < 30) {
+    for my $path ("/v1/a$q", "/v1/d$n$q") {
+        my $r = $http->get("$base$path",
+                           { headers => SQTest::bearer($T->{alice_key}) });
+        $during{$r->{status}}++;
+    }
+    $n++;
+    my $p = SQCluster::primary();
+    if ($p != $old && SQCluster::role_of($p) eq 'master') {
+        $failed_over = $p;
+        last;
+    }
+    sleep 0.05;
+}
+ok($failed_over, 'Sentinel promoted a replica');
+diag(sprintf 'kill -9 of the primary -> promotion: %.1f s', time - $t_kill);
+is_deeply([sort keys %during], [200],
+          "reads kept being authorized while the primary was down "
+          . "($n rounds, a cached key and a lookup each)")
+    or diag explain \%during;
+
+my $new = $failed_over;
+my $before = $usage->($new);
+ok(eval { SQTest::wait_until('usage on the new primary', sub {
+        my $r = $http->get("$base/v1/e$q",
+                           { headers => SQTest::bearer($T->{alice_key}) });
+        $r->{status} == 200 && $usage->($new) > $before;
+    }, 15) }, 'usage writes resume on the new primary, no reload')
+    or diag logs();
+
+ok(eval { SQTest::wait_until('cache flushed', sub {
+        (SQTest::metric($base, 'smartlyq_cache_flushes_total') // 0)
+            > $flushes }, 10) },
+   'the cache was flushed on the change (smartlyq_cache_flushes_total)');
+like(logs(), qr/smartlyq: (?:replica 127\.0\.0\.1:\d+ synced with 127\.0\.0\.1:$new|redis 127\.0\.0\.1:\d+ is now a primary|sentinel: reading from 127\.0\.0\.1:\d+).*/,
+     '... on the replica following the new primary (or reading elsewhere)');
+like(logs(), qr/sentinel: primary of "sqm" is 127\.0\.0\.1:$new/,
+     'the edge follows the new primary');
+
+# a key disabled on the new primary: refused at the edge
+SQCluster::sqctl('key', 'disable', '--id', $alice_id);
+ok(SQTest::poll_request($base, "/v1/f$q", $T->{alice_key},
+                        sub { $_[0] == 401 }, 5),
+   'after the failover, a key disabled on the new primary is refused');
+
+unlike(logs(), qr/\Q$T->{alice_key}\E|\Q$key\E/, 'no key in the error log');
+
+done_testing;
