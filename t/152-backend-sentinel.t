@@ -140,6 +140,23 @@ my ($found) = grep { SQCluster::node_cli($old, 'HGET', $_, 'title') eq $title }
 ok($found, '... and the write is on the primary all the same (it may '
            . 'have been applied, as the message says)');
 
+# the public (OAuth) endpoints' writes as well: a sign-in with a wrong
+# password (its FCALLs count the failure) answers 401 after WAIT 1, and
+# 503 when WAIT 3 of 2 falls short
+sub signin_on {
+    my ($port) = @_;
+    my $body = 'email=nobody%40example.com&password=not-the-one';
+    return SQTest::raw($port, "POST /signin HTTP/1.1\r\nHost: localhost\r\n"
+        . "X-Real-IP: 10.45.0.1\r\nConnection: close\r\n"
+        . "Content-Type: application/x-www-form-urlencoded\r\n"
+        . 'Content-Length: ' . length($body) . "\r\n\r\n$body");
+}
+my ($st) = signin_on($SQTest::PORT{backend});
+is($st, 401, 'a wrong sign-in through Sentinel, WAIT 1: 401');
+my ($st3, $h3) = signin_on($b3);
+is($st3, 503, '... through the WAIT 3 backend: 503');
+is($h3->{'retry-after'}, '1', '... with Retry-After');
+
 # --- sqctl through Sentinel -----------------------------------------------
 
 sub sqctl_sentinel {
