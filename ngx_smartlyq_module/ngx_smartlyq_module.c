@@ -449,10 +449,9 @@ ngx_smartlyq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         && smcf->redis_name.len == 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"smartlyq\" is on but neither "
-                           "\"smartlyq_redis\" nor "
-                           "\"smartlyq_redis_sentinel\" is set in the "
-                           "http block");
+                           "\"smartlyq\" is on but \"smartlyq_redis\" "
+                           "is not set in the http block (nor "
+                           "\"smartlyq_redis_sentinel\")");
         return NGX_CONF_ERROR;
     }
 

@@ -25,7 +25,7 @@
  * the same Sentinel subscribes to +switch-master, +sdown, -sdown,
  * +slave and +reboot: any of them asks at once rather than at the next
  * tick (the tick alone is enough to be right; the events make it
- * sooner).  The links move
+ * sooner), and so does the loss of the lookup or the write link.  The links move
  * (ngx_smartlyq_link_retarget) when the answer changes.  The node read
  * from is then asked ROLE: a change of node, of role (a replica
  * promoted, a primary demoted), of the primary a replica follows, or a
@@ -74,6 +74,7 @@ struct ngx_smartlyq_sentinel_s {
     ngx_uint_t                 asking;      /* a question in flight */
     ngx_msec_t                 asked;
     ngx_uint_t                 failures;    /* of addrs[current] */
+    ngx_uint_t                 moving;      /* in apply(): links moved */
 
     u_char                     primary[NGX_SOCKADDR_STRLEN + 1];
     ngx_int_t                  primary_port;
@@ -610,6 +611,8 @@ ngx_smartlyq_sentinel_apply(ngx_smartlyq_sentinel_t *sn, ngx_str_t *primary,
 {
     ngx_smartlyq_link_t  *sub;
 
+    sn->moving = 1;
+
     if (!ngx_smartlyq_same(sn->primary, sn->primary_port, primary,
                            primary_port))
     {
@@ -631,13 +634,14 @@ ngx_smartlyq_sentinel_apply(ngx_smartlyq_sentinel_t *sn, ngx_str_t *primary,
         }
 
         ngx_log_error(NGX_LOG_NOTICE, sn->log, 0,
-                      "smartlyq: sentinel: reading from %V:%i (%s)",
+                      "smartlyq: sentinel: reading from %V:%i (%s)%s",
                       read, read_port,
                       (read_port == primary_port
                        && read->len == primary->len
                        && ngx_strncmp(read->data, primary->data, read->len)
                           == 0)
-                      ? "the primary" : "a replica");
+                      ? "the primary" : "a replica",
+                      sn->read_port ? ": cache flushed" : "");
         ngx_memcpy(sn->read, read->data, read->len);
         sn->read[read->len] = '\0';
         sn->read_port = read_port;
@@ -653,16 +657,25 @@ ngx_smartlyq_sentinel_apply(ngx_smartlyq_sentinel_t *sn, ngx_str_t *primary,
         (void) ngx_smartlyq_link_retarget(sub, read, read_port);
     }
 
+    sn->moving = 0;
+
     ngx_smartlyq_sentinel_ask_role(sn);
 }
 
 
-/* one of SENTINEL replicas' entries: a flat field, value list */
+/*
+ * One of SENTINEL replicas' entries (a flat field, value list): 0, not
+ * to be read from (s_down, o_down, or no address); 1, "disconnected"
+ * (Sentinel's own link to it is down: the node in use is kept then, as
+ * Sentinel kills every client of a node it reconfigures, its own too);
+ * 2, up.
+ */
 static ngx_uint_t
 ngx_smartlyq_sentinel_replica(redisReply *e, ngx_str_t *host,
     ngx_int_t *port)
 {
     size_t       j;
+    u_char      *last;
     ngx_uint_t   up;
     redisReply  *f, *v;
 
@@ -672,7 +685,7 @@ ngx_smartlyq_sentinel_replica(redisReply *e, ngx_str_t *host,
 
     host->len = 0;
     *port = NGX_ERROR;
-    up = 1;
+    up = 0;
 
     for (j = 0; j + 1 < e->elements; j += 2) {
         f = e->element[j];
@@ -685,37 +698,45 @@ ngx_smartlyq_sentinel_replica(redisReply *e, ngx_str_t *host,
         } else if (ngx_smartlyq_reply_str(f, "port")) {
             *port = ngx_smartlyq_reply_port(v);
 
-        } else if (ngx_smartlyq_reply_str(f, "flags")) {
-            if (v == NULL || v->type != REDIS_REPLY_STRING
-                || ngx_strlcasestrn((u_char *) v->str,
-                                    (u_char *) v->str + v->len,
-                                    (u_char *) "down", 4 - 1)
-                   != NULL
-                || ngx_strlcasestrn((u_char *) v->str,
-                                    (u_char *) v->str + v->len,
-                                    (u_char *) "disconnected", 12 - 1)
-                   != NULL)
+        } else if (ngx_smartlyq_reply_str(f, "flags")
+                   && v->type == REDIS_REPLY_STRING)
+        {
+            last = (u_char *) v->str + v->len;
+
+            if (ngx_strlcasestrn((u_char *) v->str, last,
+                                 (u_char *) "_down", 5 - 1)
+                != NULL)
             {
-                up = 0;     /* s_down, o_down, disconnected */
+                return 0;                       /* s_down, o_down */
             }
 
+            up = ngx_strlcasestrn((u_char *) v->str, last,
+                                  (u_char *) "disconnected", 12 - 1)
+                 ? 1 : 2;
         }
     }
 
-    return up && host->len && *port != NGX_ERROR;
+    return (host->len && *port != NGX_ERROR) ? up : 0;
 }
 
 
+/*
+ * Which node to read from: the preferred replica if up, else the one in
+ * use if listed and not down, else the first up, else the one in use
+ * while the link to it is up (just after a failover Sentinel lists no
+ * replica for a moment: no move to the primary and back, each a flush
+ * and a few lookups failed), else the primary.
+ */
 static void
 ngx_smartlyq_sentinel_replicas_cb(void *reply, void *data)
 {
     ngx_smartlyq_sentinel_t  *sn = data;
 
     size_t        i;
-    ngx_int_t     port, pick_port;
-    ngx_str_t     host, pick, primary;
+    ngx_int_t     port, first_port;
+    ngx_str_t     host, first, primary, current;
     redisReply   *r = reply;
-    ngx_uint_t    found;
+    ngx_uint_t    state, listed;
 
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
         ngx_smartlyq_sentinel_failed(sn, "no answer to SENTINEL replicas");
@@ -727,38 +748,54 @@ ngx_smartlyq_sentinel_replicas_cb(void *reply, void *data)
 
     primary.data = sn->named;
     primary.len = ngx_strlen(sn->named);
-    pick = primary;
-    pick_port = sn->named_port;
-    found = 0;
+    current.data = sn->read;
+    current.len = ngx_strlen(sn->read);
+    first.len = 0;
+    first_port = 0;
+    listed = 0;
 
     for (i = 0; i < r->elements; i++) {
-        if (!ngx_smartlyq_sentinel_replica(r->element[i], &host, &port)) {
+        state = ngx_smartlyq_sentinel_replica(r->element[i], &host, &port);
+
+        if (state == 0) {
             continue;
         }
 
-        if (sn->prefer.port && port == sn->prefer.port
+        if (state == 2 && sn->prefer.port && port == sn->prefer.port
             && host.len == sn->prefer.host.len
             && ngx_strncmp(host.data, sn->prefer.host.data, host.len) == 0)
         {
-            pick = host;
-            pick_port = port;
-            break;                              /* the preferred one */
+            ngx_smartlyq_sentinel_apply(sn, &primary, sn->named_port, &host,
+                                        port);
+            return;
         }
 
         if (ngx_smartlyq_same(sn->read, sn->read_port, &host, port)) {
-            pick = host;                        /* the one in use */
-            pick_port = port;
-            found = 2;
+            listed = 1;
 
-        } else if (found == 0) {
-            pick = host;                        /* the first up */
-            pick_port = port;
-            found = 1;
+        } else if (state == 2 && first.len == 0) {
+            first = host;
+            first_port = port;
         }
     }
 
-    ngx_smartlyq_sentinel_apply(sn, &primary, sn->named_port, &pick,
-                                pick_port);
+    if (sn->read_port
+        && (listed || (first.len == 0
+                       && ngx_smartlyq_link_context(sn->smcf->link) != NULL)))
+    {
+        ngx_smartlyq_sentinel_apply(sn, &primary, sn->named_port, &current,
+                                    sn->read_port);
+        return;
+    }
+
+    if (first.len) {
+        ngx_smartlyq_sentinel_apply(sn, &primary, sn->named_port, &first,
+                                    first_port);
+        return;
+    }
+
+    ngx_smartlyq_sentinel_apply(sn, &primary, sn->named_port, &primary,
+                                sn->named_port);
 }
 
 
@@ -892,6 +929,20 @@ ngx_smartlyq_sentinel_sub_up(void *data)
 }
 
 
+/* a lookup or write link lost (not moved by us): ask Sentinel now */
+static void
+ngx_smartlyq_sentinel_node_down(void *data)
+{
+    ngx_smartlyq_sentinel_t  *sn = data;
+
+    if (!sn->moving && !sn->asking && !ngx_exiting && !ngx_quit
+        && !ngx_terminate)
+    {
+        ngx_smartlyq_sentinel_ask(sn);
+    }
+}
+
+
 static void
 ngx_smartlyq_sentinel_tick(ngx_event_t *ev)
 {
@@ -942,6 +993,10 @@ ngx_smartlyq_sentinel_init(ngx_cycle_t *cycle, ngx_smartlyq_main_conf_t *smcf)
     }
 
     ngx_smartlyq_link_hooks(sn->sub, ngx_smartlyq_sentinel_sub_up, NULL, sn);
+    ngx_smartlyq_link_hooks(smcf->link, NULL,
+                            ngx_smartlyq_sentinel_node_down, sn);
+    ngx_smartlyq_link_hooks(smcf->write_link, NULL,
+                            ngx_smartlyq_sentinel_node_down, sn);
 
     sn->tick.handler = ngx_smartlyq_sentinel_tick;
     sn->tick.data = sn;

@@ -125,7 +125,7 @@ conf_err("smartlyq_redis_sentinel $s3 master=sqm;\n"
          . "smartlyq_redis_write 127.0.0.1:7002;",
          qr/"smartlyq_redis_write" cannot be used with "smartlyq_redis_sentinel"/,
          'smartlyq_redis_write with Sentinel');
-conf_err('', qr/neither "smartlyq_redis" nor "smartlyq_redis_sentinel"/,
+conf_err('', qr/"smartlyq_redis" is not set in the http block \(nor "smartlyq_redis_sentinel"\)/,
          'smartlyq on with no Redis at all');
 
 # --- the password file --------------------------------------------------

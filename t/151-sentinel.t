@@ -8,7 +8,8 @@
 # straight on a replica); a member removed is refused; kill -9 of the
 # primary: reads go on being authorized from the replica and the cache,
 # Sentinel promotes a replica, the usage writes resume on it without any
-# reload, and the cache is flushed on the change.  The location has
+# reload, and the cache is flushed on the change; two Sentinels die and
+# the edge asks the third.  The location has
 # smartlyq_fail_mode stale=: the reads that meet a link killed under
 # them go on on their cached grant.
 
@@ -193,8 +194,9 @@ ok(eval { SQTest::wait_until('cache flushed', sub {
         (SQTest::metric($base, 'smartlyq_cache_flushes_total') // 0)
             > $flushes }, 10) },
    'the cache was flushed on the change (smartlyq_cache_flushes_total)');
-like(logs(), qr/smartlyq: (?:replica 127\.0\.0\.1:\d+ synced with 127\.0\.0\.1:$new|redis 127\.0\.0\.1:\d+ is now a primary|sentinel: reading from 127\.0\.0\.1:\d+).*/,
-     '... on the replica following the new primary (or reading elsewhere)');
+like(logs(), qr/smartlyq: (?:replica 127\.0\.0\.1:\d+ synced with 127\.0\.0\.1:$new|redis 127\.0\.0\.1:$new is now a primary|sentinel: reading from 127\.0\.0\.1:\d+ \(.*\)): cache flushed/,
+     '... by the edge, on the role change of the node it reads from '
+     . '(promoted, or following the new primary) or on reading another');
 like(logs(), qr/sentinel: primary of "sqm" is 127\.0\.0\.1:$new/,
      'the edge follows the new primary');
 
@@ -204,6 +206,24 @@ ok(SQTest::poll_request($base, "/v1/f$q", $T->{alice_key},
                         sub { $_[0] == 401 }, 5),
    'after the failover, a key disabled on the new primary is refused');
 
-unlike(logs(), qr/\Q$T->{alice_key}\E|\Q$key\E/, 'no key in the error log');
+# --- the Sentinels the edge asks die ------------------------------------
+# two of three killed: whichever it asked, it ends on the third (a link
+# of its own there, its last command SENTINEL replicas or
+# get-master-addr-by-name; redis-cli's are gone as soon as they answer)
+my ($s0, $s1, $s2) = @{ $c->{sentinels} };
+SQCluster::kill_node($s0);
+SQCluster::kill_node($s1);
+ok(eval { SQTest::wait_until('the edge asks the third Sentinel', sub {
+        SQCluster::sentinel_cli($s2, 'CLIENT', 'LIST')
+            =~ /cmd=sentinel\|(?:replicas|get-master-addr-by-name)/ }, 10) },
+   'two Sentinels killed: the edge asks the one left');
+my $still = SQCluster::sqctl('key', 'create', '--user', $T->{bob},
+                             '--name', 'late');
+ok(SQTest::poll_request($base, "/v1/g?workspace_id=$T->{wsb}", $still,
+                        sub { $_[0] == 200 }, 5),
+   '... and a key created now is authorized');
+
+unlike(logs(), qr/\Q$T->{alice_key}\E|\Q$key\E|\Q$still\E/,
+       'no key in the error log');
 
 done_testing;

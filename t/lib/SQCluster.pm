@@ -282,7 +282,10 @@ sub sqctl {
 
 END {
     local $?;
-    # SQTest's END stops 'redis' (the first primary) when it is alive
+    # nginx first (SQTest's END would stop it after the Sentinels: its
+    # log would fill with their absence); SQTest's END stops 'redis' (the
+    # first primary) when it is alive
+    SQTest::reap('nginx', 'QUIT');
     for my $port (keys %NODE) {
         my $n = $NODE{$port};
         next if $n->{name} eq 'redis' || !$n->{alive};
