@@ -245,6 +245,15 @@ load: deps all
 bench: deps all
 	SQ_BUILD=$(BUILD) scripts/bench.sh
 
+# === issue 15, "sback": a primary, 2 replicas, 3 Sentinels, 2 edges on
+# their own replicas, 2 backends through Sentinel; the six steps of issue
+# 15 and a timeline (scripts/cluster-demo; the bounded one is
+# t/155-cluster-demo.t) ===
+.PHONY: cluster-demo
+cluster-demo: deps all
+	SQ_BUILD=$(BUILD) scripts/cluster-demo
+# === end of issue 15, "sback" ===
+
 # man pages from the --help texts (both print usage on stderr and exit 2,
 # so help2man reads them through a wrapper, one paragraph a line)
 MAN_DIR  := $(BUILD)/man

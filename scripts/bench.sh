@@ -43,6 +43,15 @@
 #                      /v1/articles, a JSON body (scripts/bench/post.lua)
 #   peer_create   201  the Lua peer doing the same write (cjson, INCR,
 #                      MULTI HSET ZADD EXEC)
+#   backend_create_wait1 201  (issue 15) backend_create on a second
+#                      backend started with --wait-replicas 1: every
+#                      write followed by WAIT 1 500, answered once a
+#                      replica (started for it, replicaof the bench's
+#                      Redis) has it; through a second server block of
+#                      the same nginx.  While a case of it runs, the
+#                      replica is attached for backend_create too, so
+#                      the two differ only by the WAIT.  Measure the pair
+#                      alone: BENCH_CASES="backend_create backend_create_wait1"
 # Before the runs, the peers' answers are checked against the backend's
 # (scripts/bench/same.py): the list byte for byte, a create field for
 # field, in the response and in Redis.
@@ -92,7 +101,8 @@ NKEYS=${BENCH_KEYS:-10000}
 REVOKE_TRIALS=${BENCH_REVOKE_TRIALS:-5}
 ALL_CASES="static200 static403 proxy mod_allow mod_deny mod_10k
            mod_allow_nc mod_deny_nc mod_10k_nc peer peer_cached backend
-           static_json peer_list backend_create peer_create"
+           static_json peer_list backend_create peer_create
+           backend_create_wait1"
 CASES=${BENCH_CASES:-$ALL_CASES}
 PERF_CASES=${BENCH_PERF:-}
 # === act (issue 16): key activity recording on vs off ===
@@ -186,6 +196,7 @@ chmod 755 "$TMP" "$TMP/html"
 chmod 700 "$TMP/secrets"
 
 NGINX_PID="" BACKEND_PID="" REDIS_PID=""
+WAIT_PIDS=""    # issue 15: the replica and the WAIT backend, if started
 KEEPALIVE=$(( CONNS > 64 ? CONNS : 64 ))
 
 stop_all() {
@@ -199,6 +210,11 @@ stop_all() {
         kill -TERM "$BACKEND_PID" 2>/dev/null || true
         wait "$BACKEND_PID" 2>/dev/null || true
     fi
+    # issue 15, "sback": the WAIT case's backend and replica
+    for p in $WAIT_PIDS; do
+        kill -TERM "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
     if [ -n "$REDIS_PID" ]; then
         kill -CONT "$REDIS_PID" 2>/dev/null || true
         kill -TERM "$REDIS_PID" 2>/dev/null || true
@@ -308,6 +324,65 @@ rcli hset "peer:key:$alice_key" user_id "$alice" status active >/dev/null
     2>>"$TMP/logs/backend.log" &
 BACKEND_PID=$!
 wait_for "the backend" port_open "$BACKEND_PORT"
+
+# === issue 15, "sback": WAIT 1 on a replica (backend_create_wait1) ===
+# a replica of the bench's Redis, a second backend that WAITs for it after
+# every write, and a server block of its own (the edge signs the URI it
+# got, so the case needs its own port rather than a rewritten path)
+WAIT_CONF=""
+if [[ " $CASES " == *" backend_create_wait1 "* ]]; then
+    read -r REPLICA_PORT WAIT_BACKEND_PORT WAIT_EDGE_PORT < <(python3 -c '
+import socket
+ss = []
+for _ in range(3):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    ss.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in ss))
+')
+    mkdir -p "$TMP/replica"
+    (umask 077; echo "masterauth $(cat "$TMP/secrets/redis-password")" \
+        > "$TMP/secrets/redis-replica.conf")
+    redis-server "$ROOT/redis/redis.conf" --port "$REPLICA_PORT" \
+        --dir "$TMP/replica" --logfile "$TMP/logs/replica.log" \
+        --include "$TMP/secrets/redis-auth.conf" \
+        --include "$TMP/secrets/redis-replica.conf" \
+        --replicaof 127.0.0.1 "$REDIS_PORT" &
+    WAIT_PIDS="$WAIT_PIDS $!"
+    replica_online() { rcli info replication | grep -q 'state=online'; }
+    wait_for "the replica" replica_online
+    "$BUILD/smartlyq-backend" --listen "127.0.0.1:$WAIT_BACKEND_PORT" \
+        --redis "127.0.0.1:$REDIS_PORT" \
+        --signing-key-file "$TMP/secrets/signing" \
+        --pepper-file "$TMP/secrets/pepper" \
+        --redis-password-file "$TMP/secrets/redis-password" \
+        --functions "$ROOT/redis/smartlyq.lua" "${BACKEND_ARGS[@]}" \
+        --wait-replicas 1 --wait-timeout-ms 500 \
+        2>>"$TMP/logs/backend-wait.log" &
+    WAIT_PIDS="$WAIT_PIDS $!"
+    wait_for "the WAIT backend" port_open "$WAIT_BACKEND_PORT"
+    WAIT_CONF="
+    upstream backend_wait {
+        server 127.0.0.1:$WAIT_BACKEND_PORT;
+        keepalive $KEEPALIVE;
+        keepalive_requests 100000;
+    }
+
+    server {
+        listen 127.0.0.1:$WAIT_EDGE_PORT;
+        proxy_http_version 1.1;
+        proxy_set_header Connection \"\";
+
+        location /v1/articles {
+            access_log $TMP/logs/unexpected.log sqbad if=\$sq_not_api;
+            smartlyq on;
+            smartlyq_scope articles;
+            proxy_pass http://backend_wait;
+        }
+    }
+"
+fi
+# === end of issue 15, "sback" ===
 
 cat > "$TMP/nginx.conf" <<EOF
 load_module $NGX_MODS/ndk_http_module.so;
@@ -493,6 +568,7 @@ http {
             alias $TMP/html/;
         }
     }
+$WAIT_CONF
 }
 EOF
 
@@ -525,6 +601,7 @@ printf '{"title": "Bench create", "body": "%s", "status": "published"}' \
 
 AUTH="Authorization: Bearer $alice_key"
 declare -A C_PATH C_HDR C_EXPECT C_LABEL C_LUA C_ARG
+declare -A C_BASE   # issue 15: a case on another server block ($E if unset)
 def() {     # def <id> <expect> <path> <auth header or -> <label>
             #     [wrk script and its argument]
     C_EXPECT[$1]=$2 C_PATH[$1]=$3 C_HDR[$1]=$4 C_LABEL[$1]=$5
@@ -563,6 +640,13 @@ def backend_create 201 "/v1/articles?workspace_id=$wsc" "$AUTH" \
 def peer_create 201 "/peer/articles?workspace_id=$wsc" "$AUTH" \
     "Lua peer (OpenResty, cjson) → Redis, create 1 article (INCR, MULTI)" \
     "$HERE/post.lua" "$TMP/create.json"
+# issue 15, "sback"
+def backend_create_wait1 201 "/v1/articles?workspace_id=$wsc" "$AUTH" \
+    "module (cached) → real backend, create 1 article, **WAIT 1** on a replica (500 ms timeout)" \
+    "$HERE/post.lua" "$TMP/create.json"
+if [ -n "${WAIT_EDGE_PORT:-}" ]; then
+    C_BASE[backend_create_wait1]=http://127.0.0.1:$WAIT_EDGE_PORT
+fi
 
 # one request of case $1 with curl; extra curl arguments after it
 probe() {
@@ -576,7 +660,7 @@ probe() {
         args+=(-H 'Content-Type: application/json'
                --data-binary "@${C_ARG[$c]}") ;;
     esac
-    curl "${args[@]}" "$@" "$E${C_PATH[$c]}"
+    curl "${args[@]}" "$@" "${C_BASE[$c]:-$E}${C_PATH[$c]}"
 }
 
 # === act (issue 16): the cost of recording key activity ===
@@ -597,7 +681,7 @@ for c in $CASES; do
     [ -n "${C_PATH[$c]:-}" ] || die "unknown case $c (known: $ALL_CASES)"
     code=$(probe "$c" -o /dev/null -w '%{http_code}')
     [ "$code" = "${C_EXPECT[$c]}" ] ||
-        die "case $c: $E${C_PATH[$c]} gave $code, expected ${C_EXPECT[$c]}"
+        die "case $c: ${C_BASE[$c]:-$E}${C_PATH[$c]} gave $code, expected ${C_EXPECT[$c]}"
     printf '%s\t%s\t%s\n' "$c" "${C_LABEL[$c]}" "${C_EXPECT[$c]}" \
         >> "$RES/cases.tsv"
 done
@@ -657,9 +741,10 @@ run_wrk() {     # run_wrk <case> <secs> <output>
     local c=$1 args=(-t "$THREADS" -c "$CONNS" -d "${2}s" --latency)
     [ "${C_HDR[$c]}" = - ] || args+=(-H "${C_HDR[$c]}")
     if [ -n "${C_LUA[$c]}" ]; then
-        args+=(-s "${C_LUA[$c]}" "$E${C_PATH[$c]}" -- "${C_ARG[$c]}")
+        args+=(-s "${C_LUA[$c]}" "${C_BASE[$c]:-$E}${C_PATH[$c]}" -- \
+               "${C_ARG[$c]}")
     else
-        args+=("$E${C_PATH[$c]}")
+        args+=("${C_BASE[$c]:-$E}${C_PATH[$c]}")
     fi
     wrk "${args[@]}" > "$3" 2>&1 || die "wrk failed on $c: $(cat "$3")"
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sq_identity.h"
+#include "sq_sentinel.h"
 #include "sqctl.h"
 
 
@@ -60,7 +61,11 @@ sqctl_usage(void)
 {
     fputs("usage: sqctl [--redis HOST:PORT|unix:/path] "
           "[--pepper-file FILE]\n"
-          "             [--redis-password-file FILE] COMMAND\n"
+          "             [--redis-password-file FILE]\n"
+          "             [--redis-sentinel HOST:PORT[,HOST:PORT...] "
+          "--redis-master NAME\n"
+          "              [--sentinel-password-file FILE]]\n"
+          "             [--wait-replicas N] [--wait-timeout-ms T] COMMAND\n"
           "  secret\n"
           "  init --functions FILE\n"
           "  user create --email E --name N\n"
@@ -100,9 +105,50 @@ sqctl_usage(void)
           "  app revoke --id A --grant G\n"
           "  app outcomes --id A [--limit N]\n"
           "env: " SQ_REDIS_ENV " (default " SQ_REDIS_DEFAULT "), "
-          SQCTL_PEPPER_ENV ", " SQ_REDIS_AUTH_ENV "\n", stderr);
+          SQCTL_PEPPER_ENV ", " SQ_REDIS_AUTH_ENV ",\n"
+          "     " SQ_SENTINEL_ENV ", " SQ_MASTER_ENV "\n"
+          "--wait-replicas defaults to 1 with Sentinel, else 0; "
+          "--wait-timeout-ms to 500\n", stderr);
 
     return SQCTL_USAGE;
+}
+
+
+/* issue 15: the primary, asking the sentinels */
+static int
+sqctl_connect_sentinel(sqctl_t *s, char *err, size_t errlen)
+{
+    sq_redis_auth_t     auth;
+    sq_sentinel_conf_t  sc;
+
+    if (sq_sentinel_parse(s->sentinel, s->master, &sc) != 0) {
+        fprintf(stderr, "sqctl: bad --redis-sentinel list or "
+                "--redis-master name\n");
+        return SQCTL_FAIL;
+    }
+
+    if (s->sentinel_password_file != NULL) {
+        if (sq_redis_auth_load(s->sentinel_password_file, &auth, err,
+                               errlen) != 0)
+        {
+            fprintf(stderr, "sqctl: --sentinel-password-file: %s\n", err);
+            return SQCTL_FAIL;
+        }
+        sq_sentinel_set_auth(&sc, &auth);
+        sq_redis_auth_clear(&auth);
+    }
+
+    s->c = sq_sentinel_connect(&sc, &s->addr.auth, SQCTL_TIMEOUT_MS, err,
+                               errlen);
+    sq_sentinel_clear(&sc);
+    sq_redis_auth_clear(&s->addr.auth);
+
+    if (s->c == NULL) {
+        fprintf(stderr, "sqctl: redis (sentinel): %s\n", err);
+        return SQCTL_FAIL;
+    }
+
+    return SQCTL_OK;
 }
 
 
@@ -117,6 +163,10 @@ sqctl_connect(sqctl_t *s)
     {
         fprintf(stderr, "sqctl: --redis-password-file: %s\n", err);
         return SQCTL_FAIL;
+    }
+
+    if (s->sentinel != NULL) {
+        return sqctl_connect_sentinel(s, err, sizeof(err));
     }
 
     s->c = sq_redis_connect(&s->addr, SQCTL_TIMEOUT_MS, err, sizeof(err));
@@ -140,14 +190,148 @@ sqctl_fail(const char *what, sq_rc_t rc)
 }
 
 
+/* "0".."max", or -1 */
+static int
+sqctl_count(const char *v, int max)
+{
+    int  n;
+
+    for (n = 0; *v >= '0' && *v <= '9' && n <= max; v++) {
+        n = n * 10 + (*v - '0');
+    }
+
+    return *v == '\0' && n <= max ? n : -1;
+}
+
+
+/* issue 15: one of the Sentinel and WAIT flags; 0, or -1 if not one */
+static int
+sqctl_global_sentinel(sqctl_t *s, const char *flag, const char *v)
+{
+    if (strcmp(flag, "--redis-sentinel") == 0) {
+        s->sentinel = v;
+    } else if (strcmp(flag, "--redis-master") == 0) {
+        s->master = v;
+    } else if (strcmp(flag, "--sentinel-password-file") == 0) {
+        s->sentinel_password_file = v;
+    } else if (strcmp(flag, "--wait-replicas") == 0) {
+        s->wait_replicas = v[0] != '\0' ? sqctl_count(v, 16) : -1;
+        if (s->wait_replicas < 0) {
+            s->wait_replicas = -2;      /* refused below */
+        }
+    } else if (strcmp(flag, "--wait-timeout-ms") == 0) {
+        s->wait_timeout_ms = v[0] != '\0' ? sqctl_count(v, 60000) : -1;
+    } else {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* the environment's Sentinel unless --redis was given; checks */
+static int
+sqctl_sentinel_defaults(sqctl_t *s, int redis_given)
+{
+    if (s->wait_replicas == -2 || s->wait_timeout_ms < 1) {
+        return -1;
+    }
+
+    if (s->sentinel != NULL && redis_given) {
+        fprintf(stderr, "sqctl: --redis-sentinel and --redis exclude each "
+                "other\n");
+        return -1;
+    }
+
+    if (s->sentinel == NULL && !redis_given) {
+        s->sentinel = getenv(SQ_SENTINEL_ENV);
+        if (s->sentinel != NULL && s->sentinel[0] == '\0') {
+            s->sentinel = NULL;
+        }
+    }
+
+    if (s->sentinel != NULL && s->master == NULL) {
+        s->master = getenv(SQ_MASTER_ENV);
+    }
+
+    if (s->sentinel != NULL && s->master == NULL) {
+        fprintf(stderr, "sqctl: --redis-sentinel needs --redis-master\n");
+        return -1;
+    }
+
+    if (s->wait_replicas == -1) {
+        s->wait_replicas = s->sentinel != NULL ? 1 : 0;
+    }
+
+    return 0;
+}
+
+
+/*
+ * issue 15: WAIT after a command that wrote; SQCTL_FAIL when fewer
+ * replicas than asked confirmed it (it may still have been applied).
+ */
+static int
+sqctl_wait(sqctl_t *s)
+{
+    int          rc;
+    redisReply  *r;
+
+    r = redisCommand(s->c, "WAIT %d %d", s->wait_replicas,
+                     s->wait_timeout_ms);
+
+    rc = r != NULL && r->type == REDIS_REPLY_INTEGER
+         && r->integer >= s->wait_replicas ? SQCTL_OK : SQCTL_FAIL;
+
+    if (rc != SQCTL_OK) {
+        fprintf(stderr, "sqctl: the write was not confirmed by %d "
+                "replica(s) within %d ms (WRITE_NOT_REPLICATED); it may "
+                "still have been applied\n", s->wait_replicas,
+                s->wait_timeout_ms);
+    }
+
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+
+    return rc;
+}
+
+
+/* commands that only read: no WAIT after them */
+static int
+sqctl_reads(const sqctl_entry_t *e)
+{
+    size_t                     i;
+    static const char  *const  verbs[] = {
+        "list", "review", "usage", "get", "authorizations", "outcomes"
+    };
+
+    if (e->verb == NULL) {
+        return strcmp(e->noun, "secret") == 0;
+    }
+
+    for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+        if (strcmp(e->verb, verbs[i]) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* Global flags; returns the index of the command word or -1. */
 static int
 sqctl_globals(int argc, char **argv, sqctl_t *s)
 {
-    int          i;
+    int          i, given;
     const char  *redis;
 
     redis = getenv(SQ_REDIS_ENV);
+    given = 0;
+    s->wait_replicas = -1;
+    s->wait_timeout_ms = 500;
     s->pepper_file = getenv(SQCTL_PEPPER_ENV);
     s->redis_password_file = getenv(SQ_REDIS_AUTH_ENV);
 
@@ -158,6 +342,9 @@ sqctl_globals(int argc, char **argv, sqctl_t *s)
 
         if (strcmp(argv[i], "--redis") == 0) {
             redis = argv[i + 1];
+            given = 1;
+        } else if (sqctl_global_sentinel(s, argv[i], argv[i + 1]) == 0) {
+            continue;
         } else if (strcmp(argv[i], "--pepper-file") == 0) {
             s->pepper_file = argv[i + 1];
         } else if (strcmp(argv[i], "--redis-password-file") == 0) {
@@ -165,6 +352,10 @@ sqctl_globals(int argc, char **argv, sqctl_t *s)
         } else {
             return -1;
         }
+    }
+
+    if (sqctl_sentinel_defaults(s, given) != 0) {
+        return -1;
     }
 
     if (redis == NULL || redis[0] == '\0') {
@@ -239,6 +430,12 @@ main(int argc, char **argv)
     }
 
     rc = e->run(&s, argc - first - used, argv + first + used);
+
+    if (rc == SQCTL_OK && s.c != NULL && s.wait_replicas > 0
+        && !sqctl_reads(e))
+    {
+        rc = sqctl_wait(&s);
+    }
 
     if (s.c != NULL) {
         redisFree(s.c);

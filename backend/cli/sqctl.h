@@ -23,6 +23,12 @@ typedef struct {
     const char       *pepper_file;
     const char       *redis_password_file;  /* read on connecting */
     redisContext     *c;
+    /* issue 15: the primary through Sentinel, WAIT after writes */
+    const char       *sentinel;             /* NULL: addr */
+    const char       *master;
+    const char       *sentinel_password_file;
+    int               wait_replicas;        /* -1: 1 with Sentinel */
+    int               wait_timeout_ms;
 } sqctl_t;
 
 typedef int (*sqctl_cmd_t)(sqctl_t *s, int argc, char **argv);

@@ -44,7 +44,17 @@ typedef struct {
     const char  *pepper_file;
     const char  *redis_password_file;
     int          workers;
+    /* issue 15 */
+    const char  *sentinel;              /* HOST:PORT[,HOST:PORT...] */
+    const char  *master;
+    const char  *sentinel_password_file;
+    int          wait_replicas;         /* -1: the default */
+    int          wait_timeout_ms;
 } sq_opts_t;
+
+#define SQ_WAIT_REPLICAS_MAX    16
+#define SQ_WAIT_TIMEOUT_MAX     60000
+#define SQ_WAIT_TIMEOUT_DEF     500
 
 
 static void
@@ -56,13 +66,23 @@ sq_usage(FILE *f)
             " [--pid-file FILE]\n"
             "         [--pepper-file FILE] [--redis-password-file FILE]"
             " [--workers N]\n"
+            "         [--redis-sentinel HOST:PORT[,HOST:PORT...] "
+            "--redis-master NAME\n"
+            "          [--sentinel-password-file FILE]] "
+            "[--wait-replicas N] [--wait-timeout-ms T]\n"
             "  --redis defaults to $%s, else %s\n"
+            "  --redis-sentinel (exclusive with --redis) defaults to $"
+            SQ_SENTINEL_ENV ",\n"
+            "    --redis-master to $" SQ_MASTER_ENV "\n"
+            "  --wait-replicas (WAIT after each write) defaults to 1 with "
+            "Sentinel, else 0;\n"
+            "    --wait-timeout-ms to %d\n"
             "  --pepper-file (to make keys in /v1/keys) defaults to $%s\n"
             "  --redis-password-file (AUTH to Redis) defaults to $%s\n"
             "  --workers (processes on the port, 1..%d) defaults to the"
             " CPU count\n",
-            SQ_REDIS_ENV, SQ_REDIS_DEFAULT, SQ_PEPPER_ENV, SQ_REDIS_AUTH_ENV,
-            SQ_WORKERS_MAX);
+            SQ_REDIS_ENV, SQ_REDIS_DEFAULT, SQ_WAIT_TIMEOUT_DEF, SQ_PEPPER_ENV,
+            SQ_REDIS_AUTH_ENV, SQ_WORKERS_MAX);
 }
 
 
@@ -87,6 +107,66 @@ sq_parse_workers(const char *s)
 }
 
 
+/* "0".."max"; -1 when it is not */
+static int
+sq_parse_count(const char *s, int max)
+{
+    int  n;
+
+    if (*s == '\0') {
+        return -1;
+    }
+
+    for (n = 0; *s >= '0' && *s <= '9' && n <= max; s++) {
+        n = n * 10 + (*s - '0');
+    }
+
+    return *s == '\0' && n <= max ? n : -1;
+}
+
+
+/* issue 15: Sentinel instead of --redis, and WAIT's defaults */
+static int
+sq_parse_sentinel(sq_opts_t *o)
+{
+    if (o->sentinel != NULL && o->redis != NULL) {
+        sq_log(SQ_LOG_ERR, "--redis-sentinel and --redis exclude each other");
+        return -1;
+    }
+
+    if (o->sentinel == NULL && o->redis == NULL) {
+        o->sentinel = getenv(SQ_SENTINEL_ENV);
+        if (o->sentinel != NULL && o->sentinel[0] == '\0') {
+            o->sentinel = NULL;
+        }
+    }
+
+    if (o->sentinel != NULL && o->master == NULL) {
+        o->master = getenv(SQ_MASTER_ENV);
+    }
+
+    if (o->sentinel != NULL && (o->master == NULL || o->master[0] == '\0'))
+    {
+        sq_log(SQ_LOG_ERR, "--redis-sentinel needs --redis-master");
+        return -1;
+    }
+
+    if (o->sentinel == NULL
+        && (o->master != NULL || o->sentinel_password_file != NULL))
+    {
+        sq_log(SQ_LOG_ERR, "--redis-master and --sentinel-password-file "
+               "need --redis-sentinel");
+        return -1;
+    }
+
+    if (o->wait_replicas < 0) {
+        o->wait_replicas = o->sentinel != NULL ? 1 : 0;
+    }
+
+    return 0;
+}
+
+
 static int
 sq_parse_options(int argc, char **argv, sq_opts_t *o)
 {
@@ -101,12 +181,19 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
         { "pepper-file", required_argument, NULL, 'k' },
         { "redis-password-file", required_argument, NULL, 'a' },
         { "workers", required_argument, NULL, 'w' },
+        { "redis-sentinel", required_argument, NULL, 'S' },
+        { "redis-master", required_argument, NULL, 'M' },
+        { "sentinel-password-file", required_argument, NULL, 'P' },
+        { "wait-replicas", required_argument, NULL, 'W' },
+        { "wait-timeout-ms", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
 
     memset(o, 0, sizeof(*o));
     workers = NULL;
+    o->wait_replicas = -1;
+    o->wait_timeout_ms = SQ_WAIT_TIMEOUT_DEF;
 
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (optarg != NULL && strlen(optarg) > SQ_OPT_PATH_MAX) {
@@ -122,6 +209,21 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
         case 'k': o->pepper_file = optarg; break;
         case 'a': o->redis_password_file = optarg; break;
         case 'w': workers = optarg; break;
+        case 'S': o->sentinel = optarg; break;
+        case 'M': o->master = optarg; break;
+        case 'P': o->sentinel_password_file = optarg; break;
+        case 'W':
+            o->wait_replicas = sq_parse_count(optarg, SQ_WAIT_REPLICAS_MAX);
+            if (o->wait_replicas < 0) {
+                return -1;
+            }
+            break;
+        case 'T':
+            o->wait_timeout_ms = sq_parse_count(optarg, SQ_WAIT_TIMEOUT_MAX);
+            if (o->wait_timeout_ms < 1) {
+                return -1;
+            }
+            break;
         default: return -1;
         }
     }
@@ -132,11 +234,11 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
     }
 
     o->workers = sq_parse_workers(workers);
-    if (o->workers < 0) {
+    if (o->workers < 0 || sq_parse_sentinel(o) != 0) {
         return -1;
     }
 
-    if (o->redis == NULL) {
+    if (o->redis == NULL && o->sentinel == NULL) {
         o->redis = getenv(SQ_REDIS_ENV);
     }
 
@@ -170,6 +272,42 @@ sq_parse_options(int argc, char **argv, sq_opts_t *o)
 }
 
 
+/* issue 15: the sentinels; the primary's address stays empty till found */
+static int
+sq_setup_sentinel(sq_ctx_t *ctx, const sq_opts_t *o, sq_redis_addr_t *addr)
+{
+    char             err[512];
+    sq_redis_auth_t  auth;
+
+    memset(addr, 0, sizeof(*addr));
+
+    if (sq_sentinel_parse(o->sentinel, o->master, &ctx->sentinel) != 0) {
+        sq_log(SQ_LOG_ERR, "bad --redis-sentinel list or --redis-master "
+               "name");
+        return -1;
+    }
+
+    if (o->sentinel_password_file != NULL) {
+        if (sq_redis_auth_load(o->sentinel_password_file, &auth, err,
+                               sizeof(err)) != 0)
+        {
+            sq_log(SQ_LOG_ERR, "--sentinel-password-file: %s", err);
+            return -1;
+        }
+
+        sq_sentinel_set_auth(&ctx->sentinel, &auth);
+        sq_redis_auth_clear(&auth);
+    }
+
+    ctx->use_sentinel = 1;
+    sq_log(SQ_LOG_INFO, "redis primary: through %zu sentinel(s), master %s;"
+           " WAIT %d replica(s), %d ms", ctx->sentinel.n,
+           ctx->sentinel.master, o->wait_replicas, o->wait_timeout_ms);
+
+    return 0;
+}
+
+
 static int
 sq_setup_redis(sq_ctx_t *ctx, const sq_opts_t *o)
 {
@@ -177,7 +315,15 @@ sq_setup_redis(sq_ctx_t *ctx, const sq_opts_t *o)
     size_t            len;
     sq_redis_addr_t   addr;
 
-    if (sq_redis_addr_parse(o->redis, &addr) != 0) {
+    ctx->wait_replicas = o->wait_replicas;
+    ctx->wait_timeout_ms = o->wait_timeout_ms;
+
+    if (o->sentinel != NULL) {
+        if (sq_setup_sentinel(ctx, o, &addr) != 0) {
+            return -1;
+        }
+
+    } else if (sq_redis_addr_parse(o->redis, &addr) != 0) {
         sq_log(SQ_LOG_ERR, "bad --redis address");
         return -1;
     }
@@ -285,6 +431,50 @@ sq_on_redis_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 
+/* issue 15: Sentinel moved the primary: the links reconnect there */
+static void
+sq_on_primary_changed(void *arg)
+{
+    sq_ctx_t  *ctx = arg;
+
+    sq_aredis_reset(&ctx->aredis, "the primary moved");
+    sq_aredis_reset(&ctx->awrite, "the primary moved");
+}
+
+
+/* the worker's links; with Sentinel, its lookup of the primary */
+static int
+sq_setup_links(sq_ctx_t *ctx)
+{
+    sq_aredis_init(&ctx->aredis, ctx->base, &ctx->redis);
+    sq_aredis_init(&ctx->awrite, ctx->base, &ctx->redis);
+    /* a write may queue behind the WAIT before its own: two WAITs */
+    ctx->awrite.timeout_ms = SQ_REDIS_TIMEOUT_MS
+                             + 2 * ctx->wait_timeout_ms;
+
+    if (!ctx->use_sentinel) {
+        return 0;
+    }
+
+    ctx->aredis.check_role = 1;
+    ctx->awrite.check_role = 1;
+    ctx->aredis.lost = sq_asentinel_ask;
+    ctx->awrite.lost = sq_asentinel_ask;
+    ctx->aredis.lost_arg = &ctx->asentinel;
+    ctx->awrite.lost_arg = &ctx->asentinel;
+
+    if (sq_asentinel_start(&ctx->asentinel, ctx->base, &ctx->sentinel,
+                           &ctx->redis.addr, sq_on_primary_changed, ctx)
+        != 0)
+    {
+        sq_log(SQ_LOG_ERR, "cannot start the sentinel lookup");
+        return -1;
+    }
+
+    return 0;
+}
+
+
 static int
 sq_setup_events(sq_ctx_t *ctx)
 {
@@ -365,6 +555,8 @@ sq_cleanup_process(sq_ctx_t *ctx)
 {
     /* first: requests waiting on Redis get their 503 while still alive */
     sq_aredis_free(&ctx->aredis);
+    sq_aredis_free(&ctx->awrite);
+    sq_asentinel_free(&ctx->asentinel);
     sq_server_stop(ctx);
 
     if (ctx->sig_term != NULL) {
@@ -384,6 +576,7 @@ sq_cleanup_process(sq_ctx_t *ctx)
     }
 
     sq_redis_free(&ctx->redis);
+    sq_sentinel_clear(&ctx->sentinel);
     sq_replay_free(&ctx->replay);
     sodium_memzero(ctx->signing_key, sizeof(ctx->signing_key));
     sodium_memzero(ctx->pepper, sizeof(ctx->pepper));
@@ -405,7 +598,9 @@ sq_worker_run(void *arg, int fd)
     sq_ctx_t  *ctx = arg;
 
     ctx->base = event_base_new();
-    if (ctx->base == NULL || sq_setup_events(ctx) != 0) {
+    if (ctx->base == NULL || sq_setup_events(ctx) != 0
+        || sq_setup_links(ctx) != 0)
+    {
         close(fd);
         sq_cleanup_process(ctx);
         return 1;
@@ -417,7 +612,9 @@ sq_worker_run(void *arg, int fd)
         return 1;
     }
 
-    sq_redis_get(&ctx->redis);
+    if (!ctx->use_sentinel) {
+        sq_redis_get(&ctx->redis);
+    }
 
     rc = event_base_dispatch(ctx->base) >= 0 ? 0 : 1;
     sq_cleanup_process(ctx);

@@ -18,6 +18,7 @@
 #include "sq_keys.h"
 #include "sq_log.h"
 #include "sq_metrics.h"
+#include "sq_sentinel.h"
 
 typedef struct {
     sq_aredis_t    *link;
@@ -49,6 +50,7 @@ sq_aredis_init(sq_aredis_t *l, struct event_base *base,
     l->base = base;
     l->conf = conf;
     l->last_try_ms = -SQ_REDIS_RETRY_MS;
+    l->timeout_ms = SQ_REDIS_TIMEOUT_MS;
 }
 
 
@@ -78,6 +80,10 @@ sq_aredis_drop(sq_aredis_t *l, const char *why)
     l->ac = NULL;
     ac->data = NULL;
     redisAsyncFree(ac);     /* deferred by hiredis inside its callbacks */
+
+    if (l->lost != NULL) {
+        l->lost(l->lost_arg);
+    }
 }
 
 
@@ -106,6 +112,16 @@ sq_aredis_no_function(const redisReply *r)
 }
 
 
+/* a replica, or a primary cut off from its replicas: ask Sentinel */
+static int
+sq_aredis_not_primary(const redisReply *r)
+{
+    return r->type == REDIS_REPLY_ERROR
+           && ((r->len >= 8 && memcmp(r->str, "READONLY", 8) == 0)
+               || (r->len >= 10 && memcmp(r->str, "MASTERDOWN", 10) == 0));
+}
+
+
 static void
 sq_aredis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
@@ -130,6 +146,11 @@ sq_aredis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     /* FUNCTION FLUSH, or a Redis that lost them: a new link loads them */
     if (r != NULL && l->ac == ac && sq_aredis_no_function(r)) {
         sq_aredis_drop(l, "functions missing, reconnecting to load them");
+
+    } else if (r != NULL && l->ac == ac && l->check_role
+               && sq_aredis_not_primary(r))
+    {
+        sq_aredis_drop(l, "not the primary any more");
     }
 }
 
@@ -178,6 +199,10 @@ sq_aredis_on_connect(const redisAsyncContext *ac, int status)
             l->down_logged = 1;
         }
         l->ac = NULL;       /* hiredis frees it */
+
+        if (l->lost != NULL) {
+            l->lost(l->lost_arg);
+        }
     }
 }
 
@@ -202,6 +227,10 @@ sq_aredis_on_disconnect(const redisAsyncContext *ac, int status)
     }
 
     l->ac = NULL;
+
+    if (l->lost != NULL) {
+        l->lost(l->lost_arg);
+    }
 }
 
 
@@ -233,8 +262,8 @@ sq_aredis_queue(sq_aredis_t *l, int argc, const char **argv,
 
     l->inflight++;
 
-    tv.tv_sec = SQ_REDIS_TIMEOUT_MS / 1000;
-    tv.tv_usec = (SQ_REDIS_TIMEOUT_MS % 1000) * 1000;
+    tv.tv_sec = l->timeout_ms / 1000;
+    tv.tv_usec = (l->timeout_ms % 1000) * 1000;
     evtimer_add(&op->timer, &tv);
 
     return 0;
@@ -259,6 +288,22 @@ sq_aredis_on_setup(redisReply *reply, void *data)
     }
 
     sq_aredis_drop(l, "set-up failed");
+}
+
+
+/* ROLE: a link found through Sentinel must reach the primary */
+static void
+sq_aredis_on_role(redisReply *reply, void *data)
+{
+    sq_aredis_t  *l = data;
+
+    if (reply == NULL || sq_sentinel_role_master(reply)) {
+        return;
+    }
+
+    sq_log(SQ_LOG_WARN, "redis async link: %s:%d is not the primary",
+           l->conf->addr.host, l->conf->addr.port);
+    sq_aredis_drop(l, "not the primary");
 }
 
 
@@ -316,6 +361,15 @@ sq_aredis_setup(sq_aredis_t *l)
         }
     }
 
+    if (l->check_role) {
+        argv[0] = "ROLE";
+        lens[0] = 4;
+
+        if (sq_aredis_queue(l, 1, argv, lens, sq_aredis_on_role, l) != 0) {
+            return -1;
+        }
+    }
+
     if (l->conf->functions != NULL) {
         argv[0] = "FUNCTION";
         lens[0] = 8;
@@ -351,9 +405,13 @@ sq_aredis_link(sq_aredis_t *l)
     if (now - l->last_try_ms < SQ_REDIS_RETRY_MS) {
         return -1;
     }
-    l->last_try_ms = now;
 
     a = &l->conf->addr;
+    if (a->host[0] == '\0') {
+        return -1;      /* Sentinel named no primary yet */
+    }
+
+    l->last_try_ms = now;
     ac = a->is_unix ? redisAsyncConnectUnix(a->host)
                     : redisAsyncConnect(a->host, a->port);
     if (ac == NULL) {
@@ -446,9 +504,319 @@ sq_aredis_send(sq_aredis_t *l, int argc, const char **argv,
 }
 
 
+/*
+ * issue 15: writes and their WAIT, as a group commit.  A write goes out
+ * at once; the writes sent since the last WAIT then share one WAIT, sent
+ * after them on the same link (WAIT covers every write the link made
+ * before it) at the end of the loop's pass, or when the WAIT in flight
+ * answers: one WAIT in flight per link.  Redis blocks the link while
+ * WAIT waits, so one WAIT per write, or per pass, would serialize the
+ * writes behind each other's replication.
+ * A write's reply is copied (hiredis frees its own after the callback)
+ * and handed on once its WAIT answered: each write waits for two answers,
+ * its own and its WAIT's, and the last one answers the caller.
+ */
+typedef struct sq_aredis_wait_s  sq_aredis_wait_t;
+
+struct sq_aredis_wait_s {
+    sq_aredis_t        *link;
+    sq_aredis_fn        fn;
+    void               *data;
+    redisReply         *copy;       /* the write's reply, or NULL */
+    long long           acked;      /* WAIT's count, -1: none */
+    int                 want;
+    int                 pending;    /* answers still to come */
+    sq_aredis_wait_t   *next;       /* in its WAIT's batch */
+};
+
+#define SQ_AREDIS_NOTREPLICATED  "NOTREPLICATED"
+#define SQ_AREDIS_DUP_DEPTH      8
+
+
+static redisReply *
+sq_aredis_dup(const redisReply *r, int depth)
+{
+    size_t       i;
+    redisReply  *c;
+
+    if (depth > SQ_AREDIS_DUP_DEPTH) {
+        return NULL;
+    }
+
+    c = malloc(sizeof(*c));
+    if (c == NULL) {
+        return NULL;
+    }
+
+    memcpy(c, r, sizeof(*c));
+    c->str = NULL;
+    c->element = NULL;
+    c->elements = 0;
+
+    if (r->str != NULL) {
+        c->str = malloc(r->len + 1);
+        if (c->str == NULL) {
+            goto failed;
+        }
+        memcpy(c->str, r->str, r->len);
+        c->str[r->len] = '\0';
+    }
+
+    if (r->element != NULL && r->elements > 0) {
+        c->element = calloc(r->elements, sizeof(redisReply *));
+        if (c->element == NULL) {
+            goto failed;
+        }
+
+        for (i = 0; i < r->elements; i++) {
+            c->elements = i + 1;
+            c->element[i] = sq_aredis_dup(r->element[i], depth + 1);
+            if (c->element[i] == NULL) {
+                goto failed;
+            }
+        }
+    }
+
+    return c;
+
+failed:
+
+    freeReplyObject(c);
+    return NULL;
+}
+
+
+int
+sq_aredis_not_replicated(const redisReply *reply)
+{
+    size_t  n;
+
+    n = sizeof(SQ_AREDIS_NOTREPLICATED) - 1;
+
+    return reply != NULL && reply->type == REDIS_REPLY_ERROR
+           && reply->len >= n
+           && memcmp(reply->str, SQ_AREDIS_NOTREPLICATED, n) == 0;
+}
+
+
+/* both answered: the caller gets its reply, NULL, or NOTREPLICATED */
+static void
+sq_aredis_wait_end(sq_aredis_wait_t *w)
+{
+    int          len;
+    char         msg[96];
+    redisReply   nr;
+
+    if (w->copy == NULL) {
+        w->fn(NULL, w->data);
+
+    } else if (w->copy->type == REDIS_REPLY_ERROR || w->acked >= w->want) {
+        w->fn(w->copy, w->data);
+
+    } else {
+        len = snprintf(msg, sizeof(msg), SQ_AREDIS_NOTREPLICATED " %lld %d",
+                       w->acked, w->want);
+
+        if (!w->link->wait_logged) {
+            sq_log(SQ_LOG_WARN, "a write was confirmed by %lld of the %d "
+                   "replicas it waits for: 503 WRITE_NOT_REPLICATED",
+                   w->acked < 0 ? 0 : w->acked, w->want);
+            w->link->wait_logged = 1;
+        }
+
+        memset(&nr, 0, sizeof(nr));
+        nr.type = REDIS_REPLY_ERROR;
+        nr.str = msg;
+        nr.len = (size_t) len;
+        w->fn(&nr, w->data);
+    }
+
+    if (w->copy != NULL) {
+        freeReplyObject(w->copy);
+    }
+    free(w);
+}
+
+
+static void
+sq_aredis_on_written(redisReply *reply, void *data)
+{
+    sq_aredis_wait_t  *w = data;
+
+    if (reply != NULL) {
+        w->copy = sq_aredis_dup(reply, 0);
+        if (w->copy == NULL) {
+            sq_log(SQ_LOG_ERR, "out of memory for a redis reply");
+        }
+    }
+
+    if (--w->pending == 0) {
+        sq_aredis_wait_end(w);
+    }
+}
+
+
+/* a batch's WAIT answered (count, error or NULL): each write learns it */
+static void
+sq_aredis_on_waited(redisReply *reply, void *data)
+{
+    long long          acked;
+    sq_aredis_wait_t  *w, *next;
+
+    acked = -1;
+
+    if (data == NULL) {
+        return;     /* the WAIT of an empty batch: none are sent */
+    }
+
+    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER) {
+        acked = reply->integer;
+
+    } else if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        sq_log(SQ_LOG_ERR, "redis WAIT: %.*s", (int) reply->len, reply->str);
+    }
+
+    for (w = data; w != NULL; w = next) {
+        next = w->next;
+        w->acked = acked;
+
+        if (acked >= w->want) {
+            w->link->wait_logged = 0;
+        }
+
+        if (--w->pending == 0) {
+            sq_aredis_wait_end(w);
+        }
+    }
+}
+
+
+/* the batch's WAIT answered: the next batch's WAIT goes out now */
+static void sq_aredis_on_flush(evutil_socket_t fd, short what, void *arg);
+
+static void
+sq_aredis_on_waited_next(redisReply *reply, void *data)
+{
+    sq_aredis_wait_t  *w = data;
+    sq_aredis_t       *l;
+
+    l = w->link;
+    l->wait_inflight = 0;
+
+    sq_aredis_on_waited(reply, data);
+
+    if (l->wait_batch != NULL && !l->wait_flush_set) {
+        sq_aredis_on_flush(-1, 0, l);
+    }
+}
+
+
+/* one WAIT for the writes sent since the last, unless one is in flight */
+static void
+sq_aredis_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    char               nb[16], mb[16];
+    size_t             wl[3];
+    const char        *wv[3];
+    sq_aredis_t       *l = arg;
+    sq_aredis_wait_t  *batch;
+
+    (void) fd;
+    (void) what;
+
+    if (what != 0) {
+        l->wait_flush_set = 0;      /* the loop's event, not a call */
+    }
+
+    batch = l->wait_batch;
+    if (batch == NULL || (l->wait_inflight && l->ac != NULL)) {
+        return;     /* the WAIT in flight sends this one when it answers */
+    }
+
+    l->wait_batch = NULL;
+
+    wv[0] = "WAIT";
+    wl[0] = 4;
+    wv[1] = nb;
+    wl[1] = (size_t) snprintf(nb, sizeof(nb), "%d", batch->want);
+    wv[2] = mb;
+    wl[2] = (size_t) snprintf(mb, sizeof(mb), "%d", l->wait_ms);
+
+    /* the link that sent them dropped: their own answers say so (NULL) */
+    if (l->ac == NULL
+        || sq_aredis_queue(l, 3, wv, wl, sq_aredis_on_waited_next, batch)
+           != 0)
+    {
+        sq_aredis_on_waited(NULL, batch);
+        return;
+    }
+
+    l->wait_inflight = 1;
+}
+
+
+int
+sq_aredis_send_wait(sq_aredis_t *l, int argc, const char **argv,
+    const size_t *lens, int n, int ms, sq_aredis_fn fn, void *data)
+{
+    struct timeval     now = { 0, 0 };
+    sq_aredis_wait_t  *w;
+
+    if (sq_aredis_link(l) != 0 || l->inflight + 2 > SQ_AREDIS_INFLIGHT_MAX) {
+        return -1;
+    }
+
+    if (!l->wait_flush_set
+        && event_base_once(l->base, -1, EV_TIMEOUT, sq_aredis_on_flush, l,
+                           &now) != 0)
+    {
+        return -1;
+    }
+
+    w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        sq_log(SQ_LOG_ERR, "out of memory for a redis command");
+        l->wait_flush_set = 1;      /* the event is set, with no batch */
+        return -1;
+    }
+
+    l->wait_flush_set = 1;
+    l->wait_ms = ms;
+
+    w->link = l;
+    w->fn = fn;
+    w->data = data;
+    w->acked = -1;
+    w->want = n;
+    w->pending = 2;
+
+    if (sq_aredis_queue(l, argc, argv, lens, sq_aredis_on_written, w) != 0)
+    {
+        free(w);
+        return -1;
+    }
+
+    w->next = l->wait_batch;
+    l->wait_batch = w;
+
+    return 0;
+}
+
+
+void
+sq_aredis_reset(sq_aredis_t *l, const char *why)
+{
+    sq_aredis_drop(l, why);
+}
+
+
 void
 sq_aredis_free(sq_aredis_t *l)
 {
+    l->lost = NULL;
     l->down_logged = 1;     /* an exit, not an outage */
     sq_aredis_drop(l, "closed");
+
+    /* writes still awaiting their WAIT: answered now (NULL) */
+    sq_aredis_on_flush(-1, 0, l);
 }

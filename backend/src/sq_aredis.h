@@ -37,6 +37,16 @@ typedef struct {
     size_t               inflight;
     int                  down_logged;
     int                  full_logged;
+    /* issue 15: Sentinel and WAIT */
+    int64_t              timeout_ms;    /* an op's wait for its reply */
+    int                  check_role;    /* ROLE must say master */
+    void               (*lost)(void *arg);  /* dropped, READONLY, ... */
+    void                *lost_arg;
+    int                  wait_logged;
+    void                *wait_batch;    /* writes awaiting their WAIT */
+    int                  wait_flush_set;    /* the batch's WAIT is due */
+    int                  wait_inflight;     /* a WAIT sent, not answered */
+    int                  wait_ms;
 } sq_aredis_t;
 
 /* Binds the link to a loop and a configuration; connects on first use. */
@@ -61,6 +71,24 @@ void sq_aredis_tick(sq_aredis_t *l);
 
 /* The hiredis context of the link, or NULL (metrics). */
 const redisContext *sq_aredis_context(const sq_aredis_t *l);
+
+/*
+ * issue 15: argv, then WAIT n ms pipelined on the same link (one WAIT for
+ * all the writes sent in the same pass of the loop); fn gets the
+ * command's reply once WAIT reported at least n replicas, or the reply
+ * itself when it is an error, or NULL (no reply, or the link dropped),
+ * or else an error reply "NOTREPLICATED <acked> <n>": the command ran on
+ * the primary but n replicas did not confirm it within ms (it may still
+ * reach them, or be lost in a failover).  As sq_aredis_send otherwise.
+ */
+int sq_aredis_send_wait(sq_aredis_t *l, int argc, const char **argv,
+    const size_t *lens, int n, int ms, sq_aredis_fn fn, void *data);
+
+/* 1 when reply is the NOTREPLICATED answer of sq_aredis_send_wait */
+int sq_aredis_not_replicated(const redisReply *reply);
+
+/* Drops the link (the primary moved); it reconnects on its next use. */
+void sq_aredis_reset(sq_aredis_t *l, const char *why);
 
 /* Drops the link: every command in flight is answered NULL. */
 void sq_aredis_free(sq_aredis_t *l);

@@ -11,6 +11,7 @@
 #include <event2/http.h>
 
 #include "sq_aredis.h"
+#include "sq_asentinel.h"
 #include "sq_identity.h"
 #include "sq_redis.h"
 #include "sq_replay.h"
@@ -34,6 +35,13 @@ typedef struct {
     int                 draining;       /* stopped accepting */
     sq_aredis_t         aredis;         /* the requests' async link */
     unsigned            signin_verifying;   /* Argon2id threads running */
+    /* issue 15: Sentinel and WAIT */
+    int                 use_sentinel;   /* the primary is found through */
+    sq_sentinel_conf_t  sentinel;
+    sq_asentinel_t      asentinel;      /* the worker's lookup */
+    sq_aredis_t         awrite;         /* writes + WAIT (wait_replicas) */
+    int                 wait_replicas;  /* 0: no WAIT */
+    int                 wait_timeout_ms;
 } sq_ctx_t;
 
 #endif /* SQ_CTX_H */

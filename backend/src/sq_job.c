@@ -255,6 +255,7 @@ sq_job_common(sq_argv_t *a, const sq_job_t *j)
 int
 sq_job_send(sq_job_t *j, sq_argv_t *a, sq_aredis_fn fn)
 {
+    int           rc;
     sq_ctx_t     *ctx;
     sq_aredis_t  *l;
 
@@ -270,7 +271,19 @@ sq_job_send(sq_job_t *j, sq_argv_t *a, sq_aredis_fn fn)
         sq_aredis_init(l, ctx->base, &ctx->redis);
     }
 
-    if (sq_aredis_send(l, a->argc, a->argv, a->lens, fn, j) != 0) {
+    /* issue 15: a write answers once enough replicas have it */
+    if (ctx->wait_replicas > 0 && a->argc > 0 && a->lens[0] == 5
+        && memcmp(a->argv[0], "FCALL", 5) == 0)
+    {
+        l = &ctx->awrite;
+        rc = sq_aredis_send_wait(l, a->argc, a->argv, a->lens,
+                                 ctx->wait_replicas, ctx->wait_timeout_ms,
+                                 fn, j);
+    } else {
+        rc = sq_aredis_send(l, a->argc, a->argv, a->lens, fn, j);
+    }
+
+    if (rc != 0) {
         sq_metrics_redis_get(0, NULL);
         sq_reply_error(j->r.req, SQ_E_UNAVAILABLE, NULL);
         return -1;
@@ -325,6 +338,11 @@ sq_job_refused(sq_job_t *j, const redisReply *reply)
 
     if (reply == NULL) {
         sq_reply_error(j->r.req, SQ_E_UNAVAILABLE, NULL);
+        return 1;
+    }
+
+    if (sq_aredis_not_replicated(reply)) {
+        sq_reply_error(j->r.req, SQ_E_NOT_REPLICATED, NULL);
         return 1;
     }
 

@@ -125,7 +125,11 @@ static const sq_err_info_t  sq_err_table[] = {
     { 403, "Forbidden", "PUBLISHABLE_KEY_NOT_ALLOWED",
       "Publishable keys cannot be used here." },
     { 403, "Forbidden", "OAUTH_TOKEN_NOT_ALLOWED",
-      "OAuth access tokens cannot be used here; use an API key." }
+      "OAuth access tokens cannot be used here; use an API key." },
+    /* issue 15 */
+    { 503, "Service Unavailable", "WRITE_NOT_REPLICATED",
+      "The write was not confirmed by a replica in time. It may still "
+      "have been applied: read it back before retrying." }
 };
 
 

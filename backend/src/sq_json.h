@@ -30,7 +30,8 @@ typedef enum {
     SQ_E_CONFLICT,
     SQ_E_INSUFFICIENT_SCOPE,
     SQ_E_PUBLISHABLE,
-    SQ_E_OAUTH_TOKEN            /* an OAuth access token where none may go */
+    SQ_E_OAUTH_TOKEN,           /* an OAuth access token where none may go */
+    SQ_E_NOT_REPLICATED         /* issue 15: WAIT got too few replicas */
 } sq_err_t;
 
 /* jansson's allocations fall back on a reserve when malloc fails */

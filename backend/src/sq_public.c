@@ -184,7 +184,18 @@ sq_pub_send_quiet(sq_pub_t *p, sq_argv_t *a, sq_aredis_fn fn)
         sq_aredis_init(l, p->ctx->base, &p->ctx->redis);
     }
 
-    if (sq_aredis_send(l, a->argc, a->argv, a->lens, fn, p) != 0) {
+    /* issue 15: a write answers once enough replicas have it */
+    if (p->ctx->wait_replicas > 0 && a->argc > 0 && a->lens[0] == 5
+        && memcmp(a->argv[0], "FCALL", 5) == 0)
+    {
+        if (sq_aredis_send_wait(&p->ctx->awrite, a->argc, a->argv, a->lens,
+                                p->ctx->wait_replicas,
+                                p->ctx->wait_timeout_ms, fn, p) != 0)
+        {
+            return -1;
+        }
+
+    } else if (sq_aredis_send(l, a->argc, a->argv, a->lens, fn, p) != 0) {
         return -1;
     }
 
@@ -216,7 +227,8 @@ sq_pub_enter(sq_pub_t *p, const redisReply *reply)
 {
     p->async = 0;
 
-    if (reply == NULL) {
+    /* issue 15: NOTREPLICATED, a write WAIT did not see on a replica */
+    if (reply == NULL || sq_aredis_not_replicated(reply)) {
         sq_pub_unavailable(p);
         return -1;
     }

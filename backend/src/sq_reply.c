@@ -68,7 +68,7 @@ sq_reply_error(struct evhttp_request *req, sq_err_t e, const char *message)
         return;
     }
 
-    if (e == SQ_E_UNAVAILABLE) {
+    if (e == SQ_E_UNAVAILABLE || e == SQ_E_NOT_REPLICATED) {
         evhttp_add_header(evhttp_request_get_output_headers(req),
                           "Retry-After", "1");
     }

@@ -32,6 +32,7 @@ main(void)
     srunner_add_suite(sr, sq_suite_apps());
     srunner_add_suite(sr, sq_suite_oauth());
     srunner_add_suite(sr, sq_suite_activity());     /* issue 16, keyops */
+    srunner_add_suite(sr, sq_suite_sentinel());     /* issue 15 */
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -27,6 +27,7 @@ Suite *sq_suite_flat(void);
 Suite *sq_suite_apps(void);       /* issue 14 */
 Suite *sq_suite_oauth(void);      /* issue 14, oauth */
 Suite *sq_suite_activity(void);   /* issue 16, keyops */
+Suite *sq_suite_sentinel(void);   /* issue 15 */
 
 typedef struct {
     pid_t   pid;

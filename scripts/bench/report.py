@@ -28,7 +28,9 @@ UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 # the cases of scripts/bench.sh, for "N of M cases measured"
 ALL_CASES = ("static200 static403 proxy mod_allow mod_deny mod_10k "
              "mod_allow_nc mod_deny_nc mod_10k_nc peer peer_cached backend "
-             "static_json peer_list backend_create peer_create").split()
+             "static_json peer_list backend_create peer_create "
+             # issue 15, "sback"
+             "backend_create_wait1").split()
 
 
 # === act (issue 16) ===
@@ -224,6 +226,9 @@ def main():
         ("Lua peer, cached (warm) / plain proxy", "peer_cached", "proxy"),
         ("Lua peer, uncached / plain proxy", "peer", "proxy"),
         ("Lua peer list / static JSON file", "peer_list", "static_json"),
+        # issue 15, "sback": the cost of WAIT 1 on a replica
+        ("create, WAIT 1 on a replica / create without WAIT",
+         "backend_create_wait1", "backend_create"),
     ]
     lines += ["", "| ratio (of medians, this run) | value | per-run range |",
               "|---|---:|---:|"]
