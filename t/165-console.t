@@ -129,8 +129,8 @@ is(edge($key, '/v1/social/accounts'), 403, '... with the scopes picked only');
 $r = get('/console/', $alice);
 unlike($r->{content}, qr/\Q$key\E/, 'the list does not show it again');
 like($r->{content}, qr/id="key-$kid" data-status="active"/, '... but lists it');
-like($r->{content}, qr{<tr id="key-$kid".*?<td>user $T->{alice}</td><td>billing sync</td>},
-     '... with its owner (the creator) and purpose');
+like($r->{content}, qr{<tr id="key-$kid".*?<td>Alice &lt;alice\@example\.com&gt;</td><td>billing sync</td>},
+     '... with its owner (the creator) by name and email, and purpose');
 
 # --- a key's page: its activity (entries as the edge writes them) ----------
 # on a key the edge never sees, so that an edge recording activity (issue
@@ -237,7 +237,10 @@ like($r->{content}, qr{id="purpose-now">CI deploys &lt;prod&gt;</span>}, '... th
 like($r->{content}, qr{<option value="$carol" selected>}, '... Carol chosen in the form');
 $r = get('/console/checklist', $alice);
 unlike($r->{content}, qr{id="no-owner-$admin_id"}, "the checklist's no-owner entry is gone");
-like($r->{content}, qr{id="broad-$admin_id"}, '... (still broad)');
+like($r->{content}, qr{<tr id="broad-$admin_id">.*?<td>Carol &lt;carol\@example\.com&gt;</td><td>CI deploys &lt;prod&gt;</td>}s,
+     '... still broad, its owner by name and email');
+like(get('/console/', $alice)->{content},
+     qr{<tr id="key-$admin_id".*?<td>Carol &lt;carol\@example\.com&gt;</td>}, '... and so on the keys list');
 $r = post("/console/keys/$admin_id/notify", { csrf => $csrf, message => 'yours now' }, $alice);
 is($r->{status}, 303, 'notify its owner now works');
 like(redis_cli('LRANGE', "sq:user:$carol:notifications", 0, 0), qr/yours now/,

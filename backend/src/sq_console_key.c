@@ -532,10 +532,16 @@ sq_con_check_keys(sq_pub_t *p, struct evbuffer *b, const char *id,
         sq_con_jtext(b, json_object_get(k, "masked"));
         evbuffer_add_printf(b, "</code></td><td>");
         v = json_object_get(k, "owner_id");
-        if (v == NULL || json_is_null(v)) {
-            evbuffer_add_printf(b, "<span class=\"warn\">no owner</span>");
+        if (json_is_integer(v)) {
+            char  owner[24];
+
+            snprintf(owner, sizeof(owner), "%lld",
+                     (long long) json_integer_value(v));
+            sq_con_owner(p, b, owner);
+        } else if (json_is_string(v)) {
+            sq_con_owner(p, b, json_string_value(v));
         } else {
-            sq_con_jtext(b, v);
+            sq_con_owner(p, b, NULL);
         }
         evbuffer_add_printf(b, "</td><td>");
         sq_con_jtext(b, json_object_get(k, "purpose"));
@@ -624,20 +630,37 @@ done:
 }
 
 
-void
-sq_con_checklist(sq_pub_t *p)
+/* the owners' names came: the review next */
+static void
+sq_con_on_check_people(redisReply *reply, void *data)
 {
-    sq_key_who_t  w;
+    sq_pub_t      *p = data;
+    sq_key_who_t   w;
+
+    if (sq_con_people_take(p, reply) != 0) {
+        goto done;
+    }
 
     sq_con_who(p, &w);
     if (sq_store_key_review(&p->ctx->aredis, &w, p->now, 0, 0,
                             sq_con_on_review, p) != 0)
     {
         sq_con_store_rc(p, SQ_ERR_IO);
-        return;
+        goto done;
     }
 
     p->async = 1;
+
+done:
+    sq_pub_finish(p);
+}
+
+
+/* the checklist: the owners' names (sq_con_people), then the review */
+void
+sq_con_checklist(sq_pub_t *p)
+{
+    sq_con_people_send(p, sq_con_on_check_people);
 }
 
 
