@@ -6,8 +6,8 @@
  *                         and its CSP, the static files
  *   sq_console_keys.c     the keys list (sparklines), create, and the
  *                         confirmed disable / enable / rotate / delete
- *   sq_console_key.c      a key's page (activity), the checklist,
- *                         notify owner, notifications
+ *   sq_console_key.c      a key's page (activity, the Ownership form),
+ *                         the checklist, notify owner, notifications
  *   sq_console_play.c     the API playground
  *   sq_console_apps.c     the API Applications: redirect URIs, outcomes,
  *                         secret rotation

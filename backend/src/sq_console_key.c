@@ -1,8 +1,10 @@
 /*
  * sq_console_key: a key's page (its record, then its activity with the
  * filters and the summary), the monthly checklist (the review of the
- * user's keys, with one-click disable or notify), notify owner, and the
- * user's notifications.  The reads are keyops' (sq_store_activity.h).
+ * user's keys, with one-click disable or notify), notify owner, the
+ * key's owner and purpose (the Ownership form: sq_key_own, an owner
+ * among sq_con_people's), and the user's notifications.  The reads are
+ * keyops' (sq_store_activity.h).
  */
 
 #include <stdio.h>
