@@ -2267,3 +2267,51 @@ redis.register_function{
     callback = sq_notifications,
     flags = {'no-writes'}
 }
+
+
+-- === console ===
+-- sq_con_people: the users a console user may name as a key's owner
+-- (sq_ko_owner_allowed's rule): the user first, then the members of the
+-- user's workspaces by id, each user once, at most ARGV[2] users.
+--   KEYS[1] sq:user:<uid>:workspaces
+--   ARGV[1] the user id, ARGV[2] the most users
+-- Returns {'OK', id, name, email, id, name, email, ...} (each
+-- sq:ws:<w>:members and sq:user:<id> is computed; a member without a
+-- user record is left out, as sq_key_own would refuse it).
+local function sq_con_people(keys, args)
+    local uid, most = args[1], tonumber(args[2]) or 0
+    local seen, ids, out = {[args[1]] = true}, {}, {'OK'}
+
+    for _, w in ipairs(redis.call('ZRANGE', keys[1], 0, 999)) do
+        for _, m in ipairs(redis.call('SMEMBERS',
+                                      'sq:ws:' .. w .. ':members')) do
+            if not seen[m] and string.match(m, '^%d+$') then
+                seen[m] = true
+                ids[#ids + 1] = m
+            end
+        end
+    end
+    table.sort(ids, function(a, b) return tonumber(a) < tonumber(b) end)
+    table.insert(ids, 1, uid)
+
+    for _, id in ipairs(ids) do
+        if (#out - 1) / 3 >= most then
+            break
+        end
+        local rec = 'sq:user:' .. id
+        if redis.call('EXISTS', rec) == 1 then
+            local u = redis.call('HMGET', rec, 'name', 'email')
+            out[#out + 1] = id
+            out[#out + 1] = u[1] or ''
+            out[#out + 1] = u[2] or ''
+        end
+    end
+
+    return out
+end
+
+redis.register_function{
+    function_name = 'sq_con_people',
+    callback = sq_con_people,
+    flags = {'no-writes'}
+}

@@ -12,12 +12,16 @@ issue's test list, a screenshot of each page (console-*.png).
   5. the playground with a test key: a 403 for a foreign workspace;
   6. the playground refuses a live key, sending nothing.
 
+Then (--owner-name) the disabled key's owner and purpose are set on its
+page, and the checklist's one-click notify and the apps page are visited.
+
 The password and the keys come from the environment (SQ_CONSOLE_PASSWORD,
 SQ_CONSOLE_TEST_KEY, SQ_CONSOLE_LIVE_KEY), never the command line.  It
 prints one JSON object on stdout for the test to judge.
 
   console-browser.py --base URL --email E --test-key-name N
                      --foreign-ws ID --shots DIR [--activity-secs S]
+                     [--owner-name NAME --purpose TEXT]
 """
 
 import argparse
@@ -194,6 +198,30 @@ def step_activity(r, kid, secs):
     return s
 
 
+def step_ownership(r, kid, owner_name, purpose):
+    """The disabled key's owner and purpose, set on its page (the stale /
+    leaked key's "update credential inventory and ownership")."""
+    s = {}
+    r.go('/console/keys/%s' % kid)
+    r.wait(lambda d: r.has('#own-form'))
+    s['owner_before'] = r.el('#owner').text
+    sel = Select(r.el('#owner_id'))
+    s['options'] = [o.text for o in sel.options]
+    sel.select_by_visible_text([t for t in s['options']
+                                if t.startswith(owner_name + ' <')][0])
+    r.el('#purpose').clear()
+    r.el('#purpose').send_keys(purpose)
+    r.el('#own').click()
+    r.wait(lambda d: r.has('#flash'))
+    s['flash'] = r.el('#flash').text
+    s['owner'] = r.el('#owner').text
+    s['purpose'] = r.el('#purpose-now').text
+    s['url'] = r.drv.current_url
+    r.drv.execute_script('window.scrollTo(0, 0)')
+    r.shot('ownership')
+    return s
+
+
 def play(r, key_name, secret, endpoint, ws):
     r.go('/console/playground')
     r.wait(lambda d: r.drv.execute_script(
@@ -274,6 +302,8 @@ def main():
     p.add_argument('--foreign-ws', required=True)
     p.add_argument('--shots')
     p.add_argument('--activity-secs', type=float, default=5.0)
+    p.add_argument('--owner-name')
+    p.add_argument('--purpose', default='')
     a = p.parse_args()
 
     drv = None
@@ -288,6 +318,9 @@ def main():
         kid, key = st['create']['id'], st['create']['key']
         st['disable'] = step_disable(r, kid, key)
         st['activity'] = step_activity(r, kid, a.activity_secs)
+        if a.owner_name:
+            st['ownership'] = step_ownership(r, kid, a.owner_name,
+                                             a.purpose)
         st['play_403'] = step_play_403(
             r, a.test_key_name, os.environ.get('SQ_CONSOLE_TEST_KEY', ''),
             a.foreign_ws)

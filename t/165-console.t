@@ -129,8 +129,8 @@ is(edge($key, '/v1/social/accounts'), 403, '... with the scopes picked only');
 $r = get('/console/', $alice);
 unlike($r->{content}, qr/\Q$key\E/, 'the list does not show it again');
 like($r->{content}, qr/id="key-$kid" data-status="active"/, '... but lists it');
-like($r->{content}, qr{<tr id="key-$kid".*?<td>user $T->{alice}</td><td>billing sync</td>},
-     '... with its owner (the creator) and purpose');
+like($r->{content}, qr{<tr id="key-$kid".*?<td>Alice &lt;alice\@example\.com&gt;</td><td>billing sync</td>},
+     '... with its owner (the creator) by name and email, and purpose');
 
 # --- a key's page: its activity (entries as the edge writes them) ----------
 # on a key the edge never sees, so that an edge recording activity (issue
@@ -183,6 +183,75 @@ like(get('/console/notifications', $bobs)->{content}, qr/id="no-notices"/,
      "... not in another user's");
 $r = post("/console/keys/$kid/notify", { message => 'x' }, $alice);
 is($r->{status}, 403, 'notify without the token: 403');
+
+# --- ownership: the owner among the users Alice may name, the purpose ------
+# Carol shares ws1 with Alice; Bob shares none of her workspaces
+my $carol = SQTest::sqctl(qw(user create --email carol@example.com --name Carol));
+SQTest::sqctl('member', 'add', '--workspace', $T->{ws1}, '--user', $carol);
+my $admin_rec = "sq:key:" . redis_cli("GET", "sq:keyid:$admin_id");
+$r = get("/console/keys/$admin_id", $alice);
+page_ok($r, 200, 'the key page of a key without owner');
+like($r->{content}, qr{id="owner"><span class="warn">no owner</span>}, '... says so');
+my ($own_form) = $r->{content} =~ m{(<form[^>]*id="own-form".*?</form>)}s;
+ok($own_form, '... an Ownership form');
+like($own_form // '', qr{action="/console/keys/$admin_id/own"}, '... posting to the key');
+like($own_form // '', qr{name="csrf" value="$csrf"}, '... with the CSRF token');
+like($own_form // '', qr{<option value="$T->{alice}">Alice &lt;alice\@example\.com&gt;</option>},
+     '... offering Alice herself by name and email');
+like($own_form // '', qr{<option value="$carol">Carol &lt;carol\@example\.com&gt;</option>},
+     '... and Carol, a member of her workspace');
+unlike($own_form // '', qr{bob\@example\.com|value="$T->{bob}"}, '... not Bob');
+like($own_form // '', qr{<input id="purpose" name="purpose" maxlength="200"}, '... a purpose of 200 bytes at most');
+
+$r = post("/console/keys/$admin_id/own", { owner_id => $carol, purpose => 'x' }, $alice);
+page_ok($r, 403, 'ownership without the CSRF token');
+$r = post("/console/keys/$admin_id/own", { csrf => $csrf, owner_id => $carol, purpose => 'x' },
+          $alice, { Origin => 'http://evil.example' });
+is($r->{status}, 403, '... from another Origin: 403');
+$r = post("/console/keys/$admin_id/own", { csrf => $csrf, owner_id => $T->{bob},
+                                           purpose => 'stolen' }, $alice);
+page_ok($r, 400, 'Bob (a stranger) as owner');
+like($r->{content}, qr{That owner is neither you nor a member of one of your workspaces},
+     '... says why');
+$r = post("/console/keys/$admin_id/own", { csrf => $csrf, owner_id => $carol,
+                                           purpose => 'y' x 201 }, $alice);
+is($r->{status}, 400, 'a purpose of 201 bytes: 400');
+$r = post("/console/keys/$admin_id/own", { csrf => $csrf, owner_id => 'carol',
+                                           purpose => 'x' }, $alice);
+is($r->{status}, 400, 'an owner that is no id: 400');
+is(redis_cli('HGET', $admin_rec, 'owner_id'), '', '... none of them set an owner');
+is(redis_cli('HGET', $admin_rec, 'purpose'), '', '... or a purpose');
+like(get('/console/checklist', $alice)->{content}, qr{id="no-owner-$admin_id"},
+     '... the checklist still lists it without owner');
+
+$r = post("/console/keys/$admin_id/own", { csrf => $csrf, owner_id => $carol,
+                                           purpose => 'CI deploys <prod>' }, $alice);
+is($r->{status}, 303, 'set the owner (Carol) and purpose: 303');
+is($r->{headers}{location}, "/console/keys/$admin_id?owned=1", '... back to the key page');
+is(redis_cli('HGET', $admin_rec, 'owner_id'), $carol, '... the record names Carol');
+is(redis_cli('HGET', $admin_rec, 'purpose'), 'CI deploys <prod>', '... with the purpose');
+$r = get("/console/keys/$admin_id?owned=1", $alice);
+like($r->{content}, qr{id="flash">The owner and purpose were saved}, '... said on the page');
+like($r->{content}, qr{id="owner">Carol &lt;carol\@example\.com&gt;</span>}, '... the owner by name and email');
+like($r->{content}, qr{id="purpose-now">CI deploys &lt;prod&gt;</span>}, '... the purpose, escaped');
+like($r->{content}, qr{<option value="$carol" selected>}, '... Carol chosen in the form');
+$r = get('/console/checklist', $alice);
+unlike($r->{content}, qr{id="no-owner-$admin_id"}, "the checklist's no-owner entry is gone");
+like($r->{content}, qr{<tr id="broad-$admin_id">.*?<td>Carol &lt;carol\@example\.com&gt;</td><td>CI deploys &lt;prod&gt;</td>}s,
+     '... still broad, its owner by name and email');
+like(get('/console/', $alice)->{content},
+     qr{<tr id="key-$admin_id".*?<td>Carol &lt;carol\@example\.com&gt;</td>}, '... and so on the keys list');
+$r = post("/console/keys/$admin_id/notify", { csrf => $csrf, message => 'yours now' }, $alice);
+is($r->{status}, 303, 'notify its owner now works');
+like(redis_cli('LRANGE', "sq:user:$carol:notifications", 0, 0), qr/yours now/,
+     '... into Carol\'s notifications');
+$r = post("/console/keys/$admin_id/own", { csrf => $csrf, purpose => 'CI deploys' }, $alice);
+is($r->{status}, 303, 'the purpose alone (no owner chosen keeps it)');
+is(redis_cli('HGET', $admin_rec, 'owner_id'), $carol, '... the owner kept');
+is(redis_cli('HGET', $admin_rec, 'purpose'), 'CI deploys', '... the purpose changed');
+is(post("/console/keys/$admin_id/own", { csrf => $csrf, owner_id => $carol }, $bobs)->{status},
+   403, "Bob with Alice's token: 403");
+is(edge($T->{alice_key}), 200, 'the key still works at the edge');
 
 $r = post('/console/keys', { csrf => $csrf, name => '', mode => 'test',
                              type => 'secret' }, $alice);

@@ -48,6 +48,10 @@ SQTest::sqctl('app', 'create', '--workspace', $T->{ws1}, '--owner', $T->{alice},
               '--redirect-uris', 'https://client.example/cb', '--scopes',
               'urls:read', '--name', 'Alice App');
 
+# Carol shares ws1 with Alice: an owner Alice may name; Bob may not be
+my $carol = SQTest::sqctl(qw(user create --email carol@example.com --name Carol));
+SQTest::sqctl('member', 'add', '--workspace', $T->{ws1}, '--user', $carol);
+
 my ($out, $rc);
 {
     local $ENV{SQ_CONSOLE_PASSWORD} = $PW;
@@ -57,7 +61,8 @@ my ($out, $rc);
         "$ROOT/scripts/console-browser.py", '--base', $base,
         '--email', 'alice@example.com', '--test-key-name', 'alicetest',
         '--foreign-ws', $T->{wsb}, '--shots', $SHOTS,
-        '--activity-secs', 5);
+        '--activity-secs', 5, '--owner-name', 'Carol',
+        '--purpose', 'Leaked in CI logs; replaced. Carol owns the cleanup');
 }
 my $d = eval { $json->decode($out) } || {};
 is($rc, 0, 'the browser ran the six steps') or diag($d->{error} // $out);
@@ -94,6 +99,24 @@ is($s->{disable}{api_code}, 'UNAUTHORIZED', '3. ... the envelope');
 }
 is($s->{activity}{allowed_rows}, 0, '4. the refused filter shows no allowed entry');
 
+# after the leak: the disabled key's owner and purpose, from its page
+{
+    my $o = $s->{ownership} || {};
+    is($o->{owner_before}, 'Alice <alice@example.com>',
+       'ownership: the key page shows its owner (the creator) by name and email');
+    ok((grep { $_ eq 'Carol <carol@example.com>' } @{ $o->{options} || [] })
+       && !(grep { /bob\@/ } @{ $o->{options} || [] }),
+       'ownership: the owners offered are Alice\'s workspace members, not Bob')
+        or diag(explain($o->{options}));
+    is($o->{flash}, 'The owner and purpose were saved.', 'ownership: saved');
+    is($o->{owner}, 'Carol <carol@example.com>', 'ownership: the new owner shown');
+    is($o->{purpose}, 'Leaked in CI logs; replaced. Carol owns the cleanup',
+       'ownership: the new purpose shown');
+    my $kid = $s->{create}{id} // 0;
+    my $rec = 'sq:key:' . SQTest::redis_cli('GET', "sq:keyid:$kid");
+    is(SQTest::redis_cli('HGET', $rec, 'owner_id'), $carol, 'ownership: the record names Carol');
+}
+
 # 5. the playground: a foreign workspace, 403 as a client sees it
 like($s->{play_403}{status} // '', qr/^403\b/, '5. the playground shows 403 for a foreign workspace');
 like($s->{play_403}{body} // '', qr/"code": "FORBIDDEN"/, '5. ... with the envelope');
@@ -115,8 +138,8 @@ is_deeply($d->{foreign} || ['?'], [], 'no page loaded anything from another orig
 is_deeply($d->{csp_errors} || ['?'], [], 'the CSP refused nothing the pages use');
 
 for my $n (qw(signin keys create created confirm-disable disabled activity
-              playground-403 playground-live checklist notifications
-              apps)) {
+              playground-403 playground-live ownership checklist
+              notifications apps)) {
     my $path = "$SHOTS/console-$n.png";
     my $head = '';
     if (open my $fh, '<:raw', $path) { read $fh, $head, 24; close $fh }

@@ -3,6 +3,7 @@
  * layout with the strict CSP, and its two static files (sq_console.h).
  */
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ static const sq_con_route_t  sq_con_routes[] = {
     { "keys/#/rotate", 1, sq_con_key_act },
     { "keys/#/delete", 1, sq_con_key_act },
     { "keys/#/notify", 1, sq_con_notify },
+    { "keys/#/own", 1, sq_con_key_own },
     { "checklist", 0, sq_con_checklist },
     { "notifications", 0, sq_con_notifications },
     { "playground", 0, sq_con_playground },
@@ -72,6 +74,7 @@ sq_console_free(void *data)
     free(c->rows);
     free(c->apps);
     free(c->app_rows);
+    json_decref(c->people);
     free(c);
 }
 
@@ -528,6 +531,10 @@ sq_con_enter(sq_pub_t *p, const redisReply *reply)
         sq_con_error(p, 400, "Refused", "A workspace of the key is not "
                      "yours.");
         break;
+    case SQ_ERR_BADREF:
+        sq_con_error(p, 400, "Refused", "That owner is neither you nor a "
+                     "member of one of your workspaces.");
+        break;
     default:
         sq_log(SQ_LOG_ERR, "console: %s: unexpected reply", p->route);
         sq_con_error(p, 500, "Error", "Something went wrong on our side.");
@@ -556,4 +563,92 @@ sq_con_flash(sq_pub_t *p, struct evbuffer *b)
                         "%sd. The edge applies it on the key's next "
                         "request.</p>\n", (unsigned long long) sq_pub_id(id),
                         done);
+}
+
+
+/* ---- the owners a user may name ---- */
+
+int
+sq_con_people_send(sq_pub_t *p, sq_aredis_fn fn)
+{
+    sq_argv_t  a;
+
+    memset(&a, 0, offsetof(sq_argv_t, buf));
+    sq_argv_str(&a, "FCALL_RO");
+    sq_argv_str(&a, "sq_con_people");
+    sq_argv_str(&a, "1");
+    sq_argv_fmt(&a, SQ_K_USER_WORKSPACES, (unsigned long long) p->user_id);
+    sq_argv_u64(&a, p->user_id);
+    sq_argv_u64(&a, SQ_CON_PEOPLE_MAX);
+
+    return sq_pub_send(p, &a, fn);
+}
+
+
+int
+sq_con_people_take(sq_pub_t *p, const redisReply *reply)
+{
+    size_t     i;
+    json_t    *arr, *o;
+    sq_con_t  *c = p->console;
+
+    if (sq_pub_enter(p, reply) != 0) {
+        return -1;
+    }
+
+    arr = json_array();
+    if (strcmp(sq_pub_status(reply), "OK") != 0
+        || (reply->elements - 1) % 3 != 0 || arr == NULL)
+    {
+        json_decref(arr);
+        sq_log(SQ_LOG_ERR, "console: sq_con_people: unexpected reply");
+        sq_con_error(p, 500, "Error", "Something went wrong on our side.");
+        return -1;
+    }
+
+    for (i = 1; i + 2 < reply->elements; i += 3) {
+        o = json_pack("{s:s, s:s, s:s}", "id", sq_pub_str(reply, i),
+                      "name", sq_pub_str(reply, i + 1),
+                      "email", sq_pub_str(reply, i + 2));
+        if (o == NULL || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            sq_con_error(p, 500, "Error", "Something went wrong on our "
+                         "side.");
+            return -1;
+        }
+    }
+
+    json_decref(c->people);
+    c->people = arr;
+
+    return 0;
+}
+
+
+void
+sq_con_owner(sq_pub_t *p, struct evbuffer *b, const char *owner)
+{
+    size_t     i;
+    json_t    *o;
+    sq_con_t  *c = p->console;
+
+    if (owner == NULL || owner[0] == '\0') {
+        evbuffer_add_printf(b, "<span class=\"warn\">no owner</span>");
+        return;
+    }
+
+    json_array_foreach(c->people, i, o) {
+        if (strcmp(json_string_value(json_object_get(o, "id")), owner)
+            == 0)
+        {
+            sq_pub_esc(b, json_string_value(json_object_get(o, "name")));
+            evbuffer_add_printf(b, " &lt;");
+            sq_pub_esc(b, json_string_value(json_object_get(o, "email")));
+            evbuffer_add_printf(b, "&gt;");
+            return;
+        }
+    }
+
+    evbuffer_add_printf(b, "user ");
+    sq_pub_esc(b, owner);
 }

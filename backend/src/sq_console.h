@@ -6,8 +6,8 @@
  *                         and its CSP, the static files
  *   sq_console_keys.c     the keys list (sparklines), create, and the
  *                         confirmed disable / enable / rotate / delete
- *   sq_console_key.c      a key's page (activity), the checklist,
- *                         notify owner, notifications
+ *   sq_console_key.c      a key's page (activity, the Ownership form),
+ *                         the checklist, notify owner, notifications
  *   sq_console_play.c     the API playground
  *   sq_console_apps.c     the API Applications: redirect URIs, outcomes,
  *                         secret rotation
@@ -31,6 +31,7 @@
 #define SQ_CON_DAYS         30      /* the sparkline's days */
 #define SQ_CON_OWNER_MAX    24
 #define SQ_CON_PURPOSE_MAX  200
+#define SQ_CON_PEOPLE_MAX   200     /* owners offered on a key's page */
 
 /* a row of the keys list: what sq_key_t lacks */
 typedef struct {
@@ -65,6 +66,7 @@ typedef struct {
     size_t          pending;    /* ... and still in flight */
     sq_app_t       *apps;       /* the apps list, malloc()ed */
     sq_con_app_row_t  *app_rows;
+    json_t         *people;     /* [{"id","name","email"}]: owners to name */
 } sq_con_t;
 
 
@@ -88,6 +90,16 @@ const char *sq_con_field(const redisReply *h, const char *name);
 /* the callback's start for a key function: 0, or -1 once answered */
 int sq_con_enter(sq_pub_t *p, const redisReply *reply);
 
+/* the users the session's user may name as an owner (sq_con_people of
+ * smartlyq.lua, at most SQ_CON_PEOPLE_MAX): sends the call; 0, or -1
+ * after a 503 */
+int sq_con_people_send(sq_pub_t *p, sq_aredis_fn fn);
+/* its reply into c->people; 0, or -1 after a 500 page */
+int sq_con_people_take(sq_pub_t *p, const redisReply *reply);
+/* an owner id as "name <email>" when c->people knows it, else "user N";
+ * "no owner" when owner is NULL or "" */
+void sq_con_owner(sq_pub_t *p, struct evbuffer *b, const char *owner);
+
 /* the pages */
 void sq_con_keys(sq_pub_t *p);
 void sq_con_key_new(sq_pub_t *p);
@@ -97,6 +109,7 @@ void sq_con_key_act(sq_pub_t *p);
 void sq_con_key_page(sq_pub_t *p);
 void sq_con_checklist(sq_pub_t *p);
 void sq_con_notify(sq_pub_t *p);
+void sq_con_key_own(sq_pub_t *p);
 void sq_con_notifications(sq_pub_t *p);
 void sq_con_playground(sq_pub_t *p);
 void sq_con_apps(sq_pub_t *p);

@@ -1,8 +1,10 @@
 /*
  * sq_console_key: a key's page (its record, then its activity with the
  * filters and the summary), the monthly checklist (the review of the
- * user's keys, with one-click disable or notify), notify owner, and the
- * user's notifications.  The reads are keyops' (sq_store_activity.h).
+ * user's keys, with one-click disable or notify), notify owner, the
+ * key's owner and purpose (the Ownership form: sq_key_own, an owner
+ * among sq_con_people's), and the user's notifications.  The reads are
+ * keyops' (sq_store_activity.h).
  */
 
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "sq_console.h"
 #include "sq_log.h"
 #include "sq_store_activity.h"
+#include "sq_text.h"
 
 #define SQ_CON_NOTICE_DEF                                                    \
     "Please review this key: it was flagged by the monthly access-key "      \
@@ -173,6 +176,47 @@ sq_con_filters(sq_pub_t *p, struct evbuffer *b, const sq_act_query_t *q)
 }
 
 
+/* the Ownership form: an owner among c->people, the purpose */
+static void
+sq_con_own_form(sq_pub_t *p, struct evbuffer *b)
+{
+    size_t       i;
+    json_t      *o;
+    sq_con_t    *c = p->console;
+    const char  *id;
+
+    evbuffer_add_printf(b, "<h2>Ownership</h2><form method=\"post\" "
+                        "action=\"/console/keys/%llu/own\" id=\"own-form\">",
+                        (unsigned long long) c->kid);
+    sq_con_csrf(p, b);
+    evbuffer_add_printf(b, "<label for=\"owner_id\">Owner</label>"
+                        "<select id=\"owner_id\" name=\"owner_id\">");
+    if (c->rows[0].owner[0] == '\0') {
+        evbuffer_add_printf(b, "<option value=\"\" selected>(no owner: "
+                            "choose one)</option>");
+    }
+
+    json_array_foreach(c->people, i, o) {
+        id = json_string_value(json_object_get(o, "id"));
+        evbuffer_add_printf(b, "<option value=\"");
+        sq_pub_esc(b, id);
+        evbuffer_add_printf(b, "\"%s>", strcmp(id, c->rows[0].owner) == 0
+                                        ? " selected" : "");
+        sq_pub_esc(b, json_string_value(json_object_get(o, "name")));
+        evbuffer_add_printf(b, " &lt;");
+        sq_pub_esc(b, json_string_value(json_object_get(o, "email")));
+        evbuffer_add_printf(b, "&gt;</option>");
+    }
+
+    evbuffer_add_printf(b, "</select><label for=\"purpose\">Purpose"
+                        "</label><input id=\"purpose\" name=\"purpose\" "
+                        "maxlength=\"%d\" value=\"", SQ_PURPOSE_MAX);
+    sq_pub_esc(b, c->rows[0].purpose);
+    evbuffer_add_printf(b, "\"><button type=\"submit\" id=\"own\">Save "
+                        "ownership</button></form>\n");
+}
+
+
 static void
 sq_con_on_activity(sq_rc_t rc, json_t *data, void *arg)
 {
@@ -197,6 +241,10 @@ sq_con_on_activity(sq_rc_t rc, json_t *data, void *arg)
         evbuffer_add_printf(b, "<p class=\"flash\" id=\"flash\">The "
                             "owner was notified.</p>\n");
     }
+    if (sq_form_get(&p->form, "owned", NULL) != NULL) {
+        evbuffer_add_printf(b, "<p class=\"flash\" id=\"flash\">The "
+                            "owner and purpose were saved.</p>\n");
+    }
 
     evbuffer_add_printf(b, "<div class=\"box\" id=\"key\"><p><strong>");
     sq_pub_esc(b, c->k.name);
@@ -210,16 +258,11 @@ sq_con_on_activity(sq_rc_t rc, json_t *data, void *arg)
         evbuffer_add_printf(b, " from ");
         sq_pub_esc(b, c->k.last_used_ip);
     }
-    evbuffer_add_printf(b, ".</p><p>Owner: ");
-    if (c->rows != NULL && c->rows[0].owner[0]) {
-        evbuffer_add_printf(b, "user ");
-        sq_pub_esc(b, c->rows[0].owner);
-    } else {
-        evbuffer_add_printf(b, "<span class=\"warn\">no owner</span>");
-    }
-    evbuffer_add_printf(b, ". Purpose: ");
-    sq_pub_esc(b, c->rows != NULL ? c->rows[0].purpose : "");
-    evbuffer_add_printf(b, "</p><p>");
+    evbuffer_add_printf(b, ".</p><p>Owner: <span id=\"owner\">");
+    sq_con_owner(p, b, c->rows[0].owner);
+    evbuffer_add_printf(b, "</span>. Purpose: <span id=\"purpose-now\">");
+    sq_pub_esc(b, c->rows[0].purpose);
+    evbuffer_add_printf(b, "</span></p><p>");
     evbuffer_add_printf(b, "<a class=\"act\" id=\"%s-%llu\" "
                         "href=\"/console/keys/%llu/confirm?do=%s\">%s</a> ",
                         strcmp(c->k.status, "disabled") == 0 ? "enable"
@@ -303,6 +346,8 @@ sq_con_on_activity(sq_rc_t rc, json_t *data, void *arg)
         evbuffer_add_printf(b, "\">Older</a></p>\n");
     }
 
+    sq_con_own_form(p, b);
+
     evbuffer_add_printf(b, "<h2>Notify the owner</h2><form method=\"post\" "
                         "action=\"/console/keys/%llu/notify\" "
                         "id=\"notify-form\">", (unsigned long long) c->kid);
@@ -367,13 +412,15 @@ sq_con_act_query(sq_pub_t *p, sq_act_query_t *q)
 }
 
 
+static void sq_con_on_people(redisReply *reply, void *data);
+
+
 static void
 sq_con_on_key(redisReply *reply, void *data)
 {
     sq_pub_t       *p = data;
     sq_con_t       *c = p->console;
     const char     *v;
-    sq_key_who_t    w;
     sq_act_query_t  q;
 
     if (sq_con_enter(p, reply) != 0) {
@@ -400,6 +447,31 @@ sq_con_on_key(redisReply *reply, void *data)
     if (sq_con_act_query(p, &q) != 0) {
         sq_con_error(p, 400, "Bad request", "The filters are not valid: "
                      "outcome is allowed or refused, workspace_id an id.");
+        goto done;
+    }
+
+    sq_con_people_send(p, sq_con_on_people);
+
+done:
+    sq_pub_finish(p);
+}
+
+
+/* the owners to offer came: the activity next */
+static void
+sq_con_on_people(redisReply *reply, void *data)
+{
+    sq_pub_t       *p = data;
+    sq_con_t       *c = p->console;
+    sq_key_who_t    w;
+    sq_act_query_t  q;
+
+    if (sq_con_people_take(p, reply) != 0) {
+        goto done;
+    }
+
+    if (sq_con_act_query(p, &q) != 0) {
+        sq_con_error(p, 400, "Bad request", "The filters are not valid.");
         goto done;
     }
 
@@ -462,10 +534,16 @@ sq_con_check_keys(sq_pub_t *p, struct evbuffer *b, const char *id,
         sq_con_jtext(b, json_object_get(k, "masked"));
         evbuffer_add_printf(b, "</code></td><td>");
         v = json_object_get(k, "owner_id");
-        if (v == NULL || json_is_null(v)) {
-            evbuffer_add_printf(b, "<span class=\"warn\">no owner</span>");
+        if (json_is_integer(v)) {
+            char  owner[24];
+
+            snprintf(owner, sizeof(owner), "%lld",
+                     (long long) json_integer_value(v));
+            sq_con_owner(p, b, owner);
+        } else if (json_is_string(v)) {
+            sq_con_owner(p, b, json_string_value(v));
         } else {
-            sq_con_jtext(b, v);
+            sq_con_owner(p, b, NULL);
         }
         evbuffer_add_printf(b, "</td><td>");
         sq_con_jtext(b, json_object_get(k, "purpose"));
@@ -554,20 +632,37 @@ done:
 }
 
 
-void
-sq_con_checklist(sq_pub_t *p)
+/* the owners' names came: the review next */
+static void
+sq_con_on_check_people(redisReply *reply, void *data)
 {
-    sq_key_who_t  w;
+    sq_pub_t      *p = data;
+    sq_key_who_t   w;
+
+    if (sq_con_people_take(p, reply) != 0) {
+        goto done;
+    }
 
     sq_con_who(p, &w);
     if (sq_store_key_review(&p->ctx->aredis, &w, p->now, 0, 0,
                             sq_con_on_review, p) != 0)
     {
         sq_con_store_rc(p, SQ_ERR_IO);
-        return;
+        goto done;
     }
 
     p->async = 1;
+
+done:
+    sq_pub_finish(p);
+}
+
+
+/* the checklist: the owners' names (sq_con_people), then the review */
+void
+sq_con_checklist(sq_pub_t *p)
+{
+    sq_con_people_send(p, sq_con_on_check_people);
 }
 
 
@@ -619,6 +714,67 @@ sq_con_notify(sq_pub_t *p)
     }
 
     p->async = 1;
+}
+
+
+/* ---- ownership ---- */
+
+static void
+sq_con_on_owned(redisReply *reply, void *data)
+{
+    char       loc[128];
+    sq_pub_t  *p = data;
+    sq_con_t  *c = p->console;
+
+    if (sq_con_enter(p, reply) == 0) {
+        sq_log(SQ_LOG_INFO, "console: user %llu set the owner/purpose of "
+               "key %llu", (unsigned long long) p->user_id,
+               (unsigned long long) c->kid);
+        snprintf(loc, sizeof(loc), "/console/keys/%llu?owned=1",
+                 (unsigned long long) c->kid);
+        sq_pub_redirect(p, loc);
+    }
+
+    sq_pub_finish(p);
+}
+
+
+void
+sq_con_key_own(sq_pub_t *p)
+{
+    size_t         len;
+    uint64_t       owner;
+    sq_con_t      *c = p->console;
+    sq_argv_t      a;
+    const char    *v, *purpose;
+    sq_key_who_t   w;
+
+    owner = 0;
+    v = sq_form_get(&p->form, "owner_id", &len);
+    if (v != NULL && len > 0 && (owner = sq_pub_id(v)) == 0) {
+        sq_con_error(p, 400, "Bad request", "The owner must be a user id.");
+        return;
+    }
+
+    purpose = sq_form_get(&p->form, "purpose", &len);
+    if (purpose != NULL
+        && (len > SQ_PURPOSE_MAX
+            || sq_text_check_ex(purpose, len, 0, SQ_PURPOSE_MAX, 0) != 0))
+    {
+        sq_con_error(p, 400, "Bad request", "The purpose must be at most "
+                     "200 bytes, without control characters.");
+        return;
+    }
+
+    if (owner == 0 && purpose == NULL) {
+        sq_con_error(p, 400, "Bad request", "Give an owner, a purpose or "
+                     "both.");
+        return;
+    }
+
+    sq_con_who(p, &w);
+    sq_own_argv(&a, &w, c->kid, owner, purpose);
+    sq_pub_send(p, &a, sq_con_on_owned);
 }
 
 

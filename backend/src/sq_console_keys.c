@@ -151,12 +151,7 @@ sq_con_keys_render(sq_pub_t *p)
                             (unsigned long long) k->id);
         sq_pub_esc(b, k->name[0] ? k->name : "(unnamed)");
         evbuffer_add_printf(b, "</a></td><td>");
-        if (row->owner[0]) {
-            evbuffer_add_printf(b, "user ");
-            sq_pub_esc(b, row->owner);
-        } else {
-            evbuffer_add_printf(b, "<span class=\"warn\">no owner</span>");
-        }
+        sq_con_owner(p, b, row->owner);
         evbuffer_add_printf(b, "</td><td>");
         sq_pub_esc(b, row->purpose);
         evbuffer_add_printf(b, "</td><td><code>");
@@ -318,15 +313,29 @@ done:
 }
 
 
+/* the owners' names came: the list next */
+static void
+sq_con_on_list_people(redisReply *reply, void *data)
+{
+    sq_pub_t      *p = data;
+    sq_argv_t      a;
+    sq_key_who_t   w;
+
+    if (sq_con_people_take(p, reply) == 0) {
+        sq_con_who(p, &w);
+        sq_key_argv_page(&a, &w, 0, SQ_CON_KEYS_MAX);
+        sq_pub_send(p, &a, sq_con_on_page);
+    }
+
+    sq_pub_finish(p);
+}
+
+
+/* the list: the owners' names (sq_con_people), the keys, their usage */
 void
 sq_con_keys(sq_pub_t *p)
 {
-    sq_argv_t     a;
-    sq_key_who_t  w;
-
-    sq_con_who(p, &w);
-    sq_key_argv_page(&a, &w, 0, SQ_CON_KEYS_MAX);
-    sq_pub_send(p, &a, sq_con_on_page);
+    sq_con_people_send(p, sq_con_on_list_people);
 }
 
 
