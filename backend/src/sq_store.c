@@ -70,6 +70,21 @@ sq_reply_word_rc(const redisReply *r, const sq_reply_word_t *words,
 }
 
 
+sq_rc_t
+sq_store_argv_call(redisContext *c, sq_argv_t *a, redisReply **out)
+{
+    *out = NULL;
+
+    if (a->failed) {
+        return SQ_ERR_INVALID;
+    }
+
+    *out = redisCommandArgv(c, a->argc, a->argv, a->lens);
+
+    return *out != NULL ? SQ_OK : SQ_ERR_IO;
+}
+
+
 static sq_rc_t
 sq_vcmd(redisContext *c, redisReply **out, const char *fmt, va_list ap)
 {

@@ -11,6 +11,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "sq_argv.h"
 #include "sq_bearer.h"
 #include "sq_key.h"
 #include "sq_resource.h"
@@ -71,6 +72,13 @@ typedef struct {
  */
 sq_rc_t sq_reply_word_rc(const redisReply *r, const sq_reply_word_t *words,
     size_t n);
+
+/*
+ * The call a on c, its reply in *out (the caller frees it):
+ * SQ_ERR_INVALID for a failed a, SQ_ERR_IO for no reply.
+ */
+sq_rc_t sq_store_argv_call(redisContext *c, sq_argv_t *a,
+    redisReply **out);
 
 /* users, workspaces, members (sq_store_user.c) */
 sq_rc_t sq_store_user_create(redisContext *c, const char *email,
