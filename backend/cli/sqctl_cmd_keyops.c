@@ -352,30 +352,6 @@ sqctl_ko_review_user(sqctl_t *s, uint64_t uid, int64_t unused, int64_t age,
 }
 
 
-/* the last user id given, 0 for none */
-static sq_rc_t
-sqctl_ko_max_user(sqctl_t *s, uint64_t *max)
-{
-    sq_rc_t      rc;
-    redisReply  *r;
-
-    *max = 0;
-
-    rc = sq_cmd(s->c, &r, "GET " SQ_K_SEQ, "user");
-    if (rc != SQ_OK) {
-        return rc;
-    }
-
-    if (r->type != REDIS_REPLY_NIL) {
-        rc = sq_reply_id(r, max);
-    }
-
-    freeReplyObject(r);
-
-    return rc;
-}
-
-
 int
 sqctl_key_review(sqctl_t *s, int argc, char **argv)
 {
@@ -414,7 +390,7 @@ sqctl_key_review(sqctl_t *s, int argc, char **argv)
     if (uid != 0) {
         src = sqctl_ko_review_user(s, uid, unused, age, all);
     } else {
-        src = sqctl_ko_max_user(s, &max);
+        src = sq_last_id(s->c, "user", &max);
         for (uid = 1; src == SQ_OK && uid <= max; uid++) {
             src = sqctl_ko_review_user(s, uid, unused, age, all);
         }

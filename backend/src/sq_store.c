@@ -171,6 +171,29 @@ sq_reply_id(const redisReply *r, uint64_t *id)
 
 
 sq_rc_t
+sq_last_id(redisContext *c, const char *seq, uint64_t *max)
+{
+    sq_rc_t      rc;
+    redisReply  *r;
+
+    *max = 0;
+
+    rc = sq_cmd(c, &r, "GET " SQ_K_SEQ, seq);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    if (r->type != REDIS_REPLY_NIL) {
+        rc = sq_reply_id(r, max);
+    }
+
+    freeReplyObject(r);
+
+    return rc;
+}
+
+
+sq_rc_t
 sq_reply_copy(const redisReply *r, char *dst, size_t cap)
 {
     if (r->type == REDIS_REPLY_NIL) {

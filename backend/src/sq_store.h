@@ -143,6 +143,8 @@ sq_rc_t sq_reply_id(const redisReply *r, uint64_t *id);
 sq_rc_t sq_reply_copy(const redisReply *r, char *dst, size_t cap);
 /* the next id of sequence seq ("user", "ws", "key", a resource name) */
 sq_rc_t sq_next_id(redisContext *c, const char *seq, uint64_t *id);
+/* the last id sequence seq gave, 0 for none */
+sq_rc_t sq_last_id(redisContext *c, const char *seq, uint64_t *max);
 sq_rc_t sq_unwatch(redisContext *c, sq_rc_t rc);
 
 typedef struct {
