@@ -81,6 +81,27 @@ sqctl_ko_json(json_t *d)
 }
 
 
+/* d as JSON (json) or as lines (lines, when not NULL), then released */
+static int
+sqctl_ko_out(json_t *d, int json, void (*lines)(json_t *d))
+{
+    int  rc;
+
+    if (json) {
+        rc = sqctl_ko_json(d);
+    } else {
+        if (lines != NULL) {
+            lines(d);
+        }
+        rc = SQCTL_OK;
+    }
+
+    json_decref(d);
+
+    return rc == SQCTL_OK && fflush(stdout) == 0 ? SQCTL_OK : SQCTL_FAIL;
+}
+
+
 /* a JSON value as a cell: strings bare, null/"" as "-" */
 static void
 sqctl_ko_cell(json_t *v, const char *sep)
@@ -241,16 +262,7 @@ sqctl_key_activity(sqctl_t *s, int argc, char **argv)
         return sqctl_fail("key activity", src);
     }
 
-    if (json) {
-        rc = sqctl_ko_json(d);
-    } else {
-        sqctl_ko_activity_lines(d);
-        rc = SQCTL_OK;
-    }
-
-    json_decref(d);
-
-    return rc == SQCTL_OK && fflush(stdout) == 0 ? SQCTL_OK : SQCTL_FAIL;
+    return sqctl_ko_out(d, json, sqctl_ko_activity_lines);
 }
 
 
@@ -401,10 +413,7 @@ sqctl_key_review(sqctl_t *s, int argc, char **argv)
         return sqctl_fail("key review", src);
     }
 
-    rc = all != NULL ? sqctl_ko_json(all) : SQCTL_OK;
-    json_decref(all);
-
-    return rc == SQCTL_OK && fflush(stdout) == 0 ? SQCTL_OK : SQCTL_FAIL;
+    return sqctl_ko_out(all, json, NULL);
 }
 
 
@@ -523,14 +532,29 @@ sqctl_key_notify(sqctl_t *s, int argc, char **argv)
 }
 
 
+static void
+sqctl_ko_notice_lines(json_t *d)
+{
+    char     t[32];
+    size_t   i;
+    json_t  *e;
+
+    json_array_foreach(d, i, e) {
+        printf("%s\t", sqctl_ko_time(json_object_get(e, "time"), t,
+                                     sizeof(t)));
+        sqctl_ko_cell(json_object_get(e, "key_id"), "\t");
+        sqctl_ko_cell(json_object_get(e, "from_user_id"), "\t");
+        sqctl_ko_cell(json_object_get(e, "message"), "\n");
+    }
+}
+
+
 int
 sqctl_user_notifications(sqctl_t *s, int argc, char **argv)
 {
     int           rc;
-    char          t[32];
-    size_t        i;
     sq_rc_t       src;
-    json_t       *d, *e;
+    json_t       *d;
     int64_t       limit;
     sq_argv_t     a;
     sq_key_who_t  w;
@@ -558,22 +582,7 @@ sqctl_user_notifications(sqctl_t *s, int argc, char **argv)
         return sqctl_fail("user notifications", src);
     }
 
-    if (json) {
-        rc = sqctl_ko_json(d);
-    } else {
-        json_array_foreach(d, i, e) {
-            printf("%s\t", sqctl_ko_time(json_object_get(e, "time"), t,
-                                         sizeof(t)));
-            sqctl_ko_cell(json_object_get(e, "key_id"), "\t");
-            sqctl_ko_cell(json_object_get(e, "from_user_id"), "\t");
-            sqctl_ko_cell(json_object_get(e, "message"), "\n");
-        }
-        rc = SQCTL_OK;
-    }
-
-    json_decref(d);
-
-    return rc == SQCTL_OK && fflush(stdout) == 0 ? SQCTL_OK : SQCTL_FAIL;
+    return sqctl_ko_out(d, json, sqctl_ko_notice_lines);
 }
 
 
