@@ -363,16 +363,11 @@ sq_con_begin(sq_pub_t *p, const char *title, const char *active)
 
     (void) p;
 
-    b = evbuffer_new();
+    b = sq_pub_head(title);
     if (b == NULL) {
         return NULL;
     }
 
-    evbuffer_add_printf(b,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width\">"
-        "<title>");
-    sq_pub_esc(b, title);
     evbuffer_add_printf(b, " - SmartlyQ console</title>"
         "<link rel=\"stylesheet\" href=\"/console/static/console.css\">"
         "<script src=\"/console/static/console.js\" defer></script>"

@@ -573,7 +573,7 @@ sq_pub_esc(struct evbuffer *b, const char *s)
 
 
 struct evbuffer *
-sq_pub_page_begin(const char *title)
+sq_pub_head(const char *title)
 {
     struct evbuffer  *b;
 
@@ -587,6 +587,21 @@ sq_pub_page_begin(const char *title)
         "<meta name=\"viewport\" content=\"width=device-width\">"
         "<title>");
     sq_pub_esc(b, title);
+
+    return b;
+}
+
+
+struct evbuffer *
+sq_pub_page_begin(const char *title)
+{
+    struct evbuffer  *b;
+
+    b = sq_pub_head(title);
+    if (b == NULL) {
+        return NULL;
+    }
+
     evbuffer_add_printf(b,
         " - SmartlyQ</title><style>"
         "body{font-family:system-ui,sans-serif;max-width:34em;"
