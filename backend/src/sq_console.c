@@ -552,3 +552,49 @@ sq_con_flash(sq_pub_t *p, struct evbuffer *b)
                         "request.</p>\n", (unsigned long long) sq_pub_id(id),
                         done);
 }
+
+
+int
+sq_con_fan_sent(sq_pub_t *p, size_t sent)
+{
+    sq_con_t  *c = p->console;
+
+    if (sent == 0) {
+        p->async = 0;
+        return -1;
+    }
+
+    c->pending = c->calls = sent;
+    p->async = 1;
+
+    return 0;
+}
+
+
+size_t
+sq_con_fan_in(sq_pub_t *p)
+{
+    size_t     i;
+    sq_con_t  *c = p->console;
+
+    i = c->calls - c->pending;
+    c->pending--;
+
+    return i;
+}
+
+
+void
+sq_con_fan_end(sq_pub_t *p, void (*render)(sq_pub_t *p))
+{
+    sq_con_t  *c = p->console;
+
+    if (c->pending > 0) {
+        p->async = 1;
+        return;
+    }
+
+    p->async = 0;
+    render(p);
+    sq_pub_finish(p);
+}

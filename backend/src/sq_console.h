@@ -88,6 +88,15 @@ const char *sq_con_field(const redisReply *h, const char *name);
 /* the callback's start for a key function: 0, or -1 once answered */
 int sq_con_enter(sq_pub_t *p, const redisReply *reply);
 
+/*
+ * a page's fan-out (one call a row, its last reply renders the page):
+ * sent, the calls that went: -1 for none (the caller renders now);
+ * fan_in, a reply came: its row; fan_end, render when it was the last
+ */
+int sq_con_fan_sent(sq_pub_t *p, size_t sent);
+size_t sq_con_fan_in(sq_pub_t *p);
+void sq_con_fan_end(sq_pub_t *p, void (*render)(sq_pub_t *p));
+
 /* the pages */
 void sq_con_keys(sq_pub_t *p);
 void sq_con_key_new(sq_pub_t *p);

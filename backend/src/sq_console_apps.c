@@ -139,8 +139,7 @@ sq_con_on_outcomes(redisReply *reply, void *data)
     sq_con_t          *c = p->console;
     sq_con_app_row_t  *row;
 
-    i = c->calls - c->pending;
-    c->pending--;
+    i = sq_con_fan_in(p);
     row = &c->app_rows[i];
 
     if (reply != NULL && reply->type == REDIS_REPLY_ARRAY
@@ -151,14 +150,7 @@ sq_con_on_outcomes(redisReply *reply, void *data)
         row->ok = 1;
     }
 
-    if (c->pending > 0) {
-        p->async = 1;
-        return;
-    }
-
-    p->async = 0;
-    sq_con_apps_render(p);
-    sq_pub_finish(p);
+    sq_con_fan_end(p, sq_con_apps_render);
 }
 
 
@@ -208,14 +200,9 @@ sq_con_on_apps(redisReply *reply, void *data)
         sent++;
     }
 
-    if (sent == 0) {
-        p->async = 0;
+    if (sq_con_fan_sent(p, sent) != 0) {
         sq_con_apps_render(p);
-        goto done;
     }
-
-    c->pending = c->calls = sent;
-    p->async = 1;
 
 done:
     sq_pub_finish(p);

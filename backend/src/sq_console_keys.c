@@ -212,8 +212,7 @@ sq_con_on_usage(redisReply *reply, void *data)
     sq_con_t      *c = p->console;
     sq_con_row_t  *row;
 
-    i = c->calls - c->pending;
-    c->pending--;
+    i = sq_con_fan_in(p);
     row = &c->rows[i];
 
     if (reply != NULL && reply->type == REDIS_REPLY_ARRAY
@@ -224,14 +223,7 @@ sq_con_on_usage(redisReply *reply, void *data)
         row->usage = 1;
     }
 
-    if (c->pending > 0) {
-        p->async = 1;
-        return;
-    }
-
-    p->async = 0;
-    sq_con_keys_render(p);
-    sq_pub_finish(p);
+    sq_con_fan_end(p, sq_con_keys_render);
 }
 
 
@@ -265,15 +257,10 @@ sq_con_usage_send(sq_pub_t *p)
         sent++;
     }
 
-    if (sent == 0) {
-        p->async = 0;
-        sq_con_keys_render(p);
-        return;
-    }
-
     /* the keys whose call could not go: no sparkline */
-    c->pending = c->calls = sent;
-    p->async = 1;
+    if (sq_con_fan_sent(p, sent) != 0) {
+        sq_con_keys_render(p);
+    }
 }
 
 
