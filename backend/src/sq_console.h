@@ -85,6 +85,8 @@ void sq_con_flash(sq_pub_t *p, struct evbuffer *b);
 void sq_con_who(const sq_pub_t *p, sq_key_who_t *w);
 /* a string field of an HGETALL array reply, or NULL */
 const char *sq_con_field(const redisReply *h, const char *name);
+/* the first page of the session's user's keys, its reply to fn */
+void sq_con_keys_send(sq_pub_t *p, sq_aredis_fn fn);
 /* the callback's start for a key function: 0, or -1 once answered */
 int sq_con_enter(sq_pub_t *p, const redisReply *reply);
 

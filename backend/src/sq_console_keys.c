@@ -306,14 +306,21 @@ done:
 
 
 void
-sq_con_keys(sq_pub_t *p)
+sq_con_keys_send(sq_pub_t *p, sq_aredis_fn fn)
 {
     sq_argv_t     a;
     sq_key_who_t  w;
 
     sq_con_who(p, &w);
     sq_key_argv_page(&a, &w, 0, SQ_CON_KEYS_MAX);
-    sq_pub_send(p, &a, sq_con_on_page);
+    sq_pub_send(p, &a, fn);
+}
+
+
+void
+sq_con_keys(sq_pub_t *p)
+{
+    sq_con_keys_send(p, sq_con_on_page);
 }
 
 
