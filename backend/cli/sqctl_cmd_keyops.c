@@ -419,6 +419,39 @@ sqctl_key_review(sqctl_t *s, int argc, char **argv)
 
 /* ---- key set, key notify, user notifications ---- */
 
+/* --id N [--owner U] [--purpose TEXT] of key set and app set */
+static int
+sqctl_ko_set_args(int argc, char **argv, sqctl_opt_t *opts, uint64_t *id,
+    uint64_t *owner)
+{
+    if (sqctl_args(argc, argv, opts, 3) != 0
+        || sqctl_arg_id("id", opts[0].value, id) != 0
+        || (opts[1].value != NULL
+            && sqctl_arg_id("owner", opts[1].value, owner) != 0))
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* a --purpose: 0, or -1 once said on stderr */
+static int
+sqctl_ko_purpose(const char *v)
+{
+    if (strlen(v) > SQ_KEY_PURPOSE_MAX
+        || sq_text_check_ex(v, strlen(v), 0, SQ_KEY_PURPOSE_MAX, 0) != 0)
+    {
+        fprintf(stderr, "sqctl: --purpose must be at most %d bytes "
+                "without control characters\n", SQ_KEY_PURPOSE_MAX);
+        return -1;
+    }
+
+    return 0;
+}
+
+
 int
 sqctl_key_set(sqctl_t *s, int argc, char **argv)
 {
@@ -432,11 +465,7 @@ sqctl_key_set(sqctl_t *s, int argc, char **argv)
                              { "purpose", 0, NULL } };
 
     owner = 0;
-    if (sqctl_args(argc, argv, opts, 3) != 0
-        || sqctl_arg_id("id", opts[0].value, &kid) != 0
-        || (opts[1].value != NULL
-            && sqctl_arg_id("owner", opts[1].value, &owner) != 0))
-    {
+    if (sqctl_ko_set_args(argc, argv, opts, &kid, &owner) != 0) {
         return SQCTL_USAGE;
     }
 
@@ -445,13 +474,7 @@ sqctl_key_set(sqctl_t *s, int argc, char **argv)
         return SQCTL_USAGE;
     }
 
-    if (opts[2].value != NULL
-        && (strlen(opts[2].value) > SQ_KEY_PURPOSE_MAX
-            || sq_text_check_ex(opts[2].value, strlen(opts[2].value), 0,
-                                SQ_KEY_PURPOSE_MAX, 0) != 0))
-    {
-        fprintf(stderr, "sqctl: --purpose must be at most %d bytes "
-                "without control characters\n", SQ_KEY_PURPOSE_MAX);
+    if (opts[2].value != NULL && sqctl_ko_purpose(opts[2].value) != 0) {
         return SQCTL_USAGE;
     }
 
@@ -605,11 +628,7 @@ sqctl_app_owner_set(sqctl_t *s, int argc, char **argv)
     memset(&app, 0, sizeof(app));
     fields = 0;
 
-    if (sqctl_args(argc, argv, opts, 3) != 0
-        || sqctl_arg_id("id", opts[0].value, &id) != 0
-        || (opts[1].value != NULL
-            && sqctl_arg_id("owner", opts[1].value, &app.owner_id) != 0))
-    {
+    if (sqctl_ko_set_args(argc, argv, opts, &id, &app.owner_id) != 0) {
         return SQCTL_USAGE;
     }
 
@@ -618,12 +637,7 @@ sqctl_app_owner_set(sqctl_t *s, int argc, char **argv)
     }
 
     if (opts[2].value != NULL) {
-        if (strlen(opts[2].value) > SQ_KEY_PURPOSE_MAX
-            || sq_text_check_ex(opts[2].value, strlen(opts[2].value), 0,
-                                SQ_KEY_PURPOSE_MAX, 0) != 0)
-        {
-            fprintf(stderr, "sqctl: --purpose must be at most %d bytes "
-                    "without control characters\n", SQ_KEY_PURPOSE_MAX);
+        if (sqctl_ko_purpose(opts[2].value) != 0) {
             return SQCTL_USAGE;
         }
         memcpy(app.purpose, opts[2].value, strlen(opts[2].value) + 1);
