@@ -392,6 +392,20 @@ sq_con_begin(sq_pub_t *p, const char *title, const char *active)
 }
 
 
+struct evbuffer *
+sq_con_page(sq_pub_t *p, const char *title, const char *active)
+{
+    struct evbuffer  *b;
+
+    b = sq_con_begin(p, title, active);
+    if (b == NULL) {
+        sq_con_send(p, 500, NULL);
+    }
+
+    return b;
+}
+
+
 void
 sq_con_send(sq_pub_t *p, int status, struct evbuffer *b)
 {

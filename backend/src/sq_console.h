@@ -72,6 +72,9 @@ typedef struct {
  * with the strict CSP */
 struct evbuffer *sq_con_begin(sq_pub_t *p, const char *title,
     const char *active);
+/* sq_con_begin, or NULL once the 500 is sent */
+struct evbuffer *sq_con_page(sq_pub_t *p, const char *title,
+    const char *active);
 void sq_con_send(sq_pub_t *p, int status, struct evbuffer *b);
 void sq_con_error(sq_pub_t *p, int status, const char *title,
     const char *text);

@@ -31,9 +31,8 @@ sq_con_apps_render(sq_pub_t *p)
     sq_con_app_row_t *row;
     struct evbuffer  *b;
 
-    b = sq_con_begin(p, "API applications", "apps");
+    b = sq_con_page(p, "API applications", "apps");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         return;
     }
 
@@ -227,9 +226,8 @@ sq_con_app_confirm(sq_pub_t *p)
     sq_con_t         *c = p->console;
     struct evbuffer  *b;
 
-    b = sq_con_begin(p, "Rotate the client secret", "apps");
+    b = sq_con_page(p, "Rotate the client secret", "apps");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         return;
     }
 

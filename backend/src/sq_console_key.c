@@ -187,9 +187,8 @@ sq_con_on_activity(sq_rc_t rc, json_t *data, void *arg)
         goto done;
     }
 
-    b = sq_con_begin(p, "Key activity", "keys");
+    b = sq_con_page(p, "Key activity", "keys");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         goto done;
     }
 
@@ -517,9 +516,8 @@ sq_con_on_review(sq_rc_t rc, json_t *data, void *arg)
         goto done;
     }
 
-    b = sq_con_begin(p, "Monthly access-key checklist", "checklist");
+    b = sq_con_page(p, "Monthly access-key checklist", "checklist");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         goto done;
     }
 
@@ -634,9 +632,8 @@ sq_con_on_notices(sq_rc_t rc, json_t *data, void *arg)
         goto done;
     }
 
-    b = sq_con_begin(p, "Notifications", "notifications");
+    b = sq_con_page(p, "Notifications", "notifications");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         goto done;
     }
 

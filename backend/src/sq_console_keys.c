@@ -123,9 +123,8 @@ sq_con_keys_render(sq_pub_t *p)
     struct evbuffer  *b;
 
     now = p->now;
-    b = sq_con_begin(p, "API keys", "keys");
+    b = sq_con_page(p, "API keys", "keys");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         return;
     }
 
@@ -333,9 +332,8 @@ sq_con_key_form(sq_pub_t *p, int status, const char *error)
     const char       *name;
     struct evbuffer  *b;
 
-    b = sq_con_begin(p, "Create a key", "keys");
+    b = sq_con_page(p, "Create a key", "keys");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         return;
     }
 
@@ -594,9 +592,8 @@ sq_con_on_confirm(redisReply *reply, void *data)
         goto done;
     }
 
-    b = sq_con_begin(p, "Confirm", "keys");
+    b = sq_con_page(p, "Confirm", "keys");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         goto done;
     }
 

@@ -54,9 +54,8 @@ sq_con_on_play_keys(redisReply *reply, void *data)
         goto done;
     }
 
-    b = sq_con_begin(p, "API playground", "playground");
+    b = sq_con_page(p, "API playground", "playground");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         goto done;
     }
 
