@@ -392,6 +392,17 @@ sq_con_begin(sq_pub_t *p, const char *title, const char *active)
 }
 
 
+void
+sq_con_table_end(struct evbuffer *b, size_t n, const char *id,
+    const char *text)
+{
+    evbuffer_add_printf(b, "</tbody></table>\n");
+    if (n == 0) {
+        evbuffer_add_printf(b, "<p id=\"%s\">%s</p>\n", id, text);
+    }
+}
+
+
 struct evbuffer *
 sq_con_page(sq_pub_t *p, const char *title, const char *active)
 {

@@ -78,6 +78,9 @@ struct evbuffer *sq_con_page(sq_pub_t *p, const char *title,
 void sq_con_send(sq_pub_t *p, int status, struct evbuffer *b);
 void sq_con_error(sq_pub_t *p, int status, const char *title,
     const char *text);
+/* a table's end, and <p id="id">text</p> when it had no row (n 0) */
+void sq_con_table_end(struct evbuffer *b, size_t n, const char *id,
+    const char *text);
 /* a hidden input with the session's CSRF token */
 void sq_con_csrf(sq_pub_t *p, struct evbuffer *b);
 /* "YYYY-MM-DD HH:MM UTC" or "never" */

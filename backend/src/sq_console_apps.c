@@ -120,11 +120,8 @@ sq_con_apps_render(sq_pub_t *p)
         evbuffer_add_printf(b, "</td></tr>\n");
     }
 
-    evbuffer_add_printf(b, "</tbody></table>\n");
-    if (c->n == 0) {
-        evbuffer_add_printf(b, "<p id=\"no-apps\">No application in the "
-                            "workspaces you manage.</p>\n");
-    }
+    sq_con_table_end(b, c->n, "no-apps", "No application in the "
+                     "workspaces you manage.");
 
     sq_con_send(p, 200, b);
 }

@@ -194,10 +194,7 @@ sq_con_keys_render(sq_pub_t *p)
         evbuffer_add_printf(b, "</td></tr>\n");
     }
 
-    evbuffer_add_printf(b, "</tbody></table>\n");
-    if (c->n == 0) {
-        evbuffer_add_printf(b, "<p id=\"empty\">You have no keys yet.</p>\n");
-    }
+    sq_con_table_end(b, c->n, "empty", "You have no keys yet.");
 
     sq_con_send(p, 200, b);
 }
