@@ -420,8 +420,6 @@ sq_con_page(sq_pub_t *p, const char *title, const char *active)
 void
 sq_con_send(sq_pub_t *p, int status, struct evbuffer *b)
 {
-    struct evkeyvalq  *out;
-
     if (b == NULL) {
         sq_log(SQ_LOG_ERR, "console: out of memory for a page");
         evhttp_send_error(p->req, 500, NULL);
@@ -430,13 +428,7 @@ sq_con_send(sq_pub_t *p, int status, struct evbuffer *b)
 
     evbuffer_add_printf(b, "</main></body></html>\n");
 
-    out = evhttp_request_get_output_headers(p->req);
-    evhttp_add_header(out, "Content-Type", "text/html; charset=utf-8");
-    evhttp_add_header(out, "Content-Security-Policy", SQ_CON_CSP);
-    evhttp_add_header(out, "X-Frame-Options", "DENY");
-    evhttp_add_header(out, "Cache-Control", "no-store");
-    evhttp_add_header(out, "Referrer-Policy", "same-origin");
-    evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+    sq_pub_html_headers(p, SQ_CON_CSP, "same-origin");
 
     sq_metrics_observe(p->route, status, sq_metrics_now() - p->start_us);
     evhttp_send_reply(p->req, status, status == 200 ? "OK" : "Error", b);

@@ -151,6 +151,8 @@ void sq_pub_esc(struct evbuffer *b, const char *s);
 struct evbuffer *sq_pub_head(const char *title);
 struct evbuffer *sq_pub_page_begin(const char *title);
 void sq_pub_page_send(sq_pub_t *p, int status, struct evbuffer *b);
+/* the headers of an HTML reply: its CSP and Referrer-Policy, no-store */
+void sq_pub_html_headers(sq_pub_t *p, const char *csp, const char *referrer);
 void sq_pub_error_page(sq_pub_t *p, int status, const char *title,
     const char *text);
 
