@@ -81,6 +81,27 @@ sqctl_ko_json(json_t *d)
 }
 
 
+/* d as JSON (json) or as lines (lines, when not NULL), then released */
+static int
+sqctl_ko_out(json_t *d, int json, void (*lines)(json_t *d))
+{
+    int  rc;
+
+    if (json) {
+        rc = sqctl_ko_json(d);
+    } else {
+        if (lines != NULL) {
+            lines(d);
+        }
+        rc = SQCTL_OK;
+    }
+
+    json_decref(d);
+
+    return rc == SQCTL_OK && fflush(stdout) == 0 ? SQCTL_OK : SQCTL_FAIL;
+}
+
+
 /* a JSON value as a cell: strings bare, null/"" as "-" */
 static void
 sqctl_ko_cell(json_t *v, const char *sep)
@@ -241,16 +262,7 @@ sqctl_key_activity(sqctl_t *s, int argc, char **argv)
         return sqctl_fail("key activity", src);
     }
 
-    if (json) {
-        rc = sqctl_ko_json(d);
-    } else {
-        sqctl_ko_activity_lines(d);
-        rc = SQCTL_OK;
-    }
-
-    json_decref(d);
-
-    return rc == SQCTL_OK && fflush(stdout) == 0 ? SQCTL_OK : SQCTL_FAIL;
+    return sqctl_ko_out(d, json, sqctl_ko_activity_lines);
 }
 
 
@@ -352,30 +364,6 @@ sqctl_ko_review_user(sqctl_t *s, uint64_t uid, int64_t unused, int64_t age,
 }
 
 
-/* the last user id given, 0 for none */
-static sq_rc_t
-sqctl_ko_max_user(sqctl_t *s, uint64_t *max)
-{
-    sq_rc_t      rc;
-    redisReply  *r;
-
-    *max = 0;
-
-    rc = sq_cmd(s->c, &r, "GET " SQ_K_SEQ, "user");
-    if (rc != SQ_OK) {
-        return rc;
-    }
-
-    if (r->type != REDIS_REPLY_NIL) {
-        rc = sq_reply_id(r, max);
-    }
-
-    freeReplyObject(r);
-
-    return rc;
-}
-
-
 int
 sqctl_key_review(sqctl_t *s, int argc, char **argv)
 {
@@ -414,7 +402,7 @@ sqctl_key_review(sqctl_t *s, int argc, char **argv)
     if (uid != 0) {
         src = sqctl_ko_review_user(s, uid, unused, age, all);
     } else {
-        src = sqctl_ko_max_user(s, &max);
+        src = sq_last_id(s->c, "user", &max);
         for (uid = 1; src == SQ_OK && uid <= max; uid++) {
             src = sqctl_ko_review_user(s, uid, unused, age, all);
         }
@@ -425,14 +413,44 @@ sqctl_key_review(sqctl_t *s, int argc, char **argv)
         return sqctl_fail("key review", src);
     }
 
-    rc = all != NULL ? sqctl_ko_json(all) : SQCTL_OK;
-    json_decref(all);
-
-    return rc == SQCTL_OK && fflush(stdout) == 0 ? SQCTL_OK : SQCTL_FAIL;
+    return sqctl_ko_out(all, json, NULL);
 }
 
 
 /* ---- key set, key notify, user notifications ---- */
+
+/* --id N [--owner U] [--purpose TEXT] of key set and app set */
+static int
+sqctl_ko_set_args(int argc, char **argv, sqctl_opt_t *opts, uint64_t *id,
+    uint64_t *owner)
+{
+    if (sqctl_args(argc, argv, opts, 3) != 0
+        || sqctl_arg_id("id", opts[0].value, id) != 0
+        || (opts[1].value != NULL
+            && sqctl_arg_id("owner", opts[1].value, owner) != 0))
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* a --purpose: 0, or -1 once said on stderr */
+static int
+sqctl_ko_purpose(const char *v)
+{
+    if (strlen(v) > SQ_KEY_PURPOSE_MAX
+        || sq_text_check_ex(v, strlen(v), 0, SQ_KEY_PURPOSE_MAX, 0) != 0)
+    {
+        fprintf(stderr, "sqctl: --purpose must be at most %d bytes "
+                "without control characters\n", SQ_KEY_PURPOSE_MAX);
+        return -1;
+    }
+
+    return 0;
+}
+
 
 int
 sqctl_key_set(sqctl_t *s, int argc, char **argv)
@@ -447,11 +465,7 @@ sqctl_key_set(sqctl_t *s, int argc, char **argv)
                              { "purpose", 0, NULL } };
 
     owner = 0;
-    if (sqctl_args(argc, argv, opts, 3) != 0
-        || sqctl_arg_id("id", opts[0].value, &kid) != 0
-        || (opts[1].value != NULL
-            && sqctl_arg_id("owner", opts[1].value, &owner) != 0))
-    {
+    if (sqctl_ko_set_args(argc, argv, opts, &kid, &owner) != 0) {
         return SQCTL_USAGE;
     }
 
@@ -460,13 +474,7 @@ sqctl_key_set(sqctl_t *s, int argc, char **argv)
         return SQCTL_USAGE;
     }
 
-    if (opts[2].value != NULL
-        && (strlen(opts[2].value) > SQ_KEY_PURPOSE_MAX
-            || sq_text_check_ex(opts[2].value, strlen(opts[2].value), 0,
-                                SQ_KEY_PURPOSE_MAX, 0) != 0))
-    {
-        fprintf(stderr, "sqctl: --purpose must be at most %d bytes "
-                "without control characters\n", SQ_KEY_PURPOSE_MAX);
+    if (opts[2].value != NULL && sqctl_ko_purpose(opts[2].value) != 0) {
         return SQCTL_USAGE;
     }
 
@@ -547,14 +555,29 @@ sqctl_key_notify(sqctl_t *s, int argc, char **argv)
 }
 
 
+static void
+sqctl_ko_notice_lines(json_t *d)
+{
+    char     t[32];
+    size_t   i;
+    json_t  *e;
+
+    json_array_foreach(d, i, e) {
+        printf("%s\t", sqctl_ko_time(json_object_get(e, "time"), t,
+                                     sizeof(t)));
+        sqctl_ko_cell(json_object_get(e, "key_id"), "\t");
+        sqctl_ko_cell(json_object_get(e, "from_user_id"), "\t");
+        sqctl_ko_cell(json_object_get(e, "message"), "\n");
+    }
+}
+
+
 int
 sqctl_user_notifications(sqctl_t *s, int argc, char **argv)
 {
     int           rc;
-    char          t[32];
-    size_t        i;
     sq_rc_t       src;
-    json_t       *d, *e;
+    json_t       *d;
     int64_t       limit;
     sq_argv_t     a;
     sq_key_who_t  w;
@@ -582,22 +605,7 @@ sqctl_user_notifications(sqctl_t *s, int argc, char **argv)
         return sqctl_fail("user notifications", src);
     }
 
-    if (json) {
-        rc = sqctl_ko_json(d);
-    } else {
-        json_array_foreach(d, i, e) {
-            printf("%s\t", sqctl_ko_time(json_object_get(e, "time"), t,
-                                         sizeof(t)));
-            sqctl_ko_cell(json_object_get(e, "key_id"), "\t");
-            sqctl_ko_cell(json_object_get(e, "from_user_id"), "\t");
-            sqctl_ko_cell(json_object_get(e, "message"), "\n");
-        }
-        rc = SQCTL_OK;
-    }
-
-    json_decref(d);
-
-    return rc == SQCTL_OK && fflush(stdout) == 0 ? SQCTL_OK : SQCTL_FAIL;
+    return sqctl_ko_out(d, json, sqctl_ko_notice_lines);
 }
 
 
@@ -620,11 +628,7 @@ sqctl_app_owner_set(sqctl_t *s, int argc, char **argv)
     memset(&app, 0, sizeof(app));
     fields = 0;
 
-    if (sqctl_args(argc, argv, opts, 3) != 0
-        || sqctl_arg_id("id", opts[0].value, &id) != 0
-        || (opts[1].value != NULL
-            && sqctl_arg_id("owner", opts[1].value, &app.owner_id) != 0))
-    {
+    if (sqctl_ko_set_args(argc, argv, opts, &id, &app.owner_id) != 0) {
         return SQCTL_USAGE;
     }
 
@@ -633,12 +637,7 @@ sqctl_app_owner_set(sqctl_t *s, int argc, char **argv)
     }
 
     if (opts[2].value != NULL) {
-        if (strlen(opts[2].value) > SQ_KEY_PURPOSE_MAX
-            || sq_text_check_ex(opts[2].value, strlen(opts[2].value), 0,
-                                SQ_KEY_PURPOSE_MAX, 0) != 0)
-        {
-            fprintf(stderr, "sqctl: --purpose must be at most %d bytes "
-                    "without control characters\n", SQ_KEY_PURPOSE_MAX);
+        if (sqctl_ko_purpose(opts[2].value) != 0) {
             return SQCTL_USAGE;
         }
         memcpy(app.purpose, opts[2].value, strlen(opts[2].value) + 1);

@@ -366,16 +366,11 @@ sq_con_begin(sq_pub_t *p, const char *title, const char *active)
 
     (void) p;
 
-    b = evbuffer_new();
+    b = sq_pub_head(title);
     if (b == NULL) {
         return NULL;
     }
 
-    evbuffer_add_printf(b,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width\">"
-        "<title>");
-    sq_pub_esc(b, title);
     evbuffer_add_printf(b, " - SmartlyQ console</title>"
         "<link rel=\"stylesheet\" href=\"/console/static/console.css\">"
         "<script src=\"/console/static/console.js\" defer></script>"
@@ -401,10 +396,33 @@ sq_con_begin(sq_pub_t *p, const char *title, const char *active)
 
 
 void
+sq_con_table_end(struct evbuffer *b, size_t n, const char *id,
+    const char *text)
+{
+    evbuffer_add_printf(b, "</tbody></table>\n");
+    if (n == 0) {
+        evbuffer_add_printf(b, "<p id=\"%s\">%s</p>\n", id, text);
+    }
+}
+
+
+struct evbuffer *
+sq_con_page(sq_pub_t *p, const char *title, const char *active)
+{
+    struct evbuffer  *b;
+
+    b = sq_con_begin(p, title, active);
+    if (b == NULL) {
+        sq_con_send(p, 500, NULL);
+    }
+
+    return b;
+}
+
+
+void
 sq_con_send(sq_pub_t *p, int status, struct evbuffer *b)
 {
-    struct evkeyvalq  *out;
-
     if (b == NULL) {
         sq_log(SQ_LOG_ERR, "console: out of memory for a page");
         evhttp_send_error(p->req, 500, NULL);
@@ -413,13 +431,7 @@ sq_con_send(sq_pub_t *p, int status, struct evbuffer *b)
 
     evbuffer_add_printf(b, "</main></body></html>\n");
 
-    out = evhttp_request_get_output_headers(p->req);
-    evhttp_add_header(out, "Content-Type", "text/html; charset=utf-8");
-    evhttp_add_header(out, "Content-Security-Policy", SQ_CON_CSP);
-    evhttp_add_header(out, "X-Frame-Options", "DENY");
-    evhttp_add_header(out, "Cache-Control", "no-store");
-    evhttp_add_header(out, "Referrer-Policy", "same-origin");
-    evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+    sq_pub_html_headers(p, SQ_CON_CSP, "same-origin");
 
     sq_metrics_observe(p->route, status, sq_metrics_now() - p->start_us);
     evhttp_send_reply(p->req, status, status == 200 ? "OK" : "Error", b);
@@ -625,6 +637,23 @@ sq_con_people_take(sq_pub_t *p, const redisReply *reply)
 }
 
 
+int
+sq_con_fan_sent(sq_pub_t *p, size_t sent)
+{
+    sq_con_t  *c = p->console;
+
+    if (sent == 0) {
+        p->async = 0;
+        return -1;
+    }
+
+    c->pending = c->calls = sent;
+    p->async = 1;
+
+    return 0;
+}
+
+
 void
 sq_con_owner(sq_pub_t *p, struct evbuffer *b, const char *owner)
 {
@@ -651,4 +680,33 @@ sq_con_owner(sq_pub_t *p, struct evbuffer *b, const char *owner)
 
     evbuffer_add_printf(b, "user ");
     sq_pub_esc(b, owner);
+}
+
+
+size_t
+sq_con_fan_in(sq_pub_t *p)
+{
+    size_t     i;
+    sq_con_t  *c = p->console;
+
+    i = c->calls - c->pending;
+    c->pending--;
+
+    return i;
+}
+
+
+void
+sq_con_fan_end(sq_pub_t *p, void (*render)(sq_pub_t *p))
+{
+    sq_con_t  *c = p->console;
+
+    if (c->pending > 0) {
+        p->async = 1;
+        return;
+    }
+
+    p->async = 0;
+    render(p);
+    sq_pub_finish(p);
 }

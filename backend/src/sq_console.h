@@ -74,8 +74,14 @@ typedef struct {
  * with the strict CSP */
 struct evbuffer *sq_con_begin(sq_pub_t *p, const char *title,
     const char *active);
+/* sq_con_begin, or NULL once the 500 is sent */
+struct evbuffer *sq_con_page(sq_pub_t *p, const char *title,
+    const char *active);
 void sq_con_send(sq_pub_t *p, int status, struct evbuffer *b);
 void sq_con_error(sq_pub_t *p, int status, const char *title,
+    const char *text);
+/* a table's end, and <p id="id">text</p> when it had no row (n 0) */
+void sq_con_table_end(struct evbuffer *b, size_t n, const char *id,
     const char *text);
 /* a hidden input with the session's CSRF token */
 void sq_con_csrf(sq_pub_t *p, struct evbuffer *b);
@@ -87,6 +93,8 @@ void sq_con_flash(sq_pub_t *p, struct evbuffer *b);
 void sq_con_who(const sq_pub_t *p, sq_key_who_t *w);
 /* a string field of an HGETALL array reply, or NULL */
 const char *sq_con_field(const redisReply *h, const char *name);
+/* the first page of the session's user's keys, its reply to fn */
+void sq_con_keys_send(sq_pub_t *p, sq_aredis_fn fn);
 /* the callback's start for a key function: 0, or -1 once answered */
 int sq_con_enter(sq_pub_t *p, const redisReply *reply);
 
@@ -99,6 +107,14 @@ int sq_con_people_take(sq_pub_t *p, const redisReply *reply);
 /* an owner id as "name <email>" when c->people knows it, else "user N";
  * "no owner" when owner is NULL or "" */
 void sq_con_owner(sq_pub_t *p, struct evbuffer *b, const char *owner);
+/*
+ * a page's fan-out (one call a row, its last reply renders the page):
+ * sent, the calls that went: -1 for none (the caller renders now);
+ * fan_in, a reply came: its row; fan_end, render when it was the last
+ */
+int sq_con_fan_sent(sq_pub_t *p, size_t sent);
+size_t sq_con_fan_in(sq_pub_t *p);
+void sq_con_fan_end(sq_pub_t *p, void (*render)(sq_pub_t *p));
 
 /* the pages */
 void sq_con_keys(sq_pub_t *p);

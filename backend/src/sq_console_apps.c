@@ -31,9 +31,8 @@ sq_con_apps_render(sq_pub_t *p)
     sq_con_app_row_t *row;
     struct evbuffer  *b;
 
-    b = sq_con_begin(p, "API applications", "apps");
+    b = sq_con_page(p, "API applications", "apps");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         return;
     }
 
@@ -121,11 +120,8 @@ sq_con_apps_render(sq_pub_t *p)
         evbuffer_add_printf(b, "</td></tr>\n");
     }
 
-    evbuffer_add_printf(b, "</tbody></table>\n");
-    if (c->n == 0) {
-        evbuffer_add_printf(b, "<p id=\"no-apps\">No application in the "
-                            "workspaces you manage.</p>\n");
-    }
+    sq_con_table_end(b, c->n, "no-apps", "No application in the "
+                     "workspaces you manage.");
 
     sq_con_send(p, 200, b);
 }
@@ -139,8 +135,7 @@ sq_con_on_outcomes(redisReply *reply, void *data)
     sq_con_t          *c = p->console;
     sq_con_app_row_t  *row;
 
-    i = c->calls - c->pending;
-    c->pending--;
+    i = sq_con_fan_in(p);
     row = &c->app_rows[i];
 
     if (reply != NULL && reply->type == REDIS_REPLY_ARRAY
@@ -151,14 +146,7 @@ sq_con_on_outcomes(redisReply *reply, void *data)
         row->ok = 1;
     }
 
-    if (c->pending > 0) {
-        p->async = 1;
-        return;
-    }
-
-    p->async = 0;
-    sq_con_apps_render(p);
-    sq_pub_finish(p);
+    sq_con_fan_end(p, sq_con_apps_render);
 }
 
 
@@ -208,14 +196,9 @@ sq_con_on_apps(redisReply *reply, void *data)
         sent++;
     }
 
-    if (sent == 0) {
-        p->async = 0;
+    if (sq_con_fan_sent(p, sent) != 0) {
         sq_con_apps_render(p);
-        goto done;
     }
-
-    c->pending = c->calls = sent;
-    p->async = 1;
 
 done:
     sq_pub_finish(p);
@@ -240,9 +223,8 @@ sq_con_app_confirm(sq_pub_t *p)
     sq_con_t         *c = p->console;
     struct evbuffer  *b;
 
-    b = sq_con_begin(p, "Rotate the client secret", "apps");
+    b = sq_con_page(p, "Rotate the client secret", "apps");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         return;
     }
 

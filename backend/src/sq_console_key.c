@@ -231,9 +231,8 @@ sq_con_on_activity(sq_rc_t rc, json_t *data, void *arg)
         goto done;
     }
 
-    b = sq_con_begin(p, "Key activity", "keys");
+    b = sq_con_page(p, "Key activity", "keys");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         goto done;
     }
 
@@ -325,11 +324,8 @@ sq_con_on_activity(sq_rc_t rc, json_t *data, void *arg)
         evbuffer_add_printf(b, "</td></tr>\n");
     }
 
-    evbuffer_add_printf(b, "</tbody></table>\n");
-    if (json_array_size(arr) == 0) {
-        evbuffer_add_printf(b, "<p id=\"no-activity\">No activity recorded "
-                            "in this window.</p>\n");
-    }
+    sq_con_table_end(b, json_array_size(arr), "no-activity",
+                     "No activity recorded in this window.");
 
     next = json_object_get(data, "next_cursor");
     if (json_is_string(next)) {
@@ -595,9 +591,8 @@ sq_con_on_review(sq_rc_t rc, json_t *data, void *arg)
         goto done;
     }
 
-    b = sq_con_begin(p, "Monthly access-key checklist", "checklist");
+    b = sq_con_page(p, "Monthly access-key checklist", "checklist");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         goto done;
     }
 
@@ -790,9 +785,8 @@ sq_con_on_notices(sq_rc_t rc, json_t *data, void *arg)
         goto done;
     }
 
-    b = sq_con_begin(p, "Notifications", "notifications");
+    b = sq_con_page(p, "Notifications", "notifications");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         goto done;
     }
 
@@ -814,10 +808,8 @@ sq_con_on_notices(sq_rc_t rc, json_t *data, void *arg)
         evbuffer_add_printf(b, "</td></tr>\n");
     }
 
-    evbuffer_add_printf(b, "</tbody></table>\n");
-    if (json_array_size(data) == 0) {
-        evbuffer_add_printf(b, "<p id=\"no-notices\">No notifications.</p>\n");
-    }
+    sq_con_table_end(b, json_array_size(data), "no-notices",
+                     "No notifications.");
 
     sq_con_send(p, 200, b);
 

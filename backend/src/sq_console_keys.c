@@ -123,9 +123,8 @@ sq_con_keys_render(sq_pub_t *p)
     struct evbuffer  *b;
 
     now = p->now;
-    b = sq_con_begin(p, "API keys", "keys");
+    b = sq_con_page(p, "API keys", "keys");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         return;
     }
 
@@ -190,10 +189,7 @@ sq_con_keys_render(sq_pub_t *p)
         evbuffer_add_printf(b, "</td></tr>\n");
     }
 
-    evbuffer_add_printf(b, "</tbody></table>\n");
-    if (c->n == 0) {
-        evbuffer_add_printf(b, "<p id=\"empty\">You have no keys yet.</p>\n");
-    }
+    sq_con_table_end(b, c->n, "empty", "You have no keys yet.");
 
     sq_con_send(p, 200, b);
 }
@@ -207,8 +203,7 @@ sq_con_on_usage(redisReply *reply, void *data)
     sq_con_t      *c = p->console;
     sq_con_row_t  *row;
 
-    i = c->calls - c->pending;
-    c->pending--;
+    i = sq_con_fan_in(p);
     row = &c->rows[i];
 
     if (reply != NULL && reply->type == REDIS_REPLY_ARRAY
@@ -219,14 +214,7 @@ sq_con_on_usage(redisReply *reply, void *data)
         row->usage = 1;
     }
 
-    if (c->pending > 0) {
-        p->async = 1;
-        return;
-    }
-
-    p->async = 0;
-    sq_con_keys_render(p);
-    sq_pub_finish(p);
+    sq_con_fan_end(p, sq_con_keys_render);
 }
 
 
@@ -260,15 +248,10 @@ sq_con_usage_send(sq_pub_t *p)
         sent++;
     }
 
-    if (sent == 0) {
-        p->async = 0;
-        sq_con_keys_render(p);
-        return;
-    }
-
     /* the keys whose call could not go: no sparkline */
-    c->pending = c->calls = sent;
-    p->async = 1;
+    if (sq_con_fan_sent(p, sent) != 0) {
+        sq_con_keys_render(p);
+    }
 }
 
 
@@ -317,17 +300,26 @@ done:
 static void
 sq_con_on_list_people(redisReply *reply, void *data)
 {
-    sq_pub_t      *p = data;
-    sq_argv_t      a;
-    sq_key_who_t   w;
+    sq_pub_t  *p = data;
 
     if (sq_con_people_take(p, reply) == 0) {
-        sq_con_who(p, &w);
-        sq_key_argv_page(&a, &w, 0, SQ_CON_KEYS_MAX);
-        sq_pub_send(p, &a, sq_con_on_page);
+        sq_con_keys_send(p, sq_con_on_page);
     }
 
     sq_pub_finish(p);
+}
+
+
+/* the call for the user's keys: the list's, the playground's picker */
+void
+sq_con_keys_send(sq_pub_t *p, sq_aredis_fn fn)
+{
+    sq_argv_t     a;
+    sq_key_who_t  w;
+
+    sq_con_who(p, &w);
+    sq_key_argv_page(&a, &w, 0, SQ_CON_KEYS_MAX);
+    sq_pub_send(p, &a, fn);
 }
 
 
@@ -348,9 +340,8 @@ sq_con_key_form(sq_pub_t *p, int status, const char *error)
     const char       *name;
     struct evbuffer  *b;
 
-    b = sq_con_begin(p, "Create a key", "keys");
+    b = sq_con_page(p, "Create a key", "keys");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         return;
     }
 
@@ -609,9 +600,8 @@ sq_con_on_confirm(redisReply *reply, void *data)
         goto done;
     }
 
-    b = sq_con_begin(p, "Confirm", "keys");
+    b = sq_con_page(p, "Confirm", "keys");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         goto done;
     }
 

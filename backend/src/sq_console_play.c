@@ -54,9 +54,8 @@ sq_con_on_play_keys(redisReply *reply, void *data)
         goto done;
     }
 
-    b = sq_con_begin(p, "API playground", "playground");
+    b = sq_con_page(p, "API playground", "playground");
     if (b == NULL) {
-        sq_con_send(p, 500, NULL);
         goto done;
     }
 
@@ -133,10 +132,5 @@ done:
 void
 sq_con_playground(sq_pub_t *p)
 {
-    sq_argv_t     a;
-    sq_key_who_t  w;
-
-    sq_con_who(p, &w);
-    sq_key_argv_page(&a, &w, 0, SQ_CON_KEYS_MAX);
-    sq_pub_send(p, &a, sq_con_on_play_keys);
+    sq_con_keys_send(p, sq_con_on_play_keys);
 }

@@ -573,7 +573,7 @@ sq_pub_esc(struct evbuffer *b, const char *s)
 
 
 struct evbuffer *
-sq_pub_page_begin(const char *title)
+sq_pub_head(const char *title)
 {
     struct evbuffer  *b;
 
@@ -587,6 +587,21 @@ sq_pub_page_begin(const char *title)
         "<meta name=\"viewport\" content=\"width=device-width\">"
         "<title>");
     sq_pub_esc(b, title);
+
+    return b;
+}
+
+
+struct evbuffer *
+sq_pub_page_begin(const char *title)
+{
+    struct evbuffer  *b;
+
+    b = sq_pub_head(title);
+    if (b == NULL) {
+        return NULL;
+    }
+
     evbuffer_add_printf(b,
         " - SmartlyQ</title><style>"
         "body{font-family:system-ui,sans-serif;max-width:34em;"
@@ -604,10 +619,24 @@ sq_pub_page_begin(const char *title)
 
 
 void
+sq_pub_html_headers(sq_pub_t *p, const char *csp, const char *referrer)
+{
+    struct evkeyvalq  *out;
+
+    out = evhttp_request_get_output_headers(p->req);
+    evhttp_add_header(out, "Content-Type", "text/html; charset=utf-8");
+    evhttp_add_header(out, "Content-Security-Policy", csp);
+    evhttp_add_header(out, "X-Frame-Options", "DENY");
+    evhttp_add_header(out, "Cache-Control", "no-store");
+    evhttp_add_header(out, "Referrer-Policy", referrer);
+    evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+}
+
+
+void
 sq_pub_page_send(sq_pub_t *p, int status, struct evbuffer *b)
 {
-    char               csp[SQ_PUB_URI_MAX + 128];
-    struct evkeyvalq  *out;
+    char  csp[SQ_PUB_URI_MAX + 128];
 
     if (b == NULL) {
         sq_log(SQ_LOG_ERR, "%s: out of memory for a page", p->route);
@@ -628,13 +657,7 @@ sq_pub_page_send(sq_pub_t *p, int status, struct evbuffer *b)
              "'unsafe-inline'; form-action 'self'%s%s; "
              "frame-ancestors 'none'", p->form_to[0] ? " " : "", p->form_to);
 
-    out = evhttp_request_get_output_headers(p->req);
-    evhttp_add_header(out, "Content-Type", "text/html; charset=utf-8");
-    evhttp_add_header(out, "Content-Security-Policy", csp);
-    evhttp_add_header(out, "X-Frame-Options", "DENY");
-    evhttp_add_header(out, "Cache-Control", "no-store");
-    evhttp_add_header(out, "Referrer-Policy", "no-referrer");
-    evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+    sq_pub_html_headers(p, csp, "no-referrer");
 
     sq_pub_observe(p, status);
     evhttp_send_reply(p->req, status, status == 200 ? "OK" : "Error", b);

@@ -147,8 +147,12 @@ uint64_t sq_pub_id(const char *s);
 
 /* HTML: text escaped; a whole page; the reply */
 void sq_pub_esc(struct evbuffer *b, const char *s);
+/* a new page up to its title, title escaped: the caller ends the <title> */
+struct evbuffer *sq_pub_head(const char *title);
 struct evbuffer *sq_pub_page_begin(const char *title);
 void sq_pub_page_send(sq_pub_t *p, int status, struct evbuffer *b);
+/* the headers of an HTML reply: its CSP and Referrer-Policy, no-store */
+void sq_pub_html_headers(sq_pub_t *p, const char *csp, const char *referrer);
 void sq_pub_error_page(sq_pub_t *p, int status, const char *title,
     const char *text);
 

@@ -66,6 +66,38 @@ sq_ko_job_refused(sq_job_t *j, const redisReply *reply)
 }
 
 
+/* a job of a /v1/keys request (kid 0: of no one key), its caller in w */
+static sq_job_t *
+sq_ko_job_new(sq_req_t *r, int write, int keys, uint64_t kid,
+    sq_key_who_t *w)
+{
+    sq_job_t  *j;
+
+    j = sq_job_new(r, write);
+    if (j == NULL) {
+        return NULL;
+    }
+
+    j->keys = keys;
+    j->id = kid;
+    sq_job_who(j, write, w);
+
+    return j;
+}
+
+
+/* a store result as the reply: d (status) or the store's error */
+static void
+sq_ko_job_answer(sq_job_t *j, sq_rc_t rc, json_t *d, int status)
+{
+    if (rc != SQ_OK) {
+        sq_reply_store_error(j->r.req, rc);
+    } else {
+        sq_reply_data(j->r.req, status, d);
+    }
+}
+
+
 /* ---- GET /v1/keys/{id}/activity ---- */
 
 /* "<ms>-<seq>", each 1..20 digits */
@@ -271,14 +303,11 @@ sq_keys_activity(sq_req_t *r)
         return;
     }
 
-    j = sq_job_new(r, 0);
+    j = sq_ko_job_new(r, 0, 1, kid, &w);
     if (j == NULL) {
         return;
     }
 
-    j->keys = 1;
-    j->id = kid;
-    sq_job_who(j, 0, &w);
     sq_act_argv(&a, &w, kid, &q, &t);
     sq_job_start(j, r, &a, sq_act_on_reply);
 }
@@ -297,11 +326,7 @@ sq_review_on_reply(redisReply *reply, void *data)
 
     if (!sq_ko_job_refused(j, reply)) {
         rc = sq_review_reply(reply, (int64_t) time(NULL), &d);
-        if (rc != SQ_OK) {
-            sq_reply_store_error(j->r.req, rc);
-        } else {
-            sq_reply_data(j->r.req, 200, d);
-        }
+        sq_ko_job_answer(j, rc, d, 200);
     }
 
     sq_job_done(j);
@@ -326,13 +351,11 @@ sq_keys_review(sq_req_t *r)
         return;
     }
 
-    j = sq_job_new(r, 0);
+    j = sq_ko_job_new(r, 0, 1, 0, &w);
     if (j == NULL) {
         return;
     }
 
-    j->keys = 1;
-    sq_job_who(j, 0, &w);
     sq_review_argv(&a, &w, (int64_t) time(NULL), unused, age);
     sq_job_start(j, r, &a, sq_review_on_reply);
 }
@@ -475,14 +498,11 @@ sq_keys_patch(sq_req_t *r)
         return;
     }
 
-    j = sq_job_new(r, 1);
+    j = sq_ko_job_new(r, 1, 1, kid, &w);
     if (j == NULL) {
         return;
     }
 
-    j->keys = 1;
-    j->id = kid;
-    sq_job_who(j, 1, &w);
     sq_own_argv(&a, &w, kid, o.owner, o.set_purpose ? o.purpose : NULL);
     sq_job_start(j, r, &a, sq_own_on_reply);
 }
@@ -549,14 +569,12 @@ sq_notify_on_reply(redisReply *reply, void *data)
 
     if (!sq_ko_job_refused(j, reply)) {
         rc = sq_act_reply(reply, &d);
-        if (rc != SQ_OK) {
-            sq_reply_store_error(j->r.req, rc);
-        } else {
+        if (rc == SQ_OK) {
             sq_log(SQ_LOG_INFO, "key %llu: its owner notified by user %llu",
                    (unsigned long long) j->id,
                    (unsigned long long) j->r.ident.user_id);
-            sq_reply_data(j->r.req, 201, d);
         }
+        sq_ko_job_answer(j, rc, d, 201);
     }
 
     sq_job_done(j);
@@ -591,14 +609,11 @@ sq_keys_notify(sq_req_t *r)
         return;
     }
 
-    j = sq_job_new(r, 1);
+    j = sq_ko_job_new(r, 1, 1, kid, &w);
     if (j == NULL) {
         return;
     }
 
-    j->keys = 1;
-    j->id = kid;
-    sq_job_who(j, 1, &w);
     sq_notify_argv(&a, &w, kid, msg, (int64_t) time(NULL));
     sq_job_start(j, r, &a, sq_notify_on_reply);
 }
@@ -617,12 +632,12 @@ sq_notices_on_reply(redisReply *reply, void *data)
 
     if (!sq_ko_job_refused(j, reply)) {
         rc = sq_act_reply(reply, &d);
-        if (rc != SQ_OK || !json_is_array(d)) {
+        if (rc == SQ_OK && !json_is_array(d)) {
             json_decref(d);
-            sq_reply_store_error(j->r.req, rc != SQ_OK ? rc : SQ_ERR_REDIS);
-        } else {
-            sq_reply_data(j->r.req, 200, d);
+            d = NULL;
+            rc = SQ_ERR_REDIS;
         }
+        sq_ko_job_answer(j, rc, d, 200);
     }
 
     sq_job_done(j);
@@ -645,12 +660,11 @@ sq_me_notifications(sq_req_t *r)
         return;
     }
 
-    j = sq_job_new(r, 0);
+    j = sq_ko_job_new(r, 0, 0, 0, &w);
     if (j == NULL) {
         return;
     }
 
-    sq_job_who(j, 0, &w);
     sq_notices_argv(&a, &w, (size_t) limit);
     sq_job_start(j, r, &a, sq_notices_on_reply);
 }

@@ -70,6 +70,21 @@ sq_reply_word_rc(const redisReply *r, const sq_reply_word_t *words,
 }
 
 
+sq_rc_t
+sq_store_argv_call(redisContext *c, sq_argv_t *a, redisReply **out)
+{
+    *out = NULL;
+
+    if (a->failed) {
+        return SQ_ERR_INVALID;
+    }
+
+    *out = redisCommandArgv(c, a->argc, a->argv, a->lens);
+
+    return *out != NULL ? SQ_OK : SQ_ERR_IO;
+}
+
+
 static sq_rc_t
 sq_vcmd(redisContext *c, redisReply **out, const char *fmt, va_list ap)
 {
@@ -152,6 +167,29 @@ sq_reply_id(const redisReply *r, uint64_t *id)
     }
 
     return SQ_OK;
+}
+
+
+sq_rc_t
+sq_last_id(redisContext *c, const char *seq, uint64_t *max)
+{
+    sq_rc_t      rc;
+    redisReply  *r;
+
+    *max = 0;
+
+    rc = sq_cmd(c, &r, "GET " SQ_K_SEQ, seq);
+    if (rc != SQ_OK) {
+        return rc;
+    }
+
+    if (r->type != REDIS_REPLY_NIL) {
+        rc = sq_reply_id(r, max);
+    }
+
+    freeReplyObject(r);
+
+    return rc;
 }
 
 

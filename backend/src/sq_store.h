@@ -11,6 +11,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "sq_argv.h"
 #include "sq_bearer.h"
 #include "sq_key.h"
 #include "sq_resource.h"
@@ -71,6 +72,13 @@ typedef struct {
  */
 sq_rc_t sq_reply_word_rc(const redisReply *r, const sq_reply_word_t *words,
     size_t n);
+
+/*
+ * The call a on c, its reply in *out (the caller frees it):
+ * SQ_ERR_INVALID for a failed a, SQ_ERR_IO for no reply.
+ */
+sq_rc_t sq_store_argv_call(redisContext *c, sq_argv_t *a,
+    redisReply **out);
 
 /* users, workspaces, members (sq_store_user.c) */
 sq_rc_t sq_store_user_create(redisContext *c, const char *email,
@@ -135,6 +143,8 @@ sq_rc_t sq_reply_id(const redisReply *r, uint64_t *id);
 sq_rc_t sq_reply_copy(const redisReply *r, char *dst, size_t cap);
 /* the next id of sequence seq ("user", "ws", "key", a resource name) */
 sq_rc_t sq_next_id(redisContext *c, const char *seq, uint64_t *id);
+/* the last id sequence seq gave, 0 for none */
+sq_rc_t sq_last_id(redisContext *c, const char *seq, uint64_t *max);
 sq_rc_t sq_unwatch(redisContext *c, sq_rc_t rc);
 
 typedef struct {

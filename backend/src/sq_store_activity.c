@@ -362,13 +362,9 @@ sq_store_activity_call(redisContext *c, sq_argv_t *a, int review,
 
     *data = NULL;
 
-    if (a->failed) {
-        return SQ_ERR_INVALID;
-    }
-
-    r = redisCommandArgv(c, a->argc, a->argv, a->lens);
-    if (r == NULL) {
-        return SQ_ERR_IO;
+    rc = sq_store_argv_call(c, a, &r);
+    if (rc != SQ_OK) {
+        return rc;
     }
 
     rc = review ? sq_review_reply(r, now, data) : sq_act_reply(r, data);

@@ -513,13 +513,9 @@ sq_store_app_call(redisContext *c, sq_argv_t *a, redisReply **out)
 
     *out = NULL;
 
-    if (a->failed) {
-        return SQ_ERR_INVALID;
-    }
-
-    r = redisCommandArgv(c, a->argc, a->argv, a->lens);
-    if (r == NULL) {
-        return SQ_ERR_IO;
+    rc = sq_store_argv_call(c, a, &r);
+    if (rc != SQ_OK) {
+        return rc;
     }
 
     rc = r->type == REDIS_REPLY_ERROR ? SQ_ERR_REDIS : sq_app_reply_rc(r);

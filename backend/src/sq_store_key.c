@@ -601,13 +601,9 @@ sq_key_call(redisContext *c, sq_argv_t *a, redisReply **out)
 
     *out = NULL;
 
-    if (a->failed) {
-        return SQ_ERR_INVALID;
-    }
-
-    r = redisCommandArgv(c, a->argc, a->argv, a->lens);
-    if (r == NULL) {
-        return SQ_ERR_IO;
+    rc = sq_store_argv_call(c, a, &r);
+    if (rc != SQ_OK) {
+        return rc;
     }
 
     rc = sq_key_reply_rc(r);
@@ -831,23 +827,7 @@ sq_store_key_list(redisContext *c, uint64_t uid, uint64_t after,
 sq_rc_t
 sq_store_key_max_id(redisContext *c, uint64_t *max)
 {
-    sq_rc_t      rc;
-    redisReply  *r;
-
-    *max = 0;
-
-    rc = sq_cmd(c, &r, "GET " SQ_K_SEQ, "key");
-    if (rc != SQ_OK) {
-        return rc;
-    }
-
-    if (r->type != REDIS_REPLY_NIL) {
-        rc = sq_reply_id(r, max);
-    }
-
-    freeReplyObject(r);
-
-    return rc;
+    return sq_last_id(c, "key", max);
 }
 
 

@@ -94,23 +94,35 @@ sub node_conf {
     return $conf;
 }
 
+# a new node's port, directory (made) and name: kind and number
+sub new_node {
+    my ($kind, $i) = @_;
+    my $name = "$kind$i";
+    my $dir = "$SQTest::DIR/$name";
+    make_path($dir);
+    return (SQTest::free_port(), $dir, $name);
+}
+
+# a spawned node known, once it answers PING (through $cli)
+sub node_up {
+    my ($port, $kind, $name, $dir, $cli) = @_;
+    $NODE{$port} = { name => $name, kind => $kind, alive => 1,
+                     dir => $dir };
+    SQTest::wait_until("$name start",
+                       sub { $cli->($port, 'PING') eq 'PONG' });
+    return $port;
+}
+
 sub start_replica {
     my ($i, $primary) = @_;
-    my $port = SQTest::free_port();
-    my $dir = "$SQTest::DIR/replica$i";
-    make_path($dir);
-    my $name = "replica$i";
+    my ($port, $dir, $name) = new_node('replica', $i);
     SQTest::spawn($name, "$SQTest::DIR/$name.log", 'redis-server',
         node_conf($dir), '--port', $port, '--dir', $dir,
         '--include', "$SQTest::DIR/redis-auth.conf",
         '--include', "$SQTest::DIR/redis-replica.conf",
         '--replicaof', '127.0.0.1', $primary,
         @{ $SQTest::OPT{redis_args} || [] });
-    $NODE{$port} = { name => $name, kind => 'replica', alive => 1,
-                     dir => $dir };
-    SQTest::wait_until("$name start",
-                       sub { node_cli($port, 'PING') eq 'PONG' });
-    return $port;
+    return node_up($port, 'replica', $name, $dir, \&node_cli);
 }
 
 sub sentinel_conf {
@@ -132,20 +144,13 @@ sub sentinel_conf {
 
 sub start_sentinel {
     my ($i, $primary) = @_;
-    my $port = SQTest::free_port();
-    my $dir = "$SQTest::DIR/sentinel$i";
-    make_path($dir);
-    my $name = "sentinel$i";
+    my ($port, $dir, $name) = new_node('sentinel', $i);
     # Sentinel rewrites its config file: one of its own, mode 0600
     SQTest::write_secret("$dir/sentinel.conf",
                          sentinel_conf($port, $dir, $primary));
     SQTest::spawn($name, "$SQTest::DIR/$name.log", 'redis-sentinel',
                   "$dir/sentinel.conf");
-    $NODE{$port} = { name => $name, kind => 'sentinel', alive => 1,
-                     dir => $dir };
-    SQTest::wait_until("$name start",
-                       sub { sentinel_cli($port, 'PING') eq 'PONG' });
-    return $port;
+    return node_up($port, 'sentinel', $name, $dir, \&sentinel_cli);
 }
 
 sub replicas { return sort { $a <=> $b }
