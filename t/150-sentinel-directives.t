@@ -47,8 +47,11 @@ http {
 }
 CONF
     close $fh;
+    # the nginx the suite runs (make asan: scripts/nginx-asan, which
+    # preloads the ASan runtime the module was built against)
     my ($out, $rc) = SQTest::run_capture('sh', '-c',
-        'exec nginx -t -q -p "$0" -c "$0/nginx.conf" 2>&1', $dir);
+        'exec "$1" -t -q -p "$0" -c "$0/nginx.conf" 2>&1', $dir,
+        $ENV{TEST_NGINX_BINARY} || 'nginx');
     return ($rc, $out);
 }
 
