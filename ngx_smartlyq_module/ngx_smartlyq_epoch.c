@@ -2,9 +2,9 @@
  * ngx_smartlyq_epoch: when a cached answer stops being true; the rule
  * the notifier (ngx_smartlyq_notify.c) applies and the cache obeys.
  *
- * Invalidation is pushed, not polled: each change to sq:key:<digest>
+ * Invalidation is pushed, not polled: each change to sq:key:{<digest>}
  * bumps a generation counter chosen by the digest, each change to
- * sq:ws:<id>:members one chosen by the workspace, and a (re)subscription
+ * sq:ws:{w<id>}:members one chosen by the workspace, and a (re)subscription
  * bumps the zone's epoch.  An answer is stamped with the three values
  * read *before* its lookup was sent and is good only while all three are
  * unchanged, so an answer computed before a change can never outlive the
@@ -148,7 +148,7 @@ ngx_smartlyq_epoch_current(ngx_smartlyq_epoch_t *ep, const u_char *bin,
 
 /* invalidations, from ngx_smartlyq_notify.c */
 
-/* sq:key:<64 hex digits> changed */
+/* sq:key:{<64 hex digits>} changed */
 void
 ngx_smartlyq_epoch_bump_key(ngx_smartlyq_main_conf_t *smcf, const u_char *hex,
     size_t len)
@@ -177,7 +177,7 @@ ngx_smartlyq_epoch_bump_key(ngx_smartlyq_main_conf_t *smcf, const u_char *hex,
 }
 
 
-/* sq:ws:<id>:members changed */
+/* sq:ws:{w<id>}:members changed */
 void
 ngx_smartlyq_epoch_bump_ws(ngx_smartlyq_main_conf_t *smcf, uint64_t ws)
 {

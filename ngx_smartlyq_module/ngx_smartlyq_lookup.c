@@ -79,7 +79,7 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     members = 0;
 
     if (ctx->workspace_id.len) {
-        members = sizeof(SQ_K_WS_PREFIX SQ_K_MEMBERS_SUFFIX) - 1
+        members = sizeof(SQ_K_WS_PREFIX SQ_K_WS_MEMBERS_TAIL) - 1
                   + ctx->workspace_id.len;
     }
 
@@ -89,7 +89,7 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
      */
     size = sizeof(NGX_SMARTLYQ_AUTHZ_HEAD) - 1
            + 4 * (sizeof("$\r\n\r\n") - 1 + NGX_SIZE_T_LEN)
-           + sizeof(SQ_K_KEY_PREFIX) - 1 + SQ_DIGEST_HEX_LEN
+           + sizeof(SQ_K_KEY_PREFIX SQ_K_TAG_END) - 1 + SQ_DIGEST_HEX_LEN
            + members + NGX_TIME_T_LEN + ctx->workspace_id.len;
 
     cmd = ngx_pnalloc(r->pool, size);
@@ -100,10 +100,12 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     last = ngx_cpymem(cmd, NGX_SMARTLYQ_AUTHZ_HEAD,
                       sizeof(NGX_SMARTLYQ_AUTHZ_HEAD) - 1);
 
-    last = ngx_smartlyq_bulk_head(last, sizeof(SQ_K_KEY_PREFIX) - 1
-                                        + SQ_DIGEST_HEX_LEN);
+    last = ngx_smartlyq_bulk_head(last,
+                                  sizeof(SQ_K_KEY_PREFIX SQ_K_TAG_END) - 1
+                                  + SQ_DIGEST_HEX_LEN);
     last = ngx_cpymem(last, SQ_K_KEY_PREFIX, sizeof(SQ_K_KEY_PREFIX) - 1);
     last = ngx_cpymem(last, ctx->digest, SQ_DIGEST_HEX_LEN);
+    last = ngx_cpymem(last, SQ_K_TAG_END, sizeof(SQ_K_TAG_END) - 1);
     last = ngx_cpymem(last, CRLF, 2);
 
     last = ngx_smartlyq_bulk_head(last, members);
@@ -112,8 +114,8 @@ ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
         last = ngx_cpymem(last, SQ_K_WS_PREFIX, sizeof(SQ_K_WS_PREFIX) - 1);
         last = ngx_cpymem(last, ctx->workspace_id.data,
                           ctx->workspace_id.len);
-        last = ngx_cpymem(last, SQ_K_MEMBERS_SUFFIX,
-                          sizeof(SQ_K_MEMBERS_SUFFIX) - 1);
+        last = ngx_cpymem(last, SQ_K_WS_MEMBERS_TAIL,
+                          sizeof(SQ_K_WS_MEMBERS_TAIL) - 1);
     }
 
     last = ngx_cpymem(last, CRLF, 2);

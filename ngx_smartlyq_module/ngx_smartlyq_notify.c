@@ -3,8 +3,8 @@
  *
  * Each worker keeps a third Redis link, subscribed to the keyspace
  * notifications of the records sq_authz reads:
- *   __keyspace@0__:sq:key:*            a key record changed or went
- *   __keyspace@0__:sq:ws:*:members     a workspace's members changed
+ *   __keyspace@0__:sq:key:{*           a key record changed or went
+ *   __keyspace@0__:sq:ws:{w*}:members  a workspace's members changed
  * and bumps the matching generation for each message, by the rule of
  * ngx_smartlyq_epoch.c.  Redis sends them only when its
  * notify-keyspace-events has K plus the g, h, s, x, e classes (see
@@ -90,7 +90,7 @@ struct ngx_smartlyq_notify_s {
 
 static const char  *ngx_smartlyq_patterns[] = {
     SQ_K_NOTIFY_KEY_PREFIX "*",
-    SQ_K_NOTIFY_WS_PREFIX "*" SQ_K_MEMBERS_SUFFIX,
+    SQ_K_NOTIFY_WS_PREFIX "*" SQ_K_WS_MEMBERS_TAIL,
     NGX_SMARTLYQ_BEAT
 };
 
@@ -192,26 +192,31 @@ ngx_smartlyq_notify_message(ngx_smartlyq_notify_t *nt, redisReply *channel)
     last = p + channel->len;
     len = sizeof(SQ_K_NOTIFY_KEY_PREFIX) - 1;
 
-    if ((size_t) (last - p) > len
+    /* sq:key:{<digest>}: the digest between the braces (else ignored) */
+    if ((size_t) (last - p) > len + sizeof(SQ_K_TAG_END) - 1
         && ngx_strncmp(p, SQ_K_NOTIFY_KEY_PREFIX, len) == 0)
     {
-        ngx_smartlyq_epoch_bump_key(nt->smcf, p + len, last - p - len);
+        if (last[-1] == SQ_K_TAG_END[0]) {
+            ngx_smartlyq_epoch_bump_key(nt->smcf, p + len,
+                                        last - p - len - 1);
+        }
         return;
     }
 
+    /* sq:ws:{w<id>}:members: the id after "{w", before "}:members" */
     len = sizeof(SQ_K_NOTIFY_WS_PREFIX) - 1;
 
-    if ((size_t) (last - p) <= len + sizeof(SQ_K_MEMBERS_SUFFIX) - 1
+    if ((size_t) (last - p) <= len + sizeof(SQ_K_WS_MEMBERS_TAIL) - 1
         || ngx_strncmp(p, SQ_K_NOTIFY_WS_PREFIX, len) != 0)
     {
         return;
     }
 
     p += len;
-    last -= sizeof(SQ_K_MEMBERS_SUFFIX) - 1;
+    last -= sizeof(SQ_K_WS_MEMBERS_TAIL) - 1;
 
-    if (ngx_strncmp(last, SQ_K_MEMBERS_SUFFIX,
-                    sizeof(SQ_K_MEMBERS_SUFFIX) - 1)
+    if (ngx_strncmp(last, SQ_K_WS_MEMBERS_TAIL,
+                    sizeof(SQ_K_WS_MEMBERS_TAIL) - 1)
         != 0)
     {
         return;

@@ -9,8 +9,8 @@
  * NGX_SMARTLYQ_USAGE_TXN keys:
  *   HINCRBY sq:usage:<key id>:<yyyymmdd> allowed|denied <n>
  *   EXPIRE  sq:usage:<key id>:<yyyymmdd> <400 days>
- *   HSET    sq:keyuse:<digest> last_used_at <t> last_used_ip <ip>
- * (not on the key record sq:key:<digest>: every write there drops the
+ *   HSET    sq:keyuse:{<digest>} last_used_at <t> last_used_ip <ip>
+ * (not on the key record sq:key:{<digest>}: every write there drops the
  * key's entries from the decision cache, ngx_smartlyq_cache.c).
  * The transactions are for Redis's single thread, not for atomicity:
  * with "appendfsync always" every event-loop pass that wrote anything
@@ -176,7 +176,9 @@ static ngx_int_t
 ngx_smartlyq_usage_send(ngx_smartlyq_link_t *link,
     ngx_smartlyq_usage_slot_t *s, u_char *day)
 {
-    char         key[64], rec[sizeof(SQ_K_KEYUSE_PREFIX) + SQ_DIGEST_HEX_LEN];
+    char         key[64];
+    char         rec[sizeof(SQ_K_KEYUSE_PREFIX SQ_K_TAG_END)
+                     + SQ_DIGEST_HEX_LEN];
     u_char       num[NGX_INT64_LEN], ts[NGX_TIME_T_LEN];
     size_t       len[8];
     ngx_int_t    rc;
@@ -217,7 +219,8 @@ ngx_smartlyq_usage_send(ngx_smartlyq_link_t *link,
         argv[0] = "HSET";
         len[0] = sizeof("HSET") - 1;
         argv[1] = rec;
-        len[1] = snprintf(rec, sizeof(rec), SQ_K_KEYUSE_PREFIX "%.*s",
+        len[1] = snprintf(rec, sizeof(rec),
+                          SQ_K_KEYUSE_PREFIX "%.*s" SQ_K_TAG_END,
                           (int) SQ_DIGEST_HEX_LEN, (const char *) s->digest);
         argv[2] = "last_used_at";
         len[2] = sizeof("last_used_at") - 1;

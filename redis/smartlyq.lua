@@ -11,6 +11,24 @@
   The data layout, and which function touches which keys: redis/SCHEMA.md.
 ]]
 
+-- Key names (redis/SCHEMA.md; common/sq_keys.h spells the same for C).
+-- The braces are Redis Cluster hash tags: one key's names share
+-- {<digest>}, one workspace's {w<id>}, one user's {u<id>}, one app's
+-- {a<id>} (SCHEMA.md "Hash tags").
+local function k_key(d) return 'sq:key:{' .. d .. '}' end
+local function k_keyuse(d) return 'sq:keyuse:{' .. d .. '}' end
+local function k_ws(w) return 'sq:ws:{w' .. w .. '}' end
+local function k_members(w) return 'sq:ws:{w' .. w .. '}:members' end
+local function k_user(u) return 'sq:user:{u' .. u .. '}' end
+local function k_app(a) return 'sq:app:{a' .. a .. '}' end
+-- a resource record, in its workspace's group
+local function k_rec(w, res, id)
+    return 'sq:ws:{w' .. w .. '}:rec:' .. res .. ':' .. id
+end
+-- the directory record -> workspace id, by which a record known by id
+-- alone is found (written with the record, never changed)
+local function k_recws(res, id) return 'sq:recws:' .. res .. ':' .. id end
+
 local function sq_in_list(list, item)
     if not list or list == '' then
         return true
@@ -35,8 +53,8 @@ local function sq_time(v)
 end
 
 -- sq_authz: the edge's one round trip per uncached request.
---   KEYS[1] sq:key:<digest>
---   KEYS[2] sq:ws:<workspace_id>:members, or "" when no workspace_id
+--   KEYS[1] sq:key:{<digest>}
+--   KEYS[2] sq:ws:{w<workspace_id>}:members, or "" when no workspace_id
 --   ARGV[1] now
 --   ARGV[2] the workspace id, or ""
 -- Returns 'UNKNOWN', or one string of eleven fields joined by '|':
@@ -111,9 +129,9 @@ redis.register_function{
 ]]
 
 -- sq_res_update: the record must still be in the workspace.
---   KEYS[1] sq:<res>:<id>, KEYS[2] the unique index or '',
+--   KEYS[1] sq:ws:{w<wid>}:rec:<res>:<id>, KEYS[2] the unique index or '',
 --   KEYS[3] a referenced record or '', KEYS[4] (optional) the index's
---   rendering hash sq:ws:<wid>:<infix><plural>:json or ''
+--   rendering hash sq:ws:{w<wid>}:<infix><plural>:json or ''
 --   ARGV[1] id, ARGV[2] workspace id, ARGV[3] unique field or '',
 --   ARGV[4] its new value, ARGV[5] n, ARGV[6..5+n] fields to delete,
 --   then field value pairs
@@ -156,7 +174,7 @@ local function sq_res_update(keys, args)
 end
 
 -- sq_res_delete: the record must be in the workspace.
---   KEYS[1] sq:<res>:<id>, KEYS[2] sq:ws:<wid>:<res>s,
+--   KEYS[1] sq:ws:{w<wid>}:rec:<res>:<id>, KEYS[2] sq:ws:{w<wid>}:<res>s,
 --   KEYS[3] the unique index or ''
 --   ARGV[1] id, ARGV[2] workspace id, ARGV[3] unique field or ''
 local function sq_res_delete(keys, args)
@@ -195,7 +213,7 @@ local function sq_migrate_keys(keys, args)
         local digest = redis.call('GET', 'sq:keyid:' .. id)
 
         if digest then
-            local rec = 'sq:key:' .. digest
+            local rec = k_key(digest)
 
             if redis.call('EXISTS', rec) == 1
                and redis.call('HEXISTS', rec, 'scopes') == 0
@@ -223,7 +241,7 @@ redis.register_function('sq_migrate_keys', sq_migrate_keys)
     uid, the identity's workspace id or '', the key's workspace list
     (comma-separated, '' for all the user's), the key's mode ('live' |
     'test'), the nonce's time to live in seconds ('' for reads)
-  and KEYS[1] sq:nonce:<nonce> or '', KEYS[2] sq:ws:<wid>:members of the
+  and KEYS[1] sq:nonce:<nonce> or '', KEYS[2] sq:ws:{w<wid>}:members of the
   identity's workspace or ''.
 
   Keys these functions compute (a Redis Cluster concern, see SCHEMA.md):
@@ -272,7 +290,7 @@ local function sq_req_sees(args, wid, mode)
         return wid == args[2]
     end
 
-    return redis.call('SISMEMBER', 'sq:ws:' .. wid .. ':members',
+    return redis.call('SISMEMBER', k_members(wid),
                       args[1]) == 1
 end
 
@@ -282,19 +300,38 @@ local function sq_rec_fields(key, names)
                       'created_at', 'updated_at', unpack(names))
 end
 
+-- The record a directory name 'sq:recws:<res>:<id>' (what the backend
+-- passes for a record it knows by id) stands for: in workspace w when w
+-- is given, else in the workspace the directory holds.  nil when there
+-- is none (then no such record).
+local function sq_rec_of(dir, w)
+    local res, id = string.match(dir, '^sq:recws:([%w_]+):(%d+)$')
+    if not res then
+        return nil
+    end
+    if not w or w == '' then
+        w = redis.call('GET', dir)
+        if not w then
+            return nil
+        end
+    end
+    return k_rec(w, res, id)
+end
+
 -- sq_res_page: one page of a resource's records, merged by id over the
 -- workspaces the identity reaches.
 --   KEYS[1] '', KEYS[2] members or '', KEYS[3] the identity workspace's
---   index sq:ws:<wid>:<infix><plural>, or the user's sq:user:<uid>:
+--   index sq:ws:{w<wid>}:<infix><plural>, or the user's sq:user:{u<uid>}:
 --   workspaces when the identity names none
---   ARGV[1..5] common, ARGV[6] the record prefix 'sq:<res>:',
+--   ARGV[1..5] common, ARGV[6] the resource name (records
+--   sq:ws:{w<wid>}:rec:<res>:<id>),
 --   ARGV[7] the index suffix '<infix><plural>', ARGV[8] after (id),
 --   ARGV[9] limit, ARGV[10..] the schema's field names
 -- Returns {'OK', next id or '0', 'JSON', the records' renderings joined
 -- by ', '} when every record has one that begins with its id and
 -- workspace, else {'OK', next id or '0', then per record {index id, its
 -- workspace, R}}, R the record's stored rendering (its JSON as the API
--- writes it, in sq:ws:<wid>:<infix><plural>:json, written by
+-- writes it, in sq:ws:{w<wid>}:<infix><plural>:json, written by
 -- sq_res_insert and sq_res_modify, dropped by sq_res_modify and
 -- sq_res_delete; or, from before that hash, the record's field _json,
 -- which sq_res_update drops; SCHEMA.md) or, where it has none, {id,
@@ -320,7 +357,7 @@ local function sq_res_page(keys, args)
         for _, w in ipairs(wss) do
             if sq_in_list(args[3], w) then
                 local got = redis.call('ZRANGEBYSCORE',
-                                       'sq:ws:' .. w .. ':' .. args[7],
+                                       k_ws(w) .. ':' .. args[7],
                                        after, '+inf', 'LIMIT', 0, limit + 1)
                 for i = 1, #got do
                     ids[#ids + 1] = {tonumber(got[i]), w}
@@ -355,7 +392,7 @@ local function sq_res_page(keys, args)
         for k, i in ipairs(idx) do
             f[k] = string.format('%d', ids[i][1])
         end
-        local got = redis.call('HMGET', 'sq:ws:' .. w .. ':' .. args[7]
+        local got = redis.call('HMGET', k_ws(w) .. ':' .. args[7]
                                .. ':json', unpack(f))
         for k, i in ipairs(idx) do
             json[i] = got[k]
@@ -388,7 +425,7 @@ local function sq_res_page(keys, args)
     -- the backend skips it.
     for i = 1, n do
         local id = string.format('%d', ids[i][1])
-        local key = args[6] .. id
+        local key = k_rec(ids[i][2], args[6], id)
         out[i + 2] = {id, ids[i][2], json[i]
                                      or redis.call('HGET', key, '_json')
                                      or sq_rec_fields(key, names)}
@@ -398,7 +435,8 @@ local function sq_res_page(keys, args)
 end
 
 -- sq_res_one: a record, when the identity may see it.
---   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:<res>:<id>
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:recws:<res>:<id> (the
+--   record is read in the identity's workspace, or the directory's)
 --   ARGV[1..5] common, ARGV[6..] the schema's field names
 -- Returns {'OK', {id, workspace_id, mode, created_at, updated_at,
 -- fields...}} or a refusal.
@@ -408,7 +446,12 @@ local function sq_res_one(keys, args)
         return bad
     end
 
-    local v = sq_rec_fields(keys[3], {unpack(args, 6)})
+    local key = sq_rec_of(keys[3], args[2])
+    if not key then
+        return {'NOTFOUND'}
+    end
+
+    local v = sq_rec_fields(key, {unpack(args, 6)})
     if not sq_req_sees(args, v[2], v[3]) then
         return {'NOTFOUND'}
     end
@@ -419,10 +462,12 @@ end
 -- sq_res_insert: a new record (its unique value, the record, the index)
 -- with the checks, the home workspace, the id draw and the nonce claim in
 -- the same call.
---   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] a referenced record or
---   ''
---   ARGV[1..5] common, ARGV[6] the resource name (sequence and record
---   'sq:<res>:<id>'), ARGV[7] the index suffix '<infix><plural>',
+--   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] a referenced record's
+--   directory sq:recws:<res>:<id> or '' (the reference is looked for in
+--   the new record's workspace)
+--   ARGV[1..5] common, ARGV[6] the resource name (sequence, record
+--   sq:ws:{w<wid>}:rec:<res>:<id> and its directory
+--   sq:recws:<res>:<id>), ARGV[7] the index suffix '<infix><plural>',
 --   ARGV[8] the unique index suffix '<infix><unique_key>' or '',
 --   ARGV[9] the unique value, ARGV[10] now, ARGV[11] the record's JSON
 --   after its "workspace_id" member or '' (none stored),
@@ -436,7 +481,7 @@ local function sq_res_insert(keys, args)
 
     local wid = args[2]
     if wid == '' then
-        wid = redis.call('HGET', 'sq:user:' .. args[1],
+        wid = redis.call('HGET', k_user(args[1]),
                          'primary_workspace_id')
         if not wid or wid == '' or wid == '0' then
             return {'NOPRIMARY'}
@@ -444,7 +489,7 @@ local function sq_res_insert(keys, args)
         if not sq_in_list(args[3], wid) then
             return {'WSKEY'}
         end
-        if redis.call('SISMEMBER', 'sq:ws:' .. wid .. ':members',
+        if redis.call('SISMEMBER', k_members(wid),
                       args[1]) == 0
         then
             return {'FORBIDDEN'}
@@ -452,14 +497,16 @@ local function sq_res_insert(keys, args)
     end
 
     if keys[3] ~= '' then
-        local ref = redis.call('HMGET', keys[3], 'workspace_id', 'mode')
+        local rk = sq_rec_of(keys[3], wid)
+        local ref = rk and redis.call('HMGET', rk, 'workspace_id', 'mode')
+                    or {}
         if ref[1] ~= wid or (ref[2] or 'live') ~= args[4] then
             return {'BADREF'}
         end
     end
 
     local id = tostring(redis.call('INCR', 'sq:seq:' .. args[6]))
-    local ws = 'sq:ws:' .. wid .. ':'
+    local ws = k_ws(wid) .. ':'
 
     if args[8] ~= '' then
         if redis.call('HSETNX', ws .. args[8], args[9], id) == 0 then
@@ -467,7 +514,8 @@ local function sq_res_insert(keys, args)
         end
     end
 
-    redis.call('HSET', 'sq:' .. args[6] .. ':' .. id, 'id', id,
+    redis.call('SET', k_recws(args[6], id), wid, 'NX')
+    redis.call('HSET', k_rec(wid, args[6], id), 'id', id,
                'workspace_id', wid, 'mode', args[4], 'created_at', args[10],
                'updated_at', args[10], unpack(args, 12))
     redis.call('ZADD', ws .. args[7], id, id)
@@ -482,10 +530,12 @@ local function sq_res_insert(keys, args)
 end
 
 -- sq_res_modify: sq_res_update with the checks and the nonce claim.
---   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] sq:<res>:<id>,
---   KEYS[4] the unique index or '', KEYS[5] a referenced record or '',
+--   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] the record
+--   sq:ws:{w<wid>}:rec:<res>:<id>, KEYS[4] the unique index or '',
+--   KEYS[5] a referenced record's directory sq:recws:<res>:<id> or ''
+--   (looked for in the record's workspace),
 --   KEYS[6] the workspace index's rendering hash,
---   sq:ws:<wid>:<infix><plural>:json
+--   sq:ws:{w<wid>}:<infix><plural>:json
 --   ARGV[1..5] common, ARGV[6] the record's JSON once written or '' (the
 --   update writes or deletes every schema field), ARGV[7..]
 --   sq_res_update's ARGV
@@ -495,14 +545,18 @@ local function sq_res_modify(keys, args)
         return bad
     end
 
+    local ref = ''
     if keys[5] ~= '' then
-        if (redis.call('HGET', keys[5], 'mode') or 'live') ~= args[4] then
+        ref = sq_rec_of(keys[5], args[8])
+        if not ref
+           or (redis.call('HGET', ref, 'mode') or 'live') ~= args[4]
+        then
             return {'BADREF'}
         end
     end
 
     local rh = keys[6] or ''
-    local rc = sq_res_update({keys[3], keys[4], keys[5], rh},
+    local rc = sq_res_update({keys[3], keys[4], ref, rh},
                              {unpack(args, 7)})
     if rc == 'OK' then
         -- the new rendering (sq_res_update dropped the old one)
@@ -517,7 +571,9 @@ end
 
 -- sq_res_remove: sq_res_delete of a record the identity may see, with
 -- the checks and the nonce claim.
---   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] sq:<res>:<id>
+--   KEYS[1] nonce, KEYS[2] members or '', KEYS[3] sq:recws:<res>:<id>
+--   (the record is read in the identity's workspace, or the
+--   directory's; the directory goes with the record)
 --   ARGV[1..5] common, ARGV[6] the index suffix '<infix><plural>',
 --   ARGV[7] the unique field or '', ARGV[8] the unique index suffix
 --   '<infix><unique_key>' or ''
@@ -528,13 +584,16 @@ local function sq_res_remove(keys, args)
         return bad
     end
 
-    local rec = redis.call('HMGET', keys[3], 'id', 'workspace_id', 'mode')
+    local key = sq_rec_of(keys[3], args[2])
+    local rec = key and redis.call('HMGET', key, 'id', 'workspace_id',
+                                   'mode') or {}
     if not rec[1] or not sq_req_sees(args, rec[2], rec[3]) then
         return {'NOTFOUND'}
     end
 
-    local ws = 'sq:ws:' .. rec[2] .. ':'
-    sq_res_delete({keys[3], ws .. args[6],
+    local ws = k_ws(rec[2]) .. ':'
+    redis.call('DEL', keys[3])
+    sq_res_delete({key, ws .. args[6],
                    args[8] ~= '' and ws .. args[8] or ''},
                   {rec[1], rec[2], args[7]})
     sq_req_claim(keys, args)
@@ -558,12 +617,12 @@ redis.register_function('sq_res_remove', sq_res_remove)
 
 
 -- sq_me: GET /v1/me in one call: the user and their workspaces' names.
---   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:<uid>,
---   KEYS[4] sq:user:<uid>:workspaces
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:{u<uid>},
+--   KEYS[4] sq:user:{u<uid>}:workspaces
 --   ARGV[1..5] common (sq_req_check)
 -- Returns {'OK', {id, email, name, primary_workspace_id},
 -- {wid, name, wid, name, ...}} (the first 1000 workspaces; each
--- workspace's sq:ws:<wid> is computed) or a refusal.
+-- workspace's sq:ws:{w<wid>} is computed) or a refusal.
 local function sq_me(keys, args)
     local bad = sq_req_check(keys, args)
     if bad then
@@ -576,7 +635,7 @@ local function sq_me(keys, args)
 
     for _, w in ipairs(redis.call('ZRANGE', keys[4], 0, 999)) do
         ws[#ws + 1] = w
-        ws[#ws + 1] = redis.call('HGET', 'sq:ws:' .. w, 'name')
+        ws[#ws + 1] = redis.call('HGET', k_ws(w), 'name')
     end
 
     return {'OK', u, ws}
@@ -603,8 +662,8 @@ redis.register_function{
   unknown id are all {'NOTFOUND'}.
 
   A key's entry, as sq_key_one, sq_key_set, sq_key_page and sq_key_usage
-  return it: {digest, HGETALL of sq:key:<digest>, {last_used_at,
-  last_used_ip} of sq:keyuse:<digest>, version}.  The backend checks the
+  return it: {digest, HGETALL of sq:key:{<digest>}, {last_used_at,
+  last_used_ip} of sq:keyuse:{<digest>}, version}.  The backend checks the
   digest's form and the record's fields.
 ]]
 
@@ -621,9 +680,9 @@ local function sq_key_version(rec)
 end
 
 local function sq_key_entry(digest)
-    local rec = 'sq:key:' .. digest
+    local rec = k_key(digest)
     return {digest, redis.call('HGETALL', rec),
-            redis.call('HMGET', 'sq:keyuse:' .. digest, 'last_used_at',
+            redis.call('HMGET', k_keyuse(digest), 'last_used_at',
                        'last_used_ip'),
             sq_key_version(rec)}
 end
@@ -635,7 +694,7 @@ local function sq_key_find(idkey, uid)
         return nil
     end
 
-    local rec = redis.call('HMGET', 'sq:key:' .. digest, 'user_id',
+    local rec = redis.call('HMGET', k_key(digest), 'user_id',
                            'status')
     if not rec[1] or rec[2] == 'deleted' or (uid ~= '' and rec[1] ~= uid)
     then
@@ -658,7 +717,7 @@ local function sq_key_add(rec, digest, f)
     redis.call('HSET', rec, 'owner_id', f.owner or f.uid,
                'purpose', f.purpose or '')
     redis.call('SET', 'sq:keyid:' .. id, digest)
-    redis.call('SADD', 'sq:user:' .. f.uid .. ':keys', id)
+    redis.call('SADD', k_user(f.uid) .. ':keys', id)
     return id
 end
 
@@ -690,7 +749,7 @@ local function sq_key_one(keys, args)
 end
 
 -- sq_key_create: a new key, its id drawn here.
---   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:key:<digest>
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:key:{<digest>}
 --   ARGV[1..5] common, ARGV[6] the digest, ARGV[7] the owner,
 --   ARGV[8] type, ARGV[9] mode, ARGV[10] scopes, ARGV[11] workspaces,
 --   ARGV[12] expires_at, ARGV[13] name, ARGV[14] created_at, ARGV[15] last4,
@@ -705,14 +764,14 @@ local function sq_key_create(keys, args)
     end
 
     local uid = args[7]
-    if redis.call('EXISTS', 'sq:user:' .. uid) == 0 then
+    if redis.call('EXISTS', k_user(uid)) == 0 then
         return {'NOTFOUND'}
     end
 
     -- a user's own call (the backend): only workspaces they are in
     if args[1] ~= '' then
         for w in string.gmatch(args[11], '[^,]+') do
-            if redis.call('SISMEMBER', 'sq:ws:' .. w .. ':members',
+            if redis.call('SISMEMBER', k_members(w),
                           args[1]) == 0
             then
                 return {'WSMEMBER'}
@@ -739,7 +798,7 @@ end
 -- sq_key_rotate: a new key with the old one's settings; the old one gets
 -- rotated_at, sunset_at (now + grace) and replaced_by.
 --   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:keyid:<old id>,
---   KEYS[4] sq:key:<new digest>
+--   KEYS[4] sq:key:{<new digest>}
 --   ARGV[1..5] common, ARGV[6] the new digest, ARGV[7] grace seconds,
 --   ARGV[8] now, ARGV[9] the new key's last4, ARGV[10] the old key's
 --   version as C decided on it, or '' (sqctl: no check)
@@ -756,7 +815,7 @@ local function sq_key_rotate(keys, args)
         return {'NOTFOUND'}
     end
 
-    local old = 'sq:key:' .. digest
+    local old = k_key(digest)
     if args[10] ~= '' and sq_key_version(old) ~= args[10] then
         return {'CONFLICT'}
     end
@@ -783,7 +842,7 @@ local function sq_key_rotate(keys, args)
 end
 
 -- sq_key_set: status 'active', 'disabled' or 'deleted' (a tombstone, out
--- of sq:user:<uid>:keys).  Always a write to sq:key:<digest>, so the
+-- of sq:user:{u<uid>}:keys).  Always a write to sq:key:{<digest>}, so the
 -- edge's cache drops the key on its keyspace event.
 --   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:keyid:<id>
 --   ARGV[1..5] common, ARGV[6] the status, ARGV[7] the version C decided
@@ -800,7 +859,7 @@ local function sq_key_set(keys, args)
         return {'NOTFOUND'}
     end
 
-    local rec = 'sq:key:' .. digest
+    local rec = k_key(digest)
     if args[7] ~= '' and sq_key_version(rec) ~= args[7] then
         return {'CONFLICT'}
     end
@@ -808,7 +867,7 @@ local function sq_key_set(keys, args)
     redis.call('HSET', rec, 'status', args[6])
     if args[6] == 'deleted' then
         local r = redis.call('HMGET', rec, 'user_id', 'id')
-        redis.call('SREM', 'sq:user:' .. r[1] .. ':keys', r[2])
+        redis.call('SREM', k_user(r[1]) .. ':keys', r[2])
     end
     sq_req_claim(keys, args)
 
@@ -816,7 +875,7 @@ local function sq_key_set(keys, args)
 end
 
 -- sq_key_page: the owner's keys with id > after, ascending.
---   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:<uid>:keys
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:{u<uid>}:keys
 --   ARGV[1..5] common (ARGV[1] the owner), ARGV[6] after, ARGV[7] limit,
 --   ARGV[8] the most ids a user may have
 -- Returns {'OK', next id or '0', entry, ...} or {'TOOMANY'}.
@@ -916,7 +975,7 @@ redis.register_function{
 ]]
 
 -- sq_grant_revoke: ends grant gid, every access token of it (a write to
--- each token's sq:key:<digest>, so every edge's cache drops it) and every
+-- each token's sq:key:{<digest>}, so every edge's cache drops it) and every
 -- refresh token.  Returns the number of access tokens it revoked.
 local function sq_grant_revoke(gid, now, reason)
     local g = 'sq:grant:' .. gid
@@ -932,7 +991,7 @@ local function sq_grant_revoke(gid, now, reason)
     end
 
     for _, d in ipairs(redis.call('SMEMBERS', g .. ':access')) do
-        local rec = 'sq:key:' .. d
+        local rec = k_key(d)
         local st = redis.call('HGET', rec, 'status')
         if st and st ~= 'revoked' then
             redis.call('HSET', rec, 'status', 'revoked')
@@ -953,7 +1012,7 @@ end
 -- every grant of app id (disable, delete, secret rotated with revoke)
 local function sq_app_revoke_grants(id, now, reason)
     local n = 0
-    for _, gid in ipairs(redis.call('ZRANGE', 'sq:app:' .. id .. ':grants',
+    for _, gid in ipairs(redis.call('ZRANGE', k_app(id) .. ':grants',
                                     0, -1))
     do
         n = n + sq_grant_revoke(gid, now, reason)
@@ -1017,7 +1076,7 @@ local function sq_app_member(args, wid)
         return false
     end
 
-    return redis.call('SISMEMBER', 'sq:ws:' .. wid .. ':members',
+    return redis.call('SISMEMBER', k_members(wid),
                       args[1]) == 1
 end
 
@@ -1071,9 +1130,9 @@ local function sq_app_create(keys, args)
     end
 
     local wid, owner = args[6], args[7]
-    if redis.call('EXISTS', 'sq:ws:' .. wid) == 0
+    if redis.call('EXISTS', k_ws(wid)) == 0
        or not sq_app_member(args, wid)
-       or redis.call('SISMEMBER', 'sq:ws:' .. wid .. ':members',
+       or redis.call('SISMEMBER', k_members(wid),
                      owner) == 0
     then
         return {'FORBIDDEN'}
@@ -1084,7 +1143,7 @@ local function sq_app_create(keys, args)
     end
 
     local id = tostring(redis.call('INCR', 'sq:seq:app'))
-    local rec = 'sq:app:' .. id
+    local rec = k_app(id)
     redis.call('HSET', rec, 'id', id, 'client_id', args[8],
                'name', args[9], 'type', args[10],
                'redirect_uris', args[11], 'scopes', args[12],
@@ -1094,14 +1153,14 @@ local function sq_app_create(keys, args)
                'created_at', args[15], 'updated_at', args[15],
                'last_used_at', '0', 'purpose', args[16] or '')
     redis.call('SET', keys[3], id)
-    redis.call('ZADD', 'sq:ws:' .. wid .. ':apps', id, id)
+    redis.call('ZADD', k_ws(wid) .. ':apps', id, id)
     sq_req_claim(keys, args)
 
     return {'OK', sq_app_entry(rec)}
 end
 
 -- sq_app_one: an app.
---   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:app:{a<id>}
 --   ARGV[1..5] common
 -- Returns {'OK', entry} or a refusal.
 local function sq_app_one(keys, args)
@@ -1128,7 +1187,7 @@ end
 
 -- sq_app_page: the apps the caller may manage with id > after, ascending.
 --   KEYS[1] '', KEYS[2] members or '', KEYS[3] the index listed:
---   sq:ws:<wid>:apps, sq:user:<uid>:workspaces, or '' (sqctl, all)
+--   sq:ws:{w<wid>}:apps, sq:user:{u<uid>}:workspaces, or '' (sqctl, all)
 --   ARGV[1..5] common, ARGV[6] after, ARGV[7] limit, ARGV[8] the
 --   workspace asked for, or '' (every one the caller reaches)
 -- Returns {'OK', next id or '0', entry, ...} or a refusal.
@@ -1145,18 +1204,18 @@ local function sq_app_page(keys, args)
         if not sq_app_member(args, args[8]) then
             return {'FORBIDDEN'}
         end
-        sq_app_ids_of('sq:ws:' .. args[8] .. ':apps', after, limit, ids)
+        sq_app_ids_of(k_ws(args[8]) .. ':apps', after, limit, ids)
     elseif args[1] ~= '' then
         for _, w in ipairs(redis.call('ZRANGE', keys[3], 0, 999)) do
             if sq_app_member(args, w) then
-                sq_app_ids_of('sq:ws:' .. w .. ':apps', after, limit, ids)
+                sq_app_ids_of(k_ws(w) .. ':apps', after, limit, ids)
             end
         end
     else
         local last = tonumber(redis.call('GET', 'sq:seq:app') or '0')
         local id = after + 1
         while id <= last and #ids <= limit do
-            if sq_app_live('sq:app:' .. id) then
+            if sq_app_live(k_app(id)) then
                 ids[#ids + 1] = id
             end
             id = id + 1
@@ -1173,7 +1232,7 @@ local function sq_app_page(keys, args)
     end
 
     for i = 1, n do
-        out[i + 2] = sq_app_entry('sq:app:' .. string.format('%d', ids[i]))
+        out[i + 2] = sq_app_entry(k_app(string.format('%d', ids[i])))
     end
 
     return out
@@ -1182,7 +1241,7 @@ end
 -- every grant of app id holding a scope outside scopes ends
 local function sq_app_narrow_grants(id, scopes, now)
     local n = 0
-    for _, gid in ipairs(redis.call('ZRANGE', 'sq:app:' .. id .. ':grants',
+    for _, gid in ipairs(redis.call('ZRANGE', k_app(id) .. ':grants',
                                     0, -1))
     do
         local g = redis.call('HMGET', 'sq:grant:' .. gid, 'scopes',
@@ -1196,7 +1255,7 @@ end
 
 -- sq_app_update: name, redirect_uris and scopes (PATCH).  Narrowed
 -- scopes end every grant that holds a scope the app no longer has.
---   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:{a<id>}
 --   ARGV[1..5] common, ARGV[6] now, ARGV[7..] field value pairs, fields
 --   among name, redirect_uris, scopes, owner_id, purpose (issue 16:
 --   'NOUSER' when the owner is no user the caller may name)
@@ -1247,7 +1306,7 @@ end
 -- sq_app_set: status 'active', 'disabled' or 'deleted' (the record
 -- stays, out of its workspace's index).  Disabling and deleting end
 -- every grant of the app (sq_app_revoke_grants) in the same call.
---   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:{a<id>}
 --   ARGV[1..5] common, ARGV[6] the status, ARGV[7] now
 -- Returns {'OK', entry, tokens revoked} or a refusal.
 local function sq_app_set(keys, args)
@@ -1273,7 +1332,7 @@ local function sq_app_set(keys, args)
         n = sq_app_revoke_grants(id, now, 'app_disabled')
     elseif st == 'deleted' then
         n = sq_app_revoke_grants(id, now, 'app_deleted')
-        redis.call('ZREM', 'sq:ws:' .. wid .. ':apps', id)
+        redis.call('ZREM', k_ws(wid) .. ':apps', id)
     end
     sq_req_claim(keys, args)
 
@@ -1282,7 +1341,7 @@ end
 
 -- sq_app_rotate_secret: a new client secret; the old one authenticates
 -- until now + grace (0: not at all).  With revoke, every grant ends.
---   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:{a<id>}
 --   ARGV[1..5] common, ARGV[6] the new secret's digest, ARGV[7] its
 --   last4, ARGV[8] grace seconds, ARGV[9] '1' to revoke, ARGV[10] now
 -- Returns {'OK', entry, tokens revoked}, {'STATE'} (a public app has no
@@ -1325,7 +1384,7 @@ end
 -- sq_app_grants: the app's grants with id > after, ascending: all of
 -- them for a member of the app's workspace, else the caller's own (none:
 -- {'NOTFOUND'}, as for an app the caller cannot see).
---   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:app:{a<id>}
 --   ARGV[1..5] common, ARGV[6] after, ARGV[7] limit, ARGV[8] the most
 --   grants read
 -- Returns {'OK', next id or '0', grant entry, ...}, {'TOOMANY'} or a
@@ -1343,7 +1402,7 @@ local function sq_app_grants(keys, args)
 
     local all = sq_app_member(args, wid)
     local id = redis.call('HGET', keys[3], 'id')
-    local idx = 'sq:app:' .. id .. ':grants'
+    local idx = k_app(id) .. ':grants'
     if redis.call('ZCARD', idx) > tonumber(args[8]) then
         return {'TOOMANY'}
     end
@@ -1383,7 +1442,7 @@ end
 -- sq_app_grant_revoke: ends one grant of the app (DELETE of an
 -- authorization), for a member of the app's workspace or the grant's
 -- user.  A revoked grant stays revoked (the reply is the same).
---   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:<id>,
+--   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:app:{a<id>},
 --   KEYS[4] sq:grant:<gid>
 --   ARGV[1..5] common, ARGV[6] the grant id, ARGV[7] now
 -- Returns {'OK', grant entry, tokens revoked} or a refusal.
@@ -1412,7 +1471,7 @@ local function sq_app_grant_revoke(keys, args)
 end
 
 -- sq_app_outcomes: the app's authorize outcomes, counted and the latest.
---   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:app:<id>
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:app:{a<id>}
 --   ARGV[1..5] common, ARGV[6] how many recent entries
 -- Returns {'OK', {approved, denied, error}, XREVRANGE of the stream} or
 -- a refusal.
@@ -1426,7 +1485,7 @@ local function sq_app_outcomes(keys, args)
         return {'NOTFOUND'}
     end
 
-    local base = 'sq:app:' .. redis.call('HGET', keys[3], 'id')
+    local base = k_app(redis.call('HGET', keys[3], 'id'))
     local c = sq_app_hmget(base .. ':outcome_counts',
                            {'approved', 'denied', 'error'})
 
@@ -1495,7 +1554,7 @@ end
 -- one authorize outcome: the stream entry and its count, one call
 local function sq_oauth_outcome_add(app_id, outcome, reason, uid, wid,
                                     scopes, at)
-    local a = 'sq:app:' .. app_id
+    local a = k_app(app_id)
     redis.call('XADD', a .. ':outcomes', 'MAXLEN', '~', '1000', '*',
                'outcome', outcome, 'reason', reason, 'user_id', uid,
                'workspace_id', wid, 'scopes', scopes, 'at', at)
@@ -1507,7 +1566,7 @@ end
 local function sq_oauth_tokens(g, access, refresh, a)
     local now = tonumber(a.now)
     local id = tostring(redis.call('INCR', 'sq:seq:key'))
-    local akey = 'sq:key:' .. access
+    local akey = k_key(access)
     local rkey = 'sq:refresh:' .. refresh
     local rexp = now + SQ_OAUTH_REFRESH_TTL
 
@@ -1528,7 +1587,7 @@ local function sq_oauth_tokens(g, access, refresh, a)
     redis.call('EXPIREAT', rkey, rexp)
     redis.call('SADD', 'sq:grant:' .. g.gid .. ':refresh', refresh)
 
-    redis.call('HSET', 'sq:app:' .. g.app_id, 'last_used_at', a.now)
+    redis.call('HSET', k_app(g.app_id), 'last_used_at', a.now)
 
     return id
 end
@@ -1545,7 +1604,7 @@ local function sq_oauth_read(keys, args)
         return {'NOTFOUND'}
     end
 
-    local app = redis.call('HMGET', 'sq:app:' .. app_id,
+    local app = redis.call('HMGET', k_app(app_id),
                            unpack(SQ_OAUTH_APP_FIELDS))
     if not app[1] or app[7] == 'deleted' then
         return {'NOTFOUND'}
@@ -1554,18 +1613,18 @@ local function sq_oauth_read(keys, args)
         app[i] = app[i] or ''
     end
 
-    local owner = redis.call('HGET', 'sq:ws:' .. app[6], 'name') or ''
+    local owner = redis.call('HGET', k_ws(app[6]), 'name') or ''
     local sess, wss = {}, {}
 
     if keys[2] ~= '' then
         local s = redis.call('HMGET', keys[2], 'user_id', 'csrf')
         if s[1] and s[2] then
             sess = s
-            for _, w in ipairs(redis.call('ZRANGE', 'sq:user:' .. s[1]
+            for _, w in ipairs(redis.call('ZRANGE', k_user(s[1])
                                           .. ':workspaces', 0, 99))
             do
                 wss[#wss + 1] = w
-                wss[#wss + 1] = redis.call('HGET', 'sq:ws:' .. w, 'name')
+                wss[#wss + 1] = redis.call('HGET', k_ws(w), 'name')
                                 or ''
             end
         end
@@ -1575,7 +1634,7 @@ local function sq_oauth_read(keys, args)
 end
 
 -- sq_oauth_outcome: a denied or failed authorize.
---   KEYS[1] sq:app:<id>:outcomes, KEYS[2] sq:app:<id>:outcome_counts
+--   KEYS[1] sq:app:{a<id>}:outcomes, KEYS[2] sq:app:{a<id>}:outcome_counts
 --   ARGV[1] app id, ARGV[2] 'denied' | 'error', ARGV[3] reason,
 --   ARGV[4] user id or '', ARGV[5] workspace id or '', ARGV[6] scopes,
 --   ARGV[7] now
@@ -1598,10 +1657,10 @@ end
 local function sq_oauth_code_issue(keys, args)
     local now = tonumber(args[8])
 
-    if redis.call('HGET', 'sq:app:' .. args[1], 'status') ~= 'active' then
+    if redis.call('HGET', k_app(args[1]), 'status') ~= 'active' then
         return {'NOTFOUND'}
     end
-    if redis.call('SISMEMBER', 'sq:ws:' .. args[5] .. ':members',
+    if redis.call('SISMEMBER', k_members(args[5]),
                   args[4]) == 0
     then
         return {'FORBIDDEN'}
@@ -1622,7 +1681,7 @@ end
 
 -- sq_oauth_code_redeem: authorization_code, once the client is
 -- authenticated (C).  A second use of a code revokes its grant's family.
---   KEYS[1] sq:oauthcode:<digest>, KEYS[2] sq:key:<access digest>,
+--   KEYS[1] sq:oauthcode:<digest>, KEYS[2] sq:key:{<access digest>},
 --   KEYS[3] sq:refresh:<refresh digest>
 --   ARGV[1] app id, ARGV[2] redirect_uri, ARGV[3] the S256 of the
 --   code_verifier or '' (none given), ARGV[4] now, ARGV[5] access digest,
@@ -1663,7 +1722,7 @@ local function sq_oauth_code_redeem(keys, args)
     elseif args[3] ~= '' then
         return {'INVALID_GRANT', 'code_verifier without a challenge'}
     end
-    if redis.call('HGET', 'sq:app:' .. args[1], 'status') ~= 'active' then
+    if redis.call('HGET', k_app(args[1]), 'status') ~= 'active' then
         return {'INVALID_GRANT', 'app not active'}
     end
 
@@ -1676,8 +1735,8 @@ local function sq_oauth_code_redeem(keys, args)
                'user_id', c[3], 'workspace_id', c[4], 'scopes', c[5],
                'status', 'active', 'created_at', args[4],
                'revoked_at', '0', 'revoke_reason', '')
-    redis.call('ZADD', 'sq:app:' .. args[1] .. ':grants', now, gid)
-    redis.call('ZADD', 'sq:user:' .. c[3] .. ':grants', now, gid)
+    redis.call('ZADD', k_app(args[1]) .. ':grants', now, gid)
+    redis.call('ZADD', k_user(c[3]) .. ':grants', now, gid)
 
     local id = sq_oauth_tokens(g, args[5], args[6],
                                {now = args[4], last4 = args[7]})
@@ -1687,7 +1746,7 @@ end
 
 -- sq_oauth_refresh: refresh_token, once the client is authenticated.
 -- The token rotates; a used one presented again revokes the family.
---   KEYS[1] sq:refresh:<old digest>, KEYS[2] sq:key:<new access digest>,
+--   KEYS[1] sq:refresh:<old digest>, KEYS[2] sq:key:{<new access digest>},
 --   KEYS[3] sq:refresh:<new refresh digest>
 --   ARGV[1] app id, ARGV[2] scopes asked ('' = the same), ARGV[3] now,
 --   ARGV[4] access digest, ARGV[5] refresh digest, ARGV[6] last4
@@ -1716,7 +1775,7 @@ local function sq_oauth_refresh(keys, args)
     if now >= (tonumber(r[7]) or 0) then
         return {'INVALID_GRANT', 'refresh token expired'}
     end
-    if redis.call('HGET', 'sq:app:' .. args[1], 'status') ~= 'active' then
+    if redis.call('HGET', k_app(args[1]), 'status') ~= 'active' then
         return {'INVALID_GRANT', 'app not active'}
     end
 
@@ -1745,7 +1804,7 @@ end
 -- access token ends alone; a refresh token ends its whole family.  A
 -- token that is unknown or another client's is left alone: the answer
 -- is the same 200 (RFC 7009 2.2).
---   KEYS[1] sq:key:<digest> or '', KEYS[2] sq:refresh:<digest> or ''
+--   KEYS[1] sq:key:{<digest>} or '', KEYS[2] sq:refresh:<digest> or ''
 --   ARGV[1] app id, ARGV[2] now
 -- Returns {'OK', n}: the access tokens revoked.
 local function sq_oauth_revoke(keys, args)
@@ -1777,7 +1836,7 @@ local function sq_oauth_signin_read(keys, args)
     local hash = ''
 
     if uid ~= '' then
-        hash = redis.call('HGET', 'sq:user:' .. uid, 'password_hash') or ''
+        hash = redis.call('HGET', k_user(uid), 'password_hash') or ''
     end
 
     return {'OK', redis.call('GET', keys[2]) or '0',
@@ -1814,7 +1873,7 @@ end
 
 -- sq_oauth_user_password: sqctl user password: the hash and the email's
 -- index (lower case, as sign-in looks it up).
---   KEYS[1] sq:user:<id>, ARGV[1] the password hash
+--   KEYS[1] sq:user:{u<id>}, ARGV[1] the password hash
 -- Returns {'OK'} or {'NOTFOUND'}.
 local function sq_oauth_user_password(keys, args)
     local email = redis.call('HGET', keys[1], 'email')
@@ -1852,7 +1911,7 @@ redis.register_function('sq_oauth_user_password', sq_oauth_user_password)
   Issue 16, "keyops": reading a key's activity (written by the edge into
   sq:act:<key id>, one stream entry per worker, second and tuple, fields
   t ip m r ws s c n), the review of a user's keys, and notices to a key's
-  owner (sq:user:<uid>:notifications, a list of JSON strings, newest
+  owner (sq:user:{u<uid>}:notifications, a list of JSON strings, newest
   first).  KEYS[1], KEYS[2] and ARGV[1..5] are the common ones; a key of
   another user, a deleted one and an unknown id are {'NOTFOUND'}.
   Replies carry JSON built here (cjson only encodes strings: empty
@@ -2045,7 +2104,7 @@ end
 local function sq_ko_owner(rec)
     local o = redis.call('HGET', rec, 'owner_id')
     if not o or not string.match(o, '^%d+$')
-       or redis.call('EXISTS', 'sq:user:' .. o) == 0
+       or redis.call('EXISTS', k_user(o)) == 0
     then
         return nil
     end
@@ -2066,7 +2125,7 @@ local function sq_ko_all_scopes(have, count)
 end
 
 -- sq_key_review: the monthly checklist over the user's active keys.
---   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:<uid>:keys
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:{u<uid>}:keys
 --   ARGV[1..5] common, ARGV[6] now, ARGV[7] unused days, ARGV[8] age
 --   days, ARGV[9] how many scopes there are, ARGV[10] the most keys
 -- Returns {'OK', '{"no_owner":[id...],"unused":[...],"aging":[...],
@@ -2097,7 +2156,7 @@ local function sq_key_review(keys, args)
     for _, id in ipairs(ids) do
         local s = string.format('%d', id)
         local digest = sq_key_find('sq:keyid:' .. s, args[1])
-        local rec = digest and 'sq:key:' .. digest
+        local rec = digest and k_key(digest)
         local r = rec and redis.call('HMGET', rec, 'status', 'created_at',
                                      'rotated_at', 'scopes',
                                      'last_used_at', 'expires_at',
@@ -2108,7 +2167,7 @@ local function sq_key_review(keys, args)
         if r and r[1] == 'active' and (exp == 0 or exp > now)
            and (sunset == 0 or sunset > now)
         then
-            local used = tonumber(redis.call('HGET', 'sq:keyuse:' .. digest,
+            local used = tonumber(redis.call('HGET', k_keyuse(digest),
                                              'last_used_at') or '')
                          or tonumber(r[5] or '') or 0
             local created = tonumber(r[2] or '0') or 0
@@ -2146,15 +2205,15 @@ end
 -- the owner may be named by uid: themself, or a member of a workspace
 -- of theirs; any user for sqctl (uid '')
 sq_ko_owner_allowed = function(uid, owner)
-    if redis.call('EXISTS', 'sq:user:' .. owner) == 0 then
+    if redis.call('EXISTS', k_user(owner)) == 0 then
         return false
     end
     if uid == '' or uid == owner then
         return true
     end
-    for _, w in ipairs(redis.call('ZRANGE', 'sq:user:' .. uid
+    for _, w in ipairs(redis.call('ZRANGE', k_user(uid)
                                   .. ':workspaces', 0, 999)) do
-        if redis.call('SISMEMBER', 'sq:ws:' .. w .. ':members', owner) == 1
+        if redis.call('SISMEMBER', k_members(w), owner) == 1
         then
             return true
         end
@@ -2163,7 +2222,7 @@ sq_ko_owner_allowed = function(uid, owner)
 end
 
 -- sq_key_own: a key's owner and purpose.  Always a write to
--- sq:key:<digest> (the edge drops its cache entries for the key).
+-- sq:key:{<digest>} (the edge drops its cache entries for the key).
 --   KEYS[1] nonce or '', KEYS[2] members or '', KEYS[3] sq:keyid:<id>
 --   ARGV[1..5] common, ARGV[6] owner id or '' (unchanged), ARGV[7] '1'
 --   to set the purpose to ARGV[8], else '0'
@@ -2184,7 +2243,7 @@ local function sq_key_own(keys, args)
         return {'NOUSER'}
     end
 
-    local rec = 'sq:key:' .. digest
+    local rec = k_key(digest)
     if args[6] ~= '' then
         redis.call('HSET', rec, 'owner_id', args[6])
     end
@@ -2212,7 +2271,7 @@ local function sq_notify_owner(keys, args)
         return {'NOTFOUND'}
     end
 
-    local rec = 'sq:key:' .. digest
+    local rec = k_key(digest)
     local owner = sq_ko_owner(rec)
     if not owner then
         return {'NO_OWNER'}
@@ -2226,7 +2285,7 @@ local function sq_notify_owner(keys, args)
         .. redis.call('HGET', rec, 'id')
         .. ',"message":' .. sq_ko_str(args[6])
         .. ',"from_user_id":' .. from .. '}'
-    local list = 'sq:user:' .. owner .. ':notifications'
+    local list = k_user(owner) .. ':notifications'
     redis.call('LPUSH', list, notice)
     redis.call('LTRIM', list, 0, tonumber(args[8]) - 1)
     sq_req_claim(keys, args)
@@ -2235,7 +2294,7 @@ local function sq_notify_owner(keys, args)
 end
 
 -- sq_notifications: the caller's notices, newest first.
---   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:<uid>:
+--   KEYS[1] '', KEYS[2] members or '', KEYS[3] sq:user:{u<uid>}:
 --   notifications
 --   ARGV[1..5] common, ARGV[6] how many
 -- Returns {'OK', '[notice, ...]'}.
@@ -2273,10 +2332,10 @@ redis.register_function{
 -- sq_con_people: the users a console user may name as a key's owner
 -- (sq_ko_owner_allowed's rule): the user first, then the members of the
 -- user's workspaces by id, each user once, at most ARGV[2] users.
---   KEYS[1] sq:user:<uid>:workspaces
+--   KEYS[1] sq:user:{u<uid>}:workspaces
 --   ARGV[1] the user id, ARGV[2] the most users
 -- Returns {'OK', id, name, email, id, name, email, ...} (each
--- sq:ws:<w>:members and sq:user:<id> is computed; a member without a
+-- sq:ws:{w<w>}:members and sq:user:{u<id>} is computed; a member without a
 -- user record is left out, as sq_key_own would refuse it).
 local function sq_con_people(keys, args)
     local uid, most = args[1], tonumber(args[2]) or 0
@@ -2284,7 +2343,7 @@ local function sq_con_people(keys, args)
 
     for _, w in ipairs(redis.call('ZRANGE', keys[1], 0, 999)) do
         for _, m in ipairs(redis.call('SMEMBERS',
-                                      'sq:ws:' .. w .. ':members')) do
+                                      k_members(w))) do
             if not seen[m] and string.match(m, '^%d+$') then
                 seen[m] = true
                 ids[#ids + 1] = m
@@ -2298,7 +2357,7 @@ local function sq_con_people(keys, args)
         if (#out - 1) / 3 >= most then
             break
         end
-        local rec = 'sq:user:' .. id
+        local rec = k_user(id)
         if redis.call('EXISTS', rec) == 1 then
             local u = redis.call('HMGET', rec, 'name', 'email')
             out[#out + 1] = id

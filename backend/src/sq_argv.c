@@ -123,7 +123,11 @@ sq_argv_nulls(sq_argv_t *a, const sq_resource_t *res, const json_t *f)
 }
 
 
-/* sq:<res>:<ref id> of the record f references, or "" (!check, none) */
+/*
+ * sq:recws:<res>:<ref id>, the directory of the record f references (the
+ * Redis function looks for it in the workspace it writes in), or ""
+ * (!check, none)
+ */
 void
 sq_argv_ref_key(sq_argv_t *a, const sq_resource_t *res, const json_t *f,
     int check)
@@ -135,7 +139,7 @@ sq_argv_ref_key(sq_argv_t *a, const sq_resource_t *res, const json_t *f,
     if (!check || !json_is_integer(v)) {
         sq_argv_str(a, "");
     } else {
-        sq_argv_fmt(a, SQ_K_RECORD, res->ref_name,
+        sq_argv_fmt(a, SQ_K_RECWS, res->ref_name,
                     (unsigned long long) json_integer_value(v));
     }
 }

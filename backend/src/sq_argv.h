@@ -36,8 +36,8 @@ void sq_argv_fields(sq_argv_t *a, const sq_resource_t *res, const json_t *f);
 void sq_argv_nulls(sq_argv_t *a, const sq_resource_t *res, const json_t *f);
 
 /*
- * the key of the record f references (SQ_K_RECORD), or "" when check is
- * 0 or f references none
+ * the directory name of the record f references (SQ_K_RECWS), or "" when
+ * check is 0 or f references none
  */
 void sq_argv_ref_key(sq_argv_t *a, const sq_resource_t *res,
     const json_t *f, int check);

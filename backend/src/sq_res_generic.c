@@ -519,7 +519,7 @@ static void
 sq_res_one_argv(sq_argv_t *a, sq_job_t *j)
 {
     sq_job_head(a, j, "sq_res_one", 3);
-    sq_argv_fmt(a, SQ_K_RECORD, j->r.res->name, (unsigned long long) j->id);
+    sq_argv_fmt(a, SQ_K_RECWS, j->r.res->name, (unsigned long long) j->id);
     sq_job_common(a, j);
     sq_res_names(a, j->r.res);
 }
@@ -616,7 +616,8 @@ sq_res_send_modify(sq_job_t *j)
     json = sq_res_json(res, &j->rec);
 
     sq_job_head(&a, j, "sq_res_modify", 6);
-    sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) j->rec.id);
+    sq_argv_fmt(&a, SQ_K_WS_RECORD, (unsigned long long) j->rec.workspace_id,
+                res->name, (unsigned long long) j->rec.id);
     if (res->unique == NULL) {
         sq_argv_str(&a, "");
     } else {
@@ -773,7 +774,7 @@ sq_res_delete(sq_req_t *r)
 
     res = r->res;
     sq_job_head(&a, j, "sq_res_remove", 3);
-    sq_argv_fmt(&a, SQ_K_RECORD, res->name, (unsigned long long) j->id);
+    sq_argv_fmt(&a, SQ_K_RECWS, res->name, (unsigned long long) j->id);
     sq_job_common(&a, j);
     sq_argv_fmt(&a, "%s%s", sq_job_infix(j), res->plural);
     sq_argv_str(&a, res->unique != NULL ? res->unique : "");
@@ -997,7 +998,7 @@ sq_res_list(sq_req_t *r)
                     (unsigned long long) r->ident.user_id);
     }
     sq_job_common(&a, j);
-    sq_argv_fmt(&a, "sq:%s:", r->res->name);
+    sq_argv_str(&a, r->res->name);
     sq_argv_fmt(&a, "%s%s", sq_job_infix(j), r->res->plural);
     sq_argv_u64(&a, after);
     sq_argv_fmt(&a, "%zu", limit);

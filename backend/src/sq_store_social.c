@@ -35,9 +35,12 @@ sq_store_social_create(redisContext *c, uint64_t wid, const char *platform,
     }
 
     sq_tx_begin(&tx, c);
-    sq_tx_add(&tx, "HSET " SQ_K_RECORD " id %llu workspace_id %llu "
+    sq_tx_add(&tx, "SET " SQ_K_RECWS " %llu NX", "social_account",
+              (unsigned long long) out->id, (unsigned long long) wid);
+    sq_tx_add(&tx, "HSET " SQ_K_WS_RECORD " id %llu workspace_id %llu "
               "mode live platform %s handle %s created_at %lld updated_at %lld",
-              "social_account", (unsigned long long) out->id,
+              (unsigned long long) wid, "social_account",
+              (unsigned long long) out->id,
               (unsigned long long) out->id, (unsigned long long) wid,
               platform, handle, (long long) now, (long long) now);
     sq_tx_add(&tx, "ZADD " SQ_K_WS_INDEX " %llu %llu",

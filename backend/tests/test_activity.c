@@ -240,7 +240,7 @@ START_TEST(test_review_notify)
                      "rotate me");
     json_decref(d);
 
-    r = redisCommand(c, "DEL sq:user:%llu", (unsigned long long) a);
+    r = redisCommand(c, "DEL sq:user:{u%llu}", (unsigned long long) a);
     freeReplyObject(r);
     sq_notify_argv(&av, &w, narrow, "again", T_NOW);
     ck_assert_int_eq(sq_store_activity_call(c, &av, 0, 0, &d),

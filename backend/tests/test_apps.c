@@ -439,10 +439,10 @@ t_grant(redisContext *c, uint64_t app, uint64_t uid, const char *scopes)
                      (unsigned long long) app, (unsigned long long) uid,
                      scopes, "");
     freeReplyObject(r);
-    r = redisCommand(c, "ZADD sq:app:%llu:grants 1 %lld",
+    r = redisCommand(c, "ZADD sq:app:{a%llu}:grants 1 %lld",
                      (unsigned long long) app, gid);
     freeReplyObject(r);
-    r = redisCommand(c, "HSET sq:key:a%lld status active type oauth",
+    r = redisCommand(c, "HSET sq:key:{a%lld} status active type oauth",
                      gid);
     freeReplyObject(r);
     r = redisCommand(c, "SADD sq:grant:%lld:access a%lld", gid, gid);
@@ -561,7 +561,7 @@ START_TEST(test_store_lifecycle)
     snprintf(key, sizeof(key), "sq:grant:%llu", (unsigned long long) g2);
     t_hget(w.c, key, "status", "revoked");
     t_hget(w.c, key, "revoke_reason", "revoked");
-    snprintf(key, sizeof(key), "sq:key:a%llu", (unsigned long long) g2);
+    snprintf(key, sizeof(key), "sq:key:{a%llu}", (unsigned long long) g2);
     t_hget(w.c, key, "status", "revoked");
     snprintf(key, sizeof(key), "sq:grant:%llu", (unsigned long long) g1);
     t_hget(w.c, key, "status", "active");
@@ -594,7 +594,7 @@ START_TEST(test_store_lifecycle)
     ck_assert_str_eq(a.secret_last4, "wxyz");
     ck_assert_int_eq(a.prev_secret_until, T_NOW + 33);
     freeReplyObject(r);
-    snprintf(key, sizeof(key), "sq:app:%llu", (unsigned long long) id);
+    snprintf(key, sizeof(key), "sq:app:{a%llu}", (unsigned long long) id);
     t_hget(w.c, key, "secret_hash", "ab");
 
     /* delete: out of the index, then not found */
@@ -629,17 +629,17 @@ START_TEST(test_store_outcomes)
     t_world(&w);
     id = t_create_app(&w, w.alice, w.ws1, &rc);
 
-    r = redisCommand(w.c, "XADD sq:app:%llu:outcomes * outcome denied "
+    r = redisCommand(w.c, "XADD sq:app:{a%llu}:outcomes * outcome denied "
                      "reason %s user_id %llu workspace_id %llu scopes %s "
                      "at 5", (unsigned long long) id, "",
                      (unsigned long long) w.alice,
                      (unsigned long long) w.ws1, "urls:read media:write");
     freeReplyObject(r);
-    r = redisCommand(w.c, "XADD sq:app:%llu:outcomes * outcome error "
+    r = redisCommand(w.c, "XADD sq:app:{a%llu}:outcomes * outcome error "
                      "reason invalid_scope user_id %s workspace_id %s "
                      "scopes %s at 6", (unsigned long long) id, "", "", "");
     freeReplyObject(r);
-    r = redisCommand(w.c, "HINCRBY sq:app:%llu:outcome_counts denied 3",
+    r = redisCommand(w.c, "HINCRBY sq:app:{a%llu}:outcome_counts denied 3",
                      (unsigned long long) id);
     freeReplyObject(r);
 

@@ -150,7 +150,7 @@ t_same_record(redisReply **v, const sq_record_t *rec, int test)
 
 
 #define T_PAGE  "FCALL_RO sq_res_page 3 %s %s %s %s %s %s live %s " \
-                "sq:article: %s %s %s title body status"
+                "article %s %s %s title body status"
 
 
 /*
@@ -226,9 +226,9 @@ START_TEST(test_flat_page)
     c = sq_test_redis_connect(&sq_test_redis, 1);
 
     /* user 7 is in workspaces 1 and 2; 3 is someone else's */
-    t_cmd(c, "SADD sq:ws:1:members 7");
-    t_cmd(c, "SADD sq:ws:2:members 7");
-    t_cmd(c, "ZADD sq:user:7:workspaces "
+    t_cmd(c, "SADD sq:ws:{w1}:members 7");
+    t_cmd(c, "SADD sq:ws:{w2}:members 7");
+    t_cmd(c, "ZADD sq:user:{u7}:workspaces "
           "1 1 2 2");
 
     for (i = 0; i < 5; i++) {
@@ -245,7 +245,7 @@ START_TEST(test_flat_page)
     sq_record_clear(&rec);
 
     /* no workspace named: ws 1 and 2 merged by id, two a page */
-    r = t_fcall(c, T_PAGE, "", "", "sq:user:7:workspaces", "7", "", "", "",
+    r = t_fcall(c, T_PAGE, "", "", "sq:user:{u7}:workspaces", "7", "", "", "",
                 "articles", "0", "2");
     ck_assert_str_eq(r->element[0]->str, "OK");
     ck_assert_uint_eq(r->elements, 2 + 2);
@@ -261,7 +261,7 @@ START_TEST(test_flat_page)
     freeReplyObject(r);
 
     /* the key limited to ws 2: ws 1's records are not listed */
-    r = t_fcall(c, T_PAGE, "", "", "sq:user:7:workspaces", "7", "", "2", "",
+    r = t_fcall(c, T_PAGE, "", "", "sq:user:{u7}:workspaces", "7", "", "2", "",
                 "articles", "0", "20");
     ck_assert_uint_eq(r->elements, 2 + 1);
     ck_assert_str_eq(r->element[1]->str, "0");
@@ -270,7 +270,7 @@ START_TEST(test_flat_page)
     freeReplyObject(r);
 
     /* workspace 1 named, after the first id: the third record only */
-    r = t_fcall(c, T_PAGE, "", "sq:ws:1:members", "sq:ws:1:articles", "7",
+    r = t_fcall(c, T_PAGE, "", "sq:ws:{w1}:members", "sq:ws:{w1}:articles", "7",
                 "1", "", "", "articles", "1", "20");
     ck_assert_uint_eq(r->elements, 2 + 1);
     ck_assert_uint_eq(strtoull(r->element[2]->element[0]->str, NULL, 10),
@@ -278,26 +278,30 @@ START_TEST(test_flat_page)
     freeReplyObject(r);
 
     /* workspace 3: user 7 is no member */
-    t_status(t_fcall(c, T_PAGE, "", "sq:ws:3:members", "sq:ws:3:articles",
+    t_status(t_fcall(c, T_PAGE, "", "sq:ws:{w3}:members", "sq:ws:{w3}:articles",
                      "7", "3", "", "", "articles", "0", "20"), "FORBIDDEN");
 
     /* one record: visible in its workspace, 404 elsewhere or for test */
-    r = t_fcall(c, "FCALL_RO sq_res_one 3 %s %s sq:article:%llu 7 %s %s "
-                "live %s title body status", "", "",
+    r = t_fcall(c, "FCALL_RO sq_res_one 3 %s %s "
+                "sq:recws:article:%llu 7 %s %s live %s "
+                "title body status", "", "",
                 (unsigned long long) ids[0], "", "", "");
     ck_assert_uint_eq(r->elements, 2);
     ck_assert_uint_eq(r->element[1]->elements, SQ_FLAT_META + 3);
     t_same_record(r->element[1]->element, &recs[0], 0);
     freeReplyObject(r);
 
-    t_status(t_fcall(c, "FCALL_RO sq_res_one 3 %s %s sq:article:%llu 7 %s "
-                     "%s live %s title body status", "", "",
+    t_status(t_fcall(c, "FCALL_RO sq_res_one 3 %s %s "
+                     "sq:recws:article:%llu 7 %s %s live %s "
+                     "title body status", "", "",
                      (unsigned long long) ids[3], "", "", ""), "NOTFOUND");
-    t_status(t_fcall(c, "FCALL_RO sq_res_one 3 %s %s sq:article:%llu 7 %s "
-                     "%s test %s title body status", "", "",
+    t_status(t_fcall(c, "FCALL_RO sq_res_one 3 %s %s "
+                     "sq:recws:article:%llu 7 %s %s test %s "
+                     "title body status", "", "",
                      (unsigned long long) ids[0], "", "", ""), "NOTFOUND");
-    t_status(t_fcall(c, "FCALL_RO sq_res_one 3 %s sq:ws:2:members "
-                     "sq:article:%llu 7 2 %s live %s title body status", "",
+    t_status(t_fcall(c, "FCALL_RO sq_res_one 3 %s sq:ws:{w2}:members "
+                     "sq:recws:article:%llu 7 2 %s live %s "
+                     "title body status", "",
                      (unsigned long long) ids[0], "", ""), "NOTFOUND");
 
     for (i = 0; i < 5; i++) {
@@ -327,8 +331,9 @@ START_TEST(test_flat_times)
                                                times[i], "{\"title\": \"x\"}",
                                                &rec), SQ_OK);
 
-        r = t_fcall(c, "FCALL_RO sq_res_one 3 %s %s sq:article:%llu 7 1 %s "
-                    "live %s title body status", "", "",
+        r = t_fcall(c, "FCALL_RO sq_res_one 3 %s %s "
+                    "sq:recws:article:%llu 7 1 %s live %s "
+                    "title body status", "", "",
                     (unsigned long long) rec.id, "", "");
         ck_assert_uint_eq(r->elements, 2);
         t_same_record(r->element[1]->element, &rec, 0);
@@ -353,8 +358,8 @@ START_TEST(test_flat_writes)
 
     c = sq_test_redis_connect(&sq_test_redis, 1);
 
-    t_cmd(c, "SADD sq:ws:1:members 7");
-    t_cmd(c, "HSET sq:user:7 "
+    t_cmd(c, "SADD sq:ws:{w1}:members 7");
+    t_cmd(c, "HSET sq:user:{u7} "
           "primary_workspace_id 1");
 
     /* no workspace named: the primary one; the nonce is claimed */
@@ -374,51 +379,53 @@ START_TEST(test_flat_writes)
              "REPLAY");
 
     /* a taken slug does not use the nonce: the retry goes through */
-    t_status(t_fcall(c, T_INSERT, T_NONCE "2", "sq:ws:1:members", "",
+    t_status(t_fcall(c, T_INSERT, T_NONCE "2", "sq:ws:{w1}:members", "",
                      "1", "", "s1", "", "https://c.example", "s1"), "TAKEN");
-    t_status(t_fcall(c, T_INSERT, T_NONCE "2", "sq:ws:1:members", "",
+    t_status(t_fcall(c, T_INSERT, T_NONCE "2", "sq:ws:{w1}:members", "",
                      "1", "", "s3", "", "https://c.example", "s3"), "OK");
 
     /* outside the key's list, not a member, no primary */
     t_status(t_fcall(c, T_INSERT, T_NONCE "3", "",
                      "", "", "5", "s4", "", "https://d.example", "s4"),
              "WSKEY");
-    t_status(t_fcall(c, T_INSERT, T_NONCE "3", "sq:ws:9:members", "",
+    t_status(t_fcall(c, T_INSERT, T_NONCE "3", "sq:ws:{w9}:members", "",
                      "9", "", "s4", "", "https://d.example", "s4"),
              "FORBIDDEN");
-    t_cmd(c, "HDEL sq:user:7 "
+    t_cmd(c, "HDEL sq:user:{u7} "
           "primary_workspace_id");
     t_status(t_fcall(c, T_INSERT, T_NONCE "3", "",
                      "", "", "", "s4", "", "https://d.example", "s4"),
              "NOPRIMARY");
 
     /* delete: a replayed nonce, then the record goes with its slug */
-    t_status(t_fcall(c, "FCALL sq_res_remove 3 sq:nonce:%s %s sq:url:1 7 "
-                     "%s %s live 60 urls slug url_slugs", T_NONCE "1", "",
-                     "", ""), "REPLAY");
-    r = t_fcall(c, "FCALL sq_res_remove 3 sq:nonce:%s %s sq:url:1 7 %s %s "
-                "live 60 urls slug url_slugs", T_NONCE "4", "", "", "");
+    t_status(t_fcall(c, "FCALL sq_res_remove 3 sq:nonce:%s %s "
+                     "sq:recws:url:1 7 %s %s live 60 urls slug url_slugs",
+                     T_NONCE "1", "", "", ""), "REPLAY");
+    r = t_fcall(c, "FCALL sq_res_remove 3 sq:nonce:%s %s "
+                "sq:recws:url:1 7 %s %s live 60 urls slug url_slugs",
+                T_NONCE "4", "", "", "");
     ck_assert_str_eq(r->element[0]->str, "OK");
     freeReplyObject(r);
 
-    r = redisCommand(c, "EXISTS sq:url:1 sq:ws:1:url_slugs:s1");
+    r = redisCommand(c, "EXISTS sq:ws:{w1}:rec:url:1 sq:recws:url:1 "
+                     "sq:ws:{w1}:url_slugs:s1");
     ck_assert_int_eq(r->integer, 0);
     freeReplyObject(r);
-    r = redisCommand(c, "HEXISTS sq:ws:1:url_slugs s1");
+    r = redisCommand(c, "HEXISTS sq:ws:{w1}:url_slugs s1");
     ck_assert_int_eq(r->integer, 0);
     freeReplyObject(r);
 
-    t_status(t_fcall(c, "FCALL sq_res_remove 3 sq:nonce:%s %s sq:url:1 7 "
-                     "%s %s live 60 urls slug url_slugs", T_NONCE "5", "",
-                     "", ""), "NOTFOUND");
+    t_status(t_fcall(c, "FCALL sq_res_remove 3 sq:nonce:%s %s "
+                     "sq:recws:url:1 7 %s %s live 60 urls slug url_slugs",
+                     T_NONCE "5", "", "", ""), "NOTFOUND");
 
     redisFree(c);
 }
 END_TEST
 
 
-#define T_URLS  "FCALL_RO sq_res_page 3 %s %s sq:ws:1:urls 7 1 %s live %s " \
-                "sq:url: urls 0 20 target"
+#define T_URLS  "FCALL_RO sq_res_page 3 %s %s sq:ws:{w1}:urls 7 1 %s live %s " \
+                "url urls 0 20 target"
 
 
 /*
@@ -434,19 +441,19 @@ START_TEST(test_flat_stored)
 
     c = sq_test_redis_connect(&sq_test_redis, 1);
 
-    t_cmd(c, "SADD sq:ws:1:members 7");
+    t_cmd(c, "SADD sq:ws:{w1}:members 7");
 
     freeReplyObject(t_fcall(c, "FCALL sq_res_insert 3 sq:nonce:%s %s %s 7 "
                             "%s %s live 60 url urls %s %s 1700000000 %s "
-                            "target %s", T_NONCE "s1", "sq:ws:1:members",
+                            "target %s", T_NONCE "s1", "sq:ws:{w1}:members",
                             "", "1", "", "", "", ", \"x\": 1}",
                             "https://a.example"));
     freeReplyObject(t_fcall(c, "FCALL sq_res_insert 3 sq:nonce:%s %s %s 7 "
                             "%s %s live 60 url urls %s %s 1700000000 %s "
-                            "target %s", T_NONCE "s2", "sq:ws:1:members",
+                            "target %s", T_NONCE "s2", "sq:ws:{w1}:members",
                             "", "1", "", "", "", "", "https://b.example"));
 
-    r = t_fcall(c, T_URLS, "", "sq:ws:1:members", "", "");
+    r = t_fcall(c, T_URLS, "", "sq:ws:{w1}:members", "", "");
     ck_assert_uint_eq(r->elements, 2 + 2);
     ck_assert_int_eq(r->element[2]->element[2]->type, REDIS_REPLY_STRING);
     ck_assert_str_eq(r->element[2]->element[2]->str,
@@ -455,9 +462,10 @@ START_TEST(test_flat_stored)
     freeReplyObject(r);
 
     /* an update (sqctl's, or PATCH's) drops it */
-    t_cmd(c, "FCALL sq_res_update 4 sq:url:1 %s %s sq:ws:1:urls:json 1 1 "
+    t_cmd(c, "FCALL sq_res_update 4 sq:ws:{w1}:rec:url:1 %s %s "
+          "sq:ws:{w1}:urls:json 1 1 "
           "%s %s 0 target https://c.example", "", "", "", "");
-    r = t_fcall(c, T_URLS, "", "sq:ws:1:members", "", "");
+    r = t_fcall(c, T_URLS, "", "sq:ws:{w1}:members", "", "");
     ck_assert_int_eq(r->element[2]->element[2]->type, REDIS_REPLY_ARRAY);
     ck_assert_str_eq(r->element[2]->element[2]->element[SQ_FLAT_META]->str,
                      "https://c.example");
@@ -465,12 +473,13 @@ START_TEST(test_flat_stored)
 
     /* PATCH's write stores the merged record's rendering again */
     freeReplyObject(t_fcall(c, "FCALL sq_res_modify 6 sq:nonce:%s %s "
-                            "sq:url:1 %s %s sq:ws:1:urls:json 7 1 %s live 60 "
+                            "sq:ws:{w1}:rec:url:1 %s %s "
+                            "sq:ws:{w1}:urls:json 7 1 %s live 60 "
                             "%s 1 1 %s %s 0 target https://d.example",
                             T_NONCE "s3",
-                            "sq:ws:1:members", "", "", "", "{\"id\": 1, "
+                            "sq:ws:{w1}:members", "", "", "", "{\"id\": 1, "
                             "\"workspace_id\": 1, \"y\": 2}", "", ""));
-    r = t_fcall(c, T_URLS, "", "sq:ws:1:members", "", "");
+    r = t_fcall(c, T_URLS, "", "sq:ws:{w1}:members", "", "");
     ck_assert_str_eq(r->element[2]->element[2]->str,
                      "{\"id\": 1, \"workspace_id\": 1, \"y\": 2}");
     freeReplyObject(r);
@@ -487,15 +496,15 @@ START_TEST(test_flat_me)
 
     c = sq_test_redis_connect(&sq_test_redis, 1);
 
-    t_cmd(c, "HSET sq:user:7 id 7 email a@b.c "
+    t_cmd(c, "HSET sq:user:{u7} id 7 email a@b.c "
           "name A primary_workspace_id 2");
-    t_cmd(c, "ZADD sq:user:7:workspaces 1 1 "
+    t_cmd(c, "ZADD sq:user:{u7}:workspaces 1 1 "
           "2 2");
-    t_cmd(c, "HSET sq:ws:2 name Two");
-    t_cmd(c, "SADD sq:ws:2:members 7");
+    t_cmd(c, "HSET sq:ws:{w2} name Two");
+    t_cmd(c, "SADD sq:ws:{w2}:members 7");
 
-    r = t_fcall(c, "FCALL_RO sq_me 4 %s %s sq:user:7 sq:user:7:workspaces "
-                "7 %s %s live %s", "", "", "", "", "");
+    r = t_fcall(c, "FCALL_RO sq_me 4 %s %s sq:user:{u7} "
+                "sq:user:{u7}:workspaces 7 %s %s live %s", "", "", "", "", "");
     ck_assert_uint_eq(r->elements, 3);
     ck_assert_uint_eq(r->element[1]->elements, 4);
     ck_assert_str_eq(r->element[1]->element[1]->str, "a@b.c");
@@ -507,8 +516,8 @@ START_TEST(test_flat_me)
     freeReplyObject(r);
 
     /* the identity's workspace is re-checked */
-    t_status(t_fcall(c, "FCALL_RO sq_me 4 %s sq:ws:1:members sq:user:7 "
-                     "sq:user:7:workspaces 7 1 %s live %s", "", "", ""),
+    t_status(t_fcall(c, "FCALL_RO sq_me 4 %s sq:ws:{w1}:members sq:user:{u7} "
+                     "sq:user:{u7}:workspaces 7 1 %s live %s", "", "", ""),
              "FORBIDDEN");
 
     redisFree(c);

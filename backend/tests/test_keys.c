@@ -575,7 +575,7 @@ t_authz(redisContext *c, const char *key, int64_t now, char *out,
     redisReply  *r;
 
     sq_key_digest_hex(t_pepper, key, strlen(key), digest);
-    r = redisCommand(c, "FCALL sq_authz 2 sq:key:%s %s %lld %s", digest, "",
+    r = redisCommand(c, "FCALL sq_authz 2 sq:key:{%s} %s %lld %s", digest, "",
                      (long long) now, "");
     ck_assert_ptr_nonnull(r);
     /* "code|user_id|...", or "UNKNOWN" */
@@ -710,7 +710,7 @@ START_TEST(test_lifecycle)
     ck_assert_int_eq(sq_store_key_rotate(c, t_pepper, id, a, 0, T_NOW, key3,
                                          sizeof(key3), &nk),
                      SQ_ERR_NOTFOUND);
-    r = redisCommand(c, "SISMEMBER sq:user:%llu:keys %llu",
+    r = redisCommand(c, "SISMEMBER sq:user:{u%llu}:keys %llu",
                      (unsigned long long) a, (unsigned long long) id);
     ck_assert_int_eq(r->integer, 0);
     freeReplyObject(r);
@@ -738,14 +738,14 @@ START_TEST(test_edge_fields_read)
                      SQ_OK);
     id = t_new_key(c, a, key, sizeof(key));
     sq_key_digest_hex(t_pepper, key, strlen(key), digest);
-    r = redisCommand(c, "HSET sq:keyuse:%s last_used_at %d last_used_ip %s",
+    r = redisCommand(c, "HSET sq:keyuse:{%s} last_used_at %d last_used_ip %s",
                      digest, T_NOW + 7, "192.0.2.1");
     freeReplyObject(r);
     ck_assert_int_eq(sq_store_key_get(c, id, a, &k), SQ_OK);
     ck_assert_int_eq(k.last_used_at, T_NOW + 7);
     ck_assert_str_eq(k.last_used_ip, "192.0.2.1");
 
-    r = redisCommand(c, "HSET sq:key:%s scopes %s", digest, "bogus:scope");
+    r = redisCommand(c, "HSET sq:key:{%s} scopes %s", digest, "bogus:scope");
     freeReplyObject(r);
     ck_assert_int_eq(sq_store_key_get(c, id, a, &k), SQ_ERR_REDIS);
     redisFree(c);
@@ -845,7 +845,7 @@ START_TEST(test_key_version_and_nonce)
     sq_key_argv_create(&av, &w, &k, &t);
     t_key_call(c, &av, word, sizeof(word), NULL);
     ck_assert_str_eq(word, "WSMEMBER");
-    r = redisCommand(c, "EXISTS sq:key:%s", t.digest);
+    r = redisCommand(c, "EXISTS sq:key:{%s}", t.digest);
     ck_assert_int_eq(r->integer, 0);
     freeReplyObject(r);
     redisFree(c);
@@ -913,7 +913,7 @@ t_count(redisContext *c, const sq_resource_t *res, int test, uint64_t wid)
     size_t       n;
     redisReply  *r;
 
-    r = redisCommand(c, "ZCARD sq:ws:%llu:%s%s", (unsigned long long) wid,
+    r = redisCommand(c, "ZCARD sq:ws:{w%llu}:%s%s", (unsigned long long) wid,
                      test ? "test:" : "", res->plural);
     ck_assert_ptr_nonnull(r);
     ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
@@ -924,14 +924,14 @@ t_count(redisContext *c, const sq_resource_t *res, int test, uint64_t wid)
 }
 
 
-/* the mode a record was stored with */
+/* the mode a record of workspace 1 was stored with */
 static void
 t_mode(redisContext *c, const sq_resource_t *res, uint64_t id,
     const char *want)
 {
     redisReply  *r;
 
-    r = redisCommand(c, "HGET sq:%s:%llu mode", res->name,
+    r = redisCommand(c, "HGET sq:ws:{w1}:rec:%s:%llu mode", res->name,
                      (unsigned long long) id);
     ck_assert_ptr_nonnull(r);
     ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
@@ -961,11 +961,11 @@ START_TEST(test_live_test_separation)
 
     ck_assert_uint_eq(t_count(c, &sq_res_urls, 0, 1), 1);
     ck_assert_uint_eq(t_count(c, &sq_res_urls, 1, 1), 1);
-    r = redisCommand(c, "ZSCORE sq:ws:1:test:urls %llu",
+    r = redisCommand(c, "ZSCORE sq:ws:{w1}:test:urls %llu",
                      (unsigned long long) test.id);
     ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
     freeReplyObject(r);
-    r = redisCommand(c, "HGET sq:ws:1:test:url_slugs s");
+    r = redisCommand(c, "HGET sq:ws:{w1}:test:url_slugs s");
     ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
     freeReplyObject(r);
 
@@ -986,17 +986,17 @@ START_TEST(test_live_test_separation)
     sq_record_clear(&post);
 
     /* sq_res_remove as the API calls it, with a test key */
-    r = redisCommand(c, "FCALL sq_res_remove 3 %s %s sq:url:%llu 0 1 %s "
-                     "test %s test:urls slug test:url_slugs", "", "",
+    r = redisCommand(c, "FCALL sq_res_remove 3 %s %s sq:recws:url:%llu "
+                     "0 1 %s test %s test:urls slug test:url_slugs", "", "",
                      (unsigned long long) test.id, "", "");
     ck_assert_ptr_nonnull(r);
     ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
     ck_assert_str_eq(r->element[0]->str, "OK");
     freeReplyObject(r);
-    r = redisCommand(c, "HGET sq:ws:1:test:url_slugs s");
+    r = redisCommand(c, "HGET sq:ws:{w1}:test:url_slugs s");
     ck_assert_int_eq(r->type, REDIS_REPLY_NIL);
     freeReplyObject(r);
-    r = redisCommand(c, "HGET sq:ws:1:url_slugs s");
+    r = redisCommand(c, "HGET sq:ws:{w1}:url_slugs s");
     ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
     freeReplyObject(r);
     ck_assert_uint_eq(t_count(c, &sq_res_urls, 1, 1), 0);

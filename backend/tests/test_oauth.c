@@ -182,7 +182,7 @@ t_setup(redisContext *c, const char *ch)
 {
     const char  *issue[] = {
         "FCALL", "sq_oauth_code_issue", "3", "sq:oauthcode:c1",
-        "sq:app:1:outcomes", "sq:app:1:outcome_counts", "1", "sqapp_1",
+        "sq:app:{a1}:outcomes", "sq:app:{a1}:outcome_counts", "1", "sqapp_1",
         "https://a.example/cb", "7", "3", "chatbots:read workspace:read",
         ch, NULL
     };
@@ -191,15 +191,15 @@ t_setup(redisContext *c, const char *ch)
     t_now = (long long) time(NULL);
     issue[13] = t_at(0);
 
-    t_cmd(c, "HSET sq:app:1 id 1 status active scopes %s",
+    t_cmd(c, "HSET sq:app:{a1} id 1 status active scopes %s",
           "chatbots:read workspace:read");
-    t_cmd(c, "HSET sq:app:2 id 2 status active scopes %s", "chatbots:read");
-    t_cmd(c, "SADD sq:ws:3:members %s", "7");
+    t_cmd(c, "HSET sq:app:{a2} id 2 status active scopes %s", "chatbots:read");
+    t_cmd(c, "SADD sq:ws:{w3}:members %s", "7");
 
     r = t_fcall(c, 14, issue);
     ck_assert_str_eq(t_str(r, 0), "OK");
     freeReplyObject(r);
-    t_expect(c, "sq:app:1:outcome_counts", "approved", "1");
+    t_expect(c, "sq:app:{a1}:outcome_counts", "approved", "1");
 }
 
 
@@ -215,7 +215,7 @@ t_redeem(redisContext *c, const char *app, const char *verifier_s256,
         "last"
     };
 
-    snprintf(ka, sizeof(ka), "sq:key:%s", access);
+    snprintf(ka, sizeof(ka), "sq:key:{%s}", access);
     snprintf(kr, sizeof(kr), "sq:refresh:%s", refresh);
 
     return t_fcall(c, 13, argv);
@@ -251,22 +251,22 @@ START_TEST(test_code_single_use)
     ck_assert_str_eq(t_str(r, 2), "chatbots:read workspace:read");
     freeReplyObject(r);
 
-    t_expect(c, "sq:key:" T_A, "type", "oauth");
-    t_expect(c, "sq:key:" T_A, "workspaces", "3");
-    t_expect(c, "sq:key:" T_A, "expires_at", t_at(3659));
-    t_expect(c, "sq:key:" T_A, "app_id", "1");
+    t_expect(c, "sq:key:{" T_A "}", "type", "oauth");
+    t_expect(c, "sq:key:{" T_A "}", "workspaces", "3");
+    t_expect(c, "sq:key:{" T_A "}", "expires_at", t_at(3659));
+    t_expect(c, "sq:key:{" T_A "}", "app_id", "1");
     t_expect(c, "sq:refresh:" T_R, "status", "active");
     t_expect(c, "sq:grant:1", "status", "active");
-    t_expect(c, "sq:app:1", "last_used_at", t_at(59));
+    t_expect(c, "sq:app:{a1}", "last_used_at", t_at(59));
 
     /* the second use: refused, and the family ends */
     r = t_redeem(c, "1", "CH", 59, "c2", "d2");
     ck_assert_str_eq(t_str(r, 0), "INVALID_GRANT");
     freeReplyObject(r);
-    t_expect(c, "sq:key:" T_A, "status", "revoked");
+    t_expect(c, "sq:key:{" T_A "}", "status", "revoked");
     t_expect(c, "sq:refresh:" T_R, "status", "revoked");
     t_expect(c, "sq:grant:1", "revoke_reason", "code_reuse");
-    t_expect(c, "sq:key:c2", "type", "(nil)");
+    t_expect(c, "sq:key:{c2}", "type", "(nil)");
 
     redisFree(c);
 }
@@ -286,7 +286,7 @@ t_refresh(redisContext *c, const char *app, const char *old,
     argv[8] = t_at(100);
 
     snprintf(ko, sizeof(ko), "sq:refresh:%s", old);
-    snprintf(ka, sizeof(ka), "sq:key:%s", access);
+    snprintf(ka, sizeof(ka), "sq:key:{%s}", access);
     snprintf(kr, sizeof(kr), "sq:refresh:%s", refresh);
 
     return t_fcall(c, 12, argv);
@@ -317,7 +317,7 @@ START_TEST(test_refresh_rotation)
     ck_assert_str_eq(t_str(r, 2), "chatbots:read");
     freeReplyObject(r);
     t_expect(c, "sq:refresh:" T_R, "status", "used");
-    t_expect(c, "sq:key:a2", "scopes", "chatbots:read");
+    t_expect(c, "sq:key:{a2}", "scopes", "chatbots:read");
     t_expect(c, "sq:refresh:r2", "grant_id", "1");
 
     /* narrowed: the next may not widen back */
@@ -329,8 +329,8 @@ START_TEST(test_refresh_rotation)
     r = t_refresh(c, "1", T_R, "", "a3", "r3");
     ck_assert_str_eq(t_str(r, 0), "INVALID_GRANT");
     freeReplyObject(r);
-    t_expect(c, "sq:key:a2", "status", "revoked");
-    t_expect(c, "sq:key:" T_A, "status", "revoked");
+    t_expect(c, "sq:key:{a2}", "status", "revoked");
+    t_expect(c, "sq:key:{" T_A "}", "status", "revoked");
     t_expect(c, "sq:refresh:r2", "status", "revoked");
     t_expect(c, "sq:grant:1", "revoke_reason", "refresh_reuse");
 
@@ -348,7 +348,7 @@ START_TEST(test_revoke_own_only)
     redisContext  *c;
     redisReply    *r;
     const char    *other[] = {
-        "FCALL", "sq_oauth_revoke", "2", "sq:key:" T_A, "sq:refresh:" T_R,
+        "FCALL", "sq_oauth_revoke", "2", "sq:key:{" T_A "}", "sq:refresh:" T_R,
         "2", "0"
     };
     const char    *own[] = {
@@ -365,12 +365,12 @@ START_TEST(test_revoke_own_only)
     ck_assert_str_eq(t_str(r, 0), "OK");
     ck_assert_int_eq(r->element[1]->integer, 0);
     freeReplyObject(r);
-    t_expect(c, "sq:key:" T_A, "status", "active");
+    t_expect(c, "sq:key:{" T_A "}", "status", "active");
 
     r = t_fcall(c, 7, own);
     ck_assert_int_eq(r->element[1]->integer, 1);
     freeReplyObject(r);
-    t_expect(c, "sq:key:" T_A, "status", "revoked");
+    t_expect(c, "sq:key:{" T_A "}", "status", "revoked");
     t_expect(c, "sq:grant:1", "revoke_reason", "revoked");
 
     redisFree(c);
@@ -394,7 +394,7 @@ START_TEST(test_signin_counters)
 
     c = sq_test_redis_connect(&sq_test_redis, 1);
     t_cmd(c, "SET sq:useremail:a@x.org %s", "5");
-    t_cmd(c, "HSET sq:user:5 password_hash %s", "$argon2id$x");
+    t_cmd(c, "HSET sq:user:{u5} password_hash %s", "$argon2id$x");
 
     for (i = 0; i < 3; i++) {
         r = t_fcall(c, 5, fail);

@@ -128,7 +128,7 @@ t_check_key_record(redisContext *c, const char *key, uint64_t id,
 
     sq_key_digest_hex(t_pepper, key, strlen(key), digest);
 
-    r = redisCommand(c, "HMGET sq:key:%s id user_id mode status "
+    r = redisCommand(c, "HMGET sq:key:{%s} id user_id mode status "
                      "expires_at name created_at last4 type scopes "
                      "workspaces sunset_at", digest);
     ck_assert_ptr_nonnull(r);
@@ -153,7 +153,7 @@ t_check_key_record(redisContext *c, const char *key, uint64_t id,
     ck_assert_str_eq(r->str, digest);
     freeReplyObject(r);
 
-    r = redisCommand(c, "SISMEMBER sq:user:%llu:keys %llu",
+    r = redisCommand(c, "SISMEMBER sq:user:{u%llu}:keys %llu",
                      (unsigned long long) uid, (unsigned long long) id);
     ck_assert_int_eq(r->integer, 1);
     freeReplyObject(r);
@@ -169,7 +169,7 @@ t_authz(redisContext *c, const char *key, const char *ws, char *out,
     redisReply  *r;
 
     sq_key_digest_hex(t_pepper, key, strlen(key), digest);
-    r = redisCommand(c, "FCALL sq_authz 2 sq:key:%s %s %d", digest, ws,
+    r = redisCommand(c, "FCALL sq_authz 2 sq:key:{%s} %s %d", digest, ws,
                      T_NOW);
     ck_assert_ptr_nonnull(r);
     /* "code|user_id|...", or "UNKNOWN" */
@@ -205,9 +205,9 @@ START_TEST(test_key_create_stores_digest_only)
 
     sq_test_redis_load_functions(c);
 
-    t_authz(c, key, "sq:ws:1:members", code, sizeof(code));
+    t_authz(c, key, "sq:ws:{w1}:members", code, sizeof(code));
     ck_assert_str_eq(code, "OK");
-    t_authz(c, key, "sq:ws:2:members", code, sizeof(code));
+    t_authz(c, key, "sq:ws:{w2}:members", code, sizeof(code));
     ck_assert_str_eq(code, "FORBIDDEN");
     ck_assert_int_eq(sq_store_key_set_status(c, id, 0, "disabled"), SQ_OK);
     t_authz(c, key, "", code, sizeof(code));
@@ -249,7 +249,7 @@ t_member(redisContext *c, uint64_t wid, uint64_t uid)
     redisReply  *r;
 
     ck_assert_int_eq(sq_store_is_member(c, wid, uid, &m), SQ_OK);
-    r = redisCommand(c, "ZSCORE sq:user:%llu:workspaces %llu",
+    r = redisCommand(c, "ZSCORE sq:user:{u%llu}:workspaces %llu",
                      (unsigned long long) uid, (unsigned long long) wid);
     ck_assert_int_eq(r->type == REDIS_REPLY_STRING, m);   /* in step */
     freeReplyObject(r);
@@ -280,17 +280,17 @@ START_TEST(test_membership)
     ck_assert_int_eq(sq_store_member_add(c, w2, b + 5), SQ_ERR_NOTFOUND);
 
     /* a's workspaces, in order, and their names */
-    r = redisCommand(c, "ZRANGE sq:user:%llu:workspaces 0 -1",
+    r = redisCommand(c, "ZRANGE sq:user:{u%llu}:workspaces 0 -1",
                      (unsigned long long) a);
     ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
     ck_assert_uint_eq(r->elements, 2);
     ck_assert_uint_eq(strtoull(r->element[0]->str, NULL, 10), w1);
     ck_assert_uint_eq(strtoull(r->element[1]->str, NULL, 10), w2);
     freeReplyObject(r);
-    r = redisCommand(c, "HMGET sq:ws:%llu name", (unsigned long long) w1);
+    r = redisCommand(c, "HMGET sq:ws:{w%llu} name", (unsigned long long) w1);
     ck_assert_str_eq(r->element[0]->str, "One");
     freeReplyObject(r);
-    r = redisCommand(c, "HMGET sq:ws:%llu name", (unsigned long long) w2);
+    r = redisCommand(c, "HMGET sq:ws:{w%llu} name", (unsigned long long) w2);
     ck_assert_str_eq(r->element[0]->str, "Two");
     freeReplyObject(r);
 
@@ -340,7 +340,7 @@ t_accounts_page(redisContext *c, uint64_t u, uint64_t wid, uint64_t after)
     sq_argv_str(&a, "");
     sq_argv_str(&a, "live");
     sq_argv_str(&a, "");
-    sq_argv_fmt(&a, "sq:%s:", res->name);
+    sq_argv_str(&a, res->name);
     sq_argv_str(&a, res->plural);
     sq_argv_u64(&a, after);
     sq_argv_str(&a, "100");
