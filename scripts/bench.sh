@@ -304,8 +304,8 @@ pepper = bytes.fromhex(open(sys.argv[1]).read().strip())
 print(hashlib.blake2b(sys.argv[2].encode(), digest_size=32,
                       key=pepper).hexdigest())' \
     "$TMP/secrets/pepper" "$alice_key")
-rcli --raw hgetall "sq:key:$digest" > "$TMP/key-template"
-[ -s "$TMP/key-template" ] || die "no key record at sq:key:<digest>"
+rcli --raw hgetall "sq:key:{$digest}" > "$TMP/key-template"
+[ -s "$TMP/key-template" ] || die "no key record at sq:key:{<digest>}"
 last_id=$(rcli incrby sq:seq:key "$NKEYS")
 python3 "$HERE/keys.py" "$TMP/secrets/pepper" "$TMP/key-template" \
     $((last_id - NKEYS + 1)) "$NKEYS" "$TMP/keys.txt" \
@@ -726,11 +726,11 @@ for f in sys.argv[1:]:
     curl -sf "$E/v1/articles/$pid?workspace_id=$wsc" -H "$AUTH" \
         > "$TMP/peer-create-get.json" || die "GET of the peer's article"
     for id in "$bid" "$pid"; do
-        rcli --raw hgetall "sq:article:$id" > "$TMP/record.$id"
+        rcli --raw hgetall "sq:ws:{w$wsc}:rec:article:$id" > "$TMP/record.$id"
     done
     # the backend's stored rendering, from its index's rendering hash
     # (redis/SCHEMA.md), as a field _json of its record for same.py
-    { echo _json; rcli --raw hget "sq:ws:$wsc:articles:json" "$bid"; } \
+    { echo _json; rcli --raw hget "sq:ws:{w$wsc}:articles:json" "$bid"; } \
         >> "$TMP/record.$bid"
     same "peer_create (ids $bid, $pid)" create \
         "$TMP/backend-create.json" "$TMP/peer-create.json" \

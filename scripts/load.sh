@@ -120,13 +120,15 @@ for s in $(printf '%s\n' "${!count[@]}" | grep -E '^[0-9]+$' | sort -n); do
 done
 
 acked=$(wc -l < "$RUN/acked.txt")
-awk '{print "HGET sq:article:" $2 " title"}' "$RUN/acked.txt" > "$RUN/hget.txt"
+awk -v w="$ws1" '{print "HGET sq:ws:{w" w "}:rec:article:" $2 " title"}' \
+    "$RUN/acked.txt" > "$RUN/hget.txt"
 rcli < "$RUN/hget.txt" > "$RUN/stored.txt"
 lost=$(paste -d' ' "$RUN/acked.txt" "$RUN/stored.txt" \
        | awk '$1 != $3 {n++} END {print n + 0}')
 
-rcli zrange "sq:ws:$ws1:articles" 0 -1 \
-    | awk '{print "HGET sq:article:" $1 " title"}' > "$RUN/all.txt"
+rcli zrange "sq:ws:{w$ws1}:articles" 0 -1 \
+    | awk -v w="$ws1" '{print "HGET sq:ws:{w" w "}:rec:article:" $1 " title"}' \
+    > "$RUN/all.txt"
 dupes=$(rcli < "$RUN/all.txt" | sort | uniq -d | wc -l)
 
 crashes=$(grep -c 'exited on signal' "$RUN/logs/error.log" || true)

@@ -79,8 +79,8 @@ if [ -z "$oauth_cid" ] || [ -z "$(rcli get "sq:appclient:$oauth_cid")" ]
 then
     # a demo seeded before issue 14 has no ids in demo.env: the owners of
     # its workspaces
-    ALICE_ID=${ALICE_ID:-$(rcli hget "sq:ws:$ALICE_WS1" owner_id)}
-    BOB_ID=${BOB_ID:-$(rcli hget "sq:ws:$BOB_WS" owner_id)}
+    ALICE_ID=${ALICE_ID:-$(rcli hget "sq:ws:{w$ALICE_WS1}" owner_id)}
+    BOB_ID=${BOB_ID:-$(rcli hget "sq:ws:{w$BOB_WS}" owner_id)}
     pw=$("$SQCTL" secret | cut -c1-24)
     printf '%s\n' "$pw" | "$SQCTL" user password --id "$ALICE_ID"
     app=$("$SQCTL" app create --workspace "$BOB_WS" --owner "$BOB_ID" \

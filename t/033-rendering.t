@@ -1,7 +1,7 @@
 # One record, one rendering: the 201 of a create, a GET of the record and
 # its entry in a list are the same bytes, before and after a PATCH, for
 # records with their rendering stored by the API (in the workspace
-# index's rendering hash, sq:ws:<wid>:<plural>:json, that sq_res_insert
+# index's rendering hash, sq:ws:{w<wid>}:<plural>:json, that sq_res_insert
 # and sq_res_modify write), with it in the record's `_json` field (the
 # layout before that hash) and for records without one (written by other
 # means: read back from their fields).  Text with
@@ -77,7 +77,7 @@ for my $c (@cases) {
     my ($id) = ($made // '') =~ /^\{"id": (\d+), /;
     ok($id, "$what: the 201 has the record") or next;
     my $rec = "sq:" . ($path =~ m{/v1/(\w+?)s$})[0] . ":$id";
-    my $rh = "sq:ws:$ws:" . ($path =~ m{/v1/(\w+)$})[0] . ':json';
+    my $rh = "sq:ws:{w$ws}:" . ($path =~ m{/v1/(\w+)$})[0] . ':json';
     like(redis_cli('HEXISTS', $rh, $id), qr/^1$/,
          "$what: its rendering is stored, in the index's rendering hash");
     like(redis_cli('HEXISTS', $rec, '_json'), qr/^0$/,
@@ -132,7 +132,7 @@ for my $c (@cases) {
          'an empty page: no records');
     my ($s1, $joined) = $list->();
     is($s1, 200, 'a fully rendered page: 200');
-    my $rh = "sq:ws:$T->{ws2}:articles:json";
+    my $rh = "sq:ws:{w$T->{ws2}}:articles:json";
     my $kept = redis_cli('HGET', $rh, $ids[1]);
     chomp $kept;
     redis_cli('HDEL', $rh, $ids[1]);

@@ -89,8 +89,8 @@ sub req {
 sub auth { return "Authorization: Bearer $_[0]" }
 
 sub bob_articles {
-    return redis_cli('zcard', "sq:ws:$T->{wsb}:articles")
-         + redis_cli('zcard', "sq:ws:$T->{wsb}:test:articles");
+    return redis_cli('zcard', "sq:ws:{w$T->{wsb}}:articles")
+         + redis_cli('zcard', "sq:ws:{w$T->{wsb}}:test:articles");
 }
 
 # --- Authorization ------------------------------------------------------
@@ -350,9 +350,9 @@ for my $c (@accepted) {
     is($acted, $edge eq '' ? $ws1 : $edge,
        '... the backend created it in that workspace');
     my $id = $d->{data}{id} // 0;
-    is(redis_cli('hget', "sq:article:$id", 'workspace_id'), $acted,
+    is(redis_cli('hget', "sq:ws:{w$acted}:rec:article:$id", 'workspace_id'), $acted,
        '... and Redis agrees');
-    is(redis_cli('zscore', "sq:ws:$acted:articles", $id), $id,
+    is(redis_cli('zscore', "sq:ws:{w$acted}:articles", $id), $id,
        '... listed in that workspace only');
 }
 

@@ -77,10 +77,10 @@ for my $r (@rec) {
 # what Redis holds now, after the restarts
 my %stored;
 my $dupes = 0;
-my @ids = split /\n/, SQTest::redis_cli('ZRANGE', "sq:ws:$ws:articles", 0, -1);
+my @ids = split /\n/, SQTest::redis_cli('ZRANGE', "sq:ws:{w$ws}:articles", 0, -1);
 my $cmds = "$SQTest::DIR/hget.txt";
 open my $fh, '>', $cmds or die $!;
-print {$fh} "HGET sq:article:$_ title\n" for @ids;
+print {$fh} "HGET sq:ws:{w$ws}:rec:article:$_ title\n" for @ids;
 close $fh;
 my ($titles) = do {
     local %ENV = (%ENV, SQTest::redis_cli_env());

@@ -95,7 +95,7 @@ pass('room again: creates get 201');
 
 my $lost = 0;
 for my $title (sort keys %acked) {
-    my $got = SQTest::redis_cli('HGET', "sq:article:$acked{$title}", 'title');
+    my $got = SQTest::redis_cli('HGET', "sq:ws:{w$T->{ws1}}:rec:article:$acked{$title}", 'title');
     $lost++ unless $got eq $title;
 }
 is($lost, 0, 'no false 201: every acknowledged create survived');

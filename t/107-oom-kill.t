@@ -283,12 +283,13 @@ for my $r (@rec) {
 # every stored article of the workspace, "id title" a line, in one call
 my $lua = q{local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  out[#out + 1] = id .. ' ' .. (redis.call('HGET', 'sq:article:' .. id, 'title') or '')
+  out[#out + 1] = id .. ' ' .. (redis.call('HGET', ARGV[1] .. id, 'title') or '')
 end
 return out};
 my (%stored, $dupes);
 $dupes = 0;
-for (split /\n/, redis_cli('EVAL', $lua, 1, "sq:ws:$ws:articles")) {
+for (split /\n/, redis_cli('EVAL', $lua, 1, "sq:ws:{w$ws}:articles",
+                            "sq:ws:{w$ws}:rec:article:")) {
     my ($id, $title) = split ' ', $_, 2;
     next unless defined $title;
     $dupes++ if exists $stored{$title};

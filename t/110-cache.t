@@ -80,10 +80,10 @@ like($body, qr/^user=$T->{alice} key=\d+ ws=$T->{ws1} mode=live /,
 {
     my ($k, $id, $digest) = new_key('c-pack', '--scopes', 'all',
                                     '--workspaces', "$T->{ws1},$T->{ws2}");
-    like(redis_cli('HGET', "sq:key:$digest", 'scopes'),
+    like(redis_cli('HGET', "sq:key:{$digest}", 'scopes'),
          qr/^chatbots:read .* keys:manage$/, '(every scope, by name)');
     my $want = sprintf 'scopes=[7fff] wsl=[%s]',
-               redis_cli('HGET', "sq:key:$digest", 'workspaces');
+               redis_cli('HGET', "sq:key:{$digest}", 'workspaces');
     my @miss = get("/sc/x?workspace_id=$T->{ws1}", $k);
     ok(poll("/sc/x?workspace_id=$T->{ws1}", $k, sub { $_[1] eq 'HIT' }),
        'every scope: cached');
@@ -94,7 +94,7 @@ like($body, qr/^user=$T->{alice} key=\d+ ws=$T->{ws1} mode=live /,
     # one scope, and none: a scope-less key sends no scopes header
     my ($k1) = new_key('c-one', '--scopes', 'workspace:read');
     my ($k0, $id0, $d0) = new_key('c-none', '--scopes', 'workspace:read');
-    redis_cli('HSET', "sq:key:$d0", 'scopes', '');     # sqctl makes none
+    redis_cli('HSET', "sq:key:{$d0}", 'scopes', '');     # sqctl makes none
     is((get("/sc/x?workspace_id=$T->{ws1}", $k1))[2],
        'scopes=[1000] wsl=[]', 'workspace:read alone: bit 12');
     is((get("/sc/x?workspace_id=$T->{ws1}", $k0))[2],
@@ -174,13 +174,13 @@ revoked('rotation without grace', $me1, $k,
 ($k, $id, $digest) = new_key('c-scopes', '--scopes',
                              'social:read social:write');
 revoked('scopes reduced', "/scoped/x?workspace_id=$T->{ws1}", $k,
-        sub { redis_cli('HSET', "sq:key:$digest", 'scopes', 'urls:read') },
+        sub { redis_cli('HSET', "sq:key:{$digest}", 'scopes', 'urls:read') },
         403, qr/INSUFFICIENT_SCOPE/);
 
 ($k, $id, $digest) = new_key('c-wslist', '--workspaces',
                              "$T->{ws1},$T->{ws2}");
 revoked("key's workspace list narrowed", $me1, $k,
-        sub { redis_cli('HSET', "sq:key:$digest", 'workspaces', $T->{ws2}) },
+        sub { redis_cli('HSET', "sq:key:{$digest}", 'workspaces', $T->{ws2}) },
         403, qr/FORBIDDEN/);
 
 revoked('membership removed', $me1, $T->{bob_key},
@@ -191,7 +191,7 @@ revoked('membership removed', $me1, $T->{bob_key},
 my $ws3 = sqctl('workspace', 'create', '--owner', $T->{alice},
                 '--name', 'Doomed');
 revoked('workspace deleted', "/v1/me?workspace_id=$ws3", $T->{alice_key},
-        sub { redis_cli('DEL', "sq:ws:$ws3:members") },
+        sub { redis_cli('DEL', "sq:ws:{w$ws3}:members") },
         403, qr/FORBIDDEN/);
 
 # nothing is published when time passes: the entry ends by itself
@@ -216,7 +216,7 @@ get($me1, $T->{alice_key}) for 1 .. 5;
 sleep 2.2;      # two usage flushes
 is(metric('smartlyq_cache_invalidations_total'), $inv,
    'usage writes (sq:keyuse) do not invalidate');
-like(redis_cli('HGET', 'sq:keyuse:' . redis_cli('GET', "sq:keyid:1"),
+like(redis_cli('HGET', 'sq:keyuse:{' . redis_cli('GET', "sq:keyid:1") . '}',
                'last_used_at'), qr/^\d+$/, 'last_used_at is in sq:keyuse');
 
 # losing the notifications: bypass, and no stale grant afterwards

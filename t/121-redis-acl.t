@@ -97,7 +97,7 @@ my $key = SQTest::redis_cli('--scan', '--pattern', 'sq:key:*');
 ($key) = split /\n/, $key;
 like(as('edge', 'HSET', $key, 'status', 'active'), qr/NOPERM/,
      'sq-edge cannot write a key record');
-like(as('edge', 'HGETALL', 'sq:user:1'), qr/NOPERM/,
+like(as('edge', 'HGETALL', 'sq:user:{u1}'), qr/NOPERM/,
      'sq-edge cannot read outside sq:key:* and members');
 like(as('edge', 'FCALL', 'sq_authz', '2', $key, '', '0', ''), qr/NOPERM/,
      'sq-edge cannot FCALL (only FCALL_RO)');

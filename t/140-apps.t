@@ -62,15 +62,15 @@ ok(defined $app->{created_at} && !defined $app->{last_used_at},
 my $id = $app->{id};
 my $secret = $app->{client_secret};
 
-my $all = SQTest::redis_cli('HGETALL', "sq:app:$id");
-like(SQTest::redis_cli('HGET', "sq:app:$id", 'secret_hash'), qr/^[0-9a-f]{64}$/,
+my $all = SQTest::redis_cli('HGETALL', "sq:app:{a$id}");
+like(SQTest::redis_cli('HGET', "sq:app:{a$id}", 'secret_hash'), qr/^[0-9a-f]{64}$/,
      'the secret is stored as a digest');
 is(index($all, substr($secret, 4)), -1, '... and nowhere in clear');
-is(SQTest::redis_cli('HGET', "sq:app:$id", 'redirect_uris'),
+is(SQTest::redis_cli('HGET', "sq:app:{a$id}", 'redirect_uris'),
    join("\n", @{ $good{redirect_uris} }), 'redirect_uris stored one per line');
 is(SQTest::redis_cli('GET', "sq:appclient:$app->{client_id}"), $id,
    'sq:appclient: maps the client_id to the app');
-is(SQTest::redis_cli('ZSCORE', "sq:ws:$ws1:apps", $id), $id,
+is(SQTest::redis_cli('ZSCORE', "sq:ws:{w$ws1}:apps", $id), $id,
    'the app is in its workspace index');
 
 @c = code_of($alice, 'GET', "/v1/apps/$id");
@@ -85,7 +85,7 @@ is($c[0], 201, 'a public app is created');
 my $pub = $c[2]{data};
 ok(!exists $pub->{client_secret}, '... without a client secret');
 ok(!defined $pub->{secret_last4}, '... secret_last4 null');
-is(SQTest::redis_cli('HGET', "sq:app:$pub->{id}", 'secret_hash'), '',
+is(SQTest::redis_cli('HGET', "sq:app:{a$pub->{id}}", 'secret_hash'), '',
    '... no digest stored');
 
 # --- validation --------------------------------------------------------------
@@ -161,7 +161,7 @@ is($c[0], 403, "Bob cannot list Alice's workspace");
 @c = code_of($bob, 'GET', '/v1/apps');
 is("@c[0,1]", '200 OK', 'Bob lists his apps');
 is(scalar(@{ $c[2]{data} }), 0, '... and sees none of Alice\'s');
-is(SQTest::redis_cli('HGET', "sq:app:$id", 'status'), 'active',
+is(SQTest::redis_cli('HGET', "sq:app:{a$id}", 'status'), 'active',
    "Alice's app is untouched");
 for my $path ("/v1/apps/abc", "/v1/apps/0", "/v1/apps/01", "/v1/apps/99999") {
     is((code_of($alice, 'GET', $path))[0], 404, "$path: 404");
@@ -213,8 +213,8 @@ sub grant {
                       user_id => $uid, workspace_id => $wid, scopes => $scopes,
                       status => 'active', created_at => $now, revoked_at => 0,
                       revoke_reason => '');
-    SQTest::redis_cli('ZADD', "sq:app:$app_id:grants", $now, $gid);
-    SQTest::redis_cli('ZADD', "sq:user:$uid:grants", $now, $gid);
+    SQTest::redis_cli('ZADD', "sq:app:{a$app_id}:grants", $now, $gid);
+    SQTest::redis_cli('ZADD', "sq:user:{u$uid}:grants", $now, $gid);
     my ($ad, $rd, $token) = (hex64(), hex64(), undef);
     if ($EDGE) {
         ($token, $ad) = SQTest::mint_oauth_token(user => $uid, workspace => $wid,
@@ -222,7 +222,7 @@ sub grant {
                                                  grant_id => $gid);
     } else {
         my $kid = SQTest::redis_cli('INCR', 'sq:seq:key');
-        SQTest::redis_cli('HSET', "sq:key:$ad", id => $kid, user_id => $uid,
+        SQTest::redis_cli('HSET', "sq:key:{$ad}", id => $kid, user_id => $uid,
                           type => 'oauth', mode => 'live', status => 'active',
                           scopes => $scopes, workspaces => $wid,
                           expires_at => $now + 3600, rotated_at => 0,
@@ -241,7 +241,7 @@ sub grant {
 sub family_status {
     my ($g) = @_;
     return join ' ', SQTest::redis_cli('HGET', "sq:grant:$g->{id}", 'status'),
-                     SQTest::redis_cli('HGET', "sq:key:$g->{access}", 'status'),
+                     SQTest::redis_cli('HGET', "sq:key:{$g->{access}}", 'status'),
                      SQTest::redis_cli('HGET', "sq:refresh:$g->{refresh}", 'status');
 }
 sub reason { return SQTest::redis_cli('HGET', "sq:grant:$_[0]{id}", 'revoke_reason') }
@@ -295,25 +295,25 @@ is("$c[0] $c[2]{data}{status}", '200 active', 'enable');
 is(family_status($ga), 'revoked revoked revoked', '... ended families stay ended');
 
 # --- secret rotation ------------------------------------------------------------
-my $old_hash = SQTest::redis_cli('HGET', "sq:app:$id", 'secret_hash');
+my $old_hash = SQTest::redis_cli('HGET', "sq:app:{a$id}", 'secret_hash');
 my $gr = grant($id, $T->{alice}, $ws1, 'urls:read');
 @c = code_of($alice, 'POST', "/v1/apps/$id/secret/rotate", { grace_seconds => 600 });
 is($c[0], 200, 'rotate with a grace');
 like($c[2]{data}{client_secret}, qr/^sqs_[0-9A-Za-z]{40}$/, '... a new secret, shown once');
 isnt($c[2]{data}{client_secret}, $secret, '... a different one');
 ok($c[2]{data}{previous_secret_valid_until}, '... the old one valid until a time');
-is(SQTest::redis_cli('HGET', "sq:app:$id", 'prev_secret_hash'), $old_hash,
+is(SQTest::redis_cli('HGET', "sq:app:{a$id}", 'prev_secret_hash'), $old_hash,
    '... the old digest kept for the grace');
-my $until = SQTest::redis_cli('HGET', "sq:app:$id", 'prev_secret_until');
+my $until = SQTest::redis_cli('HGET', "sq:app:{a$id}", 'prev_secret_until');
 ok(abs($until - (time + 600)) <= 5, '... until now + 600');
-isnt(SQTest::redis_cli('HGET', "sq:app:$id", 'secret_hash'), $old_hash, '... a new digest');
+isnt(SQTest::redis_cli('HGET', "sq:app:{a$id}", 'secret_hash'), $old_hash, '... a new digest');
 is(family_status($gr), 'active active active', '... tokens kept without revoke_tokens');
 @c = code_of($alice, 'POST', "/v1/apps/$id/secret/rotate", { revoke_tokens => JSON::PP::true() });
 is($c[0], 200, 'rotate with revoke_tokens');
 is($c[2]{data}{tokens_revoked}, 1, '... one token revoked');
 is(family_status($gr), 'revoked revoked revoked', '... the family ends');
 is(reason($gr), 'secret_rotated', '... reason secret_rotated');
-is(SQTest::redis_cli('HGET', "sq:app:$id", 'prev_secret_until'), '0',
+is(SQTest::redis_cli('HGET', "sq:app:{a$id}", 'prev_secret_until'), '0',
    '... no grace: the old secret ends now');
 @c = code_of($alice, 'POST', "/v1/apps/$id/secret/rotate", { grace_seconds => -1 });
 is("@c[0,1]", '400 VALIDATION_ERROR', 'a negative grace: 422');
@@ -325,11 +325,11 @@ my $now = time;
 for my $o (['approved', '', $T->{alice}], ['denied', '', $T->{alice}],
            ['error', 'invalid_scope', ''], ['approved', '', $T->{alice}])
 {
-    SQTest::redis_cli('XADD', "sq:app:$id:outcomes", 'MAXLEN', '~', 1000, '*',
+    SQTest::redis_cli('XADD', "sq:app:{a$id}:outcomes", 'MAXLEN', '~', 1000, '*',
                       outcome => $o->[0], reason => $o->[1], user_id => $o->[2],
                       workspace_id => $o->[0] eq 'error' ? '' : $ws1,
                       scopes => 'urls:read', at => $now);
-    SQTest::redis_cli('HINCRBY', "sq:app:$id:outcome_counts", $o->[0], 1);
+    SQTest::redis_cli('HINCRBY', "sq:app:{a$id}:outcome_counts", $o->[0], 1);
 }
 @c = code_of($alice, 'GET', "/v1/apps/$id/outcomes");
 is($c[0], 200, 'outcomes');
@@ -356,8 +356,8 @@ is(family_status($gd), 'revoked revoked revoked', '... every token family ends')
 is(reason($gd), 'app_deleted', '... reason app_deleted');
 is((code_of($alice, 'GET', "/v1/apps/$id"))[0], 404, '... then GET is 404');
 is((code_of($alice, 'POST', "/v1/apps/$id/enable"))[0], 404, '... and it cannot come back');
-is(SQTest::redis_cli('HGET', "sq:app:$id", 'status'), 'deleted', '... a tombstone');
-is(SQTest::redis_cli('ZSCORE', "sq:ws:$ws1:apps", $id), '', '... out of the index');
+is(SQTest::redis_cli('HGET', "sq:app:{a$id}", 'status'), 'deleted', '... a tombstone');
+is(SQTest::redis_cli('ZSCORE', "sq:ws:{w$ws1}:apps", $id), '', '... out of the index');
 
 # --- at the edge: every token of the app cut off on the very next request ---
 SKIP: {

@@ -72,7 +72,7 @@ sub make_app {
     my $cid = 'sqapp_' . join '', map { sprintf '%02x', int rand 256 } 1 .. 16;
     my $type = $o{type} || 'confidential';
     my $secret = $type eq 'confidential' ? 'sqs_' . rnd62(40) : '';
-    redis_cli('HSET', "sq:app:$id", id => $id, client_id => $cid,
+    redis_cli('HSET', "sq:app:{a$id}", id => $id, client_id => $cid,
               name => $o{name} || 'Partner App', type => $type,
               redirect_uris => join("\n", @{ $o{redirects} || [$CB] }),
               scopes => $o{scopes} || 'chatbots:read chatbots:write workspace:read',
@@ -83,7 +83,7 @@ sub make_app {
               prev_secret_until => 0, created_at => time, updated_at => time,
               last_used_at => 0);
     redis_cli('SET', "sq:appclient:$cid", $id);
-    redis_cli('ZADD', "sq:ws:" . ($o{ws} || $T->{wsb}) . ":apps", $id, $id);
+    redis_cli('ZADD', "sq:ws:{w" . ($o{ws} || $T->{wsb}) . "}:apps", $id, $id);
     return { id => $id, client_id => $cid, secret => $secret };
 }
 
@@ -186,7 +186,7 @@ sub token {
 
 sub counts {
     my ($app) = @_;
-    my %c = split /\n/, redis_cli('HGETALL', "sq:app:$app->{id}:outcome_counts");
+    my %c = split /\n/, redis_cli('HGETALL', "sq:app:{a$app->{id}}:outcome_counts");
     $c{$_} //= 0 for qw(approved denied error);
     return \%c;
 }
@@ -202,7 +202,7 @@ my $pub = make_app(name => 'Public SPA', type => 'public');
 
 # --- users: sqctl -------------------------------------------------------
 
-like(redis_cli('HGET', "sq:user:$T->{alice}", 'password_hash'),
+like(redis_cli('HGET', "sq:user:{u$T->{alice}}", 'password_hash'),
      qr/^\$argon2id\$/, 'sqctl user password: an Argon2id hash');
 is(redis_cli('GET', 'sq:useremail:alice@example.com'), $T->{alice},
    'sqctl user create: the email index');
@@ -342,7 +342,7 @@ is("$tok->{token_type} $tok->{expires_in} $tok->{scope}",
    'Bearer 3600 chatbots:read workspace:read', '... Bearer, 1 h, the scopes');
 is($tr->{headers}{'cache-control'}, 'no-store', '... no-store');
 
-my %k = split /\n/, redis_cli('HGETALL', 'sq:key:' . digest($tok->{access_token}));
+my %k = split /\n/, redis_cli('HGETALL', 'sq:key:{' . digest($tok->{access_token}) . '}');
 is(join(' ', @k{qw(type mode status user_id workspaces scopes app_id name)}),
    "oauth live active $T->{alice} $T->{ws1} chatbots:read workspace:read "
    . "$app->{id} oauth", 'the access token is a key record (type oauth)');
@@ -350,7 +350,7 @@ ok($k{expires_at} - $k{created_at} == 3600 && $k{grant_id} && $k{id},
    '... expiring in 1 h, in a grant, with a key id');
 is(redis_cli('SISMEMBER', "sq:grant:$k{grant_id}:access",
              digest($tok->{access_token})), 1, '... listed in its family');
-ok(redis_cli('HGET', "sq:app:$app->{id}", 'last_used_at') > 0,
+ok(redis_cli('HGET', "sq:app:{a$app->{id}}", 'last_used_at') > 0,
    'the app\'s last_used_at is set');
 
 # EDGE: the token calls the API, in its workspace only
@@ -373,7 +373,7 @@ TODO: {
                      basic($app));
 is("$tr->{status} $e->{error}", '400 invalid_grant', 'a reused code: invalid_grant');
 is($tr->{headers}{'cache-control'}, 'no-store', '... no-store');
-is(redis_cli('HGET', 'sq:key:' . digest($tok->{access_token}), 'status'),
+is(redis_cli('HGET', 'sq:key:{' . digest($tok->{access_token}) . '}', 'status'),
    'revoked', '... and the tokens issued from it are revoked');
 is(redis_cli('HGET', 'sq:refresh:' . digest($tok->{refresh_token}), 'status'),
    'revoked', '... the refresh token too');
@@ -446,7 +446,7 @@ is($tr->{status}, 200, '... the refused refresh left the token usable');
                   basic($app));
 is("$tr->{status} $e->{error}", '400 invalid_grant',
    'a reused refresh token: invalid_grant');
-is(redis_cli('HGET', 'sq:key:' . digest($t3->{access_token}), 'status'),
+is(redis_cli('HGET', 'sq:key:{' . digest($t3->{access_token}) . '}', 'status'),
    'revoked', '... the whole family is revoked (the newest access token)');
 is(redis_cli('HGET', 'sq:refresh:' . digest($t3->{refresh_token}), 'status'),
    'revoked', '... and the newest refresh token');
@@ -461,12 +461,12 @@ is("$tr->{status} $e->{error}", '400 invalid_grant', '... which no longer refres
                       redirect_uri => $CB, code_verifier => $v }, basic($app));
 $r = post('/oauth/revoke', { token => $tok->{access_token} }, undef, basic($other));
 is($r->{status}, 200, 'revoke another client\'s token: 200 ...');
-is(redis_cli('HGET', 'sq:key:' . digest($tok->{access_token}), 'status'),
+is(redis_cli('HGET', 'sq:key:{' . digest($tok->{access_token}) . '}', 'status'),
    'active', '... and nothing happens');
 $r = post('/oauth/revoke', { token => $tok->{access_token},
                              token_type_hint => 'access_token' }, undef, basic($app));
 is($r->{status}, 200, 'revoke an access token: 200');
-is(redis_cli('HGET', 'sq:key:' . digest($tok->{access_token}), 'status'),
+is(redis_cli('HGET', 'sq:key:{' . digest($tok->{access_token}) . '}', 'status'),
    'revoked', '... revoked');
 TODO: {
     local $TODO = $EDGE;
@@ -493,7 +493,7 @@ for my $bad ('https://client.example/cB', "$CB/", 'https://client.example/c',
     ok(!defined $r->{headers}{location}, '... and never a redirect');
     is(counts($app)->{error}, $before->{error} + 1, '... recorded');
 }
-my @s = redis_cli('XREVRANGE', "sq:app:$app->{id}:outcomes", '+', '-',
+my @s = redis_cli('XREVRANGE', "sq:app:{a$app->{id}}:outcomes", '+', '-',
                   'COUNT', 1) =~ /reason\n([^\n]*)/;
 is($s[0], 'invalid_redirect_uri', 'the outcome log has the reason');
 
@@ -563,7 +563,7 @@ is("$tr->{status} $e->{error}", '400 invalid_request', 'two client authenticatio
 
 ($code, $v) = fresh_code($app);
 my $new = 'sqs_' . rnd62(40);
-redis_cli('HSET', "sq:app:$app->{id}", secret_hash => digest($new),
+redis_cli('HSET', "sq:app:{a$app->{id}}", secret_hash => digest($new),
           prev_secret_hash => digest($app->{secret}), prev_secret_until => time + 300);
 ($tr) = token({ grant_type => 'authorization_code', code => $code,
                 redirect_uri => $CB, code_verifier => $v }, basic($app));
@@ -574,7 +574,7 @@ is($tr->{status}, 200, 'a rotated secret: the old one works in its grace');
                   basic($app, 'sqs_' . rnd62(40)));
 is("$tr->{status} $e->{error}", '401 invalid_client',
    '... while any other secret still fails');
-redis_cli('HSET', "sq:app:$app->{id}", prev_secret_until => time - 1);
+redis_cli('HSET', "sq:app:{a$app->{id}}", prev_secret_until => time - 1);
 ($code, $v) = fresh_code($app);
 ($tr, $e) = token({ grant_type => 'authorization_code', code => $code,
                     redirect_uri => $CB, code_verifier => $v }, basic($app));
@@ -585,14 +585,14 @@ is($tr->{status}, 200, '... the new one works');
 $app->{secret} = $new;
 
 ($code, $v) = fresh_code($app);
-redis_cli('HSET', "sq:app:$app->{id}", status => 'disabled');
+redis_cli('HSET', "sq:app:{a$app->{id}}", status => 'disabled');
 ($tr, $e) = token({ grant_type => 'authorization_code', code => $code,
                     redirect_uri => $CB, code_verifier => $v }, basic($app));
 is("$tr->{status} $e->{error}", '401 invalid_client', 'a disabled app: invalid_client');
 $r = get(authorize_path($app), $cookie);
 is($r->{status}, 400, '... and an error page at authorize');
 ok(!defined $r->{headers}{location}, '... no redirect');
-redis_cli('HSET', "sq:app:$app->{id}", status => 'active');
+redis_cli('HSET', "sq:app:{a$app->{id}}", status => 'active');
 
 # --- an app made by sqctl app create (the apps engineer's records) ------
 
@@ -628,7 +628,7 @@ redis_cli('HSET', "sq:app:$app->{id}", status => 'active');
         is($w->{status}, 200, 'EDGE: the refreshed token calls the API');
     }
     sqctl('app', 'disable', '--id', $sa->{id});
-    is(redis_cli('HGET', 'sq:key:' . digest($tk2->{access_token}), 'status'),
+    is(redis_cli('HGET', 'sq:key:{' . digest($tk2->{access_token}) . '}', 'status'),
        'revoked', 'sqctl app disable revokes the app\'s tokens');
     TODO: {
         local $TODO = $EDGE;

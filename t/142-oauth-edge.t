@@ -81,7 +81,7 @@ my ($tok, $digest, $kid) = mint(scopes => 'social:read workspace:read');
 my ($wtok) = mint(scopes => 'social:read social:write workspace:read',
                   workspace => $T->{ws2});
 like($tok, qr/^sqo_[A-Za-z0-9]{40}$/, 'an access token: sqo_ + 40 base62');
-is(redis_cli('HGET', "sq:key:$digest", 'type'), 'oauth',
+is(redis_cli('HGET', "sq:key:{$digest}", 'type'), 'oauth',
    '... its record is a key record of type oauth');
 
 # --- its workspace, and only it --------------------------------------------
@@ -258,7 +258,7 @@ for my $q ("access_token=$tok", 'refresh_token=sqr_x', 'code=sqc_x',
         ok(SQTest::poll_request($base, $path, $rt,
                                 sub { $_[0] == 200 && $_[1] eq 'HIT' }),
            "token $i: a cached grant");
-        redis_cli('HSET', "sq:key:$rd", 'status', 'revoked');
+        redis_cli('HSET', "sq:key:{$rd}", 'status', 'revoked');
         # from the moment the write returned: requests until refused
         my ($t0, $stale, $st, $ms) = (time, 0, 200, undef);
         while (time - $t0 < 5) {

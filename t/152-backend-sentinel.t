@@ -123,7 +123,7 @@ my ($r, $d, $title) = create();
 is($r->{status}, 201, 'a create: 201');
 my $id = $d->{data}{id};
 # WAIT 1 answered before the 201: at least one replica has it now
-my @have = grep { SQCluster::node_cli($_, 'HGET', "sq:article:$id",
+my @have = grep { SQCluster::node_cli($_, 'HGET', "sq:ws:{w$T->{ws1}}:rec:article:$id",
                                       'title') eq $title } ($rep1, $rep2);
 cmp_ok(scalar @have, '>=', 1,
        'the acknowledged create is on a replica already (WAIT 1)');
@@ -136,7 +136,7 @@ is($d->{success}, JSON::PP::false(), '... an envelope');
 is($d->{error}{code}, 'WRITE_NOT_REPLICATED', '... WRITE_NOT_REPLICATED');
 is($r->{headers}{'retry-after'}, '1', '... with Retry-After');
 my ($found) = grep { SQCluster::node_cli($old, 'HGET', $_, 'title') eq $title }
-              split /\n/, SQCluster::node_cli($old, 'KEYS', 'sq:article:*');
+              split /\n/, SQCluster::node_cli($old, 'KEYS', 'sq:ws:*:rec:article:*');
 ok($found, '... and the write is on the primary all the same (it may '
            . 'have been applied, as the message says)');
 
@@ -176,7 +176,7 @@ my ($out, $rc) = sqctl_sentinel('workspace', 'create', '--owner',
 is($rc, 0, 'sqctl through Sentinel (env, no --redis): a write, WAIT 1');
 like($out, qr/^\d+$/, '... the new workspace id');
 my $wsid = $out;
-my @on = grep { SQCluster::node_cli($_, 'HGET', "sq:ws:$wsid", 'name')
+my @on = grep { SQCluster::node_cli($_, 'HGET', "sq:ws:{w$wsid}", 'name')
                 eq 'Through Sentinel' } ($rep1, $rep2);
 cmp_ok(scalar @on, '>=', 1, '... on a replica when sqctl returns');
 
@@ -230,7 +230,7 @@ like($blog->(), qr/redis primary \(sentinel, master sqm\): 127\.0\.0\.1:$new\b/,
      '... and the backend follows it');
 
 my @lost = grep {
-    SQCluster::node_cli($new, 'HGET', "sq:article:$acked{$_}", 'title') ne $_
+    SQCluster::node_cli($new, 'HGET', "sq:ws:{w$T->{ws1}}:rec:article:$acked{$_}", 'title') ne $_
 } sort keys %acked;
 is_deeply(\@lost, [], scalar(keys %acked) . ' acknowledged creates, all on '
           . 'the new primary');

@@ -71,7 +71,7 @@ is($d->{data}{owner_id}, $T->{alice}, '... the owner kept');
 ($r, $d) = call($full, 'PATCH', "/v1/keys/$ci", { owner_id => $carol + 0 });
 is($d->{data}{owner_id}, $carol, 'PATCH owner_id to Carol');
 is($d->{data}{purpose}, 'release builds', '... the purpose kept');
-is(SQTest::redis_cli('HGET', 'sq:key:' . digest_of($ci), 'owner_id'), $carol,
+is(SQTest::redis_cli('HGET', 'sq:key:{' . digest_of($ci) . '}', 'owner_id'), $carol,
    '... stored on the key record');
 for my $c ([{ owner_id => $T->{bob} + 0 }, 'a user sharing no workspace'],
            [{ owner_id => 987654 }, 'no such user'],
@@ -106,28 +106,28 @@ ok(!eval { SQTest::sqctl('key', 'set', '--id', $ci2, '--owner', 987654); 1 },
 my $day = 86400;
 my %rk;
 $rk{noowner} = new_key(name => 'no-owner')->{id};
-SQTest::redis_cli('HDEL', 'sq:key:' . digest_of($rk{noowner}), 'owner_id');
-SQTest::redis_cli('HSET', 'sq:keyuse:' . digest_of($rk{noowner}), 'last_used_at', int $now);
+SQTest::redis_cli('HDEL', 'sq:key:{' . digest_of($rk{noowner}) . '}', 'owner_id');
+SQTest::redis_cli('HSET', 'sq:keyuse:{' . digest_of($rk{noowner}) . '}', 'last_used_at', int $now);
 $rk{ghost} = new_key(name => 'ghost-owner')->{id};
-SQTest::redis_cli('HSET', 'sq:key:' . digest_of($rk{ghost}), 'owner_id', 987654);
-SQTest::redis_cli('HSET', 'sq:keyuse:' . digest_of($rk{ghost}), 'last_used_at', int $now);
+SQTest::redis_cli('HSET', 'sq:key:{' . digest_of($rk{ghost}) . '}', 'owner_id', 987654);
+SQTest::redis_cli('HSET', 'sq:keyuse:{' . digest_of($rk{ghost}) . '}', 'last_used_at', int $now);
 $rk{unused} = new_key(name => 'unused')->{id};
-SQTest::redis_cli('HSET', 'sq:key:' . digest_of($rk{unused}), 'created_at', int($now - 60 * $day));
+SQTest::redis_cli('HSET', 'sq:key:{' . digest_of($rk{unused}) . '}', 'created_at', int($now - 60 * $day));
 $rk{aging} = new_key(name => 'aging')->{id};
-SQTest::redis_cli('HSET', 'sq:key:' . digest_of($rk{aging}), 'created_at', int($now - 100 * $day));
-SQTest::redis_cli('HSET', 'sq:keyuse:' . digest_of($rk{aging}), 'last_used_at', int($now - $day));
+SQTest::redis_cli('HSET', 'sq:key:{' . digest_of($rk{aging}) . '}', 'created_at', int($now - 100 * $day));
+SQTest::redis_cli('HSET', 'sq:keyuse:{' . digest_of($rk{aging}) . '}', 'last_used_at', int($now - $day));
 $rk{rotated} = new_key(name => 'old-rotated')->{id};
-SQTest::redis_cli('HSET', 'sq:key:' . digest_of($rk{rotated}), 'created_at', int($now - 100 * $day));
-SQTest::redis_cli('HSET', 'sq:keyuse:' . digest_of($rk{rotated}), 'last_used_at', int $now);
+SQTest::redis_cli('HSET', 'sq:key:{' . digest_of($rk{rotated}) . '}', 'created_at', int($now - 100 * $day));
+SQTest::redis_cli('HSET', 'sq:keyuse:{' . digest_of($rk{rotated}) . '}', 'last_used_at', int $now);
 call($full, 'POST', "/v1/keys/$rk{rotated}/rotate", { grace_seconds => 3600 });
 $rk{disabled} = new_key(name => 'disabled-old')->{id};
-SQTest::redis_cli('HSET', 'sq:key:' . digest_of($rk{disabled}), 'created_at', int($now - 100 * $day));
+SQTest::redis_cli('HSET', 'sq:key:{' . digest_of($rk{disabled}) . '}', 'created_at', int($now - 100 * $day));
 call($full, 'POST', "/v1/keys/$rk{disabled}/disable");
 $rk{dead} = new_key(name => 'rotated-away')->{id};
-SQTest::redis_cli('HSET', 'sq:key:' . digest_of($rk{dead}), 'created_at', int($now - 60 * $day));
+SQTest::redis_cli('HSET', 'sq:key:{' . digest_of($rk{dead}) . '}', 'created_at', int($now - 60 * $day));
 call($full, 'POST', "/v1/keys/$rk{dead}/rotate", { grace_seconds => 0 });
 $rk{fresh} = new_key(name => 'fresh')->{id};
-SQTest::redis_cli('HSET', 'sq:keyuse:' . digest_of($rk{fresh}), 'last_used_at', int $now);
+SQTest::redis_cli('HSET', 'sq:keyuse:{' . digest_of($rk{fresh}) . '}', 'last_used_at', int $now);
 
 sub ids { my ($d, $c) = @_; return { map { $_->{id} => 1 } @{ $d->{data}{$c} } } }
 
@@ -215,7 +215,7 @@ for my $c ([{}, 'no message'], [{ message => '' }, 'empty'],
 
 # newest first, capped at 200
 SQTest::sqctl('key', 'notify', '--id', $for_carol, '--message', "n$_") for 1 .. 205;
-is(SQTest::redis_cli('LLEN', "sq:user:$carol:notifications"), 200, 'the list is capped at 200');
+is(SQTest::redis_cli('LLEN', "sq:user:{u$carol}:notifications"), 200, 'the list is capped at 200');
 ($r, $d) = call($carol_key, 'GET', '/v1/me/notifications?limit=200');
 is(scalar @{ $d->{data} }, 200, 'limit=200 reads them all');
 is($d->{data}[0]{message}, 'n205', '... newest first');

@@ -165,7 +165,8 @@ is(get("/console/keys/$qid", $bobs)->{status}, 404, "another user's key page: 40
 
 # --- the checklist, notify owner, notifications ---------------------------
 my ($admin_id) = get('/console/', $alice)->{content} =~ /<tr id="key-(\d+)"[^>]*><td><a [^>]*>alice</;
-redis_cli("HDEL", "sq:key:" . redis_cli("GET", "sq:keyid:$admin_id"), "owner_id");
+redis_cli("HDEL", "sq:key:{" . redis_cli("GET", "sq:keyid:$admin_id") . "}",
+          "owner_id");
 $r = get('/console/checklist', $alice);
 page_ok($r, 200, 'the checklist');
 like($r->{content}, qr{<table id="no-owner">.*?id="no-owner-$admin_id"}s, '... a key without owner');
@@ -188,7 +189,7 @@ is($r->{status}, 403, 'notify without the token: 403');
 # Carol shares ws1 with Alice; Bob shares none of her workspaces
 my $carol = SQTest::sqctl(qw(user create --email carol@example.com --name Carol));
 SQTest::sqctl('member', 'add', '--workspace', $T->{ws1}, '--user', $carol);
-my $admin_rec = "sq:key:" . redis_cli("GET", "sq:keyid:$admin_id");
+my $admin_rec = "sq:key:{" . redis_cli("GET", "sq:keyid:$admin_id") . "}";
 $r = get("/console/keys/$admin_id", $alice);
 page_ok($r, 200, 'the key page of a key without owner');
 like($r->{content}, qr{id="owner"><span class="warn">no owner</span>}, '... says so');
@@ -243,7 +244,7 @@ like(get('/console/', $alice)->{content},
      qr{<tr id="key-$admin_id".*?<td>Carol &lt;carol\@example\.com&gt;</td>}, '... and so on the keys list');
 $r = post("/console/keys/$admin_id/notify", { csrf => $csrf, message => 'yours now' }, $alice);
 is($r->{status}, 303, 'notify its owner now works');
-like(redis_cli('LRANGE', "sq:user:$carol:notifications", 0, 0), qr/yours now/,
+like(redis_cli('LRANGE', "sq:user:{u$carol}:notifications", 0, 0), qr/yours now/,
      '... into Carol\'s notifications');
 $r = post("/console/keys/$admin_id/own", { csrf => $csrf, purpose => 'CI deploys' }, $alice);
 is($r->{status}, 303, 'the purpose alone (no owner chosen keeps it)');
@@ -317,8 +318,8 @@ is(get("/console/keys/$kid/confirm?do=explode", $alice)->{status}, 400,
 my $app = JSON::PP->new->decode(SQTest::sqctl('app', 'create', '--workspace', $T->{ws1},
     '--owner', $T->{alice}, '--redirect-uris', 'https://client.example/cb',
     '--scopes', 'urls:read', '--name', 'Alice <App>'));
-redis_cli('HINCRBY', "sq:app:$app->{id}:outcome_counts", 'approved', 3);
-redis_cli('HINCRBY', "sq:app:$app->{id}:outcome_counts", 'denied', 2);
+redis_cli('HINCRBY', "sq:app:{a$app->{id}}:outcome_counts", 'approved', 3);
+redis_cli('HINCRBY', "sq:app:{a$app->{id}}:outcome_counts", 'denied', 2);
 $r = get('/console/apps', $alice);
 page_ok($r, 200, 'the apps page');
 like($r->{content}, qr{<tr id="app-$app->{id}"><td>Alice &lt;App&gt;</td>}, '... the app, escaped');

@@ -113,7 +113,7 @@ is($s->{activity}{allowed_rows}, 0, '4. the refused filter shows no allowed entr
     is($o->{purpose}, 'Leaked in CI logs; replaced. Carol owns the cleanup',
        'ownership: the new purpose shown');
     my $kid = $s->{create}{id} // 0;
-    my $rec = 'sq:key:' . SQTest::redis_cli('GET', "sq:keyid:$kid");
+    my $rec = 'sq:key:{' . SQTest::redis_cli('GET', "sq:keyid:$kid") . '}';
     is(SQTest::redis_cli('HGET', $rec, 'owner_id'), $carol, 'ownership: the record names Carol');
 }
 

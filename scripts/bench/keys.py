@@ -7,10 +7,10 @@ Each key record copies the fields of a template record that sqctl made
 (type, mode, status, scopes, ...), with its own id, name, last4 and
 created_at, exactly as redis/smartlyq.lua's header lays it out:
 
-    sq:key:<digest>     hash, digest = hex(BLAKE2b-256, key = pepper,
+    sq:key:{<digest>}   hash, digest = hex(BLAKE2b-256, key = pepper,
                         message = the full key)
     sq:keyid:<id>       <digest>
-    sq:user:<uid>:keys  set of key ids
+    sq:user:{u<uid>}:keys  set of key ids
 
 usage: keys.py PEPPER_FILE TEMPLATE_FILE FIRST_ID COUNT KEYS_OUT > protocol
 TEMPLATE_FILE holds `redis-cli --raw HGETALL` output (field, value lines).
@@ -72,9 +72,9 @@ def main():
             flat = []
             for k, v in rec.items():
                 flat += [k, v]
-            out.write(resp("HSET", "sq:key:" + digest, *flat))
+            out.write(resp("HSET", "sq:key:{" + digest + "}", *flat))
             out.write(resp("SET", "sq:keyid:" + kid, digest))
-            out.write(resp("SADD", "sq:user:%s:keys" % uid, kid))
+            out.write(resp("SADD", "sq:user:{u%s}:keys" % uid, kid))
             kf.write(key + "\n")
 
 

@@ -13,9 +13,9 @@
 --
 -- GET ?workspace_id=W[&limit=N][&cursor=C], as the backend's list:
 --   trip 1 (cache miss only): HMGET of the key record;
---   trip 2: SISMEMBER sq:ws:W:members uid + ZRANGEBYSCORE
---           sq:ws:W:articles (after +inf LIMIT 0 limit+1, pipelined;
---   trip 3: one HMGET sq:article:<id> of the record's fields per id,
+--   trip 2: SISMEMBER sq:ws:{wW}:members uid + ZRANGEBYSCORE
+--           sq:ws:{wW}:articles (after +inf LIMIT 0 limit+1, pipelined;
+--   trip 3: one HMGET sq:ws:{wW}:rec:article:<id> of the record's fields per id,
 --           pipelined (HMGET with the known fields, not HGETALL: the reply
 --           comes in render order).
 --   The body is the backend's, byte for byte: cjson encodes each string,
@@ -32,9 +32,10 @@
 --   trip 1 (cache miss only): HMGET of the key record;
 --   trip 2: SISMEMBER + INCR sq:seq:article, pipelined (a refused request
 --           leaves a gap in the ids; redis/SCHEMA.md allows gaps);
---   trip 3: MULTI, HSET sq:article:<id> with the fields the backend
+--   trip 3: MULTI, SET sq:recws:article:<id> W NX, HSET
+--           sq:ws:{wW}:rec:article:<id> with the fields the backend
 --           writes (id, workspace_id, mode, created_at, updated_at, title,
---           body, status), ZADD sq:ws:W:articles, EXEC, pipelined: one
+--           body, status), ZADD sq:ws:{wW}:articles, EXEC, pipelined: one
 --           atomic write, acknowledged after Redis's AOF fsync like the
 --           backend's.  Not the backend's Redis functions: the peer needs
 --           only the data layout (redis/SCHEMA.md), which stays, while the
@@ -51,6 +52,10 @@
 
 local cjson = require "cjson"
 local peer = require "sqbench_peer"
+
+-- the names of redis/SCHEMA.md (hash tags: a workspace's are {w<id>})
+local function k_ws(ws) return "sq:ws:{w" .. ws .. "}" end
+local function k_rec(ws, id) return k_ws(ws) .. ":rec:article:" .. id end
 
 local M = {}
 
@@ -275,8 +280,8 @@ local function list(cache)
     end
 
     red:init_pipeline(2)
-    red:sismember("sq:ws:" .. ws .. ":members", uid)
-    red:zrangebyscore("sq:ws:" .. ws .. ":articles", "(" .. after, "+inf",
+    red:sismember(k_ws(ws) .. ":members", uid)
+    red:zrangebyscore(k_ws(ws) .. ":articles", "(" .. after, "+inf",
                       "LIMIT", 0, limit + 1)
     local res
     res, err = red:commit_pipeline()
@@ -302,7 +307,7 @@ local function list(cache)
     if n > 0 then
         red:init_pipeline(n)
         for i = 1, n do
-            red:hmget("sq:article:" .. ids[i], unpack(FIELDS))
+            red:hmget(k_rec(ws, ids[i]), unpack(FIELDS))
         end
         recs, err = red:commit_pipeline()
         if not recs then
@@ -317,7 +322,7 @@ local function list(cache)
     for i = 1, n do
         local r = recs[i]
         if type(r) ~= "table" or r[1] == false then
-            return internal("HMGET sq:article:" .. ids[i])
+            return internal("HMGET " .. k_rec(ws, ids[i]))
         end
         if r[1] ~= null or r[2] ~= null then    -- else deleted meanwhile
             if k > 1 then
@@ -325,7 +330,7 @@ local function list(cache)
                 out[k] = ", "
             end
             if not render(out, k, r, ids[i], ws) then
-                return internal("corrupt sq:article:" .. ids[i])
+                return internal("corrupt " .. k_rec(ws, ids[i]))
             end
             k = k + 15
         end
@@ -447,7 +452,7 @@ local function create(cache)
     end
 
     red:init_pipeline(2)
-    red:sismember("sq:ws:" .. ws .. ":members", uid)
+    red:sismember(k_ws(ws) .. ":members", uid)
     red:incr("sq:seq:article")
     local res
     res, err = red:commit_pipeline()
@@ -465,20 +470,21 @@ local function create(cache)
     end
 
     local now = tostring(ngx.time())
-    red:init_pipeline(4)
+    red:init_pipeline(5)
     red:multi()
-    red:hset("sq:article:" .. id, "id", id, "workspace_id", ws,
+    red:set("sq:recws:article:" .. id, ws, "NX")
+    red:hset(k_rec(ws, id), "id", id, "workspace_id", ws,
              "mode", "live", "created_at", now, "updated_at", now,
              "title", title, "body", body, "status", status)
-    red:zadd("sq:ws:" .. ws .. ":articles", id, id)
+    red:zadd(k_ws(ws) .. ":articles", id, id)
     red:exec()
     res, err = red:commit_pipeline()
     if not res then
         red:close()
         return unavailable(err)
     end
-    local done = res[4]
-    if type(done) ~= "table" or done[1] == false or #done ~= 2 then
+    local done = res[5]
+    if type(done) ~= "table" or done[1] == false or #done ~= 3 then
         red:close()
         return internal("MULTI: " .. tostring(type(done) == "table"
                                               and done[2] or done))

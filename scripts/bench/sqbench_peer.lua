@@ -8,7 +8,7 @@
 --   2. HMGET peer:key:<raw key> user_id status   (one Redis round trip;
 --      the record is keyed by the raw key, no digest: BLAKE2b is not
 --      available to Lua here, and skipping any hashing favours the peer);
---   3. when workspace_id is in the query, SISMEMBER sq:ws:<id>:members
+--   3. when workspace_id is in the query, SISMEMBER sq:ws:{w<id>}:members
 --      <user_id>   (a second, dependent round trip);
 --   4. allow: drop Authorization, pass X-User-Id upstream (no signature);
 --      refuse with the same JSON envelopes as the module (401/403/503).
@@ -100,7 +100,7 @@ local function lookup(key, ws)
 
     if ws then
         local member
-        member, err = red:sismember("sq:ws:" .. ws .. ":members", uid)
+        member, err = red:sismember("sq:ws:{w" .. ws .. "}:members", uid)
         if not member then
             red:close()
             return nil, err

@@ -714,7 +714,7 @@ sub mint_oauth_token {
     my $now = int time;
     my $app = $o{app_id} // 1;
     my $gid = $o{grant_id} // 1;
-    redis_cli('HSET', "sq:key:$digest", 'id', $id, 'type', 'oauth',
+    redis_cli('HSET', "sq:key:{$digest}", 'id', $id, 'type', 'oauth',
               'mode', 'live', 'status', 'active', 'user_id', $o{user},
               'scopes', $o{scopes} // '', 'workspaces', $o{workspace},
               'expires_at', $now + ($o{expires_in} // 3600),
