@@ -67,6 +67,13 @@
 
 /* a write's identity nonce, claimed once by the backend: string */
 #define SQ_K_NONCE              "sq:nonce:%s"
+/*
+ * the layout's version: hash, field "names" = SQ_NAMES_VERSION once
+ * `sqctl init` renamed a database from before the hash tags
+ */
+#define SQ_K_SCHEMA             "sq:schema"
+#define SQ_NAMES_VERSION        "2"
+
 /* the random marker whose change tells the edge Redis was flushed */
 #define SQ_K_EPOCH              "sq:epoch"
 

@@ -2374,3 +2374,99 @@ redis.register_function{
     callback = sq_con_people,
     flags = {'no-writes'}
 }
+
+
+-- === tags2 (issue 15): renaming a database to the hash-tagged names ===
+
+--[[
+  sq_migrate_names: one batch of the rename of a database written before
+  the hash tags (the names of redis/SCHEMA.md, section "Hash tags").  Run
+  by `sqctl init`, in SCAN-cursor batches until the cursor comes back
+  '0', then sqctl sets the marker (sq:schema names 2) so that later runs
+  skip the walk.  Each batch is one call, so atomic; a name is renamed
+  only when its new name does not exist (RENAMENX: a second run, or a run
+  racing another, never overwrites; but for a key's last use, which an
+  edge of this version may have written again under its new name since,
+  the newer stays), and RENAME keeps a name's TTL.
+    sq:key:<d>, sq:keyuse:<d>     -> sq:key:{<d>}, sq:keyuse:{<d>}
+    sq:ws:<w>[:<rest>]            -> sq:ws:{w<w>}[:<rest>]
+    sq:user:<u>[:<rest>]          -> sq:user:{u<u>}[:<rest>]
+    sq:app:<a>[:<rest>]           -> sq:app:{a<a>}[:<rest>]
+    sq:<res>:<id> (res in ARGV)   -> sq:ws:{w<wid>}:rec:<res>:<id>, wid its
+                                     workspace_id, with sq:recws:<res>:<id>
+  Every other name is the same in both layouts.
+    ARGV[1] the SCAN cursor, ARGV[2] its COUNT, ARGV[3..] the resource
+    names (sqctl's list: the records are sq:<res>:<id>)
+  Returns {next cursor, renamed, taken (old names whose new name exists:
+  left as they are, for the operator), unplaced (records without a
+  workspace_id, which no reader could serve either: left)}.
+]]
+local function sq_new_name(name)
+    local d = string.match(name, '^sq:key:([^{}:]+)$')
+    if d then
+        return k_key(d)
+    end
+    d = string.match(name, '^sq:keyuse:([^{}:]+)$')
+    if d then
+        return k_keyuse(d)
+    end
+
+    for _, g in ipairs({{'ws', k_ws}, {'user', k_user}, {'app', k_app}}) do
+        local n, rest = string.match(name, '^sq:' .. g[1] .. ':(%d+)(.*)$')
+        if n and (rest == '' or string.sub(rest, 1, 1) == ':') then
+            return g[2](n) .. rest
+        end
+    end
+
+    return nil
+end
+
+local function sq_migrate_names(keys, args)
+    local res = {}
+    for i = 3, #args do
+        res[args[i]] = true
+    end
+
+    local got = redis.call('SCAN', args[1], 'MATCH', 'sq:*', 'COUNT',
+                           args[2])
+    local renamed, taken, unplaced = 0, 0, 0
+
+    for _, name in ipairs(got[2]) do
+        local new = sq_new_name(name)
+        local r, id = string.match(name, '^sq:([%w_]+):(%d+)$')
+        local dir
+
+        if not new and r and res[r]
+           and redis.call('TYPE', name)['ok'] == 'hash'
+        then
+            local w = redis.call('HGET', name, 'workspace_id')
+            if w and string.match(w, '^%d+$') then
+                new = k_rec(w, r, id)
+                dir = {k_recws(r, id), w}
+            else
+                unplaced = unplaced + 1
+            end
+        end
+
+        if new then
+            if redis.call('RENAMENX', name, new) == 1 then
+                renamed = renamed + 1
+                if dir then
+                    redis.call('SET', dir[1], dir[2], 'NX')
+                end
+            elseif string.sub(name, 1, 10) == 'sq:keyuse:' then
+                -- a key's last use, written again under the new name by
+                -- an edge of this version since: the newer one stays
+                redis.call('DEL', name)
+                renamed = renamed + 1
+            else
+                taken = taken + 1
+            end
+        end
+    end
+
+    return {got[1], renamed, taken, unplaced}
+end
+
+redis.register_function('sq_migrate_names', sq_migrate_names)
+-- === end tags2 ===
