@@ -375,34 +375,54 @@ is($r->{status}, 409, 'the unique index came along (the slug is taken)');
 is($r->{status}, 403, 'a non-member: 403');
 is($r->{content}, $forbidden, '... the seed envelope');
 
-# a second sqctl init changes nothing (once the edge's flushes are done)
-sub snapshot {
-    my %s;
-    for my $k (all_keys()) {
-        my $t = redis_cli('TYPE', $k);
-        $s{$k} = $t eq 'string' ? redis_cli('GET', $k)
-               : $t eq 'hash'   ? join("\n", sort split /\n/,
-                                       redis_cli('HGETALL', $k))
-               : $t eq 'set'    ? join("\n", sort split /\n/,
-                                       redis_cli('SMEMBERS', $k))
-               : $t eq 'zset'   ? redis_cli('ZRANGE', $k, 0, -1, 'WITHSCORES')
-               : $t eq 'list'   ? redis_cli('LRANGE', $k, 0, -1)
-               : $t eq 'stream' ? redis_cli('XRANGE', $k, '-', '+')
-               : "type $t";
-    }
-    return \%s;
-}
-my $s1;
-ok(SQTest::wait_until('a still database', sub {
-    my $a = snapshot();
-    sleep 0.3;
-    $s1 = snapshot();
-    return $json->encode($a) eq $json->encode($s1);
-}, 15), 'the database is still');
+# a second sqctl init changes nothing (once the edge's flushes are done):
+# every sq:* name with the SHA-1 of its DUMP, in one call
+my $SNAP = q{local out, cur = {}, '0'
+repeat
+  local r = redis.call('SCAN', cur, 'MATCH', 'sq:*', 'COUNT', 1000)
+  cur = r[1]
+  for _, k in ipairs(r[2]) do
+    out[#out + 1] = k .. ' ' .. redis.sha1hex(redis.call('DUMP', k))
+  end
+until cur == '0'
+table.sort(out)
+return out};
+sub snapshot { return { map { split / /, $_, 2 } split /\n/,
+                        redis_cli('EVAL', $SNAP, 0) } }
+my ($s0, $s1) = ({}, snapshot());
+my $still = eval { SQTest::wait_until('a still database', sub {
+    ($s0, $s1) = ($s1, snapshot());
+    return 1 if $json->encode($s0) eq $json->encode($s1);
+    sleep 0.5;
+    return 0;
+}, 15) };
+ok($still, 'the database is still')
+    or diag explain [grep { ($s0->{$_} // '') ne $s1->{$_} } keys %$s1];
 my $n1 = redis_cli('DBSIZE');
 sqctl('init', '--functions', "$SQTest::ROOT/redis/smartlyq.lua");
 is(redis_cli('DBSIZE'), $n1, 'a second sqctl init: the same DBSIZE');
 my $s2 = snapshot();
 is_deeply($s2, $s1, '... and the same values');
+
+# an old name whose new name exists already is never overwritten: init
+# says so and fails, without the marker, until an operator merges
+redis_cli('SADD', 'sq:ws:999:members', 1);
+redis_cli('SADD', 'sq:ws:{w999}:members', 2);
+redis_cli('HDEL', 'sq:schema', 'names');
+my ($out, $rc) = do {
+    local $ENV{SMARTLYQ_REDIS} = "127.0.0.1:$SQTest::PORT{redis}";
+    local $ENV{SMARTLYQ_PEPPER_FILE} = "$SQTest::DIR/pepper";
+    local $ENV{SMARTLYQ_REDIS_PASSWORD_FILE} = $SQTest::PASS{backend};
+    SQTest::run_capture("$SQTest::BUILD/sqctl", 'init', '--functions',
+                        "$SQTest::ROOT/redis/smartlyq.lua");
+};
+isnt($rc, 0, 'a name in both layouts: sqctl init fails');
+is(redis_cli('SMEMBERS', 'sq:ws:999:members')
+   . ' ' . redis_cli('SMEMBERS', 'sq:ws:{w999}:members'), '1 2',
+   '... and overwrites neither');
+is(redis_cli('HGET', 'sq:schema', 'names'), '', '... nor sets the marker');
+redis_cli('DEL', 'sq:ws:999:members');
+sqctl('init', '--functions', "$SQTest::ROOT/redis/smartlyq.lua");
+is(redis_cli('HGET', 'sq:schema', 'names'), '2', 'once merged, it passes');
 
 done_testing();
