@@ -60,7 +60,7 @@ sqctl_user_create(sqctl_t *s, int argc, char **argv)
 
 /*
  * user password --id U: the password from stdin (one line, 8..1024
- * bytes) as an Argon2id hash (crypto_pwhash_str_alg) on sq:user:<id>,
+ * bytes) as an Argon2id hash (crypto_pwhash_str_alg) on sq:user:{u<id>},
  * and the email's sign-in index (issue 14).  The cost is OWASP's
  * Argon2id minimum, 19 MiB and 2 passes: the backend verifies on its
  * event loop, and this costs it about 60 ms a sign-in (libsodium's

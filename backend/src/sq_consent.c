@@ -6,7 +6,7 @@
  * denial, with a second.  Until client_id and redirect_uri check out,
  * an error is a page and never a redirect; after that it goes back to
  * the client (RFC 6749 4.1.2.1).  Every outcome of a known app is
- * recorded (sq:app:<id>:outcomes).
+ * recorded (sq:app:{a<id>}:outcomes).
  */
 
 #include <stdio.h>

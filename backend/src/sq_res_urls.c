@@ -1,6 +1,6 @@
 /*
  * sq_res_urls: /v1/urls, short links.  The slug is unique within the
- * workspace (index sq:ws:<wid>:url_slugs); an absent one is 8 random
+ * workspace (index sq:ws:{w<wid>}:url_slugs); an absent one is 8 random
  * base62 characters.  clicks is counted by the server only.
  */
 

@@ -111,7 +111,7 @@ sq_rc_t sq_store_member_remove(redisContext *c, uint64_t wid, uint64_t uid);
  *   rotated_at now, sunset_at now + grace, replaced_by.  SQ_ERR_STATE
  *   when it was rotated already.  nk is the new key's record.
  * set_status: "active" or "disabled".  delete: status "deleted" (the
- *   record stays as a tombstone), out of sq:user:<uid>:keys.
+ *   record stays as a tombstone), out of sq:user:{u<uid>}:keys.
  * list: the user's keys with id > after, ascending, at most limit;
  *   *next is the cursor id when more follow, else 0.
  * usage: days entries, oldest first, the last one today (UTC).

@@ -2,7 +2,7 @@
  * sq_store_activity: the operator's side of a key (issue 16, "keyops"):
  * its activity as the edge recorded it (sq:act:<key id>), the review of
  * a user's keys (no owner, unused, aging, broad), and notices to a key's
- * owner (sq:user:<uid>:notifications).  Each is one call of a function
+ * owner (sq:user:{u<uid>}:notifications).  Each is one call of a function
  * of redis/smartlyq.lua (sq_key_activity, sq_key_review, sq_notify_owner,
  * sq_notifications) on the backend's asynchronous link; /v1/keys (the
  * API) and the console (a session's user) both call these.

@@ -15,7 +15,7 @@
 #define SQ_GRANT_ENTRY_FIELDS   9
 
 
-/* head, KEYS[3] sq:app:<id>, common: what most calls start with */
+/* head, KEYS[3] sq:app:{a<id>}, common: what most calls start with */
 static void
 sq_app_start(sq_argv_t *a, const sq_key_who_t *w, const char *fn,
     int write, uint64_t id)

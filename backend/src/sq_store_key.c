@@ -64,7 +64,7 @@ static const sq_kf_t  sq_key_fields[] = {
     SQ_KF_STR("purpose", purpose)
 };
 
-/* sq:keyuse:<digest>, in HMGET order */
+/* sq:keyuse:{<digest>}, in HMGET order */
 static const sq_kf_t  sq_key_use_fields[] = {
     SQ_KF("last_used_at", SQ_KF_NUM, last_used_at),
     SQ_KF_STR("last_used_ip", last_used_ip)
@@ -214,7 +214,7 @@ sq_key_digest_ok(const char *s, size_t len)
 
 /*
  * last_used_at/last_used_ip, written by the edge's usage flush into
- * sq:keyuse:<digest>: off the key record, so that the edge's cache, which
+ * sq:keyuse:{<digest>}: off the key record, so that the edge's cache, which
  * drops its entries on every change to sq:key:*, is not flushed by the
  * edge's own bookkeeping.  Records from before the move keep theirs.
  */

@@ -1,6 +1,6 @@
 /*
  * sq_store_user: users, workspaces and memberships.  Membership lives
- * twice (sq:ws:<w>:members and sq:user:<u>:workspaces); both are always
+ * twice (sq:ws:{w<w>}:members and sq:user:{u<u>}:workspaces); both are always
  * changed in one MULTI/EXEC.
  */
 
