@@ -398,3 +398,244 @@ sq_authz_code_name(sq_authz_code_t code)
 
     return sq_authz_names[code];
 }
+
+
+/*
+ * sq_authz_decide: redis/smartlyq.lua's sq_authz in C, for the edge that
+ * ran its two commands itself (MULTI HMGET SISMEMBER EXEC: one round
+ * trip, atomic as the function is, without the Lua call's cost).  Every
+ * line below mirrors one of the function; a change to one is a change to
+ * both (tests/test_authz.c holds their cases).
+ */
+
+enum {
+    SQ_AUTHZ_R_ID = 0, SQ_AUTHZ_R_UID, SQ_AUTHZ_R_STATUS, SQ_AUTHZ_R_EXP,
+    SQ_AUTHZ_R_MODE, SQ_AUTHZ_R_TYPE, SQ_AUTHZ_R_SCOPES, SQ_AUTHZ_R_WS,
+    SQ_AUTHZ_R_ROTATED, SQ_AUTHZ_R_SUNSET, SQ_AUTHZ_R_APP
+};
+
+
+/* one HMGET value: 1 present (f set), 0 nil, -1 not a reply HMGET gives */
+static int
+sq_authz_value(const redisReply *v, sq_authz_field_t *f)
+{
+    if (v == NULL) {
+        return -1;
+    }
+
+    if (v->type == REDIS_REPLY_NIL) {
+        return 0;
+    }
+
+    if (v->type != REDIS_REPLY_STRING) {
+        return -1;
+    }
+
+    f->s = v->str;
+    f->len = v->len;
+
+    return 1;
+}
+
+
+/* `rec[i] or def` */
+static int
+sq_authz_or(const redisReply *rec, size_t i, const char *def,
+    sq_authz_field_t *f)
+{
+    int  rc;
+
+    rc = sq_authz_value(rec->element[i], f);
+
+    if (rc == 0) {
+        f->s = def;
+        f->len = strlen(def);
+    }
+
+    return rc < 0 ? -1 : 0;
+}
+
+
+/* sq_time(rec[i]): '0' when absent or empty */
+static int
+sq_authz_or_time(const redisReply *rec, size_t i, sq_authz_field_t *f)
+{
+    if (sq_authz_or(rec, i, "0", f) != 0) {
+        return -1;
+    }
+
+    if (f->len == 0) {
+        f->s = "0";
+        f->len = 1;
+    }
+
+    return 0;
+}
+
+
+/* sq_in_list(list, item): true for no list, else item is one of its ids */
+static int
+sq_authz_in_list(const char *list, size_t len, const char *item,
+    size_t item_len)
+{
+    size_t  i, start;
+
+    if (len == 0) {
+        return 1;
+    }
+
+    start = 0;
+
+    for (i = 0; i <= len; i++) {
+        if (i < len && list[i] != ',') {
+            continue;
+        }
+
+        if (i - start == item_len && item_len > 0
+            && memcmp(list + start, item, item_len) == 0)
+        {
+            return 1;
+        }
+
+        start = i + 1;
+    }
+
+    return 0;
+}
+
+
+/* the code, on fields already checked; -1: ask sq_authz (uid differs) */
+static int
+sq_authz_decide_code(const sq_authz_field_t *status,
+    const redisReply *member, int64_t now, const char *ws, size_t ws_len,
+    const char *uid, size_t uid_len, sq_authz_t *a)
+{
+    if (status != NULL && sq_authz_is(status, "deleted")) {
+        return SQ_AUTHZ_DELETED;
+    }
+
+    if (status == NULL || !sq_authz_is(status, "active")) {
+        return SQ_AUTHZ_DISABLED;
+    }
+
+    if (a->expires_at > 0 && now >= a->expires_at) {
+        return SQ_AUTHZ_EXPIRED;
+    }
+
+    if (a->sunset_at > 0 && now >= a->sunset_at) {
+        return SQ_AUTHZ_ROTATED;
+    }
+
+    if (ws_len == 0) {
+        return SQ_AUTHZ_OK;
+    }
+
+    if (!sq_authz_in_list(a->workspaces, a->workspaces_len, ws, ws_len)) {
+        return SQ_AUTHZ_FORBIDDEN;
+    }
+
+    /* the SISMEMBER sq_authz makes now: about the record's own user */
+    if (uid_len != a->user_id_len || memcmp(uid, a->user_id, uid_len) != 0)
+    {
+        return -1;
+    }
+
+    if (member == NULL) {
+        return SQ_AUTHZ_INVALID;
+    }
+
+    if (member->type == REDIS_REPLY_ERROR) {
+        return SQ_AUTHZ_REDIS_ERROR;
+    }
+
+    if (member->type != REDIS_REPLY_INTEGER) {
+        return SQ_AUTHZ_INVALID;
+    }
+
+    return member->integer == 0 ? SQ_AUTHZ_FORBIDDEN : SQ_AUTHZ_OK;
+}
+
+
+int
+sq_authz_decide(const redisReply *rec, const redisReply *member,
+    int64_t now, const char *ws, size_t ws_len, const char *uid,
+    size_t uid_len, sq_authz_t *a)
+{
+    int                code, st;
+    size_t             i;
+    sq_authz_field_t   f[SQ_AUTHZ_FIELDS], status = { NULL, 0 }, v;
+
+    memset(a, 0, sizeof(*a));
+    a->code = SQ_AUTHZ_INVALID;
+
+    if (rec == NULL) {
+        return 0;
+    }
+
+    if (rec->type == REDIS_REPLY_ERROR) {
+        a->code = SQ_AUTHZ_REDIS_ERROR;
+        return 0;
+    }
+
+    if (rec->type != REDIS_REPLY_ARRAY || rec->elements != SQ_AUTHZ_HMGET_N
+        || rec->element == NULL)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < SQ_AUTHZ_HMGET_N; i++) {
+        if (sq_authz_value(rec->element[i], &v) < 0) {
+            return 0;
+        }
+    }
+
+    /* if not id or not uid then return 'UNKNOWN' */
+    if (sq_authz_value(rec->element[SQ_AUTHZ_R_ID], &f[2]) == 0
+        || sq_authz_value(rec->element[SQ_AUTHZ_R_UID], &f[1]) == 0)
+    {
+        a->code = SQ_AUTHZ_UNKNOWN;
+        return 0;
+    }
+
+    /* the reply's fields, as the function joins them */
+    f[0].s = "OK";
+    f[0].len = 2;
+
+    st = sq_authz_value(rec->element[SQ_AUTHZ_R_STATUS], &status);
+
+    if (sq_authz_or(rec, SQ_AUTHZ_R_MODE, "live", &f[3]) != 0
+        || sq_authz_or(rec, SQ_AUTHZ_R_TYPE, "secret", &f[4]) != 0
+        || sq_authz_or(rec, SQ_AUTHZ_R_SCOPES, "", &f[5]) != 0
+        || sq_authz_or(rec, SQ_AUTHZ_R_WS, "", &f[6]) != 0
+        || sq_authz_or(rec, SQ_AUTHZ_R_ROTATED, "0", &f[7]) != 0
+        || sq_authz_or_time(rec, SQ_AUTHZ_R_SUNSET, &f[8]) != 0
+        || sq_authz_or_time(rec, SQ_AUTHZ_R_EXP, &f[9]) != 0
+        || sq_authz_or(rec, SQ_AUTHZ_R_APP, "", &f[10]) != 0)
+    {
+        return 0;
+    }
+
+    /* what the edge would refuse in sq_authz's reply, it refuses here */
+    if (sq_authz_fields(f, SQ_AUTHZ_FIELDS, a) != 0) {
+        memset(a, 0, sizeof(*a));
+        a->code = SQ_AUTHZ_INVALID;
+        return 0;
+    }
+
+    code = sq_authz_decide_code(st == 1 ? &status : NULL, member, now, ws,
+                                ws_len, uid, uid_len, a);
+
+    if (code < 0) {
+        memset(a, 0, sizeof(*a));
+        a->code = SQ_AUTHZ_INVALID;
+        return -1;
+    }
+
+    if (code == SQ_AUTHZ_INVALID || code == SQ_AUTHZ_REDIS_ERROR) {
+        memset(a, 0, sizeof(*a));
+    }
+
+    a->code = (sq_authz_code_t) code;
+
+    return 0;
+}

@@ -389,6 +389,266 @@ START_TEST(test_until)
 END_TEST
 
 
+/*
+ * sq_authz_decide: the edge's own MULTI HMGET SISMEMBER EXEC, decided as
+ * redis/smartlyq.lua's sq_authz does.  Each case gives the HMGET values
+ * (NULL: nil) and the string sq_authz returns for the same record; the
+ * two must parse to the same answer.
+ */
+
+/* HMGET's reply: n values, NULL for nil */
+static redisReply *
+hmget(const char *const *v, size_t n)
+{
+    char    buf[8192];
+    size_t  i, off;
+
+    off = (size_t) snprintf(buf, sizeof(buf), "*%zu\r\n", n);
+
+    for (i = 0; i < n; i++) {
+        if (v[i] == NULL) {
+            off += (size_t) snprintf(buf + off, sizeof(buf) - off,
+                                     "$-1\r\n");
+        } else {
+            off += (size_t) snprintf(buf + off, sizeof(buf) - off,
+                                     "$%zu\r\n%s\r\n", strlen(v[i]), v[i]);
+        }
+    }
+
+    return from_wire(buf, off);
+}
+
+
+static redisReply *
+integer(long long n)
+{
+    char  buf[64];
+
+    return from_wire(buf, (size_t) snprintf(buf, sizeof(buf), ":%lld\r\n",
+                                            n));
+}
+
+
+/*
+ * Decides v (11 HMGET values) with membership ismember (-1: no SISMEMBER
+ * reply given) for workspace ws ("" none) at now, asking about uid; the
+ * answer must equal sq_authz_parse(lua).  Returns the code.
+ */
+static sq_authz_code_t
+decide(const char *const *v, long long ismember, int64_t now,
+    const char *ws, const char *uid, const char *lua)
+{
+    int              rc;
+    sq_authz_t       a, b;
+    redisReply      *rec, *mem, *one;
+
+    rec = hmget(v, SQ_AUTHZ_HMGET_N);
+    mem = ismember >= 0 ? integer(ismember) : NULL;
+
+    rc = sq_authz_decide(rec, mem, now, ws, strlen(ws), uid, strlen(uid),
+                         &a);
+    ck_assert_int_eq(rc, 0);
+
+    one = joined(1, &lua);
+    sq_authz_parse(one, &b);
+    ck_assert_int_eq(a.code, b.code);
+    ck_assert(memcmp(&a, &b, sizeof(a)) == 0);
+
+    freeReplyObject(one);
+    freeReplyObject(rec);
+    if (mem) {
+        freeReplyObject(mem);
+    }
+
+    return a.code;
+}
+
+
+START_TEST(test_decide_like_lua)
+{
+    const char  *ok[] = { "12", "7", "active", "0", "live", "secret",
+                          "social:read", "4,5", "0", "0", NULL };
+    const char  *v[SQ_AUTHZ_HMGET_N];
+
+    /* a member, the workspace in the key's list */
+    ck_assert_int_eq(decide(ok, 1, 1000, "4", "7",
+                            "OK|7|12|live|secret|social:read|4,5|0|0|0|"),
+                     SQ_AUTHZ_OK);
+    /* not a member */
+    ck_assert_int_eq(decide(ok, 0, 1000, "4", "7",
+                            "FORBIDDEN|7|12|live|secret|social:read|4,5|0|"
+                            "0|0|"),
+                     SQ_AUTHZ_FORBIDDEN);
+    /* outside the key's list ("45" and "" are not "4"): no SISMEMBER */
+    ck_assert_int_eq(decide(ok, -1, 1000, "45", "9",
+                            "FORBIDDEN|7|12|live|secret|social:read|4,5|0|"
+                            "0|0|"),
+                     SQ_AUTHZ_FORBIDDEN);
+    /* no workspace: no list, no SISMEMBER */
+    ck_assert_int_eq(decide(ok, -1, 1000, "", "",
+                            "OK|7|12|live|secret|social:read|4,5|0|0|0|"),
+                     SQ_AUTHZ_OK);
+
+    memcpy(v, ok, sizeof(v));
+    v[7] = "14,4";
+    ck_assert_int_eq(decide(v, 1, 1000, "4", "7",
+                            "OK|7|12|live|secret|social:read|14,4|0|0|0|"),
+                     SQ_AUTHZ_OK);
+    v[7] = "14";
+    ck_assert_int_eq(decide(v, -1, 1000, "1", "7",
+                            "FORBIDDEN|7|12|live|secret|social:read|14|0|0|"
+                            "0|"),
+                     SQ_AUTHZ_FORBIDDEN);
+
+    /* status: deleted, anything else than active, absent */
+    memcpy(v, ok, sizeof(v));
+    v[2] = "deleted";
+    ck_assert_int_eq(decide(v, -1, 1000, "4", "9",
+                            "DELETED|7|12|live|secret|social:read|4,5|0|0|"
+                            "0|"),
+                     SQ_AUTHZ_DELETED);
+    v[2] = "disabled";
+    ck_assert_int_eq(decide(v, -1, 1000, "4", "7",
+                            "DISABLED|7|12|live|secret|social:read|4,5|0|0|"
+                            "0|"),
+                     SQ_AUTHZ_DISABLED);
+    v[2] = NULL;
+    ck_assert_int_eq(decide(v, -1, 1000, "4", "7",
+                            "DISABLED|7|12|live|secret|social:read|4,5|0|0|"
+                            "0|"),
+                     SQ_AUTHZ_DISABLED);
+
+    /* expiry at now, not before; then the rotation's sunset */
+    memcpy(v, ok, sizeof(v));
+    v[3] = "1000";
+    ck_assert_int_eq(decide(v, -1, 1000, "4", "7",
+                            "EXPIRED|7|12|live|secret|social:read|4,5|0|0|"
+                            "1000|"),
+                     SQ_AUTHZ_EXPIRED);
+    ck_assert_int_eq(decide(v, 1, 999, "4", "7",
+                            "OK|7|12|live|secret|social:read|4,5|0|0|1000|"),
+                     SQ_AUTHZ_OK);
+    v[3] = "";
+    v[8] = "900";
+    v[9] = "1000";
+    ck_assert_int_eq(decide(v, -1, 1000, "4", "7",
+                            "ROTATED|7|12|live|secret|social:read|4,5|900|"
+                            "1000|0|"),
+                     SQ_AUTHZ_ROTATED);
+
+    /* absent fields take sq_authz's defaults */
+    memcpy(v, ok, sizeof(v));
+    v[3] = NULL;
+    v[4] = NULL;
+    v[5] = NULL;
+    v[6] = NULL;
+    v[7] = NULL;
+    v[8] = NULL;
+    v[9] = NULL;
+    ck_assert_int_eq(decide(v, 1, 1000, "4", "7",
+                            "OK|7|12|live|secret|||0|0|0|"),
+                     SQ_AUTHZ_OK);
+
+    /* an OAuth token names its app */
+    memcpy(v, ok, sizeof(v));
+    v[5] = "oauth";
+    v[10] = "3";
+    ck_assert_int_eq(decide(v, 1, 1000, "4", "7",
+                            "OK|7|12|live|oauth|social:read|4,5|0|0|0|3"),
+                     SQ_AUTHZ_OK);
+}
+END_TEST
+
+
+START_TEST(test_decide_refusals)
+{
+    int          rc;
+    sq_authz_t   a;
+    redisReply  *rec, *mem;
+    const char  *ok[] = { "12", "7", "active", "0", "live", "secret",
+                          "social:read", "4,5", "0", "0", NULL };
+    const char  *v[SQ_AUTHZ_HMGET_N];
+    static const char  int_id[] = "*11\r\n:1\r\n$1\r\n7\r\n$-1\r\n$-1\r\n"
+                                  "$-1\r\n$-1\r\n$-1\r\n$-1\r\n$-1\r\n"
+                                  "$-1\r\n$-1\r\n";
+
+    /* no id or no user: UNKNOWN */
+    memcpy(v, ok, sizeof(v));
+    v[0] = NULL;
+    ck_assert_int_eq(decide(v, -1, 1000, "4", "7", "UNKNOWN"),
+                     SQ_AUTHZ_UNKNOWN);
+    memcpy(v, ok, sizeof(v));
+    v[1] = NULL;
+    ck_assert_int_eq(decide(v, -1, 1000, "4", "7", "UNKNOWN"),
+                     SQ_AUTHZ_UNKNOWN);
+
+    /* what the edge refuses in sq_authz's reply: INVALID, whatever code */
+    memcpy(v, ok, sizeof(v));
+    v[8] = "";                          /* rotated_at: '' is not '0' */
+    ck_assert_int_eq(decide(v, 1, 1000, "4", "7",
+                            "OK|7|12|live|secret|social:read|4,5||0|0|"),
+                     SQ_AUTHZ_INVALID);
+    memcpy(v, ok, sizeof(v));
+    v[3] = "1e3";
+    v[2] = "deleted";
+    ck_assert_int_eq(decide(v, -1, 1000, "4", "7",
+                            "DELETED|7|12|live|secret|social:read|4,5|0|0|"
+                            "1e3|"),
+                     SQ_AUTHZ_INVALID);
+    memcpy(v, ok, sizeof(v));
+    v[6] = "a|b";
+    ck_assert_int_eq(decide(v, 1, 1000, "4", "7",
+                            "OK|7|12|live|secret|a|b|4,5|0|0|0|"),
+                     SQ_AUTHZ_INVALID);
+    memcpy(v, ok, sizeof(v));
+    v[5] = "oauth";                     /* a token without its app */
+    ck_assert_int_eq(decide(v, 1, 1000, "4", "7",
+                            "OK|7|12|live|oauth|social:read|4,5|0|0|0|"),
+                     SQ_AUTHZ_INVALID);
+
+    /* the membership asked about another user: ask sq_authz */
+    rec = hmget(ok, SQ_AUTHZ_HMGET_N);
+    mem = integer(1);
+    rc = sq_authz_decide(rec, mem, 1000, "4", 1, "8", 1, &a);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_int_eq(a.code, SQ_AUTHZ_INVALID);
+    ck_assert_int_eq(a.user_id_len, 0);
+
+    /* SISMEMBER missing, an error, not an integer */
+    rc = sq_authz_decide(rec, NULL, 1000, "4", 1, "7", 1, &a);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(a.code, SQ_AUTHZ_INVALID);
+    freeReplyObject(mem);
+    mem = from_wire("-WRONGTYPE x\r\n", 14);
+    sq_authz_decide(rec, mem, 1000, "4", 1, "7", 1, &a);
+    ck_assert_int_eq(a.code, SQ_AUTHZ_REDIS_ERROR);
+    ck_assert_int_eq(a.user_id_len, 0);
+    freeReplyObject(mem);
+    mem = from_wire("$1\r\n1\r\n", 7);
+    sq_authz_decide(rec, mem, 1000, "4", 1, "7", 1, &a);
+    ck_assert_int_eq(a.code, SQ_AUTHZ_INVALID);
+    freeReplyObject(mem);
+    freeReplyObject(rec);
+
+    /* HMGET: an error, too few values, a value not a string */
+    rec = from_wire("-WRONGTYPE x\r\n", 14);
+    sq_authz_decide(rec, NULL, 1000, "", 0, "", 0, &a);
+    ck_assert_int_eq(a.code, SQ_AUTHZ_REDIS_ERROR);
+    freeReplyObject(rec);
+    rec = hmget(ok, SQ_AUTHZ_HMGET_N - 1);
+    sq_authz_decide(rec, NULL, 1000, "", 0, "", 0, &a);
+    ck_assert_int_eq(a.code, SQ_AUTHZ_INVALID);
+    freeReplyObject(rec);
+    rec = from_wire(int_id, sizeof(int_id) - 1);
+    sq_authz_decide(rec, NULL, 1000, "", 0, "", 0, &a);
+    ck_assert_int_eq(a.code, SQ_AUTHZ_INVALID);
+    freeReplyObject(rec);
+    sq_authz_decide(NULL, NULL, 1000, "", 0, "", 0, &a);
+    ck_assert_int_eq(a.code, SQ_AUTHZ_INVALID);
+}
+END_TEST
+
+
 Suite *
 sq_authz_suite(void)
 {
@@ -405,6 +665,8 @@ sq_authz_suite(void)
     tcase_add_test(tc, test_eleven_fields_key);
     tcase_add_test(tc, test_oauth_token);
     tcase_add_test(tc, test_until);
+    tcase_add_test(tc, test_decide_like_lua);
+    tcase_add_test(tc, test_decide_refusals);
     suite_add_tcase(s, tc);
 
     return s;
