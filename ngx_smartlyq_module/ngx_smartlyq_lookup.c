@@ -5,18 +5,6 @@
  * membership together.  The request waits (NGX_AGAIN) until the reply,
  * the timeout or the link's death, whichever is first; the others then
  * find the pending record detached and do nothing to the request.
- *
- * The same decision costs Redis about half as much without the Lua call
- * (callgrind, /work/notes-perf3.md: 57k instructions per FCALL_RO
- * sq_authz, 27k for its two commands in MULTI/EXEC), so when the edge
- * can, it sends sq_authz's own commands and decides as sq_authz does
- * (sq_authz_decide): for a request with a workspace, MULTI HMGET
- * SISMEMBER EXEC, atomic as the function is.  SISMEMBER needs the
- * key's user id before the record is read: it comes from this worker's
- * memory of the last answer for that key digest (a key's user never
- * changes; the reply's record is checked to be that user's, or the
- * lookup is asked again with FCALL_RO).  A digest not in that memory
- * goes to FCALL_RO sq_authz, whose answer fills it.
  */
 
 #include <hiredis/hiredis.h>
@@ -30,27 +18,6 @@
 /* the command's fixed part: 7 arguments, of which the first three */
 #define NGX_SMARTLYQ_AUTHZ_HEAD                                               \
     "*7\r\n$8\r\nFCALL_RO\r\n$8\r\nsq_authz\r\n$1\r\n2\r\n"
-
-#define NGX_SMARTLYQ_MULTI      "*1\r\n$5\r\nMULTI\r\n"
-#define NGX_SMARTLYQ_EXEC       "*1\r\n$4\r\nEXEC\r\n"
-#define NGX_SMARTLYQ_SISMEMBER  "*3\r\n$9\r\nSISMEMBER\r\n"
-
-/* the user ids remembered per key digest: a power of two */
-#define NGX_SMARTLYQ_UIDS       8192
-
-
-typedef enum {
-    NGX_SMARTLYQ_ASK_FCALL = 0,     /* FCALL_RO sq_authz */
-    NGX_SMARTLYQ_ASK_MULTI          /* MULTI HMGET SISMEMBER EXEC */
-} ngx_smartlyq_ask_e;
-
-
-/* a key digest's user id, as the last answer for it gave it */
-typedef struct {
-    u_char                     digest[SQ_DIGEST_BYTES];
-    u_char                     len;         /* 0: empty slot */
-    u_char                     uid[SQ_AUTHZ_ID_MAX];
-} ngx_smartlyq_uid_t;
 
 
 /*
@@ -66,10 +33,6 @@ struct ngx_smartlyq_pending_s {
     ngx_smartlyq_link_t       *link;
     ngx_smartlyq_answer_pt     answered;
     ngx_smartlyq_pending_t    *next;        /* free list */
-    ngx_smartlyq_ask_e         ask;
-    time_t                     now;         /* sq_authz's ARGV[1] */
-    size_t                     uid_len;     /* ASK_MULTI: SISMEMBER's */
-    u_char                     uid[SQ_AUTHZ_ID_MAX];
 };
 
 
@@ -80,33 +43,13 @@ static void ngx_smartlyq_lookup_reply(void *reply, void *data);
 static void ngx_smartlyq_lookup_cleanup(void *data);
 static void ngx_smartlyq_lookup_timeout(ngx_event_t *ev);
 static void ngx_smartlyq_wake(ngx_http_request_t *r);
-static ngx_int_t ngx_smartlyq_parse_reply(ngx_http_request_t *r,
+static void ngx_smartlyq_parse_reply(ngx_http_request_t *r,
     ngx_smartlyq_ctx_t *ctx, redisReply *reply,
-    ngx_smartlyq_pending_t *p);
-static ngx_int_t ngx_smartlyq_lookup_send(ngx_http_request_t *r,
-    ngx_smartlyq_ctx_t *ctx, ngx_smartlyq_answer_pt answered,
-    ngx_uint_t plain);
-static u_char *ngx_smartlyq_cmd_fcall(u_char *last, ngx_smartlyq_ctx_t *ctx,
-    time_t now);
-static u_char *ngx_smartlyq_cmd_hmget(u_char *last, ngx_smartlyq_ctx_t *ctx);
-static u_char *ngx_smartlyq_cmd_members(u_char *last,
-    ngx_smartlyq_ctx_t *ctx);
-static ngx_smartlyq_uid_t *ngx_smartlyq_uid_slot(ngx_smartlyq_ctx_t *ctx,
-    ngx_log_t *log);
-static void ngx_smartlyq_uid_keep(ngx_smartlyq_ctx_t *ctx,
-    const sq_authz_t *a, ngx_log_t *log);
-static void ngx_smartlyq_uid_forget(ngx_smartlyq_ctx_t *ctx, ngx_log_t *log);
+    ngx_smartlyq_answer_pt answered);
 
 
 /* this worker's spare pending records */
 static ngx_smartlyq_pending_t  *ngx_smartlyq_pending_free;
-
-/* this worker's user ids per key digest (allocated on first use) */
-static ngx_smartlyq_uid_t      *ngx_smartlyq_uids;
-
-/* HMGET's field names in RESP, written once */
-static u_char                   ngx_smartlyq_hmget_fields[256];
-static size_t                   ngx_smartlyq_hmget_fields_len;
 
 
 /*
@@ -118,23 +61,9 @@ ngx_int_t
 ngx_smartlyq_lookup_start(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     ngx_smartlyq_answer_pt answered)
 {
-    return ngx_smartlyq_lookup_send(r, ctx, answered, 1);
-}
-
-
-/* as ngx_smartlyq_lookup_start; plain 0: FCALL_RO sq_authz only */
-static ngx_int_t
-ngx_smartlyq_lookup_send(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
-    ngx_smartlyq_answer_pt answered, ngx_uint_t plain)
-{
-    u_char                    *cmd, *last, *cut[3];
+    u_char                    *cmd, *last;
     size_t                     size, members;
-    time_t                     now;
-    ngx_int_t                  rc;
-    ngx_uint_t                 i;
     ngx_pool_cleanup_t        *cln;
-    ngx_smartlyq_uid_t        *slot;
-    ngx_smartlyq_ask_e         ask;
     ngx_smartlyq_pending_t    *p;
     ngx_smartlyq_loc_conf_t   *slcf;
     ngx_smartlyq_main_conf_t  *smcf;
@@ -154,70 +83,50 @@ ngx_smartlyq_lookup_send(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
                   + ctx->workspace_id.len;
     }
 
-    ask = NGX_SMARTLYQ_ASK_FCALL;
-    slot = NULL;
-
     /*
-     * Without a workspace, sq_authz is one HMGET that the edge could send
-     * as well; it does not, so that a request without the library loaded
-     * (or with Redis refusing it) fails as before: t/000 and t/040.
-     */
-    if (plain && members) {
-        slot = ngx_smartlyq_uid_slot(ctx, r->connection->log);
-
-        if (slot != NULL && slot->len
-            && ngx_memcmp(slot->digest, ctx->digest_bin, SQ_DIGEST_BYTES)
-               == 0)
-        {
-            ask = NGX_SMARTLYQ_ASK_MULTI;
-        }
-    }
-
-    /*
-     * The commands in RESP, written here so that hiredis copies them as
-     * they are: FCALL_RO sq_authz 2 <key> <members or ""> <now>
-     * <workspace>; or MULTI, HMGET <key> <fields>, SISMEMBER <members>
-     * <uid>, EXEC.
+     * The command in RESP, written here so that hiredis copies it as it
+     * is: FCALL_RO sq_authz 2 <key> <members or ""> <now> <workspace>
      */
     size = sizeof(NGX_SMARTLYQ_AUTHZ_HEAD) - 1
            + 4 * (sizeof("$\r\n\r\n") - 1 + NGX_SIZE_T_LEN)
            + sizeof(SQ_K_KEY_PREFIX) - 1 + SQ_DIGEST_HEX_LEN
-           + members + NGX_TIME_T_LEN + ctx->workspace_id.len
-           + sizeof(NGX_SMARTLYQ_MULTI "*13\r\n$5\r\nHMGET\r\n"
-                    NGX_SMARTLYQ_SISMEMBER NGX_SMARTLYQ_EXEC)
-           + ngx_smartlyq_hmget_fields_len + SQ_AUTHZ_ID_MAX;
+           + members + NGX_TIME_T_LEN + ctx->workspace_id.len;
 
     cmd = ngx_pnalloc(r->pool, size);
     if (cmd == NULL) {
         return NGX_ERROR;
     }
 
-    now = ngx_time();
-    last = cmd;
+    last = ngx_cpymem(cmd, NGX_SMARTLYQ_AUTHZ_HEAD,
+                      sizeof(NGX_SMARTLYQ_AUTHZ_HEAD) - 1);
 
-    switch (ask) {
+    last = ngx_smartlyq_bulk_head(last, sizeof(SQ_K_KEY_PREFIX) - 1
+                                        + SQ_DIGEST_HEX_LEN);
+    last = ngx_cpymem(last, SQ_K_KEY_PREFIX, sizeof(SQ_K_KEY_PREFIX) - 1);
+    last = ngx_cpymem(last, ctx->digest, SQ_DIGEST_HEX_LEN);
+    last = ngx_cpymem(last, CRLF, 2);
 
-    case NGX_SMARTLYQ_ASK_FCALL:
-        last = ngx_smartlyq_cmd_fcall(last, ctx, now);
-        break;
+    last = ngx_smartlyq_bulk_head(last, members);
 
-    default: /* NGX_SMARTLYQ_ASK_MULTI */
-        last = ngx_cpymem(last, NGX_SMARTLYQ_MULTI,
-                          sizeof(NGX_SMARTLYQ_MULTI) - 1);
-        cut[0] = last;
-        last = ngx_smartlyq_cmd_hmget(last, ctx);
-        cut[1] = last;
-        last = ngx_cpymem(last, NGX_SMARTLYQ_SISMEMBER,
-                          sizeof(NGX_SMARTLYQ_SISMEMBER) - 1);
-        last = ngx_smartlyq_cmd_members(last, ctx);
-        last = ngx_smartlyq_bulk_head(last, slot->len);
-        last = ngx_cpymem(last, slot->uid, slot->len);
-        last = ngx_cpymem(last, CRLF, 2);
-        cut[2] = last;
-        last = ngx_cpymem(last, NGX_SMARTLYQ_EXEC,
-                          sizeof(NGX_SMARTLYQ_EXEC) - 1);
-        break;
+    if (members) {
+        last = ngx_cpymem(last, SQ_K_WS_PREFIX, sizeof(SQ_K_WS_PREFIX) - 1);
+        last = ngx_cpymem(last, ctx->workspace_id.data,
+                          ctx->workspace_id.len);
+        last = ngx_cpymem(last, SQ_K_MEMBERS_SUFFIX,
+                          sizeof(SQ_K_MEMBERS_SUFFIX) - 1);
     }
+
+    last = ngx_cpymem(last, CRLF, 2);
+
+    last = ngx_smartlyq_bulk_time(last, ngx_time());
+
+    /* no workspace: an empty bulk string (and no memcpy from NULL) */
+    last = ngx_smartlyq_bulk_head(last, ctx->workspace_id.len);
+    if (ctx->workspace_id.len) {
+        last = ngx_cpymem(last, ctx->workspace_id.data,
+                          ctx->workspace_id.len);
+    }
+    last = ngx_cpymem(last, CRLF, 2);
 
     /* detaches the lookup if the request goes first */
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -245,45 +154,11 @@ ngx_smartlyq_lookup_send(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     p->ctx = ctx;
     p->link = smcf->link;
     p->answered = answered;
-    p->ask = ask;
-    p->now = now;
 
-    if (ask == NGX_SMARTLYQ_ASK_MULTI) {
-        p->uid_len = slot->len;
-        ngx_memcpy(p->uid, slot->uid, slot->len);
-
-        /*
-         * MULTI, HMGET and SISMEMBER answer +OK, +QUEUED, +QUEUED, which
-         * nobody reads; EXEC's reply comes to the lookup.  Should a part
-         * not be queued, the link drops: no transaction is left open.
-         */
-        rc = ngx_smartlyq_link_send_quiet(smcf->link, (const char *) cmd,
-                                          cut[0] - cmd);
-
-        for (i = 0; rc == NGX_OK && i < 2; i++) {
-            rc = ngx_smartlyq_link_send_quiet(smcf->link,
-                                              (const char *) cut[i],
-                                              cut[i + 1] - cut[i]);
-        }
-
-        if (rc == NGX_OK) {
-            rc = ngx_smartlyq_link_send_resp(smcf->link,
-                                             (const char *) cut[2],
-                                             last - cut[2],
-                                             ngx_smartlyq_lookup_reply, p);
-        }
-
-        if (rc != NGX_OK) {
-            ngx_smartlyq_link_drop(smcf->link, "MULTI not queued");
-        }
-
-    } else {
-        rc = ngx_smartlyq_link_send_resp(smcf->link, (const char *) cmd,
-                                         last - cmd,
-                                         ngx_smartlyq_lookup_reply, p);
-    }
-
-    if (rc != NGX_OK) {
+    if (ngx_smartlyq_link_send_resp(smcf->link, (const char *) cmd,
+                                    last - cmd, ngx_smartlyq_lookup_reply, p)
+        != NGX_OK)
+    {
         p->next = ngx_smartlyq_pending_free;
         ngx_smartlyq_pending_free = p;
         return NGX_DECLINED;
@@ -299,152 +174,10 @@ ngx_smartlyq_lookup_send(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
     ctx->pending = p;
     ctx->state = NGX_SMARTLYQ_STATE_WAITING;
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "smartlyq: redis lookup sent (%ui), timeout %M",
-                   (ngx_uint_t) ask, slcf->timeout);
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smartlyq: redis lookup sent, timeout %M", slcf->timeout);
 
     return NGX_OK;
-}
-
-
-/* FCALL_RO sq_authz 2 <key> <members or ""> <now> <workspace> */
-static u_char *
-ngx_smartlyq_cmd_fcall(u_char *last, ngx_smartlyq_ctx_t *ctx, time_t now)
-{
-    last = ngx_cpymem(last, NGX_SMARTLYQ_AUTHZ_HEAD,
-                      sizeof(NGX_SMARTLYQ_AUTHZ_HEAD) - 1);
-
-    last = ngx_smartlyq_bulk_head(last, sizeof(SQ_K_KEY_PREFIX) - 1
-                                        + SQ_DIGEST_HEX_LEN);
-    last = ngx_cpymem(last, SQ_K_KEY_PREFIX, sizeof(SQ_K_KEY_PREFIX) - 1);
-    last = ngx_cpymem(last, ctx->digest, SQ_DIGEST_HEX_LEN);
-    last = ngx_cpymem(last, CRLF, 2);
-
-    if (ctx->workspace_id.len) {
-        last = ngx_smartlyq_cmd_members(last, ctx);
-
-    } else {
-        last = ngx_smartlyq_bulk_head(last, 0);
-        last = ngx_cpymem(last, CRLF, 2);
-    }
-
-    last = ngx_smartlyq_bulk_time(last, now);
-
-    /* no workspace: an empty bulk string (and no memcpy from NULL) */
-    last = ngx_smartlyq_bulk_head(last, ctx->workspace_id.len);
-    if (ctx->workspace_id.len) {
-        last = ngx_cpymem(last, ctx->workspace_id.data,
-                          ctx->workspace_id.len);
-    }
-
-    return ngx_cpymem(last, CRLF, 2);
-}
-
-
-/* HMGET <key> <sq_authz's fields> */
-static u_char *
-ngx_smartlyq_cmd_hmget(u_char *last, ngx_smartlyq_ctx_t *ctx)
-{
-    last = ngx_cpymem(last, "*13\r\n$5\r\nHMGET\r\n",
-                      sizeof("*13\r\n$5\r\nHMGET\r\n") - 1);
-
-    last = ngx_smartlyq_bulk_head(last, sizeof(SQ_K_KEY_PREFIX) - 1
-                                        + SQ_DIGEST_HEX_LEN);
-    last = ngx_cpymem(last, SQ_K_KEY_PREFIX, sizeof(SQ_K_KEY_PREFIX) - 1);
-    last = ngx_cpymem(last, ctx->digest, SQ_DIGEST_HEX_LEN);
-    last = ngx_cpymem(last, CRLF, 2);
-
-    return ngx_cpymem(last, ngx_smartlyq_hmget_fields,
-                      ngx_smartlyq_hmget_fields_len);
-}
-
-
-/* the workspace's members key, as a bulk string */
-static u_char *
-ngx_smartlyq_cmd_members(u_char *last, ngx_smartlyq_ctx_t *ctx)
-{
-    last = ngx_smartlyq_bulk_head(last,
-                                  sizeof(SQ_K_WS_PREFIX SQ_K_MEMBERS_SUFFIX)
-                                  - 1 + ctx->workspace_id.len);
-    last = ngx_cpymem(last, SQ_K_WS_PREFIX, sizeof(SQ_K_WS_PREFIX) - 1);
-    last = ngx_cpymem(last, ctx->workspace_id.data, ctx->workspace_id.len);
-    last = ngx_cpymem(last, SQ_K_MEMBERS_SUFFIX,
-                      sizeof(SQ_K_MEMBERS_SUFFIX) - 1);
-
-    return ngx_cpymem(last, CRLF, 2);
-}
-
-
-/*
- * The slot of ctx's key digest in this worker's user ids (the digest is
- * a keyed BLAKE2b: its first bytes spread evenly); NULL if the table
- * could not be allocated, and then no plain command is sent.
- */
-static ngx_smartlyq_uid_t *
-ngx_smartlyq_uid_slot(ngx_smartlyq_ctx_t *ctx, ngx_log_t *log)
-{
-    u_char      *p;
-    size_t       i;
-    ngx_uint_t   h;
-    static const char  *fields[] = { SQ_AUTHZ_HMGET_FIELDS };
-
-    if (ngx_smartlyq_uids == NULL) {
-        ngx_smartlyq_uids = ngx_calloc(NGX_SMARTLYQ_UIDS
-                                       * sizeof(ngx_smartlyq_uid_t), log);
-        if (ngx_smartlyq_uids == NULL) {
-            return NULL;
-        }
-
-        p = ngx_smartlyq_hmget_fields;
-
-        for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-            p = ngx_smartlyq_bulk_head(p, ngx_strlen(fields[i]));
-            p = ngx_cpymem(p, fields[i], ngx_strlen(fields[i]));
-            p = ngx_cpymem(p, CRLF, 2);
-        }
-
-        ngx_smartlyq_hmget_fields_len = p - ngx_smartlyq_hmget_fields;
-    }
-
-    h = ((ngx_uint_t) ctx->digest_bin[0] << 8) | ctx->digest_bin[1];
-
-    return &ngx_smartlyq_uids[h & (NGX_SMARTLYQ_UIDS - 1)];
-}
-
-
-/* remembers the user id of an answer about a key */
-static void
-ngx_smartlyq_uid_keep(ngx_smartlyq_ctx_t *ctx, const sq_authz_t *a,
-    ngx_log_t *log)
-{
-    ngx_smartlyq_uid_t  *slot;
-
-    if (a->code < SQ_AUTHZ_OK || a->code == SQ_AUTHZ_UNKNOWN
-        || a->user_id_len == 0 || a->user_id_len > SQ_AUTHZ_ID_MAX)
-    {
-        return;
-    }
-
-    slot = ngx_smartlyq_uid_slot(ctx, log);
-    if (slot == NULL) {
-        return;
-    }
-
-    ngx_memcpy(slot->digest, ctx->digest_bin, SQ_DIGEST_BYTES);
-    ngx_memcpy(slot->uid, a->user_id, a->user_id_len);
-    slot->len = (u_char) a->user_id_len;
-}
-
-
-static void
-ngx_smartlyq_uid_forget(ngx_smartlyq_ctx_t *ctx, ngx_log_t *log)
-{
-    ngx_smartlyq_uid_t  *slot;
-
-    slot = ngx_smartlyq_uid_slot(ctx, log);
-    if (slot != NULL) {
-        slot->len = 0;
-    }
 }
 
 
@@ -503,10 +236,9 @@ ngx_smartlyq_lookup_reply(void *reply, void *data)
 {
     ngx_smartlyq_pending_t  *p = data;
 
-    ngx_int_t                rc;
     ngx_http_request_t      *r;
     ngx_smartlyq_ctx_t      *ctx;
-    ngx_smartlyq_pending_t   asked;
+    ngx_smartlyq_answer_pt   answered;
 
     if (p->timer.timer_set) {
         ngx_del_timer(&p->timer);
@@ -514,7 +246,7 @@ ngx_smartlyq_lookup_reply(void *reply, void *data)
 
     r = p->r;
     ctx = p->ctx;
-    asked = *p;
+    answered = p->answered;
 
     p->r = NULL;
     p->next = ngx_smartlyq_pending_free;
@@ -530,11 +262,7 @@ ngx_smartlyq_lookup_reply(void *reply, void *data)
         ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
 
     } else {
-        rc = ngx_smartlyq_parse_reply(r, ctx, reply, &asked);
-
-        if (rc == NGX_AGAIN) {
-            return;     /* asked again, with FCALL_RO sq_authz */
-        }
+        ngx_smartlyq_parse_reply(r, ctx, reply, answered);
     }
 
     if (ctx->result == NGX_SMARTLYQ_UNAVAILABLE) {
@@ -709,111 +437,29 @@ ngx_smartlyq_lookup_apply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 }
 
 
-/*
- * The answer in a reply to the commands p asked: sq_authz's, or its own
- * decision over EXEC's replies.  NGX_AGAIN: the
- * record was another user's than remembered, and the lookup went out
- * again as FCALL_RO sq_authz.
- */
-static ngx_int_t
-ngx_smartlyq_reply_answer(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
-    redisReply *reply, ngx_smartlyq_pending_t *p, sq_authz_t *a)
-{
-    redisReply  *exec;
-
-    switch (p->ask) {
-
-    case NGX_SMARTLYQ_ASK_FCALL:
-        sq_authz_parse(reply, a);
-        ngx_smartlyq_uid_keep(ctx, a, r->connection->log);
-        return NGX_OK;
-
-    default: /* NGX_SMARTLYQ_ASK_MULTI */
-        break;
-    }
-
-    exec = reply;
-
-    if (exec->type == REDIS_REPLY_ERROR) {
-        /* EXECABORT: one of the commands was refused */
-        (void) sq_authz_decide(exec, NULL, 0, "", 0, "", 0, a);
-        return NGX_OK;
-    }
-
-    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != 2
-        || exec->element == NULL)
-    {
-        ngx_memzero(a, sizeof(sq_authz_t));
-        a->code = SQ_AUTHZ_INVALID;
-        return NGX_OK;
-    }
-
-    if (sq_authz_decide(exec->element[0], exec->element[1],
-                        (int64_t) p->now, (const char *) ctx->workspace_id.data,
-                        ctx->workspace_id.len, (const char *) p->uid,
-                        p->uid_len, a)
-        == 0)
-    {
-        return NGX_OK;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "smartlyq: key record of another user than remembered, "
-                  "asking sq_authz");
-
-    ngx_smartlyq_uid_forget(ctx, r->connection->log);
-
-    if (ngx_smartlyq_lookup_send(r, ctx, p->answered, 0) == NGX_OK) {
-        return NGX_AGAIN;
-    }
-
-    ngx_memzero(a, sizeof(sq_authz_t));
-    a->code = SQ_AUTHZ_INVALID;
-
-    return NGX_OK;
-}
-
-
-/* Redis's reply: checked, applied, and handed to p->answered */
-static ngx_int_t
+/* Redis's reply: checked, applied, and handed to answered */
+static void
 ngx_smartlyq_parse_reply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
-    redisReply *reply, ngx_smartlyq_pending_t *p)
+    redisReply *reply, ngx_smartlyq_answer_pt answered)
 {
-    size_t       i, len;
-    sq_authz_t   a;
-    redisReply  *err;
+    size_t      len;
+    sq_authz_t  a;
 
-    if (ngx_smartlyq_reply_answer(r, ctx, reply, p, &a) == NGX_AGAIN) {
-        return NGX_AGAIN;
-    }
-
-    switch (a.code) {
+    switch (sq_authz_parse(reply, &a)) {
 
     case SQ_AUTHZ_REDIS_ERROR:
-        /* the error: the reply, or one of EXEC's */
-        err = reply;
-
-        for (i = 0; reply->type == REDIS_REPLY_ARRAY && reply->element
-                    && i < reply->elements; i++)
-        {
-            if (reply->element[i]->type == REDIS_REPLY_ERROR) {
-                err = reply->element[i];
-                break;
-            }
-        }
-
-        len = err->type == REDIS_REPLY_ERROR ? ngx_min(err->len, 200) : 0;
+        len = ngx_min(reply->len, 200);
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "smartlyq: redis error: \"%*s\"", len, err->str);
+                      "smartlyq: redis error: \"%*s\"", len, reply->str);
         ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
-        return NGX_OK;
+        return;
 
     case SQ_AUTHZ_INVALID:
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "smartlyq: unexpected reply from sq_authz, "
                       "is redis/smartlyq.lua loaded?");
         ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
-        return NGX_OK;
+        return;
 
     default:
         break;
@@ -821,12 +467,10 @@ ngx_smartlyq_parse_reply(ngx_http_request_t *r, ngx_smartlyq_ctx_t *ctx,
 
     if (ngx_smartlyq_lookup_apply(r, ctx, &a) != NGX_OK) {
         ctx->result = NGX_SMARTLYQ_UNAVAILABLE;
-        return NGX_OK;
+        return;
     }
 
-    if (p->answered) {
-        p->answered(r, ctx, &a);
+    if (answered) {
+        answered(r, ctx, &a);
     }
-
-    return NGX_OK;
 }

@@ -778,29 +778,6 @@ ngx_smartlyq_link_send_resp(ngx_smartlyq_link_t *link, const char *cmd,
 }
 
 
-/*
- * A command already in RESP whose reply nobody reads (MULTI's +OK and
- * +QUEUED), on a link that is ready: hiredis keeps its place in the
- * order of replies and frees it.
- */
-ngx_int_t
-ngx_smartlyq_link_send_quiet(ngx_smartlyq_link_t *link, const char *cmd,
-    size_t len)
-{
-    if (ngx_smartlyq_link_ready(link) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    if (redisAsyncFormattedCommand(link->ac, NULL, NULL, cmd, len)
-        != REDIS_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
 /* queues one command with its callback: argv, or cmd when argv is NULL */
 static ngx_int_t
 ngx_smartlyq_link_queue(ngx_smartlyq_link_t *link, int argc,

@@ -35,8 +35,6 @@ ngx_int_t ngx_smartlyq_link_ready(ngx_smartlyq_link_t *link);
 ngx_int_t ngx_smartlyq_link_send(ngx_smartlyq_link_t *link, int argc,
     const char **argv, const size_t *argvlen, ngx_smartlyq_reply_pt fn,
     void *data);
-ngx_int_t ngx_smartlyq_link_send_quiet(ngx_smartlyq_link_t *link,
-    const char *cmd, size_t len);
 ngx_int_t ngx_smartlyq_link_send_resp(ngx_smartlyq_link_t *link,
     const char *cmd, size_t len, ngx_smartlyq_reply_pt fn, void *data);
 void ngx_smartlyq_link_timed_out(ngx_smartlyq_link_t *link);
