@@ -494,11 +494,6 @@ START_TEST(test_decide_like_lua)
     ck_assert_int_eq(decide(v, 1, 1000, "4", "7",
                             "OK|7|12|live|secret|social:read|14,4|0|0|0|"),
                      SQ_AUTHZ_OK);
-    v[7] = "12,5";
-    ck_assert_int_eq(decide(v, -1, 1000, "13", "7",
-                            "FORBIDDEN|7|12|live|secret|social:read|12,5|0|"
-                            "0|0|"),
-                     SQ_AUTHZ_FORBIDDEN);
     v[7] = "14";
     ck_assert_int_eq(decide(v, -1, 1000, "1", "7",
                             "FORBIDDEN|7|12|live|secret|social:read|14|0|0|"
