@@ -72,27 +72,5 @@ int64_t sq_authz_until(const sq_authz_t *a);
 
 const char *sq_authz_code_name(sq_authz_code_t code);
 
-/*
- * The fields sq_authz reads with HMGET, in its order: the edge may read
- * them itself, as plain commands, and decide here as sq_authz would.
- */
-#define SQ_AUTHZ_HMGET_FIELDS                                                 \
-    "id", "user_id", "status", "expires_at", "mode", "type", "scopes",      \
-    "workspaces", "rotated_at", "sunset_at", "app_id"
-#define SQ_AUTHZ_HMGET_N    11
-
-/*
- * sq_authz's decision, taken here from the replies of the commands it
- * runs: rec, HMGET <key> SQ_AUTHZ_HMGET_FIELDS; member, SISMEMBER
- * <members> uid (NULL when ws_len is 0: no workspace, no SISMEMBER);
- * now and ws as sq_authz's ARGV.  Fills *a as sq_authz_parse() would
- * from sq_authz's reply to the same data, and returns 0; or returns -1
- * when the membership asked about another user than the record's (uid
- * is not the record's user_id): the caller must ask sq_authz itself.
- */
-int sq_authz_decide(const redisReply *rec, const redisReply *member,
-    int64_t now, const char *ws, size_t ws_len, const char *uid,
-    size_t uid_len, sq_authz_t *a);
-
 
 #endif /* SQ_AUTHZ_H */
