@@ -47,6 +47,7 @@ typedef struct {
     int                  wait_flush_set;    /* the batch's WAIT is due */
     int                  wait_inflight;     /* a WAIT sent, not answered */
     int                  wait_ms;
+    int                  flushing;      /* in hiredis's write handler */
 } sq_aredis_t;
 
 /* Binds the link to a loop and a configuration; connects on first use. */

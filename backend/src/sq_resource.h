@@ -100,6 +100,15 @@ int sq_resource_parse(const sq_resource_t *res, const char *body,
     char *err, size_t errlen);
 
 /*
+ * As sq_resource_parse; flat 0 always reads the body with jansson, flat
+ * 1 first tries the flat reader (sq_resource.c), which must give the
+ * same answer: the tests and the fuzz target compare the two.
+ */
+int sq_resource_parse_with(const sq_resource_t *res, const char *body,
+    size_t len, sq_parse_mode_t mode, uint64_t ws, int flat, json_t **out,
+    char *err, size_t errlen);
+
+/*
  * For create: enforces required fields, fills the others with their
  * defaults or generated values, then runs res->check.
  */

@@ -612,6 +612,95 @@ START_TEST(test_text_ex)
 END_TEST
 
 
+
+/*
+ * The flat reader and jansson's path give the same answer for the same
+ * body: fields, or refusal and message (tests/fuzz/fuzz_backend_body.c
+ * does the same over fuzzed bodies).
+ */
+START_TEST(test_flat_same_as_jansson)
+{
+    static const char  *bodies[] = {
+        "{\"title\": \"Bench create\", \"body\": \"lorem\", "
+        "\"status\": \"published\"}",
+        " \r\n\t{ \"title\" : \"a\" ,\"status\":\"draft\" } \n",
+        "{}", " { } ", "{", "}", "", "[]", "null", "\"x\"", "7",
+        "{\"title\": \"a\",}", "{\"title\": \"a\"} x", "{\"title\" \"a\"}",
+        "{\"title\": \"a\", \"title\": \"b\"}",
+        "{\"title\": \"a\\nb\"}", "{\"title\": \"a\\u0000b\"}",
+        "{\"title\": \"\xc3\xa9t\xc3\xa9\"}", "{\"title\": \"\xc3\"}",
+        "{\"title\": \"a\tb\"}", "{\"title\": \"a\x7f\"}",
+        "{\"title\": \"a\", \"workspace_id\": 5}",
+        "{\"title\": \"a\", \"workspace_id\": \"5\"}",
+        "{\"title\": \"a\", \"workspace_id\": 6}",
+        "{\"title\": \"a\", \"workspace_id\": -0}",
+        "{\"title\": \"a\", \"workspace_id\": 05}",
+        "{\"title\": \"a\", \"workspace_id\": 5.0}",
+        "{\"title\": \"a\", \"workspace_id\": 5e0}",
+        "{\"title\": \"a\", \"workspace_id\": 123456789012345678}",
+        "{\"title\": \"a\", \"workspace_id\": 1234567890123456789}",
+        "{\"title\": \"a\", \"workspace_id\": 99999999999999999999}",
+        "{\"title\": null, \"body\": true, \"status\": false}",
+        "{\"title\": nul}", "{\"title\": truex}", "{\"title\": -}",
+        "{\"title\": 1, \"nope\": 2}", "{\"nope\": 2, \"title\": 1}",
+        "{\"id\": 1}", "{\"\": 1}", "{\"title\": {\"a\": 1}}",
+        "{\"title\": [\"a\"]}",
+        "{\"a1\":1,\"a2\":1,\"a3\":1,\"a4\":1,\"a5\":1,\"a6\":1,\"a7\":1,"
+        "\"a8\":1,\"a9\":1,\"b1\":1,\"b2\":1,\"b3\":1,\"b4\":1,\"b5\":1,"
+        "\"b6\":1,\"b7\":1,\"b8\":1}",
+        "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "\": 1}",
+        "{\"status\": \"nope\", \"title\": 5}",
+        "{\"title\": \"a\"}\0",
+    };
+    static const sq_resource_t  *const res[] = {
+        &sq_res_chatbots, &sq_res_social_accounts, &sq_res_social_posts,
+        &sq_res_urls, &sq_res_articles, &sq_res_images, &sq_res_media
+    };
+
+    int      rc[2], flat;
+    char     err[2][512];
+    size_t   i, j, len, m;
+    json_t  *f[2];
+
+    for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        len = strlen(bodies[i]);
+
+        for (j = 0; j < sizeof(res) / sizeof(res[0]); j++) {
+            for (m = 0; m < 2; m++) {
+                for (flat = 0; flat < 2; flat++) {
+                    err[flat][0] = '\0';
+                    rc[flat] = sq_resource_parse_with(res[j], bodies[i],
+                                                      len, (sq_parse_mode_t) m,
+                                                      5, flat, &f[flat],
+                                                      err[flat],
+                                                      sizeof(err[flat]));
+                }
+
+                ck_assert_msg(rc[0] == rc[1], "%s: %s", res[j]->path,
+                              bodies[i]);
+
+                if (rc[0] != 0) {
+                    ck_assert_str_eq(err[0], err[1]);
+                    continue;
+                }
+
+                ck_assert_msg(json_equal(f[0], f[1]), "%s: %s",
+                              res[j]->path, bodies[i]);
+                json_decref(f[0]);
+                json_decref(f[1]);
+            }
+        }
+    }
+
+    /* a NUL inside the body is not whitespace: refused by both */
+    ck_assert_int_ne(sq_resource_parse_with(&sq_res_articles,
+                                            "{\"title\": \"a\"}\0", 15,
+                                            SQ_PARSE_PATCH, 5, 1, &f[0],
+                                            err[0], sizeof(err[0])), 0);
+}
+END_TEST
+
 Suite *
 sq_suite_resource(void)
 {
@@ -628,6 +717,7 @@ sq_suite_resource(void)
     tcase_add_test(tc, test_cursor);
     tcase_add_test(tc, test_page_params);
     tcase_add_test(tc, test_text_ex);
+    tcase_add_test(tc, test_flat_same_as_jansson);
     suite_add_tcase(s, tc);
 
     return s;

@@ -6,6 +6,9 @@
  * backend's Content-Type test against the edge's, and its list
  * parameters (sq_page_parse, sq_query_int) on the input as a query.
  *
+ * The flat reader of sq_resource_parse (no jansson for flat bodies)
+ * must give what the jansson path gives for every body (check_flat).
+ *
  * The same bodies go to the /v1/keys parsers (backend/src/sq_key_parse.c:
  * sq_key_parse_create, sq_key_parse_rotate) and sq_key_render.
  *
@@ -83,6 +86,40 @@ check_render(const sq_resource_t *res, json_t *fields, uint64_t ws)
 }
 
 
+/*
+ * The flat reader (sq_resource.c) gives what jansson's path gives: the
+ * same refusal and message, or the same fields.
+ */
+static void
+check_flat(const sq_resource_t *res, const char *body, size_t len,
+    sq_parse_mode_t mode, uint64_t ws)
+{
+    int      rc[2];
+    char     err[2][512];
+    json_t  *fields[2];
+    int      flat;
+
+    for (flat = 0; flat < 2; flat++) {
+        err[flat][0] = '\0';
+        fields[flat] = NULL;
+        rc[flat] = sq_resource_parse_with(res, body, len, mode, ws, flat,
+                                          &fields[flat], err[flat],
+                                          sizeof(err[flat]));
+    }
+
+    SQ_FUZZ_ASSERT(rc[0] == rc[1]);
+
+    if (rc[0] != 0) {
+        SQ_FUZZ_ASSERT(strcmp(err[0], err[1]) == 0);
+
+    } else {
+        SQ_FUZZ_ASSERT(json_equal(fields[0], fields[1]));
+        json_decref(fields[0]);
+        json_decref(fields[1]);
+    }
+}
+
+
 static void
 check_resource(const sq_resource_t *res, const char *body, size_t len,
     sq_ws_rc_t edge, uint64_t edge_id)
@@ -94,6 +131,9 @@ check_resource(const sq_resource_t *res, const char *body, size_t len,
 
     ws = edge == SQ_WS_OK ? edge_id : 7;
     other = ws == SQ_WORKSPACE_ID_MAX ? 1 : ws + 1;
+
+    check_flat(res, body, len, SQ_PARSE_CREATE, ws);
+    check_flat(res, body, len, SQ_PARSE_PATCH, other);
 
     /* create with the identity's workspace as the edge read it */
     err[0] = '\0';
