@@ -20,6 +20,7 @@ use lib 't/lib';
 use SQTest own_redis_conf => 1;
 use SQCluster;
 use Test::More;
+use IO::Socket::INET;
 use POSIX qw(strftime);
 use Time::HiRes qw(sleep time);
 
@@ -107,6 +108,52 @@ ok(SQTest::poll_request($base, "/v1/a$q", $T->{alice_key},
    'the cache fills (subscribed on the replica)');
 
 # --- revocation through the replica ------------------------------------
+# A subscriber of the test's own on the edge's replica writes down when
+# each keyspace message of a record write (hset, hdel, del, srem) reaches a
+# client: it tells the replica's share of the delay from the edge's.
+sub replica_listener {
+    my ($port, $out) = @_;
+    my $pid = fork // die;
+    return $pid if $pid;
+    open STDERR, '>', '/dev/null';
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")
+        or POSIX::_exit(1);
+    my $cmd = sub {
+        join '', "*" . @_ . "\r\n", map { '$' . length($_) . "\r\n$_\r\n" } @_;
+    };
+    print $s $cmd->('AUTH', SQTest::redis_password()),
+             $cmd->('PSUBSCRIBE', '__keyspace@0__:*');
+    open my $fh, '>', $out or POSIX::_exit(1);
+    $fh->autoflush(1);
+    while (defined(my $line = <$s>)) {
+        next unless $line =~ /^\*(\d+)/;
+        my @e;
+        for (1 .. $1) {
+            my $len = <$s> // last;
+            my $v = <$s> // last;
+            $v =~ s/\r\n\z//;
+            push @e, $v;
+        }
+        printf $fh "%.6f %s %s\n", time, $e[2], $e[3]
+            if @e == 4 && $e[0] eq 'pmessage'
+               && $e[3] =~ /^(?:hset|hdel|del|srem)$/;
+    }
+    POSIX::_exit(0);
+}
+
+my $heard = "$SQTest::DIR/replica-heard.out";
+my $listener = replica_listener($r2, $heard);
+# the first record write the replica published at or after $since,
+# in ms after $from (undef: none seen)
+sub replica_heard_ms {
+    my ($since, $from) = @_;
+    open my $fh, '<', $heard or return undef;
+    while (<$fh>) {
+        my ($t) = /^(\d+\.\d+) / or next;
+        return 1000 * ($t - $from) if $t >= $since;
+    }
+    return undef;
+}
 my $key = SQCluster::sqctl('key', 'create', '--user', $T->{alice},
                            '--name', 'revoked-soon');
 my ($line) = grep { /revoked-soon/ } split /\n/,
@@ -115,12 +162,19 @@ my ($kid) = $line =~ /^\s*(\d+)/;
 ok(SQTest::poll_request($base, "/v1/b$q", $key,
                         sub { $_[0] == 200 && $_[1] eq 'HIT' }, 5),
    'a new key, allowed and cached');
+my $t_sent = time;
 SQCluster::sqctl('key', 'disable', '--id', $kid);
+my $t_back = time;
 my ($ms, $st) = SQTest::poll_request($base, "/v1/b$q", $key,
                                      sub { $_[0] == 401 }, 2);
 ok(defined $ms, 'disabled on the primary: refused at the edge');
-diag(sprintf 'key disable -> first 401 at the edge (via replica): %.1f ms',
-     $ms // -1);
+sleep 0.05;
+my $rep_ms = replica_heard_ms($t_sent, $t_back);
+diag(sprintf 'key disable -> first 401 at the edge (via replica): %.1f ms; '
+     . 'the replica published the write %s ms after sqctl returned '
+     . '(sqctl took %.1f ms)', $ms // -1,
+     defined $rep_ms ? sprintf('%.1f', $rep_ms) : 'never',
+     1000 * ($t_back - $t_sent));
 
 # a member removed: a workspace of Bob's that Alice joins, then leaves
 my $wsx = SQCluster::sqctl('workspace', 'create', '--owner', $T->{bob},
@@ -130,12 +184,20 @@ SQCluster::sqctl('member', 'add', '--workspace', $wsx, '--user',
 ok(SQTest::poll_request($base, "/v1/c?workspace_id=$wsx", $T->{alice_key},
                         sub { $_[0] == 200 && $_[1] eq 'HIT' }, 5),
    'a member of the workspace: allowed and cached');
+$t_sent = time;
 SQCluster::sqctl('member', 'remove', '--workspace', $wsx, '--user',
                  $T->{alice});
+$t_back = time;
 ($ms) = SQTest::poll_request($base, "/v1/c?workspace_id=$wsx",
                              $T->{alice_key}, sub { $_[0] == 403 }, 2);
 ok(defined $ms, 'removed on the primary: refused at the edge');
-diag(sprintf 'member remove -> first 403 at the edge: %.1f ms', $ms // -1);
+sleep 0.05;
+$rep_ms = replica_heard_ms($t_sent, $t_back);
+diag(sprintf 'member remove -> first 403 at the edge: %.1f ms; the replica '
+     . 'published the write %s ms after sqctl returned', $ms // -1,
+     defined $rep_ms ? sprintf('%.1f', $rep_ms) : 'never');
+kill 'TERM', $listener;
+waitpid $listener, 0;
 
 # --- kill -9 the primary ------------------------------------------------
 my $day = strftime('%Y%m%d', gmtime);
