@@ -9,7 +9,9 @@
 # primary: reads go on being authorized from the replica and the cache,
 # Sentinel promotes a replica, the usage writes resume on it without any
 # reload, and the cache is flushed on the change; two Sentinels die and
-# the edge asks the third.  The location has
+# the edge asks the third.  Then four workers (a reload): worker 0 asks
+# Sentinel for the edge and the others follow its answer through a shared
+# zone; with worker 0 stopped they ask for themselves.  The location has
 # smartlyq_fail_mode stale=: the reads that meet a link killed under
 # them go on on their cached grant.
 
@@ -284,6 +286,67 @@ my $still = SQCluster::sqctl('key', 'create', '--user', $T->{bob},
 ok(SQTest::poll_request($base, "/v1/g?workspace_id=$T->{wsb}", $still,
                         sub { $_[0] == 200 }, 5),
    '... and a key created now is authorized');
+
+# --- one worker asks Sentinel for the whole edge ------------------------
+# Four workers (a reload, so the shared zone carries over).  Worker 0 asks
+# every 250 ms (SENTINEL get-master-addr-by-name, then replicas: 8
+# commands a second); the others read its answer from the shared zone
+# and ask nothing while it is fresh.  The Sentinel left is asked by
+# nobody else here, so its commands per second are the edge's.
+sub sentinel_rate {
+    my ($port, $secs) = @_;
+    my $count = sub {
+        SQCluster::sentinel_cli($port, 'INFO', 'stats')
+            =~ /^total_commands_processed:(\d+)/m ? $1 : 0;
+    };
+    my ($n0, $t0) = ($count->(), time);
+    sleep $secs;
+    return ($count->() - $n0) / (time - $t0);
+}
+my $conf = "$SQTest::DIR/nginx/nginx.conf";
+{
+    local @ARGV = ($conf);
+    local $^I = '';
+    while (<>) {
+        s/^worker_processes 1;/worker_processes 4;/;
+        print;
+    }
+}
+my $started = () = logs() =~ /start worker process \d+/g;
+SQTest::nginx_reload();
+ok(eval { SQTest::wait_until('four new workers', sub {
+        (() = logs() =~ /start worker process \d+/g) >= $started + 4 },
+        10) },
+   'reloaded with four workers');
+my ($w0) = (logs() =~ /start worker process (\d+)/g)[$started];
+sleep 1.5;
+my $rate = sentinel_rate($s2, 3);
+diag(sprintf 'four workers, worker 0 answering: %.1f commands/s on the '
+     . 'Sentinel', $rate);
+ok($rate >= 4 && $rate <= 16,
+   'four workers ask the Sentinel as one does (4..16 commands/s, four '
+   . 'asking would be about 32)') or diag $rate;
+my %codes;
+for my $i (1 .. 20) {
+    my $r = $http->get("$base/v1/h$i?workspace_id=$T->{wsb}",
+                       { headers => SQTest::bearer($still) });
+    $codes{$r->{status}}++;
+}
+is_deeply(\%codes, { 200 => 20 }, '... and every worker authorizes');
+
+# worker 0 stuck: after its answer is 1 s old the others ask for
+# themselves (three asking: about 24 a second), then follow it again
+kill 'STOP', $w0;
+sleep 2;
+my $alone = sentinel_rate($s2, 2);
+kill 'CONT', $w0;
+diag(sprintf 'worker 0 stopped: %.1f commands/s', $alone);
+ok($alone >= 12, 'worker 0 stopped: the other workers ask for themselves')
+    or diag $alone;
+sleep 1;
+$rate = sentinel_rate($s2, 2);
+diag(sprintf 'worker 0 back: %.1f commands/s', $rate);
+ok($rate <= 16, '... and follow it again once it answers') or diag $rate;
 
 unlike(logs(), qr/\Q$T->{alice_key}\E|\Q$key\E|\Q$still\E/,
        'no key in the error log');
