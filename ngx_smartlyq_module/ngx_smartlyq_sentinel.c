@@ -27,8 +27,18 @@
  * +slave and +reboot: any of them asks at once rather than at the next
  * tick (the tick alone is enough to be right; the events make it
  * sooner), and so does the loss of the lookup or the write link.  The
- * links move (ngx_smartlyq_link_retarget) when the answer changes.  The
- * node read from is then asked ROLE: a change of node, of role (a replica
+ * links move (ngx_smartlyq_link_retarget) when the answer changes.
+ *
+ * One worker asks for the whole edge: worker 0 publishes each answer in
+ * a small shared zone (smartlyq_sentinel_1; the suffix is the layout's
+ * version), and while its answer is fresh (NGX_SMARTLYQ_SENTINEL_FRESH)
+ * the other workers ask nothing: every NGX_SMARTLYQ_SENTINEL_FOLLOW ms
+ * they read the zone and move their own links when the answer changes.
+ * A worker 0 that goes silent (stuck, being respawned, no Sentinel
+ * answering) makes every worker ask for itself again, as each did before.
+ *
+ * After each answer applied, the node read from is asked ROLE (by worker
+ * 0 alone while the others follow): a change of node, of role (a replica
  * promoted, a primary demoted), of the primary a replica follows, or a
  * replica whose link to its primary comes back (a full resync publishes
  * nothing) bumps the cache's epoch: a new primary may have lost the last
@@ -47,6 +57,8 @@
 #define NGX_SMARTLYQ_SENTINEL_TICK   250    /* ms between questions */
 #define NGX_SMARTLYQ_SENTINEL_WAIT   1000   /* ms before the next one */
 #define NGX_SMARTLYQ_SENTINEL_PORT   26379
+#define NGX_SMARTLYQ_SENTINEL_FOLLOW 50     /* ms between reads of the zone */
+#define NGX_SMARTLYQ_SENTINEL_FRESH  1000   /* ms: worker 0's answer holds */
 
 
 typedef enum {
@@ -54,6 +66,18 @@ typedef enum {
     NGX_SMARTLYQ_ROLE_MASTER,
     NGX_SMARTLYQ_ROLE_REPLICA
 } ngx_smartlyq_role_e;
+
+
+/* worker 0's last answer, in the shared zone */
+typedef struct {
+    uint32_t                   master;      /* crc32 of master=NAME */
+    ngx_uint_t                 seq;         /* bumped on each change */
+    ngx_msec_t                 updated;     /* ngx_current_msec, monotonic */
+    u_char                     primary[NGX_SOCKADDR_STRLEN + 1];
+    ngx_int_t                  primary_port;
+    u_char                     read[NGX_SOCKADDR_STRLEN + 1];
+    ngx_int_t                  read_port;
+} ngx_smartlyq_sentinel_sh_t;
 
 
 struct ngx_smartlyq_sentinel_s {
@@ -64,6 +88,7 @@ struct ngx_smartlyq_sentinel_s {
     ngx_smartlyq_addr_t        prefer;      /* port 0: none */
     ngx_str_t                  password_file;
     sq_redis_auth_t            auth;        /* to the Sentinels */
+    ngx_shm_zone_t            *zone;        /* worker 0's answer */
 
     /* this worker's */
     ngx_smartlyq_main_conf_t  *smcf;
@@ -76,6 +101,10 @@ struct ngx_smartlyq_sentinel_s {
     ngx_msec_t                 asked;
     ngx_uint_t                 failures;    /* of addrs[current] */
     ngx_uint_t                 moving;      /* in apply(): links moved */
+    ngx_slab_pool_t           *shpool;
+    ngx_smartlyq_sentinel_sh_t *sh;
+    uint32_t                   master_crc;
+    ngx_uint_t                 seq;         /* of the answer followed */
 
     u_char                     primary[NGX_SOCKADDR_STRLEN + 1];
     ngx_int_t                  primary_port;
@@ -257,6 +286,61 @@ ngx_smartlyq_sentinel_param(ngx_conf_t *cf, ngx_smartlyq_sentinel_t *sn,
 }
 
 
+/* the shared answer survives a reload; a new zone starts empty */
+static ngx_int_t
+ngx_smartlyq_sentinel_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_smartlyq_sentinel_t  *osn = data;
+    ngx_smartlyq_sentinel_t  *sn = shm_zone->data;
+
+    if (osn) {
+        sn->shpool = osn->shpool;
+        sn->sh = osn->sh;
+        return NGX_OK;
+    }
+
+    sn->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        sn->sh = sn->shpool->data;
+        return NGX_OK;
+    }
+
+    sn->sh = ngx_slab_calloc(sn->shpool, sizeof(ngx_smartlyq_sentinel_sh_t));
+    if (sn->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    sn->shpool->data = sn->sh;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_smartlyq_sentinel_zone(ngx_conf_t *cf, ngx_smartlyq_sentinel_t *sn)
+{
+    ngx_str_t  name;
+
+    ngx_str_set(&name, "smartlyq_sentinel_1");
+
+    sn->zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+                                     &ngx_http_smartlyq_module);
+    if (sn->zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    sn->zone->init = ngx_smartlyq_sentinel_init_zone;
+    sn->zone->data = sn;
+
+    ngx_crc32_init(sn->master_crc);
+    ngx_crc32_update(&sn->master_crc, sn->master.data, sn->master.len);
+    ngx_crc32_final(sn->master_crc);
+
+    return NGX_OK;
+}
+
+
 /*
  * smartlyq_redis_sentinel host:port [host:port ...] master=NAME
  *     [role=replica|master] [prefer=host:port];
@@ -323,6 +407,10 @@ ngx_smartlyq_sentinel_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (sn->role_master && sn->prefer.port) {
         return "cannot have prefer= with role=master";
+    }
+
+    if (ngx_smartlyq_sentinel_zone(cf, sn) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     p = ngx_pnalloc(cf->pool, sizeof("sentinel:") - 1 + sn->master.len);
@@ -605,6 +693,101 @@ ngx_smartlyq_sentinel_ask_role(ngx_smartlyq_sentinel_t *sn)
 }
 
 
+/* worker 0: the answer it applied, for the others */
+static void
+ngx_smartlyq_sentinel_publish(ngx_smartlyq_sentinel_t *sn)
+{
+    ngx_smartlyq_sentinel_sh_t  *sh = sn->sh;
+
+    if (sh == NULL || ngx_worker != 0) {
+        return;
+    }
+
+    ngx_shmtx_lock(&sn->shpool->mutex);
+
+    if (sh->master != sn->master_crc || sh->primary_port != sn->primary_port
+        || sh->read_port != sn->read_port
+        || ngx_strcmp(sh->primary, sn->primary) != 0
+        || ngx_strcmp(sh->read, sn->read) != 0)
+    {
+        sh->master = sn->master_crc;
+        ngx_memcpy(sh->primary, sn->primary, sizeof(sh->primary));
+        sh->primary_port = sn->primary_port;
+        ngx_memcpy(sh->read, sn->read, sizeof(sh->read));
+        sh->read_port = sn->read_port;
+        sh->seq++;
+    }
+
+    sh->updated = ngx_current_msec;
+
+    ngx_shmtx_unlock(&sn->shpool->mutex);
+}
+
+
+static void ngx_smartlyq_sentinel_apply(ngx_smartlyq_sentinel_t *sn,
+    ngx_str_t *primary, ngx_int_t primary_port, ngx_str_t *read,
+    ngx_int_t read_port);
+
+
+/*
+ * Another worker than 0: while worker 0's answer is fresh, follow it and
+ * ask nothing (1); else (0) ask for itself.  The links move (apply) only
+ * from the tick, never from a link's own hook.
+ */
+static ngx_uint_t
+ngx_smartlyq_sentinel_follow(ngx_smartlyq_sentinel_t *sn, ngx_uint_t move)
+{
+    u_char                       primary[NGX_SOCKADDR_STRLEN + 1];
+    u_char                       read[NGX_SOCKADDR_STRLEN + 1];
+    ngx_int_t                    primary_port, read_port;
+    ngx_str_t                    p, r;
+    ngx_uint_t                   seq;
+    ngx_smartlyq_sentinel_sh_t  *sh = sn->sh;
+
+    if (sh == NULL || ngx_worker == 0) {
+        return 0;
+    }
+
+    ngx_shmtx_lock(&sn->shpool->mutex);
+
+    if (sh->master != sn->master_crc || sh->read_port == 0
+        || sh->primary_port == 0
+        || ngx_current_msec - sh->updated >= NGX_SMARTLYQ_SENTINEL_FRESH)
+    {
+        ngx_shmtx_unlock(&sn->shpool->mutex);
+        return 0;
+    }
+
+    seq = sh->seq;
+    ngx_memcpy(primary, sh->primary, sizeof(primary));
+    primary_port = sh->primary_port;
+    ngx_memcpy(read, sh->read, sizeof(read));
+    read_port = sh->read_port;
+
+    ngx_shmtx_unlock(&sn->shpool->mutex);
+
+    if (!move) {
+        return 1;
+    }
+
+    p.data = primary;
+    p.len = ngx_strlen(primary);
+    r.data = read;
+    r.len = ngx_strlen(read);
+
+    /* a change, or this worker's own answer (asked before it followed) */
+    if (seq != sn->seq
+        || !ngx_smartlyq_same(sn->primary, sn->primary_port, &p, primary_port)
+        || !ngx_smartlyq_same(sn->read, sn->read_port, &r, read_port))
+    {
+        sn->seq = seq;
+        ngx_smartlyq_sentinel_apply(sn, &p, primary_port, &r, read_port);
+    }
+
+    return 1;
+}
+
+
 /* the links go where Sentinel says */
 static void
 ngx_smartlyq_sentinel_apply(ngx_smartlyq_sentinel_t *sn, ngx_str_t *primary,
@@ -660,6 +843,7 @@ ngx_smartlyq_sentinel_apply(ngx_smartlyq_sentinel_t *sn, ngx_str_t *primary,
 
     sn->moving = 0;
 
+    ngx_smartlyq_sentinel_publish(sn);
     ngx_smartlyq_sentinel_ask_role(sn);
 }
 
@@ -896,7 +1080,9 @@ ngx_smartlyq_sentinel_event_cb(redisAsyncContext *ac, void *data,
                   (size_t) ngx_min(r->element[1]->len, 32),
                   r->element[1]->str);
 
-    if (!sn->asking && !ngx_exiting && !ngx_quit && !ngx_terminate) {
+    if (!sn->asking && !ngx_exiting && !ngx_quit && !ngx_terminate
+        && !ngx_smartlyq_sentinel_follow(sn, 0))
+    {
         ngx_smartlyq_sentinel_ask(sn);
     }
 }
@@ -937,7 +1123,7 @@ ngx_smartlyq_sentinel_node_down(void *data)
     ngx_smartlyq_sentinel_t  *sn = data;
 
     if (!sn->moving && !sn->asking && !ngx_exiting && !ngx_quit
-        && !ngx_terminate)
+        && !ngx_terminate && !ngx_smartlyq_sentinel_follow(sn, 0))
     {
         ngx_smartlyq_sentinel_ask(sn);
     }
@@ -959,6 +1145,11 @@ ngx_smartlyq_sentinel_tick(ngx_event_t *ev)
         /* its reply, if it ever comes, finds the link moved: NULL */
         sn->failures = 1;
         ngx_smartlyq_sentinel_failed(sn, "no reply within 1s");
+    }
+
+    if (ngx_smartlyq_sentinel_follow(sn, 1)) {
+        ngx_add_timer(&sn->tick, NGX_SMARTLYQ_SENTINEL_FOLLOW);
+        return;
     }
 
     if (!sn->asking) {

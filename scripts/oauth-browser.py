@@ -153,11 +153,13 @@ def browser(timeout):
 
 def snapshot(drv, name, shots):
     """What the page shows: its text as rendered, the sub-resources it
-    loaded (none, for a page with no external assets) and a screenshot."""
+    loaded (none, for a page with no external assets) and a screenshot,
+    shots/oauth-<name>.png: the directory is shared with the console's
+    suite, which writes console-*.png there."""
     shot = None
     if shots:
         os.makedirs(shots, exist_ok=True)
-        shot = os.path.join(shots, name + '.png')
+        shot = os.path.join(shots, 'oauth-' + name + '.png')
         # the whole page, not just the window
         h = drv.execute_script(
             'return Math.max(document.body ? document.body.scrollHeight : 0,'
@@ -249,8 +251,8 @@ def decision_button(drv, word):
 
 
 def shot_name(a, step):
-    """consent.png, signin.png, approved.png, denied.png for the default
-    prefix; <prefix>-<step>.png otherwise"""
+    """consent, signin, approved, denied for the default prefix;
+    <prefix>-<step> otherwise (snapshot() adds oauth- and .png)"""
     return step if a.prefix == 'consent' else a.prefix + '-' + step
 
 

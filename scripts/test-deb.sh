@@ -12,7 +12,9 @@
 #    Redis up; nginx -t with the module enabled and the example routes
 #    included; the backend started from its unit's ExecStart line; one
 #    request through nginx (`nginx -p`) that must get the exact 403
-#    envelope; dpkg --purge, then nothing left but the documented files.
+#    envelope; the backend again from the unit with a Sentinel line as
+#    SMARTLYQ_REDIS_ARGS (a Sentinel watching that Redis); dpkg --purge,
+#    then nothing left but the documented files.
 #
 # The machine's own nginx, dpkg database and /etc are never written.
 
@@ -213,6 +215,9 @@ fi
 # as the postinst's next steps say: the package's fragment, and the
 # password from /etc/smartlyq/secrets/redis-password in an included file
 . /etc/smartlyq/backend.conf
+is "$SMARTLYQ_REDIS_ARGS" "--redis 127.0.0.1:6379" \
+   "backend.conf: SMARTLYQ_REDIS_ARGS is one Redis by default"
+SMARTLYQ_REDIS=${SMARTLYQ_REDIS_ARGS#--redis }
 mkdir -p "$T/redis"
 (umask 077; echo "requirepass $(cat "$SMARTLYQ_REDIS_PASSWORD_FILE")" \
     > "$T/redis-auth.conf")
@@ -264,9 +269,12 @@ out=$(nginx -t 2>&1) || true
 has "$out" 'test is successful' "nginx -t: module enabled, example routes"
 
 # the backend as systemd would start it: its unit's ExecStart, with
-# ${NAME} from its EnvironmentFile, as its User and Group
+# ${NAME} (one word) and $NAME (split on whitespace, zero or more words)
+# from its EnvironmentFile (or the file given second), as its User and
+# Group; NAME="value" loses its quotes as systemd's parser does
 unit=/lib/systemd/system/smartlyq-backend.service
-mapfile -d '' argv < <(perl -e '
+unit_argv() {
+    perl -e '
     my %env; my ($exec, $envfile, $user, $group);
     open my $u, "<", $ARGV[0] or die;
     while (<$u>) {
@@ -276,14 +284,32 @@ mapfile -d '' argv < <(perl -e '
         $user = $1 if /^User=(.*)/;
         $group = $1 if /^Group=(.*)/;
     }
+    $envfile = $ARGV[1] if defined $ARGV[1];
     open my $e, "<", $envfile or die "$envfile: $!";
-    while (<$e>) { $env{$1} = $2 if /^\s*([A-Za-z_]\w*)=(.*?)\s*$/ }
-    my @w = map { s/\$\{(\w+)\}/$env{$1} \/\/ die "unset $1\n"/ge; $_ }
-            split " ", $exec;
+    while (<$e>) {
+        next unless /^\s*([A-Za-z_]\w*)=(.*?)\s*$/;
+        my ($k, $v) = ($1, $2);
+        $v = $1 if $v =~ /^"(.*)"$/ || $v =~ /^\x27(.*)\x27$/;
+        $env{$k} = $v;
+    }
+    my @w;
+    for (split " ", $exec) {
+        if (/^\$(\w+)$/) {
+            push @w, split " ", $env{$1} // "";
+            next;
+        }
+        s/\$\{(\w+)\}/$env{$1} \/\/ die "unset $1\n"/ge;
+        push @w, $_;
+    }
     print join "\0", "--reuid=$user", "--regid=$group", "--init-groups", @w;
-' "$unit")
+    ' "$@"
+}
+mapfile -d '' argv < <(unit_argv "$unit")
+has "${argv[*]}" " --listen $SMARTLYQ_LISTEN --redis $SMARTLYQ_REDIS --signing-key-file " \
+    "ExecStart carries backend.conf's Redis arguments as words"
 setpriv "${argv[@]}" > "$T/backend.log" 2>&1 &
-PIDS+=($!)
+be_pid=$!
+PIDS+=($be_pid)
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for _ in $(seq 100); do
     port_open "${SMARTLYQ_LISTEN##*:}" && break
@@ -336,9 +362,94 @@ is "$(curl -s -w ' %{http_code}' "$E/v1/social/accounts?workspace_id=$wsb" \
       -H "Authorization: Bearer $key")" \
    '{"success": false, "error": {"code": "FORBIDDEN", "message": "You do not have access to this workspace."}} 403' \
    "Bob's workspace: the exact 403"
+# the same backend.conf with the documented Sentinel line instead: a
+# Sentinel watching this Redis; the backend from the unit finds the
+# primary through it (no --redis) and answers through nginx again
+SENT_PORT=26379
+(umask 077; cat > "$T/sentinel.conf" <<EOF
+bind 127.0.0.1
+port $SENT_PORT
+dir $T/redis
+sentinel monitor sqm 127.0.0.1 ${SMARTLYQ_REDIS##*:} 1
+sentinel auth-pass sqm $(cat "$SMARTLYQ_REDIS_PASSWORD_FILE")
+EOF
+)
+redis-sentinel "$T/sentinel.conf" > "$T/sentinel.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do
+    port_open "$SENT_PORT" && break
+    sleep 0.1
+done
+sargs="--redis-sentinel 127.0.0.1:1,127.0.0.1:$SENT_PORT --redis-master sqm"
+sargs="$sargs --wait-replicas 0"
+sed "s/^SMARTLYQ_REDIS_ARGS=.*/SMARTLYQ_REDIS_ARGS=\"$sargs\"/" \
+    /etc/smartlyq/backend.conf > "$T/backend-sentinel.conf"
+chmod 0644 "$T/backend-sentinel.conf"
+kill "$be_pid" 2>/dev/null || true
+wait "$be_pid" 2>/dev/null || true
+mapfile -d '' argv < <(unit_argv "$unit" "$T/backend-sentinel.conf")
+setpriv "${argv[@]}" > "$T/backend-sentinel.log" 2>&1 &
+be_pid=$!
+PIDS+=($be_pid)
+for _ in $(seq 100); do
+    port_open "${SMARTLYQ_LISTEN##*:}" && break
+    sleep 0.1
+done
+is "$(tr '\0' ' ' < "/proc/$be_pid/cmdline")" \
+   "/usr/bin/smartlyq-backend --listen $SMARTLYQ_LISTEN $sargs --signing-key-file $SMARTLYQ_SIGNING_KEY_FILE --pepper-file $SMARTLYQ_PEPPER_FILE --redis-password-file $SMARTLYQ_REDIS_PASSWORD_FILE --functions $SMARTLYQ_FUNCTIONS " \
+   "a Sentinel SMARTLYQ_REDIS_ARGS reaches the backend's argv, split"
+code=000
+for _ in $(seq 50); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' \
+           "$E/v1/social/accounts?workspace_id=$wsa" \
+           -H "Authorization: Bearer $key")
+    [ "$code" = 200 ] && break
+    sleep 0.1
+done
+is "$code" 200 "the backend of the Sentinel conf answers through nginx"
+has "$(cat "$T/backend-sentinel.log")" \
+    "redis primary \\(sentinel, master sqm\\): 127\\.0\\.0\\.1:${SMARTLYQ_REDIS##*:}\$" \
+    "... having asked the Sentinel for the primary (its log)"
+
+# a backend.conf of the previous package: SMARTLYQ_REDIS=host:port and no
+# SMARTLYQ_REDIS_ARGS.  The unit passes no Redis argument then, and the
+# backend takes SMARTLYQ_REDIS from the environment systemd gives it
+# (every NAME of the EnvironmentFile): the request is answered with it,
+# and not with a SMARTLYQ_REDIS where no Redis listens (127.0.0.1:1, so
+# that the built-in default 127.0.0.1:6379 cannot pass for it)
+old_conf_backend() {     # old_conf_backend <SMARTLYQ_REDIS>: sets $code
+    local oldenv
+    code=000
+    sed -e '/^SMARTLYQ_REDIS_ARGS=/d' /etc/smartlyq/backend.conf \
+        > "$T/backend-old.conf"
+    echo "SMARTLYQ_REDIS=$1" >> "$T/backend-old.conf"
+    kill "$be_pid" 2>/dev/null || true
+    wait "$be_pid" 2>/dev/null || true
+    mapfile -d '' argv < <(unit_argv "$unit" "$T/backend-old.conf")
+    mapfile -t oldenv < <(grep -E '^[A-Z_]+=' "$T/backend-old.conf")
+    env -i "${oldenv[@]}" setpriv "${argv[@]}" >> "$T/backend-old.log" 2>&1 &
+    be_pid=$!
+    PIDS+=($be_pid)
+    for _ in $(seq 30); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' \
+               "$E/v1/social/accounts?workspace_id=$wsa" \
+               -H "Authorization: Bearer $key")
+        [ "$code" = 200 ] && break
+        sleep 0.1
+    done
+}
+old_conf_backend 127.0.0.1:1
+has "${argv[*]}" " --listen $SMARTLYQ_LISTEN --signing-key-file " \
+    "an old backend.conf: ExecStart passes no Redis argument"
+has "$code" '^5' "... SMARTLYQ_REDIS=127.0.0.1:1 (no Redis there): $code"
+old_conf_backend "$SMARTLYQ_REDIS"
+is "$code" 200 \
+   "... SMARTLYQ_REDIS=$SMARTLYQ_REDIS: 200, read from the environment"
+
 if [ "$fails" != 0 ]; then
     for f in "$T/ngx/logs/error.log" "$T/ngx/logs/stderr.log" \
-             "$T/backend.log" "$T/sqctl.log" "$T/redis.log"; do
+             "$T/backend.log" "$T/backend-sentinel.log" "$T/sentinel.log" \
+             "$T/backend-old.log" "$T/sqctl.log" "$T/redis.log"; do
         echo "# --- $f"
         tail -n 20 "$f" 2>/dev/null | sed 's/^/# /'
     done

@@ -60,13 +60,24 @@ like(slurp("$dest/etc/sq/smartlyq/backend.conf"),
 like(slurp("$dest/opt/sq/share/man/man1/sqctl.1"), qr/key create/,
      'sqctl(1) has the commands');
 
-# every ${NAME} the unit uses is set in backend.conf
+# every ${NAME} and $NAME the unit uses is set in backend.conf
 my %set = map { $_ => 1 }
           slurp("$dest/etc/sq/smartlyq/backend.conf") =~ /^(\w+)=/mg;
 my ($exec) = $unit =~ /^ExecStart=(.*)$/m;
-my @used = $exec =~ /\$\{(\w+)\}/g;
+my @used = $exec =~ /\$\{?(\w+)/g;
 ok(@used, 'ExecStart takes its values from the environment file');
 ok($set{$_}, "backend.conf sets $_") for @used;
+# the Redis arguments: one word-split $NAME (systemd splits $NAME on
+# whitespace, not ${NAME}), "--redis HOST:PORT" by default
+like($exec, qr/ \$SMARTLYQ_REDIS_ARGS /,
+     'ExecStart takes the Redis arguments as $SMARTLYQ_REDIS_ARGS, split');
+unlike($exec, qr/--redis\s/, '... and names no --redis of its own');
+like(slurp("$dest/etc/sq/smartlyq/backend.conf"),
+     qr/^SMARTLYQ_REDIS_ARGS="--redis 127\.0\.0\.1:6379"$/m,
+     'backend.conf: one Redis by default');
+like(slurp("$dest/etc/sq/smartlyq/backend.conf"),
+     qr/^#SMARTLYQ_REDIS_ARGS="--redis-sentinel \S+ --redis-master \S+ /m,
+     '... the Sentinel form documented there');
 
 # an operator's settings survive a second install
 open my $fh, '>>', "$dest/etc/sq/smartlyq/backend.conf" or die $!;

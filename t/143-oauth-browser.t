@@ -3,7 +3,7 @@
 # chromedriver, against the whole stack (Redis, the backend, nginx with
 # conf/smartlyq-routes.conf and the OAuth locations).  The redirect URI is
 # the script's own listener on http://127.0.0.1:<port>/cb.  Screenshots
-# are kept under build/screenshots/.
+# are kept under build/screenshots/oauth-*.png (the script's prefix).
 
 use strict;
 use warnings;
@@ -11,28 +11,21 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 
-BEGIN {
-    for my $f ('/usr/bin/chromium', '/usr/bin/chromedriver') {
-        next if -x $f;
-        plan skip_all => "$f is missing (make deps installs chromium "
-                       . 'and chromium-driver)';
-    }
-    if (system('/usr/bin/python3', '-c', 'import selenium') != 0) {
-        plan skip_all => 'python3-selenium is missing (make deps)';
-    }
-}
+use SQBrowser;
+
+BEGIN { SQBrowser::skip_unless_browser() }
 
 use SQTest;
 use Digest::SHA qw(sha256);
-use File::Path ();
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 
 my $ROOT = $SQTest::ROOT;
 my $SHOTS = "$SQTest::BUILD/screenshots";
 my $json = JSON::PP->new->canonical;
-# only this run's screenshots are kept
-File::Path::remove_tree($SHOTS);
+# only this run's screenshots are kept, and only ours (t/166 writes its
+# console-*.png in the same directory)
+SQBrowser::clear_shots($SHOTS, 'oauth-');
 my $T = $SQTest::T;
 my $http = HTTP::Tiny->new(max_redirect => 0, timeout => 10,
                            keep_alive => 0);
@@ -50,15 +43,10 @@ sub browse {
 }
 
 sub png_ok {
-    my ($path, $what) = @_;
-    my $head = '';
-    if (open my $fh, '<:raw', $path) {
-        read $fh, $head, 24;
-        close $fh;
-    }
-    my ($w, $h) = length $head == 24 ? unpack('NN', substr($head, 16, 8))
-                                     : (0, 0);
-    ok(substr($head, 0, 8) eq "\x89PNG\r\n\x1a\n" && $w >= 300 && $h >= 300,
+    my ($name, $what) = @_;
+    my $path = "$SHOTS/oauth-$name.png";
+    my ($png, $w, $h) = SQBrowser::png_size($path);
+    ok($png && $w >= 300 && $h >= 300,
        "$what: a PNG screenshot of the page (${w}x$h) in $path");
 }
 
@@ -73,7 +61,7 @@ is_deeply($d->{callback} && $d->{callback}{query},
           'the listener on the redirect URI gets what the browser opened');
 like($d->{pages}[0]{text} // '', qr/state selftest/,
      'the rendered page text is read back');
-png_ok("$SHOTS/selftest.png", 'selftest');
+png_ok("selftest", 'selftest');
 
 # --- the stack: routes + the OAuth locations, a password, two apps -----
 my $base = SQTest::nginx_start(SQTest::server_conf(routes => 1));
@@ -189,7 +177,7 @@ like($q->{code} && $q->{code}[0], qr/^sqc_[0-9A-Za-z]{40}$/,
 is_deeply($q->{state}, [$state], '... and the state');
 ok(!exists $q->{error}, '... no error');
 like($d->{final_url} // '', qr{^\Q$cb\E\?}, '... the browser is there');
-png_ok("$SHOTS/$_.png", $_) for qw(signin consent approved);
+png_ok($_, $_) for qw(signin consent approved);
 
 my ($r, $tok) = redeem($app, $q->{code} && $q->{code}[0], $verifier,
                        $app->{client_secret});
@@ -221,7 +209,7 @@ is_deeply($q, { error => ['access_denied'], state => [$state2] },
           . 'no code');
 like(page($d, 'denied')->{text} // '', qr/error access_denied/,
      'deny: the browser shows the client\'s page');
-png_ok("$SHOTS/denied.png", 'denied');
+png_ok("denied", 'denied');
 
 # --- a public client, a user with one workspace: no chooser -------------
 my $v3 = rnd62(50);
@@ -258,7 +246,7 @@ is($d->{callback}, undef,
 $text = page($d, 'mismatch')->{text} // '';
 like($text, qr/redirect/i, '... an error page that says why');
 unlike($text, qr/Approve/, '... no consent form');
-png_ok("$SHOTS/mismatch.png", 'mismatch');
+png_ok("mismatch", 'mismatch');
 
 # --- clickjacking: another origin framing the pages ---------------------
 ($d, $rc) = browse(undef, '--frame', authorize_url($app, state => 'st-f',

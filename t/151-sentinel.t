@@ -9,7 +9,9 @@
 # primary: reads go on being authorized from the replica and the cache,
 # Sentinel promotes a replica, the usage writes resume on it without any
 # reload, and the cache is flushed on the change; two Sentinels die and
-# the edge asks the third.  The location has
+# the edge asks the third.  Then four workers (a reload): worker 0 asks
+# Sentinel for the edge and the others follow its answer through a shared
+# zone; with worker 0 stopped they ask for themselves.  The location has
 # smartlyq_fail_mode stale=: the reads that meet a link killed under
 # them go on on their cached grant.
 
@@ -20,6 +22,7 @@ use lib 't/lib';
 use SQTest own_redis_conf => 1;
 use SQCluster;
 use Test::More;
+use IO::Socket::INET;
 use POSIX qw(strftime);
 use Time::HiRes qw(sleep time);
 
@@ -107,6 +110,52 @@ ok(SQTest::poll_request($base, "/v1/a$q", $T->{alice_key},
    'the cache fills (subscribed on the replica)');
 
 # --- revocation through the replica ------------------------------------
+# A subscriber of the test's own on the edge's replica writes down when
+# each keyspace message of a record write (hset, hdel, del, srem) reaches a
+# client: it tells the replica's share of the delay from the edge's.
+sub replica_listener {
+    my ($port, $out) = @_;
+    my $pid = fork // die;
+    return $pid if $pid;
+    open STDERR, '>', '/dev/null';
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")
+        or POSIX::_exit(1);
+    my $cmd = sub {
+        join '', "*" . @_ . "\r\n", map { '$' . length($_) . "\r\n$_\r\n" } @_;
+    };
+    print $s $cmd->('AUTH', SQTest::redis_password()),
+             $cmd->('PSUBSCRIBE', '__keyspace@0__:*');
+    open my $fh, '>', $out or POSIX::_exit(1);
+    $fh->autoflush(1);
+    while (defined(my $line = <$s>)) {
+        next unless $line =~ /^\*(\d+)/;
+        my @e;
+        for (1 .. $1) {
+            my $len = <$s> // last;
+            my $v = <$s> // last;
+            $v =~ s/\r\n\z//;
+            push @e, $v;
+        }
+        printf $fh "%.6f %s %s\n", time, $e[2], $e[3]
+            if @e == 4 && $e[0] eq 'pmessage'
+               && $e[3] =~ /^(?:hset|hdel|del|srem)$/;
+    }
+    POSIX::_exit(0);
+}
+
+my $heard = "$SQTest::DIR/replica-heard.out";
+my $listener = replica_listener($r2, $heard);
+# the first record write the replica published at or after $since,
+# in ms after $from (undef: none seen)
+sub replica_heard_ms {
+    my ($since, $from) = @_;
+    open my $fh, '<', $heard or return undef;
+    while (<$fh>) {
+        my ($t) = /^(\d+\.\d+) / or next;
+        return 1000 * ($t - $from) if $t >= $since;
+    }
+    return undef;
+}
 my $key = SQCluster::sqctl('key', 'create', '--user', $T->{alice},
                            '--name', 'revoked-soon');
 my ($line) = grep { /revoked-soon/ } split /\n/,
@@ -115,12 +164,19 @@ my ($kid) = $line =~ /^\s*(\d+)/;
 ok(SQTest::poll_request($base, "/v1/b$q", $key,
                         sub { $_[0] == 200 && $_[1] eq 'HIT' }, 5),
    'a new key, allowed and cached');
+my $t_sent = time;
 SQCluster::sqctl('key', 'disable', '--id', $kid);
+my $t_back = time;
 my ($ms, $st) = SQTest::poll_request($base, "/v1/b$q", $key,
                                      sub { $_[0] == 401 }, 2);
 ok(defined $ms, 'disabled on the primary: refused at the edge');
-diag(sprintf 'key disable -> first 401 at the edge (via replica): %.1f ms',
-     $ms // -1);
+sleep 0.05;
+my $rep_ms = replica_heard_ms($t_sent, $t_back);
+diag(sprintf 'key disable -> first 401 at the edge (via replica): %.1f ms; '
+     . 'the replica published the write %s ms after sqctl returned '
+     . '(sqctl took %.1f ms)', $ms // -1,
+     defined $rep_ms ? sprintf('%.1f', $rep_ms) : 'never',
+     1000 * ($t_back - $t_sent));
 
 # a member removed: a workspace of Bob's that Alice joins, then leaves
 my $wsx = SQCluster::sqctl('workspace', 'create', '--owner', $T->{bob},
@@ -130,12 +186,20 @@ SQCluster::sqctl('member', 'add', '--workspace', $wsx, '--user',
 ok(SQTest::poll_request($base, "/v1/c?workspace_id=$wsx", $T->{alice_key},
                         sub { $_[0] == 200 && $_[1] eq 'HIT' }, 5),
    'a member of the workspace: allowed and cached');
+$t_sent = time;
 SQCluster::sqctl('member', 'remove', '--workspace', $wsx, '--user',
                  $T->{alice});
+$t_back = time;
 ($ms) = SQTest::poll_request($base, "/v1/c?workspace_id=$wsx",
                              $T->{alice_key}, sub { $_[0] == 403 }, 2);
 ok(defined $ms, 'removed on the primary: refused at the edge');
-diag(sprintf 'member remove -> first 403 at the edge: %.1f ms', $ms // -1);
+sleep 0.05;
+$rep_ms = replica_heard_ms($t_sent, $t_back);
+diag(sprintf 'member remove -> first 403 at the edge: %.1f ms; the replica '
+     . 'published the write %s ms after sqctl returned', $ms // -1,
+     defined $rep_ms ? sprintf('%.1f', $rep_ms) : 'never');
+kill 'TERM', $listener;
+waitpid $listener, 0;
 
 # --- kill -9 the primary ------------------------------------------------
 my $day = strftime('%Y%m%d', gmtime);
@@ -222,6 +286,67 @@ my $still = SQCluster::sqctl('key', 'create', '--user', $T->{bob},
 ok(SQTest::poll_request($base, "/v1/g?workspace_id=$T->{wsb}", $still,
                         sub { $_[0] == 200 }, 5),
    '... and a key created now is authorized');
+
+# --- one worker asks Sentinel for the whole edge ------------------------
+# Four workers (a reload, so the shared zone carries over).  Worker 0 asks
+# every 250 ms (SENTINEL get-master-addr-by-name, then replicas: 8
+# commands a second); the others read its answer from the shared zone
+# and ask nothing while it is fresh.  The Sentinel left is asked by
+# nobody else here, so its commands per second are the edge's.
+sub sentinel_rate {
+    my ($port, $secs) = @_;
+    my $count = sub {
+        SQCluster::sentinel_cli($port, 'INFO', 'stats')
+            =~ /^total_commands_processed:(\d+)/m ? $1 : 0;
+    };
+    my ($n0, $t0) = ($count->(), time);
+    sleep $secs;
+    return ($count->() - $n0) / (time - $t0);
+}
+my $conf = "$SQTest::DIR/nginx/nginx.conf";
+{
+    local @ARGV = ($conf);
+    local $^I = '';
+    while (<>) {
+        s/^worker_processes 1;/worker_processes 4;/;
+        print;
+    }
+}
+my $started = () = logs() =~ /start worker process \d+/g;
+SQTest::nginx_reload();
+ok(eval { SQTest::wait_until('four new workers', sub {
+        (() = logs() =~ /start worker process \d+/g) >= $started + 4 },
+        10) },
+   'reloaded with four workers');
+my ($w0) = (logs() =~ /start worker process (\d+)/g)[$started];
+sleep 1.5;
+my $rate = sentinel_rate($s2, 3);
+diag(sprintf 'four workers, worker 0 answering: %.1f commands/s on the '
+     . 'Sentinel', $rate);
+ok($rate >= 4 && $rate <= 16,
+   'four workers ask the Sentinel as one does (4..16 commands/s, four '
+   . 'asking would be about 32)') or diag $rate;
+my %codes;
+for my $i (1 .. 20) {
+    my $r = $http->get("$base/v1/h$i?workspace_id=$T->{wsb}",
+                       { headers => SQTest::bearer($still) });
+    $codes{$r->{status}}++;
+}
+is_deeply(\%codes, { 200 => 20 }, '... and every worker authorizes');
+
+# worker 0 stuck: after its answer is 1 s old the others ask for
+# themselves (three asking: about 24 a second), then follow it again
+kill 'STOP', $w0;
+sleep 2;
+my $alone = sentinel_rate($s2, 2);
+kill 'CONT', $w0;
+diag(sprintf 'worker 0 stopped: %.1f commands/s', $alone);
+ok($alone >= 12, 'worker 0 stopped: the other workers ask for themselves')
+    or diag $alone;
+sleep 1;
+$rate = sentinel_rate($s2, 2);
+diag(sprintf 'worker 0 back: %.1f commands/s', $rate);
+ok($rate <= 16, '... and follow it again once it answers') or diag $rate;
 
 unlike(logs(), qr/\Q$T->{alice_key}\E|\Q$key\E|\Q$still\E/,
        'no key in the error log');

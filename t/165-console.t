@@ -172,6 +172,17 @@ page_ok($r, 200, 'the checklist');
 like($r->{content}, qr{<table id="no-owner">.*?id="no-owner-$admin_id"}s, '... a key without owner');
 like($r->{content}, qr{<table id="broad">.*?id="broad-$admin_id"}s, '... a key with every scope');
 like($r->{content}, qr{id="no-owner-disable-$admin_id"}, '... with one-click disable');
+# its times as on the keys list and the key's page (one formatter), not
+# the API's ISO 8601
+{
+    my ($row) = $r->{content} =~ m{(<tr id="no-owner-$admin_id">.*?</tr>)}s;
+    my ($created) = get("/console/keys/$admin_id", $alice)->{content}
+        =~ /, created (\d{4}-\d\d-\d\d \d\d:\d\d UTC), last used /;
+    ok($created, "the key's page shows its creation as YYYY-MM-DD HH:MM UTC");
+    like($row // '', qr{</td><td>\Q${\($created // '?')}\E</td><td>(never|\d{4}-\d\d-\d\d \d\d:\d\d UTC)</td><td>active</td>},
+         '... and the checklist the same creation time and the last use so');
+    unlike($row // '', qr/\d\dT\d\d:\d\d|\d\dZ\b/, '... no ISO 8601 time there');
+}
 unlike($r->{content}, qr{id="no-owner-$kid"}, '... the owned key is not listed there');
 $r = post("/console/keys/$admin_id/notify", { csrf => $csrf, message => 'x' }, $alice);
 is($r->{status}, 409, 'notify a key without owner: 409');

@@ -11,26 +11,18 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 
-BEGIN {
-    for my $f ('/usr/bin/chromium', '/usr/bin/chromedriver') {
-        next if -x $f;
-        plan skip_all => "$f is missing (make deps installs chromium "
-                       . 'and chromium-driver)';
-    }
-    if (system('/usr/bin/python3', '-c', 'import selenium') != 0) {
-        plan skip_all => 'python3-selenium is missing (make deps)';
-    }
-}
+use SQBrowser;
+
+BEGIN { SQBrowser::skip_unless_browser() }
 
 use SQTest;
-use File::Path ();
 use JSON::PP;
 
 my $ROOT = $SQTest::ROOT;
 my $SHOTS = "$SQTest::BUILD/screenshots";
 my $json = JSON::PP->new->canonical;
 my $T = $SQTest::T;
-unlink glob("$SHOTS/console-*.png");
+SQBrowser::clear_shots($SHOTS, 'console-');
 
 my $base = SQTest::nginx_start(SQTest::server_conf(routes => 1));
 my $PW = 'a long console passphrase';
@@ -140,11 +132,8 @@ is_deeply($d->{csp_errors} || ['?'], [], 'the CSP refused nothing the pages use'
 for my $n (qw(signin keys create created confirm-disable disabled activity
               playground-403 playground-live ownership checklist
               notifications apps)) {
-    my $path = "$SHOTS/console-$n.png";
-    my $head = '';
-    if (open my $fh, '<:raw', $path) { read $fh, $head, 24; close $fh }
-    my ($w, $h) = length $head == 24 ? unpack('NN', substr($head, 16, 8)) : (0, 0);
-    ok(substr($head, 0, 8) eq "\x89PNG\r\n\x1a\n" && $w >= 600 && $h >= 500,
+    my ($png, $w, $h) = SQBrowser::png_size("$SHOTS/console-$n.png");
+    ok($png && $w >= 600 && $h >= 500,
        "screenshot console-$n.png (${w}x$h)");
 }
 

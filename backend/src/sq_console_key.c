@@ -47,6 +47,40 @@ sq_con_jtext(struct evbuffer *b, const json_t *v)
 }
 
 
+/*
+ * A time of a JSON reply in the console's one format (sq_con_time,
+ * "YYYY-MM-DD HH:MM UTC", as on the keys list and a key's page): unix
+ * seconds, or the API's "YYYY-MM-DDTHH:MM:SSZ"; null or absent is
+ * "never"; anything else is shown as it came.
+ */
+static void
+sq_con_jtime(struct evbuffer *b, const json_t *v)
+{
+    int64_t      t;
+    const char  *s;
+
+    if (json_is_integer(v)) {
+        sq_con_time(b, json_integer_value(v));
+        return;
+    }
+
+    if (json_is_string(v)) {
+        s = json_string_value(v);
+        if (sq_text_parse_utc(s, strlen(s), &t) == 0) {
+            sq_con_time(b, t);
+            return;
+        }
+    }
+
+    if (v == NULL || json_is_null(v)) {
+        evbuffer_add_printf(b, "never");
+        return;
+    }
+
+    sq_con_jtext(b, v);
+}
+
+
 /* a JSON array of scalars as "a, b, c" */
 static void
 sq_con_jlist(struct evbuffer *b, const json_t *a)
@@ -544,14 +578,9 @@ sq_con_check_keys(sq_pub_t *p, struct evbuffer *b, const char *id,
         evbuffer_add_printf(b, "</td><td>");
         sq_con_jtext(b, json_object_get(k, "purpose"));
         evbuffer_add_printf(b, "</td><td>");
-        sq_con_jtext(b, json_object_get(k, "created_at"));
+        sq_con_jtime(b, json_object_get(k, "created_at"));
         evbuffer_add_printf(b, "</td><td>");
-        v = json_object_get(k, "last_used_at");
-        if (v == NULL || json_is_null(v)) {
-            evbuffer_add_printf(b, "never");
-        } else {
-            sq_con_jtext(b, v);
-        }
+        sq_con_jtime(b, json_object_get(k, "last_used_at"));
         evbuffer_add_printf(b, "</td><td>");
         sq_con_jtext(b, json_object_get(k, "status"));
         evbuffer_add_printf(b, "</td><td><form method=\"post\" "
