@@ -833,25 +833,52 @@ sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
 }
 
 
+/* v in decimal at p (20 bytes at most); its length */
+static size_t
+sq_res_u64_dec(char *p, uint64_t v)
+{
+    char    tmp[20];
+    size_t  n, i;
+
+    n = 0;
+    do {
+        tmp[n++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+
+    for (i = 0; i < n; i++) {
+        p[i] = tmp[n - 1 - i];
+    }
+
+    return n;
+}
+
+
 /*
  * A record's stored rendering (sq_res_insert or sq_res_modify wrote it):
  * copied as is once it is seen to begin with the id and workspace the
- * index gave; anything else is corrupt data.
+ * index gave ({"id": <id>, "workspace_id": <wid>, ) and to end with '}';
+ * anything else is corrupt data.
  */
 static int
 sq_res_page_stored(struct evbuffer *b, const redisReply *s, uint64_t id,
     uint64_t wid)
 {
-    int  n;
-    char head[64];
+    char               head[96];
+    size_t             n;
+    static const char  id_[] = "{\"id\": ", wid_[] = ", \"workspace_id\": ";
 
-    n = snprintf(head, sizeof(head),
-                 "{\"id\": %llu, \"workspace_id\": %llu, ",
-                 (unsigned long long) id, (unsigned long long) wid);
+    memcpy(head, id_, sizeof(id_) - 1);
+    n = sizeof(id_) - 1;
+    n += sq_res_u64_dec(head + n, id);
+    memcpy(head + n, wid_, sizeof(wid_) - 1);
+    n += sizeof(wid_) - 1;
+    n += sq_res_u64_dec(head + n, wid);
+    head[n++] = ',';
+    head[n++] = ' ';
 
-    if (n < 0 || (size_t) n >= sizeof(head) || s->len <= (size_t) n
-        || memcmp(s->str, head, (size_t) n) != 0
-        || s->str[s->len - 1] != '}')
+    if (s->type != REDIS_REPLY_STRING || s->len <= n
+        || memcmp(s->str, head, n) != 0 || s->str[s->len - 1] != '}')
     {
         return -1;
     }
@@ -861,7 +888,73 @@ sq_res_page_stored(struct evbuffer *b, const redisReply *s, uint64_t id,
 
 
 /*
+ * The usual page of the identity's workspace, {'OK', next, 'EACH', ids
+ * joined by ',', {renderings}} (sq_page_each in redis/smartlyq.lua: every
+ * record of the page had its stored rendering): as many ids as
+ * renderings, each rendering must begin with its id and the workspace and
+ * end with '}', as on the record-by-record form (else corrupt data, 500,
+ * never served); joined by ", ".
+ */
+static int
+sq_res_page_each(sq_job_t *j, const redisReply *reply, struct evbuffer *b)
+{
+    size_t             i, len;
+    uint64_t           id, wid;
+    const char        *p, *end, *comma;
+    const redisReply  *ids, *json;
+
+    ids = reply->element[3];
+    json = reply->element[4];
+    wid = j->r.ident.workspace_id;
+
+    if (wid == 0 || ids->type != REDIS_REPLY_STRING
+        || json->type != REDIS_REPLY_ARRAY || json->elements == 0
+        || json->elements > j->limit)
+    {
+        return -1;
+    }
+
+    for (i = 0, len = 64; i < json->elements; i++) {
+        if (json->element[i]->type != REDIS_REPLY_STRING) {
+            return -1;
+        }
+        len += json->element[i]->len + 2;
+    }
+    (void) evbuffer_expand(b, len);
+
+    p = ids->str;
+    end = ids->str + ids->len;
+
+    for (i = 0; i < json->elements; i++) {
+        if (p > end) {
+            return -1;
+        }
+        comma = memchr(p, ',', (size_t) (end - p));
+        if (comma == NULL) {
+            comma = end;
+        }
+
+        if (sq_workspace_parse_id(p, (size_t) (comma - p), &id) != 0
+            || (i > 0 && evbuffer_add(b, ", ", 2) != 0)
+            || sq_res_page_stored(b, json->element[i], id, wid) != 0)
+        {
+            return -1;
+        }
+        p = comma + 1;
+    }
+
+    /* every id had its rendering, and no more */
+    if (p != end + 1) {
+        return -1;
+    }
+
+    return sq_res_page_tail(b, j->limit, reply->element[1]);
+}
+
+
+/*
  * {"success": true, "data": [records], "pagination": ...} from
+ * {'OK', next, 'EACH', {ids}, {renderings}} (sq_res_page_each), from
  * {'OK', next, 'JSON', the records' stored renderings joined by ", "}
  * (sq_res_page checked each begins with its id and workspace) or from
  * {'OK', next, then per record {its id and workspace in the index, its
@@ -882,7 +975,15 @@ sq_res_page_render(sq_job_t *j, const redisReply *reply, struct evbuffer *b)
         return -1;
     }
 
-    /* the usual page: the stored renderings, checked and joined there */
+    /* the usual page of one workspace: checked and joined here */
+    if (reply->elements == 5 && reply->element[2]->type == REDIS_REPLY_STRING
+        && reply->element[2]->len == 4
+        && memcmp(reply->element[2]->str, "EACH", 4) == 0)
+    {
+        return sq_res_page_each(j, reply, b);
+    }
+
+    /* the usual page of all the user's workspaces: joined there */
     if (reply->elements == 4 && reply->element[2]->type == REDIS_REPLY_STRING
         && reply->element[2]->len == 4
         && memcmp(reply->element[2]->str, "JSON", 4) == 0)
