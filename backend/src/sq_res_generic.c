@@ -804,12 +804,11 @@ sq_res_pagination(size_t limit, uint64_t next)
 }
 
 
-/* "], "pagination": {...}}" */
+/* "], "pagination": {...}}", next the next page's first id or 0 */
 static int
-sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
+sq_res_page_tail_id(struct evbuffer *b, size_t limit, uint64_t next)
 {
-    char      cursor[SQ_CURSOR_MAX + 1];
-    uint64_t  id;
+    char  cursor[SQ_CURSOR_MAX + 1];
 
     if (evbuffer_add_printf(b, "], \"pagination\": {\"limit\": %zu, "
                             "\"next_cursor\": ", limit) < 0)
@@ -817,19 +816,35 @@ sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
         return -1;
     }
 
-    if (next->type == REDIS_REPLY_STRING && next->len == 1
-        && next->str[0] == '0')
-    {
+    if (next == 0) {
         return evbuffer_add(b, "null}}", 6);
     }
 
-    if (sq_reply_id(next, &id) != SQ_OK
-        || sq_cursor_encode(id, cursor, sizeof(cursor)) != 0)
-    {
+    if (sq_cursor_encode(next, cursor, sizeof(cursor)) != 0) {
         return -1;
     }
 
     return evbuffer_add_printf(b, "\"%s\"}}", cursor) < 0 ? -1 : 0;
+}
+
+
+/* the same from the function's reply: "0" or the id */
+static int
+sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
+{
+    uint64_t  id;
+
+    if (next->type == REDIS_REPLY_STRING && next->len == 1
+        && next->str[0] == '0')
+    {
+        return sq_res_page_tail_id(b, limit, 0);
+    }
+
+    if (sq_reply_id(next, &id) != SQ_OK) {
+        return -1;
+    }
+
+    return sq_res_page_tail_id(b, limit, id);
 }
 
 
@@ -1066,14 +1081,297 @@ sq_res_on_page(redisReply *reply, void *data)
 }
 
 
+/*
+ * The usual page of one workspace without a function call (issue 13:
+ * the Lua call cost Redis most of a page).  Two trips on the link:
+ *   MULTI / SISMEMBER members uid / ZRANGEBYSCORE index (after +inf
+ *   LIMIT 0 limit+1 / EXEC, then HMGET renderings-hash ids...
+ * The membership and the index are read in one transaction, as the
+ * function reads them.  A record deleted between the two trips has no
+ * rendering any more: the page falls back to FCALL_RO sq_res_page, which
+ * reads everything again at once.  A member removed between the trips is
+ * the window of a request already in flight (its membership was read
+ * before the removal, as a function call sent a moment earlier would
+ * have).  Anything else than the usual answers (a missing rendering, one
+ * whose head or tail is not its id's and the workspace's, an error reply,
+ * an id that does not parse) falls back too, so that every other case is
+ * answered by the function as before; no reply at all is a 503.
+ */
+typedef struct {
+    size_t    n;                    /* the page's records */
+    uint64_t  next;                 /* the next page's first id, or 0 */
+    uint64_t  ids[SQ_PAGE_MAX];
+} sq_res_direct_t;
+
+
+static void sq_res_on_ids(redisReply *reply, void *data);
+static void sq_res_on_renderings(redisReply *reply, void *data);
+
+
+/* FCALL_RO sq_res_page: every page but the usual page of one workspace */
+static void
+sq_res_list_argv(sq_argv_t *a, sq_job_t *j)
+{
+    sq_req_t  *r = &j->r;
+
+    sq_job_head(a, j, "sq_res_page", 3);
+    if (r->ident.workspace_id != 0) {
+        sq_argv_fmt(a, SQ_K_WS_INDEX,
+                    (unsigned long long) r->ident.workspace_id,
+                    sq_job_infix(j), r->res->plural);
+    } else {
+        sq_argv_fmt(a, SQ_K_USER_WORKSPACES,
+                    (unsigned long long) r->ident.user_id);
+    }
+    sq_job_common(a, j);
+    sq_argv_str(a, r->res->name);
+    sq_argv_fmt(a, "%s%s", sq_job_infix(j), r->res->plural);
+    sq_argv_u64(a, j->id);            /* after */
+    sq_argv_fmt(a, "%zu", j->limit);
+    sq_res_names(a, r->res);
+}
+
+
+/* from a direct trip's callback: the function call answers this page */
+static void
+sq_res_fallback(sq_job_t *j)
+{
+    sq_argv_t  a;
+
+    sq_job_enter(j);
+    sq_res_list_argv(&a, j);
+    if (sq_job_send(j, &a, sq_res_on_page) != 0) {
+        sq_job_done(j);
+    }
+}
+
+
+/* MULTI, SISMEMBER and ZRANGEBYSCORE's own replies: +OK, +QUEUED */
+static void
+sq_res_on_queued(redisReply *reply, void *data)
+{
+    (void) reply;
+    (void) data;
+}
+
+
+/*
+ * Sends the first trip; 0 sent, -1 nothing sent (the caller calls the
+ * function), -2 the link dropped and the request answered (503).
+ */
+static int
+sq_res_list_direct(sq_job_t *j)
+{
+    int           rc;
+    sq_ctx_t     *ctx;
+    sq_argv_t     a, z;
+    sq_aredis_t  *l;
+
+    ctx = j->r.ctx;
+    l = &ctx->aredis;
+    if (l->base == NULL) {
+        sq_aredis_init(l, ctx->base, &ctx->redis);
+    }
+
+    /* down or connecting, or no room for four: the function call */
+    if (l->ac == NULL || l->inflight + 4 > SQ_AREDIS_INFLIGHT_MAX) {
+        return -1;
+    }
+
+    memset(&z, 0, offsetof(sq_argv_t, buf));
+    sq_argv_str(&z, "ZRANGEBYSCORE");
+    sq_argv_fmt(&z, SQ_K_WS_INDEX,
+                (unsigned long long) j->r.ident.workspace_id,
+                sq_job_infix(j), j->r.res->plural);
+    sq_argv_fmt(&z, "(%llu", (unsigned long long) j->id);
+    sq_argv_str(&z, "+inf");
+    sq_argv_str(&z, "LIMIT");
+    sq_argv_str(&z, "0");
+    sq_argv_fmt(&z, "%zu", j->limit + 1);
+
+    j->ext = calloc(1, sizeof(sq_res_direct_t));
+    if (z.failed || j->ext == NULL) {
+        return -1;
+    }
+    j->ext_size = sizeof(sq_res_direct_t);
+
+    memset(&a, 0, offsetof(sq_argv_t, buf));
+    sq_argv_str(&a, "MULTI");
+    if (sq_aredis_send(l, a.argc, a.argv, a.lens, sq_res_on_queued, NULL)
+        != 0)
+    {
+        return -1;
+    }
+
+    /* the link is in MULTI now: all of it goes, or the link is dropped */
+    memset(&a, 0, offsetof(sq_argv_t, buf));
+    sq_argv_str(&a, "SISMEMBER");
+    sq_argv_fmt(&a, SQ_K_WS_MEMBERS,
+                (unsigned long long) j->r.ident.workspace_id);
+    sq_argv_u64(&a, j->r.ident.user_id);
+    rc = a.failed
+         || sq_aredis_send(l, a.argc, a.argv, a.lens, sq_res_on_queued,
+                           NULL) != 0
+         || sq_aredis_send(l, z.argc, z.argv, z.lens, sq_res_on_queued,
+                           NULL) != 0;
+
+    if (rc == 0) {
+        memset(&a, 0, offsetof(sq_argv_t, buf));
+        sq_argv_str(&a, "EXEC");
+        rc = sq_aredis_send(l, a.argc, a.argv, a.lens, sq_res_on_ids, j);
+    }
+
+    if (rc != 0) {
+        sq_aredis_reset(l, "a transaction could not be sent whole");
+        sq_metrics_redis_get(0, NULL);
+        sq_reply_error(j->r.req, SQ_E_UNAVAILABLE, NULL);
+        return -2;
+    }
+
+    sq_metrics_redis_get(1, sq_aredis_context(l));
+
+    return 0;
+}
+
+
+/* EXEC's {SISMEMBER's answer, ZRANGEBYSCORE's ids} */
+static void
+sq_res_on_ids(redisReply *reply, void *data)
+{
+    size_t            i, n;
+    sq_job_t         *j = data;
+    sq_argv_t         a;
+    redisReply       *ids;
+    struct evbuffer  *b;
+    sq_res_direct_t  *d = j->ext;
+
+    if (reply == NULL) {
+        sq_job_enter(j);
+        (void) sq_job_refused(j, reply);
+        sq_job_done(j);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER
+        || reply->element[1]->type != REDIS_REPLY_ARRAY)
+    {
+        sq_res_fallback(j);
+        return;
+    }
+
+    if (reply->element[0]->integer != 1) {
+        sq_job_enter(j);
+        sq_job_forbidden(j);
+        sq_job_done(j);
+        return;
+    }
+
+    ids = reply->element[1];
+    n = ids->elements > j->limit ? j->limit : ids->elements;
+    for (i = 0; i < n; i++) {
+        if (sq_reply_id(ids->element[i], &d->ids[i]) != SQ_OK) {
+            sq_res_fallback(j);
+            return;
+        }
+    }
+    d->n = n;
+    d->next = ids->elements > j->limit ? d->ids[j->limit - 1] : 0;
+
+    sq_job_enter(j);
+
+    if (n == 0) {
+        b = evbuffer_new();
+        sq_res_rendered(j, b, b == NULL
+            || evbuffer_add(b, "{\"success\": true, \"data\": [", 27) != 0
+            || sq_res_page_tail_id(b, j->limit, d->next) != 0);
+        return;
+    }
+
+    memset(&a, 0, offsetof(sq_argv_t, buf));
+    sq_argv_str(&a, "HMGET");
+    sq_argv_fmt(&a, SQ_K_WS_RENDERINGS,
+                (unsigned long long) j->r.ident.workspace_id,
+                sq_job_infix(j), j->r.res->plural);
+    for (i = 0; i < n; i++) {
+        sq_argv_add(&a, ids->element[i]->str, ids->element[i]->len);
+    }
+
+    if (sq_job_send(j, &a, sq_res_on_renderings) != 0) {
+        sq_job_done(j);
+    }
+}
+
+
+/* HMGET's renderings, in the ids' order */
+static void
+sq_res_on_renderings(redisReply *reply, void *data)
+{
+    size_t            i, len;
+    sq_job_t         *j = data;
+    struct evbuffer  *b;
+    sq_res_direct_t  *d = j->ext;
+
+    if (reply == NULL) {
+        sq_job_enter(j);
+        (void) sq_job_refused(j, reply);
+        sq_job_done(j);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != d->n) {
+        sq_res_fallback(j);
+        return;
+    }
+
+    for (i = 0, len = 64; i < d->n; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_STRING) {
+            sq_res_fallback(j);
+            return;
+        }
+        len += reply->element[i]->len + 2;
+    }
+
+    b = evbuffer_new();
+    if (b == NULL) {
+        sq_job_enter(j);
+        sq_res_rendered(j, NULL, 1);
+        return;
+    }
+    (void) evbuffer_expand(b, len);
+
+    if (evbuffer_add(b, "{\"success\": true, \"data\": [", 27) != 0) {
+        evbuffer_free(b);
+        sq_job_enter(j);
+        sq_res_rendered(j, NULL, 1);
+        return;
+    }
+
+    for (i = 0; i < d->n; i++) {
+        if ((i > 0 && evbuffer_add(b, ", ", 2) != 0)
+            || sq_res_page_stored(b, reply->element[i], d->ids[i],
+                                  j->r.ident.workspace_id) != 0)
+        {
+            evbuffer_free(b);
+            sq_res_fallback(j);
+            return;
+        }
+    }
+
+    sq_job_enter(j);
+    sq_res_rendered(j, b, sq_res_page_tail_id(b, j->limit, d->next) != 0);
+}
+
+
 void
 sq_res_list(sq_req_t *r)
 {
-    char                      err[256];
-    size_t                    limit;
-    uint64_t                  after;
-    sq_job_t                 *j;
-    sq_argv_t                 a;
+    int        rc;
+    char       err[256];
+    size_t     limit;
+    uint64_t   after;
+    sq_job_t  *j;
+    sq_argv_t  a;
 
     if (sq_page_parse(sq_req_query(r), &limit, &after, err, sizeof(err))
         != 0)
@@ -1088,22 +1386,20 @@ sq_res_list(sq_req_t *r)
     }
 
     j->limit = limit;
+    j->id = after;      /* a list has no {id}: the cursor's id */
 
-    sq_job_head(&a, j, "sq_res_page", 3);
     if (r->ident.workspace_id != 0) {
-        sq_argv_fmt(&a, SQ_K_WS_INDEX,
-                    (unsigned long long) r->ident.workspace_id,
-                    sq_job_infix(j), r->res->plural);
-    } else {
-        sq_argv_fmt(&a, SQ_K_USER_WORKSPACES,
-                    (unsigned long long) r->ident.user_id);
+        rc = sq_res_list_direct(j);
+        if (rc == 0) {
+            r->async = 1;
+            return;
+        }
+        if (rc == -2) {
+            sq_job_free(j);
+            return;
+        }
     }
-    sq_job_common(&a, j);
-    sq_argv_str(&a, r->res->name);
-    sq_argv_fmt(&a, "%s%s", sq_job_infix(j), r->res->plural);
-    sq_argv_u64(&a, after);
-    sq_argv_fmt(&a, "%zu", limit);
-    sq_res_names(&a, r->res);
 
+    sq_res_list_argv(&a, j);
     sq_job_start(j, r, &a, sq_res_on_page);
 }
