@@ -199,6 +199,29 @@ for my $c (@cases) {
               . '"message": "You do not have access to this workspace."}}',
        '... the seed\'s envelope, nothing of the page');
 
+    # a full page of 100 (more ids than one command of a record's fields
+    # holds), read whole and record by record: the same bytes
+    for my $n (4 .. 101) {
+        my ($r) = SQTest::api($base, $key, 'POST', "/v1/articles?workspace_id=$T->{ws2}",
+                              $json->encode({ title => "page $n", body => 'b',
+                                              status => 'draft' }));
+        die "create $n: $r->{status}\n" unless $r->{status} == 201;
+    }
+    my $hundred = sub {
+        my ($r) = SQTest::api($base, $key, 'GET',
+                              "/v1/articles?workspace_id=$T->{ws2}&limit=100");
+        return ($r->{status}, $r->{content});
+    };
+    my ($s8, $full) = $hundred->();
+    is($s8, 200, 'a page of 100, every record rendered: 200');
+    is(scalar(() = $full =~ /\{"id": \d+, "workspace_id": /g), 100,
+       '... 100 records');
+    like($full, qr/"next_cursor": "[^"]+"\}\}$/, '... and a next cursor');
+    redis_cli('HDEL', $rh, $ids[2]);
+    my ($s9, $full2) = $hundred->();
+    is($s9, 200, 'the same, one record unrendered: 200');
+    is($full2, $full, '... the same bytes');
+
     my $bad = $kept;
     $bad =~ s/^\{"id": \d+/{"id": 999999/;
     for my $way ('all others rendered', 'record by record') {

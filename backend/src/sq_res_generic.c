@@ -1174,7 +1174,9 @@ sq_res_list_direct(sq_job_t *j)
     }
 
     /* down or connecting, or no room for four: the function call */
-    if (l->ac == NULL || l->inflight + 4 > SQ_AREDIS_INFLIGHT_MAX) {
+    if (l->ac == NULL || l->inflight + 4 > SQ_AREDIS_INFLIGHT_MAX
+        || j->limit > SQ_PAGE_MAX)
+    {
         return -1;
     }
 
@@ -1238,10 +1240,13 @@ sq_res_list_direct(sq_job_t *j)
 static void
 sq_res_on_ids(redisReply *reply, void *data)
 {
-    size_t            i, n;
+    int               k;
+    char              key[SQ_ARG_BUF];
+    size_t            i, n, lens[SQ_PAGE_MAX + 2];
     sq_job_t         *j = data;
-    sq_argv_t         a;
+    const char       *argv[SQ_PAGE_MAX + 2];
     redisReply       *ids;
+    sq_aredis_t      *l;
     struct evbuffer  *b;
     sq_res_direct_t  *d = j->ext;
 
@@ -1288,18 +1293,33 @@ sq_res_on_ids(redisReply *reply, void *data)
         return;
     }
 
-    memset(&a, 0, offsetof(sq_argv_t, buf));
-    sq_argv_str(&a, "HMGET");
-    sq_argv_fmt(&a, SQ_K_WS_RENDERINGS,
-                (unsigned long long) j->r.ident.workspace_id,
-                sq_job_infix(j), j->r.res->plural);
+    /* HMGET hash ids...: up to SQ_PAGE_MAX ids, more than an sq_argv_t */
+    k = snprintf(key, sizeof(key), SQ_K_WS_RENDERINGS,
+                 (unsigned long long) j->r.ident.workspace_id,
+                 sq_job_infix(j), j->r.res->plural);
+    if (k < 0 || (size_t) k >= sizeof(key)) {
+        sq_res_rendered(j, NULL, 1);
+        return;
+    }
+    argv[0] = "HMGET";
+    lens[0] = 5;
+    argv[1] = key;
+    lens[1] = (size_t) k;
     for (i = 0; i < n; i++) {
-        sq_argv_add(&a, ids->element[i]->str, ids->element[i]->len);
+        argv[2 + i] = ids->element[i]->str;
+        lens[2 + i] = ids->element[i]->len;
     }
 
-    if (sq_job_send(j, &a, sq_res_on_renderings) != 0) {
+    l = &j->r.ctx->aredis;
+    if (sq_aredis_send(l, (int) n + 2, argv, lens, sq_res_on_renderings, j)
+        != 0)
+    {
+        sq_metrics_redis_get(0, NULL);
+        sq_reply_error(j->r.req, SQ_E_UNAVAILABLE, NULL);
         sq_job_done(j);
+        return;
     }
+    sq_metrics_redis_get(1, sq_aredis_context(l));
 }
 
 
