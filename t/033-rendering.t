@@ -13,11 +13,21 @@ use warnings;
 
 use lib 't/lib';
 use SQTest;
+use IO::Socket::INET;
 use Test::More;
 
 my $T = $SQTest::T;
+# a second server whose upstream is this test's own listener: the signed
+# request as the edge sent it, to send the backend later (SQTest's
+# capture_signed)
+my $cap = IO::Socket::INET->new(Listen => 8, LocalAddr => '127.0.0.1',
+                                LocalPort => 0, ReuseAddr => 1)
+    or die "capture listen: $!";
+my $cap_edge = SQTest::free_port();
 my $base = SQTest::nginx_start(SQTest::server_conf(
-    locations => [SQTest::guarded('/v1/', 'backend')]));
+    locations => [SQTest::guarded('/v1/', 'backend')])
+  . SQTest::server_conf(port => $cap_edge, locations => [
+    SQTest::guarded('/v1/', '127.0.0.1:' . $cap->sockport)]));
 my $ws = $T->{ws1};
 my $key = $T->{alice_key};
 
@@ -139,6 +149,78 @@ for my $c (@cases) {
     my ($s2, $mixed) = $list->();
     is($s2, 200, 'a page with one record unrendered: 200');
     is($mixed, $joined, 'record by record: the very same bytes as joined');
+    redis_cli('HSET', $rh, $ids[1], $kept);
+
+    # two a page, the page of one workspace whose records all have their
+    # rendering (checked and joined by the backend, sq_res_page_each) and
+    # record by record: the same bytes, the next cursor too
+    my $two = sub {
+        my ($r) = SQTest::api($base, $key, 'GET',
+                              "/v1/articles?workspace_id=$T->{ws2}&limit=2");
+        return ($r->{status}, $r->{content});
+    };
+    my ($s3, $each) = $two->();
+    is($s3, 200, 'two a page, every record rendered: 200');
+    like($each, qr/^\{"success": true, "data": \[\{"id": $ids[0], .*\}, \{"id": $ids[1], [^\[]*\}\], "pagination": \{"limit": 2, "next_cursor": "[^"]+"\}\}$/s,
+         '... the first two records, then a next cursor');
+    my $kept0 = redis_cli('HGET', $rh, $ids[0]);
+    chomp $kept0;
+    redis_cli('HDEL', $rh, $ids[0]);
+    my ($s4, $rec2) = $two->();
+    is($s4, 200, 'two a page, the first record unrendered: 200');
+    is($rec2, $each, '... the same bytes, cursor and all');
+    redis_cli('HSET', $rh, $ids[0], $kept0);
+
+    # a rendering cut short (no closing brace) is corrupt data too
+    (my $cut = $kept) =~ s/\}\z//;
+    redis_cli('HSET', $rh, $ids[1], $cut);
+    my ($s5, $cutbody) = $list->();
+    is($s5, 500, 'a rendering without its closing brace is refused (500)');
+    unlike($cutbody, qr/"id": $ids[1]/, '... and not served');
+    redis_cli('HSET', $rh, $ids[1], $kept);
+    my ($s6, $again) = $list->();
+    is($s6, 200, 'the rendering put back: 200');
+    is($again, $joined, '... the page as before');
+
+    # the backend re-reads the membership before the page: a request the
+    # edge signed while Alice was a member of ws2, sent after she left it,
+    # gets the 403 of a non-member, nothing of the page
+    my $signed = SQTest::capture_signed($cap, $cap_edge, $key,
+        "/v1/articles?workspace_id=$T->{ws2}&limit=2");
+    my $members = "sq:ws:{w$T->{ws2}}:members";
+    redis_cli('SREM', $members, $T->{alice});
+    my $b = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $SQTest::PORT{backend},
+                                  Timeout => 5) or die "connect: $!";
+    my ($s7, undef, $nobody) = SQTest::raw_on($b, $signed);
+    redis_cli('SADD', $members, $T->{alice});
+    is($s7, 403, 'a list by a non-member, at the backend: 403');
+    is($nobody, '{"success": false, "error": {"code": "FORBIDDEN", '
+              . '"message": "You do not have access to this workspace."}}',
+       '... the seed\'s envelope, nothing of the page');
+
+    # a full page of 100 (more ids than one command of a record's fields
+    # holds), read whole and record by record: the same bytes
+    for my $n (4 .. 101) {
+        my ($r) = SQTest::api($base, $key, 'POST', "/v1/articles?workspace_id=$T->{ws2}",
+                              $json->encode({ title => "page $n", body => 'b',
+                                              status => 'draft' }));
+        die "create $n: $r->{status}\n" unless $r->{status} == 201;
+    }
+    my $hundred = sub {
+        my ($r) = SQTest::api($base, $key, 'GET',
+                              "/v1/articles?workspace_id=$T->{ws2}&limit=100");
+        return ($r->{status}, $r->{content});
+    };
+    my ($s8, $full) = $hundred->();
+    is($s8, 200, 'a page of 100, every record rendered: 200');
+    is(scalar(() = $full =~ /\{"id": \d+, "workspace_id": /g), 100,
+       '... 100 records');
+    like($full, qr/"next_cursor": "[^"]+"\}\}$/, '... and a next cursor');
+    redis_cli('HDEL', $rh, $ids[2]);
+    my ($s9, $full2) = $hundred->();
+    is($s9, 200, 'the same, one record unrendered: 200');
+    is($full2, $full, '... the same bytes');
 
     my $bad = $kept;
     $bad =~ s/^\{"id": \d+/{"id": 999999/;

@@ -61,6 +61,13 @@ is($r->{status}, 200, 'sq-backend: GET /v1/me');
                        { platform => 'twitter', handle => '@acl_test' });
 is($r->{status}, 201, 'sq-backend: a create (FCALL of a write function)')
     or diag($r->{content}, "\n", SQTest::redis_cli(qw(ACL LOG)));
+# a list of one workspace: MULTI SISMEMBER ZRANGEBYSCORE EXEC, then HMGET
+# of the renderings (perf4; a refusal would fall back to the function
+# call, so the ACL log below is what shows they were allowed)
+($r) = SQTest::api($base, $T->{alice_key}, 'GET',
+                   "/v1/social/accounts?workspace_id=$T->{ws1}");
+is($r->{status}, 200, 'sq-backend: a list of one workspace');
+like($r->{content}, qr/"handle": "\@acl_test"/, '... with the new account');
 ($r, $d) = SQTest::api($base, $T->{alice_key}, 'POST', '/v1/keys',
                        { name => 'acl', scopes => ['articles:read'] });
 is($r->{status}, 201, 'sq-backend: POST /v1/keys') or diag($r->{content});

@@ -329,6 +329,17 @@ sq_job_transient(const redisReply *e)
 }
 
 
+/* 403: the identity is not a member of its workspace (any more) */
+void
+sq_job_forbidden(sq_job_t *j)
+{
+    sq_log(SQ_LOG_WARN, "user %llu is not a member of workspace %llu",
+           (unsigned long long) j->r.ident.user_id,
+           (unsigned long long) j->r.ident.workspace_id);
+    sq_reply_error(j->r.req, SQ_E_FORBIDDEN, NULL);
+}
+
+
 /* 1 and answered unless the reply is an array whose first is "OK". */
 int
 sq_job_refused(sq_job_t *j, const redisReply *reply)
@@ -365,10 +376,7 @@ sq_job_refused(sq_job_t *j, const redisReply *reply)
     if (strcmp(st, "REPLAY") == 0) {
         sq_server_refuse(&j->r, SQ_AUTH_REPLAY);
     } else if (strcmp(st, "FORBIDDEN") == 0) {
-        sq_log(SQ_LOG_WARN, "user %llu is not a member of workspace %llu",
-               (unsigned long long) j->r.ident.user_id,
-               (unsigned long long) j->r.ident.workspace_id);
-        sq_reply_error(j->r.req, SQ_E_FORBIDDEN, NULL);
+        sq_job_forbidden(j);
     } else if (strcmp(st, "NOTFOUND") == 0) {
         sq_reply_error(j->r.req, SQ_E_NOT_FOUND, NULL);
     } else if (strcmp(st, "TAKEN") == 0) {

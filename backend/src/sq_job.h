@@ -80,6 +80,9 @@ int sq_job_send(sq_job_t *j, sq_argv_t *a, sq_aredis_fn fn);
 /* sq_job_send from a handler: sets r->async, or frees the job. */
 void sq_job_start(sq_job_t *j, sq_req_t *r, sq_argv_t *a, sq_aredis_fn fn);
 
+/* 403: the identity is not a member of its workspace (any more). */
+void sq_job_forbidden(sq_job_t *j);
+
 /* 1 and answered unless the reply is an array whose first is "OK". */
 int sq_job_refused(sq_job_t *j, const redisReply *reply);
 

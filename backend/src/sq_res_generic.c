@@ -804,12 +804,11 @@ sq_res_pagination(size_t limit, uint64_t next)
 }
 
 
-/* "], "pagination": {...}}" */
+/* "], "pagination": {...}}", next the next page's first id or 0 */
 static int
-sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
+sq_res_page_tail_id(struct evbuffer *b, size_t limit, uint64_t next)
 {
-    char      cursor[SQ_CURSOR_MAX + 1];
-    uint64_t  id;
+    char  cursor[SQ_CURSOR_MAX + 1];
 
     if (evbuffer_add_printf(b, "], \"pagination\": {\"limit\": %zu, "
                             "\"next_cursor\": ", limit) < 0)
@@ -817,15 +816,11 @@ sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
         return -1;
     }
 
-    if (next->type == REDIS_REPLY_STRING && next->len == 1
-        && next->str[0] == '0')
-    {
+    if (next == 0) {
         return evbuffer_add(b, "null}}", 6);
     }
 
-    if (sq_reply_id(next, &id) != SQ_OK
-        || sq_cursor_encode(id, cursor, sizeof(cursor)) != 0)
-    {
+    if (sq_cursor_encode(next, cursor, sizeof(cursor)) != 0) {
         return -1;
     }
 
@@ -833,25 +828,72 @@ sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
 }
 
 
+/* the same from the function's reply: "0" or the id */
+static int
+sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
+{
+    uint64_t  id;
+
+    if (next->type == REDIS_REPLY_STRING && next->len == 1
+        && next->str[0] == '0')
+    {
+        return sq_res_page_tail_id(b, limit, 0);
+    }
+
+    if (sq_reply_id(next, &id) != SQ_OK) {
+        return -1;
+    }
+
+    return sq_res_page_tail_id(b, limit, id);
+}
+
+
+/* v in decimal at p (20 bytes at most); its length */
+static size_t
+sq_res_u64_dec(char *p, uint64_t v)
+{
+    char    tmp[20];
+    size_t  n, i;
+
+    n = 0;
+    do {
+        tmp[n++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+
+    for (i = 0; i < n; i++) {
+        p[i] = tmp[n - 1 - i];
+    }
+
+    return n;
+}
+
+
 /*
  * A record's stored rendering (sq_res_insert or sq_res_modify wrote it):
  * copied as is once it is seen to begin with the id and workspace the
- * index gave; anything else is corrupt data.
+ * index gave ({"id": <id>, "workspace_id": <wid>, ) and to end with '}';
+ * anything else is corrupt data.
  */
 static int
 sq_res_page_stored(struct evbuffer *b, const redisReply *s, uint64_t id,
     uint64_t wid)
 {
-    int  n;
-    char head[64];
+    char               head[96];
+    size_t             n;
+    static const char  id_[] = "{\"id\": ", wid_[] = ", \"workspace_id\": ";
 
-    n = snprintf(head, sizeof(head),
-                 "{\"id\": %llu, \"workspace_id\": %llu, ",
-                 (unsigned long long) id, (unsigned long long) wid);
+    memcpy(head, id_, sizeof(id_) - 1);
+    n = sizeof(id_) - 1;
+    n += sq_res_u64_dec(head + n, id);
+    memcpy(head + n, wid_, sizeof(wid_) - 1);
+    n += sizeof(wid_) - 1;
+    n += sq_res_u64_dec(head + n, wid);
+    head[n++] = ',';
+    head[n++] = ' ';
 
-    if (n < 0 || (size_t) n >= sizeof(head) || s->len <= (size_t) n
-        || memcmp(s->str, head, (size_t) n) != 0
-        || s->str[s->len - 1] != '}')
+    if (s->type != REDIS_REPLY_STRING || s->len <= n
+        || memcmp(s->str, head, n) != 0 || s->str[s->len - 1] != '}')
     {
         return -1;
     }
@@ -861,7 +903,73 @@ sq_res_page_stored(struct evbuffer *b, const redisReply *s, uint64_t id,
 
 
 /*
+ * The usual page of the identity's workspace, {'OK', next, 'EACH', ids
+ * joined by ',', {renderings}} (sq_page_each in redis/smartlyq.lua: every
+ * record of the page had its stored rendering): as many ids as
+ * renderings, each rendering must begin with its id and the workspace and
+ * end with '}', as on the record-by-record form (else corrupt data, 500,
+ * never served); joined by ", ".
+ */
+static int
+sq_res_page_each(sq_job_t *j, const redisReply *reply, struct evbuffer *b)
+{
+    size_t             i, len;
+    uint64_t           id, wid;
+    const char        *p, *end, *comma;
+    const redisReply  *ids, *json;
+
+    ids = reply->element[3];
+    json = reply->element[4];
+    wid = j->r.ident.workspace_id;
+
+    if (wid == 0 || ids->type != REDIS_REPLY_STRING
+        || json->type != REDIS_REPLY_ARRAY || json->elements == 0
+        || json->elements > j->limit)
+    {
+        return -1;
+    }
+
+    for (i = 0, len = 64; i < json->elements; i++) {
+        if (json->element[i]->type != REDIS_REPLY_STRING) {
+            return -1;
+        }
+        len += json->element[i]->len + 2;
+    }
+    (void) evbuffer_expand(b, len);
+
+    p = ids->str;
+    end = ids->str + ids->len;
+
+    for (i = 0; i < json->elements; i++) {
+        if (p > end) {
+            return -1;
+        }
+        comma = memchr(p, ',', (size_t) (end - p));
+        if (comma == NULL) {
+            comma = end;
+        }
+
+        if (sq_workspace_parse_id(p, (size_t) (comma - p), &id) != 0
+            || (i > 0 && evbuffer_add(b, ", ", 2) != 0)
+            || sq_res_page_stored(b, json->element[i], id, wid) != 0)
+        {
+            return -1;
+        }
+        p = comma + 1;
+    }
+
+    /* every id had its rendering, and no more */
+    if (p != end + 1) {
+        return -1;
+    }
+
+    return sq_res_page_tail(b, j->limit, reply->element[1]);
+}
+
+
+/*
  * {"success": true, "data": [records], "pagination": ...} from
+ * {'OK', next, 'EACH', {ids}, {renderings}} (sq_res_page_each), from
  * {'OK', next, 'JSON', the records' stored renderings joined by ", "}
  * (sq_res_page checked each begins with its id and workspace) or from
  * {'OK', next, then per record {its id and workspace in the index, its
@@ -882,7 +990,15 @@ sq_res_page_render(sq_job_t *j, const redisReply *reply, struct evbuffer *b)
         return -1;
     }
 
-    /* the usual page: the stored renderings, checked and joined there */
+    /* the usual page of one workspace: checked and joined here */
+    if (reply->elements == 5 && reply->element[2]->type == REDIS_REPLY_STRING
+        && reply->element[2]->len == 4
+        && memcmp(reply->element[2]->str, "EACH", 4) == 0)
+    {
+        return sq_res_page_each(j, reply, b);
+    }
+
+    /* the usual page of all the user's workspaces: joined there */
     if (reply->elements == 4 && reply->element[2]->type == REDIS_REPLY_STRING
         && reply->element[2]->len == 4
         && memcmp(reply->element[2]->str, "JSON", 4) == 0)
@@ -965,14 +1081,317 @@ sq_res_on_page(redisReply *reply, void *data)
 }
 
 
+/*
+ * The usual page of one workspace without a function call (issue 13:
+ * the Lua call cost Redis most of a page).  Two trips on the link:
+ *   MULTI / SISMEMBER members uid / ZRANGEBYSCORE index (after +inf
+ *   LIMIT 0 limit+1 / EXEC, then HMGET renderings-hash ids...
+ * The membership and the index are read in one transaction, as the
+ * function reads them.  A record deleted between the two trips has no
+ * rendering any more: the page falls back to FCALL_RO sq_res_page, which
+ * reads everything again at once.  A member removed between the trips is
+ * the window of a request already in flight (its membership was read
+ * before the removal, as a function call sent a moment earlier would
+ * have).  Anything else than the usual answers (a missing rendering, one
+ * whose head or tail is not its id's and the workspace's, an error reply,
+ * an id that does not parse) falls back too, so that every other case is
+ * answered by the function as before; no reply at all is a 503.
+ */
+typedef struct {
+    size_t    n;                    /* the page's records */
+    uint64_t  next;                 /* the next page's first id, or 0 */
+    uint64_t  ids[SQ_PAGE_MAX];
+} sq_res_direct_t;
+
+
+static void sq_res_on_ids(redisReply *reply, void *data);
+static void sq_res_on_renderings(redisReply *reply, void *data);
+
+
+/* FCALL_RO sq_res_page: every page but the usual page of one workspace */
+static void
+sq_res_list_argv(sq_argv_t *a, sq_job_t *j)
+{
+    sq_req_t  *r = &j->r;
+
+    sq_job_head(a, j, "sq_res_page", 3);
+    if (r->ident.workspace_id != 0) {
+        sq_argv_fmt(a, SQ_K_WS_INDEX,
+                    (unsigned long long) r->ident.workspace_id,
+                    sq_job_infix(j), r->res->plural);
+    } else {
+        sq_argv_fmt(a, SQ_K_USER_WORKSPACES,
+                    (unsigned long long) r->ident.user_id);
+    }
+    sq_job_common(a, j);
+    sq_argv_str(a, r->res->name);
+    sq_argv_fmt(a, "%s%s", sq_job_infix(j), r->res->plural);
+    sq_argv_u64(a, j->id);            /* after */
+    sq_argv_fmt(a, "%zu", j->limit);
+    sq_res_names(a, r->res);
+}
+
+
+/* from a direct trip's callback: the function call answers this page */
+static void
+sq_res_fallback(sq_job_t *j)
+{
+    sq_argv_t  a;
+
+    sq_job_enter(j);
+    sq_res_list_argv(&a, j);
+    if (sq_job_send(j, &a, sq_res_on_page) != 0) {
+        sq_job_done(j);
+    }
+}
+
+
+/* MULTI, SISMEMBER and ZRANGEBYSCORE's own replies: +OK, +QUEUED */
+static void
+sq_res_on_queued(redisReply *reply, void *data)
+{
+    (void) reply;
+    (void) data;
+}
+
+
+/*
+ * Sends the first trip; 0 sent, -1 nothing sent (the caller calls the
+ * function), -2 the link dropped and the request answered (503).
+ */
+static int
+sq_res_list_direct(sq_job_t *j)
+{
+    int           rc;
+    sq_ctx_t     *ctx;
+    sq_argv_t     a, z;
+    sq_aredis_t  *l;
+
+    ctx = j->r.ctx;
+    l = &ctx->aredis;
+    if (l->base == NULL) {
+        sq_aredis_init(l, ctx->base, &ctx->redis);
+    }
+
+    /* down or connecting, or no room for four: the function call */
+    if (l->ac == NULL || l->inflight + 4 > SQ_AREDIS_INFLIGHT_MAX
+        || j->limit > SQ_PAGE_MAX)
+    {
+        return -1;
+    }
+
+    memset(&z, 0, offsetof(sq_argv_t, buf));
+    sq_argv_str(&z, "ZRANGEBYSCORE");
+    sq_argv_fmt(&z, SQ_K_WS_INDEX,
+                (unsigned long long) j->r.ident.workspace_id,
+                sq_job_infix(j), j->r.res->plural);
+    sq_argv_fmt(&z, "(%llu", (unsigned long long) j->id);
+    sq_argv_str(&z, "+inf");
+    sq_argv_str(&z, "LIMIT");
+    sq_argv_str(&z, "0");
+    sq_argv_fmt(&z, "%zu", j->limit + 1);
+
+    j->ext = calloc(1, sizeof(sq_res_direct_t));
+    if (z.failed || j->ext == NULL) {
+        return -1;
+    }
+    j->ext_size = sizeof(sq_res_direct_t);
+
+    memset(&a, 0, offsetof(sq_argv_t, buf));
+    sq_argv_str(&a, "MULTI");
+    if (sq_aredis_send(l, a.argc, a.argv, a.lens, sq_res_on_queued, NULL)
+        != 0)
+    {
+        return -1;
+    }
+
+    /* the link is in MULTI now: all of it goes, or the link is dropped */
+    memset(&a, 0, offsetof(sq_argv_t, buf));
+    sq_argv_str(&a, "SISMEMBER");
+    sq_argv_fmt(&a, SQ_K_WS_MEMBERS,
+                (unsigned long long) j->r.ident.workspace_id);
+    sq_argv_u64(&a, j->r.ident.user_id);
+    rc = a.failed
+         || sq_aredis_send(l, a.argc, a.argv, a.lens, sq_res_on_queued,
+                           NULL) != 0
+         || sq_aredis_send(l, z.argc, z.argv, z.lens, sq_res_on_queued,
+                           NULL) != 0;
+
+    if (rc == 0) {
+        memset(&a, 0, offsetof(sq_argv_t, buf));
+        sq_argv_str(&a, "EXEC");
+        rc = sq_aredis_send(l, a.argc, a.argv, a.lens, sq_res_on_ids, j);
+    }
+
+    if (rc != 0) {
+        sq_aredis_reset(l, "a transaction could not be sent whole");
+        sq_metrics_redis_get(0, NULL);
+        sq_reply_error(j->r.req, SQ_E_UNAVAILABLE, NULL);
+        return -2;
+    }
+
+    sq_metrics_redis_get(1, sq_aredis_context(l));
+
+    return 0;
+}
+
+
+/* EXEC's {SISMEMBER's answer, ZRANGEBYSCORE's ids} */
+static void
+sq_res_on_ids(redisReply *reply, void *data)
+{
+    int               k;
+    char              key[SQ_ARG_BUF];
+    size_t            i, n, lens[SQ_PAGE_MAX + 2];
+    sq_job_t         *j = data;
+    const char       *argv[SQ_PAGE_MAX + 2];
+    redisReply       *ids;
+    sq_aredis_t      *l;
+    struct evbuffer  *b;
+    sq_res_direct_t  *d = j->ext;
+
+    if (reply == NULL) {
+        sq_job_enter(j);
+        (void) sq_job_refused(j, reply);
+        sq_job_done(j);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER
+        || reply->element[1]->type != REDIS_REPLY_ARRAY)
+    {
+        sq_res_fallback(j);
+        return;
+    }
+
+    if (reply->element[0]->integer != 1) {
+        sq_job_enter(j);
+        sq_job_forbidden(j);
+        sq_job_done(j);
+        return;
+    }
+
+    ids = reply->element[1];
+    n = ids->elements > j->limit ? j->limit : ids->elements;
+    for (i = 0; i < n; i++) {
+        if (sq_reply_id(ids->element[i], &d->ids[i]) != SQ_OK) {
+            sq_res_fallback(j);
+            return;
+        }
+    }
+    d->n = n;
+    d->next = ids->elements > j->limit ? d->ids[j->limit - 1] : 0;
+
+    sq_job_enter(j);
+
+    if (n == 0) {
+        b = evbuffer_new();
+        sq_res_rendered(j, b, b == NULL
+            || evbuffer_add(b, "{\"success\": true, \"data\": [", 27) != 0
+            || sq_res_page_tail_id(b, j->limit, d->next) != 0);
+        return;
+    }
+
+    /* HMGET hash ids...: up to SQ_PAGE_MAX ids, more than an sq_argv_t */
+    k = snprintf(key, sizeof(key), SQ_K_WS_RENDERINGS,
+                 (unsigned long long) j->r.ident.workspace_id,
+                 sq_job_infix(j), j->r.res->plural);
+    if (k < 0 || (size_t) k >= sizeof(key)) {
+        sq_res_rendered(j, NULL, 1);
+        return;
+    }
+    argv[0] = "HMGET";
+    lens[0] = 5;
+    argv[1] = key;
+    lens[1] = (size_t) k;
+    for (i = 0; i < n; i++) {
+        argv[2 + i] = ids->element[i]->str;
+        lens[2 + i] = ids->element[i]->len;
+    }
+
+    l = &j->r.ctx->aredis;
+    if (sq_aredis_send(l, (int) n + 2, argv, lens, sq_res_on_renderings, j)
+        != 0)
+    {
+        sq_metrics_redis_get(0, NULL);
+        sq_reply_error(j->r.req, SQ_E_UNAVAILABLE, NULL);
+        sq_job_done(j);
+        return;
+    }
+    sq_metrics_redis_get(1, sq_aredis_context(l));
+}
+
+
+/* HMGET's renderings, in the ids' order */
+static void
+sq_res_on_renderings(redisReply *reply, void *data)
+{
+    size_t            i, len;
+    sq_job_t         *j = data;
+    struct evbuffer  *b;
+    sq_res_direct_t  *d = j->ext;
+
+    if (reply == NULL) {
+        sq_job_enter(j);
+        (void) sq_job_refused(j, reply);
+        sq_job_done(j);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != d->n) {
+        sq_res_fallback(j);
+        return;
+    }
+
+    for (i = 0, len = 64; i < d->n; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_STRING) {
+            sq_res_fallback(j);
+            return;
+        }
+        len += reply->element[i]->len + 2;
+    }
+
+    b = evbuffer_new();
+    if (b == NULL) {
+        sq_job_enter(j);
+        sq_res_rendered(j, NULL, 1);
+        return;
+    }
+    (void) evbuffer_expand(b, len);
+
+    if (evbuffer_add(b, "{\"success\": true, \"data\": [", 27) != 0) {
+        evbuffer_free(b);
+        sq_job_enter(j);
+        sq_res_rendered(j, NULL, 1);
+        return;
+    }
+
+    for (i = 0; i < d->n; i++) {
+        if ((i > 0 && evbuffer_add(b, ", ", 2) != 0)
+            || sq_res_page_stored(b, reply->element[i], d->ids[i],
+                                  j->r.ident.workspace_id) != 0)
+        {
+            evbuffer_free(b);
+            sq_res_fallback(j);
+            return;
+        }
+    }
+
+    sq_job_enter(j);
+    sq_res_rendered(j, b, sq_res_page_tail_id(b, j->limit, d->next) != 0);
+}
+
+
 void
 sq_res_list(sq_req_t *r)
 {
-    char                      err[256];
-    size_t                    limit;
-    uint64_t                  after;
-    sq_job_t                 *j;
-    sq_argv_t                 a;
+    int        rc;
+    char       err[256];
+    size_t     limit;
+    uint64_t   after;
+    sq_job_t  *j;
+    sq_argv_t  a;
 
     if (sq_page_parse(sq_req_query(r), &limit, &after, err, sizeof(err))
         != 0)
@@ -987,22 +1406,20 @@ sq_res_list(sq_req_t *r)
     }
 
     j->limit = limit;
+    j->id = after;      /* a list has no {id}: the cursor's id */
 
-    sq_job_head(&a, j, "sq_res_page", 3);
     if (r->ident.workspace_id != 0) {
-        sq_argv_fmt(&a, SQ_K_WS_INDEX,
-                    (unsigned long long) r->ident.workspace_id,
-                    sq_job_infix(j), r->res->plural);
-    } else {
-        sq_argv_fmt(&a, SQ_K_USER_WORKSPACES,
-                    (unsigned long long) r->ident.user_id);
+        rc = sq_res_list_direct(j);
+        if (rc == 0) {
+            r->async = 1;
+            return;
+        }
+        if (rc == -2) {
+            sq_job_free(j);
+            return;
+        }
     }
-    sq_job_common(&a, j);
-    sq_argv_str(&a, r->res->name);
-    sq_argv_fmt(&a, "%s%s", sq_job_infix(j), r->res->plural);
-    sq_argv_u64(&a, after);
-    sq_argv_fmt(&a, "%zu", limit);
-    sq_res_names(&a, r->res);
 
+    sq_res_list_argv(&a, j);
     sq_job_start(j, r, &a, sq_res_on_page);
 }

@@ -484,6 +484,33 @@ START_TEST(test_flat_stored)
                      "{\"id\": 1, \"workspace_id\": 1, \"y\": 2}");
     freeReplyObject(r);
 
+    /*
+     * every record of the workspace's page rendered: the ids as the index
+     * holds them, joined, and the renderings as stored, unchecked (the
+     * backend checks them: sq_res_page_each)
+     */
+    t_cmd(c, "HSET sq:ws:{w1}:urls:json 2 %s", "{\"id\": 2, \"z\": 3}");
+    r = t_fcall(c, T_URLS, "", "sq:ws:{w1}:members", "", "");
+    ck_assert_uint_eq(r->elements, 5);
+    ck_assert_str_eq(r->element[1]->str, "0");
+    ck_assert_str_eq(r->element[2]->str, "EACH");
+    ck_assert_str_eq(r->element[3]->str, "1,2");
+    ck_assert_uint_eq(r->element[4]->elements, 2);
+    ck_assert_str_eq(r->element[4]->element[0]->str,
+                     "{\"id\": 1, \"workspace_id\": 1, \"y\": 2}");
+    ck_assert_str_eq(r->element[4]->element[1]->str, "{\"id\": 2, \"z\": 3}");
+    freeReplyObject(r);
+
+    /* one a page: the next page's first id */
+    r = t_fcall(c, "FCALL_RO sq_res_page 3 %s %s sq:ws:{w1}:urls 7 1 %s "
+                "live %s url urls 0 1 target", "", "sq:ws:{w1}:members", "",
+                "");
+    ck_assert_uint_eq(r->elements, 5);
+    ck_assert_str_eq(r->element[1]->str, "1");
+    ck_assert_str_eq(r->element[3]->str, "1");
+    ck_assert_uint_eq(r->element[4]->elements, 1);
+    freeReplyObject(r);
+
     redisFree(c);
 }
 END_TEST
