@@ -20,6 +20,7 @@
 #include "sq_log.h"
 #include "sq_metrics.h"
 #include "sq_sentinel.h"
+#include "sq_text.h"
 
 typedef struct {
     sq_aredis_t    *link;
@@ -417,19 +418,8 @@ sq_aredis_on_disconnect(const redisAsyncContext *ac, int status)
 static char *
 sq_aredis_resp_head(char *p, char c, size_t n)
 {
-    char    buf[24];
-    size_t  k;
-
-    k = sizeof(buf);
-
-    do {
-        buf[--k] = (char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
-
     *p++ = c;
-    memcpy(p, buf + k, sizeof(buf) - k);
-    p += sizeof(buf) - k;
+    p += sq_text_u64(p, n);
     *p++ = '\r';
     *p++ = '\n';
 
@@ -450,10 +440,10 @@ sq_aredis_format_send(sq_aredis_t *l, sq_aredis_op_t *op, int argc,
     char     stack[2048], *cmd, *p;
     size_t   size;
 
-    size = 1 + 20 + 2;
+    size = 1 + SQ_TEXT_U64_MAX + 2;
 
     for (i = 0; i < argc; i++) {
-        size += 1 + 20 + 2 + lens[i] + 2;
+        size += 1 + SQ_TEXT_U64_MAX + 2 + lens[i] + 2;
     }
 
     cmd = size <= sizeof(stack) ? stack : malloc(size);

@@ -25,16 +25,36 @@ sq_flat_num(const redisReply *v, int64_t *n)
 static int
 sq_flat_u64(struct evbuffer *b, uint64_t v)
 {
-    char    buf[24];
-    size_t  i;
+    char  buf[SQ_TEXT_U64_MAX];
 
-    i = sizeof(buf);
-    do {
-        buf[--i] = (char) ('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
+    return evbuffer_add(b, buf, sq_text_u64(buf, v));
+}
 
-    return evbuffer_add(b, buf + i, sizeof(buf) - i);
+
+size_t
+sq_flat_head(char *out, uint64_t id, uint64_t wid)
+{
+    size_t             n;
+    static const char  id_[] = "{\"id\": ", wid_[] = ", \"workspace_id\": ";
+
+    memcpy(out, id_, sizeof(id_) - 1);
+    n = sizeof(id_) - 1;
+    n += sq_text_u64(out + n, id);
+    memcpy(out + n, wid_, sizeof(wid_) - 1);
+    n += sizeof(wid_) - 1;
+    n += sq_text_u64(out + n, wid);
+
+    return n;
+}
+
+
+/* sq_flat_head into b */
+static int
+sq_flat_head_add(struct evbuffer *b, uint64_t id, uint64_t wid)
+{
+    char  head[SQ_FLAT_HEAD_MAX];
+
+    return evbuffer_add(b, head, sq_flat_head(head, id, wid));
 }
 
 
@@ -310,10 +330,7 @@ sq_flat_record_json(const sq_resource_t *res, const sq_record_t *rec)
         return NULL;
     }
 
-    bad = evbuffer_add(b, "{\"id\": ", 7) != 0
-          || sq_flat_u64(b, rec->id) != 0
-          || evbuffer_add(b, ", \"workspace_id\": ", 18) != 0
-          || sq_flat_u64(b, rec->workspace_id) != 0;
+    bad = sq_flat_head_add(b, rec->id, rec->workspace_id) != 0;
 
     for (i = 0; !bad && i < res->nfields; i++) {
         bad = sq_flat_json_field(b, res->fields[i].name,
@@ -373,10 +390,7 @@ sq_flat_render(struct evbuffer *b, const sq_resource_t *res,
         return -1;
     }
 
-    if (evbuffer_add(b, "{\"id\": ", 7) != 0 || sq_flat_u64(b, id) != 0
-        || evbuffer_add(b, ", \"workspace_id\": ", 18) != 0
-        || sq_flat_u64(b, wid) != 0)
-    {
+    if (sq_flat_head_add(b, id, wid) != 0) {
         return -1;
     }
 

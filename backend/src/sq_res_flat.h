@@ -19,6 +19,12 @@
 
 #define SQ_FLAT_META    5
 
+/* {"id": <id>, "workspace_id": <wid>: how every record's JSON begins */
+#define SQ_FLAT_HEAD_MAX  80
+
+/* That head at out (SQ_FLAT_HEAD_MAX bytes at most, no NUL); length */
+size_t sq_flat_head(char *out, uint64_t id, uint64_t wid);
+
 /*
  * Appends the record's JSON to b, byte for byte what
  * json_dumps(sq_resource_render(...), 0) writes: "id", "workspace_id",

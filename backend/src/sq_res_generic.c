@@ -848,27 +848,6 @@ sq_res_page_tail(struct evbuffer *b, size_t limit, const redisReply *next)
 }
 
 
-/* v in decimal at p (20 bytes at most); its length */
-static size_t
-sq_res_u64_dec(char *p, uint64_t v)
-{
-    char    tmp[20];
-    size_t  n, i;
-
-    n = 0;
-    do {
-        tmp[n++] = (char) ('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-
-    for (i = 0; i < n; i++) {
-        p[i] = tmp[n - 1 - i];
-    }
-
-    return n;
-}
-
-
 /*
  * A record's stored rendering (sq_res_insert or sq_res_modify wrote it):
  * copied as is once it is seen to begin with the id and workspace the
@@ -879,16 +858,10 @@ static int
 sq_res_page_stored(struct evbuffer *b, const redisReply *s, uint64_t id,
     uint64_t wid)
 {
-    char               head[96];
-    size_t             n;
-    static const char  id_[] = "{\"id\": ", wid_[] = ", \"workspace_id\": ";
+    char    head[SQ_FLAT_HEAD_MAX + 2];
+    size_t  n;
 
-    memcpy(head, id_, sizeof(id_) - 1);
-    n = sizeof(id_) - 1;
-    n += sq_res_u64_dec(head + n, id);
-    memcpy(head + n, wid_, sizeof(wid_) - 1);
-    n += sizeof(wid_) - 1;
-    n += sq_res_u64_dec(head + n, wid);
+    n = sq_flat_head(head, id, wid);
     head[n++] = ',';
     head[n++] = ' ';
 

@@ -122,6 +122,24 @@ sq_text_check_email(const char *s, size_t len)
 }
 
 
+size_t
+sq_text_u64(char *out, uint64_t v)
+{
+    char    buf[SQ_TEXT_U64_MAX];
+    size_t  k;
+
+    k = sizeof(buf);
+    do {
+        buf[--k] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+
+    memcpy(out, buf + k, sizeof(buf) - k);
+
+    return sizeof(buf) - k;
+}
+
+
 int
 sq_text_parse_u63(const char *s, size_t len, int64_t *out)
 {

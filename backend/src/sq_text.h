@@ -28,6 +28,11 @@ int sq_text_check_ex(const char *s, size_t len, size_t min_chars,
 /* A plausible e-mail address: one '@', no white space, <= SQ_TEXT_MAX */
 int sq_text_check_email(const char *s, size_t len);
 
+#define SQ_TEXT_U64_MAX  20  /* decimal digits of a uint64_t */
+
+/* v in decimal at out (SQ_TEXT_U64_MAX bytes at most, no NUL); length */
+size_t sq_text_u64(char *out, uint64_t v);
+
 /* Decimal 0..INT64_MAX, digits only, no leading zero; 0 or -1 */
 int sq_text_parse_u63(const char *s, size_t len, int64_t *out);
 
